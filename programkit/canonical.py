@@ -1,0 +1,49 @@
+"""Canonical JSON and manifest digests: the same data always gives the same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON text: sorted keys, two-space indent, UTF-8 characters kept, trailing newline."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def dump_bytes(value: Any) -> bytes:
+    return dumps(value).encode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def refresh_digests(bundle_dir: Path) -> list[str]:
+    """Set every asset's sha256 in bundle.json to its file's digest; rewrite it canonically.
+
+    Returns the paths whose digest changed. Files that are missing are left
+    for ``validate`` to report.
+    """
+    manifest_path = bundle_dir / "bundle.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    changed = []
+    for entry in manifest.get("assets", []):
+        file = bundle_dir / entry.get("path", "")
+        if entry.get("path") and file.is_file() and not file.is_symlink():
+            digest = sha256_file(file)
+            if entry.get("sha256") != digest:
+                changed.append(entry["path"])
+                entry["sha256"] = digest
+    manifest_path.write_text(dumps(manifest), encoding="utf-8")
+    return changed

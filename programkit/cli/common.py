@@ -1,0 +1,66 @@
+"""Options, output and error handling shared by the commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from ..errors import ProgramkitError
+from ..findings import Finding
+
+#: exit codes, as documented in the README
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def use_colour(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def styler(colour: bool) -> Callable[..., str]:
+    if colour:
+        return click.style
+    return lambda text, **_: text
+
+
+def format_option(choices: tuple[str, ...] = ("text", "json", "github", "junit")) -> Callable:
+    return click.option("--format", "-f", "fmt", type=click.Choice(choices), default="text", show_default=True,
+                        help="Output format.")
+
+
+def echo_error(err: ProgramkitError) -> None:
+    """Render an error that stops a command: message, hint, and any findings behind it."""
+    style = styler(use_colour(sys.stderr))
+    click.echo(f"{style('error', fg='red', bold=True)}: {err.message}", err=True)
+    for f in err.findings:
+        loc = f"{f.file}:{f.location}" if f.location else (f.file or "")
+        click.echo(f"  {loc}: {f.code} [{f.rule}] {f.message}", err=True)
+    if err.hint:
+        click.echo(f"  hint: {err.hint}", err=True)
+
+
+def run_guarded(cli: click.Group, argv: list[str], prog_name: str) -> None:
+    """Run the click group; turn ProgramkitError into a clean message and its exit code."""
+    try:
+        cli.main(args=argv, prog_name=prog_name, standalone_mode=True)
+    except ProgramkitError as err:  # pragma: no cover - commands catch their own; this is the backstop
+        echo_error(err)
+        sys.exit(err.exit_code)
+
+
+def fail(err: ProgramkitError) -> None:
+    """Inside a command: render the error and exit with its code."""
+    echo_error(err)
+    raise SystemExit(err.exit_code)
+
+
+def findings_exit(findings: list[Finding], strict: bool = False) -> int:
+    errors = sum(1 for f in findings if f.severity.value == "error")
+    warnings = sum(1 for f in findings if f.severity.value == "warning")
+    return EXIT_FINDINGS if errors or (strict and warnings) else EXIT_OK

@@ -1,0 +1,72 @@
+"""``programkit validate`` and ``programkit rules``."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ProgramkitError
+from ..findings import CODES
+from ..report import render_github, render_json, render_junit, render_text
+from ..validate import ValidationResult, validate_path
+from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, styler, use_colour
+
+
+def _files(result: ValidationResult) -> list[str]:
+    if result.bundle is None:
+        return []
+    return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets]
+
+
+def render(results: list[ValidationResult], fmt: str) -> str:
+    if fmt == "json":
+        return render_json(results)
+    if fmt == "github":
+        return render_github(results)
+    if fmt == "junit":
+        return render_junit(results, _files, suite_name="programkit validate")
+    return render_text(results, styler(use_colour()))
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False))
+@format_option()
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Validate bundles: JSON syntax, schemas, files and digests, names and references.
+
+    PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
+    Every problem in every bundle is listed, not just the first.
+
+    Exit status: 0 no errors, 1 findings (warnings too with --strict),
+    2 a PATH that cannot be read as a bundle.
+    """
+    results = []
+    for path in paths:
+        try:
+            results.append(validate_path(path))
+        except ProgramkitError as err:
+            fail(err)
+    click.echo(render(results, fmt), nl=False)
+    failed = any(r.failed(strict) for r in results)
+    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@click.command("rules")
+@format_option(("text", "json"))
+def rules_cmd(fmt: str) -> None:
+    """List every finding code with its severity, meaning and an example."""
+    from ..findings import load_all_codes
+
+    load_all_codes()
+    codes = sorted(CODES.values(), key=lambda c: c.code)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([{"code": c.code, "name": c.name, "severity": c.severity.value, "group": c.group,
+                                "summary": c.summary, "hint": c.hint, "example": c.example} for c in codes], indent=2))
+        return
+    for c in codes:
+        click.echo(f"{c.code}  {c.severity.value:<7}  {c.name:<28} {c.summary}")
+
+
+COMMANDS = [validate_cmd, rules_cmd]

@@ -1,0 +1,199 @@
+"""Load stage: bytes of a bundle → :class:`~programkit.model.Bundle` plus findings.
+
+Loading never stops at the first problem: a broken JSON file, a missing
+asset or a digest mismatch is a finding, and loading carries on with the
+rest so that ``validate`` can list everything at once. Only input that is not
+a bundle at all raises :class:`~programkit.errors.BadInput`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+import semver
+
+from . import schema
+from .bundle import ArchiveLimits, BundleSource, DirSource, open_source, sha256_stream, unsafe_path_reason
+from .findings import Finding, Severity, make, register_code
+from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
+
+G = "bundle"
+register_code("PK101", "json-syntax", Severity.ERROR, "A JSON file does not parse.",
+              hint="Fix the syntax at the line and column given (a missing comma or quote is the usual cause).",
+              example="bundle.json:12:5: Expecting ',' delimiter", group=G)
+register_code("PK102", "manifest-schema", Severity.ERROR, "bundle.json does not match the bundle schema.",
+              hint="See `programkit schema bundle` for the expected shape.",
+              example="/program/type: 'defualt' is not one of ['default', 'event', ...]", group=G)
+register_code("PK103", "asset-schema", Severity.ERROR, "An asset document does not match its kind's schema.",
+              hint="See `programkit schema KIND` (e.g. smartCampaign) for the expected shape.",
+              example="campaigns/02.json /type: 'trigered' is not one of ['trigger', 'batch']", group=G)
+register_code("PK104", "unsafe-path", Severity.ERROR,
+              "An asset path is absolute, uses '..' or a backslash, so it could leave the bundle.",
+              hint="Use a path relative to bundle.json, with '/' separators and no '..'.",
+              example="/assets/3/path: '../secrets.txt' climbs out of the bundle with '..'", group=G)
+register_code("PK105", "asset-missing", Severity.ERROR, "An asset's file is not in the bundle.",
+              hint="Add the file, or fix the asset's path in bundle.json.",
+              example="/assets/2/path: emails/alert.json does not exist", group=G)
+register_code("PK106", "digest-mismatch", Severity.ERROR,
+              "An asset file's sha256 differs from the one in bundle.json (edited or tampered).",
+              hint="If the change is intended, update the digest (`programkit pack` and `programkit new` write them).",
+              example="/assets/2/sha256: emails/alert.json has sha256 9f2c…, manifest says 4b1a…", group=G)
+register_code("PK107", "unlisted-file", Severity.WARNING, "A file in the bundle is not listed in bundle.json.",
+              hint="List it as an asset or remove it; unlisted files are not imported.",
+              example="notes.txt is not listed in bundle.json", group=G)
+register_code("PK108", "not-utf8", Severity.ERROR, "A JSON or HTML file is not valid UTF-8.",
+              hint="Save the file as UTF-8.",
+              example="templates/quick-start.html: byte 0xff at offset 1043 is not UTF-8", group=G)
+register_code("PK109", "symlink", Severity.ERROR, "An asset path is a symbolic link.",
+              hint="Replace the link with the file itself; bundles never follow links.",
+              example="/assets/4/path: images/logo.png is a symbolic link", group=G)
+register_code("PK110", "invalid-version", Severity.ERROR, "The bundle version is not a semantic version.",
+              hint="Use MAJOR.MINOR.PATCH, e.g. 1.0.0 (see semver.org).",
+              example="/version: '1.0' is not a semantic version", group=G)
+register_code("PK111", "file-too-large", Severity.ERROR,
+              "A JSON or HTML asset is larger than programkit will parse.",
+              hint="JSON and HTML assets are limited to 16 MiB; images have no such limit.",
+              example="emails/alert.json is 40.0 MiB; the limit is 16 MiB", group=G)
+
+MAX_TEXT_BYTES = 16 << 20
+
+
+@dataclass
+class LoadResult:
+    bundle: Bundle
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _decode(data: bytes, file: str, findings: list[Finding]) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        findings.append(make("PK108", f"byte 0x{data[e.start]:02x} at offset {e.start} is not UTF-8", file=file))
+        return None
+
+
+def parse_json_text(text: str, file: str, findings: list[Finding]) -> tuple[bool, object]:
+    """Parse JSON, turning a syntax error into a PK101 finding with line and column."""
+    try:
+        return True, json.loads(text)
+    except json.JSONDecodeError as e:
+        findings.append(make("PK101", e.msg, file=file, line=e.lineno, column=e.colno))
+        return False, None
+    except RecursionError:
+        findings.append(make("PK101", "JSON nested too deeply", file=file, line=1, column=1))
+        return False, None
+
+
+def schema_findings(code: str, schema_name: str, instance: object, file: str) -> list[Finding]:
+    out = []
+    for error in schema.iter_errors(schema_name, instance):
+        pointer = schema.pointer_of(error.absolute_path)
+        out.append(make(code, f"{pointer or '/'}: {error.message}", file=file, pointer=pointer))
+    return out
+
+
+def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> LoadResult:
+    """Read a bundle (directory, bundle.json or .zip) and everything it lists."""
+    source, manifest_path = open_source(path, limits)
+    return load_from_source(source, manifest_path)
+
+
+def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -> LoadResult:
+    findings: list[Finding] = []
+    bundle = Bundle(source=source, manifest_path=manifest_path, manifest=None)
+    result = LoadResult(bundle, findings)
+    text = _decode(source.read_bytes(manifest_path), manifest_path, findings)
+    if text is None:
+        return result
+    bundle.texts[manifest_path] = text
+    ok, manifest = parse_json_text(text, manifest_path, findings)
+    if not ok:
+        return result
+    findings.extend(schema_findings("PK102", "bundle", manifest, manifest_path))
+    if not isinstance(manifest, dict):
+        return result
+    bundle.manifest = manifest
+    _check_version(manifest, manifest_path, findings)
+
+    listed = {manifest_path}
+    entries = manifest.get("assets")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        asset = _asset(index, entry)
+        if asset is None:
+            continue  # schema findings already say what is wrong with this entry
+        bundle.assets.append(asset)
+        _load_asset(bundle, asset, findings)
+        listed.add(asset.path)
+
+    for name in source.names():
+        if name not in listed:
+            findings.append(make("PK107", f"{name} is not listed in {manifest_path}", file=name))
+    return result
+
+
+def _check_version(manifest: dict, file: str, findings: list[Finding]) -> None:
+    version = manifest.get("version")
+    if isinstance(version, str) and not semver.Version.is_valid(version):
+        findings.append(make("PK110", f"/version: {version!r} is not a semantic version", file=file, pointer="/version"))
+
+
+def _asset(index: int, entry: object) -> Asset | None:
+    if not isinstance(entry, dict):
+        return None
+    kind, name, path = entry.get("kind"), entry.get("name"), entry.get("path")
+    if not (isinstance(kind, str) and isinstance(name, str) and isinstance(path, str)):
+        return None
+    folder = entry.get("folder")
+    sha = entry.get("sha256")
+    return Asset(index=index, kind=kind, name=name, path=path,
+                 sha256=sha if isinstance(sha, str) else "",
+                 folder=folder if isinstance(folder, str) else None, entry=entry)
+
+
+def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
+    source, manifest = bundle.source, bundle.manifest_path
+    pointer = asset.pointer + "/path"
+    reason = unsafe_path_reason(asset.path)
+    if reason:
+        findings.append(make("PK104", f"{pointer}: {asset.path!r} {reason}", file=manifest, pointer=pointer))
+        return
+    full = asset.path
+    if isinstance(source, DirSource) and source.is_symlink(full):
+        findings.append(make("PK109", f"{pointer}: {asset.path} is a symbolic link", file=manifest, pointer=pointer))
+        return
+    if not source.is_file(full):
+        findings.append(make("PK105", f"{pointer}: {asset.path} does not exist", file=manifest, pointer=pointer))
+        return
+    is_text = asset.kind in JSON_KINDS or asset.kind in HTML_KINDS
+    if is_text and source.size(full) > MAX_TEXT_BYTES:
+        findings.append(make("PK111", f"{asset.path} is {source.size(full) / (1 << 20):.1f} MiB; the limit is 16 MiB",
+                             file=asset.path))
+        return
+    if is_text:
+        data = source.read_bytes(full)
+        asset.actual_sha256 = hashlib.sha256(data).hexdigest()
+    else:
+        with source.open(full) as fh:
+            asset.actual_sha256 = sha256_stream(fh)
+        data = b""
+    if asset.sha256 and asset.actual_sha256 != asset.sha256:
+        sp = asset.pointer + "/sha256"
+        findings.append(make("PK106", f"{sp}: {asset.path} has sha256 {asset.actual_sha256[:12]}…, "
+                                      f"bundle.json says {asset.sha256[:12]}…", file=manifest, pointer=sp))
+    if not is_text:
+        return
+    text = _decode(data, asset.path, findings)
+    if text is None:
+        return
+    if asset.kind in HTML_KINDS:
+        asset.content = text
+        return
+    ok, doc = parse_json_text(text, asset.path, findings)
+    if not ok:
+        return
+    asset.content = doc
+    bundle.texts[asset.path] = text
+    findings.extend(schema_findings("PK103", asset.kind, doc, asset.path))

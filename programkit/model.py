@@ -1,0 +1,71 @@
+"""The loaded bundle as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bundle import BundleSource
+
+#: Asset kinds whose file is a JSON document with its own schema.
+JSON_KINDS = ("smartCampaign", "email", "leadLifecycle")
+#: Asset kinds whose file is HTML text.
+HTML_KINDS = ("emailTemplate", "landingPageTemplate", "snippet")
+#: Kinds that live in the program's folder tree (the rest are Design Studio assets).
+PROGRAM_KINDS = ("smartCampaign", "email", "leadLifecycle")
+ALL_KINDS = ("smartCampaign", "email", "emailTemplate", "landingPageTemplate", "image", "snippet", "leadLifecycle")
+
+
+@dataclass
+class Asset:
+    """One manifest entry, with its file's content once loaded."""
+
+    index: int
+    kind: str
+    name: str
+    path: str
+    sha256: str
+    folder: str | None = None
+    entry: dict[str, Any] = field(default_factory=dict)
+    #: parsed JSON document (JSON kinds) or decoded text (HTML kinds); None if unreadable or binary
+    content: Any = None
+    #: sha256 of the bytes actually found, None if the file is missing or unsafe
+    actual_sha256: str | None = None
+
+    @property
+    def pointer(self) -> str:
+        return f"/assets/{self.index}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity inside the bundle: kind, folder, name."""
+        return (self.kind, self.folder or "", self.name)
+
+
+@dataclass
+class Bundle:
+    """A bundle read from a directory or archive. Unreadable parts are left None."""
+
+    source: BundleSource
+    manifest_path: str
+    manifest: dict[str, Any] | None
+    assets: list[Asset] = field(default_factory=list)
+    #: raw text of every JSON file read (manifest and documents), for locating findings
+    texts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def display(self) -> str:
+        return self.source.display
+
+    @property
+    def program(self) -> dict[str, Any]:
+        p = (self.manifest or {}).get("program")
+        return p if isinstance(p, dict) else {}
+
+    @property
+    def requires(self) -> dict[str, Any]:
+        r = (self.manifest or {}).get("requires")
+        return r if isinstance(r, dict) else {}
+
+    def assets_of(self, kind: str) -> list[Asset]:
+        return [a for a in self.assets if a.kind == kind]

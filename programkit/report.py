@@ -1,0 +1,148 @@
+"""Report stage: render findings as text, JSON, GitHub annotations or JUnit XML.
+
+Renderers are pure: they take results and return a string. Colour is
+decided by the caller (a tty, and NO_COLOR unset) and passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from lxml import etree
+
+from .findings import Finding, Severity
+
+FORMATS = ("text", "json", "github", "junit")
+
+
+class Result(Protocol):
+    """What a renderer needs: a path, its findings and the files that were checked."""
+
+    path: str
+    findings: list[Finding]
+
+    @property
+    def counts(self) -> dict[str, int]: ...
+
+
+def _plain(text: str, **_: Any) -> str:
+    return text
+
+
+def file_path(result_path: str, file: str | None) -> str:
+    """Path of a finding's file as a user opens it: joined onto a bundle dir, inside an archive after ':'."""
+    if not file:
+        return result_path
+    base = result_path
+    if base.endswith(".json") and not os.path.isdir(base):
+        base = os.path.dirname(base) or "."
+    if os.path.isdir(base):
+        if file == result_path:
+            return file
+        return os.path.normpath(os.path.join(base, file))
+    if file == result_path:
+        return file
+    return f"{result_path}:{file}"
+
+
+SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+
+
+def render_text(results: Sequence[Result], style: Callable[..., str] = _plain, summary: bool = True) -> str:
+    lines: list[str] = []
+    for r in results:
+        c = r.counts
+        for f in r.findings:
+            where = file_path(r.path, f.file)
+            if f.location and f.line is not None:
+                where += f":{f.location}"
+            sev = style(f"{f.severity.value}", fg=SEVERITY_COLOURS[f.severity], bold=True)
+            lines.append(f"{where}: {sev} {style(f.code, bold=True)} [{f.rule}] {f.message}")
+            if f.hint:
+                lines.append(f"    hint: {f.hint}")
+        status = style("ok", fg="green", bold=True) if c["error"] == 0 else style("failed", fg="red", bold=True)
+        if summary:
+            lines.append(f"{r.path}: {status} ({_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')})")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def render_json(results: Sequence[Result]) -> str:
+    out = []
+    for r in results:
+        for f in r.findings:
+            d = f.to_dict()
+            d["bundle"] = r.path
+            d["file"] = file_path(r.path, f.file)
+            out.append(d)
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+def _gh_escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_prop(s: str) -> str:
+    return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(results: Sequence[Result]) -> str:
+    """GitHub Actions workflow commands: ``::error file=…,line=…,col=…,title=…::message``."""
+    lines = []
+    for r in results:
+        for f in r.findings:
+            level = {"error": "error", "warning": "warning", "info": "notice"}[f.severity.value]
+            props = [f"file={_gh_escape_prop(file_path(r.path, f.file))}"]
+            if f.line is not None:
+                props.append(f"line={f.line}")
+                if f.column is not None:
+                    props.append(f"col={f.column}")
+            props.append(f"title={_gh_escape_prop(f'{f.code} {f.rule}')}")
+            msg = f.message + (f" (hint: {f.hint})" if f.hint else "")
+            lines.append(f"::{level} {','.join(props)}::{_gh_escape_data(msg)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[str]] | None = None,
+                 suite_name: str = "programkit") -> str:
+    """JUnit XML: one testsuite per bundle, one testcase per file, a failure per failing file."""
+    root = etree.Element("testsuites", name=suite_name)
+    total_tests = total_failures = 0
+    for r in results:
+        by_file: dict[str, list[Finding]] = {}
+        for name in (files(r) if files else []):
+            by_file.setdefault(file_path(r.path, name), [])
+        for f in r.findings:
+            by_file.setdefault(file_path(r.path, f.file), []).append(f)
+        suite = etree.SubElement(root, "testsuite", name=r.path)
+        failures = 0
+        for name in sorted(by_file):
+            case = etree.SubElement(suite, "testcase", classname=r.path, name=name)
+            errors = [f for f in by_file[name] if f.severity is Severity.ERROR]
+            warnings = [f for f in by_file[name] if f.severity is not Severity.ERROR]
+            if errors:
+                failures += 1
+                fail = etree.SubElement(case, "failure", message=f"{errors[0].code} {errors[0].message}",
+                                        type=errors[0].code)
+                fail.text = "\n".join(_junit_line(f) for f in by_file[name])
+            elif warnings:
+                out = etree.SubElement(case, "system-out")
+                out.text = "\n".join(_junit_line(f) for f in warnings)
+        suite.set("tests", str(len(by_file)))
+        suite.set("failures", str(failures))
+        suite.set("errors", "0")
+        total_tests += len(by_file)
+        total_failures += failures
+    root.set("tests", str(total_tests))
+    root.set("failures", str(total_failures))
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+
+
+def _junit_line(f: Finding) -> str:
+    loc = f":{f.location}" if f.location else ""
+    return f"{f.severity.value} {f.code} [{f.rule}]{loc} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "")

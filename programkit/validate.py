@@ -1,0 +1,459 @@
+"""Validate stage: load a bundle, then run every named check over it.
+
+Each check is a small function registered with :func:`check`; it reads the
+loaded :class:`~programkit.model.Bundle` and yields findings with codes it
+registered. Later stages (template lint, lifecycle checks) add checks the
+same way, so ``validate`` runs them all and reports everything at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Iterator
+
+from .bundle import ArchiveLimits, UnsafeArchive
+from .findings import Finding, Severity, count, make, register_code, sort_key
+from .jsonpos import locate
+from .load import LoadResult, load_bundle
+from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle
+from .resources import data_json
+
+Check = Callable[[Bundle], Iterable[Finding]]
+CHECKS: list[Check] = []
+
+
+def check(fn: Check) -> Check:
+    """Register a bundle check; it runs inside every ``validate``."""
+    CHECKS.append(fn)
+    return fn
+
+
+@dataclass
+class ValidationResult:
+    """Findings for one bundle path."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    bundle: Bundle | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count(self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.counts["error"] == 0
+
+    def failed(self, strict: bool = False) -> bool:
+        c = self.counts
+        return c["error"] > 0 or (strict and c["warning"] > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "counts": self.counts, "findings": [f.to_dict() for f in self.findings]}
+
+
+def validate_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> ValidationResult:
+    """Validate a bundle directory, bundle.json or archive. Raises BadInput if it is not a bundle."""
+    display = os.fspath(path)
+    try:
+        loaded = load_bundle(path, limits)
+    except UnsafeArchive as e:
+        return ValidationResult(display, sorted(e.findings, key=sort_key))
+    return ValidationResult(display, validate_loaded(loaded), loaded.bundle)
+
+
+def validate_bundle(bundle: Bundle) -> list[Finding]:
+    """Run every registered check over an already loaded bundle."""
+    findings: list[Finding] = []
+    for fn in CHECKS:
+        findings.extend(fn(bundle))
+    return findings
+
+
+def validate_loaded(loaded: LoadResult) -> list[Finding]:
+    findings = list(loaded.findings)
+    if loaded.bundle.manifest is not None:
+        findings.extend(validate_bundle(loaded.bundle))
+    return sorted(_with_lines(findings, loaded.bundle.texts), key=sort_key)
+
+
+def _with_lines(findings: list[Finding], texts: dict[str, str]) -> Iterator[Finding]:
+    """Fill in line:column for findings that only know a JSON pointer."""
+    for f in findings:
+        if f.line is None and f.pointer is not None and f.file in texts:
+            pos = locate(texts[f.file], f.pointer)
+            if pos:
+                from dataclasses import replace
+
+                f = replace(f, line=pos[0], column=pos[1])
+        yield f
+
+
+# --- helpers ---------------------------------------------------------------
+
+#: A Marketo token: {{scope.Name}} or {{scope.Name:default=value}}.
+TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]+?)\s*(?::default=[^{}]*)?\}\}")
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, Any]:
+    return data_json("marketo.json")
+
+
+@lru_cache(maxsize=1)
+def standard_field_names() -> frozenset[str]:
+    names: set[str] = set()
+    for f in catalog()["standardFields"]:
+        names.add(f["displayName"].casefold())
+        names.add(f["apiName"].casefold())
+    return frozenset(names)
+
+
+def known_field_names(bundle: Bundle) -> frozenset[str]:
+    names = set(standard_field_names())
+    for f in bundle.requires.get("fields") or []:
+        if isinstance(f, dict):
+            for k in ("apiName", "displayName"):
+                if isinstance(f.get(k), str):
+                    names.add(f[k].casefold())
+    return frozenset(names)
+
+
+def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every string inside a JSON value, with its pointer."""
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from iter_strings(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from iter_strings(v, f"{pointer}/{i}")
+
+
+def asset_strings(asset: Asset) -> Iterator[tuple[str | None, int | None, str]]:
+    """Strings of an asset that may hold tokens: (pointer, line, text)."""
+    if asset.content is None:
+        return
+    if asset.kind in HTML_KINDS:
+        text = asset.content
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if "{{" in line:
+                yield None, lineno, line
+    else:
+        for pointer, s in iter_strings(asset.content):
+            if "{{" in s:
+                yield pointer, None, s
+
+
+def folder_paths(program: dict[str, Any]) -> tuple[set[str], list[tuple[str, str]]]:
+    """All folder paths of the program's tree, and (pointer, path) of duplicates."""
+    paths: set[str] = set()
+    dups: list[tuple[str, str]] = []
+
+    def walk(folders: Any, prefix: str, pointer: str) -> None:
+        if not isinstance(folders, list):
+            return
+        for i, f in enumerate(folders):
+            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+                continue
+            path = prefix + f["name"]
+            p = f"{pointer}/{i}"
+            if path.casefold() in {x.casefold() for x in paths}:
+                dups.append((p + "/name", path))
+            paths.add(path)
+            walk(f.get("folders"), path + "/", p + "/folders")
+
+    walk(program.get("folders"), "", "/program/folders")
+    return paths, dups
+
+
+def _by_name(bundle: Bundle, kind: str) -> dict[str, Asset]:
+    return {a.name.casefold(): a for a in bundle.assets_of(kind)}
+
+
+# --- checks ------------------------------------------------------------------
+
+G = "references"
+register_code("PK201", "duplicate-name", Severity.ERROR,
+              "Two assets of the same kind share a name in the same folder.",
+              hint="Marketo needs names unique per kind and folder; rename one of them.",
+              example="/assets/5/name: smartCampaign '01 - Sync New People to CRM' already defined at /assets/0",
+              group=G)
+register_code("PK202", "duplicate-path", Severity.ERROR, "Two asset entries point at the same file.",
+              hint="Each asset has its own file.", example="/assets/4/path: emails/a.json is also used by /assets/2",
+              group=G)
+
+
+@check
+def duplicate_names(bundle: Bundle) -> Iterator[Finding]:
+    seen: dict[tuple[str, str, str], Asset] = {}
+    paths: dict[str, Asset] = {}
+    for a in bundle.assets:
+        key = (a.kind, (a.folder or "").casefold(), a.name.casefold())
+        if key in seen:
+            p = a.pointer + "/name"
+            yield make("PK201", f"{p}: {a.kind} {a.name!r} already defined at {seen[key].pointer}"
+                                f"{' in folder ' + repr(a.folder) if a.folder else ''}",
+                       file=bundle.manifest_path, pointer=p)
+        else:
+            seen[key] = a
+        if a.path in paths:
+            p = a.pointer + "/path"
+            yield make("PK202", f"{p}: {a.path} is also used by {paths[a.path].pointer}",
+                       file=bundle.manifest_path, pointer=p)
+        else:
+            paths[a.path] = a
+
+
+register_code("PK203", "unknown-folder", Severity.ERROR,
+              "An asset is placed in a folder the program's folder tree does not have.",
+              hint="Add the folder under program.folders, or fix the asset's folder.",
+              example="/assets/2/folder: 'Email Alerts' is not a folder of the program (folders: Campaigns, Email Alert)",
+              group=G)
+register_code("PK204", "duplicate-folder", Severity.ERROR, "Two sibling folders have the same name.",
+              hint="Folder names are unique among siblings.", example="/program/folders/2/name: 'Campaigns' appears twice",
+              group=G)
+register_code("PK205", "missing-folder", Severity.WARNING,
+              "A program asset has no folder, so it lands at the program's top level.",
+              hint="Give the asset a folder from program.folders to keep the program tidy.",
+              example="/assets/0: smartCampaign '01 - Sync' has no folder", group=G)
+
+
+@check
+def folders(bundle: Bundle) -> Iterator[Finding]:
+    paths, dups = folder_paths(bundle.program)
+    for pointer, path in dups:
+        yield make("PK204", f"{pointer}: folder {path!r} appears twice", file=bundle.manifest_path, pointer=pointer)
+    folded = {p.casefold() for p in paths}
+    listing = ", ".join(sorted(paths)) or "none"
+    for a in bundle.assets:
+        if a.kind not in PROGRAM_KINDS:
+            continue
+        if a.folder is None:
+            yield make("PK205", f"{a.pointer}: {a.kind} {a.name!r} has no folder", file=bundle.manifest_path,
+                       pointer=a.pointer)
+        elif a.folder.casefold() not in folded:
+            p = a.pointer + "/folder"
+            yield make("PK203", f"{p}: {a.folder!r} is not a folder of the program (folders: {listing})",
+                       file=bundle.manifest_path, pointer=p)
+
+
+register_code("PK206", "unresolved-email", Severity.ERROR,
+              "A flow step names an email that is not in the bundle.",
+              hint="Add the email to the bundle or fix the step's email name (names are case-insensitive).",
+              example="campaigns/02.json /flow/1/email: 'MQL Alert' is not an email in this bundle", group=G)
+register_code("PK207", "unresolved-template", Severity.ERROR,
+              "An email names an email template that is not in the bundle.",
+              hint="Add the template to the bundle; emails are imported with the template they use.",
+              example="emails/alert.json /template: 'Quick Start' is not an emailTemplate in this bundle", group=G)
+register_code("PK208", "unknown-section", Severity.ERROR,
+              "An email fills an editable section, variable or module its template does not have.",
+              hint="Use the ids of the template's mktoText/mktoImg elements, <meta> variables and mktoModule elements.",
+              example="emails/alert.json /sections/body: the template has no editable element 'body'", group=G)
+
+
+def _template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
+    """Editable element ids, variable ids and module ids of an Email 2.0 template (cheap scan)."""
+    editable, variables, modules = set(), set(), set()
+    for m in re.finditer(r"<([a-zA-Z0-9]+)\b([^>]*)>", html):
+        attrs = m.group(2)
+        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", attrs)
+        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", attrs)
+        if not cls or not ident:
+            continue
+        classes = cls.group(1).split()
+        if m.group(1).lower() == "meta":
+            variables.add(ident.group(1))
+        elif "mktoModule" in classes:
+            modules.add(ident.group(1))
+        elif any(c in classes for c in ("mktoText", "mktoImg", "mktoSnippet", "mktoVideo")):
+            editable.add(ident.group(1))
+    return editable, variables, modules
+
+
+@check
+def references(bundle: Bundle) -> Iterator[Finding]:
+    emails = _by_name(bundle, "email")
+    templates = _by_name(bundle, "emailTemplate")
+    for a in bundle.assets_of("smartCampaign"):
+        if not isinstance(a.content, dict):
+            continue
+        for i, step in enumerate(a.content.get("flow") or []):
+            if isinstance(step, dict) and isinstance(step.get("email"), str) and step.get("step") in ("Send Alert", "Send Email"):
+                if step["email"].casefold() not in emails:
+                    p = f"/flow/{i}/email"
+                    yield make("PK206", f"{p}: {step['email']!r} is not an email in this bundle", file=a.path, pointer=p)
+    for a in bundle.assets_of("email"):
+        if not isinstance(a.content, dict) or not isinstance(a.content.get("template"), str):
+            continue
+        tpl = templates.get(a.content["template"].casefold())
+        if tpl is None:
+            yield make("PK207", f"/template: {a.content['template']!r} is not an emailTemplate in this bundle",
+                       file=a.path, pointer="/template")
+            continue
+        if not isinstance(tpl.content, str):
+            continue
+        editable, variables, modules = _template_ids(tpl.content)
+        for key, ids, what in (("sections", editable, "editable element"), ("variables", variables, "variable")):
+            for ident in a.content.get(key) or {}:
+                if ident not in ids:
+                    p = f"/{key}/{ident}"
+                    yield make("PK208", f"{p}: the template {tpl.name!r} has no {what} {ident!r}", file=a.path, pointer=p)
+        for i, ident in enumerate(a.content.get("modules") or []):
+            if ident not in modules:
+                p = f"/modules/{i}"
+                yield make("PK208", f"{p}: the template {tpl.name!r} has no module {ident!r}", file=a.path, pointer=p)
+
+
+register_code("PK209", "undefined-token", Severity.ERROR,
+              "A {{my.Name}} token is used but the program defines no such local token.",
+              hint="Add the token under program.tokens or fix its name (token names are case-insensitive).",
+              example="emails/alert.json /subject: {{my.MQL Treshold}} is not a program token", group=G)
+register_code("PK210", "unknown-lead-field", Severity.ERROR,
+              "A {{lead.Field}} token or a Change Data Value step names a field that is neither standard nor required.",
+              hint="Add the field to requires.fields (apiName, displayName, type) so preflight checks the target has it.",
+              example="emails/alert.json /sections/body: {{lead.Lead Grade}} is not a standard field or in requires.fields",
+              group=G)
+register_code("PK211", "duplicate-token", Severity.ERROR, "Two program tokens have the same name.",
+              hint="Token names are unique within a program.", example="/program/tokens/3/name: 'MQL Threshold' is defined twice",
+              group=G)
+
+
+@check
+def tokens(bundle: Bundle) -> Iterator[Finding]:
+    defined: set[str] = set()
+    for i, t in enumerate(bundle.program.get("tokens") or []):
+        if isinstance(t, dict) and isinstance(t.get("name"), str):
+            name = t["name"].strip().casefold()
+            if name in defined:
+                p = f"/program/tokens/{i}/name"
+                yield make("PK211", f"{p}: {t['name']!r} is defined twice", file=bundle.manifest_path, pointer=p)
+            defined.add(name)
+    fields = known_field_names(bundle)
+    for a in bundle.assets:
+        for pointer, line, text in asset_strings(a):
+            for m in TOKEN_RE.finditer(text):
+                scope, name = m.group(1).lower(), m.group(2).strip()
+                where = f"{pointer}: " if pointer else ""
+                if scope == "my" and name.casefold() not in defined:
+                    yield make("PK209", f"{where}{{{{my.{name}}}}} is not a program token", file=a.path,
+                               pointer=pointer, line=line)
+                elif scope == "lead" and name.casefold() not in fields:
+                    yield make("PK210", f"{where}{{{{lead.{name}}}}} is not a standard field or in requires.fields",
+                               file=a.path, pointer=pointer, line=line)
+        if a.kind == "smartCampaign" and isinstance(a.content, dict):
+            for i, step in enumerate(a.content.get("flow") or []):
+                if isinstance(step, dict) and step.get("step") == "Change Data Value" and isinstance(step.get("attribute"), str):
+                    if step["attribute"].casefold() not in fields:
+                        p = f"/flow/{i}/attribute"
+                        yield make("PK210", f"{p}: field {step['attribute']!r} is not a standard field or in requires.fields",
+                                   file=a.path, pointer=p)
+
+
+G2 = "campaigns"
+register_code("PK301", "unknown-trigger", Severity.WARNING, "A trigger name is not one programkit knows from Marketo.",
+              hint="Check the spelling against Marketo's trigger list; unknown triggers are kept as written.",
+              example="campaigns/01.json /smartList/triggers/0/trigger: 'Person Created' is not a known Marketo trigger",
+              group=G2)
+register_code("PK302", "unknown-filter", Severity.WARNING, "A filter name is not one programkit knows from Marketo.",
+              hint="Check the spelling against Marketo's filter list; unknown filters are kept as written.",
+              example="campaigns/02.json /smartList/filters/0/filter: 'Lead Stat' is not a known Marketo filter", group=G2)
+register_code("PK303", "unknown-flow-step", Severity.WARNING, "A flow step name is not one programkit knows from Marketo.",
+              hint="Check the spelling against Marketo's flow step list; importing to Marketo rejects unknown steps.",
+              example="campaigns/02.json /flow/0/step: 'Change Value' is not a known Marketo flow step", group=G2)
+register_code("PK304", "campaign-type-mismatch", Severity.ERROR,
+              "A trigger campaign has no trigger, or a batch campaign has triggers.",
+              hint="Trigger campaigns need at least one trigger; batch campaigns use filters only.",
+              example="campaigns/02.json /smartList/triggers: a trigger campaign needs at least one trigger", group=G2)
+register_code("PK305", "rule-logic", Severity.ERROR,
+              "Advanced rule logic refers to a filter number the smart list does not have.",
+              hint="Filters are numbered from 1 in the order they are listed.",
+              example="campaigns/02.json /smartList/ruleLogic: filter 3 does not exist (2 filters)", group=G2)
+register_code("PK306", "crm-not-required", Severity.ERROR,
+              "A flow step needs a CRM sync that requires.crm does not name.",
+              hint="Set requires.crm to the CRM the step syncs with, so preflight checks the target has it.",
+              example="campaigns/01.json /flow/0/step: 'Sync Person to SFDC' needs requires.crm = 'salesforce'", group=G2)
+register_code("PK307", "webhook-not-required", Severity.ERROR,
+              "A Call Webhook step names a webhook that requires.webhooks does not list.",
+              hint="List the webhook under requires.webhooks so preflight checks the target has it.",
+              example="campaigns/03.json /flow/2/webhook: 'Enrich' is not in requires.webhooks", group=G2)
+register_code("PK308", "unknown-program-status", Severity.ERROR,
+              "A Change Program Status step sets a status the program's channel does not have.",
+              hint="Use one of program.membershipStatuses.",
+              example="campaigns/02.json /flow/0/newStatus: 'Member' is not one of the program's statuses (01-Member)",
+              group=G2)
+register_code("PK309", "segmentation-not-required", Severity.ERROR,
+              "An email's dynamic content uses a segmentation that requires.segmentations does not list.",
+              hint="List the segmentation under requires.segmentations.",
+              example="emails/a.json /dynamicContent/body/segmentation: 'Region' is not in requires.segmentations",
+              group=G2)
+
+
+@check
+def campaigns(bundle: Bundle) -> Iterator[Finding]:
+    cat = catalog()
+    triggers = {t.casefold() for t in cat["triggers"]}
+    filters = {t.casefold() for t in cat["filters"]}
+    steps = {t.casefold() for t in cat["flowSteps"]}
+    crm_steps = cat["crmFlowSteps"]
+    req = bundle.requires
+    webhooks = {w.casefold() for w in req.get("webhooks") or [] if isinstance(w, str)}
+    statuses = {s for s in bundle.program.get("membershipStatuses") or [] if isinstance(s, str)}
+    program_name = bundle.program.get("name")
+    for a in bundle.assets_of("smartCampaign"):
+        doc = a.content
+        if not isinstance(doc, dict):
+            continue
+        sl = doc.get("smartList") if isinstance(doc.get("smartList"), dict) else {}
+        trig = sl.get("triggers") or []
+        filt = sl.get("filters") or []
+        for i, t in enumerate(trig):
+            if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
+                p = f"/smartList/triggers/{i}/trigger"
+                yield make("PK301", f"{p}: {t['trigger']!r} is not a known Marketo trigger", file=a.path, pointer=p)
+        for i, f in enumerate(filt):
+            if isinstance(f, dict) and isinstance(f.get("filter"), str) and f["filter"].casefold() not in filters:
+                p = f"/smartList/filters/{i}/filter"
+                yield make("PK302", f"{p}: {f['filter']!r} is not a known Marketo filter", file=a.path, pointer=p)
+        if doc.get("type") == "trigger" and not trig:
+            yield make("PK304", "/smartList: a trigger campaign needs at least one trigger", file=a.path,
+                       pointer="/smartList")
+        elif doc.get("type") == "batch" and trig:
+            yield make("PK304", "/smartList/triggers: a batch campaign cannot have triggers", file=a.path,
+                       pointer="/smartList/triggers")
+        logic = sl.get("ruleLogic")
+        if isinstance(logic, str) and logic not in ("all", "any"):
+            for n in sorted({int(x) for x in re.findall(r"\d+", logic)}):
+                if not 1 <= n <= len(filt):
+                    yield make("PK305", f"/smartList/ruleLogic: filter {n} does not exist ({len(filt)} filters)",
+                               file=a.path, pointer="/smartList/ruleLogic")
+        for i, step in enumerate(doc.get("flow") or []):
+            if not isinstance(step, dict) or not isinstance(step.get("step"), str):
+                continue
+            name = step["step"]
+            if name.casefold() not in steps:
+                p = f"/flow/{i}/step"
+                yield make("PK303", f"{p}: {name!r} is not a known Marketo flow step", file=a.path, pointer=p)
+            if name in crm_steps and req.get("crm") != crm_steps[name]:
+                p = f"/flow/{i}/step"
+                yield make("PK306", f"{p}: {name!r} needs requires.crm = {crm_steps[name]!r}", file=a.path, pointer=p)
+            if name == "Call Webhook" and isinstance(step.get("webhook"), str) and step["webhook"].casefold() not in webhooks:
+                p = f"/flow/{i}/webhook"
+                yield make("PK307", f"{p}: {step['webhook']!r} is not in requires.webhooks", file=a.path, pointer=p)
+            if (name == "Change Program Status" and step.get("program") in (program_name, "{{program.name}}")
+                    and statuses and step.get("newStatus") not in statuses):
+                p = f"/flow/{i}/newStatus"
+                yield make("PK308", f"{p}: {step.get('newStatus')!r} is not one of the program's statuses "
+                                    f"({', '.join(sorted(statuses))})", file=a.path, pointer=p)
+    segs = {s.casefold() for s in req.get("segmentations") or [] if isinstance(s, str)}
+    for a in bundle.assets_of("email"):
+        dyn = a.content.get("dynamicContent") if isinstance(a.content, dict) else None
+        for section, spec in (dyn or {}).items() if isinstance(dyn, dict) else []:
+            seg = spec.get("segmentation") if isinstance(spec, dict) else None
+            if isinstance(seg, str) and seg.casefold() not in segs:
+                p = f"/dynamicContent/{section}/segmentation"
+                yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
