@@ -1,0 +1,181 @@
+"""The Workspace interface: what plan, apply, export and history need from a target.
+
+A workspace is one Marketo-style instance: its folders, programs with their
+local assets, Design Studio assets shared across programs, tag types, and
+what bundles can require (fields, segmentations, snippets, webhooks, custom
+objects, a CRM connection), plus the import history.
+
+Reads are bulk and cheap so a plan costs few look-ups (a remote target pays
+per call). Writes happen only inside :meth:`Workspace.transaction`, which is
+all-or-nothing on the embedded target.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+#: Design Studio kinds: shared by all programs of a workspace, looked up by name.
+DESIGN_KINDS = ("emailTemplate", "landingPageTemplate", "image", "snippet")
+#: Program-local kinds: live in a program's folder tree.
+LOCAL_KINDS = ("smartCampaign", "email", "leadLifecycle")
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    api_name: str
+    display_name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    """An asset as stored: identity, place and content digest (content read separately)."""
+
+    id: int
+    kind: str
+    name: str
+    sha256: str
+    folder: str | None = None  # folder path; for local assets relative to the program
+    program_id: int | None = None  # None for Design Studio assets
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. {"templateType": "guided"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which bundle a program came from (the last import that wrote it)."""
+
+    bundle: str
+    version: str
+    digest: str
+    import_id: int
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    id: int
+    name: str
+    #: the program object as in a bundle manifest: type, channel, membershipStatuses,
+    #: analyticsBehavior, tags, tokens, folders
+    data: dict[str, Any]
+    provenance: Provenance | None = None
+
+
+@dataclass
+class ImportRecord:
+    """One row of import history (filled by apply)."""
+
+    bundle: str
+    version: str
+    digest: str
+    program: str
+    rules: dict[str, Any]
+    plan: dict[str, Any]
+    mapping: list[dict[str, Any]]  # [{"kind", "bundleName", "workspaceId", "workspaceName", "action"}]
+    started_at: str
+    finished_at: str | None = None
+    outcome: str = "applied"  # applied | noop | failed | rolled-back | needs-manual-completion
+    id: int | None = None
+    workspace: str | None = None
+
+
+class WorkspaceWriter(ABC):
+    """Write operations, valid only inside :meth:`Workspace.transaction`."""
+
+    @abstractmethod
+    def create_program(self, data: dict[str, Any], folder: str | None = None) -> int: ...
+
+    @abstractmethod
+    def update_program(self, program_id: int, data: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def ensure_folder(self, program_id: int, path: str) -> None:
+        """Create a program folder (and its parents) if missing."""
+
+    @abstractmethod
+    def put_asset(self, kind: str, name: str, content: bytes, sha256: str, *, folder: str | None = None,
+                  program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
+        """Create an asset; returns its id. Names must be free (plan guarantees it)."""
+
+    @abstractmethod
+    def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None: ...
+
+    @abstractmethod
+    def delete_asset(self, asset_id: int) -> None: ...
+
+    @abstractmethod
+    def add_tag_value(self, tag_type: str, value: str) -> None:
+        """Create the tag type if missing and allow the value."""
+
+    @abstractmethod
+    def record_import(self, record: ImportRecord) -> int: ...
+
+
+class Workspace(ABC):
+    """A target workspace. Implementations: :mod:`programkit.workspaces.sqlite` (embedded)."""
+
+    name: str
+
+    # -- inventory (bulk, read-only) ------------------------------------------------
+    @abstractmethod
+    def revision(self) -> str:
+        """Changes whenever anything in the workspace changes (plans record it to detect drift)."""
+
+    @abstractmethod
+    def fields(self) -> dict[str, FieldInfo]:
+        """Person fields by API name."""
+
+    @abstractmethod
+    def names(self, what: str) -> set[str]:
+        """Names of 'segmentations', 'webhooks', 'customObjects' or 'snippets' that exist."""
+
+    @abstractmethod
+    def crm(self) -> str | None:
+        """'salesforce', 'dynamics' or None."""
+
+    @abstractmethod
+    def channels(self) -> dict[str, list[str]]:
+        """Program channels → their membership statuses, in step order."""
+
+    @abstractmethod
+    def tag_types(self) -> dict[str, set[str]]:
+        """Tag types → allowed values."""
+
+    @abstractmethod
+    def program(self, name: str) -> ProgramInfo | None:
+        """A program by name (case-insensitive), or None."""
+
+    @abstractmethod
+    def programs(self) -> list[ProgramInfo]: ...
+
+    @abstractmethod
+    def program_assets(self, program_id: int) -> list[AssetInfo]: ...
+
+    @abstractmethod
+    def design_assets(self, kind: str, names: Iterable[str]) -> dict[str, AssetInfo]:
+        """Bulk look-up of Design Studio assets by name; keys are the casefolded names found."""
+
+    @abstractmethod
+    def design_names(self, kind: str, base: str) -> set[str]:
+        """Names of ``kind`` equal to ``base`` or of the copy form Marketo uses for it ("base - N")."""
+
+    @abstractmethod
+    def read(self, asset_id: int) -> bytes:
+        """An asset's content."""
+
+    @abstractmethod
+    def count(self) -> dict[str, int]:
+        """Inventory summary: number of items per kind (for `workspace show`)."""
+
+    # -- writes and history -------------------------------------------------------------
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[WorkspaceWriter]:
+        """All-or-nothing writes. Waits a bounded time for another writer, then raises WorkspaceBusy."""
+
+    @abstractmethod
+    def history(self, limit: int | None = None) -> list[ImportRecord]: ...
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        pass
