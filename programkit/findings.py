@@ -159,14 +159,14 @@ class FindingList:
         self.items.extend(more)
 
 
-#: modules that register finding codes; imported by :func:`load_all_codes`
-CODE_MODULES = ["programkit.bundle", "programkit.load", "programkit.validate"]
-
-
 def load_all_codes() -> dict[str, Code]:
-    """Import every module that registers codes, so :data:`CODES` is complete."""
+    """Import every programkit module, so :data:`CODES` holds every code any of them registers."""
     import importlib
+    import pkgutil
 
-    for name in CODE_MODULES:
-        importlib.import_module(name)
+    import programkit
+
+    for info in pkgutil.walk_packages(programkit.__path__, "programkit."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
     return CODES

@@ -6,14 +6,14 @@ library function and renders its result.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import click
 
 from .. import __version__
 from .common import run_guarded
-from . import validate as _validate
-from . import schema as _schema
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,9 +22,12 @@ def cli() -> None:
     """Package, validate, import and export Marketo-style programs as versioned bundles."""
 
 
-for module in (_validate, _schema):
-    for command in module.COMMANDS:
-        cli.add_command(command)
+# Every module in this package that defines COMMANDS contributes its commands,
+# so adding a command means adding one module and touching nothing else.
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    for _command in getattr(_module, "COMMANDS", ()):
+        cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None, prog_name: str = "programkit") -> None:
