@@ -123,15 +123,20 @@ def known_field_names(bundle: Bundle) -> frozenset[str]:
 
 
 def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Every string inside a JSON value, with its pointer."""
-    if isinstance(value, str):
-        yield pointer, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from iter_strings(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from iter_strings(v, f"{pointer}/{i}")
+    """Every string inside a JSON value, with its pointer, in document order.
+
+    Iterative, so a hostile document nested a thousand levels deep cannot
+    exhaust the interpreter's stack.
+    """
+    stack: list[tuple[str, Any]] = [(pointer, value)]
+    while stack:
+        p, v = stack.pop()
+        if isinstance(v, str):
+            yield p, v
+        elif isinstance(v, dict):
+            stack.extend(reversed([(f"{p}/{str(k).replace('~', '~0').replace('/', '~1')}", x) for k, x in v.items()]))
+        elif isinstance(v, list):
+            stack.extend(reversed([(f"{p}/{i}", x) for i, x in enumerate(v)]))
 
 
 def asset_strings(asset: Asset) -> Iterator[tuple[str | None, int | None, str]]:

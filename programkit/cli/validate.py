@@ -8,7 +8,7 @@ from ..errors import ProgramkitError
 from ..findings import CODES
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, validate_path
-from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, styler, use_colour
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, styler, use_colour
 
 
 def _files(result: ValidationResult) -> list[str]:
@@ -17,14 +17,14 @@ def _files(result: ValidationResult) -> list[str]:
     return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets]
 
 
-def render(results: list[ValidationResult], fmt: str) -> str:
+def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> str:
     if fmt == "json":
         return render_json(results)
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
         return render_junit(results, _files, suite_name="programkit validate")
-    return render_text(results, styler(use_colour()))
+    return render_text(results, styler(use_colour()), strict=strict)
 
 
 @click.command("validate")
@@ -38,17 +38,22 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     Every problem in every bundle is listed, not just the first.
 
     Exit status: 0 no errors, 1 findings (warnings too with --strict),
-    2 a PATH that cannot be read as a bundle.
+    2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
     """
     results = []
+    unreadable = False
     for path in paths:
         try:
             results.append(validate_path(path))
         except ProgramkitError as err:
-            fail(err)
-    click.echo(render(results, fmt), nl=False)
-    failed = any(r.failed(strict) for r in results)
-    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+            # Report it on stderr and go on: one bad argument must not hide the other bundles' findings.
+            echo_error(err)
+            unreadable = True
+    if results or not unreadable:
+        click.echo(render(results, fmt, strict), nl=False)
+    if unreadable:
+        raise SystemExit(EXIT_USAGE)
+    raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)
 
 
 @click.command("rules")
