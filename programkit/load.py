@@ -40,8 +40,10 @@ register_code("PK105", "asset-missing", Severity.ERROR, "An asset's file is not 
               example="/assets/2/path: emails/alert.json does not exist", group=G)
 register_code("PK106", "digest-mismatch", Severity.ERROR,
               "An asset file's sha256 differs from the one in bundle.json (edited or tampered).",
-              hint="If the change is intended, update the digest (`programkit pack` and `programkit new` write them).",
-              example="/assets/2/sha256: emails/alert.json has sha256 9f2c…, manifest says 4b1a…", group=G)
+              hint="If the edit is intended, put the file's sha256 (in the message; or `sha256sum FILE`) in bundle.json; "
+                   "otherwise restore the file.",
+              example="/assets/2/sha256: emails/alert.json has sha256 9f2c…e41d (full digest), bundle.json says 4b1a90c2d3e4…",
+              group=G)
 register_code("PK107", "unlisted-file", Severity.WARNING, "A file in the bundle is not listed in bundle.json.",
               hint="List it as an asset or remove it; unlisted files are not imported.",
               example="notes.txt is not listed in bundle.json", group=G)
@@ -202,7 +204,7 @@ def _read_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
         data = b""
     if asset.sha256 and asset.actual_sha256 != asset.sha256:
         sp = asset.pointer + "/sha256"
-        findings.append(make("PK106", f"{sp}: {asset.path} has sha256 {asset.actual_sha256[:12]}…, "
+        findings.append(make("PK106", f"{sp}: {asset.path} has sha256 {asset.actual_sha256}, "
                                       f"bundle.json says {asset.sha256[:12]}…", file=manifest, pointer=sp))
     if not is_text:
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..errors import ProgramkitError
-from ..findings import CODES
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, validate_path
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, styler, use_colour
@@ -57,13 +56,20 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 
 @click.command("rules")
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
 def rules_cmd(fmt: str) -> None:
-    """List every finding code with its severity, meaning and an example."""
+    """List every finding code with its severity, meaning, hint and an example.
+
+    --format markdown writes the reference kept in docs/findings.md.
+    """
     from ..findings import load_all_codes
 
-    load_all_codes()
-    codes = sorted(CODES.values(), key=lambda c: c.code)
+    if fmt == "markdown":
+        from ..docs import findings_markdown
+
+        click.echo(findings_markdown(), nl=False)
+        return
+    codes = sorted(load_all_codes().values(), key=lambda c: c.code)
     if fmt == "json":
         import json
 
