@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..bundle import unsafe_path_reason
 from ..errors import ProgramkitError
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, validate_path
@@ -13,7 +14,8 @@ from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_optio
 def _files(result: ValidationResult) -> list[str]:
     if result.bundle is None:
         return []
-    return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets]
+    # Unsafe paths are not files of the bundle (their finding is on the manifest): no testcase for them.
+    return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets if not unsafe_path_reason(a.path)]
 
 
 def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> str:
