@@ -93,6 +93,8 @@ def value_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
     """A predicate on one value for a Marketo-style operator and its values (tokens already resolved)."""
     op = (op or "is").strip().casefold()
     texts = frozenset(_text(v) for v in values)
+    if "false" in texts:  # an unset boolean field is false (e.g. Synced to SFDC on a new person)
+        texts |= {""}
     nums = [n for n in (_num(v) for v in values) if n is not None]
     first = nums[0] if nums else None
     if op in ("is", "is any", "in"):
@@ -585,7 +587,7 @@ class Simulator:
         p.reached.add(state)
         entry = {"at": iso(now), "event": event, "from": old, "to": state}
         if data:
-            entry["data"] = {k: data[k] for k in sorted(data)}
+            entry["data"] = self._shown(data)
         p.history.append(entry)
         if lcm.state_key:
             self._set_fields(p, [(lcm.state_key, state)], None)
@@ -602,6 +604,10 @@ class Simulator:
             if self._conditions_hold(tr, p.fields, None):
                 self._enter(p, tr.to, now, tr.event, None)
                 break
+
+    def _shown(self, data: dict[str, Any]) -> dict[str, Any]:
+        display = self.m.names.display
+        return {display.get(k, k): data[k] for k in sorted(data)}
 
     def _schedule(self, due: float, pid: str, kind: str, name: str, epoch: int) -> None:
         self.seq += 1
@@ -651,7 +657,7 @@ class Simulator:
         self._set_fields(p, list(data.items()), None)
         if tr.to == p.state:  # staying put (e.g. editing an accepted referral): no re-entry
             p.history.append({"at": iso(now), "event": etype, "from": p.state, "to": p.state,
-                              **({"data": {k: data[k] for k in sorted(data)}} if data else {})})
+                              **({"data": self._shown(data)} if data else {})})
             return
         if p.state in tr.sources:
             self._enter(p, tr.to, now, etype, data)
