@@ -727,11 +727,16 @@ class Simulator:
                 p.status = step[2]
 
     def _score(self, p: Person, key: str, change: str) -> None:
-        old = p.fields.get(key)
-        new = apply_score_change(old, change)
-        new_v: Any = int(new) if new.is_integer() else new
-        p.fields[key] = new_v
-        delta = new - (_num(old) or 0.0)
+        fields = p.fields
+        old = fields.get(key)
+        if type(old) is int and change[:1] == "+" and change[1:].isdigit():  # the common case, kept cheap
+            delta = int(change[1:])
+            new_v: Any = old + delta
+        else:
+            new = apply_score_change(old, change)
+            new_v = int(new) if new.is_integer() else new
+            delta = new - (_num(old) or 0.0)
+        fields[key] = new_v
         lcm = self.lc
         if lcm is not None and p.applies and key in lcm.on_field:
             for test, tr in lcm.on_field[key]:
@@ -806,7 +811,8 @@ class Simulator:
                 if not isinstance(change, (str, int, float)) or isinstance(change, bool):
                     raise Rejected("a score event needs data.change, e.g. \"+10\" or \"=50\"")
                 try:
-                    self._score(p, self.m.names.key(str(data.get("score") or "Person Score")),
+                    score = data.get("score")
+                    self._score(p, self.m.names.key(str(score)) if score else SCORE_KEY,
                                 change if isinstance(change, str) else f"+{change}" if change >= 0 else str(change))
                 except ValueError:
                     raise Rejected(f"score change {change!r} is not a number") from None
@@ -916,10 +922,10 @@ def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterat
     """
     display = os.fspath(path)
     try:
-        fh = open(path, "rb")
+        fh = open(path, encoding="utf-8", errors="surrogateescape")
     except OSError as e:
         raise BadInput(f"cannot read events file {display}: {e.strerror}") from None
-    loads = json.loads
+    loads = json.JSONDecoder().decode  # str in, no encoding sniffing per line
     last = None
     last_text = ""
     with fh:
