@@ -385,7 +385,8 @@ def check_archive(zf: zipfile.ZipFile, limits: ArchiveLimits, display: str = "")
             findings.append(make(code, f"entry {name!r} {reason}", file=name))
         if mode and stat.S_ISLNK(mode):
             findings.append(make("PK402", f"entry {name!r} is a symbolic link", file=name))
-        elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        elif stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            # no file-type bits (as Python's writestr and many tools write) means a regular file
             findings.append(make("PK408", f"entry {name!r} is not a regular file", file=name))
         total += info.file_size
         if info.file_size >= limits.ratio_floor:
