@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, unsafe_path_reason
-from .canonical import refresh_digests
+from .canonical import refresh_digests, sha256_file
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, sort_key
 
@@ -113,20 +113,24 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     listed = sorted({a.path for a in bundle.assets})
     unlisted = [f for f in result.findings if f.code == "PK107"]
     skipped = sorted(f.file or "" for f in unlisted)
-    out_zip.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
-    tmp = Path(tmp_name)
+    if out_zip.is_dir():
+        raise BadInput(f"{out_zip}: is a directory; -o names the archive file to write")
+    tmp: Path | None = None
     try:
+        out_zip.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as raw:
             _write_zip(raw, src_dir, [MANIFEST] + listed, {a.path: a.sha256 for a in bundle.assets})
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        digest = _sha256_file(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        digest = sha256_file(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, out_zip)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise BadInput(f"{e.filename or out_zip}: cannot pack ({e.strerror or e}), nothing was written") from None
         raise
     warnings = [f for f in result.findings if f.severity != Severity.ERROR]
     return PackResult(out_zip, digest, size, [MANIFEST] + listed, skipped, sorted(warnings, key=sort_key), updated)
@@ -151,12 +155,11 @@ def _write_zip(raw: Any, root: Path, names: list[str], digests: dict[str, str]) 
                                                      f"{digests[name][:12]}…", file=name)])
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _umask() -> int:
+    """The process umask (only readable by setting it), so written files get the usual modes."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @dataclass
@@ -193,20 +196,24 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
     source = ZipSource(zip_path, limits)
     try:
         expected, skipped, findings = _plan_extraction(source)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".unpack", dir=out_dir.parent))
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".unpack", dir=out_dir.parent))
+        except OSError as e:
+            raise BadInput(f"{out_dir.parent}: cannot create the output ({e.strerror or e})") from None
         try:
             names = [MANIFEST] + sorted(expected)
             mismatches = [f for name in names if (f := _extract(source, name, tmp, expected.get(name)))]
             if mismatches:
                 raise UnsafeArchive(f"{source.display}: files differ from bundle.json, nothing was written",
                                     mismatches)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o777 & ~umask)
+            os.chmod(tmp, 0o777 & ~_umask())
             _move_into_place(tmp, out_dir)
-        except BaseException:
+        except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise BadInput(f"{e.filename or out_dir}: cannot unpack ({e.strerror or e}), "
+                               "nothing was written") from None
             raise
     finally:
         source.close()
