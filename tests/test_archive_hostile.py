@@ -208,3 +208,9 @@ def test_deflate_stream_is_bounded_in_memory(tmp_path: Path) -> None:
     src.close()
     assert sum(sizes) == len(data) and max(sizes) <= CHUNK
     assert zlib.crc32(data) == zipfile.ZipFile(z).getinfo("big.bin").CRC
+
+
+def test_inspect_refuses_hostile_archive(tmp_path: Path, invoke) -> None:
+    archive = HOSTILE["traversal"][0](tmp_path / "t.zip")
+    r = invoke("inspect", str(archive))
+    assert r.exit_code == 1 and ": PK401 [" in r.stderr and r.stdout == ""

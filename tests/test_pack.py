@@ -83,3 +83,10 @@ def test_update_digests_then_packs(sample_copy: Path, tmp_path: Path) -> None:
 def test_not_a_bundle_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput):
         pack_dir(tmp_path, tmp_path / "x.zip")
+
+
+def test_output_that_is_a_directory_is_bad_input(tmp_path: Path, invoke) -> None:
+    (tmp_path / "x.zip").mkdir()
+    r = invoke("pack", str(SAMPLE), "-o", str(tmp_path / "x.zip"))
+    assert r.exit_code == 2 and "is a directory" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.zip"]
