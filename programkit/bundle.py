@@ -77,7 +77,8 @@ register_code("PK412", "archive-truncated", Severity.ERROR,
               "The file starts like a zip archive but its end (the central directory) is missing or damaged: "
               "a truncated download or copy (exit 2).",
               hint="Fetch or copy the archive again and compare its sha256 with the one `programkit pack` printed.",
-              example="bundle.zip: truncated or damaged zip archive (File is not a zip file)", group=G)
+              example="bundle.zip: not a zip archive: it starts like one but is truncated or damaged "
+                      "(File is not a zip file)", group=G)
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def open_zip(path: Path, display: str) -> zipfile.ZipFile:
         except OSError:
             head = b""
         if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
-            msg = f"{display}: truncated or damaged zip archive ({e})"
+            msg = f"{display}: not a zip archive: it starts like one but is truncated or damaged ({e})"
             finding = make("PK412", msg, file=display)
         else:
             msg = f"{display}: not a zip archive (no zip signature)"
