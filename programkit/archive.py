@@ -151,7 +151,7 @@ def _write_zip(raw: Any, root: Path, names: list[str], digests: dict[str, str]) 
                         dest.write(chunk)
             if name in digests and h.hexdigest() != digests[name]:
                 raise ProgramkitError(f"{root}: {name} changed while it was being packed; nothing was written",
-                                      [make("PK106", f"{name} has sha256 {h.hexdigest()[:12]}…, bundle.json says "
+                                      [make("PK106", f"{name} has sha256 {h.hexdigest()}, bundle.json says "
                                                      f"{digests[name][:12]}…", file=name)])
 
 
@@ -270,7 +270,7 @@ def _extract(source: ZipSource, name: str, root: Path, sha256: str | None) -> Fi
                             [make("PK403", f"entry {name!r} collides with another entry on this file system",
                                   file=name)]) from None
     if sha256 is not None and h.hexdigest() != sha256:
-        return make("PK106", f"{name} has sha256 {h.hexdigest()[:12]}…, bundle.json says {sha256[:12]}…", file=name)
+        return make("PK106", f"{name} has sha256 {h.hexdigest()}, bundle.json says {sha256[:12]}…", file=name)
     return None
 
 

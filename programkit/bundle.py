@@ -238,12 +238,11 @@ def open_zip(path: Path, display: str) -> zipfile.ZipFile:
         except OSError:
             head = b""
         if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
-            msg = f"{display}: not a zip archive: it starts like one but is truncated or damaged ({e})"
-            finding = make("PK412", msg, file=display)
+            finding = make("PK412", f"not a zip archive: it starts like one but is truncated or damaged ({e})",
+                           file=display)
         else:
-            msg = f"{display}: not a zip archive (no zip signature)"
-            finding = make("PK411", msg, file=display)
-        raise BadInput(msg, [finding], hint=finding.hint) from None
+            finding = make("PK411", "not a zip archive (no zip signature)", file=display)
+        raise BadInput(f"{display}: {finding.message}", [finding], hint=finding.hint) from None
     except OSError as e:
         raise BadInput(f"{display}: cannot read ({e.strerror or e})") from None
 

@@ -129,6 +129,9 @@ def main() -> None:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: apt-get install -y zip unzip time")
     sizes = [int(s) for s in args.sizes.split(",")]
+    startup = best(3, lambda: [sys.executable, "-m", "programkit", "--version"])
+    print(f"programkit start-up (python -m programkit --version): {startup[0]:.2f} s, peak RSS {startup[1]} MiB "
+          "— included in every pack/unpack time below")
     results = {}
     with tempfile.TemporaryDirectory(prefix="programkit-bench-pack-") as tmp:
         for s in sizes:

@@ -82,7 +82,7 @@ def pack_cmd(directory: Path, output: Path | None, update_digests: bool, no_vali
         fail(err)
     for p in result.updated_digests:
         click.echo(f"updated digest of {p}", err=True)
-    _warn(result.findings)
+    _warn([f for f in result.findings if f.code != "PK107"])  # unlisted files: said once, below
     if result.skipped:
         click.echo(f"left out {len(result.skipped)} unlisted file(s): {', '.join(result.skipped)}", err=True)
     click.echo(f"{result.path}\n  {len(result.files)} files, {result.size} bytes\n  sha256 {result.sha256}")
