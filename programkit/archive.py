@@ -101,6 +101,9 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     if not (src_dir / MANIFEST).is_file():
         raise BadInput(f"{src_dir}: not a bundle directory (no {MANIFEST})",
                        hint="`programkit pack` takes the directory that holds bundle.json.")
+    if (src_dir / MANIFEST).is_symlink():
+        raise ProgramkitError(f"{src_dir}: not packed, {MANIFEST} is a symbolic link",
+                              [make("PK109", f"{MANIFEST} is a symbolic link", file=MANIFEST)])
     updated = refresh_digests(src_dir) if update_digests else []
     result = validate_path(src_dir)
     bundle = result.bundle
