@@ -31,6 +31,7 @@ from .bundle import CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, un
 from .canonical import refresh_digests, sha256_file
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, sort_key
+from .load import MAX_TEXT_BYTES
 
 #: fixed entry timestamp: the earliest a zip can hold
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -227,6 +228,10 @@ def _plan_extraction(source: ZipSource) -> tuple[dict[str, str], list[str], list
     """Listed path → expected sha256, and the unlisted entries left out. Refuses what cannot be verified."""
     if not source.is_file(MANIFEST):
         raise BadInput(f"{source.display}: not a bundle archive (no {MANIFEST} at its root)")
+    if source.size(MANIFEST) > MAX_TEXT_BYTES:
+        raise UnsafeArchive(f"{source.display}: {MANIFEST} is too large to read", [
+            make("PK111", f"{MANIFEST} is {source.size(MANIFEST) / (1 << 20):.1f} MiB; the limit is 16 MiB",
+                 file=MANIFEST)])
     try:
         manifest = json.loads(source.read_bytes(MANIFEST).decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:

@@ -311,7 +311,7 @@ class EntryReader:
                     raise self._fail("PK407", "is truncated")
                 self._raw_left -= len(out)
             elif d.unconsumed_tail:
-                out = d.decompress(d.unconsumed_tail, n)
+                out = self._inflate_chunk(d, d.unconsumed_tail, n)
             elif d.eof:
                 return self._finish()
             elif self._raw_left:
@@ -319,10 +319,7 @@ class EntryReader:
                 if not data:
                     raise self._fail("PK407", "is truncated")
                 self._raw_left -= len(data)
-                try:
-                    out = d.decompress(data, n)
-                except zlib.error as e:
-                    raise self._fail("PK407", f"has corrupt compressed data ({e})") from None
+                out = self._inflate_chunk(d, data, n)
             else:
                 raise self._fail("PK407", "is truncated: its compressed data ends early")
             self._count += len(out)
@@ -332,6 +329,12 @@ class EntryReader:
                 self._crc = zlib.crc32(out, self._crc)
                 return out
         return b""
+
+    def _inflate_chunk(self, d: "zlib._Decompress", data: bytes, n: int) -> bytes:
+        try:
+            return d.decompress(data, n)  # at most n bytes out: a bomb never fills memory
+        except zlib.error as e:
+            raise self._fail("PK407", f"has corrupt compressed data ({e})") from None
 
     def _finish(self) -> bytes:
         self._done = True

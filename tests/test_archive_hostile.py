@@ -214,3 +214,31 @@ def test_inspect_refuses_hostile_archive(tmp_path: Path, invoke) -> None:
     archive = HOSTILE["traversal"][0](tmp_path / "t.zip")
     r = invoke("inspect", str(archive))
     assert r.exit_code == 1 and ": PK401 [" in r.stderr and r.stdout == ""
+
+
+def test_corrupt_deflate_data_is_pk407(tmp_path: Path) -> None:
+    z = write_zip(tmp_path / "c.zip", sample_entries())
+    data = bytearray(z.read_bytes())
+    with zipfile.ZipFile(z) as zf:
+        info = zf.getinfo("emails/01-email-alert-mql.json")
+    start = info.header_offset + 30 + len(info.filename)
+    data[start:start + 8] = b"\xff" * 8  # invalid deflate block header
+    z.write_bytes(bytes(data))
+    with pytest.raises(UnsafeArchive) as e:
+        unpack_archive(z, tmp_path / "o")
+    assert [f.code for f in e.value.findings] == ["PK407"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.zip"]
+
+
+def test_local_header_naming_another_file_is_pk407(tmp_path: Path) -> None:
+    z = write_zip(tmp_path / "n.zip", sample_entries())
+    data = bytearray(z.read_bytes())
+    with zipfile.ZipFile(z) as zf:
+        info = zf.getinfo("emails/01-email-alert-mql.json")
+    start = info.header_offset + 30
+    data[start:start + 6] = b"EMAILS"  # the central directory still says emails/…
+    z.write_bytes(bytes(data))
+    with pytest.raises(UnsafeArchive) as e:
+        unpack_archive(z, tmp_path / "o")
+    assert [f.code for f in e.value.findings] == ["PK407"]
+    assert "reads two ways" in e.value.findings[0].message
