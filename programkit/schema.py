@@ -46,6 +46,48 @@ def get_schema(name: str) -> dict[str, Any]:
         ) from None
 
 
+def bundled(name: str) -> dict[str, Any]:
+    """The named schema as one self-contained document, for editors and tools that cannot follow $id.
+
+    Every schema it refers to (transitively) is embedded under ``$defs/<name>``
+    and each ``$ref`` is rewritten to a local JSON pointer, so nothing is
+    fetched from the network and any draft-07-or-later tool resolves it.
+    """
+    docs = _documents()
+    get_schema(name)  # BadInput for an unknown name
+    embedded: dict[str, Any] = {}
+
+    def target(ref: str, owner: str | None) -> str:
+        doc, _, frag = ref.partition("#")
+        if not doc:
+            return ref if owner is None else f"#/$defs/{owner}{frag}"
+        other = doc.rsplit("/", 1)[-1].removesuffix(".json")
+        if other == name:
+            return f"#{frag}"
+        if other not in embedded:
+            embedded[other] = None  # placeholder first: schemas may refer to each other in a cycle
+            body = {k: v for k, v in docs[other].items() if k not in ("$id", "$schema")}
+            embedded[other] = rewrite(body, other)
+        return f"#/$defs/{other}{frag}"
+
+    def rewrite(node: Any, owner: str | None) -> Any:
+        if isinstance(node, dict):
+            return {k: target(v, owner) if k == "$ref" and isinstance(v, str) else rewrite(v, owner)
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v, owner) for v in node]
+        return node
+
+    root = rewrite(docs[name], None)
+    if embedded:
+        defs = dict(root.get("$defs", {}))
+        clash = set(defs) & set(embedded)
+        if clash:  # pragma: no cover - guards a future schema naming a $defs entry like a schema file
+            raise ValueError(f"schema {name}: $defs {sorted(clash)} clash with embedded schemas")
+        root["$defs"] = {**defs, **embedded}
+    return root
+
+
 @lru_cache(maxsize=None)
 def _registry() -> Registry:
     resources = [(doc["$id"], Resource.from_contents(doc)) for doc in _documents().values()]

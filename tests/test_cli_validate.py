@@ -217,3 +217,22 @@ def test_pre_commit_hook_validates_each_touched_bundle_once(invoke, tmp_path, mo
     text = invoke(*entry[1:], *changed).output
     assert text.count("bundles/good: ok") == 1 and text.count("bundles/bad: failed") == 1
     assert invoke(*entry[1:], "README.md").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["bundle", "smartCampaign", "email", "program", "asset-entry"])
+def test_printed_schema_is_self_contained(invoke, name):
+    import jsonschema
+
+    text = invoke("schema", name).output
+    refs = re.findall(r'"\$ref": "([^"]*)"', text)
+    assert all(r.startswith("#") for r in refs), refs  # nothing to fetch: editors and validators work offline
+    raw = invoke("schema", name, "--raw").output
+    assert json.loads(raw) == json.loads((ROOT / "programkit" / "schemas" / f"{name}.json").read_text())
+    if name == "bundle":
+        schema = json.loads(text)
+        manifest = json.loads((SAMPLE / "bundle.json").read_text())
+        jsonschema.Draft202012Validator(schema).validate(manifest)  # no registry: every $ref is local
+        manifest["program"]["type"] = "defualt"
+        manifest["assets"][0]["extra"] = 1
+        errors = {e.json_path for e in jsonschema.Draft202012Validator(schema).iter_errors(manifest)}
+        assert errors == {"$.program.type", "$.assets[0]"}

@@ -148,15 +148,13 @@ def generate(root: Path, n: int) -> dict[str, list[str]]:
 
 
 def bundled_manifest_schema(dest: Path) -> Path:
-    """bundle.json's schema with every schema it refers to embedded under $defs (each keeps its $id).
+    """bundle.json's schema as one self-contained file, exactly as a user gets it for an editor.
 
-    Draft 2020-12 resolves a relative $ref such as "program.json" against the
-    $id base to the embedded resource, so check-jsonschema never goes to the network.
+    ``programkit schema bundle`` embeds the schemas it refers to and rewrites each
+    $ref to a local pointer, so check-jsonschema resolves everything offline.
     """
-    docs = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(SCHEMAS.glob("*.json"))}
-    root = dict(docs.pop("bundle"))
-    root["$defs"] = {**root.get("$defs", {}), **{f"embedded-{name}": doc for name, doc in docs.items()}}
-    dest.write_text(json.dumps(root), encoding="utf-8")
+    dest.write_bytes(subprocess.run([tool("programkit"), "schema", "bundle"], check=True,
+                                    capture_output=True).stdout)
     return dest
 
 
