@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from .errors import BadInput
+from .fastschema import compile_schema
 from .resources import package_dir
 
 BASE_ID = "https://schemas.programkit.dev/v1/"
@@ -114,7 +115,24 @@ def describe(error: ValidationError) -> ValidationError:
     return error
 
 
+@lru_cache(maxsize=None)
+def fast_check(name: str) -> Callable[[Any], bool] | None:
+    """A compiled yes/no check for the named schema (see :mod:`programkit.fastschema`), or None."""
+    return compile_schema(bundled(name))
+
+
 def iter_errors(name: str, instance: Any) -> Iterator[ValidationError]:
-    """Every schema error in ``instance``, most specific first within each branch."""
+    """Every schema error in ``instance``, most specific first within each branch.
+
+    Valid documents, the common case, are recognised by the compiled check
+    alone; jsonschema walks only documents that have errors, to describe them.
+    """
+    check = fast_check(name)
+    if check is not None:
+        try:
+            if check(instance):
+                return
+        except RecursionError:
+            pass  # too deep for the quick check: let jsonschema decide
     for error in validator(name).iter_errors(instance):
         yield describe(error)
