@@ -311,6 +311,17 @@ def test_arbitrary_json_as_manifest(tmp_path_factory, doc):
     _validate_and_render(d)
 
 
+@FAST
+@given(data=st.binary(max_size=300), truncate=st.integers(0, 400))
+def test_arbitrary_or_truncated_zip(tmp_path_factory, data, truncate):
+    d = tmp_path_factory.mktemp("z")
+    good = Path(shutil.make_archive(str(d / "good"), "zip", SAMPLE)).read_bytes()
+    (d / "a.zip").write_bytes(data)
+    _validate_and_render(d / "a.zip")
+    (d / "t.zip").write_bytes(good[:truncate] + data[:20] + good[truncate + 20:])  # damaged somewhere
+    _validate_and_render(d / "t.zip")
+
+
 path_text = st.text(alphabet=st.sampled_from(list(string.ascii_letters[:6] + "./\\:~ \x00\x1b\ud800é")), max_size=12)
 kinds = st.sampled_from(["smartCampaign", "email", "emailTemplate", "image", "snippet", "leadLifecycle", "zzz"])
 

@@ -207,6 +207,7 @@ def main() -> None:
         work = Path(tmp)
         bundled_manifest_schema(work / "bundle.bundled.json")
         prove_baseline_validates(work, work)
+        startup = min(timed([[pk, "--version"]]) for _ in range(args.repeat))
         rows = []
         for n in args.sizes:
             bundle = work / f"bundle-{n}"
@@ -220,6 +221,8 @@ def main() -> None:
         if len(rows) >= 2:
             (n0, o0, b0), (n1, o1, b1) = rows[0], rows[-1]
             print(f"growth {n1}/{n0} assets (x{n1 / n0:g}): programkit x{o1 / o0:.1f}, check-jsonschema x{b1 / b0:.1f}")
+            print(f"programkit start-up {startup:.2f} s; beyond it: {(o0 - startup) / n0 * 1e3:.3f} ms/asset at {n0}, "
+                  f"{(o1 - startup) / n1 * 1e3:.3f} ms/asset at {n1} (linear: equal)")
 
 
 if __name__ == "__main__":
