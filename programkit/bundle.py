@@ -179,7 +179,7 @@ class ZipSource:
         self.limits = limits or ArchiveLimits.from_env()
         try:
             self.zip = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as e:
+        except (zipfile.BadZipFile, NotImplementedError, EOFError, ValueError) as e:  # damaged central directory
             raise BadInput(f"{self.display}: not a zip archive ({e})",
                            hint="Pass a bundle directory, its bundle.json, or a .zip made by `programkit pack`.") from None
         except OSError as e:

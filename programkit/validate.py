@@ -114,7 +114,9 @@ def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]
 # --- helpers ---------------------------------------------------------------
 
 #: A Marketo token: {{scope.Name}} or {{scope.Name:default=value}}.
-TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]+?)\s*(?::default=[^{}]*)?\}\}")
+#: The name keeps any trailing spaces (strip it): a lazy name followed by \s* would backtrack
+#: quadratically on a long unclosed "{{my.   …" in a hostile file.
+TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]*)(?::default=[^{}]*)?\}\}")
 
 
 @lru_cache(maxsize=1)

@@ -448,3 +448,21 @@ def test_compiled_check_declines_what_it_does_not_implement():
     assert compile_schema({"allOf": [{"properties": {"a": True}}], "unevaluatedProperties": False}) is None
     check = compile_schema({"type": "object", "properties": {"a": {"enum": [1, "x"]}}, "unevaluatedProperties": False})
     assert [check(v) for v in ({"a": 1.0}, {"a": True}, {"a": "x", "b": 1}, [])] == [True, False, False, False]
+
+
+def test_unclosed_token_in_a_long_string_is_linear(sample_copy):
+    # the old token pattern backtracked quadratically here (about a minute for this string)
+    edit_asset(sample_copy, EMAIL, lambda d: d.update(text="{{my.MQL" + " " * 50_000 + "{{my.Nope }}"))
+    assert [(f.code, f.pointer) for f in validate_path(sample_copy).findings] == [("PK209", "/text")]
+
+
+def test_damaged_zip_entry_is_a_finding_and_the_rest_is_validated(tmp_path, sample_copy):
+    edit_asset(sample_copy, EMAIL, lambda d: d.update(subject="{{my.Nope}}"))
+    data = bytearray(Path(shutil.make_archive(str(tmp_path / "s"), "zip", sample_copy)).read_bytes())
+    i = data.index(b"PK\x01\x02")
+    while data[i + 46:i + 46 + int.from_bytes(data[i + 28:i + 30], "little")] != CAMPAIGN_01.encode():
+        i = data.index(b"PK\x01\x02", i + 4)
+    data[i + 8] |= 1  # the "encrypted" flag: zipfile refuses to read the entry
+    (tmp_path / "damaged.zip").write_bytes(bytes(data))
+    findings = validate_path(tmp_path / "damaged.zip").findings
+    assert [(f.code, f.file) for f in findings] == [(("PK407"), CAMPAIGN_01), ("PK209", EMAIL)]
