@@ -231,7 +231,7 @@ def open_zip(path: Path, display: str) -> zipfile.ZipFile:
     """Open a zip archive's directory; a file that is not one, or is cut short, is BadInput (exit 2)."""
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, ValueError) as e:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as e:  # damaged central directory
         try:
             with open(path, "rb") as fh:
                 head = fh.read(4)
