@@ -457,3 +457,8 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
             if isinstance(seg, str) and seg.casefold() not in segs:
                 p = f"/dynamicContent/{section}/segmentation"
                 yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
+
+
+# Template lint registers its own check (lint of every HTML asset); importing it here
+# makes every validate run it, whoever calls validate.
+from . import lint as _lint  # noqa: E402,F401
