@@ -56,11 +56,23 @@ class Doc:
     containers: list[etree._Element] = field(default_factory=list)
     misplaced_variables: list[tuple[etree._Element, str]] = field(default_factory=list)
     class_case: list[tuple[etree._Element, str, str]] = field(default_factory=list)  # (element, written, meant)
+    #: every ${name} reference: (name, line)
+    refs: list[tuple[str, int]] = field(default_factory=list)
 
     def find(self, code: str, message: str, el: etree._Element | None = None, line: int | None = None) -> Finding:
         if line is None and el is not None:
             line = el.sourceline
         return make(code, message, file=self.file, line=line)
+
+
+def _refs(text: str) -> list[tuple[str, int]]:
+    """Every ${name} reference with its line, counting newlines once through the text."""
+    refs, line, pos = [], 1, 0
+    for m in VAR_REF_RE.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        refs.append((m.group(1), line))
+    return refs
 
 
 def _classes(el: etree._Element) -> list[str]:
@@ -72,10 +84,10 @@ def collect(text: str, root: etree._Element | None, kind: str, file: str | None 
     doc = Doc(text, root, kind, file)
     if root is None or kind in (FREEFORM, SNIPPET):
         return doc
+    if "${" in text:
+        doc.refs = _refs(text)
     editable_classes = EMAIL_EDITABLE if kind == EMAIL else LP_EDITABLE
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue  # comments
+    for el in root.iter(etree.Element):  # elements only, not comments
         classes = _classes(el)
         if not classes:
             continue
@@ -253,27 +265,22 @@ def number_default(doc: Doc) -> Iterator[Finding]:
             yield doc.find("PK609", f"{_label(el, 'variable (mktoNumber)')} has no default", el)
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
 @rule("PK610", "undeclared-variable", Severity.ERROR,
       "A ${name} reference has no variable <meta> with that id.",
       hint="Declare the variable in <head> (<meta class=\"mktoString\" id=\"name\" mktoName=\"…\">) or fix the name.",
       example="quick-start.html:14: ${bgColour} is used but no variable 'bgColour' is declared", kinds=_BOTH)
 def undeclared_variable(doc: Doc) -> Iterator[Finding]:
     declared = {el.get("id") for el, _ in doc.variables}
-    for m in VAR_REF_RE.finditer(doc.text):
-        if m.group(1) not in declared:
-            yield doc.find("PK610", f"${{{m.group(1)}}} is used but no variable {m.group(1)!r} is declared",
-                           line=_line_of(doc.text, m.start()))
+    for name, line in doc.refs:
+        if name not in declared:
+            yield doc.find("PK610", f"${{{name}}} is used but no variable {name!r} is declared", line=line)
 
 
 @rule("PK611", "unused-variable", Severity.WARNING, "A variable is declared but never used as ${name}.",
       hint="Use it (${name}) where it should apply, or remove the declaration.",
       example="quick-start.html:8: variable 'accentColor' is declared but ${accentColor} is never used", kinds=_BOTH)
 def unused_variable(doc: Doc) -> Iterator[Finding]:
-    used = {m.group(1) for m in VAR_REF_RE.finditer(doc.text)}
+    used = {name for name, _ in doc.refs}
     for el, _ in doc.variables:
         ident = el.get("id")
         if ident and ident not in used:
