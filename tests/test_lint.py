@@ -66,7 +66,7 @@ def test_finding_text_names_element_and_line():
     [f] = lint_file(RULE_FIXTURES / "PK616-fail.email.html").findings
     assert (f.code, f.severity.value, f.rule, f.line) == ("PK616", "error", "module-element", 6)
     assert f.message == "module 'text' is a <div> in a <td> container; it must be a <table>"
-    assert f.hint.startswith("In a table, tbody, thead or tfoot container each module is a <tr>")
+    assert f.hint.startswith("In a table, tbody, thead or tfoot container each module is a `<tr>`")
 
 
 def test_loose_text_in_a_container():

@@ -181,7 +181,7 @@ def missing_id(doc: Doc) -> Iterator[Finding]:
 
 @rule("PK603", "missing-mkto-name", Severity.ERROR,
       "A Marketo editable element, variable or module has no mktoName.",
-      hint="Add mktoName=\"…\": it is the label the Marketo editor shows for the element.",
+      hint="Add `mktoName=\"…\"`: it is the label the Marketo editor shows for the element.",
       example="quick-start.html:31: editable element (mktoText) <div class=\"mktoText\" id='body'> has no mktoName",
       kinds=_BOTH)
 def missing_name(doc: Doc) -> Iterator[Finding]:
@@ -233,8 +233,8 @@ def class_case(doc: Doc) -> Iterator[Finding]:
 
 
 @rule("PK607", "variable-placement", Severity.WARNING,
-      "A variable is declared outside <head>, or a variable class is used on an element that is not <meta>.",
-      hint="Declare variables as <meta class=\"mktoString\" id=\"…\" mktoName=\"…\"> elements inside <head>.",
+      "A variable is declared outside `<head>`, or a variable class is used on an element that is not `<meta>`.",
+      hint="Declare variables as `<meta class=\"mktoString\" id=\"…\" mktoName=\"…\">` elements inside `<head>`.",
       example="quick-start.html:40: variable class 'mktoString' on <div> has no effect; variables are <meta> elements in <head>",
       kinds=_BOTH)
 def variable_placement(doc: Doc) -> Iterator[Finding]:
@@ -248,7 +248,7 @@ def variable_placement(doc: Doc) -> Iterator[Finding]:
 
 
 @rule("PK608", "list-missing-values", Severity.ERROR, "An mktoList variable has no values attribute.",
-      hint="Give the list its choices: values=\"Left,Center,Right\".",
+      hint="Give the list its choices: `values=\"Left,Center,Right\"`.",
       example="quick-start.html:9: variable (mktoList) id 'align' has no values", kinds=_BOTH)
 def list_values(doc: Doc) -> Iterator[Finding]:
     for el, cls in doc.variables:
@@ -257,7 +257,7 @@ def list_values(doc: Doc) -> Iterator[Finding]:
 
 
 @rule("PK609", "number-missing-default", Severity.ERROR, "An mktoNumber variable has no default attribute.",
-      hint="Give the number a default value: default=\"600\".",
+      hint="Give the number a default value: `default=\"600\"`.",
       example="quick-start.html:10: variable (mktoNumber) id 'width' has no default", kinds=_BOTH)
 def number_default(doc: Doc) -> Iterator[Finding]:
     for el, cls in doc.variables:
@@ -266,8 +266,8 @@ def number_default(doc: Doc) -> Iterator[Finding]:
 
 
 @rule("PK610", "undeclared-variable", Severity.ERROR,
-      "A ${name} reference has no variable <meta> with that id.",
-      hint="Declare the variable in <head> (<meta class=\"mktoString\" id=\"name\" mktoName=\"…\">) or fix the name.",
+      "A `${name}` reference has no variable `<meta>` with that id.",
+      hint="Declare the variable in `<head>` (`<meta class=\"mktoString\" id=\"name\" mktoName=\"…\">`) or fix the name.",
       example="quick-start.html:14: ${bgColour} is used but no variable 'bgColour' is declared", kinds=_BOTH)
 def undeclared_variable(doc: Doc) -> Iterator[Finding]:
     declared = {el.get("id") for el, _ in doc.variables}
@@ -276,8 +276,8 @@ def undeclared_variable(doc: Doc) -> Iterator[Finding]:
             yield doc.find("PK610", f"${{{name}}} is used but no variable {name!r} is declared", line=line)
 
 
-@rule("PK611", "unused-variable", Severity.WARNING, "A variable is declared but never used as ${name}.",
-      hint="Use it (${name}) where it should apply, or remove the declaration.",
+@rule("PK611", "unused-variable", Severity.WARNING, "A variable is declared but never used as `${name}`.",
+      hint="Use it (`${name}`) where it should apply, or remove the declaration.",
       example="quick-start.html:8: variable 'accentColor' is declared but ${accentColor} is never used", kinds=_BOTH)
 def unused_variable(doc: Doc) -> Iterator[Finding]:
     used = {name for name, _ in doc.refs}
@@ -306,7 +306,7 @@ CONTAINER_TAGS = ("table", "tbody", "thead", "tfoot", "td")
 
 @rule("PK613", "container-element", Severity.ERROR,
       "A container (mktoContainer) is not a table, tbody, thead, tfoot or td element.",
-      hint="Put class mktoContainer on a <table>, <tbody>, <thead>, <tfoot> or <td>.",
+      hint="Put class mktoContainer on a `<table>`, `<tbody>`, `<thead>`, `<tfoot>` or `<td>`.",
       example="quick-start.html:38: container 'modules' is a <div>; it must be table, tbody, thead, tfoot or td",
       kinds=(EMAIL,))
 def container_element(doc: Doc) -> Iterator[Finding]:
@@ -343,8 +343,8 @@ def multiple_containers(doc: Doc) -> Iterator[Finding]:
 
 
 @rule("PK616", "module-element", Severity.ERROR,
-      "A module's element does not fit its container: a <tr> in a table/tbody/thead/tfoot container, a <table> in a td.",
-      hint="In a table, tbody, thead or tfoot container each module is a <tr>; in a td container each module is a <table>.",
+      "A module's element does not fit its container: a `<tr>` in a table/tbody/thead/tfoot container, a `<table>` in a td.",
+      hint="In a table, tbody, thead or tfoot container each module is a `<tr>`; in a td container each module is a `<table>`.",
       example="quick-start.html:40: module 'hero' is a <div> in a <tbody> container; it must be a <tr>", kinds=(EMAIL,))
 def module_element(doc: Doc) -> Iterator[Finding]:
     for el in doc.modules:
