@@ -193,7 +193,7 @@ def test_list_and_params(invoke):
     assert res.output.startswith("op-lead-management       Operational lead management:")
     params = invoke("new", NAME, "--params").output
     assert "  crm (string, default \"salesforce\"; one of salesforce, dynamics)" in params
-    assert "  mqlThreshold (integer, default 100)" in params
+    assert "  mqlThreshold (integer, default 100; 1..100000)" in params
     res = invoke("new", "no-such-template", "x")
     assert res.exit_code == 2 and "no template called 'no-such-template'" in res.output
 

@@ -29,6 +29,8 @@ def _show_params(name: str) -> None:
     for p in template.parameters.values():
         default = "required" if p.required else f"default {json.dumps(p.default, ensure_ascii=False)}"
         allowed = f"; one of {', '.join(map(str, p.enum))}" if p.enum else ""
+        if "minimum" in p.constraints or "maximum" in p.constraints:
+            allowed += f"; {p.constraints.get('minimum', '')}..{p.constraints.get('maximum', '')}"
         click.echo(f"  {p.name} ({p.type}, {default}{allowed})")
         click.echo(f"      {p.description}")
 

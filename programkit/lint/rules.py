@@ -283,7 +283,7 @@ def unused_variable(doc: Doc) -> Iterator[Finding]:
     used = {name for name, _ in doc.refs}
     for el, _ in doc.variables:
         ident = el.get("id")
-        if ident and ident not in used:
+        if ident and ID_RE.match(ident) and ident not in used:  # a bad id is PK604's finding already
             yield doc.find("PK611", f"variable {ident!r} is declared but ${{{ident}}} is never used", el)
 
 
