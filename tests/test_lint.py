@@ -276,3 +276,12 @@ def test_lint_subprocess():
     assert [(d["code"], d["line"]) for d in json.loads(proc.stdout)] == [("PK615", 7)]
     clean = subprocess.run(cmd + ["lint"] + [str(p) for p in CORPUS], capture_output=True, text=True, timeout=60)
     assert clean.returncode == 0, clean.stdout
+
+
+def test_email_sections_are_matched_against_the_parsed_template(sample_copy):
+    """PK208 reads the template as lint parses it: unquoted attributes are still the section 'body'."""
+    _edit_template(sample_copy, '<div class="mktoText" id="body" mktoName="Body">', "<div class=mktoText id=body mktoName=Body>")
+    assert validate_path(sample_copy).findings == []
+    _edit_template(sample_copy, "<div class=mktoText id=body mktoName=Body>", '<div class="mktoText" id="main" mktoName="Body">')
+    got = [(f.code, f.file, f.pointer) for f in validate_path(sample_copy).findings]
+    assert got == [("PK208", "emails/01-email-alert-mql.json", "/sections/body")]

@@ -42,6 +42,17 @@ def lint_text(text: str, kind: str = EMAIL, file: str | None = None) -> list[Fin
     return sorted(findings, key=sort_key)
 
 
+def template_ids(text: str) -> tuple[set[str], set[str], set[str]]:
+    """Ids of an Email 2.0 template's editable elements, variables and modules (for validate's PK208)."""
+    try:
+        root = parse_html(text)
+    except TooLarge:
+        root = None
+    doc = collect(text, root, EMAIL)
+    ids = lambda els: {el.get("id") for el in els if el.get("id")}  # noqa: E731
+    return ids(el for el, _ in doc.editable), ids(el for el, _ in doc.variables), ids(doc.modules)
+
+
 def guess_kind(text: str) -> str:
     """Email template, unless the file uses a class only guided landing pages have (mktoForm, mktoPoll, …)."""
     root = parse_html(text)
