@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import SAMPLE
 from programkit import render
@@ -318,3 +320,24 @@ def test_new_subprocess(tmp_path):
     bad = subprocess.run(cmd + ["new", NAME, str(tmp_path / "bad"), "--set", "crm=oracle"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "'crm'" in bad.stderr and not (tmp_path / "bad").exists()
+
+_words = st.text("ABCXYZabcxyz0189 -_.&()'\"éü", min_size=0, max_size=30)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    prefix=st.from_regex(r"([A-Za-z0-9]([A-Za-z0-9 _.&-]{0,10}[A-Za-z0-9])?)?", fullmatch=True),
+    name=st.builds(lambda a, b: (a + b).rstrip() or a, st.sampled_from("AOZ19"), _words),
+    crm=st.sampled_from(["salesforce", "dynamics"]),
+    threshold=st.integers(1, 100000),
+    recipient=st.sampled_from(["Person Owner", "Opportunity Owner", "a@example.com", "a@x.io,b@y.org"]),
+)
+def test_any_valid_values_render_a_clean_bundle(tmp_path_factory, prefix, name, crm, threshold, recipient):
+    values = {"prefix": prefix, "programName": name, "crm": crm, "mqlThreshold": threshold, "alertRecipient": recipient}
+    root = tmp_path_factory.mktemp("prop")
+    first = render.new_bundle(NAME, root / "a", values=values)
+    render.new_bundle(NAME, root / "b", values=values)
+    assert first.findings == []
+    assert tree(root / "a") == tree(root / "b")
+    manifest = json.loads((root / "a/bundle.json").read_text())
+    assert manifest["program"]["name"] == name and manifest["requires"]["crm"] == crm
