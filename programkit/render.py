@@ -2,7 +2,7 @@
 
 A template is a folder with ``template.json`` (its parameters, checked
 against ``schemas/template.json``) and ``bundle/``, the bundle's files as
-Jinja2 templates. Rendering is sandboxed (:class:`SandboxedEnvironment`,
+Jinja2 templates. Rendering is sandboxed (:class:`ImmutableSandboxedEnvironment`,
 :class:`StrictUndefined`) and uses ``[[ … ]]`` / ``[% … %]`` / ``[# … #]``
 delimiters, so Marketo tokens (``{{my.X}}``, ``{{lead.First Name:default=…}}``)
 and Email 2.0 variables (``${x}``) pass through untouched.
@@ -27,7 +27,7 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 import jsonschema
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
 from .errors import BadInput, ProgramkitError
@@ -112,15 +112,20 @@ def list_templates() -> list[Template]:
 
 
 def find_template(name_or_path: str) -> Template:
-    """A shipped template by name, or a template folder on disk (one holding template.json)."""
+    """A shipped template by name, or a template folder on disk (one holding template.json).
+
+    A bare name is a shipped template first, so a rendered bundle that happens
+    to be called like its template in the current directory does not shadow it.
+    """
     path = Path(name_or_path)
-    if os.sep in name_or_path or "/" in name_or_path or path.is_dir():
-        if _is_template_dir(path):
-            return load_template(path)
-        raise BadInput(f"{name_or_path} is not a template folder (it has no {MANIFEST})")
+    is_path = os.sep in name_or_path or "/" in name_or_path or name_or_path in (".", "..")
     shipped = package_dir("templates").joinpath(name_or_path)
-    if _is_template_dir(shipped):
+    if not is_path and _is_template_dir(shipped):
         return load_template(shipped)
+    if _is_template_dir(path):
+        return load_template(path)
+    if is_path or path.is_dir():
+        raise BadInput(f"{name_or_path} is not a template folder (it has no {MANIFEST})")
     known = ", ".join(t.name for t in list_templates()) or "none"
     raise BadInput(f"no template called {name_or_path!r}", hint=f"known templates: {known} (see `programkit new --list`)")
 
@@ -154,7 +159,7 @@ def load_template(root: Traversable) -> Template:
 
 def _check_value(p: Parameter, value: Any) -> str | None:
     """Why ``value`` is not acceptable for ``p``, or None."""
-    if p.type in ("integer", "number") and isinstance(value, bool):
+    if (p.type in ("integer", "number") and isinstance(value, bool)) or (p.type == "integer" and isinstance(value, float)):
         return f"{value!r} is not of type {p.type!r}"
     validator = jsonschema.Draft202012Validator(p.json_schema())
     for error in validator.iter_errors(value):
@@ -247,9 +252,30 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def environment(files: Mapping[str, str]) -> SandboxedEnvironment:
+#: Largest string or list a template expression may build with ``*`` (and largest ``**`` exponent).
+MAX_PRODUCT = 1 << 20
+MAX_EXPONENT = 256
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (no ``_`` attributes, no mutation of lists and dicts) that also
+    refuses ``'x' * 10**10``-style expressions that would exhaust memory."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise jinja2.exceptions.SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_PRODUCT:
+                    raise jinja2.exceptions.SecurityError(f"'*' would build {len(seq) * n} items")
+        return super().call_binop(context, operator, left, right)
+
+
+def environment(files: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
     """The sandboxed Jinja environment. Its delimiters never occur in Marketo tokens or ``${var}``."""
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.DictLoader(dict(files)),  # includes resolve inside the template only
         undefined=jinja2.StrictUndefined,
         autoescape=False,

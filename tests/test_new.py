@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -341,3 +342,27 @@ def test_any_valid_values_render_a_clean_bundle(tmp_path_factory, prefix, name, 
     assert tree(root / "a") == tree(root / "b")
     manifest = json.loads((root / "a/bundle.json").read_text())
     assert manifest["program"]["name"] == name and manifest["requires"]["crm"] == crm
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("[[ 'x' * 10**9 ]]", "'*' would build 1000000000 items"),
+    ("[[ 10 ** 100000000 ]]", "exponent 100000000 is larger than 256"),
+    ("[% set l = [1] %][[ l.append(2) ]]", "blocked by the sandbox"),
+])
+def test_sandbox_refuses_memory_bombs_and_mutation(tmp_path, expr, message):
+    tpl = make_template(tmp_path, {"bundle.json": "{}", "bomb.txt": expr})
+    with pytest.raises(BadInput, match=re.escape(message)):
+        render.render_files(render.find_template(str(tpl)), {"programName": "M", "owner": "x"})
+
+
+def test_a_folder_named_like_a_template_does_not_shadow_it(tmp_path, monkeypatch, invoke):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", NAME, NAME).exit_code == 0  # ./op-lead-management is now a bundle, not a template
+    res = invoke("new", NAME, "second")
+    assert res.exit_code == 0, res.output
+    assert tree(tmp_path / "second") == tree(SAMPLE)
+
+
+def test_integer_parameter_refuses_a_float(tmp_path):
+    with pytest.raises(BadInput, match="parameter 'mqlThreshold': 100.0 is not of type 'integer'"):
+        render.new_bundle(NAME, tmp_path / "x", values={"mqlThreshold": 100.0})
