@@ -60,7 +60,12 @@ def json_diff(a: Path, b: Path) -> dict[str, dict[str, tuple[Any, Any]]]:
 def test_sample_is_exactly_the_default_render(tmp_path):
     """The shipped sample is byte for byte what `programkit new op-lead-management` writes."""
     result = render.new_bundle(NAME, tmp_path / "out")
-    assert tree(tmp_path / "out") == tree(SAMPLE)
+    rendered, sample = tree(tmp_path / "out"), tree(SAMPLE)
+    differ = sorted(rel for rel in rendered.keys() | sample.keys() if rendered.get(rel) != sample.get(rel))
+    assert not differ, (
+        f"samples/{NAME} and the template's default render differ in {differ}: a file added to the sample goes "
+        f"into programkit/templates/{NAME}/bundle/ too (with its entry, minus sha256, in that bundle.json); "
+        f"then `programkit new {NAME} /tmp/x` must reproduce the sample byte for byte")
     assert result.findings == []
     assert result.files == sorted(tree(SAMPLE))
 
