@@ -137,7 +137,11 @@ def load_rules_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
         for error in schema.iter_errors("conflictRules", data):
             pointer = schema.pointer_of(error.absolute_path)
-            pos = locate(text, pointer) if pointer else None
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                # point at the first unknown key, not at the object holding it
+                extra = [k for k in error.instance if k not in (error.schema.get("properties") or {})]
+                pointer = f"{pointer}/{extra[0]}" if extra else pointer
+            pos = locate(text, pointer) if pointer else (1, 1)
             findings.append(make("PK530", f"{pointer or '/'}: {error.message}", file=file, pointer=pointer,
                                  line=pos[0] if pos else None, column=pos[1] if pos else None))
     if findings:
