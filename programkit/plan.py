@@ -724,3 +724,35 @@ def history_mapping(plan: Plan, ids: dict[int, tuple[int, str]]) -> list[dict[st
                     "action": act.action, "folder": act.folder, "path": act.path,
                     "owned": owned and act.kind in DESIGN_KINDS})
     return out
+
+
+def plan_path(
+    path: str,
+    workspace: Workspace,
+    *,
+    flags: dict[str, Any] | None = None,
+    rules_file: str | None = None,
+    as_name: str | None = None,
+    prune: bool = False,
+    allow_downgrade: bool = False,
+) -> tuple[Plan, Bundle]:
+    """Load and validate the bundle at ``path``, resolve the rules, plan. What ``plan``/``import`` run.
+
+    Raises BadInput (exit 2) for a path that is not a bundle or an invalid rules file.
+    Rules given as ``flags`` (None = not given) outrank the file, which outranks the bundle.
+    """
+    from .load import load_bundle
+    from .rules import load_rules_file, resolve
+    from .validate import validate_loaded
+
+    file_rules = load_rules_file(rules_file) if rules_file else None
+    loaded = load_bundle(path)  # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
+    findings = validate_loaded(loaded)
+    manifest = loaded.bundle.manifest if isinstance(loaded.bundle.manifest, dict) else {}
+    bundle_rules = manifest.get("conflictRules") if isinstance(manifest.get("conflictRules"), dict) else None
+    if bundle_rules and any(f.pointer and f.pointer.startswith("/conflictRules") for f in findings):
+        bundle_rules = None  # schema-invalid rules: validation reports them, planning must not choke
+    rules = resolve(flags=flags, rules_file=file_rules, bundle=bundle_rules)
+    plan = make_plan(loaded.bundle, workspace, rules, as_name=as_name, prune=prune,
+                     allow_downgrade=allow_downgrade, findings=findings)
+    return plan, loaded.bundle
