@@ -13,12 +13,11 @@ the level that set it, so a plan can say who decided every action.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from . import schema
 from .errors import BadInput
@@ -169,20 +168,23 @@ def copy_name(kind: str, name: str, n: int) -> str:
     return f"{name} - {n}"
 
 
-def first_free_copy(kind: str, name: str, taken: Iterable[str] | callable) -> str:
+def first_free_copy(kind: str, name: str, taken: Iterable[str] | Callable[[list[str]], set[str]]) -> str:
     """The first "Name - N" (N = 1, 2, …) not taken.
 
     ``taken`` is a set of casefolded names, or a function that, given
     candidate names, returns the casefolded ones that are taken (a bulk look-up).
     """
-    if not callable(taken):
+    if callable(taken):
+        lookup = taken
+    else:
         used = {t.casefold() for t in taken}
-        taken = lambda names: {c.casefold() for c in names} & used  # noqa: E731
-    start = 1
-    batch = 16
-    while True:
+
+        def lookup(names: list[str]) -> set[str]:
+            return {c.casefold() for c in names} & used
+    start, batch = 1, 16
+    while True:  # look names up in growing batches: one query usually settles it
         candidates = [copy_name(kind, name, n) for n in range(start, start + batch)]
-        used_now = taken(candidates)
+        used_now = lookup(candidates)
         for c in candidates:
             if c.casefold() not in used_now:
                 return c
@@ -190,5 +192,3 @@ def first_free_copy(kind: str, name: str, taken: Iterable[str] | callable) -> st
         batch *= 2
 
 
-def to_json(rules: Rules) -> str:
-    return json.dumps(rules.to_dict(), indent=2, sort_keys=True)

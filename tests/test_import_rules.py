@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
-from import_helpers import LP_HTML, PNG, action, add_design_assets, import_into, plan_for
+from import_helpers import LP_HTML, PNG, action, add_design_assets, plan_for
 from memworkspace import MemoryWorkspace
 from programkit import rules as R
 from programkit.errors import BadInput
