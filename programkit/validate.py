@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, make, register_code, sort_key
-from .jsonpos import locate
+from .jsonpos import locate_all
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle
 from .resources import data_json
@@ -80,16 +80,18 @@ def validate_loaded(loaded: LoadResult) -> list[Finding]:
     return sorted(_with_lines(findings, loaded.bundle.texts), key=sort_key)
 
 
-def _with_lines(findings: list[Finding], texts: dict[str, str]) -> Iterator[Finding]:
-    """Fill in line:column for findings that only know a JSON pointer."""
+def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
+    """Fill in line:column for findings that only know a JSON pointer (one pass per file)."""
+    wanted: dict[str, set[str]] = {}
     for f in findings:
         if f.line is None and f.pointer is not None and f.file in texts:
-            pos = locate(texts[f.file], f.pointer)
-            if pos:
-                from dataclasses import replace
-
-                f = replace(f, line=pos[0], column=pos[1])
-        yield f
+            wanted.setdefault(f.file, set()).add(f.pointer)
+    positions = {file: locate_all(texts[file], pointers) for file, pointers in wanted.items()}
+    out = []
+    for f in findings:
+        pos = positions.get(f.file or "", {}).get(f.pointer or "") if f.line is None else None
+        out.append(replace(f, line=pos[0], column=pos[1]) if pos else f)
+    return out
 
 
 # --- helpers ---------------------------------------------------------------
@@ -123,15 +125,20 @@ def known_field_names(bundle: Bundle) -> frozenset[str]:
 
 
 def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Every string inside a JSON value, with its pointer."""
-    if isinstance(value, str):
-        yield pointer, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from iter_strings(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from iter_strings(v, f"{pointer}/{i}")
+    """Every string inside a JSON value, with its pointer, in document order.
+
+    Iterative, so a hostile document nested a thousand levels deep cannot
+    exhaust the interpreter's stack.
+    """
+    stack: list[tuple[str, Any]] = [(pointer, value)]
+    while stack:
+        p, v = stack.pop()
+        if isinstance(v, str):
+            yield p, v
+        elif isinstance(v, dict):
+            stack.extend(reversed([(f"{p}/{str(k).replace('~', '~0').replace('/', '~1')}", x) for k, x in v.items()]))
+        elif isinstance(v, list):
+            stack.extend(reversed([(f"{p}/{i}", x) for i, x in enumerate(v)]))
 
 
 def asset_strings(asset: Asset) -> Iterator[tuple[str | None, int | None, str]]:
@@ -397,7 +404,9 @@ register_code("PK309", "segmentation-not-required", Severity.ERROR,
 def campaigns(bundle: Bundle) -> Iterator[Finding]:
     cat = catalog()
     triggers = {t.casefold() for t in cat["triggers"]}
-    filters = {t.casefold() for t in cat["filters"]}
+    # Marketo filters on any person field too, and every activity filter has a "Not …" inactivity twin.
+    filters = {t.casefold() for t in cat["filters"]} | known_field_names(bundle)
+    filters |= {"not " + f for f in filters}
     steps = {t.casefold() for t in cat["flowSteps"]}
     crm_steps = cat["crmFlowSteps"]
     req = bundle.requires
