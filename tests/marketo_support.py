@@ -38,3 +38,26 @@ def client(fake: FakeMarketo) -> MarketoClient:
 def marketo_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MARKETO_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("MARKETO_CLIENT_SECRET", SECRET)
+
+
+def apply_sample(ws, bundle, order=("emailTemplate", "landingPageTemplate", "image", "snippet", "email",
+                                     "smartCampaign")):
+    """Write a bundle through a MarketoWorkspace's writer in dependency order (what apply does)."""
+    import hashlib
+
+    from programkit.workspaces.base import ImportRecord
+
+    with ws.transaction() as w:
+        pid = w.create_program(dict(bundle.program))
+        mapping = [{"kind": "program", "bundleName": bundle.program["name"], "workspaceId": pid,
+                    "workspaceName": bundle.program["name"], "action": "create"}]
+        for asset in sorted(bundle.assets, key=lambda a: order.index(a.kind)):
+            data = bundle.source.read_bytes(asset.path)
+            local = asset.kind in ("email", "smartCampaign")
+            aid = w.put_asset(asset.kind, asset.name, data, hashlib.sha256(data).hexdigest(), folder=asset.folder,
+                              program_id=pid if local else None)
+            mapping.append({"kind": asset.kind, "bundleName": asset.name, "workspaceId": aid,
+                            "workspaceName": asset.name, "action": "create"})
+        w.record_import(ImportRecord(bundle.manifest["name"], bundle.manifest["version"], "digest",
+                                     bundle.program["name"], {}, {}, mapping, "2026-11-23T10:00:00Z"))
+    return pid

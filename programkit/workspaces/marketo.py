@@ -483,11 +483,11 @@ def manual_steps(campaign: dict[str, Any]) -> list[str]:
     steps = []
     sl = campaign.get("smartList") or {}
     for t in sl.get("triggers") or []:
-        cons = "; ".join(f"{c['name']} {c.get('operator', 'is')} {', '.join(map(str, c.get('values', [])))}"
+        cons = "; ".join(f"{c['name']} {c.get('operator', 'is')} {', '.join(map(_text, c.get('values', [])))}"
                          for c in t.get("constraints") or [])
         steps.append(f"Smart List: add trigger \"{t['trigger']}\"" + (f" with {cons}" if cons else ""))
     for i, f in enumerate(sl.get("filters") or [], 1):
-        vals = ", ".join(map(str, f.get("values") or []))
+        vals = ", ".join(map(_text, f.get("values") or []))
         steps.append(f"Smart List: add filter {i} \"{f['filter']}\" {f.get('operator', 'is')}"
                      + (f" {vals}" if vals else ""))
     if sl.get("filters"):
@@ -505,6 +505,10 @@ def manual_steps(campaign: dict[str, Any]) -> list[str]:
     if campaign.get("active"):
         steps.append("Schedule: activate the campaign (after the steps above)")
     return steps
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
 
 def render_checklist(items: list[dict[str, Any]]) -> str:
@@ -559,6 +563,7 @@ class MarketoWriter(WorkspaceWriter):
             pid = int(done["id"])
         else:
             parent = self._root_folder(folder or "Marketing Activities")
+            known = self.ws._programs()  # loaded before the create, so the new program is added once
             res = self.client.post(f"{A}/programs.json", {
                 "name": data["name"], "folder": parent, "type": PROGRAM_TYPES.get(data.get("type", "default")),
                 "channel": data.get("channel"), "description": data.get("description") or None,
@@ -566,7 +571,7 @@ class MarketoWriter(WorkspaceWriter):
                 "costs": data.get("costs") or None})[0]
             pid = self._step(key, "program", res)
             # the new program is a folder node too: remember it without another browse call
-            self.ws._programs().append(res)
+            known.append(res)
             self.ws._folders().append({"folderId": {"id": pid, "type": "Program"}, "name": res["name"],
                                        "path": f"{self._folder_path(parent)}/{res['name']}"})
         self._put_tokens(pid, data.get("tokens") or [])
@@ -633,25 +638,67 @@ class MarketoWriter(WorkspaceWriter):
     def put_asset(self, kind: str, name: str, content: bytes, sha256: str, *, folder: str | None = None,
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
         meta = meta or {}
+        if kind not in DESIGN and kind not in LOCAL:
+            raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
+        if kind in LOCAL and program_id is None:
+            raise MarketoError(f"{kind} {name!r} needs a program", code="PK810")
         key = f"asset:{kind}:{program_id}:{name}"
         done = self.journal.done(key)
+        # The create is journalled as soon as Marketo answers, before any follow-up call, so a
+        # resumed import never creates the same asset twice; follow-ups are steps of their own.
         if done:
-            return asset_id(kind, done["id"])
-        if kind in DESIGN:
+            mid = int(done["id"])
+        elif kind in DESIGN:
+            known = self.ws._design(kind)  # loaded before the create, so the new asset is added once
             res = self._create_design(kind, name, content, meta)
-            self.ws._design(kind).append(res)
+            known.append(res)
+            mid = self._step(key, kind, res, sha256=sha256)
         elif kind == "email":
-            if program_id is None:
-                raise MarketoError(f"email {name!r} needs a program", code="PK810")
-            res = self._create_email(name, json.loads(content), self._folder_ref(program_id, folder), meta)
-        elif kind == "smartCampaign":
-            if program_id is None:
-                raise MarketoError(f"smart campaign {name!r} needs a program", code="PK810")
-            res = self._create_campaign(name, json.loads(content), self._folder_ref(program_id, folder))
+            email = json.loads(content)
+            res = self.client.post(f"{A}/emails.json", {
+                "name": name, "folder": self._folder_ref(program_id, folder),
+                "template": self._template_id(meta.get("template") or email["template"]),
+                "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
+                "fromEmail": email.get("fromEmail", ""),
+                "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
+                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0]
+            mid = self._step(key, kind, res, sha256=sha256)
         else:
-            raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
-        self._step(key, kind, res, sha256=sha256)
-        return asset_id(kind, res["id"])
+            campaign = json.loads(content)
+            res = self.client.post(f"{A}/smartCampaigns.json", {
+                "name": name, "folder": self._folder_ref(program_id, folder),
+                "description": campaign.get("description") or None})[0]
+            mid = self._step(key, kind, res, sha256=sha256)
+        self._follow_up(kind, name, mid, content, folder, program_id)
+        return asset_id(kind, mid)
+
+    def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
+                   program_id: int | None) -> None:
+        """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
+        key = f"content:{kind}:{mid}"
+        if self.journal.done(key):
+            return
+        where = self._folder_ref(program_id, folder) if program_id is not None else {}
+        if kind == "landingPageTemplate":
+            self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
+                             files={"content": (f"{_slug(name)}.html", content, "text/html")})
+        elif kind == "snippet":
+            self.client.post(f"{A}/snippet/{mid}/content.json",
+                             query={"type": "HTML", "content": content.decode("utf-8")})
+        elif kind == "email":
+            email = json.loads(content)
+            self._email_content(mid, email)
+            steps = []
+            if email.get("text"):
+                steps.append("Edit Text Version: paste the text version from the bundle (the API sets HTML only)")
+            if email.get("modules"):
+                steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
+            self._manual("email", name, mid, where, steps)
+        elif kind == "smartCampaign":
+            self._manual("smartCampaign", name, mid, where, manual_steps(json.loads(content)))
+        else:
+            return
+        self.journal.add({"key": key, "op": "content", "kind": kind, "id": mid})
 
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         folder = self._root_folder(DESIGN[kind][2])
@@ -663,15 +710,9 @@ class MarketoWriter(WorkspaceWriter):
                                     files={"file": (meta.get("filename") or _slug(name), content,
                                                     meta.get("mimeType") or "application/octet-stream")})[0]
         if kind == "landingPageTemplate":
-            res = self.client.post(f"{A}/landingPageTemplates.json", {
+            return self.client.post(f"{A}/landingPageTemplates.json", {
                 "name": name, "folder": folder, "templateType": meta.get("templateType", "freeForm")})[0]
-            upd = self.client.post(f"{A}/landingPageTemplate/{res['id']}/content.json",
-                                   files={"content": (f"{_slug(name)}.html", content, "text/html")})
-            return {**res, **(upd[0] if upd else {})}
-        res = self.client.post(f"{A}/snippets.json", {"name": name, "folder": folder})[0]
-        self.client.post(f"{A}/snippet/{res['id']}/content.json",
-                         query={"type": "HTML", "content": content.decode("utf-8")})
-        return res
+        return self.client.post(f"{A}/snippets.json", {"name": name, "folder": folder})[0]
 
     def _template_id(self, name: str) -> int:
         hit = next((t for t in self.ws._design("emailTemplate") if t["name"].casefold() == name.casefold()), None)
@@ -679,39 +720,17 @@ class MarketoWriter(WorkspaceWriter):
             raise MarketoError(f"email template {name!r} not found in Marketo", code="PK810")
         return int(hit["id"])
 
-    def _create_email(self, name: str, email: dict[str, Any], folder: dict[str, Any],
-                      meta: dict[str, Any]) -> dict[str, Any]:
-        res = self.client.post(f"{A}/emails.json", {
-            "name": name, "folder": folder, "template": self._template_id(meta.get("template") or email["template"]),
-            "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
-            "fromEmail": email.get("fromEmail", ""), "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
-            "operational": bool(email.get("operational")), "description": email.get("description") or None})[0]
-        self._email_content(res["id"], email)
-        steps = []
-        if email.get("text"):
-            steps.append("Edit Text Version: paste the text version from the bundle (the API sets HTML only)")
-        if email.get("modules"):
-            steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
-        if steps:
-            self._manual("email", name, res["id"], folder, steps)
-        return res
-
     def _email_content(self, mid: int, email: dict[str, Any]) -> None:
         for html_id, value in sorted((email.get("sections") or {}).items()):
             self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "Text", "value": value})
         for var, value in sorted((email.get("variables") or {}).items()):
             self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
 
-    def _create_campaign(self, name: str, campaign: dict[str, Any], folder: dict[str, Any]) -> dict[str, Any]:
-        res = self.client.post(f"{A}/smartCampaigns.json", {
-            "name": name, "folder": folder, "description": campaign.get("description") or None})[0]
-        self._manual("smartCampaign", name, res["id"], folder, manual_steps(campaign))
-        return res
-
     def _manual(self, kind: str, name: str, mid: int, folder: dict[str, Any], steps: list[str]) -> None:
         if steps:
             self.journal.data["checklist"].append({"kind": kind, "name": name, "marketoId": mid,
-                                                   "folder": self._folder_path(folder), "steps": steps})
+                                                   "folder": self._folder_path(folder) if folder else "",
+                                                   "steps": steps})
             self.journal.save()
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
