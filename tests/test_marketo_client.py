@@ -141,3 +141,12 @@ def test_rate_limiter_spreads_calls_over_the_window():
     gaps = {round(b - a, 6) for a, b in zip(starts, starts[1:])}
     assert gaps == {0.2}  # evenly spaced, never a burst
     assert all(sum(1 for s in starts if t <= s < t + 2.0) <= 10 for t in starts)
+
+
+def test_limits_from_environment():
+    assert Limits.from_env({}) == Limits()
+    got = Limits.from_env({"PROGRAMKIT_MARKETO_RATE": "50/10", "PROGRAMKIT_MARKETO_CONCURRENCY": "4"})
+    assert (got.calls, got.window, got.concurrent) == (50, 10.0, 4)
+    with pytest.raises(BadInput) as info:
+        Limits.from_env({"PROGRAMKIT_MARKETO_RATE": "fast"})
+    assert "is not CALLS/SECONDS" in info.value.message

@@ -28,8 +28,9 @@ def bundle():
 
 
 @pytest.fixture
-def ws(fake, client, tmp_path):
-    return MarketoWorkspace(fake.url, client=client, state_dir=tmp_path / "state")
+def ws(fake, client, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+    return MarketoWorkspace(fake.url, client=client)
 
 
 def test_inventory_reads_the_instance_with_browse_calls(fake, ws):
@@ -215,3 +216,26 @@ except Exception as e:
     assert any(p.parent.name == "journals" for p in files)
     texts = [run.stdout, run.stderr, line, out, err] + [p.read_text(errors="replace") for p in files]
     assert not [t for t in texts if SECRET in t]
+
+
+def test_rollback_command(fake, ws, bundle, invoke, marketo_env, monkeypatch):
+    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+    apply_sample(ws, bundle)
+    listed = invoke("rollback", "--target", fake.url, "--list")
+    assert listed.exit_code == 0
+    assert [line.split()[1:3] for line in listed.output.splitlines()] == [["complete", "7"]]
+    result = invoke("rollback", "--target", fake.url)
+    assert result.exit_code == 0, result.output
+    # program, 2 folders, template, email, 2 campaigns
+    assert result.output.startswith("rolled back journal ") and "7 item(s) deleted" in result.output
+    assert fake.snapshot()["programs"] == [] and fake.snapshot()["assets"]["emailTemplate"] == []
+    assert SECRET not in result.output
+    again = invoke("rollback", "--target", fake.url)
+    assert again.exit_code == 1 and "no import journal" in again.output
+
+
+def test_rollback_command_needs_a_marketo_url_and_credentials(invoke, monkeypatch):
+    monkeypatch.delenv("MARKETO_CLIENT_SECRET", raising=False)
+    assert invoke("rollback", "--target", "programkit.db").exit_code == 2
+    result = invoke("rollback", "--target", "https://123-abc-456.mktorest.com")
+    assert result.exit_code == 2 and "PK801" in result.output

@@ -459,6 +459,8 @@ class MarketoWorkspace(Workspace):
         finally:
             self._cache.clear()  # the instance changed: read it afresh
             self.checklist = journal.data["checklist"]
+            if not journal.data["steps"] and not journal.data["checklist"]:
+                journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
 
     def history(self, limit: int | None = None) -> list[ImportRecord]:
         path = self.state_dir / "history.json"
@@ -799,6 +801,12 @@ def _delete(client: MarketoClient, segment: str, mid: int) -> None:
         raise MarketoError(f"file {mid} cannot be deleted through the Marketo API", code="PK812")
     form = {"type": "Folder"} if segment == "folder" else {}
     client.post(f"{A}/{segment}/{mid}/delete.json", form)
+
+
+def list_journals(state_dir: Path) -> list[Journal]:
+    folder = state_dir / "journals"
+    return [Journal(p, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))] \
+        if folder.is_dir() else []
 
 
 def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, list[Finding]]:

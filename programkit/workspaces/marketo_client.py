@@ -23,6 +23,7 @@ import collections
 import json
 import os
 import random
+import re
 import threading
 import time
 import urllib.error
@@ -84,6 +85,26 @@ class Limits:
     backoff: float = 0.5  # first back-off in seconds; doubles per retry
     max_backoff: float = 30.0
     timeout: float = 60.0
+
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
+        """``PROGRAMKIT_MARKETO_RATE=CALLS/SECONDS`` and ``PROGRAMKIT_MARKETO_CONCURRENCY=N`` lower the limits
+        (e.g. for an instance that shares its quota with other integrations)."""
+        env = os.environ if env is None else env
+        kw: dict[str, Any] = {}
+        rate = env.get("PROGRAMKIT_MARKETO_RATE")
+        if rate:
+            m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", rate)
+            if not m or int(m.group(1)) < 1 or float(m.group(2)) <= 0:
+                raise BadInput(f"PROGRAMKIT_MARKETO_RATE={rate!r} is not CALLS/SECONDS (e.g. 100/20)")
+            kw["calls"], kw["window"] = int(m.group(1)), float(m.group(2))
+        conc = env.get("PROGRAMKIT_MARKETO_CONCURRENCY")
+        if conc:
+            if not conc.strip().isdigit() or int(conc) < 1:
+                raise BadInput(f"PROGRAMKIT_MARKETO_CONCURRENCY={conc!r} is not a positive number")
+            kw["concurrent"] = int(conc)
+        return cls(**kw)
 
 
 class MarketoError(ProgramkitError):
@@ -192,7 +213,7 @@ class MarketoClient:
         if missing:
             msg = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
             raise BadInput(msg, [make("PK801", msg)])
-        return cls(base_url, env[ENV_CLIENT_ID], env[ENV_CLIENT_SECRET], limits, **kw)
+        return cls(base_url, env[ENV_CLIENT_ID], env[ENV_CLIENT_SECRET], limits or Limits.from_env(env), **kw)
 
     def __repr__(self) -> str:
         return f"MarketoClient({self.base_url!r}, calls={self.calls})"
