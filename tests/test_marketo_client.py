@@ -138,8 +138,9 @@ def test_rate_limiter_spreads_calls_over_the_window():
     for _ in range(25):
         rl.acquire()
         starts.append(now[0])
-    gaps = {round(b - a, 6) for a, b in zip(starts, starts[1:])}
-    assert gaps == {0.2}  # evenly spaced, never a burst
+    gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:])]
+    assert set(gaps) == {0.2, 0.24}  # evenly spaced, never a burst; 0.04 s margin once per window
+    assert gaps.count(0.24) == 2
     assert all(sum(1 for s in starts if t <= s < t + 2.0) <= 10 for t in starts)
 
 
