@@ -139,6 +139,7 @@ def test_rollback_deletes_what_the_import_created_newest_first(fake, ws, bundle)
     apply_sample(ws, bundle)
     journal, left = rollback(ws)
     assert left == [] and journal.data["status"] == "rolled-back"
+    assert [r.outcome for r in ws.history()] == ["rolled-back"]
     snap = fake.snapshot()
     assert snap["programs"] == [] and all(v == [] for v in snap["assets"].values())
     assert not any("OP-Lead Management" in f for f in snap["folders"])

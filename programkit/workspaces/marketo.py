@@ -834,5 +834,12 @@ def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, l
         journal.save()
     journal.data["status"] = "rolled-back" if not left else "partly-rolled-back"
     journal.save()
+    history = ws.state_dir / "history.json"
+    if not left and history.is_file():
+        rows = json.loads(history.read_text(encoding="utf-8"))
+        for row in rows:
+            if row.get("journal") == journal.id:
+                row["outcome"] = "rolled-back"
+        _write_json(history, rows)
     ws._cache.clear()
     return journal, left
