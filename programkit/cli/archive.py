@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -51,13 +52,19 @@ def pack_cmd(directory: Path, output: Path | None, update_digests: bool, no_vali
     click.echo(f"{result.path}\n  {len(result.files)} files, {result.size} bytes\n  sha256 {result.sha256}")
 
 
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.zip$")
+
+
 def _default_name(directory: Path) -> str:
     try:
         manifest = json.loads((directory / "bundle.json").read_text(encoding="utf-8"))
-        return f"{manifest['name']}-{manifest['version']}.zip"
+        name = f"{manifest['name']}-{manifest['version']}.zip"
     except (OSError, ValueError, KeyError, TypeError):
-        raise BadInput(f"{directory}: no readable bundle.json with a name and version",
-                       hint="Pass -o FILE, or run `programkit validate` on the directory.") from None
+        name = ""
+    if not _SAFE_NAME.match(name):  # never let a manifest pick a path outside the current directory
+        raise BadInput(f"{directory}: no readable bundle.json with a plain name and version to name the archive",
+                       hint="Pass -o FILE, or run `programkit validate` on the directory.")
+    return name
 
 
 @click.command("unpack")
