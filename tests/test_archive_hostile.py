@@ -296,3 +296,17 @@ def test_empty_entry_name_and_unknown_zip_version(tmp_path: Path) -> None:
         unpack_archive(v, tmp_path / "o")
     assert [f.code for f in e2.value.findings] == ["PK412"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.zip", "v.zip"]
+
+
+def test_file_and_folder_of_one_name_collide(tmp_path: Path) -> None:
+    entries = sample_entries()
+    manifest = json.loads(entries[0][1])
+    for path in ("images/a", "images/a/b.png"):
+        manifest["assets"].append({"kind": "image", "name": path.rsplit("/", 1)[-1] + ".png", "path": path,
+                                   "sha256": __import__("hashlib").sha256(b"x").hexdigest()})
+    z = write_zip(tmp_path / "c.zip", [("bundle.json", json.dumps(manifest).encode())] + entries[1:]
+                  + [("images/a", b"x"), ("images/a/b.png", b"x")])
+    with pytest.raises(UnsafeArchive) as e:
+        unpack_archive(z, tmp_path / "o")
+    assert [f.code for f in e.value.findings] == ["PK403"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.zip"]
