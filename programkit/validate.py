@@ -283,22 +283,10 @@ register_code("PK208", "unknown-section", Severity.ERROR,
 
 
 def _template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
-    """Editable element ids, variable ids and module ids of an Email 2.0 template (cheap scan)."""
-    editable, variables, modules = set(), set(), set()
-    for m in re.finditer(r"<([a-zA-Z0-9]+)\b([^>]*)>", html):
-        attrs = m.group(2)
-        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", attrs)
-        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", attrs)
-        if not cls or not ident:
-            continue
-        classes = cls.group(1).split()
-        if m.group(1).lower() == "meta":
-            variables.add(ident.group(1))
-        elif "mktoModule" in classes:
-            modules.add(ident.group(1))
-        elif any(c in classes for c in ("mktoText", "mktoImg", "mktoSnippet", "mktoVideo")):
-            editable.add(ident.group(1))
-    return editable, variables, modules
+    """Editable element ids, variable ids and module ids of an Email 2.0 template (parsed as lint parses it)."""
+    from .lint import template_ids  # lint imports this module for @check
+
+    return template_ids(html)
 
 
 @check
@@ -488,3 +476,8 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
             if isinstance(seg, str) and seg.casefold() not in segs:
                 p = f"/dynamicContent/{section}/segmentation"
                 yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
+
+
+# Template lint registers its own check (lint of every HTML asset); importing it here
+# makes every validate run it, whoever calls validate.
+from . import lint as _lint  # noqa: E402,F401
