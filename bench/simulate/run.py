@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from programkit.simulate import simulate  # noqa: E402
 
-SAMPLE = ROOT / "samples" / "op-lead-management"
+sys.path.insert(0, str(ROOT / "tests"))
+from marketo_lifecycle import marketo_bundle  # noqa: E402  (the sample plus its lead lifecycle)
 
 
 def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
@@ -91,16 +92,17 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-simulate-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
+        sample = marketo_bundle(work / "op-lead-management")
         t = time.perf_counter()
         people, events = generate(work, n_people, n_events)
         print(f"generated {n_people} people, {n_events} events in {time.perf_counter() - t:.1f}s "
               f"({events.stat().st_size / 1e6:.0f} MB)")
         floor_s = floor(events)
         t = time.perf_counter()
-        result = simulate(SAMPLE, people=people, events=events)
+        result = simulate(sample, people=people, events=events)
         sim_s = time.perf_counter() - t
         tracemalloc.start()
-        simulate(SAMPLE, people=people, events=events)
+        simulate(sample, people=people, events=events)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"floor  (read + json.loads per line): {floor_s:6.2f}s  {n_events / floor_s:>10,.0f} events/s")
