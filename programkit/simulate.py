@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import heapq
 import json
+import json.scanner
 import os
 import re
 from dataclasses import dataclass, field
@@ -585,7 +586,7 @@ class Simulator:
         if p.reached is None:
             p.reached = set()
         p.reached.add(state)
-        entry = {"at": iso(now), "event": event, "from": old, "to": state}
+        entry = {"at": now, "event": event, "from": old, "to": state}
         if data:
             entry["data"] = self._shown(data)
         p.history.append(entry)
@@ -598,7 +599,7 @@ class Simulator:
                 if p.flags is None:
                     p.flags = {}
                 p.flags[fl.name] = now + fl.seconds
-                p.history.append({"at": iso(now), "flag": fl.name, "on": True})
+                p.history.append({"at": now, "flag": fl.name, "on": True})
                 self._schedule(now + fl.seconds, p.id, "flag", fl.name, 0)
         for tr in lcm.automatic.get(state, ()):
             if self._conditions_hold(tr, p.fields, None):
@@ -656,7 +657,7 @@ class Simulator:
                 raise Rejected(f"{reason!r} is not in {tr.reason_list!r} ({', '.join(tr.reasons.values())})")
         self._set_fields(p, list(data.items()), None)
         if tr.to == p.state:  # staying put (e.g. editing an accepted referral): no re-entry
-            p.history.append({"at": iso(now), "event": etype, "from": p.state, "to": p.state,
+            p.history.append({"at": now, "event": etype, "from": p.state, "to": p.state,
                               **({"data": self._shown(data)} if data else {})})
             return
         if p.state in tr.sources:
@@ -682,7 +683,7 @@ class Simulator:
                     self._enter_lifecycle(p, self._now, "applies")
                 elif p.applies and not now_applies:
                     p.applies = False
-                    p.history.append({"at": iso(self._now), "event": "no longer applies", "from": p.state, "to": p.state})
+                    p.history.append({"at": self._now, "event": "no longer applies", "from": p.state, "to": p.state})
             if p.applies and lcm.on_field:
                 for key, _, value in changed:
                     for test, tr in lcm.on_field.get(key, ()):
@@ -722,7 +723,7 @@ class Simulator:
                 if step[3]:
                     to.append(_owner(p.fields.get(step[3])))
                 (self.alerts if kind == "alert" else self.emails).append(
-                    {"at": iso(now), "person": p.id, "campaign": camp.name, "email": step[1], "to": to})
+                    {"at": now, "person": p.id, "campaign": camp.name, "email": step[1], "to": to})
             elif kind == "status":
                 p.status = step[2]
 
@@ -772,7 +773,7 @@ class Simulator:
             if kind == "flag":
                 if p.flags and p.flags.get(name) == due:
                     del p.flags[name]
-                    p.history.append({"at": iso(due), "flag": name, "on": False})
+                    p.history.append({"at": due, "flag": name, "on": False})
                 continue
             if epoch != p.epoch or not p.applies:
                 continue
@@ -822,7 +823,7 @@ class Simulator:
         except Rejected as r:
             self._queue.clear()
             self.counts["rejected"] += 1
-            self.rejected.append({"line": line, "at": iso(now), "person": pid, "event": etype, "reason": str(r)})
+            self.rejected.append({"line": line, "at": now, "person": pid, "event": etype, "reason": str(r)})
             return
         self.counts["simulated"] += 1
         if self._queue:
@@ -846,6 +847,19 @@ class Simulator:
         states: dict[str, int] = {}
         people = []
         funnel_reached = [0] * (len(lcm.funnel) if lcm else 0)
+        cache: dict[float, str] = {}
+
+        def stamp(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            # records keep the raw timestamp while the run goes; formatted once here
+            out = []
+            for r in records:
+                ts = r["at"]
+                text = cache.get(ts)
+                if text is None:
+                    text = cache[ts] = iso(ts)
+                out.append({**r, "at": text})
+            return out
+
         for pid in sorted(self.people):
             p = self.people[pid]
             label = p.state if p.state is not None and p.applies else NOT_APPLICABLE if p.state else NO_STATE
@@ -856,7 +870,7 @@ class Simulator:
                     funnel_reached[i] += 1
             people.append({"id": p.id, "state": p.state, "applies": p.applies,
                            "flags": sorted(p.flags) if p.flags else [], "programStatus": p.status,
-                           "history": p.history})
+                           "history": stamp(p.history)})
         order = {s: i for i, s in enumerate(lcm.states)} if lcm else {}
         states = dict(sorted(states.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
         funnel = []
@@ -868,7 +882,8 @@ class Simulator:
         return SimulationResult(
             bundle=self.m.bundle_name, version=self.m.version, lifecycle=lcm.name if lcm else None,
             until=iso(until) if until is not None else None, events=dict(self.counts), people=people,
-            states=states, funnel=funnel, alerts=self.alerts, emails=self.emails, rejected=self.rejected,
+            states=states, funnel=funnel, alerts=stamp(self.alerts), emails=stamp(self.emails),
+            rejected=stamp(self.rejected),
             campaigns=dict(sorted(self.runs.items())), findings=sorted(self.findings, key=sort_key),
         )
 
@@ -925,18 +940,24 @@ def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterat
         fh = open(path, encoding="utf-8", errors="surrogateescape")
     except OSError as e:
         raise BadInput(f"cannot read events file {display}: {e.strerror}") from None
-    loads = json.JSONDecoder().decode  # str in, no encoding sniffing per line
+    decoder = json.JSONDecoder()
+    scan = json.scanner.make_scanner(decoder)  # the C scanner, without decode()'s per-call wrapper
     last = None
     last_text = ""
     with fh:
         for line, raw in enumerate(fh, 1):
             try:
-                ev = loads(raw)
-            except (ValueError, RecursionError) as e:
+                ev, end = scan(raw, 0)
+                if end < len(raw) and not raw[end:].isspace():
+                    raise ValueError("extra data")
+            except (StopIteration, ValueError, RecursionError):
                 if not raw.strip():
                     continue
-                findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display, line=line))
-                continue
+                try:  # the slow path: surrounding whitespace, or an error message worth showing
+                    ev = decoder.decode(raw)
+                except (ValueError, RecursionError) as e:
+                    findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display, line=line))
+                    continue
             if type(ev) is not dict:
                 findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
                 continue

@@ -302,3 +302,44 @@ def test_simulate_installed_command(tmp_path):
     assert "people per state:\n  Archived  1\n" in proc.stdout
     assert "line 2  2026-03-03T09:00:00Z  r1  decline: 'decline' requires a reason" in proc.stdout
     assert "r1: Archived  (Received → Expired → Archived)" in proc.stdout
+
+
+def test_whitespace_around_a_line_is_fine_extra_data_is_not(tmp_path):
+    path = tmp_path / "events.jsonl"
+    line = json.dumps(ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
+    path.write_bytes(("   " + line + "  \n" + line.replace("r1", "r2") + " {}\n").encode() + b"\xff\xfe\n")
+    result = simulate(PC, events=path)
+    assert [p["id"] for p in result.people] == ["r1"]
+    assert [(f.code, f.line, f.message) for f in result.findings] == [
+        ("PK751", 2, "not JSON: Extra data"), ("PK751", 3, "not JSON: Expecting value")]
+
+
+def test_out_writes_the_file_and_nothing_else(tmp_path, invoke):
+    events = write_events(tmp_path, ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
+    out = tmp_path / "result.txt"
+    r = invoke("simulate", str(PC), "--events", str(events), "--out", str(out))
+    assert (r.exit_code, r.output) == (0, "")
+    assert out.read_text(encoding="utf-8").startswith("simulated partner-center-referrals 1.0.0, lifecycle 'Referral Lifecycle'\n")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=6),
+                    st.sampled_from(["2026-03-02T09:00:00Z", "2026-03-01", "created", "accept", "decline", "score",
+                                     "change", "win", "+5", "=x", "r1", "Outside our region"]))
+_event = st.fixed_dictionaries({}, optional={
+    "at": _values, "person": _values, "type": _values, "source": _values,
+    "data": st.one_of(_values, st.dictionaries(st.sampled_from(["Deal Name", "Deal Value", "Purchase Timeframe",
+                                                                "Decline Reason", "change", "Lead Type",
+                                                                "Contact Requested"]), _values, max_size=4))})
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.one_of(_event.map(json.dumps), st.text(max_size=20).map(lambda t: t.replace("\n", " "))),
+                      max_size=12))
+def test_hostile_events_give_findings_or_rejections_never_a_traceback(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("ev") / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
+    result = simulate(PC, events=path, until="2026-04-01T00:00:00Z")
+    assert result.events["read"] + result.events["invalid"] <= len(lines)
+    json.dumps(result.to_dict())  # always serialisable
