@@ -470,7 +470,7 @@ def apply_score_change(old: Any, change: str) -> float:
 
 
 class Person:
-    __slots__ = ("id", "fields", "state", "applies", "epoch", "flags", "history", "ran", "reached", "status")
+    __slots__ = ("id", "fields", "state", "applies", "epoch", "flags", "history", "ran", "status")
 
     def __init__(self, pid: str, fields: dict[str, Any]) -> None:
         self.id = pid
@@ -481,7 +481,6 @@ class Person:
         self.flags: dict[str, float] | None = None
         self.history: list[dict[str, Any]] = []
         self.ran: dict[str, float] | None = None
-        self.reached: set[str] | None = None
         self.status: str | None = None
 
 
@@ -583,9 +582,6 @@ class Simulator:
         old = p.state
         p.state = state
         p.epoch += 1
-        if p.reached is None:
-            p.reached = set()
-        p.reached.add(state)
         entry = {"at": now, "event": event, "from": old, "to": state}
         if data:
             entry["data"] = self._shown(data)
@@ -848,24 +844,26 @@ class Simulator:
         people = []
         funnel_reached = [0] * (len(lcm.funnel) if lcm else 0)
         cache: dict[float, str] = {}
+        funnel_index = {s: i for i, s in enumerate(lcm.funnel)} if lcm else {}
 
         def stamp(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            # records keep the raw timestamp while the run goes; formatted once here
-            out = []
+            # records keep the raw timestamp while the run goes; formatted once, in place, here
             for r in records:
                 ts = r["at"]
+                if type(ts) is str:
+                    continue
                 text = cache.get(ts)
                 if text is None:
                     text = cache[ts] = iso(ts)
-                out.append({**r, "at": text})
-            return out
+                r["at"] = text
+            return records
 
         for pid in sorted(self.people):
             p = self.people[pid]
             label = p.state if p.state is not None and p.applies else NOT_APPLICABLE if p.state else NO_STATE
             states[label] = states.get(label, 0) + 1
-            if lcm and p.reached:
-                top = max((i for i, s in enumerate(lcm.funnel) if s in p.reached), default=-1)
+            if lcm and p.history:
+                top = max((funnel_index.get(h.get("to"), -1) for h in p.history), default=-1)
                 for i in range(top + 1):
                     funnel_reached[i] += 1
             people.append({"id": p.id, "state": p.state, "applies": p.applies,
@@ -937,7 +935,7 @@ def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterat
     """
     display = os.fspath(path)
     try:
-        fh = open(path, encoding="utf-8", errors="surrogateescape")
+        fh = open(path, encoding="utf-8", errors="replace", newline="\n")  # lines end at \n only
     except OSError as e:
         raise BadInput(f"cannot read events file {display}: {e.strerror}") from None
     decoder = json.JSONDecoder()
@@ -961,20 +959,21 @@ def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterat
             if type(ev) is not dict:
                 findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
                 continue
-            at, pid, etype, data = ev.get("at"), ev.get("person"), ev.get("type"), ev.get("data", {})
-            if not isinstance(at, str):
+            get = ev.get
+            at, pid, etype, data = get("at"), get("person"), get("type"), get("data")
+            if type(at) is not str:
                 findings.append(make("PK751", "'at' is missing or not a string", file=display, line=line))
                 continue
-            if isinstance(pid, int) and not isinstance(pid, bool):
-                pid = str(pid)
-            if not isinstance(pid, str) or not pid or not isinstance(etype, str) or not etype:
+            if type(pid) is not str:
+                pid = str(pid) if type(pid) is int else ""
+            if not pid or type(etype) is not str or not etype:
                 findings.append(make("PK751", "'person' and 'type' must be non-empty strings", file=display, line=line))
                 continue
-            if data is None:
-                data = {}
             if type(data) is not dict:
-                findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
-                continue
+                if data is not None:
+                    findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
+                    continue
+                data = {}
             if at == last_text:
                 now = last
             else:
@@ -988,8 +987,8 @@ def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterat
                                          line=line))
                     continue
                 last, last_text = now, at
-            source = ev.get("source")
-            yield line, now, pid, etype, data, source if isinstance(source, str) else None
+            source = get("source")
+            yield line, now, pid, etype, data, source if type(source) is str else None
 
 
 # --- entry point -----------------------------------------------------------------------

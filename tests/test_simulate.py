@@ -307,9 +307,11 @@ def test_simulate_installed_command(tmp_path):
 def test_whitespace_around_a_line_is_fine_extra_data_is_not(tmp_path):
     path = tmp_path / "events.jsonl"
     line = json.dumps(ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
-    path.write_bytes(("   " + line + "  \n" + line.replace("r1", "r2") + " {}\n").encode() + b"\xff\xfe\n")
+    path.write_bytes(("   " + line + "  \r\n" + line.replace("r1", "r2") + " {}\n").encode() + b"\xff\xfe\n"
+                     + line.replace("r1", "r3").encode().replace(b"Fabrikam", b"Fabr\xffkam") + b"\n")
     result = simulate(PC, events=path)
-    assert [p["id"] for p in result.people] == ["r1"]
+    assert [p["id"] for p in result.people] == ["r1", "r3"]
+    json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")  # undecodable bytes became U+FFFD
     assert [(f.code, f.line, f.message) for f in result.findings] == [
         ("PK751", 2, "not JSON: Extra data"), ("PK751", 3, "not JSON: Expecting value")]
 
