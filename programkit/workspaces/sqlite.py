@@ -286,7 +286,7 @@ def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     db = connect(path)
     try:
         rows = db.execute(
-            """SELECT w.name, w.crm, w.revision, w.created_at,
+            """SELECT w.name, w.crm, w.id || '.' || w.revision, w.created_at,
                       (SELECT COUNT(*) FROM programs p WHERE p.workspace_id = w.id),
                       (SELECT COUNT(*) FROM assets a WHERE a.workspace_id = w.id)
                FROM workspaces w ORDER BY w.id""").fetchall()
