@@ -11,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import semver
 
 from . import schema
-from .bundle import ArchiveLimits, BundleSource, DirSource, open_source, sha256_stream, unsafe_path_reason
+from .bundle import (ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open_source, sha256_stream,
+                     unsafe_path_reason)
+from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
 from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
 
@@ -39,8 +43,10 @@ register_code("PK105", "asset-missing", Severity.ERROR, "An asset's file is not 
               example="/assets/2/path: emails/alert.json does not exist", group=G)
 register_code("PK106", "digest-mismatch", Severity.ERROR,
               "An asset file's sha256 differs from the one in bundle.json (edited or tampered).",
-              hint="If the change is intended, update the digest (`programkit pack` and `programkit new` write them).",
-              example="/assets/2/sha256: emails/alert.json has sha256 9f2c…, manifest says 4b1a…", group=G)
+              hint="If the edit is intended, put the file's sha256 (in the message; or `sha256sum FILE`) in bundle.json; "
+                   "otherwise restore the file.",
+              example="/assets/2/sha256: emails/alert.json has sha256 9f2c…e41d (full digest), bundle.json says 4b1a90c2d3e4…",
+              group=G)
 register_code("PK107", "unlisted-file", Severity.WARNING, "A file in the bundle is not listed in bundle.json.",
               hint="List it as an asset or remove it; unlisted files are not imported.",
               example="notes.txt is not listed in bundle.json", group=G)
@@ -57,8 +63,14 @@ register_code("PK111", "file-too-large", Severity.ERROR,
               "A JSON or HTML asset is larger than programkit will parse.",
               hint="JSON and HTML assets are limited to 16 MiB; images have no such limit.",
               example="emails/alert.json is 40.0 MiB; the limit is 16 MiB", group=G)
+register_code("PK112", "unreadable-file", Severity.ERROR,
+              "An asset's file is listed and present but cannot be read (permissions, a name the system rejects, I/O error).",
+              hint="Check the file's permissions and name; bundle paths are UTF-8 and each segment under 256 bytes.",
+              example="/assets/3/path: images/logo.png cannot be read: Permission denied", group=G)
 
 MAX_TEXT_BYTES = 16 << 20
+#: what reading a damaged zip entry raises besides OSError (checked before OSError: BadZipFile is not one)
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)  # RuntimeError: encrypted, unsupported method
 
 
 @dataclass
@@ -105,7 +117,14 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -
     findings: list[Finding] = []
     bundle = Bundle(source=source, manifest_path=manifest_path, manifest=None)
     result = LoadResult(bundle, findings)
-    text = _decode(source.read_bytes(manifest_path), manifest_path, findings)
+    try:
+        raw = source.read_bytes(manifest_path)
+    except _DAMAGED as e:
+        raise UnsafeArchive(f"{source.display}: {manifest_path} cannot be read",
+                            [make("PK407", f"entry {manifest_path!r}: {e}", file=manifest_path)]) from None
+    except OSError as e:
+        raise BadInput(f"{source.display}: cannot read {manifest_path} ({e.strerror or e})") from None
+    text = _decode(raw, manifest_path, findings)
     if text is None:
         return result
     bundle.texts[manifest_path] = text
@@ -154,12 +173,28 @@ def _asset(index: int, entry: object) -> Asset | None:
 
 
 def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
-    source, manifest = bundle.source, bundle.manifest_path
     pointer = asset.pointer + "/path"
     reason = unsafe_path_reason(asset.path)
     if reason:
-        findings.append(make("PK104", f"{pointer}: {asset.path!r} {reason}", file=manifest, pointer=pointer))
+        findings.append(make("PK104", f"{pointer}: {asset.path!r} {reason}", file=bundle.manifest_path, pointer=pointer))
         return
+    try:
+        _read_asset(bundle, asset, findings)
+    except UnsafeArchive as e:  # a damaged archive entry: report it with everything else
+        findings.extend(e.findings)
+    except _DAMAGED as e:
+        findings.append(make("PK407", f"entry {asset.path!r}: {e}", file=asset.path))
+    except (OSError, UnicodeError, ValueError) as e:
+        # A name the file system rejects (too long, unpaired surrogate) or a file we may not read:
+        # the bundle is still validated, this one asset is reported.
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or type(e).__name__
+        findings.append(make("PK112", f"{pointer}: {asset.path!r} cannot be read: {why}",
+                             file=bundle.manifest_path, pointer=pointer))
+
+
+def _read_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
+    source, manifest = bundle.source, bundle.manifest_path
+    pointer = asset.pointer + "/path"
     full = asset.path
     if isinstance(source, DirSource) and source.is_symlink(full):
         findings.append(make("PK109", f"{pointer}: {asset.path} is a symbolic link", file=manifest, pointer=pointer))
@@ -181,7 +216,7 @@ def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
         data = b""
     if asset.sha256 and asset.actual_sha256 != asset.sha256:
         sp = asset.pointer + "/sha256"
-        findings.append(make("PK106", f"{sp}: {asset.path} has sha256 {asset.actual_sha256[:12]}…, "
+        findings.append(make("PK106", f"{sp}: {asset.path} has sha256 {asset.actual_sha256}, "
                                       f"bundle.json says {asset.sha256[:12]}…", file=manifest, pointer=sp))
     if not is_text:
         return

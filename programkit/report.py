@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from lxml import etree
@@ -31,6 +32,17 @@ def _plain(text: str, **_: Any) -> str:
     return text
 
 
+# Control characters, unpaired surrogates and non-characters: a hostile bundle could put them in a
+# name or path to forge terminal output (ANSI escapes), fake lines, or make XML/UTF-8 output fail.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """``text`` with control characters and unpaired surrogates shown as escapes (``\\x1b``, ``\\ud800``)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii")
+                       if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
 def file_path(result_path: str, file: str | None) -> str:
     """Path of a finding's file as a user opens it: joined onto a bundle dir, inside an archive after ':'."""
     if not file:
@@ -50,21 +62,27 @@ def file_path(result_path: str, file: str | None) -> str:
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
-def render_text(results: Sequence[Result], style: Callable[..., str] = _plain, summary: bool = True) -> str:
+def render_text(results: Sequence[Result], style: Callable[..., str] = _plain, summary: bool = True,
+                strict: bool = False) -> str:
+    """One line per finding (``file:line:col: severity CODE [rule] message``) and its hint, then a summary.
+
+    With ``strict`` a bundle with warnings is summarised as failed, as ``validate --strict`` exits 1.
+    """
     lines: list[str] = []
     for r in results:
         c = r.counts
         for f in r.findings:
-            where = file_path(r.path, f.file)
+            where = clean(file_path(r.path, f.file))
             if f.location and f.line is not None:
                 where += f":{f.location}"
             sev = style(f"{f.severity.value}", fg=SEVERITY_COLOURS[f.severity], bold=True)
-            lines.append(f"{where}: {sev} {style(f.code, bold=True)} [{f.rule}] {f.message}")
+            lines.append(f"{where}: {sev} {style(f.code, bold=True)} [{f.rule}] {clean(f.message)}")
             if f.hint:
-                lines.append(f"    hint: {f.hint}")
-        status = style("ok", fg="green", bold=True) if c["error"] == 0 else style("failed", fg="red", bold=True)
+                lines.append(f"    hint: {clean(f.hint)}")
+        bad = c["error"] > 0 or (strict and c["warning"] > 0)
+        status = style("failed", fg="red", bold=True) if bad else style("ok", fg="green", bold=True)
         if summary:
-            lines.append(f"{r.path}: {status} ({_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')})")
+            lines.append(f"{clean(r.path)}: {status} ({_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')})")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -80,10 +98,12 @@ def render_json(results: Sequence[Result]) -> str:
             d["bundle"] = r.path
             d["file"] = file_path(r.path, f.file)
             out.append(d)
-    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    # An unpaired surrogate cannot be written as UTF-8; as a \\uXXXX escape it is still valid JSON.
+    return json.dumps(out, indent=2, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8") + "\n"
 
 
 def _gh_escape_data(s: str) -> str:
+    s = _UNSAFE.sub(lambda m: m.group() if m.group() in "\r\n" else clean(m.group()), s)
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -119,15 +139,15 @@ def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[s
             by_file.setdefault(file_path(r.path, name), [])
         for f in r.findings:
             by_file.setdefault(file_path(r.path, f.file), []).append(f)
-        suite = etree.SubElement(root, "testsuite", name=r.path)
+        suite = etree.SubElement(root, "testsuite", name=clean(r.path))
         failures = 0
         for name in sorted(by_file):
-            case = etree.SubElement(suite, "testcase", classname=r.path, name=name)
+            case = etree.SubElement(suite, "testcase", classname=clean(r.path), name=clean(name))
             errors = [f for f in by_file[name] if f.severity is Severity.ERROR]
             warnings = [f for f in by_file[name] if f.severity is not Severity.ERROR]
             if errors:
                 failures += 1
-                fail = etree.SubElement(case, "failure", message=f"{errors[0].code} {errors[0].message}",
+                fail = etree.SubElement(case, "failure", message=f"{errors[0].code} {clean(errors[0].message)}",
                                         type=errors[0].code)
                 fail.text = "\n".join(_junit_line(f) for f in by_file[name])
             elif warnings:
@@ -145,4 +165,4 @@ def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[s
 
 def _junit_line(f: Finding) -> str:
     loc = f":{f.location}" if f.location else ""
-    return f"{f.severity.value} {f.code} [{f.rule}]{loc} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "")
+    return f"{f.severity.value} {f.code} [{f.rule}]{loc} {clean(f.message)}" + (f"\n  hint: {clean(f.hint)}" if f.hint else "")

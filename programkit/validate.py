@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, make, register_code, sort_key
-from .jsonpos import locate
+from .jsonpos import locate_all
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle
 from .resources import data_json
@@ -65,6 +66,22 @@ def validate_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = N
     return ValidationResult(display, validate_loaded(loaded), loaded.bundle)
 
 
+def bundles_containing(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The bundle directory around each path (the nearest one at or above it with a bundle.json), once each.
+
+    Paths in no bundle are dropped. Relative paths are searched no higher than
+    the current directory, so a hook run in a repository stays inside it.
+    """
+    out: dict[str, None] = {}
+    for path in paths:
+        p = Path(path)
+        for d in ([p] if p.is_dir() else []) + list(p.parents):
+            if (d / "bundle.json").is_file():
+                out.setdefault(os.fspath(d), None)
+                break
+    return list(out)
+
+
 def validate_bundle(bundle: Bundle) -> list[Finding]:
     """Run every registered check over an already loaded bundle."""
     findings: list[Finding] = []
@@ -80,22 +97,26 @@ def validate_loaded(loaded: LoadResult) -> list[Finding]:
     return sorted(_with_lines(findings, loaded.bundle.texts), key=sort_key)
 
 
-def _with_lines(findings: list[Finding], texts: dict[str, str]) -> Iterator[Finding]:
-    """Fill in line:column for findings that only know a JSON pointer."""
+def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
+    """Fill in line:column for findings that only know a JSON pointer (one pass per file)."""
+    wanted: dict[str, set[str]] = {}
     for f in findings:
         if f.line is None and f.pointer is not None and f.file in texts:
-            pos = locate(texts[f.file], f.pointer)
-            if pos:
-                from dataclasses import replace
-
-                f = replace(f, line=pos[0], column=pos[1])
-        yield f
+            wanted.setdefault(f.file, set()).add(f.pointer)
+    positions = {file: locate_all(texts[file], pointers) for file, pointers in wanted.items()}
+    out = []
+    for f in findings:
+        pos = positions.get(f.file or "", {}).get(f.pointer or "") if f.line is None else None
+        out.append(replace(f, line=pos[0], column=pos[1]) if pos else f)
+    return out
 
 
 # --- helpers ---------------------------------------------------------------
 
 #: A Marketo token: {{scope.Name}} or {{scope.Name:default=value}}.
-TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]+?)\s*(?::default=[^{}]*)?\}\}")
+#: The name keeps any trailing spaces (strip it): a lazy name followed by \s* would backtrack
+#: quadratically on a long unclosed "{{my.   …" in a hostile file.
+TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]*)(?::default=[^{}]*)?\}\}")
 
 
 @lru_cache(maxsize=1)
@@ -123,15 +144,20 @@ def known_field_names(bundle: Bundle) -> frozenset[str]:
 
 
 def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Every string inside a JSON value, with its pointer."""
-    if isinstance(value, str):
-        yield pointer, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from iter_strings(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from iter_strings(v, f"{pointer}/{i}")
+    """Every string inside a JSON value, with its pointer, in document order.
+
+    Iterative, so a hostile document nested a thousand levels deep cannot
+    exhaust the interpreter's stack.
+    """
+    stack: list[tuple[str, Any]] = [(pointer, value)]
+    while stack:
+        p, v = stack.pop()
+        if isinstance(v, str):
+            yield p, v
+        elif isinstance(v, dict):
+            stack.extend(reversed([(f"{p}/{str(k).replace('~', '~0').replace('/', '~1')}", x) for k, x in v.items()]))
+        elif isinstance(v, list):
+            stack.extend(reversed([(f"{p}/{i}", x) for i, x in enumerate(v)]))
 
 
 def asset_strings(asset: Asset) -> Iterator[tuple[str | None, int | None, str]]:
@@ -257,22 +283,10 @@ register_code("PK208", "unknown-section", Severity.ERROR,
 
 
 def _template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
-    """Editable element ids, variable ids and module ids of an Email 2.0 template (cheap scan)."""
-    editable, variables, modules = set(), set(), set()
-    for m in re.finditer(r"<([a-zA-Z0-9]+)\b([^>]*)>", html):
-        attrs = m.group(2)
-        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", attrs)
-        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", attrs)
-        if not cls or not ident:
-            continue
-        classes = cls.group(1).split()
-        if m.group(1).lower() == "meta":
-            variables.add(ident.group(1))
-        elif "mktoModule" in classes:
-            modules.add(ident.group(1))
-        elif any(c in classes for c in ("mktoText", "mktoImg", "mktoSnippet", "mktoVideo")):
-            editable.add(ident.group(1))
-    return editable, variables, modules
+    """Editable element ids, variable ids and module ids of an Email 2.0 template (parsed as lint parses it)."""
+    from .lint import template_ids  # lint imports this module for @check
+
+    return template_ids(html)
 
 
 @check
@@ -397,7 +411,9 @@ register_code("PK309", "segmentation-not-required", Severity.ERROR,
 def campaigns(bundle: Bundle) -> Iterator[Finding]:
     cat = catalog()
     triggers = {t.casefold() for t in cat["triggers"]}
-    filters = {t.casefold() for t in cat["filters"]}
+    # Marketo filters on any person field too, and every activity filter has a "Not …" inactivity twin.
+    filters = {t.casefold() for t in cat["filters"]} | known_field_names(bundle)
+    filters |= {"not " + f for f in filters}
     steps = {t.casefold() for t in cat["flowSteps"]}
     crm_steps = cat["crmFlowSteps"]
     req = bundle.requires
@@ -457,3 +473,8 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
             if isinstance(seg, str) and seg.casefold() not in segs:
                 p = f"/dynamicContent/{section}/segmentation"
                 yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
+
+
+# Template lint registers its own check (lint of every HTML asset); importing it here
+# makes every validate run it, whoever calls validate.
+from . import lint as _lint  # noqa: E402,F401

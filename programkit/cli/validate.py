@@ -4,61 +4,79 @@ from __future__ import annotations
 
 import click
 
+from ..bundle import unsafe_path_reason
 from ..errors import ProgramkitError
-from ..findings import CODES
 from ..report import render_github, render_json, render_junit, render_text
-from ..validate import ValidationResult, validate_path
-from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, styler, use_colour
+from ..validate import ValidationResult, bundles_containing, validate_path
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, styler, use_colour
 
 
 def _files(result: ValidationResult) -> list[str]:
     if result.bundle is None:
         return []
-    return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets]
+    # Unsafe paths are not files of the bundle (their finding is on the manifest): no testcase for them.
+    return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets if not unsafe_path_reason(a.path)]
 
 
-def render(results: list[ValidationResult], fmt: str) -> str:
+def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> str:
     if fmt == "json":
         return render_json(results)
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
         return render_junit(results, _files, suite_name="programkit validate")
-    return render_text(results, styler(use_colour()))
+    return render_text(results, styler(use_colour()), strict=strict)
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False))
 @format_option()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+@click.option("--find-bundle", is_flag=True,
+              help="PATHs are any files: validate the bundle around each one once (the nearest bundle.json "
+                   "at or above it); files in no bundle are skipped. For pre-commit hooks.")
+def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
     PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
     Every problem in every bundle is listed, not just the first.
 
     Exit status: 0 no errors, 1 findings (warnings too with --strict),
-    2 a PATH that cannot be read as a bundle.
+    2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
     """
     results = []
+    unreadable = False
+    if find_bundle:
+        paths = tuple(bundles_containing(paths))
     for path in paths:
         try:
             results.append(validate_path(path))
         except ProgramkitError as err:
-            fail(err)
-    click.echo(render(results, fmt), nl=False)
-    failed = any(r.failed(strict) for r in results)
-    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+            # Report it on stderr and go on: one bad argument must not hide the other bundles' findings.
+            echo_error(err)
+            unreadable = True
+    if results or not unreadable:
+        click.echo(render(results, fmt, strict), nl=False)
+    if unreadable:
+        raise SystemExit(EXIT_USAGE)
+    raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)
 
 
 @click.command("rules")
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
 def rules_cmd(fmt: str) -> None:
-    """List every finding code with its severity, meaning and an example."""
+    """List every finding code with its severity, meaning, hint and an example.
+
+    --format markdown writes the reference kept in docs/findings.md.
+    """
     from ..findings import load_all_codes
 
-    load_all_codes()
-    codes = sorted(CODES.values(), key=lambda c: c.code)
+    if fmt == "markdown":
+        from ..docs import findings_markdown
+
+        click.echo(findings_markdown(), nl=False)
+        return
+    codes = sorted(load_all_codes().values(), key=lambda c: c.code)
     if fmt == "json":
         import json
 
