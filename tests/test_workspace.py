@@ -245,14 +245,17 @@ def test_a_second_writer_waits_then_gets_workspace_busy(tmp_path):
         w.close()
 
 
-def test_open_target_routes_paths_to_sqlite_and_refuses_urls(tmp_path, monkeypatch):
+def test_open_target_routes_paths_to_sqlite_and_urls_to_marketo(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with open_target() as w:
         assert w.name == "Default" and (tmp_path / "programkit.db").is_file()
     with open_target(f"sqlite:{tmp_path / 'x.db'}", "Sandbox") as w:
         assert w.name == "Sandbox"
-    with pytest.raises(BadInput, match="Marketo REST targets are not supported"):
+    monkeypatch.delenv("MARKETO_CLIENT_ID", raising=False)
+    monkeypatch.delenv("MARKETO_CLIENT_SECRET", raising=False)
+    with pytest.raises(BadInput, match="MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET are not set"):
         open_target("https://123-abc-456.mktorest.com")
+    assert not (tmp_path / "https:").exists()
 
 
 def test_connect_sets_wal_and_foreign_keys(tmp_path):

@@ -10,6 +10,7 @@ import click
 
 from ..errors import ProgramkitError
 from ..findings import Finding
+from ..workspaces import DEFAULT_TARGET, open_target  # noqa: F401  (re-exported for the commands)
 
 #: exit codes, as documented in the README
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -70,10 +71,8 @@ def findings_exit(findings: list[Finding], strict: bool = False) -> int:
 TARGET_ENV, WORKSPACE_ENV = "PROGRAMKIT_TARGET", "PROGRAMKIT_WORKSPACE"
 
 
-def target_option(help: str = "Workspace database file (a later release adds Marketo URLs).") -> Callable:
+def target_option(help: str = "Workspace database file, or a Marketo REST URL (https://…mktorest.com).") -> Callable:
     """--target/-t: where the workspace lives; $PROGRAMKIT_TARGET, else ./programkit.db."""
-    from ..workspaces import DEFAULT_TARGET
-
     return click.option("--target", "-t", "target", envvar=TARGET_ENV, default=DEFAULT_TARGET, show_default=True,
                         show_envvar=True, metavar="DB", help=help)
 

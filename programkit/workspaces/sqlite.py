@@ -111,7 +111,6 @@ def _migrate_1(db: sqlite3.Connection) -> None:
                name TEXT NOT NULL, name_key TEXT NOT NULL,
                folder TEXT,               -- where the program sits (Marketing Activities path)
                data TEXT NOT NULL,        -- JSON: the manifest's program object
-               source TEXT,               -- JSON: bundle manifest fields export reuses (see set_program_source)
                created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
                UNIQUE (workspace_id, name_key))""",
         """CREATE TABLE folders (
@@ -451,11 +450,6 @@ class SqliteWorkspace(Workspace):
         row = self.db.execute("SELECT folder FROM programs WHERE id = ?", (program_id,)).fetchone()
         return row[0] if row else None
 
-    def program_source(self, program_id: int) -> dict[str, Any]:
-        """Bundle manifest fields stored with :meth:`SqliteWriter.set_program_source` ({} if none)."""
-        row = self.db.execute("SELECT source FROM programs WHERE id = ?", (program_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
-
     def program_folders(self, program_id: int) -> list[str]:
         """Folder paths of a program, in creation order."""
         return [r[0] for r in self._all("SELECT path FROM folders WHERE program_id = ? ORDER BY id", program_id)]
@@ -666,15 +660,6 @@ class SqliteWriter(WorkspaceWriter):
         if _folder_tree_add(tree, segments):
             self._exec("UPDATE programs SET data = ?, updated_at = ? WHERE id = ?", _dump(data), _now(), program_id)
         self._add_folders(program_id, ["/".join(segments[:i]) for i in range(1, len(segments) + 1)])
-
-    def set_program_source(self, program_id: int, source: dict[str, Any]) -> None:
-        """Keep the bundle manifest fields beside the program object, so export can reproduce the manifest.
-
-        Export reads ``description``, ``conflictRules``, ``requires``,
-        ``authors``, ``license`` and ``$schema`` from it (any other key is kept
-        but ignored). Pass the manifest without ``program`` and ``assets``.
-        """
-        self._exec("UPDATE programs SET source = ? WHERE id = ?", _dump(source), program_id)
 
     def delete_program(self, program_id: int) -> None:
         self._exec("DELETE FROM programs WHERE id = ? AND workspace_id = ?", program_id, self.ws.id)
