@@ -549,14 +549,24 @@ class SqliteWorkspace(Workspace):
             self.db.execute("ROLLBACK")
             raise ProgramkitError(f"could not commit to {self.path}: {e}") from e
 
+    _IMPORT_COLS = "id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome"
+
+    def _record(self, r: tuple) -> ImportRecord:
+        return ImportRecord(bundle=r[1], version=r[2], digest=r[3], program=r[4], rules=json.loads(r[5]),
+                            plan=json.loads(r[6]), mapping=json.loads(r[7]), started_at=r[8], finished_at=r[9],
+                            outcome=r[10], id=r[0], workspace=self.name)
+
     def history(self, limit: int | None = None) -> list[ImportRecord]:
-        sql = ("SELECT id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome "
-               "FROM imports WHERE workspace_id = ? ORDER BY id DESC")
+        sql = f"SELECT {self._IMPORT_COLS} FROM imports WHERE workspace_id = ? ORDER BY id DESC"
         rows = self._all(sql + (" LIMIT ?" if limit is not None else ""),
                          *((self.id, limit) if limit is not None else (self.id,)))
-        return [ImportRecord(bundle=r[1], version=r[2], digest=r[3], program=r[4], rules=json.loads(r[5]),
-                             plan=json.loads(r[6]), mapping=json.loads(r[7]), started_at=r[8], finished_at=r[9],
-                             outcome=r[10], id=r[0], workspace=self.name) for r in rows]
+        return [self._record(r) for r in rows]
+
+    def import_record(self, import_id: int) -> ImportRecord | None:
+        """One history row by id (export reads the bundle manifest header from its plan)."""
+        row = self.db.execute(f"SELECT {self._IMPORT_COLS} FROM imports WHERE id = ? AND workspace_id = ?",
+                              (import_id, self.id)).fetchone()
+        return self._record(row) if row else None
 
 
 def _folder_tree_add(folders: list[dict[str, Any]], segments: list[str]) -> bool:
