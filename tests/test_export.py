@@ -252,3 +252,47 @@ def test_cli_export(invoke, tmp_path):
     assert r.output == ("error: workspace 'Default' has no program called 'Nope'\n"
                         "  hint: Programs: OP-Lead Management.\n")
     assert invoke("validate", out).exit_code == 0
+
+
+# --- property: any set of names exports to distinct safe paths and a valid, stable bundle -----------------
+
+import tempfile  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from programkit.bundle import unsafe_path_reason  # noqa: E402
+
+_names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+                 min_size=1, max_size=20)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_names, min_size=1, max_size=8, unique_by=str.casefold),
+       # image names as Marketo allows them (no '/'); referenced by URL-encoded file name
+       st.lists(_names.filter(lambda n: not set(n) & set("/\\")).map(lambda n: n + ".png"), max_size=4,
+                unique_by=str.casefold))
+def test_any_names_export_to_distinct_safe_paths(campaigns, images):
+    with tempfile.TemporaryDirectory() as d:
+        ws = init_workspace(Path(d) / "pk.db")
+        with ws.transaction() as w:
+            pid = w.create_program({"name": "P", "type": "default", "channel": "Operational",
+                                    "folders": [{"name": "C"}]})
+            for n in campaigns:
+                _put(w, "smartCampaign", n, {**CAMPAIGN, "flow": []}, folder="C", program_id=pid)
+            html = "".join(f'<img src="https://x.example/i/{quote(n)}">' for n in images)
+            _put(w, "emailTemplate", "T", f"<html><body>{html}</body></html>".encode())
+            for n in images:
+                _put(w, "image", n, n.encode())
+            _put(w, "email", "E", {"subject": "s", "template": "T"}, folder="C", program_id=pid)
+        first = export_program(ws, "P")
+        again = export_program(ws, "P")
+        paths = [a["path"] for a in first.manifest["assets"]]
+        assert len({p.casefold() for p in paths}) == len(paths)
+        assert all(unsafe_path_reason(p) is None for p in paths)
+        assert sorted(a["name"] for a in first.manifest["assets"] if a["kind"] == "image") == sorted(images)
+        assert first.manifest_bytes == again.manifest_bytes and first.files == again.files
+        export_to(ws, "P", Path(d) / "out")
+        assert validate_path(Path(d) / "out").ok
+        ws.close()

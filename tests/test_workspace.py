@@ -245,6 +245,38 @@ def test_a_second_writer_waits_then_gets_workspace_busy(tmp_path):
         w.close()
 
 
+def test_busy_timeout_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "pk.db"
+    init_workspace(path).close()
+    first = open_workspace(path)
+    monkeypatch.setenv("PROGRAMKIT_BUSY_TIMEOUT", "0.1")
+    second = open_workspace(path)
+    with first.transaction() as w:
+        w.add_tag_value("Region", "EMEA")
+        with pytest.raises(WorkspaceBusy) as e:
+            with second.transaction():
+                pass
+    assert e.value.message == f"{path} is being written by another process; gave up after 0.1 s"
+    assert e.value.exit_code == 1
+    monkeypatch.setenv("PROGRAMKIT_BUSY_TIMEOUT", "soon")
+    with pytest.raises(BadInput, match="PROGRAMKIT_BUSY_TIMEOUT='soon' is not a number of seconds"):
+        open_workspace(path)
+    first.close()
+    second.close()
+
+
+def test_update_program_keeps_folders_the_workspace_has(ws):
+    with ws.transaction() as w:
+        pid = w.create_program(PROGRAM)
+        w.ensure_folder(pid, "Admin")
+    with ws.transaction() as w:
+        w.update_program(pid, {**PROGRAM, "folders": [{"name": "Campaigns"}], "tokens": [
+            {"name": "T", "type": "text", "value": "x"}]})
+    data = ws.program(PROGRAM["name"]).data
+    assert data["folders"] == [{"name": "Campaigns"}, {"name": "Email Alert"}, {"name": "Admin"}]
+    assert data["tokens"] == [{"name": "T", "type": "text", "value": "x"}]
+
+
 def test_open_target_routes_paths_to_sqlite_and_urls_to_marketo(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with open_target() as w:

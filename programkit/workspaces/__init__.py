@@ -31,12 +31,12 @@ def _sqlite_path(target: str) -> str:
 
 
 def open_target(target: str | os.PathLike[str] | None = None, workspace: str | None = None, *,
-                create: bool = True) -> Workspace:
+                create: bool = True, crm: str | None = None) -> Workspace:
     """The workspace ``workspace`` (default "Default") of ``target`` (default ./programkit.db).
 
     A path (optionally ``sqlite:PATH``) opens the embedded SQLite target; with
     ``create`` a missing file or workspace is created, seeded like a new
-    Marketo instance. An http(s) URL is a Marketo instance's REST base URL
+    Marketo instance, with the CRM connection ``crm`` (default none). An http(s) URL is a Marketo instance's REST base URL
     (credentials from the environment; ``create`` does not apply).
     """
     from .sqlite import DEFAULT_WORKSPACE, open_workspace
@@ -46,4 +46,4 @@ def open_target(target: str | os.PathLike[str] | None = None, workspace: str | N
         from .marketo import MarketoWorkspace
 
         return MarketoWorkspace(target, workspace or DEFAULT_WORKSPACE)
-    return open_workspace(_sqlite_path(target), workspace or DEFAULT_WORKSPACE, create=create)
+    return open_workspace(_sqlite_path(target), workspace or DEFAULT_WORKSPACE, create=create, crm=crm)

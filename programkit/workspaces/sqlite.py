@@ -37,8 +37,9 @@ from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord
 
 #: Default name of the workspace a new file gets, as in Marketo.
 DEFAULT_WORKSPACE = "Default"
-#: Seconds a writer waits for another writer before :class:`WorkspaceBusy`.
+#: Seconds a writer waits for another writer before :class:`WorkspaceBusy` (env PROGRAMKIT_BUSY_TIMEOUT overrides).
 DEFAULT_BUSY_TIMEOUT = 10.0
+BUSY_TIMEOUT_ENV = "PROGRAMKIT_BUSY_TIMEOUT"
 #: CRM connections a workspace can have (None: no CRM connected, as a new Marketo instance).
 CRMS = ("salesforce", "dynamics")
 #: what :meth:`SqliteWorkspace.names` accepts
@@ -49,6 +50,22 @@ _CHUNK = 500
 
 class WorkspaceBusy(ProgramkitError):
     """Another writer held the workspace file longer than the busy timeout."""
+
+
+def busy_timeout_from_env(value: float | None = None) -> float:
+    """``value`` if given, else $PROGRAMKIT_BUSY_TIMEOUT, else :data:`DEFAULT_BUSY_TIMEOUT` seconds."""
+    if value is not None:
+        return value
+    raw = os.environ.get(BUSY_TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise BadInput(f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds between 0 and 3600")
+    return seconds
 
 
 def _now() -> str:
@@ -155,7 +172,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION) -> int:
+def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION,
+            busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> int:
     """Bring the file to schema ``upto``, one transaction per step. Returns the version found."""
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
@@ -164,7 +182,7 @@ def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION) -> in
             f"(version {SCHEMA_VERSION})",
             hint="Upgrade programkit to open this file; it was written by a newer release.")
     for version in range(found, upto):
-        _begin(db, path, DEFAULT_BUSY_TIMEOUT)
+        _begin(db, path, busy_timeout)
         try:
             MIGRATIONS[version](db)
             db.execute(f"PRAGMA user_version = {version + 1}")
@@ -182,14 +200,15 @@ def _begin(db: sqlite3.Connection, path: str, timeout: float) -> None:
         if "locked" in str(e) or "busy" in str(e):
             raise WorkspaceBusy(
                 f"{path} is being written by another process; gave up after {timeout:g} s",
-                hint="Wait for the other import to finish, or raise --busy-timeout / PROGRAMKIT_BUSY_TIMEOUT.") from e
+                hint=f"Wait for the other import to finish and try again, or wait longer with {BUSY_TIMEOUT_ENV}=SECONDS.") from e
         raise
 
 
-def connect(path: str | os.PathLike[str], busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
             migrate_to: int = SCHEMA_VERSION) -> sqlite3.Connection:
     """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated."""
     display = os.fspath(path)
+    busy_timeout = busy_timeout_from_env(busy_timeout)
     p = Path(display)
     if p.exists() and not p.is_file():
         raise BadInput(f"{display} is not a file", hint="--target names a workspace database file.")
@@ -206,7 +225,7 @@ def connect(path: str | os.PathLike[str], busy_timeout: float = DEFAULT_BUSY_TIM
         raise BadInput(f"{display} is not a programkit workspace file ({e})",
                        hint="--target names a SQLite file made by `programkit workspace init`.") from e
     try:
-        migrate(db, display, migrate_to)
+        migrate(db, display, migrate_to, busy_timeout)
     except BaseException:
         db.close()
         raise
@@ -241,11 +260,11 @@ def _check_crm(crm: str | None) -> str | None:
     return crm
 
 
-def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None) -> int:
+def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None, busy_timeout: float) -> int:
     name = name.strip()
     if not name:
         raise BadInput("a workspace needs a name", hint="e.g. --workspace Default")
-    _begin(db, path, DEFAULT_BUSY_TIMEOUT)
+    _begin(db, path, busy_timeout)
     try:
         if _workspace_row(db, name):
             raise BadInput(f"{path} already has a workspace called {name!r}",
@@ -262,15 +281,16 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
 
 
 def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPACE, crm: str | None = None,
-                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> "SqliteWorkspace":
+                   busy_timeout: float | None = None) -> "SqliteWorkspace":
     """Create workspace ``name`` in ``db_path`` (creating the file), seeded like a new Marketo instance.
 
     ``crm`` is the CRM connection (salesforce, dynamics, or None/"none" for no
     CRM). Raises BadInput if the file already has a workspace of that name.
     """
+    busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(db_path, busy_timeout)
     try:
-        ws_id = _create_workspace(db, os.fspath(db_path), name, crm)
+        ws_id = _create_workspace(db, os.fspath(db_path), name, crm, busy_timeout)
     except BaseException:
         db.close()
         raise
@@ -296,7 +316,7 @@ def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORKSPACE, create: bool = True,
-                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT, crm: str | None = None) -> "SqliteWorkspace":
+                   busy_timeout: float | None = None, crm: str | None = None) -> "SqliteWorkspace":
     """Open a workspace of a file; with ``create`` make the file and/or workspace if missing.
 
     Without ``create`` a missing file or workspace is BadInput (exit 2) naming
@@ -305,6 +325,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     path = os.fspath(db_path)
     if not create and not Path(path).is_file():
         raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init --target PATH`.")
+    busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
         row = _workspace_row(db, workspace)
@@ -314,7 +335,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
                 raise BadInput(f"{path} has no workspace called {workspace!r}",
                                hint=f"Workspaces in this file: {', '.join(known) or 'none'}; "
                                     "create one with `programkit workspace init --workspace NAME`.")
-            row = (_create_workspace(db, path, workspace, crm), workspace.strip())
+            row = (_create_workspace(db, path, workspace, crm, busy_timeout), workspace.strip())
     except BaseException:
         db.close()
         raise
