@@ -57,8 +57,9 @@ def list_cmd(target: str, fmt: str) -> None:
         click.echo(canonical.dumps(rows), nl=False)
         return
     for r in rows:
-        click.echo(f"{r['name']}  (crm: {r['crm'] or 'none'}; {r['programs']} programs, {r['assets']} assets; "
-                   f"revision {r['revision']})")
+        programs = f"{r['programs']} program{'' if r['programs'] == 1 else 's'}"
+        assets = f"{r['assets']} asset{'' if r['assets'] == 1 else 's'}"
+        click.echo(f"{r['name']}  (crm: {r['crm'] or 'none'}; {programs}, {assets}; revision {r['revision']})")
 
 
 @workspace_group.command("show")
