@@ -105,6 +105,7 @@ class ExportResult:
     """Where a bundle was written, its identity and the warnings validate gave."""
 
     out: str
+    program: str
     name: str
     version: str
     digest: str  # bundle digest (sha256 of the canonical manifest)
@@ -114,7 +115,7 @@ class ExportResult:
     warnings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "name": self.name, "version": self.version, "digest": self.digest,
+        return {"out": self.out, "program": self.program, "name": self.name, "version": self.version, "digest": self.digest,
                 "archiveSha256": self.archive_sha256, "assets": self.assets, "requires": self.requires,
                 "warnings": [w.to_dict() for w in self.warnings]}
 
@@ -498,7 +499,7 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
     for e in exported.manifest["assets"]:
         kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
     warnings = [f for f in result.findings if f.severity is not Severity.ERROR]
-    return ExportResult(display, exported.manifest["name"], exported.manifest["version"], exported.digest,
+    return ExportResult(display, exported.manifest["program"]["name"], exported.manifest["name"], exported.manifest["version"], exported.digest,
                         archive_sha, kinds, exported.manifest.get("requires") or {}, warnings)
 
 

@@ -238,7 +238,7 @@ def test_cli_export(invoke, tmp_path):
     assert r.exit_code == 0, r.output
     with open_workspace(db) as ws:
         digest = export_program(ws, "OP-Lead Management").digest
-    assert r.output == (f"Exported 'op-lead management' to {out}: op-lead-management 1.0.0 (2 smartCampaign, "
+    assert r.output == (f"Exported 'OP-Lead Management' to {out}: op-lead-management 1.0.0 (2 smartCampaign, "
                         "1 email, 1 emailTemplate)\n"
                         "  requires: crm salesforce\n"
                         f"  digest:   {digest}\n")
