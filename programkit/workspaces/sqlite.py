@@ -172,20 +172,33 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _newer(path: str, found: int) -> BadInput:
+    return BadInput(
+        f"{path} has workspace schema version {found}, newer than this programkit understands "
+        f"(version {SCHEMA_VERSION})",
+        hint="Upgrade programkit to open this file; it was written by a newer release.")
+
+
 def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION,
             busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> int:
-    """Bring the file to schema ``upto``, one transaction per step. Returns the version found."""
+    """Bring the file to schema ``upto``, one transaction per step. Returns the version found.
+
+    An up-to-date file is only read (no write lock, so opening one never waits
+    for an import). Each step re-reads the version under the write lock, so two
+    processes opening an old file at once migrate it once.
+    """
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
-        raise BadInput(
-            f"{path} has workspace schema version {found}, newer than this programkit understands "
-            f"(version {SCHEMA_VERSION})",
-            hint="Upgrade programkit to open this file; it was written by a newer release.")
-    for version in range(found, upto):
+        raise _newer(path, found)
+    while db.execute("PRAGMA user_version").fetchone()[0] < upto:
         _begin(db, path, busy_timeout)
         try:
-            MIGRATIONS[version](db)
-            db.execute(f"PRAGMA user_version = {version + 1}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise _newer(path, version)
+            if version < upto:
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             db.execute("ROLLBACK")
             raise
