@@ -515,3 +515,14 @@ def test_cli_export_json(invoke, tmp_path):
     assert (doc["program"], doc["name"], doc["version"], doc["assets"], doc["requires"]) == (
         "Empty", "empty", "1.0.0", {}, {})
     assert json.loads((tmp_path / "out" / "bundle.json").read_text())["assets"] == []
+
+
+def test_processes_creating_the_same_new_workspace_at_once_all_succeed(tmp_path):
+    path = tmp_path / "new.db"
+    code = ("import sys; from programkit.workspaces import open_target; "
+            "w = open_target(sys.argv[1], 'Default'); print(w.name, len(w.fields())); w.close()")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [(p.returncode, o[0]) for p, o in zip(procs, outs)] == [(0, "Default 52\n")] * 4, outs
+    assert [w["name"] for w in list_workspaces(path)] == ["Default"]

@@ -273,13 +273,18 @@ def _check_crm(crm: str | None) -> str | None:
     return crm
 
 
-def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None, busy_timeout: float) -> int:
+def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None, busy_timeout: float,
+                      exist_ok: bool = False) -> int:
     name = name.strip()
     if not name:
         raise BadInput("a workspace needs a name", hint="e.g. --workspace Default")
     _begin(db, path, busy_timeout)
     try:
-        if _workspace_row(db, name):
+        existing = _workspace_row(db, name)
+        if existing and exist_ok:  # another process created it since we looked
+            db.execute("ROLLBACK")
+            return existing[0]
+        if existing:
             raise BadInput(f"{path} already has a workspace called {name!r}",
                            hint="`programkit workspace list` shows the workspaces of a file.")
         cur = db.execute("INSERT INTO workspaces (name, name_key, crm, revision, created_at) VALUES (?, ?, ?, 1, ?)",
@@ -348,7 +353,8 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
                 raise BadInput(f"{path} has no workspace called {workspace!r}",
                                hint=f"Workspaces in this file: {', '.join(known) or 'none'}; "
                                     "create one with `programkit workspace init --workspace NAME`.")
-            row = (_create_workspace(db, path, workspace, crm, busy_timeout), workspace.strip())
+            ws_id = _create_workspace(db, path, workspace, crm, busy_timeout, exist_ok=True)
+            row = _workspace_row(db, workspace) or (ws_id, workspace.strip())
     except BaseException:
         db.close()
         raise
