@@ -226,7 +226,8 @@ class _Collector:
             if tpl is None:
                 continue
             slots = _snippet_slots(_text(self.read(tpl)))
-            for ident, value in (doc.get("sections") or {}).items():
+            sections = doc.get("sections")
+            for ident, value in sections.items() if isinstance(sections, dict) else ():
                 if ident in slots and isinstance(value, str):
                     name = _TAG.sub("", value).strip()
                     if name:
@@ -258,12 +259,17 @@ class _Collector:
         hooks: set[str] = set()
         crms: dict[str, str] = {}
 
+        unknown: set[tuple[str, str]] = set()
+
         def use_field(name: str, where: str) -> None:
             key = name.strip().casefold()
             if key in standard:
                 return
             f = by_name.get(key)
             if f is None:
+                if (key, where) in unknown:
+                    return  # one finding per field and asset
+                unknown.add((key, where))
                 self.problems.append(make("PK911", f"{where} uses field {name.strip()!r}, which workspace "
                                                    f"{self.ws.name!r} does not have"))
                 return

@@ -80,7 +80,7 @@ EMAIL = {
                                 "segments": {"Finance": "<p>For banks</p>", "Default": "<p>Hi</p>"}}},
 }
 ALERT = {
-    "subject": "MQL: {{lead.Email Address}}", "fromName": "Acme", "fromEmail": "ops@acme.example",
+    "subject": "MQL: {{lead.Email Address}} {{lead.Behavior Score}}", "fromName": "Acme", "fromEmail": "ops@acme.example",
     "replyTo": "ops@acme.example", "operational": True, "template": "Acme Alert", "modules": ["alertBody"],
     "sections": {"body": "<p>Score {{lead.Behavior Score}}</p>", "legal": "Legal Footer"},
 }
