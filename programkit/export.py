@@ -10,7 +10,9 @@ it with ``validate`` before anything reaches ``-o``, and packs it with
 Deterministic: the manifest is canonical JSON, assets are ordered by kind,
 folder and name, file paths come from the asset's bundle path if it was
 imported from a bundle (asset meta ``path``) and otherwise from a slug of its
-kind and name, with ``-2``, ``-3`` … on a collision. Asset bytes are written
+kind and name, with ``-2``, ``-3`` … on a collision. When every asset came
+from one bundle and its meta records its manifest position (``bundle`` and
+``index``), that order is kept instead, so any imported bundle is reproduced. Asset bytes are written
 verbatim, so a program imported from a bundle exports with the same digests.
 
 What is detected as referenced:
@@ -386,6 +388,17 @@ def _sort_key(asset: AssetInfo) -> tuple:
             (asset.folder or "").casefold(), asset.name.casefold(), asset.name, asset.id)
 
 
+def _ordered(assets: list[AssetInfo]) -> list[AssetInfo]:
+    """Manifest order: the original bundle's, if every asset came from one bundle and knows its position
+    (meta ``bundle`` and ``index``); else by kind, folder and name."""
+    bundles = {a.meta.get("bundle") for a in assets}
+    indexes = [a.meta.get("index") for a in assets]
+    if (len(bundles) == 1 and None not in bundles and all(isinstance(i, int) for i in indexes)
+            and len(set(indexes)) == len(indexes)):
+        return sorted(assets, key=lambda a: a.meta["index"])
+    return sorted(assets, key=_sort_key)
+
+
 def export_program(ws: Workspace, program: str, *, name: str | None = None,
                    version: str | None = None) -> ExportedBundle:
     """A bundle of ``program`` as data. Raises BadInput for a missing program or a bad --name/--version,
@@ -406,7 +419,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     collector = _Collector(ws, info)
     local = ws.program_assets(info.id)
     design, snippets_named = collector.design(local)
-    assets = sorted(local + design, key=_sort_key)
+    assets = _ordered(local + design)
     computed = collector.requires(assets, snippets_named)
     if collector.problems:
         raise ProgramkitError(f"program {info.name!r} cannot be exported: it references what workspace "

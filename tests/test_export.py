@@ -296,3 +296,17 @@ def test_any_names_export_to_distinct_safe_paths(campaigns, images):
         export_to(ws, "P", Path(d) / "out")
         assert validate_path(Path(d) / "out").ok
         ws.close()
+
+
+def test_the_original_bundle_order_is_kept_when_every_asset_records_it(tmp_path):
+    ws = init_workspace(tmp_path / "pk.db")
+    c = {**CAMPAIGN, "flow": []}
+    with ws.transaction() as w:
+        pid = w.create_program({"name": "P", "type": "default", "channel": "Operational", "folders": [{"name": "C"}]})
+        for i, n in enumerate(["Zeta", "Alpha", "Mid"]):
+            _put(w, "smartCampaign", n, c, folder="C", program_id=pid, meta={"bundle": "p", "index": 2 - i})
+    assert [a["name"] for a in export_program(ws, "P").manifest["assets"]] == ["Mid", "Alpha", "Zeta"]
+    with ws.transaction() as w:  # an asset added in the workspace: no bundle order any more
+        _put(w, "smartCampaign", "Beta", c, folder="C", program_id=pid)
+    assert [a["name"] for a in export_program(ws, "P").manifest["assets"]] == ["Alpha", "Beta", "Mid", "Zeta"]
+    ws.close()
