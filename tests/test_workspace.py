@@ -526,3 +526,9 @@ def test_processes_creating_the_same_new_workspace_at_once_all_succeed(tmp_path)
     outs = [p.communicate(timeout=60) for p in procs]
     assert [(p.returncode, o[0]) for p, o in zip(procs, outs)] == [(0, "Default 52\n")] * 4, outs
     assert [w["name"] for w in list_workspaces(path)] == ["Default"]
+
+
+def test_file_only_commands_refuse_a_marketo_url(invoke):
+    r = invoke("workspace", "init", "--target", "https://123-ABC-456.mktorest.com")
+    assert r.exit_code == 2
+    assert r.output.startswith("error: `workspace init` works on a workspace file, not https://123-ABC-456.mktorest.com\n")
