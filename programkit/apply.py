@@ -138,6 +138,9 @@ def _execute(plan: Plan, bundle: Bundle, w: WorkspaceWriter, entries: dict[str, 
             elif act.action == "update":
                 w.update_program(pid, data)
                 hook()
+            if act.action in ("create", "rename", "update") and hasattr(w, "set_program_source"):
+                # the manifest beside the program (description, requires, conflictRules…): export gives it back
+                w.set_program_source(pid, plan.bundle.get("manifest") or {})
             ids[i] = (pid, act.workspace_name)
         elif act.kind == "folder":
             if act.action == "create":

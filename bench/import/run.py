@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from programkit.apply import apply_plan  # noqa: E402
 from programkit.canonical import refresh_digests  # noqa: E402
-from programkit.cli.common import open_target  # noqa: E402
+from programkit.workspaces import open_target  # noqa: E402
 from programkit.plan import plan_path  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "op-lead-management"
