@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
@@ -65,6 +66,22 @@ def validate_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = N
     return ValidationResult(display, validate_loaded(loaded), loaded.bundle)
 
 
+def bundles_containing(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The bundle directory around each path (the nearest one at or above it with a bundle.json), once each.
+
+    Paths in no bundle are dropped. Relative paths are searched no higher than
+    the current directory, so a hook run in a repository stays inside it.
+    """
+    out: dict[str, None] = {}
+    for path in paths:
+        p = Path(path)
+        for d in ([p] if p.is_dir() else []) + list(p.parents):
+            if (d / "bundle.json").is_file():
+                out.setdefault(os.fspath(d), None)
+                break
+    return list(out)
+
+
 def validate_bundle(bundle: Bundle) -> list[Finding]:
     """Run every registered check over an already loaded bundle."""
     findings: list[Finding] = []
@@ -97,7 +114,9 @@ def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]
 # --- helpers ---------------------------------------------------------------
 
 #: A Marketo token: {{scope.Name}} or {{scope.Name:default=value}}.
-TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]+?)\s*(?::default=[^{}]*)?\}\}")
+#: The name keeps any trailing spaces (strip it): a lazy name followed by \s* would backtrack
+#: quadratically on a long unclosed "{{my.   …" in a hostile file.
+TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]*)(?::default=[^{}]*)?\}\}")
 
 
 @lru_cache(maxsize=1)
@@ -264,22 +283,10 @@ register_code("PK208", "unknown-section", Severity.ERROR,
 
 
 def _template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
-    """Editable element ids, variable ids and module ids of an Email 2.0 template (cheap scan)."""
-    editable, variables, modules = set(), set(), set()
-    for m in re.finditer(r"<([a-zA-Z0-9]+)\b([^>]*)>", html):
-        attrs = m.group(2)
-        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", attrs)
-        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", attrs)
-        if not cls or not ident:
-            continue
-        classes = cls.group(1).split()
-        if m.group(1).lower() == "meta":
-            variables.add(ident.group(1))
-        elif "mktoModule" in classes:
-            modules.add(ident.group(1))
-        elif any(c in classes for c in ("mktoText", "mktoImg", "mktoSnippet", "mktoVideo")):
-            editable.add(ident.group(1))
-    return editable, variables, modules
+    """Editable element ids, variable ids and module ids of an Email 2.0 template (parsed as lint parses it)."""
+    from .lint import template_ids  # lint imports this module for @check
+
+    return template_ids(html)
 
 
 @check
@@ -466,3 +473,8 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
             if isinstance(seg, str) and seg.casefold() not in segs:
                 p = f"/dynamicContent/{section}/segmentation"
                 yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
+
+
+# Template lint registers its own check (lint of every HTML asset); importing it here
+# makes every validate run it, whoever calls validate.
+from . import lint as _lint  # noqa: E402,F401

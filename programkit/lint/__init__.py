@@ -1,0 +1,133 @@
+"""Template lint: Marketo Email 2.0 and guided landing page templates, parsed with lxml.
+
+:func:`lint_text` lints one template's text; :func:`lint_file` reads a file
+first (``programkit lint``). Inside ``validate`` the :func:`bundle_templates`
+check lints every HTML asset of a bundle. ``{{my.X}}`` tokens are checked by
+validate's PK209 for every asset, so lint does not report them again; a
+standalone file has no program to check them against.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import BadInput
+from ..findings import Finding, count, make, sort_key
+from ..model import Bundle
+from ..validate import check
+from .parse import MAX_HTML_BYTES, TooLarge, parse_html
+from .rules import EMAIL, FREEFORM, GUIDED, KINDS, LP_ONLY, RULES, SNIPPET, collect
+
+__all__ = ["lint_text", "lint_file", "LintResult", "guess_kind", "KINDS", "EMAIL", "GUIDED", "FREEFORM", "SNIPPET"]
+
+
+def lint_text(text: str, kind: str = EMAIL, file: str | None = None) -> list[Finding]:
+    """Every finding of every rule that applies to ``kind``, sorted by line."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown template kind {kind!r}")
+    try:
+        root = parse_html(text)
+    except TooLarge as e:
+        return [make("PK111", f"{file or 'template'} is {e}; the limit is {MAX_HTML_BYTES >> 20} MiB", file=file)]
+    if root is None:
+        return [make("PK601", "the template is empty or has no HTML markup", file=file, line=1)]
+    doc = collect(text, root, kind, file)
+    findings: list[Finding] = []
+    for r in RULES:
+        if kind in r.kinds:
+            findings.extend(r.fn(doc))
+    return sorted(findings, key=sort_key)
+
+
+def template_ids(text: str) -> tuple[set[str], set[str], set[str]]:
+    """Ids of an Email 2.0 template's editable elements, variables and modules (for validate's PK208)."""
+    try:
+        root = parse_html(text)
+    except TooLarge:
+        root = None
+    doc = collect(text, root, EMAIL)
+    ids = lambda els: {el.get("id") for el in els if el.get("id")}  # noqa: E731
+    return ids(el for el, _ in doc.editable), ids(el for el, _ in doc.variables), ids(doc.modules)
+
+
+def guess_kind(text: str) -> str:
+    """Email template, unless the file uses a class only guided landing pages have (mktoForm, mktoPoll, …)."""
+    root = parse_html(text)
+    if root is not None:
+        for el in root.iter():
+            if isinstance(el.tag, str) and LP_ONLY.intersection((el.get("class") or "").split()):
+                return GUIDED
+    return EMAIL
+
+
+@dataclass
+class LintResult:
+    """Findings for one linted file; has what the report renderers need."""
+
+    path: str
+    kind: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count(self.findings)
+
+    def failed(self, strict: bool = False) -> bool:
+        c = self.counts
+        return c["error"] > 0 or (strict and c["warning"] > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "counts": self.counts,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def read_template(path: str | os.PathLike[str]) -> str:
+    """A template file's text. Raises BadInput (exit 2) if it cannot be read as UTF-8 HTML."""
+    p = Path(path)
+    if not p.exists():
+        raise BadInput(f"{p}: no such file")
+    if not p.is_file():
+        raise BadInput(f"{p} is not a file", hint="To lint a bundle's templates run `programkit validate BUNDLE`.")
+    size = p.stat().st_size
+    if size > MAX_HTML_BYTES:
+        raise BadInput(f"{p} is {size / (1 << 20):.1f} MiB; lint reads templates up to {MAX_HTML_BYTES >> 20} MiB")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise BadInput(f"cannot read {p}: {e.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{p}: byte 0x{data[e.start]:02x} at offset {e.start} is not UTF-8",
+                       hint="Save the template as UTF-8.") from None
+
+
+def lint_file(path: str | os.PathLike[str], kind: str | None = None) -> LintResult:
+    """Lint one template file; ``kind`` None guesses it (see :func:`guess_kind`)."""
+    display = os.fspath(path)
+    text = read_template(path)
+    kind = kind or guess_kind(text)
+    return LintResult(display, kind, lint_text(text, kind, file=display))
+
+
+def asset_kind(kind: str, entry: dict[str, Any]) -> str | None:
+    """The lint kind of a bundle asset, None if lint has nothing to say about it."""
+    if kind == "emailTemplate":
+        return EMAIL
+    if kind == "landingPageTemplate":
+        return GUIDED if entry.get("templateType") == "guided" else FREEFORM
+    if kind == "snippet":
+        return SNIPPET
+    return None
+
+
+@check
+def bundle_templates(bundle: Bundle) -> Iterator[Finding]:
+    """Lint every email template, landing page template and snippet of the bundle."""
+    for a in bundle.assets:
+        kind = asset_kind(a.kind, a.entry)
+        if kind is not None and isinstance(a.content, str):
+            yield from lint_text(a.content, kind, file=a.path)

@@ -1,0 +1,388 @@
+"""Starter templates: render a parameterised bundle (``programkit new``).
+
+A template is a folder with ``template.json`` (its parameters, checked
+against ``schemas/template.json``) and ``bundle/``, the bundle's files as
+Jinja2 templates. Rendering is sandboxed (:class:`ImmutableSandboxedEnvironment`,
+:class:`StrictUndefined`) and uses ``[[ … ]]`` / ``[% … %]`` / ``[# … #]``
+delimiters, so Marketo tokens (``{{my.X}}``, ``{{lead.First Name:default=…}}``)
+and Email 2.0 variables (``${x}``) pass through untouched.
+
+Rendering writes into a temporary directory, rewrites every JSON file
+canonically, fills in the manifest's digests and validates the result; only
+a clean bundle is moved to its destination, so a bad value or a broken
+template leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import jinja2
+import jsonschema
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from . import canonical, schema
+from .errors import BadInput, ProgramkitError
+from .findings import Finding, Severity
+from .resources import package_dir
+
+MANIFEST = "template.json"
+FILES = "bundle"
+#: Largest template file read (templates are small text files).
+MAX_TEMPLATE_FILE = 4 << 20
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    default: Any = None
+    enum: list[Any] | None = None
+    constraints: dict[str, Any] = field(default_factory=dict)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema a value of this parameter must match."""
+        s: dict[str, Any] = {"type": self.type, **self.constraints}
+        if self.enum is not None:
+            s["enum"] = self.enum
+        return s
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "type": self.type, "required": self.required,
+                             "description": self.description}
+        if not self.required:
+            d["default"] = self.default
+        if self.enum is not None:
+            d["enum"] = self.enum
+        d.update(self.constraints)
+        return d
+
+
+@dataclass(frozen=True)
+class Template:
+    """A loaded starter template: its manifest and where its files are."""
+
+    name: str
+    description: str
+    parameters: dict[str, Parameter]
+    root: Traversable
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """(relative path, bytes) of every file under bundle/, sorted."""
+        yield from sorted(_walk(self.root.joinpath(FILES), ""))
+
+
+def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
+    for child in node.iterdir():
+        rel = prefix + child.name
+        if isinstance(child, Path) and child.is_symlink():
+            raise BadInput(f"template file {rel} is a symbolic link", hint="Templates hold plain files only.")
+        if child.is_dir():
+            yield from _walk(child, rel + "/")
+        elif child.is_file():
+            data = child.read_bytes()
+            if len(data) > MAX_TEMPLATE_FILE:
+                raise BadInput(f"template file {rel} is larger than {MAX_TEMPLATE_FILE >> 20} MiB")
+            yield rel, data
+
+
+# --- finding templates ---------------------------------------------------------
+
+def _is_template_dir(node: Traversable) -> bool:
+    return node.is_dir() and node.joinpath(MANIFEST).is_file()
+
+
+def list_templates() -> list[Template]:
+    """The starter templates shipped with programkit, by name."""
+    root = package_dir("templates")
+    if not root.is_dir():
+        return []
+    found = [load_template(d) for d in root.iterdir() if _is_template_dir(d)]
+    return sorted(found, key=lambda t: t.name)
+
+
+def find_template(name_or_path: str) -> Template:
+    """A shipped template by name, or a template folder on disk (one holding template.json).
+
+    A bare name is a shipped template first, so a rendered bundle that happens
+    to be called like its template in the current directory does not shadow it.
+    """
+    path = Path(name_or_path)
+    is_path = os.sep in name_or_path or "/" in name_or_path or name_or_path in (".", "..")
+    shipped = package_dir("templates").joinpath(name_or_path)
+    if not is_path and _is_template_dir(shipped):
+        return load_template(shipped)
+    if _is_template_dir(path):
+        return load_template(path)
+    if is_path or path.is_dir():
+        raise BadInput(f"{name_or_path} is not a template folder (it has no {MANIFEST})")
+    known = ", ".join(t.name for t in list_templates()) or "none"
+    raise BadInput(f"no template called {name_or_path!r}", hint=f"known templates: {known} (see `programkit new --list`)")
+
+
+def load_template(root: Traversable) -> Template:
+    """Read and schema-check a template's manifest."""
+    try:
+        doc = json.loads(root.joinpath(MANIFEST).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadInput(f"{root}/{MANIFEST} is not valid JSON: {e}") from None
+    errors = [f"{schema.pointer_of(e.absolute_path) or '/'}: {e.message}" for e in schema.iter_errors("template", doc)]
+    if errors:
+        raise BadInput(f"{root}/{MANIFEST} does not match the template schema: " + "; ".join(errors),
+                       hint="See `programkit schema template`.")
+    params = {}
+    for name, spec in doc["parameters"].items():
+        constraints = {k: spec[k] for k in ("pattern", "minLength", "maxLength", "minimum", "maximum") if k in spec}
+        p = Parameter(name, spec["type"], spec["description"], spec.get("required", False), spec.get("default"),
+                      spec.get("enum"), constraints)
+        if not p.required:
+            problem = _check_value(p, p.default)
+            if problem:
+                raise BadInput(f"{root}/{MANIFEST}: the default of parameter {name!r} is invalid: {problem}")
+        params[name] = p
+    if not root.joinpath(FILES).is_dir():
+        raise BadInput(f"template {doc['name']!r} has no {FILES}/ folder")
+    return Template(doc["name"], doc["description"], params, root)
+
+
+# --- parameter values ----------------------------------------------------------
+
+def _check_value(p: Parameter, value: Any) -> str | None:
+    """Why ``value`` is not acceptable for ``p``, or None."""
+    if (p.type in ("integer", "number") and isinstance(value, bool)) or (p.type == "integer" and isinstance(value, float)):
+        return f"{value!r} is not of type {p.type!r}"
+    validator = jsonschema.Draft202012Validator(p.json_schema())
+    for error in validator.iter_errors(value):
+        if error.validator == "enum":
+            return f"{value!r} is not one of the allowed values: {', '.join(map(str, p.enum or []))}"
+        if error.validator == "pattern":
+            return f"{value!r} does not match the pattern {p.constraints['pattern']!r}"
+        return error.message
+    return None
+
+
+def parse_set(p: Parameter, text: str) -> Any:
+    """Convert a ``--set key=value`` string to the parameter's type."""
+    if p.type == "string":
+        return text
+    if p.type == "boolean":
+        low = text.strip().lower()
+        if low in ("true", "yes", "1"):
+            return True
+        if low in ("false", "no", "0"):
+            return False
+        raise BadInput(f"parameter {p.name!r}: {text!r} is not a boolean (use true or false)")
+    try:
+        if p.type == "integer" or re.fullmatch(r"\s*-?\d+\s*", text):
+            return int(text)
+        return float(text)
+    except ValueError:
+        raise BadInput(f"parameter {p.name!r}: {text!r} is not of type {p.type!r}") from None
+
+
+def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
+                   sets: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then ``values`` (typed, e.g. from --values FILE.json), then ``sets`` (strings from --set).
+
+    Every problem is collected and raised together as one BadInput naming each parameter.
+    """
+    problems: list[str] = []
+    merged: dict[str, Any] = {}
+    for source in (values or {}, sets or {}):
+        for key in source:
+            if key not in template.parameters:
+                problems.append(f"unknown parameter {key!r}")
+    for name, p in template.parameters.items():
+        if sets and name in sets:
+            try:
+                merged[name] = parse_set(p, sets[name])
+            except BadInput as e:
+                problems.append(e.message)
+                continue
+        elif values and name in values:
+            merged[name] = values[name]
+        elif p.required:
+            problems.append(f"missing required parameter {name!r}")
+            continue
+        else:
+            merged[name] = p.default
+        problem = _check_value(p, merged[name])
+        if problem:
+            problems.append(f"parameter {name!r}: {problem}")
+    if problems:
+        known = ", ".join(template.parameters) or "none"
+        raise BadInput("; ".join(problems),
+                       hint=f"parameters of {template.name}: {known} (see `programkit new {template.name} --params`)")
+    return merged
+
+
+def read_values_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parameter values from a JSON object file (--values)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as e:
+        raise BadInput(f"cannot read values file {os.fspath(path)}: {e.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadInput(f"values file {os.fspath(path)} is not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"values file {os.fspath(path)} must hold a JSON object of parameter names to values")
+    return data
+
+
+# --- rendering -------------------------------------------------------------------
+
+def slug(text: str) -> str:
+    """A bundle slug: lowercase ASCII letters and digits, '-' between words, at most 64 characters."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64].strip("-")
+    return s or "bundle"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+#: Largest string or list a template expression may build with ``*`` (and largest ``**`` exponent).
+MAX_PRODUCT = 1 << 20
+MAX_EXPONENT = 256
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (no ``_`` attributes, no mutation of lists and dicts) that also
+    refuses ``'x' * 10**10``-style expressions that would exhaust memory."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise jinja2.exceptions.SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_PRODUCT:
+                    raise jinja2.exceptions.SecurityError(f"'*' would build {len(seq) * n} items")
+        return super().call_binop(context, operator, left, right)
+
+
+def environment(files: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
+    """The sandboxed Jinja environment. Its delimiters never occur in Marketo tokens or ``${var}``."""
+    env = _Sandbox(
+        loader=jinja2.DictLoader(dict(files)),  # includes resolve inside the template only
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        block_start_string="[%", block_end_string="%]",
+        variable_start_string="[[", variable_end_string="]]",
+        comment_start_string="[#", comment_end_string="#]",
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["json"] = _json
+    env.filters["slug"] = slug
+    return env
+
+
+def render_files(template: Template, values: Mapping[str, Any]) -> dict[str, bytes]:
+    """Render every file of the template; JSON files come out canonical. Raises BadInput on template errors."""
+    texts: dict[str, str] = {}
+    binary: dict[str, bytes] = {}
+    for rel, data in template.files():
+        try:
+            texts[rel] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            binary[rel] = data  # images and the like are copied as they are
+    env = environment(texts)
+    out: dict[str, bytes] = dict(binary)
+    for rel in sorted(texts):
+        try:
+            text = env.get_template(rel).render(dict(values))
+        except jinja2.TemplateSyntaxError as e:
+            raise BadInput(f"template {template.name}: {rel}:{e.lineno}: {e.message}") from None
+        except jinja2.exceptions.SecurityError as e:
+            raise BadInput(f"template {template.name}: {rel}: blocked by the sandbox: {e}") from None
+        except jinja2.UndefinedError as e:
+            raise BadInput(f"template {template.name}: {rel}: {e.message}",
+                           hint="Templates can use their declared parameters only; attributes starting "
+                                "with '_' are blocked by the sandbox.") from None
+        except (jinja2.TemplateError, TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+            raise BadInput(f"template {template.name}: {rel}: {type(e).__name__}: {e}") from None
+        if rel.endswith(".json"):
+            try:
+                text = canonical.dumps(json.loads(text))
+            except ValueError as e:
+                raise BadInput(f"template {template.name}: {rel} does not render to valid JSON: {e}",
+                               hint="Insert values into JSON with the json filter: [[ value | json ]].") from None
+        out[rel] = text.encode("utf-8")
+    if "bundle.json" not in out:
+        raise BadInput(f"template {template.name} has no bundle/bundle.json")
+    return out
+
+
+@dataclass
+class RenderResult:
+    template: str
+    dest: str
+    values: dict[str, Any]
+    files: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"template": self.template, "dest": self.dest, "values": self.values, "files": self.files,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapping[str, Any],
+                  force: bool = False) -> RenderResult:
+    """Render ``template`` with resolved ``values`` into ``dest`` and validate it.
+
+    Nothing is written unless the rendered bundle validates without errors.
+    ``dest`` must not exist or be empty; with ``force``, the bundle's files are
+    written over those already in ``dest`` (other files there are left alone).
+    """
+    from .validate import validate_path  # validate imports the lint checks; keep render importable alone
+
+    dest_path = Path(dest)
+    if dest_path.exists() and not dest_path.is_dir():
+        raise BadInput(f"{dest_path} exists and is not a directory")
+    if dest_path.is_dir() and any(dest_path.iterdir()) and not force:
+        raise BadInput(f"{dest_path} is not empty", hint="Choose a new directory, or pass --force to write into it.")
+    files = render_files(template, values)
+    with tempfile.TemporaryDirectory(prefix="programkit-new-") as tmp:
+        staging = Path(tmp) / "bundle"
+        _write_tree(staging, files)
+        canonical.refresh_digests(staging)
+        rendered = {rel: (staging / rel).read_bytes() for rel in files}
+        result = validate_path(staging)
+        if not result.ok:
+            raise ProgramkitError(
+                f"template {template.name} rendered an invalid bundle with these values; nothing was written",
+                findings=[f for f in result.findings if f.severity is Severity.ERROR])
+        if dest_path.is_dir() and not any(dest_path.iterdir()):
+            dest_path.rmdir()
+        if dest_path.exists():  # --force: write over the bundle's own files, leave the rest
+            _write_tree(dest_path, rendered)
+        else:
+            dest_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(os.fspath(staging), os.fspath(dest_path))
+    return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings)
+
+
+def new_bundle(name_or_path: str, dest: str | os.PathLike[str], values: Mapping[str, Any] | None = None,
+               sets: Mapping[str, str] | None = None, force: bool = False) -> RenderResult:
+    """``programkit new``: find the template, resolve the values, render, validate, write."""
+    template = find_template(name_or_path)
+    return render_bundle(template, dest, resolve_values(template, values, sets), force=force)
