@@ -618,9 +618,9 @@ class _Planner:
             else:
                 act.reason = "added in the workspace; kept"
                 self.add(act)
-        for (kind, _), m in self.previous.items():
-            if kind in DESIGN_KINDS and m.get("owned") and \
-                    not any(a.kind == kind and _fold(a.name) == _fold(m.get("bundleName")) for a in self.bundle.assets):
+        in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets}
+        for (kind, bname), m in self.previous.items():
+            if kind in DESIGN_KINDS and m.get("owned") and (kind, bname) not in in_bundle:
                 self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
                                     owned=True))
 

@@ -185,6 +185,29 @@ def test_collision_and_as(sample_copy, tmp_path, invoke, db):
     ws.close()
 
 
+def test_keep_both_copy_in_sqlite(sample_copy, tmp_path, invoke, db):
+    from programkit.canonical import sha256_bytes
+
+    ws = ws_of(db)
+    with ws.transaction() as w:
+        w.put_asset("emailTemplate", "quick start email template", b"<html>ours</html>", sha256_bytes(b"<html>ours</html>"))
+    ws.close()
+    r = invoke("import", str(sample_copy), "--target", str(db))
+    assert r.exit_code == 0, r.output
+    assert "-> rename  emailTemplate  Quick Start Email Template -> Quick Start Email Template - 1" in r.output
+    ws = ws_of(db)
+    try:
+        found = ws.design_assets("emailTemplate", ["Quick Start Email Template", "Quick Start Email Template - 1"])
+        assert ws.read(found["quick start email template"].id) == b"<html>ours</html>"
+        copy = found["quick start email template - 1"]
+        assert ws.read(copy.id) == (sample_copy / "design-studio/quick-start-email-template.html").read_bytes()
+        assert copy.meta["path"] == "design-studio/quick-start-email-template.html"
+        mapping = {m["bundleName"]: m for m in ws.history()[0].mapping}
+        assert mapping["Quick Start Email Template"]["workspaceId"] == copy.id
+    finally:
+        ws.close()
+
+
 def test_history(sample_copy, tmp_path, invoke, db):
     assert invoke("history", "--target", str(db)).output == "No imports yet.\n"
     invoke("import", str(sample_copy), "--target", str(db))

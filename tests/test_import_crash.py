@@ -21,7 +21,8 @@ from programkit.workspaces.sqlite import init_workspace
 
 TRIALS_AT_STEPS = 40  # killed by the test hook right after the N-th write step (N random)
 TRIALS_AFTER_DELAY = 12  # killed from outside after a random delay, while apply sleeps between writes
-EXTRA_IMAGES = 24
+EXTRA_CAMPAIGNS = 20  # program-local: one write each
+EXTRA_IMAGES = 4  # Design Studio: one bulk write with the template
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -37,6 +38,10 @@ def _reset(pristine: Path, db: Path) -> None:
 
 
 def test_kill_at_random_points_leaves_before_or_after(sample_copy, tmp_path):
+    campaign = (sample_copy / "campaigns/01-sync-new-people-to-crm.json").read_bytes()
+    for i in range(EXTRA_CAMPAIGNS):
+        add_asset(sample_copy, "smartCampaign", f"1{i:02d} - Extra", f"campaigns/extra-{i}.json", campaign,
+                  folder="Campaigns")
     for i in range(EXTRA_IMAGES):
         add_asset(sample_copy, "image", f"img-{i}.png", f"images/img-{i}.png", PNG + bytes([i]))
     pristine, db = tmp_path / "pristine.db", tmp_path / "pk.db"
@@ -48,7 +53,8 @@ def test_kill_at_random_points_leaves_before_or_after(sample_copy, tmp_path):
     assert done.returncode == 0, done.stderr
     after = dump(db, normalise_times=True)
     assert after != before
-    steps = 1 + 2 + 1 + 1 + 3 + EXTRA_IMAGES + 1  # program, folders, tag, template, local assets, images, history
+    # program, 2 folders, tag, design batch (template + images), 3 + extra campaigns, history row, commit
+    steps = 1 + 2 + 1 + 1 + 3 + EXTRA_CAMPAIGNS + 1 + 1
 
     rng = random.Random(int(os.environ.get("PROGRAMKIT_CRASH_SEED", "5")))
     seen = {"before": 0, "after": 0}
