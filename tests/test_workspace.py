@@ -245,14 +245,49 @@ def test_a_second_writer_waits_then_gets_workspace_busy(tmp_path):
         w.close()
 
 
-def test_open_target_routes_paths_to_sqlite_and_refuses_urls(tmp_path, monkeypatch):
+def test_busy_timeout_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "pk.db"
+    init_workspace(path).close()
+    first = open_workspace(path)
+    monkeypatch.setenv("PROGRAMKIT_BUSY_TIMEOUT", "0.1")
+    second = open_workspace(path)
+    with first.transaction() as w:
+        w.add_tag_value("Region", "EMEA")
+        with pytest.raises(WorkspaceBusy) as e:
+            with second.transaction():
+                pass
+    assert e.value.message == f"{path} is being written by another process; gave up after 0.1 s"
+    assert e.value.exit_code == 1
+    monkeypatch.setenv("PROGRAMKIT_BUSY_TIMEOUT", "soon")
+    with pytest.raises(BadInput, match="PROGRAMKIT_BUSY_TIMEOUT='soon' is not a number of seconds"):
+        open_workspace(path)
+    first.close()
+    second.close()
+
+
+def test_update_program_keeps_folders_the_workspace_has(ws):
+    with ws.transaction() as w:
+        pid = w.create_program(PROGRAM)
+        w.ensure_folder(pid, "Admin")
+    with ws.transaction() as w:
+        w.update_program(pid, {**PROGRAM, "folders": [{"name": "Campaigns"}], "tokens": [
+            {"name": "T", "type": "text", "value": "x"}]})
+    data = ws.program(PROGRAM["name"]).data
+    assert data["folders"] == [{"name": "Campaigns"}, {"name": "Email Alert"}, {"name": "Admin"}]
+    assert data["tokens"] == [{"name": "T", "type": "text", "value": "x"}]
+
+
+def test_open_target_routes_paths_to_sqlite_and_urls_to_marketo(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with open_target() as w:
         assert w.name == "Default" and (tmp_path / "programkit.db").is_file()
     with open_target(f"sqlite:{tmp_path / 'x.db'}", "Sandbox") as w:
         assert w.name == "Sandbox"
-    with pytest.raises(BadInput, match="Marketo REST targets are not supported"):
+    monkeypatch.delenv("MARKETO_CLIENT_ID", raising=False)
+    monkeypatch.delenv("MARKETO_CLIENT_SECRET", raising=False)
+    with pytest.raises(BadInput, match="MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET are not set"):
         open_target("https://123-abc-456.mktorest.com")
+    assert not (tmp_path / "https:").exists()
 
 
 def test_connect_sets_wal_and_foreign_keys(tmp_path):
@@ -260,3 +295,196 @@ def test_connect_sets_wal_and_foreign_keys(tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     db.close()
+
+
+# --- CLI ---------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+INVENTORY = FIXTURES / "inventory-acme.json"
+
+FRESH_SHOW = """\
+Workspace 'Default' in {db} (revision 1.1, crm: salesforce)
+  fields                       52
+  custom fields                 0
+  channels                      7
+  tag types                     0
+  segmentations                 0
+  snippets                      0
+  webhooks                      0
+  custom objects                0
+  email templates               0
+  landing page templates        0
+  images                        0
+  programs                      0
+  smart campaigns               0
+  emails                        0
+  lead lifecycles               0
+  imports                       0
+Programs: none
+"""
+
+
+def test_cli_init_list_show(invoke, tmp_path):
+    db = str(tmp_path / "pk.db")
+    r = invoke("workspace", "init", "--target", db, "--crm", "salesforce")
+    assert r.exit_code == 0
+    assert r.output == f"Created workspace 'Default' in {db} (crm: salesforce; 52 standard fields, 7 channels)\n"
+    r = invoke("workspace", "init", "--target", db, "--workspace", "Sandbox")
+    assert r.output == f"Created workspace 'Sandbox' in {db} (crm: none; 52 standard fields, 7 channels)\n"
+    r = invoke("workspace", "list", "--target", db)
+    assert r.output == ("Default  (crm: salesforce; 0 programs, 0 assets; revision 1.1)\n"
+                        "Sandbox  (crm: none; 0 programs, 0 assets; revision 2.1)\n")
+    assert invoke("workspace", "show", "--target", db).output == FRESH_SHOW.format(db=db)
+    r = invoke("workspace", "show", "--target", db, "-w", "sandbox", "--format", "json")
+    doc = json.loads(r.output)
+    assert (doc["workspace"], doc["crm"], doc["counts"]["fields"], doc["programs"]) == ("Sandbox", None, 52, [])
+
+
+def test_cli_errors_exit_2_with_a_clear_message(invoke, tmp_path):
+    db = str(tmp_path / "pk.db")
+    invoke("workspace", "init", "--target", db)
+    r = invoke("workspace", "init", "--target", db, "--workspace", "DEFAULT")
+    assert r.exit_code == 2
+    assert r.output == (f"error: {db} already has a workspace called 'DEFAULT'\n"
+                        "  hint: `programkit workspace list` shows the workspaces of a file.\n")
+    r = invoke("workspace", "show", "--target", db, "--workspace", "Nope")
+    assert r.exit_code == 2 and f"error: {db} has no workspace called 'Nope'" in r.output
+    r = invoke("workspace", "show", "--target", str(tmp_path / "missing.db"))
+    assert r.exit_code == 2 and "missing.db does not exist" in r.output
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_cli_newer_schema_file_exits_2_naming_both_versions(invoke, tmp_path):
+    db = tmp_path / "pk.db"
+    invoke("workspace", "init", "--target", str(db))
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    r = invoke("workspace", "show", "--target", str(db))
+    assert r.exit_code == 2
+    assert r.output == (f"error: {db} has workspace schema version 99, newer than this programkit understands "
+                        f"(version {SCHEMA_VERSION})\n"
+                        "  hint: Upgrade programkit to open this file; it was written by a newer release.\n")
+
+
+def test_target_and_workspace_from_the_environment(invoke, tmp_path, monkeypatch):
+    db = str(tmp_path / "env.db")
+    monkeypatch.setenv("PROGRAMKIT_TARGET", db)
+    monkeypatch.setenv("PROGRAMKIT_WORKSPACE", "Staging")
+    assert invoke("workspace", "init").output.startswith(f"Created workspace 'Staging' in {db}")
+    assert invoke("workspace", "list").output.startswith("Staging  (crm: none")
+
+
+def test_cli_load_realistic_inventory(invoke, tmp_path):
+    db = str(tmp_path / "pk.db")
+    invoke("workspace", "init", "--target", db)
+    r = invoke("workspace", "load", str(INVENTORY), "--target", db)
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[1:] == [
+        "  channels                  1 added     0 updated     0 unchanged",
+        "  crm                       0 added     1 updated     0 unchanged",
+        "  customObjects             2 added     0 updated     0 unchanged",
+        "  emailTemplates            2 added     0 updated     0 unchanged",
+        "  fields                   22 added     0 updated     0 unchanged",
+        "  images                    3 added     0 updated     0 unchanged",
+        "  landingPageTemplates      1 added     0 updated     0 unchanged",
+        "  segmentations             3 added     0 updated     0 unchanged",
+        "  snippets                  2 added     0 updated     0 unchanged",
+        "  tagValues                 9 added     0 updated     0 unchanged",
+        "  webhooks                  2 added     0 updated     0 unchanged",
+    ]
+    with open_workspace(db, create=False) as ws:
+        rev = ws.revision()
+        assert ws.crm() == "salesforce"
+        assert ws.fields()["leadGrade"].display_name == "Lead Grade" and len(ws.custom_fields()) == 22
+        assert ws.tag_types()["Region"] == {"EMEA", "AMER", "APAC"}
+        assert ws.names("segmentations") == {"Region", "Industry", "Persona"}
+        assert ws.names("webhooks") == {"Enrich with Clearbit", "Slack MQL Alert"}
+        assert ws.names("snippets") == {"Legal Footer", "Unsubscribe Block"}
+        assert ws.channels()["Roadshow"] == ["Not in Program", "Registered", "Attended"]
+        logo = ws.design_assets("image", ["ACME-LOGO.PNG"])["acme-logo.png"]
+        assert ws.read(logo.id) == (FIXTURES / "acme" / "acme-logo.png").read_bytes()
+        assert logo.meta == {"mimeType": "image/png"}
+        tpl = ws.design_assets("emailTemplate", ["Acme Alert"])["acme alert"]
+        assert (tpl.folder, tpl.meta) == ("Templates/Email", {"description": "Internal alerts to sales."})
+        lp = ws.design_assets("landingPageTemplate", ["Acme Landing Page"])["acme landing page"]
+        assert lp.meta == {"templateType": "guided"}
+    # loading the same inventory again changes nothing, not even the revision
+    r = invoke("workspace", "load", str(INVENTORY), "--target", db)
+    assert r.exit_code == 0 and " 0 added " in r.output and " 1 added " not in r.output
+    with open_workspace(db, create=False) as ws:
+        assert ws.revision() == rev
+
+
+def _broken_inventory(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "acme", tmp_path / "acme")
+    doc = json.loads(INVENTORY.read_text())
+    doc["fields"][3]["type"] = "strin"
+    doc["fields"].append({"apiName": "LEADGRADE", "displayName": "Grade again", "type": "string"})
+    doc["images"][0]["sha256"] = "0" * 64
+    doc["images"][1]["path"] = "acme/missing.png"
+    doc["emailTemplates"][0]["path"] = "../outside.html"
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path
+
+
+def test_cli_load_schema_errors_are_findings_with_lines_and_nothing_is_written(invoke, tmp_path):
+    db = str(tmp_path / "pk.db")
+    invoke("workspace", "init", "--target", db)
+    path = _broken_inventory(tmp_path)
+    r = invoke("workspace", "load", str(path), "--target", db)
+    assert r.exit_code == 1
+    assert r.output.splitlines()[0] == (
+        f"{path}:24:15: error PK901 [inventory-schema] /fields/3/type: 'strin' is not one of ['string', 'text', "
+        "'email', 'phone', 'url', 'integer', 'float', 'currency', 'boolean', 'date', 'datetime', 'score', "
+        "'reference', 'percent']")
+    assert r.output.splitlines()[-1] == "nothing written"
+    # once the schema error is fixed, every other problem is listed together
+    doc = json.loads(path.read_text())
+    doc["fields"][3]["type"] = "datetime"
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    r = invoke("workspace", "load", str(path), "--target", db, "--format", "json")
+    assert r.exit_code == 1
+    got = [(f["code"], f["pointer"], f["line"]) for f in json.loads(r.output)]
+    assert got == [("PK905", "/fields/22/apiName", 117), ("PK903", "/emailTemplates/0/path", 194),
+                   ("PK904", "/images/0/sha256", 216), ("PK902", "/images/1/path", 221)]
+    assert [f["message"] for f in json.loads(r.output)] == [
+        "/fields/22/apiName: 'LEADGRADE' is already listed at /fields/0/apiName",
+        "/emailTemplates/0/path: '../outside.html' climbs out of the inventory's folder with '..'",
+        "/images/0/sha256: acme/acme-logo.png has sha256 " + json.loads(INVENTORY.read_text())["images"][0]["sha256"][:12]
+        + "…, inventory says 000000000000…",
+        "/images/1/path: acme/missing.png does not exist"]
+    with open_workspace(db, create=False) as ws:
+        assert ws.revision() == "1.1" and ws.custom_fields() == set() and ws.crm() is None
+
+
+def test_cli_load_json_syntax_error(invoke, tmp_path):
+    db = str(tmp_path / "pk.db")
+    invoke("workspace", "init", "--target", db)
+    bad = tmp_path / "inv.json"
+    bad.write_text('{\n  "crm": "salesforce"\n  "fields": []\n}\n')
+    r = invoke("workspace", "load", str(bad), "--target", db)
+    assert r.exit_code == 1
+    assert r.output.startswith(f"{bad}:3:3: error PK101 [json-syntax] Expecting ',' delimiter\n")
+
+
+def test_console_script_init_and_show(tmp_path):
+    exe = shutil.which("programkit") or str(Path(sys.executable).with_name("programkit"))
+    cmd = [exe] if os.path.exists(exe) else [sys.executable, "-m", "programkit"]
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("PROGRAMKIT_TARGET", None)
+    env.pop("PROGRAMKIT_WORKSPACE", None)
+    r = subprocess.run(cmd + ["workspace", "init", "--crm", "salesforce"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Created workspace 'Default' in programkit.db (crm: salesforce; 52 standard fields, 7 channels)\n"
+    r = subprocess.run(cmd + ["workspace", "show"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == FRESH_SHOW.format(db="programkit.db")

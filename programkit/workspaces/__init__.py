@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from ..errors import BadInput
 from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance,
                    Workspace, WorkspaceWriter)
 
@@ -32,18 +31,19 @@ def _sqlite_path(target: str) -> str:
 
 
 def open_target(target: str | os.PathLike[str] | None = None, workspace: str | None = None, *,
-                create: bool = True) -> Workspace:
+                create: bool = True, crm: str | None = None) -> Workspace:
     """The workspace ``workspace`` (default "Default") of ``target`` (default ./programkit.db).
 
     A path (optionally ``sqlite:PATH``) opens the embedded SQLite target; with
     ``create`` a missing file or workspace is created, seeded like a new
-    Marketo instance. http(s) URLs are Marketo instances (not available yet:
-    BadInput).
+    Marketo instance, with the CRM connection ``crm`` (default none). An http(s) URL is a Marketo instance's REST base URL
+    (credentials from the environment; ``create`` does not apply).
     """
     from .sqlite import DEFAULT_WORKSPACE, open_workspace
 
     target = os.fspath(target) if target is not None else DEFAULT_TARGET
     if target_kind(target) == "marketo":
-        raise BadInput(f"{target}: Marketo REST targets are not supported by this version of programkit",
-                       hint="Use a workspace file path as --target (e.g. programkit.db).")
-    return open_workspace(_sqlite_path(target), workspace or DEFAULT_WORKSPACE, create=create)
+        from .marketo import MarketoWorkspace
+
+        return MarketoWorkspace(target, workspace or DEFAULT_WORKSPACE)
+    return open_workspace(_sqlite_path(target), workspace or DEFAULT_WORKSPACE, create=create, crm=crm)

@@ -37,8 +37,9 @@ from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord
 
 #: Default name of the workspace a new file gets, as in Marketo.
 DEFAULT_WORKSPACE = "Default"
-#: Seconds a writer waits for another writer before :class:`WorkspaceBusy`.
+#: Seconds a writer waits for another writer before :class:`WorkspaceBusy` (env PROGRAMKIT_BUSY_TIMEOUT overrides).
 DEFAULT_BUSY_TIMEOUT = 10.0
+BUSY_TIMEOUT_ENV = "PROGRAMKIT_BUSY_TIMEOUT"
 #: CRM connections a workspace can have (None: no CRM connected, as a new Marketo instance).
 CRMS = ("salesforce", "dynamics")
 #: what :meth:`SqliteWorkspace.names` accepts
@@ -49,6 +50,22 @@ _CHUNK = 500
 
 class WorkspaceBusy(ProgramkitError):
     """Another writer held the workspace file longer than the busy timeout."""
+
+
+def busy_timeout_from_env(value: float | None = None) -> float:
+    """``value`` if given, else $PROGRAMKIT_BUSY_TIMEOUT, else :data:`DEFAULT_BUSY_TIMEOUT` seconds."""
+    if value is not None:
+        return value
+    raw = os.environ.get(BUSY_TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise BadInput(f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds between 0 and 3600")
+    return seconds
 
 
 def _now() -> str:
@@ -111,7 +128,6 @@ def _migrate_1(db: sqlite3.Connection) -> None:
                name TEXT NOT NULL, name_key TEXT NOT NULL,
                folder TEXT,               -- where the program sits (Marketing Activities path)
                data TEXT NOT NULL,        -- JSON: the manifest's program object
-               source TEXT,               -- JSON: bundle manifest fields export reuses (see set_program_source)
                created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
                UNIQUE (workspace_id, name_key))""",
         """CREATE TABLE folders (
@@ -156,7 +172,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION) -> int:
+def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION,
+            busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> int:
     """Bring the file to schema ``upto``, one transaction per step. Returns the version found."""
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
@@ -165,7 +182,7 @@ def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION) -> in
             f"(version {SCHEMA_VERSION})",
             hint="Upgrade programkit to open this file; it was written by a newer release.")
     for version in range(found, upto):
-        _begin(db, path, DEFAULT_BUSY_TIMEOUT)
+        _begin(db, path, busy_timeout)
         try:
             MIGRATIONS[version](db)
             db.execute(f"PRAGMA user_version = {version + 1}")
@@ -183,14 +200,15 @@ def _begin(db: sqlite3.Connection, path: str, timeout: float) -> None:
         if "locked" in str(e) or "busy" in str(e):
             raise WorkspaceBusy(
                 f"{path} is being written by another process; gave up after {timeout:g} s",
-                hint="Wait for the other import to finish, or raise --busy-timeout / PROGRAMKIT_BUSY_TIMEOUT.") from e
+                hint=f"Wait for the other import to finish and try again, or wait longer with {BUSY_TIMEOUT_ENV}=SECONDS.") from e
         raise
 
 
-def connect(path: str | os.PathLike[str], busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
             migrate_to: int = SCHEMA_VERSION) -> sqlite3.Connection:
     """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated."""
     display = os.fspath(path)
+    busy_timeout = busy_timeout_from_env(busy_timeout)
     p = Path(display)
     if p.exists() and not p.is_file():
         raise BadInput(f"{display} is not a file", hint="--target names a workspace database file.")
@@ -207,7 +225,7 @@ def connect(path: str | os.PathLike[str], busy_timeout: float = DEFAULT_BUSY_TIM
         raise BadInput(f"{display} is not a programkit workspace file ({e})",
                        hint="--target names a SQLite file made by `programkit workspace init`.") from e
     try:
-        migrate(db, display, migrate_to)
+        migrate(db, display, migrate_to, busy_timeout)
     except BaseException:
         db.close()
         raise
@@ -242,11 +260,11 @@ def _check_crm(crm: str | None) -> str | None:
     return crm
 
 
-def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None) -> int:
+def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None, busy_timeout: float) -> int:
     name = name.strip()
     if not name:
         raise BadInput("a workspace needs a name", hint="e.g. --workspace Default")
-    _begin(db, path, DEFAULT_BUSY_TIMEOUT)
+    _begin(db, path, busy_timeout)
     try:
         if _workspace_row(db, name):
             raise BadInput(f"{path} already has a workspace called {name!r}",
@@ -263,15 +281,16 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
 
 
 def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPACE, crm: str | None = None,
-                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> "SqliteWorkspace":
+                   busy_timeout: float | None = None) -> "SqliteWorkspace":
     """Create workspace ``name`` in ``db_path`` (creating the file), seeded like a new Marketo instance.
 
     ``crm`` is the CRM connection (salesforce, dynamics, or None/"none" for no
     CRM). Raises BadInput if the file already has a workspace of that name.
     """
+    busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(db_path, busy_timeout)
     try:
-        ws_id = _create_workspace(db, os.fspath(db_path), name, crm)
+        ws_id = _create_workspace(db, os.fspath(db_path), name, crm, busy_timeout)
     except BaseException:
         db.close()
         raise
@@ -286,7 +305,7 @@ def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     db = connect(path)
     try:
         rows = db.execute(
-            """SELECT w.name, w.crm, w.revision, w.created_at,
+            """SELECT w.name, w.crm, w.id || '.' || w.revision, w.created_at,
                       (SELECT COUNT(*) FROM programs p WHERE p.workspace_id = w.id),
                       (SELECT COUNT(*) FROM assets a WHERE a.workspace_id = w.id)
                FROM workspaces w ORDER BY w.id""").fetchall()
@@ -297,7 +316,7 @@ def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORKSPACE, create: bool = True,
-                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT, crm: str | None = None) -> "SqliteWorkspace":
+                   busy_timeout: float | None = None, crm: str | None = None) -> "SqliteWorkspace":
     """Open a workspace of a file; with ``create`` make the file and/or workspace if missing.
 
     Without ``create`` a missing file or workspace is BadInput (exit 2) naming
@@ -306,6 +325,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     path = os.fspath(db_path)
     if not create and not Path(path).is_file():
         raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init --target PATH`.")
+    busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
         row = _workspace_row(db, workspace)
@@ -315,7 +335,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
                 raise BadInput(f"{path} has no workspace called {workspace!r}",
                                hint=f"Workspaces in this file: {', '.join(known) or 'none'}; "
                                     "create one with `programkit workspace init --workspace NAME`.")
-            row = (_create_workspace(db, path, workspace, crm), workspace.strip())
+            row = (_create_workspace(db, path, workspace, crm, busy_timeout), workspace.strip())
     except BaseException:
         db.close()
         raise
@@ -451,11 +471,6 @@ class SqliteWorkspace(Workspace):
         row = self.db.execute("SELECT folder FROM programs WHERE id = ?", (program_id,)).fetchone()
         return row[0] if row else None
 
-    def program_source(self, program_id: int) -> dict[str, Any]:
-        """Bundle manifest fields stored with :meth:`SqliteWriter.set_program_source` ({} if none)."""
-        row = self.db.execute("SELECT source FROM programs WHERE id = ?", (program_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
-
     def program_folders(self, program_id: int) -> list[str]:
         """Folder paths of a program, in creation order."""
         return [r[0] for r in self._all("SELECT path FROM folders WHERE program_id = ? ORDER BY id", program_id)]
@@ -555,14 +570,24 @@ class SqliteWorkspace(Workspace):
             self.db.execute("ROLLBACK")
             raise ProgramkitError(f"could not commit to {self.path}: {e}") from e
 
+    _IMPORT_COLS = "id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome"
+
+    def _record(self, r: tuple) -> ImportRecord:
+        return ImportRecord(bundle=r[1], version=r[2], digest=r[3], program=r[4], rules=json.loads(r[5]),
+                            plan=json.loads(r[6]), mapping=json.loads(r[7]), started_at=r[8], finished_at=r[9],
+                            outcome=r[10], id=r[0], workspace=self.name)
+
     def history(self, limit: int | None = None) -> list[ImportRecord]:
-        sql = ("SELECT id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome "
-               "FROM imports WHERE workspace_id = ? ORDER BY id DESC")
+        sql = f"SELECT {self._IMPORT_COLS} FROM imports WHERE workspace_id = ? ORDER BY id DESC"
         rows = self._all(sql + (" LIMIT ?" if limit is not None else ""),
                          *((self.id, limit) if limit is not None else (self.id,)))
-        return [ImportRecord(bundle=r[1], version=r[2], digest=r[3], program=r[4], rules=json.loads(r[5]),
-                             plan=json.loads(r[6]), mapping=json.loads(r[7]), started_at=r[8], finished_at=r[9],
-                             outcome=r[10], id=r[0], workspace=self.name) for r in rows]
+        return [self._record(r) for r in rows]
+
+    def import_record(self, import_id: int) -> ImportRecord | None:
+        """One history row by id (export reads the bundle manifest header from its plan)."""
+        row = self.db.execute(f"SELECT {self._IMPORT_COLS} FROM imports WHERE id = ? AND workspace_id = ?",
+                              (import_id, self.id)).fetchone()
+        return self._record(row) if row else None
 
 
 def _folder_tree_add(folders: list[dict[str, Any]], segments: list[str]) -> bool:
@@ -666,15 +691,6 @@ class SqliteWriter(WorkspaceWriter):
         if _folder_tree_add(tree, segments):
             self._exec("UPDATE programs SET data = ?, updated_at = ? WHERE id = ?", _dump(data), _now(), program_id)
         self._add_folders(program_id, ["/".join(segments[:i]) for i in range(1, len(segments) + 1)])
-
-    def set_program_source(self, program_id: int, source: dict[str, Any]) -> None:
-        """Keep the bundle manifest fields beside the program object, so export can reproduce the manifest.
-
-        Export reads ``description``, ``conflictRules``, ``requires``,
-        ``authors``, ``license`` and ``$schema`` from it (any other key is kept
-        but ignored). Pass the manifest without ``program`` and ``assets``.
-        """
-        self._exec("UPDATE programs SET source = ? WHERE id = ?", _dump(source), program_id)
 
     def delete_program(self, program_id: int) -> None:
         self._exec("DELETE FROM programs WHERE id = ? AND workspace_id = ?", program_id, self.ws.id)
