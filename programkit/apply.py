@@ -104,7 +104,7 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
     """
     if not plan.ok:
         n = sum(1 for p in plan.problems if p.severity == Severity.ERROR)
-        raise ProgramkitError(f"{n} problem{'s' if n != 1 else ''} stop the import; nothing was written",
+        raise ProgramkitError(f"{n} problem{'s stop' if n != 1 else ' stops'} the import; nothing was written",
                               [p for p in plan.problems if p.severity == Severity.ERROR])
     record = ImportRecord(
         bundle=plan.bundle["name"], version=plan.bundle["version"], digest=plan.bundle["digest"],

@@ -67,11 +67,11 @@ def render_plan(plan: Plan, colour: bool) -> str:
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
         lines.append("")
-        lines.append(style(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} stop the import:",
+        lines.append(style(f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:",
                            fg="red", bold=True))
         for p in errors:
             loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
-            lines.append(f"  {loc}: {p.code} [{p.rule}] {p.message}")
+            lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
             if p.hint:
                 lines.append(style(f"      hint: {p.hint}", dim=True))
     return "\n".join(lines) + "\n"
