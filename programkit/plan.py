@@ -233,7 +233,7 @@ def make_plan(
     ws_info = {"name": workspace.name, "revision": workspace.revision()}
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
-        problems.append(make("PK516", "the manifest could not be read", file=bundle.manifest_path))
+        problems.insert(0, make("PK516", "the manifest could not be read", file=bundle.manifest_path))
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
                     {"name": None, "as": as_name, "action": "skip", "id": None, "data": {}}, rules,
                     problems=sorted(problems, key=sort_key), options=options)

@@ -258,3 +258,14 @@ def test_second_import_waits_then_fails_cleanly_while_another_writes(sample_copy
     assert "Traceback" not in r.stderr and "busy" in r.stderr.lower()
     assert 0.4 <= took < 30  # it waited for the other writer, boundedly
     assert ws_of(db).history() == []
+
+
+def test_unreadable_manifest_is_a_problem_not_a_traceback(tmp_path, invoke, db):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "bundle.json").write_text('{"format": "programkit/1",\n')
+    before = dump(db)
+    r = invoke("import", str(broken), "--target", str(db))
+    assert r.exit_code == 1
+    assert "PK516" in r.output and "bundle.json:2:1: PK101" in r.output
+    assert dump(db) == before

@@ -48,8 +48,12 @@ def render_plan(plan: Plan, colour: bool) -> str:
     style = styler(colour)
     b, w = plan.bundle, plan.workspace
     program = plan.program.get("as") or plan.program.get("name")
-    lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
-             f"as program {program!r}", ""]
+    if b.get("name") is None:
+        lines = [f"Plan: nothing can be planned: the bundle's manifest could not be read (workspace {w.get('name')!r})"]
+    else:
+        lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
+                 f"as program {program!r}"]
+    lines.append("")
     width = max((len(a.kind) for a in plan.actions), default=7)
     for a in plan.actions:
         mark, fg = MARKS[a.action]
@@ -57,7 +61,8 @@ def render_plan(plan: Plan, colour: bool) -> str:
         why = a.reason + (f" [{a.decided_by}]" if a.decided_by != "default" else "")
         text = f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
         lines.append(style(text, fg=fg, dim=fg is None) + (style(f"  ({why})", dim=True) if why else ""))
-    lines.append("")
+    if plan.actions:
+        lines.append("")
     counts = plan.summary
     if plan.nothing_to_do and plan.ok:
         lines.append(f"No changes: {b.get('name')} {b.get('version')} is already imported (nothing to do).")
@@ -181,7 +186,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     except ProgramkitError as err:
         fail(err)
     if fmt == "json":
-        click.echo(json.dumps({"plan": plan.to_dict(), "import": _record_dict(record) | {"plan": None}},
+        click.echo(json.dumps({"plan": plan.to_dict(), "import": _record_dict(record)},
                               indent=2, ensure_ascii=False))
         return
     program = plan.program.get("as") or plan.program.get("name")
