@@ -18,17 +18,20 @@ nothing is left behind.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bundle import CHUNK, MANIFEST
-from .canonical import refresh_digests
+from .bundle import CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, unsafe_path_reason
+from .canonical import refresh_digests, sha256_file
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, sort_key
+from .load import MAX_TEXT_BYTES
 
 #: fixed entry timestamp: the earliest a zip can hold
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -99,6 +102,9 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     if not (src_dir / MANIFEST).is_file():
         raise BadInput(f"{src_dir}: not a bundle directory (no {MANIFEST})",
                        hint="`programkit pack` takes the directory that holds bundle.json.")
+    if (src_dir / MANIFEST).is_symlink():
+        raise ProgramkitError(f"{src_dir}: not packed, {MANIFEST} is a symbolic link",
+                              [make("PK109", f"{MANIFEST} is a symbolic link", file=MANIFEST)])
     updated = refresh_digests(src_dir) if update_digests else []
     result = validate_path(src_dir)
     bundle = result.bundle
@@ -111,20 +117,24 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     listed = sorted({a.path for a in bundle.assets})
     unlisted = [f for f in result.findings if f.code == "PK107"]
     skipped = sorted(f.file or "" for f in unlisted)
-    out_zip.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
-    tmp = Path(tmp_name)
+    if out_zip.is_dir():
+        raise BadInput(f"{out_zip}: is a directory; -o names the archive file to write")
+    tmp: Path | None = None
     try:
+        out_zip.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as raw:
             _write_zip(raw, src_dir, [MANIFEST] + listed, {a.path: a.sha256 for a in bundle.assets})
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        digest = _sha256_file(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        digest = sha256_file(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, out_zip)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise BadInput(f"{e.filename or out_zip}: cannot pack ({e.strerror or e}), nothing was written") from None
         raise
     warnings = [f for f in result.findings if f.severity != Severity.ERROR]
     return PackResult(out_zip, digest, size, [MANIFEST] + listed, skipped, sorted(warnings, key=sort_key), updated)
@@ -145,13 +155,143 @@ def _write_zip(raw: Any, root: Path, names: list[str], digests: dict[str, str]) 
                         dest.write(chunk)
             if name in digests and h.hexdigest() != digests[name]:
                 raise ProgramkitError(f"{root}: {name} changed while it was being packed; nothing was written",
-                                      [make("PK106", f"{name} has sha256 {h.hexdigest()[:12]}…, bundle.json says "
+                                      [make("PK106", f"{name} has sha256 {h.hexdigest()}, bundle.json says "
                                                      f"{digests[name][:12]}…", file=name)])
 
 
-def _sha256_file(path: Path) -> str:
+def _umask() -> int:
+    """The process umask (only readable by setting it), so written files get the usual modes."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@dataclass
+class UnpackResult:
+    """What ``unpack`` wrote: the bundle directory and the files in it, and what it left out."""
+
+    path: Path
+    files: list[str]
+    skipped: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "files": self.files, "skipped": self.skipped,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None = None, *,
+                   force: bool = False) -> UnpackResult:
+    """Extract a bundle archive into ``out_dir``, all or nothing.
+
+    Raises :class:`BadInput` (exit 2) for a file that is not a zip, a truncated
+    zip, an archive without bundle.json, or a non-empty ``out_dir`` without
+    ``force``; :class:`UnsafeArchive` (exit 1, findings) for anything hostile:
+    unsafe paths, links, duplicates, limits, sizes that lie, and listed files
+    whose sha256 differs from the manifest. Files the manifest does not list
+    are not extracted (reported as PK107 warnings).
+    """
+    zip_path, out_dir = Path(zip_path), Path(out_dir).absolute()
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise BadInput(f"{out_dir}: exists and is not a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise BadInput(f"{out_dir}: directory is not empty, nothing was written",
+                       hint="Choose another -o DIR, or pass --force to replace its contents.")
+    source = ZipSource(zip_path, limits)
+    try:
+        expected, skipped, findings = _plan_extraction(source)
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".unpack", dir=out_dir.parent))
+        except OSError as e:
+            raise BadInput(f"{out_dir.parent}: cannot create the output ({e.strerror or e})") from None
+        try:
+            names = [MANIFEST] + sorted(expected)
+            mismatches = [f for name in names if (f := _extract(source, name, tmp, expected.get(name)))]
+            if mismatches:
+                raise UnsafeArchive(f"{source.display}: files differ from bundle.json, nothing was written",
+                                    mismatches)
+            os.chmod(tmp, 0o777 & ~_umask())
+            _move_into_place(tmp, out_dir)
+        except BaseException as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise BadInput(f"{e.filename or out_dir}: cannot unpack ({e.strerror or e}), "
+                               "nothing was written") from None
+            raise
+    finally:
+        source.close()
+    return UnpackResult(out_dir, names, skipped, findings)
+
+
+def _plan_extraction(source: ZipSource) -> tuple[dict[str, str], list[str], list[Finding]]:
+    """Listed path → expected sha256, and the unlisted entries left out. Refuses what cannot be verified."""
+    if not source.is_file(MANIFEST):
+        raise BadInput(f"{source.display}: not a bundle archive (no {MANIFEST} at its root)")
+    if source.size(MANIFEST) > MAX_TEXT_BYTES:
+        raise UnsafeArchive(f"{source.display}: {MANIFEST} is too large to read", [
+            make("PK111", f"{MANIFEST} is {source.size(MANIFEST) / (1 << 20):.1f} MiB; the limit is 16 MiB",
+                 file=MANIFEST)])
+    try:
+        manifest = json.loads(source.read_bytes(MANIFEST).decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise UnsafeArchive(f"{source.display}: {MANIFEST} cannot be read, so no file can be verified",
+                            [make("PK101", f"{MANIFEST}: {e}", file=MANIFEST)]) from None
+    errors: list[Finding] = []
+    expected: dict[str, str] = {}
+    entries = manifest.get("assets") if isinstance(manifest, dict) else None
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            continue
+        path, sha, pointer = entry["path"], entry.get("sha256"), f"/assets/{i}/path"
+        reason = unsafe_path_reason(path)
+        if reason:
+            errors.append(make("PK104", f"{pointer}: {path!r} {reason}", file=MANIFEST, pointer=pointer))
+        elif not source.is_file(path):
+            errors.append(make("PK105", f"{pointer}: {path} is not in the archive", file=MANIFEST, pointer=pointer))
+        elif not isinstance(sha, str):
+            errors.append(make("PK106", f"/assets/{i}/sha256: {path} has no digest to check", file=MANIFEST,
+                               pointer=f"/assets/{i}/sha256"))
+        elif expected.setdefault(path, sha) != sha:
+            errors.append(make("PK106", f"/assets/{i}/sha256: {path} is listed twice with different digests",
+                               file=MANIFEST, pointer=f"/assets/{i}/sha256"))
+    if errors:
+        raise UnsafeArchive(f"{source.display}: the archive does not hold the files bundle.json lists, "
+                            "nothing was written", errors)
+    skipped = [n for n in source.names() if n != MANIFEST and n not in expected]
+    return expected, skipped, [make("PK107", f"{n} is not listed in {MANIFEST}; not extracted", file=n)
+                               for n in skipped]
+
+
+def _extract(source: ZipSource, name: str, root: Path, sha256: str | None) -> Finding | None:
+    """Stream one entry to disk under root; a digest mismatch is returned, unsafe content raises."""
+    dest = root.joinpath(*name.split("/"))
+    dest.parent.mkdir(parents=True, exist_ok=True)
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    try:
+        with source.open(name) as reader, open(dest, "xb") as out:
+            for chunk in iter(lambda: reader.read(CHUNK), b""):
+                h.update(chunk)
+                out.write(chunk)
+    except FileExistsError:  # two names that one file system folds together
+        raise UnsafeArchive(f"{source.display}: entries collide on this file system, nothing was written",
+                            [make("PK403", f"entry {name!r} collides with another entry on this file system",
+                                  file=name)]) from None
+    if sha256 is not None and h.hexdigest() != sha256:
+        return make("PK106", f"{name} has sha256 {h.hexdigest()}, bundle.json says {sha256[:12]}…", file=name)
+    return None
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename the verified tree onto out_dir; an existing directory is swapped out, then removed."""
+    if not out_dir.exists():
+        os.rename(tmp, out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+    os.rename(out_dir, old / "d")
+    try:
+        os.rename(tmp, out_dir)
+    except BaseException:
+        os.rename(old / "d", out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

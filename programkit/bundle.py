@@ -13,7 +13,9 @@ import hashlib
 import os
 import re
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator, Protocol
@@ -26,7 +28,8 @@ CHUNK = 1 << 20
 
 G = "archive"
 register_code("PK401", "archive-unsafe-path", Severity.ERROR,
-              "An archive entry's path is absolute or climbs out of the bundle with '..'.",
+              "An archive entry's path climbs out of the bundle with '..' (or uses a backslash, a NUL byte or an "
+              "empty segment).",
               hint="Rebuild the archive with `programkit pack`; it only writes relative paths.",
               example="entry '../../etc/passwd' escapes the bundle", group=G)
 register_code("PK402", "archive-symlink", Severity.ERROR,
@@ -57,6 +60,25 @@ register_code("PK408", "archive-special-entry", Severity.ERROR,
               "An archive entry is a device, FIFO or other non-regular file.",
               hint="Bundles hold only regular files; pack the bundle again.",
               example="entry 'dev' is not a regular file", group=G)
+register_code("PK409", "archive-absolute-path", Severity.ERROR,
+              "An archive entry's path is absolute ('/etc/cron.d/x', 'C:/x'), so extracting it would write anywhere.",
+              hint="Rebuild the archive with `programkit pack`; it only writes relative paths.",
+              example="entry '/etc/cron.d/evil' is absolute", group=G)
+register_code("PK410", "archive-size-mismatch", Severity.ERROR,
+              "An entry holds more (or fewer) bytes than its header declares: the size limits were checked against "
+              "a lie, so reading stopped.",
+              hint="Do not trust this archive; pack the bundle again from its source.",
+              example="entry 'a.json' holds more than the 100 bytes its header declares", group=G)
+register_code("PK411", "archive-not-zip", Severity.ERROR,
+              "The file is not a zip archive at all (exit 2).",
+              hint="Pass a bundle directory, its bundle.json, or a .zip made by `programkit pack`.",
+              example="bundle.zip: not a zip archive (no zip signature)", group=G)
+register_code("PK412", "archive-truncated", Severity.ERROR,
+              "The file starts like a zip archive but its end (the central directory) is missing or damaged: "
+              "a truncated download or copy (exit 2).",
+              hint="Fetch or copy the archive again and compare its sha256 with the one `programkit pack` printed.",
+              example="bundle.zip: not a zip archive: it starts like one but is truncated or damaged "
+                      "(File is not a zip file)", group=G)
 
 
 @dataclass(frozen=True)
@@ -177,13 +199,7 @@ class ZipSource:
         self.path = path
         self.display = display or str(path)
         self.limits = limits or ArchiveLimits.from_env()
-        try:
-            self.zip = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as e:
-            raise BadInput(f"{self.display}: not a zip archive ({e})",
-                           hint="Pass a bundle directory, its bundle.json, or a .zip made by `programkit pack`.") from None
-        except OSError as e:
-            raise BadInput(f"{self.display}: cannot read ({e.strerror or e})") from None
+        self.zip = open_zip(path, self.display)
         findings, self.prefix = check_archive(self.zip, self.limits, self.display)
         if findings:
             self.zip.close()
@@ -197,20 +213,151 @@ class ZipSource:
         return path in self._infos
 
     def open(self, path: str) -> BinaryIO:
-        return self.zip.open(self._infos[path])  # type: ignore[return-value]
+        """A stream of the entry's bytes that never yields more than its header declares."""
+        return EntryReader(self.path, self._infos[path], self.display)  # type: ignore[return-value]
 
     def read_bytes(self, path: str) -> bytes:
-        try:
-            return self.zip.read(self._infos[path])
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
-            raise UnsafeArchive(f"{self.display}: entry {path!r} cannot be read",
-                                [make("PK407", f"entry {path!r}: {e}", file=path)]) from None
+        with EntryReader(self.path, self._infos[path], self.display) as r:
+            return r.read()
 
     def size(self, path: str) -> int:
         return self._infos[path].file_size
 
     def close(self) -> None:
         self.zip.close()
+
+
+def open_zip(path: Path, display: str) -> zipfile.ZipFile:
+    """Open a zip archive's directory; a file that is not one, or is cut short, is BadInput (exit 2)."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as e:  # damaged central directory
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(4)
+        except OSError:
+            head = b""
+        if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+            finding = make("PK412", f"not a zip archive: it starts like one but is truncated or damaged ({e})",
+                           file=display)
+        else:
+            finding = make("PK411", "not a zip archive (no zip signature)", file=display)
+        raise BadInput(f"{display}: {finding.message}", [finding], hint=finding.hint) from None
+    except OSError as e:
+        raise BadInput(f"{display}: cannot read ({e.strerror or e})") from None
+
+
+_LOCAL = struct.Struct("<4sHHHHHLLLHH")
+
+
+class EntryReader:
+    """Read one entry's bytes from the archive file, trusting none of its header.
+
+    The compressed data is read straight from the local header (whose name must
+    match the central directory's), decompressed in bounded chunks, and the real
+    bytes are counted: more than the declared size stops at once (PK410, a zip
+    bomb lying about its size), fewer is PK410 at the end, and a bad CRC,
+    truncated data, encryption or an unknown method is PK407. Errors raise
+    :class:`UnsafeArchive`.
+    """
+
+    def __init__(self, archive: Path, info: zipfile.ZipInfo, display: str = ""):
+        self.info, self.display, self.name = info, display or str(archive), info.filename
+        self._fh = open(archive, "rb")
+        try:
+            self._start()
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def _fail(self, code: str, message: str) -> UnsafeArchive:
+        return UnsafeArchive(f"{self.display}: entry {self.name!r} cannot be trusted, reading stopped",
+                             [make(code, f"entry {self.name!r} {message}", file=self.name)])
+
+    def _start(self) -> None:
+        info = self.info
+        self._fh.seek(info.header_offset)
+        header = self._fh.read(_LOCAL.size)
+        if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
+            raise self._fail("PK407", "has no local header where the directory says")
+        _, _, flags, method, _, _, _, _, _, name_len, extra_len = _LOCAL.unpack(header)
+        raw_name = self._fh.read(name_len)
+        self._fh.seek(extra_len, os.SEEK_CUR)
+        local_name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        if local_name != info.orig_filename:
+            raise self._fail("PK407", f"is called {local_name!r} in its local header: the archive reads two ways")
+        if info.flag_bits & 0x1:
+            raise self._fail("PK407", "is encrypted")
+        if info.compress_type == zipfile.ZIP_DEFLATED:
+            self._inflate: "zlib._Decompress | None" = zlib.decompressobj(-15)
+        elif info.compress_type == zipfile.ZIP_STORED:
+            self._inflate = None
+        else:
+            raise self._fail("PK407", f"uses compression method {info.compress_type}; only stored and deflated are read")
+        self._raw_left = info.compress_size
+        self._count = 0
+        self._crc = 0
+        self._done = False
+
+    def _next(self, n: int) -> bytes:
+        """Up to n decompressed bytes; b'' once the entry is finished (and checked)."""
+        while not self._done:
+            d = self._inflate
+            if d is None:
+                if not self._raw_left:
+                    return self._finish()
+                out = self._fh.read(min(n, self._raw_left))
+                if not out:
+                    raise self._fail("PK407", "is truncated")
+                self._raw_left -= len(out)
+            elif d.unconsumed_tail:
+                out = self._inflate_chunk(d, d.unconsumed_tail, n)
+            elif d.eof:
+                return self._finish()
+            elif self._raw_left:
+                data = self._fh.read(min(CHUNK, self._raw_left))
+                if not data:
+                    raise self._fail("PK407", "is truncated")
+                self._raw_left -= len(data)
+                out = self._inflate_chunk(d, data, n)
+            else:
+                raise self._fail("PK407", "is truncated: its compressed data ends early")
+            self._count += len(out)
+            if self._count > self.info.file_size:
+                raise self._fail("PK410", f"holds more than the {self.info.file_size} bytes its header declares")
+            if out:
+                self._crc = zlib.crc32(out, self._crc)
+                return out
+        return b""
+
+    def _inflate_chunk(self, d: "zlib._Decompress", data: bytes, n: int) -> bytes:
+        try:
+            return d.decompress(data, n)  # at most n bytes out: a bomb never fills memory
+        except zlib.error as e:
+            raise self._fail("PK407", f"has corrupt compressed data ({e})") from None
+
+    def _finish(self) -> bytes:
+        self._done = True
+        if self._count != self.info.file_size:
+            raise self._fail("PK410", f"holds {self._count} bytes; its header declares {self.info.file_size}")
+        if self._crc != self.info.CRC:
+            raise self._fail("PK407", "has a bad CRC-32")
+        return b""
+
+    def read(self, n: int = -1) -> bytes:
+        if n is not None and n >= 0:
+            return self._next(max(n, 1)) if n else b""
+        parts = list(iter(lambda: self._next(CHUNK), b""))
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> "EntryReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _entry_mode(info: zipfile.ZipInfo) -> int:
@@ -237,10 +384,12 @@ def check_archive(zf: zipfile.ZipFile, limits: ArchiveLimits, display: str = "")
         check_name = name[:-1] if info.is_dir() else name
         reason = unsafe_path_reason(check_name)
         if reason:
-            findings.append(make("PK401", f"entry {name!r} {reason}", file=name))
+            code = "PK409" if reason == "is absolute" else "PK401"
+            findings.append(make(code, f"entry {name!r} {reason}", file=name))
         if mode and stat.S_ISLNK(mode):
             findings.append(make("PK402", f"entry {name!r} is a symbolic link", file=name))
-        elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        elif stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            # no file-type bits (as Python's writestr and many tools write) means a regular file
             findings.append(make("PK408", f"entry {name!r} is not a regular file", file=name))
         total += info.file_size
         if info.file_size >= limits.ratio_floor:

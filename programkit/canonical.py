@@ -47,3 +47,12 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
                 entry["sha256"] = digest
     manifest_path.write_text(dumps(manifest), encoding="utf-8")
     return changed
+
+
+def bundle_digest(manifest: Any) -> str:
+    """The bundle digest: sha256 of the canonical JSON of its manifest (``bundle.json``).
+
+    The manifest lists every asset's sha256, so this one digest covers every
+    byte of the bundle, and a directory and its archive have the same digest.
+    """
+    return sha256_bytes(dump_bytes(manifest))

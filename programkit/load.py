@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import semver
 
 from . import schema
-from .bundle import ArchiveLimits, BundleSource, DirSource, open_source, sha256_stream, unsafe_path_reason
+from .bundle import (ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open_source, sha256_stream,
+                     unsafe_path_reason)
 from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
 from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
@@ -66,6 +69,8 @@ register_code("PK112", "unreadable-file", Severity.ERROR,
               example="/assets/3/path: images/logo.png cannot be read: Permission denied", group=G)
 
 MAX_TEXT_BYTES = 16 << 20
+#: what reading a damaged zip entry raises besides OSError (checked before OSError: BadZipFile is not one)
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)  # RuntimeError: encrypted, unsupported method
 
 
 @dataclass
@@ -114,6 +119,9 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -
     result = LoadResult(bundle, findings)
     try:
         raw = source.read_bytes(manifest_path)
+    except _DAMAGED as e:
+        raise UnsafeArchive(f"{source.display}: {manifest_path} cannot be read",
+                            [make("PK407", f"entry {manifest_path!r}: {e}", file=manifest_path)]) from None
     except OSError as e:
         raise BadInput(f"{source.display}: cannot read {manifest_path} ({e.strerror or e})") from None
     text = _decode(raw, manifest_path, findings)
@@ -172,6 +180,10 @@ def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
         return
     try:
         _read_asset(bundle, asset, findings)
+    except UnsafeArchive as e:  # a damaged archive entry: report it with everything else
+        findings.extend(e.findings)
+    except _DAMAGED as e:
+        findings.append(make("PK407", f"entry {asset.path!r}: {e}", file=asset.path))
     except (OSError, UnicodeError, ValueError) as e:
         # A name the file system rejects (too long, unpaired surrogate) or a file we may not read:
         # the bundle is still validated, this one asset is reported.

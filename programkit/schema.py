@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from .errors import BadInput
+from .fastschema import compile_schema
 from .resources import package_dir
 
 BASE_ID = "https://schemas.programkit.dev/v1/"
@@ -46,6 +47,48 @@ def get_schema(name: str) -> dict[str, Any]:
         ) from None
 
 
+def bundled(name: str) -> dict[str, Any]:
+    """The named schema as one self-contained document, for editors and tools that cannot follow $id.
+
+    Every schema it refers to (transitively) is embedded under ``$defs/<name>``
+    and each ``$ref`` is rewritten to a local JSON pointer, so nothing is
+    fetched from the network and any draft-07-or-later tool resolves it.
+    """
+    docs = _documents()
+    get_schema(name)  # BadInput for an unknown name
+    embedded: dict[str, Any] = {}
+
+    def target(ref: str, owner: str | None) -> str:
+        doc, _, frag = ref.partition("#")
+        if not doc:
+            return ref if owner is None else f"#/$defs/{owner}{frag}"
+        other = doc.rsplit("/", 1)[-1].removesuffix(".json")
+        if other == name:
+            return f"#{frag}"
+        if other not in embedded:
+            embedded[other] = None  # placeholder first: schemas may refer to each other in a cycle
+            body = {k: v for k, v in docs[other].items() if k not in ("$id", "$schema")}
+            embedded[other] = rewrite(body, other)
+        return f"#/$defs/{other}{frag}"
+
+    def rewrite(node: Any, owner: str | None) -> Any:
+        if isinstance(node, dict):
+            return {k: target(v, owner) if k == "$ref" and isinstance(v, str) else rewrite(v, owner)
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v, owner) for v in node]
+        return node
+
+    root = rewrite(docs[name], None)
+    if embedded:
+        defs = dict(root.get("$defs", {}))
+        clash = set(defs) & set(embedded)
+        if clash:  # pragma: no cover - guards a future schema naming a $defs entry like a schema file
+            raise ValueError(f"schema {name}: $defs {sorted(clash)} clash with embedded schemas")
+        root["$defs"] = {**defs, **embedded}
+    return root
+
+
 @lru_cache(maxsize=None)
 def _registry() -> Registry:
     resources = [(doc["$id"], Resource.from_contents(doc)) for doc in _documents().values()]
@@ -72,7 +115,24 @@ def describe(error: ValidationError) -> ValidationError:
     return error
 
 
+@lru_cache(maxsize=None)
+def fast_check(name: str) -> Callable[[Any], bool] | None:
+    """A compiled yes/no check for the named schema (see :mod:`programkit.fastschema`), or None."""
+    return compile_schema(bundled(name))
+
+
 def iter_errors(name: str, instance: Any) -> Iterator[ValidationError]:
-    """Every schema error in ``instance``, most specific first within each branch."""
+    """Every schema error in ``instance``, most specific first within each branch.
+
+    Valid documents, the common case, are recognised by the compiled check
+    alone; jsonschema walks only documents that have errors, to describe them.
+    """
+    check = fast_check(name)
+    if check is not None:
+        try:
+            if check(instance):
+                return
+        except RecursionError:
+            pass  # too deep for the quick check: let jsonschema decide
     for error in validator(name).iter_errors(instance):
         yield describe(error)

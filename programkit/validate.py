@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
@@ -65,6 +66,22 @@ def validate_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = N
     return ValidationResult(display, validate_loaded(loaded), loaded.bundle)
 
 
+def bundles_containing(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The bundle directory around each path (the nearest one at or above it with a bundle.json), once each.
+
+    Paths in no bundle are dropped. Relative paths are searched no higher than
+    the current directory, so a hook run in a repository stays inside it.
+    """
+    out: dict[str, None] = {}
+    for path in paths:
+        p = Path(path)
+        for d in ([p] if p.is_dir() else []) + list(p.parents):
+            if (d / "bundle.json").is_file():
+                out.setdefault(os.fspath(d), None)
+                break
+    return list(out)
+
+
 def validate_bundle(bundle: Bundle) -> list[Finding]:
     """Run every registered check over an already loaded bundle."""
     findings: list[Finding] = []
@@ -97,7 +114,9 @@ def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]
 # --- helpers ---------------------------------------------------------------
 
 #: A Marketo token: {{scope.Name}} or {{scope.Name:default=value}}.
-TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]+?)\s*(?::default=[^{}]*)?\}\}")
+#: The name keeps any trailing spaces (strip it): a lazy name followed by \s* would backtrack
+#: quadratically on a long unclosed "{{my.   …" in a hostile file.
+TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]*)(?::default=[^{}]*)?\}\}")
 
 
 @lru_cache(maxsize=1)

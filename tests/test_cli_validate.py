@@ -195,3 +195,44 @@ def test_schema_command(invoke):
     assert "program" in listing and "email" in listing
     missing = invoke("schema", "nope")
     assert missing.exit_code == 2 and "no schema called 'nope'" in missing.stderr
+
+
+def test_pre_commit_hook_validates_each_touched_bundle_once(invoke, tmp_path, monkeypatch):
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "- id: programkit-validate\n" in hooks and "  language: python\n" in hooks
+    assert "  pass_filenames: true\n" in hooks
+    entry = re.search(r"^  entry: (.+)$", hooks, re.M).group(1).split()
+    assert entry[0] == "programkit"
+    shutil.copytree(SAMPLE, tmp_path / "bundles" / "good")
+    shutil.copytree(SAMPLE, tmp_path / "bundles" / "bad")
+    (tmp_path / "bundles" / "bad" / CAMPAIGN_01).write_text("{")  # an asset edit, bundle.json untouched
+    (tmp_path / "README.md").write_text("not in a bundle")
+    monkeypatch.chdir(tmp_path)
+    changed = ["README.md", "bundles/good/bundle.json", f"bundles/good/{TEMPLATE}",
+               f"bundles/bad/{CAMPAIGN_01}", f"bundles/bad/{CAMPAIGN_02}"]
+    result = invoke(*entry[1:], *changed, "-f", "json")
+    assert result.exit_code == 1
+    assert {(d["bundle"], d["code"]) for d in json.loads(result.output)} == {
+        ("bundles/bad", "PK101"), ("bundles/bad", "PK106")}
+    text = invoke(*entry[1:], *changed).output
+    assert text.count("bundles/good: ok") == 1 and text.count("bundles/bad: failed") == 1
+    assert invoke(*entry[1:], "README.md").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["bundle", "smartCampaign", "email", "program", "asset-entry"])
+def test_printed_schema_is_self_contained(invoke, name):
+    import jsonschema
+
+    text = invoke("schema", name).output
+    refs = re.findall(r'"\$ref": "([^"]*)"', text)
+    assert all(r.startswith("#") for r in refs), refs  # nothing to fetch: editors and validators work offline
+    raw = invoke("schema", name, "--raw").output
+    assert json.loads(raw) == json.loads((ROOT / "programkit" / "schemas" / f"{name}.json").read_text())
+    if name == "bundle":
+        schema = json.loads(text)
+        manifest = json.loads((SAMPLE / "bundle.json").read_text())
+        jsonschema.Draft202012Validator(schema).validate(manifest)  # no registry: every $ref is local
+        manifest["program"]["type"] = "defualt"
+        manifest["assets"][0]["extra"] = 1
+        errors = {e.json_path for e in jsonschema.Draft202012Validator(schema).iter_errors(manifest)}
+        assert errors == {"$.program.type", "$.assets[0]"}

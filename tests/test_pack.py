@@ -83,3 +83,29 @@ def test_update_digests_then_packs(sample_copy: Path, tmp_path: Path) -> None:
 def test_not_a_bundle_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput):
         pack_dir(tmp_path, tmp_path / "x.zip")
+
+
+def test_output_that_is_a_directory_is_bad_input(tmp_path: Path, invoke) -> None:
+    (tmp_path / "x.zip").mkdir()
+    r = invoke("pack", str(SAMPLE), "-o", str(tmp_path / "x.zip"))
+    assert r.exit_code == 2 and "is a directory" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.zip"]
+
+
+def test_symlinked_asset_or_manifest_is_never_packed(sample_copy: Path, tmp_path: Path) -> None:
+    real = tmp_path / "elsewhere.json"
+    asset = sample_copy / "emails" / "01-email-alert-mql.json"
+    real.write_bytes(asset.read_bytes())
+    asset.unlink()
+    asset.symlink_to(real)
+    with pytest.raises(ProgramkitError) as e:
+        pack_dir(sample_copy, tmp_path / "x.zip", check=False)
+    assert [f.code for f in e.value.findings] == ["PK109"]
+    manifest = sample_copy / "bundle.json"
+    (tmp_path / "m.json").write_bytes(manifest.read_bytes())
+    manifest.unlink()
+    manifest.symlink_to(tmp_path / "m.json")
+    with pytest.raises(ProgramkitError) as e:
+        pack_dir(sample_copy, tmp_path / "x.zip", check=False)
+    assert [f.code for f in e.value.findings] == ["PK109"]
+    assert not (tmp_path / "x.zip").exists()

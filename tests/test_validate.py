@@ -311,6 +311,17 @@ def test_arbitrary_json_as_manifest(tmp_path_factory, doc):
     _validate_and_render(d)
 
 
+@FAST
+@given(data=st.binary(max_size=300), truncate=st.integers(0, 400))
+def test_arbitrary_or_truncated_zip(tmp_path_factory, data, truncate):
+    d = tmp_path_factory.mktemp("z")
+    good = Path(shutil.make_archive(str(d / "good"), "zip", SAMPLE)).read_bytes()
+    (d / "a.zip").write_bytes(data)
+    _validate_and_render(d / "a.zip")
+    (d / "t.zip").write_bytes(good[:truncate] + data[:20] + good[truncate + 20:])  # damaged somewhere
+    _validate_and_render(d / "t.zip")
+
+
 path_text = st.text(alphabet=st.sampled_from(list(string.ascii_letters[:6] + "./\\:~ \x00\x1b\ud800é")), max_size=12)
 kinds = st.sampled_from(["smartCampaign", "email", "emailTemplate", "image", "snippet", "leadLifecycle", "zzz"])
 
@@ -361,3 +372,97 @@ def test_locate_duplicate_keys_resolve_like_json_loads():
     assert json.loads(text)["a"] == [10, 20]
     assert locate(text, "/a/1") == (2, 12)
     assert locate(text, "/a/2") is None and locate(text, "/b") is None and locate(text, "/a/01") is None
+
+
+# --- the compiled schema check agrees with jsonschema ---------------------------------------------------
+
+from programkit import schema as schema_module  # noqa: E402
+
+SCHEMA_DOCS = {
+    "bundle": json.loads((SAMPLE / M).read_text()),
+    "smartCampaign": json.loads((SAMPLE / CAMPAIGN_02).read_text()),
+    "email": json.loads((SAMPLE / EMAIL).read_text()),
+    "program": json.loads((SAMPLE / M).read_text())["program"],
+    "conflictRules": {"programTags": "create", "images": "keepBoth", "reuseIdentical": True},
+}
+# agreement only: other issues deepen this schema, so this document may stop being valid
+AGREEMENT_DOCS = {**SCHEMA_DOCS, "leadLifecycle": {
+    "states": [{"name": "Open"}, {"name": "Closed"}], "initial": "Open", "terminal": ["Closed"],
+    "transitions": [{"event": "close", "from": ["Open"], "to": "Closed"}]}}
+INTERESTING = st.sampled_from([
+    None, True, False, 0, 1, 1.0, 2.5, -1, "", " x", "x", "trigger", "batch", "Send Alert", "Send Email",
+    "Change Data Value", "Change Score", "Wait", "1 day", "Call Webhook", "Change Program Status", "+5", "{{my.X}}",
+    "1 and 4", "all", "1.0.0", "default", "number", "date", "2024-01-01", "score", "keepBoth", "smartCampaign",
+    "email", "image", "a" * 300, "0" * 64, "ops@example.com", [], {}, ["a", "a"], [1, True], {"name": "x"},
+    {"step": "Wait"}, {"trigger": "x"}, {"filter": "x"}])
+
+
+def _mutate(doc: Any, data: Any) -> Any:
+    doc = json.loads(json.dumps(doc))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p, _ in _pointers(doc)]
+        pointer = data.draw(st.sampled_from(paths))
+        parent_ptr, _, key = pointer.rpartition("/")
+        parent = doc
+        for t in [t for t in parent_ptr.split("/")[1:]]:
+            parent = parent[int(t)] if isinstance(parent, list) else parent[t.replace("~1", "/").replace("~0", "~")]
+        op = data.draw(st.sampled_from(["set", "delete", "add"]))
+        value = json.loads(json.dumps(data.draw(INTERESTING | json_values)))  # fresh: pool values are shared
+        if pointer == "":
+            doc = value if op == "set" else doc
+            continue
+        k: Any = int(key) if isinstance(parent, list) else key.replace("~1", "/").replace("~0", "~")
+        if op == "set":
+            parent[k] = value
+        elif op == "delete":
+            del parent[k]
+        elif isinstance(parent, dict):
+            parent[data.draw(st.sampled_from(["extra", "type", "step", "folder", "$schema", "kind"]))] = value
+        else:
+            parent.append(value)
+    return doc
+
+
+@settings(max_examples=int(os.environ.get("PK_SCHEMA_EXAMPLES", "400")), deadline=None)
+@given(name=st.sampled_from(sorted(AGREEMENT_DOCS)), data=st.data())
+def test_compiled_schema_check_agrees_with_jsonschema(name, data):
+    doc = _mutate(AGREEMENT_DOCS[name], data)
+    check = schema_module.fast_check(name)
+    if check is None:  # a schema using a keyword the compiled check leaves to jsonschema
+        return
+    assert check(doc) == schema_module.validator(name).is_valid(doc), json.dumps(doc)[:500]
+
+
+def test_bundle_schemas_compile_and_the_sample_passes():
+    for name in SCHEMA_DOCS:
+        assert schema_module.fast_check(name) is not None, name
+    for name, doc in SCHEMA_DOCS.items():
+        assert schema_module.fast_check(name)(doc) is True
+
+
+def test_compiled_check_declines_what_it_does_not_implement():
+    from programkit.fastschema import compile_schema
+
+    assert compile_schema({"type": "object", "patternProperties": {"^x": {"type": "string"}}}) is None
+    assert compile_schema({"$ref": "other.json"}) is None
+    assert compile_schema({"allOf": [{"properties": {"a": True}}], "unevaluatedProperties": False}) is None
+    check = compile_schema({"type": "object", "properties": {"a": {"enum": [1, "x"]}}, "unevaluatedProperties": False})
+    assert [check(v) for v in ({"a": 1.0}, {"a": True}, {"a": "x", "b": 1}, [])] == [True, False, False, False]
+
+
+def test_unclosed_token_in_a_long_string_is_linear(sample_copy):
+    # the old token pattern backtracked quadratically here (about a minute for this string)
+    edit_asset(sample_copy, EMAIL, lambda d: d.update(text="{{my.MQL" + " " * 50_000 + "{{my.Nope }}"))
+    assert [(f.code, f.pointer) for f in validate_path(sample_copy).findings] == [("PK209", "/text")]
+
+
+def test_damaged_zip_entry_is_a_finding_and_the_rest_is_validated(tmp_path, sample_copy):
+    edit_asset(sample_copy, EMAIL, lambda d: d.update(subject="{{my.Nope}}"))
+    data = bytearray(Path(shutil.make_archive(str(tmp_path / "s"), "zip", sample_copy)).read_bytes())
+    i = data.index(b"PK\x01\x02")
+    while data[i + 46:i + 46 + int.from_bytes(data[i + 28:i + 30], "little")] != CAMPAIGN_01.encode():
+        i = data.index(b"PK\x01\x02", i + 4)
+    data[i + 8] |= 1  # the "encrypted" flag: zipfile refuses to read the entry
+    (tmp_path / "damaged.zip").write_bytes(bytes(data))
+    findings = validate_path(tmp_path / "damaged.zip").findings
+    assert [(f.code, f.file) for f in findings] == [(("PK407"), CAMPAIGN_01), ("PK209", EMAIL)]

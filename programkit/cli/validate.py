@@ -7,7 +7,7 @@ import click
 from ..bundle import unsafe_path_reason
 from ..errors import ProgramkitError
 from ..report import render_github, render_json, render_junit, render_text
-from ..validate import ValidationResult, validate_path
+from ..validate import ValidationResult, bundles_containing, validate_path
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, styler, use_colour
 
 
@@ -32,7 +32,10 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> s
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False))
 @format_option()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+@click.option("--find-bundle", is_flag=True,
+              help="PATHs are any files: validate the bundle around each one once (the nearest bundle.json "
+                   "at or above it); files in no bundle are skipped. For pre-commit hooks.")
+def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
     PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
@@ -43,6 +46,8 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """
     results = []
     unreadable = False
+    if find_bundle:
+        paths = tuple(bundles_containing(paths))
     for path in paths:
         try:
             results.append(validate_path(path))

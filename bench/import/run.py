@@ -1,0 +1,144 @@
+"""Import 1k and 10k assets into a workspace that already holds 100k, against a plain SQLite floor.
+
+    python bench/import/run.py [--existing 100000] [--sizes 1000,10000] [--dir DIR]
+
+For each size N it generates a bundle (the OP-Lead Management sample plus N
+images of ~1 KiB), copies a workspace database already holding --existing
+assets, and times:
+
+- import: ``plan_path`` + ``apply_plan`` (load, validate, plan, one transaction);
+- apply: ``apply_plan`` alone (the write part of the import);
+- floor: one ``executemany`` INSERT of the same N rows (kind, name, bytes,
+  sha256, meta) into a plain table that also already holds --existing rows
+  under a unique (kind, name) index, in one transaction, in a copy of the
+  same database file.
+
+It prints each time, the ratio import/floor and apply/floor, and how the
+time grows from the smallest to the largest size (goal: ≤ 3× the floor, and
+10× the assets costing ≤ 11× the time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from programkit.apply import apply_plan  # noqa: E402
+from programkit.canonical import refresh_digests  # noqa: E402
+from programkit.cli.common import open_target  # noqa: E402
+from programkit.plan import plan_path  # noqa: E402
+
+SAMPLE = ROOT / "samples" / "op-lead-management"
+WORKSPACE = "default"
+
+
+def image_bytes(prefix: str, i: int) -> bytes:
+    return (f"{prefix}-{i}:".encode() + bytes(range(256)) * 4)[:1024]
+
+
+def make_bundle(dest: Path, n: int) -> Path:
+    shutil.copytree(SAMPLE, dest)
+    manifest = json.loads((dest / "bundle.json").read_text())
+    (dest / "images").mkdir()
+    for i in range(n):
+        data = image_bytes("bundle", i)
+        (dest / "images" / f"img-{i:05d}.png").write_bytes(data)
+        manifest["assets"].append({"kind": "image", "name": f"img-{i:05d}.png", "path": f"images/img-{i:05d}.png",
+                                   "sha256": hashlib.sha256(data).hexdigest()})
+    (dest / "bundle.json").write_text(json.dumps(manifest, indent=2))
+    refresh_digests(dest)
+    return dest
+
+
+def make_workspace(db: Path, existing: int) -> None:
+    ws = open_target(str(db), WORKSPACE)
+    try:
+        with ws.transaction() as w:
+            for i in range(existing):
+                data = image_bytes("existing", i)
+                w.put_asset("image", f"existing-{i:06d}.png", data, hashlib.sha256(data).hexdigest(),
+                            meta={"path": f"images/existing-{i:06d}.png"})
+    finally:
+        ws.close()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE floor_assets (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, "
+                "content BLOB NOT NULL, sha256 TEXT NOT NULL, meta TEXT NOT NULL)")
+    con.execute("CREATE UNIQUE INDEX floor_assets_name ON floor_assets (kind, name COLLATE NOCASE)")
+    with con:
+        con.executemany("INSERT INTO floor_assets (kind, name, content, sha256, meta) VALUES (?, ?, ?, ?, ?)",
+                        (("image", f"existing-{i:06d}.png", image_bytes("existing", i),
+                          hashlib.sha256(image_bytes("existing", i)).hexdigest(), "{}") for i in range(existing)))
+    con.close()
+
+
+def time_floor(db: Path, bundle: Path) -> float:
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    start = time.perf_counter()
+    rows = []
+    for a in manifest["assets"]:
+        data = (bundle / a["path"]).read_bytes()
+        rows.append((a["kind"], a["name"], data, hashlib.sha256(data).hexdigest(), json.dumps({"path": a["path"]})))
+    con = sqlite3.connect(db)
+    with con:
+        con.executemany("INSERT INTO floor_assets (kind, name, content, sha256, meta) VALUES (?, ?, ?, ?, ?)", rows)
+    con.close()
+    return time.perf_counter() - start
+
+
+def time_import(db: Path, bundle: Path) -> tuple[float, float, int]:
+    start = time.perf_counter()
+    ws = open_target(str(db), WORKSPACE)
+    try:
+        plan, loaded = plan_path(str(bundle), ws)
+        assert plan.ok, [p.message for p in plan.problems]
+        mid = time.perf_counter()
+        apply_plan(plan, loaded, ws)
+        end = time.perf_counter()
+    finally:
+        ws.close()
+    return end - start, end - mid, plan.writes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--existing", type=int, default=100_000)
+    ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--dir", type=Path, default=None, help="scratch directory (default: a temporary one)")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    scratch = Path(args.dir or tempfile.mkdtemp(prefix="bench-import-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    base = scratch / "base.db"
+    t0 = time.perf_counter()
+    make_workspace(base, args.existing)
+    print(f"workspace with {args.existing} assets built in {time.perf_counter() - t0:.1f} s")
+    results = []
+    for n in sizes:
+        bundle = make_bundle(scratch / f"bundle-{n}", n)
+        db_import, db_floor = scratch / f"import-{n}.db", scratch / f"floor-{n}.db"
+        shutil.copy(base, db_import)
+        shutil.copy(base, db_floor)
+        floor = time_floor(db_floor, bundle)
+        total, apply_time, writes = time_import(db_import, bundle)
+        results.append((n, total, apply_time, floor))
+        print(f"N={n:>6}: import {total:7.3f} s (apply {apply_time:6.3f} s, {writes} writes)  floor {floor:6.3f} s  "
+              f"import/floor {total / floor:5.2f}x  apply/floor {apply_time / floor:5.2f}x")
+    if len(results) > 1:
+        (n0, t0_, a0, f0), (n1, t1, a1, f1) = results[0], results[-1]
+        print(f"{n1 // n0}x the assets: import {t1 / t0_:.2f}x the time, apply {a1 / a0:.2f}x, floor {f1 / f0:.2f}x")
+    if not args.dir:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

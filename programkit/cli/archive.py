@@ -1,0 +1,148 @@
+"""``programkit pack``, ``unpack`` and ``inspect``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..archive import pack, unpack_archive
+from ..bundle import ArchiveLimits
+from ..errors import BadInput, ProgramkitError
+from ..inspect import inspect_path, render_text
+from .common import fail, format_option, styler, use_colour
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.I)
+
+
+def parse_size(text: str) -> int:
+    """'4G', '500MiB', '1048576' → bytes (K/M/G/T are powers of 1024)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a size like 500M or 2G")
+    return int(float(m.group(1)) * 1024 ** "_kmgt".index(m.group(2).lower() or "_"))
+
+
+def limit_options(fn: Callable) -> Callable:
+    """--max-files / --max-size / --max-ratio; unset ones come from PROGRAMKIT_MAX_* or the defaults."""
+    fn = click.option("--max-ratio", type=click.FloatRange(min=1), default=None,
+                      help="Largest compression ratio per entry [env PROGRAMKIT_MAX_RATIO; default 200].")(fn)
+    fn = click.option("--max-size", default=None, metavar="SIZE",
+                      help="Largest total uncompressed size, e.g. 500M, 8G [env PROGRAMKIT_MAX_SIZE; default 4G].")(fn)
+    fn = click.option("--max-files", type=click.IntRange(min=1), default=None,
+                      help="Most entries an archive may have [env PROGRAMKIT_MAX_FILES; default 100000].")(fn)
+    return fn
+
+
+def make_limits(max_files: int | None, max_size: str | None, max_ratio: float | None) -> ArchiveLimits:
+    try:
+        base = ArchiveLimits.from_env()
+    except ValueError as e:
+        raise click.UsageError(f"bad PROGRAMKIT_MAX_* value: {e}") from None
+    return ArchiveLimits(
+        max_files=max_files or base.max_files,
+        max_total_size=parse_size(max_size) if max_size else base.max_total_size,
+        max_ratio=max_ratio or base.max_ratio,
+        ratio_floor=base.ratio_floor,
+    )
+
+
+def _warn(findings: list[Any]) -> None:
+    style = styler(use_colour())
+    for f in findings:
+        click.echo(f"{style('warning', fg='yellow')}: {f.code} [{f.rule}] {f.message}", err=True)
+
+
+@click.command("pack")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Archive to write [default: NAME-VERSION.zip in the current directory].")
+@click.option("--update-digests", is_flag=True, help="First set every asset's sha256 in bundle.json from its file.")
+@click.option("--no-validate", is_flag=True,
+              help="Pack despite validation errors; unreadable JSON, unsafe or missing paths and digest "
+                   "mismatches still refuse.")
+def pack_cmd(directory: Path, output: Path | None, update_digests: bool, no_validate: bool) -> None:
+    """Pack a bundle directory into a reproducible .zip.
+
+    The same bundle always gives the same bytes: bundle.json then the listed
+    files sorted by path, fixed timestamps and modes, no extra metadata.
+    Files not listed in bundle.json are left out (and named on stderr).
+
+    Exit status: 0 packed, 1 the bundle has errors (nothing written),
+    2 DIRECTORY is not a bundle.
+    """
+    try:
+        if output is None:
+            output = Path(_default_name(directory))
+        result = pack(directory, output, check=not no_validate, update_digests=update_digests)
+    except ProgramkitError as err:
+        fail(err)
+    for p in result.updated_digests:
+        click.echo(f"updated digest of {p}", err=True)
+    _warn([f for f in result.findings if f.code != "PK107"])  # unlisted files: said once, below
+    if result.skipped:
+        click.echo(f"left out {len(result.skipped)} unlisted file(s): {', '.join(result.skipped)}", err=True)
+    click.echo(f"{result.path}\n  {len(result.files)} files, {result.size} bytes\n  sha256 {result.sha256}")
+
+
+def _default_name(directory: Path) -> str:
+    try:
+        manifest = json.loads((directory / "bundle.json").read_text(encoding="utf-8"))
+        return f"{manifest['name']}-{manifest['version']}.zip"
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BadInput(f"{directory}: no readable bundle.json with a name and version",
+                       hint="Pass -o FILE, or run `programkit validate` on the directory.") from None
+
+
+@click.command("unpack")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to create [default: the archive's name without .zip, in the current directory].")
+@click.option("--force", is_flag=True, help="Replace the contents of a non-empty output directory.")
+@limit_options
+def unpack_cmd(archive: Path, output: Path | None, force: bool, max_files: int | None, max_size: str | None,
+               max_ratio: float | None) -> None:
+    """Extract a bundle archive, checked first and verified against bundle.json.
+
+    Refused with nothing written: paths with '..' or absolute paths, links and
+    special files, duplicate entries, more files, bytes or compression than
+    the limits allow, sizes that lie, and files whose sha256 differs from
+    bundle.json. Files bundle.json does not list are not extracted.
+
+    Exit status: 0 extracted, 1 unsafe or tampered archive, 2 not a zip,
+    truncated, or the output directory is not empty (see --force).
+    """
+    limits = make_limits(max_files, max_size, max_ratio)
+    try:
+        result = unpack_archive(archive, output or Path(archive.stem), limits, force=force)
+    except ProgramkitError as err:
+        fail(err)
+    _warn(result.findings)
+    click.echo(f"{result.path}\n  {len(result.files)} files, digests verified")
+
+
+@click.command("inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@format_option(("text", "json"))
+@limit_options
+def inspect_cmd(path: Path, fmt: str, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
+    """Show a bundle's name, version, digests, program, assets, requires and rules.
+
+    PATH is a bundle directory, its bundle.json, or an archive.
+
+    Exit status: 0 shown, 1 unsafe archive, 2 PATH is not a bundle.
+    """
+    try:
+        ins = inspect_path(path, make_limits(max_files, max_size, max_ratio))
+    except ProgramkitError as err:
+        fail(err)
+    if fmt == "json":
+        click.echo(json.dumps(ins.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(ins, styler(use_colour())), nl=False)
+
+
+COMMANDS = [pack_cmd, unpack_cmd, inspect_cmd]

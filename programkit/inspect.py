@@ -1,0 +1,177 @@
+"""What a bundle is, at a glance: identity, digests, program, assets, requires and rules.
+
+The **bundle digest** is ``sha256:`` + the sha256 of the manifest written as
+canonical JSON (:func:`canonical.dump_bytes`: sorted keys, two-space indent,
+UTF-8, trailing newline). The manifest lists every file's sha256, so the
+bundle digest covers the whole bundle's content, yet it does not depend on how
+bundle.json happens to be formatted nor on whether the bundle is a directory or
+an archive: a directory, its pack, and that pack unpacked all have one bundle
+digest. An archive also has its **archive sha256**, the digest of the .zip
+file's bytes (what ``pack`` prints).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .bundle import ArchiveLimits, ZipSource
+from .canonical import dump_bytes, sha256_file
+from .findings import count
+from .load import load_bundle
+from .model import PROGRAM_KINDS, Bundle
+
+#: folder label for Design Studio assets (templates, images, snippets), which live outside the program's tree
+DESIGN_STUDIO = "Design Studio"
+
+
+@dataclass
+class Inspection:
+    path: str
+    source: str  # "directory" or "archive"
+    name: str | None
+    version: str | None
+    description: str | None
+    bundle_digest: str | None
+    archive: dict[str, Any] | None
+    digests_verified: bool
+    findings: dict[str, int]
+    program: dict[str, Any]
+    assets: list[dict[str, Any]] = field(default_factory=list)
+    requires: dict[str, Any] = field(default_factory=dict)
+    conflict_rules: dict[str, Any] = field(default_factory=dict)
+
+    def by_kind(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.assets:
+            out[a["kind"]] = out.get(a["kind"], 0) + 1
+        return dict(sorted(out.items()))
+
+    def by_folder(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.assets:
+            out[a["folder"]] = out.get(a["folder"], 0) + 1
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "source": self.source, "name": self.name, "version": self.version,
+            "description": self.description, "bundleDigest": self.bundle_digest, "archive": self.archive,
+            "digestsVerified": self.digests_verified, "findings": self.findings, "program": self.program,
+            "assets": {"byKind": self.by_kind(), "byFolder": self.by_folder(), "items": self.assets},
+            "requires": self.requires, "conflictRules": self.conflict_rules,
+        }
+
+
+def bundle_digest(manifest: dict[str, Any]) -> str:
+    """``sha256:`` + sha256 of the canonical JSON of the manifest."""
+    return "sha256:" + hashlib.sha256(dump_bytes(manifest)).hexdigest()
+
+
+def inspect_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> Inspection:
+    """Inspect a bundle directory, bundle.json or archive (archives are checked as ``unpack`` does)."""
+    from .validate import validate_loaded
+
+    loaded = load_bundle(path, limits)
+    bundle = loaded.bundle
+    findings = validate_loaded(loaded)
+    archive = None
+    if isinstance(bundle.source, ZipSource):
+        p = Path(path)
+        archive = {"sha256": sha256_file(p), "size": p.stat().st_size}
+        bundle.source.close()
+    manifest = bundle.manifest or {}
+    return Inspection(
+        path=os.fspath(path),
+        source="archive" if archive else "directory",
+        name=_str(manifest.get("name")),
+        version=_str(manifest.get("version")),
+        description=_str(manifest.get("description")),
+        bundle_digest=bundle_digest(manifest) if bundle.manifest is not None else None,
+        archive=archive,
+        digests_verified=bool(bundle.assets) and all(a.actual_sha256 == a.sha256 for a in bundle.assets),
+        findings=count(findings),
+        program=_program(bundle),
+        assets=_assets(bundle),
+        requires=bundle.requires,
+        conflict_rules=manifest.get("conflictRules") if isinstance(manifest.get("conflictRules"), dict) else {},
+    )
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _program(bundle: Bundle) -> dict[str, Any]:
+    p = bundle.program
+    folders: list[str] = []
+
+    def walk(items: Any, prefix: str) -> None:
+        for f in items if isinstance(items, list) else []:
+            if isinstance(f, dict) and isinstance(f.get("name"), str):
+                folders.append(prefix + f["name"])
+                walk(f.get("folders"), prefix + f["name"] + "/")
+
+    walk(p.get("folders"), "")
+    tokens = [{"name": t.get("name"), "type": t.get("type"), "value": t.get("value")}
+              for t in p.get("tokens") or [] if isinstance(t, dict)]
+    return {"name": p.get("name"), "type": p.get("type"), "channel": p.get("channel"),
+            "statuses": p.get("membershipStatuses") or [], "tags": p.get("tags") or {},
+            "tokens": tokens, "folders": folders}
+
+
+def _assets(bundle: Bundle) -> list[dict[str, Any]]:
+    out = []
+    for a in bundle.assets:
+        folder = a.folder or (DESIGN_STUDIO if a.kind not in PROGRAM_KINDS else "(program top level)")
+        size = bundle.source.size(a.path) if a.actual_sha256 is not None else None
+        out.append({"kind": a.kind, "name": a.name, "folder": folder, "path": a.path, "size": size})
+    return sorted(out, key=lambda x: (x["folder"], x["kind"], x["name"]))
+
+
+def render_text(ins: Inspection, style: Callable[..., str] = lambda t, **_: t) -> str:
+    """Plain text for a person: identity first, then program, assets, requires and rules."""
+    lines = [f"{style(ins.name or '?', bold=True)} {ins.version or '?'}  ({ins.source}: {ins.path})"]
+    if ins.description:
+        lines.append(f"  {ins.description}")
+    lines.append(f"bundle digest   {ins.bundle_digest}")
+    if ins.archive:
+        lines.append(f"archive sha256  {ins.archive['sha256']}  ({ins.archive['size']} bytes)")
+    verified = "all match" if ins.digests_verified else "NOT all match (run `programkit validate`)"
+    lines.append(f"file digests    {verified}; validate: {ins.findings['error']} errors, "
+                 f"{ins.findings['warning']} warnings")
+    p = ins.program
+    lines += ["", f"program  {p['name']}  (type {p['type']}, channel {p['channel']})",
+              f"  statuses  {', '.join(p['statuses']) or '-'}",
+              f"  tags      {', '.join(f'{k}={v}' for k, v in sorted(p['tags'].items())) or '-'}",
+              f"  folders   {', '.join(p['folders']) or '-'}"]
+    lines.append(f"  tokens    {len(p['tokens'])}")
+    for t in p["tokens"]:
+        lines.append(f"    {{{{my.{t['name']}}}}}  {t['type']} = {t['value']!r}")
+    kinds = ", ".join(f"{n} {k}" for k, n in ins.by_kind().items())
+    lines += ["", f"assets  {len(ins.assets)} ({kinds or 'none'})"]
+    folder = None
+    for a in ins.assets:
+        if a["folder"] != folder:
+            folder = a["folder"]
+            lines.append(f"  {folder}/")
+        lines.append(f"    {a['kind']:<20} {a['name']}  [{a['path']}]")
+    lines += ["", "requires"]
+    if not ins.requires:
+        lines.append("  nothing")
+    for key, value in sorted(ins.requires.items()):
+        if isinstance(value, list):
+            names = [v.get("apiName") or v.get("name") or v.get("displayName") if isinstance(v, dict) else v
+                     for v in value]
+            lines.append(f"  {key:<14} {', '.join(str(n) for n in names)}")
+        else:
+            lines.append(f"  {key:<14} {value}")
+    lines += ["", "recommended conflict rules"]
+    if not ins.conflict_rules:
+        lines.append("  none (the defaults apply)")
+    for key, value in sorted(ins.conflict_rules.items()):
+        lines.append(f"  {key:<20} {value}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,758 @@
+"""Plan stage: bundle + workspace inventory + rules → :class:`Plan` (pure data).
+
+:func:`make_plan` only reads the workspace. It decides one action per bundle
+item (the program, each folder, token, tag and asset), says which rule level
+decided it, and runs the preflight: every missing field, segmentation,
+snippet, webhook, custom object, CRM connection, channel or status, every
+bundle validation error and every collision a ``fail`` rule hits, all at once.
+A plan with problems cannot be applied. Apply executes exactly a plan, so a
+saved plan (``--out``) is also what ``import --plan`` replays; it records the
+workspace revision and the bundle digest to refuse when either changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import semver
+
+from .canonical import bundle_digest
+from .findings import Finding, Severity, make, register_code, sort_key
+from .model import PROGRAM_KINDS, Asset, Bundle
+from .rules import REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
+from .validate import _with_lines, folder_paths, validate_bundle
+from .workspaces.base import DESIGN_KINDS, AssetInfo, ProgramInfo, Workspace
+
+PLAN_FORMAT = "programkit-plan/1"
+#: Every action a plan can hold. ``delete`` only appears with ``--prune``.
+ACTIONS = ("create", "reuse", "rename", "replace", "update", "skip", "noop", "delete")
+#: Actions that write to the workspace.
+WRITES = ("create", "rename", "replace", "update", "delete")
+
+G = "import"
+register_code("PK501", "missing-field", Severity.ERROR, "A person field the bundle requires is not in the workspace.",
+              hint="Create the field in the workspace (same API name and type), then plan again.",
+              example="/requires/fields/0: field 'leadGrade' (string) is missing in workspace 'default'", group=G)
+register_code("PK502", "field-type-mismatch", Severity.ERROR,
+              "A required person field exists in the workspace with another type (Marketo's import fails on this).",
+              hint="Use a field of the required type, or change requires.fields if the bundle can use this type.",
+              example="/requires/fields/1: field 'mqlDate' is datetime in workspace 'default'; the bundle needs date",
+              group=G)
+register_code("PK503", "missing-segmentation", Severity.ERROR, "A segmentation the bundle requires is not in the workspace.",
+              hint="Create and approve the segmentation in the workspace, then plan again.",
+              example="/requires/segmentations/0: segmentation 'Region' is missing in workspace 'default'", group=G)
+register_code("PK504", "missing-snippet", Severity.ERROR,
+              "A snippet the bundle requires is neither in the workspace nor in the bundle.",
+              hint="Create the snippet in the workspace or add it to the bundle.",
+              example="/requires/snippets/0: snippet 'Footer' is missing in workspace 'default'", group=G)
+register_code("PK505", "missing-webhook", Severity.ERROR, "A webhook the bundle requires is not in the workspace.",
+              hint="Create the webhook in the workspace, then plan again.",
+              example="/requires/webhooks/0: webhook 'Enrich' is missing in workspace 'default'", group=G)
+register_code("PK506", "missing-custom-object", Severity.ERROR,
+              "A custom object the bundle requires is not in the workspace.",
+              hint="Create and approve the custom object in the workspace, then plan again.",
+              example="/requires/customObjects/0: custom object 'Subscription' is missing in workspace 'default'",
+              group=G)
+register_code("PK507", "missing-crm", Severity.ERROR, "The bundle needs a CRM connection the workspace does not have.",
+              hint="Connect the workspace to the CRM the bundle names in requires.crm.",
+              example="/requires/crm: the bundle needs a salesforce connection; workspace 'default' has none", group=G)
+register_code("PK508", "unknown-channel", Severity.ERROR, "The program's channel is not a channel of the workspace.",
+              hint="Create the channel in the workspace (Admin → Tags → Channels) or change program.channel.",
+              example="/program/channel: channel 'Operational' is not in workspace 'default' (channels: Content)",
+              group=G)
+register_code("PK509", "unknown-membership-status", Severity.ERROR,
+              "A program membership status is not a status of its channel in the workspace.",
+              hint="Add the status to the channel in the workspace, or use one of the channel's statuses.",
+              example="/program/membershipStatuses/0: '01-Member' is not a status of channel 'Operational' "
+                      "(statuses: Member)", group=G)
+register_code("PK510", "program-exists", Severity.ERROR,
+              "A program with the same name, not imported from this bundle, is already in the workspace.",
+              hint="Import under another name with --as NAME.",
+              example="program 'OP-Lead Management' already exists in workspace 'default' (not from bundle "
+                      "op-lead-management)", group=G)
+register_code("PK511", "downgrade", Severity.ERROR,
+              "The workspace holds a newer version of this bundle than the one being imported.",
+              hint="Import the newer bundle, or pass --allow-downgrade to go back to this version.",
+              example="program 'OP-Lead Management' is op-lead-management 1.2.0; refusing to downgrade to 1.1.0",
+              group=G)
+register_code("PK512", "same-version-changed", Severity.ERROR,
+              "The bundle has the version already imported but different content.",
+              hint="Give the changed bundle a new version (e.g. 1.0.1) so the import can upgrade in place.",
+              example="op-lead-management 1.0.0 was imported with digest 3f1a…; this bundle 1.0.0 has digest 9c2e…",
+              group=G)
+register_code("PK513", "conflict-fail", Severity.ERROR,
+              "A same-named asset exists in the workspace and the conflict rule for it is 'fail'.",
+              hint="Choose another option for the rule (e.g. --on-email-template keepBoth), or rename the asset.",
+              example="emailTemplate 'Quick Start Email Template' already exists (rule emailTemplates=fail, "
+                      "decided by flag)", group=G)
+register_code("PK514", "tag-fail", Severity.ERROR,
+              "A program tag value is not in the workspace and the programTags rule is 'fail'.",
+              hint="Create the tag value in the workspace, or use --on-tag create|ignore.",
+              example="tag 'Program Purpose: Lead Management' is not in workspace 'default' (rule programTags=fail)",
+              group=G)
+register_code("PK515", "not-identical", Severity.ERROR,
+              "The rule is reuseIfIdentical, but the same-named asset in the workspace has other content.",
+              hint="Choose another option for the rule (keepBoth/copy or replace), or align the two assets.",
+              example="emailTemplate 'Quick Start Email Template' differs from the workspace's (sha256 52b1… vs 0c9e…)",
+              group=G)
+register_code("PK516", "bundle-invalid", Severity.ERROR, "The bundle cannot be planned: it has no readable manifest.",
+              hint="Run `programkit validate BUNDLE` and fix what it reports.",
+              example="bundle.json: the manifest could not be read", group=G)
+
+
+@dataclass
+class Action:
+    """One planned action on one bundle item (or on a workspace item the bundle no longer has)."""
+
+    kind: str  # program | folder | token | tag | an asset kind
+    name: str
+    action: str
+    decided_by: str = "default"
+    reason: str = ""
+    as_name: str | None = None  # the name in the workspace when it differs (rename, --as)
+    folder: str | None = None
+    path: str | None = None  # bundle file (assets)
+    sha256: str | None = None
+    target_id: int | None = None  # the workspace item acted on (reuse/replace/update/noop/delete)
+    #: a Design Studio asset this bundle wrote (created, copied, replaced): later versions update it in place
+    owned: bool = False
+    #: a local asset whose name or folder changed: apply moves it (the interface has no rename)
+    moved: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "name": self.name, "action": self.action, "as": self.as_name,
+                             "decidedBy": self.decided_by, "reason": self.reason}
+        for key, value in (("folder", self.folder), ("path", self.path), ("sha256", self.sha256),
+                           ("targetId", self.target_id)):
+            if value is not None:
+                d[key] = value
+        if self.owned:
+            d["owned"] = True
+        if self.moved:
+            d["moved"] = True
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Action":
+        return cls(kind=d["kind"], name=d["name"], action=d["action"], decided_by=d.get("decidedBy", "default"),
+                   reason=d.get("reason", ""), as_name=d.get("as"), folder=d.get("folder"), path=d.get("path"),
+                   sha256=d.get("sha256"), target_id=d.get("targetId"), owned=d.get("owned", False),
+                   moved=d.get("moved", False))
+
+    @property
+    def workspace_name(self) -> str:
+        return self.as_name or self.name
+
+
+@dataclass
+class Plan:
+    """What an import will do. Plain data; ``to_dict`` is the JSON form ``plan --format json`` prints."""
+
+    bundle: dict[str, Any]  # name, version, digest, manifest (the manifest without program and assets)
+    workspace: dict[str, Any]  # name, revision
+    program: dict[str, Any]  # name, as, action, id, data (the program object apply writes)
+    rules: Rules
+    actions: list[Action] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {a: 0 for a in ACTIONS}
+        for act in self.actions:
+            counts[act.action] += 1
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == Severity.ERROR for p in self.problems)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return all(a.action not in WRITES for a in self.actions) and self.program.get("action") == "noop"
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for a in self.actions if a.action in WRITES)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "bundle": self.bundle,
+            "workspace": self.workspace,
+            "program": self.program,
+            "rules": self.rules.to_dict(),
+            "options": self.options,
+            "actions": [a.to_dict() for a in self.actions],
+            "summary": self.summary,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Plan":
+        if d.get("format") != PLAN_FORMAT:
+            raise ValueError(f"not a programkit plan (format {d.get('format')!r}, expected {PLAN_FORMAT!r})")
+        return cls(bundle=d["bundle"], workspace=d["workspace"], program=d["program"],
+                   rules=Rules.from_dict(d.get("rules", {})),
+                   actions=[Action.from_dict(a) for a in d["actions"]],
+                   problems=[Finding.from_dict(p) for p in d.get("problems", [])],
+                   options=d.get("options", {}))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        return cls.from_dict(json.loads(text))
+
+
+# --- planning ---------------------------------------------------------------------
+
+
+def make_plan(
+    bundle: Bundle,
+    workspace: Workspace,
+    rules: Rules,
+    *,
+    as_name: str | None = None,
+    prune: bool = False,
+    allow_downgrade: bool = False,
+    findings: Iterable[Finding] | None = None,
+) -> Plan:
+    """Plan importing ``bundle`` into ``workspace``. Reads the workspace, never writes.
+
+    ``findings`` are the bundle's validation findings when the caller already
+    has them (load + validate); otherwise the named checks run here. Their
+    errors become problems: a bundle with errors cannot be imported.
+    """
+    manifest = bundle.manifest
+    validation = list(findings) if findings is not None else (validate_bundle(bundle) if manifest else [])
+    problems = [f for f in validation if f.severity == Severity.ERROR]
+    ws_info = {"name": workspace.name, "revision": workspace.revision()}
+    options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
+    if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
+        problems.append(make("PK516", "the manifest could not be read", file=bundle.manifest_path))
+        return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
+                    {"name": None, "as": as_name, "action": "skip", "id": None, "data": {}}, rules,
+                    problems=sorted(problems, key=sort_key), options=options)
+    planner = _Planner(bundle, workspace, rules, as_name, prune, allow_downgrade)
+    planner.run()
+    problems.extend(_with_lines(planner.problems, bundle.texts))
+    header = {k: v for k, v in manifest.items() if k not in ("program", "assets")}
+    return Plan(
+        bundle={"name": manifest.get("name"), "version": manifest.get("version"),
+                "digest": bundle_digest(manifest), "manifest": header},
+        workspace=ws_info,
+        program=planner.program,
+        rules=rules,
+        actions=planner.actions,
+        problems=problems,
+        options=options,
+    )
+
+
+def _fold(s: Any) -> str:
+    return s.casefold() if isinstance(s, str) else ""
+
+
+def _version(v: Any) -> semver.Version | None:
+    try:
+        return semver.Version.parse(v) if isinstance(v, str) else None
+    except ValueError:
+        return None
+
+
+class _Planner:
+    """Holds the look-ups one plan needs; ``run`` fills ``actions``, ``problems`` and ``program``."""
+
+    def __init__(self, bundle: Bundle, ws: Workspace, rules: Rules, as_name: str | None, prune: bool,
+                 allow_downgrade: bool):
+        self.bundle, self.ws, self.rules = bundle, ws, rules
+        self.as_name, self.prune, self.allow_downgrade = as_name, prune, allow_downgrade
+        self.manifest = bundle.manifest or {}
+        self.file = bundle.manifest_path
+        self.actions: list[Action] = []
+        self.problems: list[Finding] = []
+        self.program: dict[str, Any] = {}
+        self.existing: ProgramInfo | None = None
+        #: previous import of this bundle into the program: (kind, bundle name) → mapping entry
+        self.previous: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None) -> None:
+        self.problems.append(make(code, message, file=file or self.file, pointer=pointer))
+
+    # -- the whole plan --------------------------------------------------------------
+    def run(self) -> None:
+        self.preflight()
+        mode = self.plan_program()
+        self.plan_folders()
+        self.plan_tokens()
+        self.plan_tags()
+        design = [a for a in self.bundle.assets if a.kind not in PROGRAM_KINDS]
+        local = [a for a in self.bundle.assets if a.kind in PROGRAM_KINDS]
+        self.plan_design(design)
+        self.plan_local(local)
+        if mode == "noop":
+            self.all_noop()
+        self.program["data"] = self.program_data()
+
+    # -- preflight: what must already exist --------------------------------------------
+    def preflight(self) -> None:
+        req, ws = self.bundle.requires, self.ws.name
+        fields = {_fold(k): v for k, v in self.ws.fields().items()}
+        for i, f in enumerate(req.get("fields") or []):
+            if not isinstance(f, dict) or not isinstance(f.get("apiName"), str):
+                continue
+            have = fields.get(_fold(f["apiName"]))
+            pointer = f"/requires/fields/{i}"
+            if have is None:
+                self.problem("PK501", f"{pointer}: field {f['apiName']!r} ({f.get('type')}) is missing in "
+                                      f"workspace {ws!r}", pointer)
+            elif f.get("type") and _fold(have.type) != _fold(f["type"]):
+                self.problem("PK502", f"{pointer}: field {f['apiName']!r} is {have.type} in workspace {ws!r}; "
+                                      f"the bundle needs {f['type']}", pointer)
+        bundled_snippets = {_fold(a.name) for a in self.bundle.assets_of("snippet")}
+        for key, code, what in (("segmentations", "PK503", "segmentation"), ("snippets", "PK504", "snippet"),
+                                ("webhooks", "PK505", "webhook"), ("customObjects", "PK506", "custom object")):
+            wanted = [n for n in req.get(key) or [] if isinstance(n, str)]
+            if not wanted:
+                continue
+            have_names = {_fold(n) for n in self.ws.names(key)}
+            for i, name in enumerate(req.get(key) or []):
+                if not isinstance(name, str) or _fold(name) in have_names:
+                    continue
+                if key == "snippets" and _fold(name) in bundled_snippets:
+                    continue
+                self.problem(code, f"/requires/{key}/{i}: {what} {name!r} is missing in workspace {ws!r}",
+                             f"/requires/{key}/{i}")
+        crm = req.get("crm")
+        if isinstance(crm, str) and self.ws.crm() != crm:
+            have = self.ws.crm()
+            self.problem("PK507", f"/requires/crm: the bundle needs a {crm} connection; workspace {ws!r} has "
+                                  f"{have or 'none'}", "/requires/crm")
+        prog = self.bundle.program
+        channel = prog.get("channel")
+        if isinstance(channel, str):
+            channels = {_fold(k): (k, v) for k, v in self.ws.channels().items()}
+            found = channels.get(_fold(channel))
+            if found is None:
+                names = ", ".join(sorted(k for k, _ in channels.values())) or "none"
+                self.problem("PK508", f"/program/channel: channel {channel!r} is not in workspace {ws!r} "
+                                      f"(channels: {names})", "/program/channel")
+            else:
+                statuses = {_fold(s) for s in found[1]}
+                for i, status in enumerate(prog.get("membershipStatuses") or []):
+                    if isinstance(status, str) and _fold(status) not in statuses:
+                        self.problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
+                                              f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
+                                     f"/program/membershipStatuses/{i}")
+
+    # -- the program ---------------------------------------------------------------------
+    def plan_program(self) -> str:
+        prog = self.bundle.program
+        name = prog["name"]
+        target = self.as_name or name
+        bname, version = self.manifest.get("name"), self.manifest.get("version")
+        digest = bundle_digest(self.manifest)
+        existing = self.ws.program(target)
+        self.program = {"name": name, "as": self.as_name if self.as_name and self.as_name != name else None,
+                        "action": "create", "id": None, "data": {}}
+        by = "flag" if self.program["as"] else "default"
+        if existing is None:
+            action = "rename" if self.program["as"] else "create"
+            reason = f"new program (imported as {target!r})" if self.program["as"] else "new program"
+            self.add(Action("program", name, action, by, reason, as_name=self.program["as"]))
+            self.program["action"] = action
+            return action
+        self.existing = existing
+        self.program["id"] = existing.id
+        prov = existing.provenance
+        if prov is None or prov.bundle != bname:
+            origin = f"imported from bundle {prov.bundle}" if prov else "not imported from a bundle"
+            self.problem("PK510", f"program {existing.name!r} already exists in workspace {self.ws.name!r} "
+                                  f"({origin}); use --as NAME to import under another name", "/program/name")
+            self.add(Action("program", name, "skip", by, "a program with this name already exists",
+                            as_name=self.program["as"], target_id=existing.id))
+            self.program["action"] = "skip"
+            return "fail"
+        self.previous = self._previous_mapping(prov.import_id)
+        old, new = _version(prov.version), _version(version)
+        if prov.version == version and prov.digest == digest:
+            self.add(Action("program", name, "noop", by, f"already imported: {bname} {version}",
+                            as_name=self.program["as"], target_id=existing.id))
+            self.program["action"] = "noop"
+            return "noop"
+        if prov.version == version:
+            self.problem("PK512", f"{bname} {version} was imported with digest {prov.digest[:12]}…; this bundle "
+                                  f"{version} has digest {digest[:12]}…", "/version")
+            self.add(Action("program", name, "skip", by, "same version, other content",
+                            as_name=self.program["as"], target_id=existing.id))
+            self.program["action"] = "skip"
+            return "fail"
+        if old is not None and new is not None and new < old:
+            if not self.allow_downgrade:
+                self.problem("PK511", f"program {existing.name!r} is {bname} {prov.version}; refusing to "
+                                      f"downgrade to {version}", "/version")
+                self.add(Action("program", name, "skip", by, f"downgrade {prov.version} → {version} refused",
+                                as_name=self.program["as"], target_id=existing.id))
+                self.program["action"] = "skip"
+                return "fail"
+            by = "flag"
+        verb = "downgrade" if old is not None and new is not None and new < old else "upgrade"
+        self.add(Action("program", name, "update", by, f"{verb} {bname} {prov.version} → {version}",
+                        as_name=self.program["as"], target_id=existing.id))
+        self.program["action"] = "update"
+        return "update"
+
+    def _previous_mapping(self, import_id: int) -> dict[tuple[str, str], dict[str, Any]]:
+        for record in self.ws.history():
+            if record.id == import_id:
+                return {(m["kind"], _fold(m.get("bundleName"))): m for m in record.mapping}
+        return {}
+
+    @property
+    def upgrading(self) -> bool:
+        return self.existing is not None and self.program.get("action") in ("update", "noop")
+
+    def add(self, action: Action) -> None:
+        self.actions.append(action)
+
+    # -- folders, tokens, tags ---------------------------------------------------------------
+    def plan_folders(self) -> None:
+        have: set[str] = set()
+        if self.upgrading:
+            old_paths, _ = folder_paths(self.existing.data)
+            have = {_fold(p) for p in old_paths}
+        for path in _tree_order(self.bundle.program):
+            if _fold(path) in have:
+                self.add(Action("folder", path, "noop", reason="already in the program"))
+            else:
+                self.add(Action("folder", path, "create", reason="new folder"))
+
+    def plan_tokens(self) -> None:
+        old = {_fold(t.get("name")): t for t in (self.existing.data.get("tokens") or [])
+               if isinstance(t, dict)} if self.upgrading else {}
+        seen = set()
+        for t in self.bundle.program.get("tokens") or []:
+            if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+                continue
+            seen.add(_fold(t["name"]))
+            note = " (image token: imported, Marketo's import would skip it)" if t.get("type") == "image" else ""
+            prev = old.get(_fold(t["name"]))
+            if prev is None:
+                self.add(Action("token", t["name"], "create", reason="new local token" + note))
+            elif prev == t:
+                self.add(Action("token", t["name"], "noop", reason="unchanged" + note))
+            else:
+                self.add(Action("token", t["name"], "update", reason="changed in the bundle" + note))
+        for key, t in old.items():
+            if key in seen:
+                continue
+            if ("token", key) in self.previous:
+                self.removed(Action("token", t.get("name", ""), "skip"))
+            else:
+                self.add(Action("token", t.get("name", ""), "skip", reason="added in the workspace; kept"))
+
+    def removed(self, action: Action) -> None:
+        """A workspace item the previous version of the bundle had and this one has not."""
+        if self.prune:
+            action.action, action.decided_by, action.reason = "delete", "flag", "removed from the bundle; --prune"
+        else:
+            action.action, action.reason = "skip", "removed from the bundle; kept (--prune deletes it)"
+        self.add(action)
+
+    def plan_tags(self) -> None:
+        tags = self.bundle.program.get("tags") or {}
+        if not isinstance(tags, dict):
+            return
+        decision = self.rules["programTags"]
+        have = {_fold(k): {_fold(v) for v in vs} for k, vs in self.ws.tag_types().items()}
+        old_tags = {(_fold(k), _fold(v)) for k, v in (self.existing.data.get("tags") or {}).items()} \
+            if self.upgrading else set()
+        for tag_type, value in tags.items():
+            label = f"{tag_type}: {value}"
+            if (_fold(tag_type), _fold(value)) in old_tags:
+                self.add(Action("tag", label, "noop", decision.decided_by, "already set on the program"))
+            elif _fold(value) in have.get(_fold(tag_type), set()):
+                self.add(Action("tag", label, "reuse", decision.decided_by, "tag value exists in the workspace"))
+            elif decision.value == "create":
+                self.add(Action("tag", label, "create", decision.decided_by, "programTags=create"))
+            elif decision.value == "ignore":
+                self.add(Action("tag", label, "skip", decision.decided_by,
+                                "programTags=ignore: the program is imported without this tag"))
+            else:
+                self.problem("PK514", f"tag {label!r} is not in workspace {self.ws.name!r} (rule programTags=fail, "
+                                      f"decided by {decision.decided_by})", f"/program/tags/{_ptr(tag_type)}")
+                self.add(Action("tag", label, "skip", decision.decided_by, "programTags=fail: tag not in workspace"))
+
+    # -- Design Studio assets --------------------------------------------------------------
+    def plan_design(self, assets: list[Asset]) -> None:
+        taken: dict[str, set[str]] = {}  # kind → casefolded names this plan creates
+        by_kind: dict[str, list[Asset]] = {}
+        for a in assets:
+            by_kind.setdefault(a.kind, []).append(a)
+        found: dict[str, dict[str, AssetInfo]] = {
+            kind: self.ws.design_assets(kind, [a.name for a in group]) for kind, group in by_kind.items()}
+        mapped = self._mapped_design(by_kind)
+        for a in assets:
+            sha = a.actual_sha256 or a.sha256
+            base = Action(a.kind, a.name, "create", folder=a.folder, path=a.path, sha256=sha)
+            prev = mapped.get((a.kind, _fold(a.name)))
+            if prev is not None:  # this bundle wrote it before: keep it up to date in place
+                base.target_id, base.as_name = prev.id, prev.name if prev.name != a.name else None
+                base.owned = True
+                if prev.sha256 == sha:
+                    base.action, base.reason = "noop", "unchanged"
+                else:
+                    base.action, base.reason = "update", "changed in the bundle"
+                self.add(base)
+                continue
+            existing = found.get(a.kind, {}).get(_fold(a.name))
+            kind_taken = taken.setdefault(a.kind, set())
+            if existing is None and _fold(a.name) not in kind_taken:
+                base.reason = "new " + a.kind
+                kind_taken.add(_fold(a.name))
+                self.add(base)
+                continue
+            self.add(self._conflict(a, base, existing, kind_taken))
+
+    def _mapped_design(self, by_kind: dict[str, list[Asset]]) -> dict[tuple[str, str], AssetInfo]:
+        """Design assets a previous import of this bundle created (not ones it merely reused)."""
+        out: dict[tuple[str, str], AssetInfo] = {}
+        wanted: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for (kind, bname), m in self.previous.items():
+            if kind in DESIGN_KINDS and m.get("owned") and m.get("workspaceName"):
+                wanted.setdefault(kind, []).append((bname, m))
+        for kind, items in wanted.items():
+            found = self.ws.design_assets(kind, [m["workspaceName"] for _, m in items])
+            for bname, m in items:
+                info = found.get(_fold(m["workspaceName"]))
+                if info is not None and info.id == m.get("workspaceId"):
+                    out[(kind, bname)] = info
+        return out
+
+    def _conflict(self, a: Asset, act: Action, existing: AssetInfo | None, kind_taken: set[str]) -> Action:
+        """A same-named asset is already there (or planned): apply the kind's rule."""
+        sha = act.sha256
+        identical = existing is not None and existing.sha256 == sha
+        rule = RULE_OF_KIND.get(a.kind)
+        reuse = self.rules[REUSE_IDENTICAL]
+        if rule is None:  # snippets: no Marketo rule; reuse identical, else keep both
+            option, by = ("keepBoth", "default")
+        else:
+            option, by = self.rules[rule].value, self.rules[rule].decided_by
+        label = f"{rule}={option}" if rule else "snippets keep both"
+        if existing is not None:
+            act.target_id = existing.id
+        if existing is not None and option == "useDestination":
+            act.action, act.decided_by = "reuse", by
+            act.reason = f"{label}: use the workspace's template" + ("" if identical else " (content differs)")
+            return act
+        if existing is not None and option == "reuseIfIdentical":
+            if identical:
+                act.action, act.decided_by, act.reason = "reuse", by, f"{label}: identical content (same sha256)"
+            else:
+                act.action, act.decided_by, act.reason = "skip", by, f"{label}: content differs"
+                self.problem("PK515", f"{a.kind} {a.name!r} differs from the workspace's (sha256 {sha[:12]}… vs "
+                                      f"{existing.sha256[:12]}…; rule {rule}=reuseIfIdentical, decided by {by})",
+                             a.pointer + "/name")
+            return act
+        if identical and reuse.value:
+            act.action, act.decided_by = "reuse", reuse.decided_by
+            act.reason = "identical content (same sha256) already in the workspace"
+            return act
+        if option == "fail":
+            act.action, act.decided_by, act.reason = "skip", by, f"{label}: same-named asset exists"
+            self.problem("PK513", f"{a.kind} {a.name!r} already exists in workspace {self.ws.name!r} "
+                                  f"(rule {rule}=fail, decided by {by})", a.pointer + "/name")
+            return act
+        if option == "replace" and existing is not None:
+            act.action, act.decided_by, act.reason = "replace", by, f"{label}: replace the workspace's {a.kind}"
+            return act
+        # keepBoth / copy (or a clash with another asset of this same plan): a numbered copy
+        kind = a.kind
+
+        def lookup(names: list[str]) -> set[str]:
+            found = self.ws.design_assets(kind, names)
+            return set(found) | ({_fold(n) for n in names} & kind_taken)
+
+        act.as_name = first_free_copy(kind, a.name, lookup)
+        kind_taken.add(_fold(act.as_name))
+        act.action, act.decided_by, act.target_id = "rename", by, None
+        act.reason = f"{label}: keep both, the bundle's copy is named {act.as_name!r}"
+        return act
+
+    # -- program-local assets -----------------------------------------------------------------
+    def plan_local(self, assets: list[Asset]) -> None:
+        current: list[AssetInfo] = self.ws.program_assets(self.existing.id) if self.upgrading else []
+        by_id = {x.id: x for x in current}
+        by_name = {(x.kind, _fold(x.name)): x for x in current}
+        used: set[int] = set()
+        for a in assets:
+            sha = a.actual_sha256 or a.sha256
+            act = Action(a.kind, a.name, "create", folder=a.folder, path=a.path, sha256=sha,
+                         reason="new " + a.kind + _local_note(a))
+            prev = self.previous.get((a.kind, _fold(a.name)))
+            info = by_id.get(prev.get("workspaceId")) if prev else None
+            info = info or by_name.get((a.kind, _fold(a.name)))
+            if info is not None:
+                used.add(info.id)
+                act.target_id = info.id
+                if info.sha256 == sha and _fold(info.folder) == _fold(a.folder) and info.name == a.name:
+                    act.action, act.reason = "noop", "unchanged"
+                else:
+                    act.action, act.reason = "update", "changed in the bundle" + _local_note(a)
+                    act.moved = _fold(info.folder) != _fold(a.folder) or info.name != a.name
+                    if act.moved:
+                        act.reason = f"moved from {info.folder or 'the top'}/{info.name}" + _local_note(a)
+            self.add(act)
+        # workspace items the bundle does not have: removed by this version, or added by a user
+        for x in current:
+            if x.id in used:
+                continue
+            act = Action(x.kind, x.name, "skip", folder=x.folder, target_id=x.id)
+            if any(m.get("workspaceId") == x.id for m in self.previous.values()):
+                self.removed(act)
+            else:
+                act.reason = "added in the workspace; kept"
+                self.add(act)
+        for (kind, _), m in self.previous.items():
+            if kind in DESIGN_KINDS and m.get("owned") and \
+                    not any(a.kind == kind and _fold(a.name) == _fold(m.get("bundleName")) for a in self.bundle.assets):
+                self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
+                                    owned=True))
+
+    # -- same bundle, same digest ---------------------------------------------------------------
+    def all_noop(self) -> None:
+        kept = []
+        for act in self.actions:
+            if act.action == "skip" and act.reason.startswith("added in the workspace"):
+                continue  # not a bundle item
+            act.action = "noop"
+            act.reason = act.reason if act.reason in ("unchanged", "already in the program") else "already imported"
+            kept.append(act)
+        self.actions = kept
+
+    # -- what apply writes as the program object ------------------------------------------------
+    def program_data(self) -> dict[str, Any]:
+        data = json.loads(json.dumps(self.bundle.program))  # a deep copy, verbatim
+        if self.program.get("as"):
+            data["name"] = self.program["as"]
+        skipped = {a.name for a in self.actions if a.kind == "tag" and a.action == "skip"}
+        if isinstance(data.get("tags"), dict):
+            data["tags"] = {k: v for k, v in data["tags"].items() if f"{k}: {v}" not in skipped}
+            if not data["tags"] and not self.bundle.program.get("tags"):
+                data.pop("tags")
+        if not self.upgrading:
+            return data
+        old = self.existing.data
+        # user additions survive an upgrade: tokens and tags the bundle never had, folders
+        kept_tokens = [t for t in old.get("tokens") or [] if isinstance(t, dict) and any(
+            a.kind == "token" and a.action == "skip" and _fold(a.name) == _fold(t.get("name")) for a in self.actions)]
+        if kept_tokens:
+            data["tokens"] = list(data.get("tokens") or []) + kept_tokens
+        extra_tags = {k: v for k, v in (old.get("tags") or {}).items()
+                      if _fold(k) not in {_fold(t) for t in (self.bundle.program.get("tags") or {})}}
+        if extra_tags:
+            data["tags"] = {**data.get("tags", {}), **extra_tags}
+        data["folders"] = _merge_folders(data.get("folders") or [], old.get("folders") or [])
+        if not data["folders"] and "folders" not in self.bundle.program:
+            data.pop("folders")
+        return data
+
+
+def _local_note(a: Asset) -> str:
+    if a.kind == "email" and isinstance(a.content, dict) and a.content.get("dynamicContent"):
+        return " (dynamic content: imported, Marketo's import would skip it)"
+    return ""
+
+
+def _ptr(s: str) -> str:
+    return s.replace("~", "~0").replace("/", "~1")
+
+
+def _tree_order(program: dict[str, Any]) -> list[str]:
+    """Folder paths, parents before children, in manifest order."""
+    out: list[str] = []
+
+    def walk(folders: Any, prefix: str) -> None:
+        for f in folders if isinstance(folders, list) else []:
+            if isinstance(f, dict) and isinstance(f.get("name"), str):
+                out.append(prefix + f["name"])
+                walk(f.get("folders"), prefix + f["name"] + "/")
+
+    walk(program.get("folders"), "")
+    return out
+
+
+def _merge_folders(new: list[Any], old: list[Any]) -> list[Any]:
+    """The bundle's folder tree plus folders only the workspace has (never dropped by an upgrade)."""
+    merged = json.loads(json.dumps(new))
+    names = {_fold(f.get("name")): f for f in merged if isinstance(f, dict)}
+    for f in old:
+        if not isinstance(f, dict):
+            continue
+        mine = names.get(_fold(f.get("name")))
+        if mine is None:
+            merged.append(f)
+        elif f.get("folders"):
+            sub = _merge_folders(mine.get("folders") or [], f["folders"])
+            if sub:
+                mine["folders"] = sub
+    return merged
+
+
+def history_mapping(plan: Plan, ids: dict[int, tuple[int, str]]) -> list[dict[str, Any]]:
+    """The bundle item → workspace item mapping apply records (``ids``: action index → (id, name))."""
+    out = []
+    for i, act in enumerate(plan.actions):
+        if act.kind in ("program", "folder", "token", "tag"):
+            entry = {"kind": act.kind, "bundleName": act.name, "workspaceName": act.workspace_name,
+                     "action": act.action}
+            if act.kind == "program":
+                entry["workspaceId"] = ids.get(i, (act.target_id, None))[0]
+                entry["workspaceName"] = plan.program.get("as") or act.name
+            out.append(entry)
+            continue
+        if act.action == "delete" or (act.action == "skip" and act.reason.startswith("added in")):
+            continue
+        wid, wname = ids.get(i, (act.target_id, act.workspace_name))
+        owned = act.owned or act.action in ("create", "rename", "replace", "update")
+        out.append({"kind": act.kind, "bundleName": act.name, "workspaceId": wid, "workspaceName": wname,
+                    "action": act.action, "folder": act.folder, "path": act.path,
+                    "owned": owned and act.kind in DESIGN_KINDS})
+    return out
+
+
+def plan_path(
+    path: str,
+    workspace: Workspace,
+    *,
+    flags: dict[str, Any] | None = None,
+    rules_file: str | None = None,
+    as_name: str | None = None,
+    prune: bool = False,
+    allow_downgrade: bool = False,
+) -> tuple[Plan, Bundle]:
+    """Load and validate the bundle at ``path``, resolve the rules, plan. What ``plan``/``import`` run.
+
+    Raises BadInput (exit 2) for a path that is not a bundle or an invalid rules file.
+    Rules given as ``flags`` (None = not given) outrank the file, which outranks the bundle.
+    """
+    from .load import load_bundle
+    from .rules import load_rules_file, resolve
+    from .validate import validate_loaded
+
+    file_rules = load_rules_file(rules_file) if rules_file else None
+    loaded = load_bundle(path)  # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
+    findings = validate_loaded(loaded)
+    manifest = loaded.bundle.manifest if isinstance(loaded.bundle.manifest, dict) else {}
+    bundle_rules = manifest.get("conflictRules") if isinstance(manifest.get("conflictRules"), dict) else None
+    if bundle_rules and any(f.pointer and f.pointer.startswith("/conflictRules") for f in findings):
+        bundle_rules = None  # schema-invalid rules: validation reports them, planning must not choke
+    rules = resolve(flags=flags, rules_file=file_rules, bundle=bundle_rules)
+    plan = make_plan(loaded.bundle, workspace, rules, as_name=as_name, prune=prune,
+                     allow_downgrade=allow_downgrade, findings=findings)
+    return plan, loaded.bundle

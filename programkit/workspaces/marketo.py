@@ -1,0 +1,845 @@
+"""A Marketo Engage instance as a :class:`~programkit.workspaces.base.Workspace`, over the REST API.
+
+Reads are bulk: each inventory list is one browse endpoint paged 200 at a
+time, loaded once per workspace object. Writes go through the asset API one
+call at a time; a remote apply cannot be one transaction, so every call that
+creates something is recorded in a **journal** (a JSON file, saved after each
+step) that :func:`rollback` undoes in reverse order and a resumed import
+(:meth:`MarketoWorkspace.resume`) skips.
+
+What the asset API cannot do is never claimed as done:
+
+- smart-list triggers, filters and rule logic, qualification rules, flow
+  steps and activation cannot be written (Adobe's published Swagger has no
+  endpoint for them), so each campaign is created empty and its settings go
+  to a **manual-steps checklist**, and the import is recorded as
+  ``needs-manual-completion``;
+- webhooks cannot be listed (warning PK806); the CRM connection is only
+  inferred from person fields (warning PK807); tag types and values cannot be
+  created (error PK808); files (images) cannot be deleted (rollback lists them).
+
+Provenance and import history live next to the journals in a local state
+directory (``$PROGRAMKIT_STATE_DIR``, default
+``$XDG_STATE_HOME/programkit/marketo/<host>/<workspace>``), never in Marketo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, fields as dc_fields
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import urlsplit
+
+from ..errors import ProgramkitError
+from ..findings import Finding, Severity, make, register_code
+from .base import AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter
+from .marketo_client import Limits, MarketoClient, MarketoError, cost_estimate
+
+_GROUP = "marketo"
+register_code("PK806", "marketo-not-readable", Severity.WARNING,
+              "The Marketo API cannot read this part of the instance, so preflight cannot check it.",
+              hint="Check it by hand in Marketo (e.g. Admin > Webhooks) before importing.",
+              example="webhooks cannot be read through the Marketo API: required webhook 'Slack MQL' not checked",
+              group=_GROUP)
+register_code("PK807", "marketo-crm-inferred", Severity.WARNING,
+              "The CRM connection is inferred from person fields; the API cannot read the sync settings.",
+              hint="Confirm in Admin > CRM that the sync is enabled.",
+              example="CRM 'salesforce' inferred from the person fields sfdcLeadId, sfdcContactId", group=_GROUP)
+register_code("PK808", "marketo-tag-not-creatable", Severity.ERROR,
+              "The program needs a tag type or value that does not exist; the API cannot create tags.",
+              hint="Create it in Admin > Tags, or choose the conflict rule programTags=ignore.",
+              example="tag 'Program Purpose' = 'Lead Management' does not exist in Marketo", group=_GROUP)
+register_code("PK809", "marketo-manual-steps", Severity.WARNING,
+              "The import left steps the Marketo API cannot do; they are listed in the manual-steps checklist.",
+              hint="Complete every item of the checklist in the Marketo UI, then activate the campaigns.",
+              example="2 campaigns need manual completion: 9 steps (see the checklist)", group=_GROUP)
+register_code("PK810", "marketo-unsupported", Severity.ERROR,
+              "The bundle has something a Marketo instance cannot hold or the API cannot create.",
+              hint="Remove it from the bundle, or import into the embedded workspace instead.",
+              example="leadLifecycle 'Partner referral' has no Marketo equivalent", group=_GROUP)
+register_code("PK811", "marketo-import-incomplete", Severity.ERROR,
+              "A Marketo import stopped part-way; what it created is recorded in its journal.",
+              hint="Run the same import again with --resume to finish it, or `programkit rollback` to delete "
+                   "what it created.",
+              example="import stopped after 5 of 9 steps (journal 20261123T101500-3f2a)", group=_GROUP)
+register_code("PK812", "marketo-rollback-manual", Severity.WARNING,
+              "Rollback could not delete something through the API.",
+              hint="Delete it by hand in Marketo (Design Studio > Images and Files for files).",
+              example="file 'logo.png' (id 1001) cannot be deleted through the API", group=_GROUP)
+
+#: bundle program type -> Marketo program type
+PROGRAM_TYPES = {"default": "Default", "event": "Event", "webinar": "Event with Webinar",
+                 "nurture": "Engagement", "email": "Email"}
+#: token types the asset API can create
+API_TOKEN_TYPES = {"date", "number", "rich text", "score", "text"}
+#: Design Studio kind -> (Marketo asset segment, browse endpoint, folder name)
+DESIGN = {
+    "emailTemplate": ("emailTemplate", "/rest/asset/v1/emailTemplates.json", "Email Templates"),
+    "landingPageTemplate": ("landingPageTemplate", "/rest/asset/v1/landingPageTemplates.json",
+                            "Landing Page Templates"),
+    "image": ("file", "/rest/asset/v1/files.json", "Images and Files"),
+    "snippet": ("snippet", "/rest/asset/v1/snippets.json", "Snippets"),
+}
+LOCAL = {"email": ("email", "/rest/asset/v1/emails.json"),
+         "smartCampaign": ("smartCampaign", "/rest/asset/v1/smartCampaigns.json")}
+#: Marketo ids are per asset type; AssetInfo ids must be unique across kinds, so they encode the kind.
+_KIND_CODE = {"emailTemplate": 1, "landingPageTemplate": 2, "image": 3, "snippet": 4, "email": 5,
+              "smartCampaign": 6}
+_CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
+_ID_BASE = 10**10
+A = "/rest/asset/v1"
+
+
+def asset_id(kind: str, marketo_id: int) -> int:
+    return _KIND_CODE[kind] * _ID_BASE + int(marketo_id)
+
+
+def split_id(encoded: int) -> tuple[str, int]:
+    code, mid = divmod(int(encoded), _ID_BASE)
+    return _CODE_KIND[code], mid
+
+
+def default_state_dir(url: str, workspace: str) -> Path:
+    base = os.environ.get("PROGRAMKIT_STATE_DIR")
+    if base:
+        root = Path(base)
+    else:
+        root = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "programkit"
+    host = re.sub(r"[^A-Za-z0-9.-]", "_", urlsplit(url).netloc)
+    return root / "marketo" / host / re.sub(r"[^A-Za-z0-9. -]", "_", workspace)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Atomic write: a crash leaves the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Journal:
+    """What one import created or changed, step by step, saved after every step."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        self.path, self.data = path, data
+
+    @classmethod
+    def new(cls, state_dir: Path) -> "Journal":
+        jid = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+        j = cls(state_dir / "journals" / f"{jid}.json",
+                {"id": jid, "status": "running", "steps": [], "checklist": [], "startedAt": _now()})
+        j.save()
+        return j
+
+    @classmethod
+    def load(cls, state_dir: Path, jid: str = "last") -> "Journal":
+        folder = state_dir / "journals"
+        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        if jid == "last":
+            paths = [p for p in paths if json.loads(p.read_text(encoding="utf-8"))["status"] != "rolled-back"]
+            if not paths:
+                raise ProgramkitError("no import journal to resume or roll back",
+                                      [make("PK811", f"no journal in {folder}")])
+            path = paths[-1]
+        else:
+            path = folder / f"{jid}.json"
+            if not path.is_file():
+                raise ProgramkitError(f"no import journal {jid!r}", [make("PK811", f"no journal {jid!r} in {folder}")])
+        return cls(path, json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    def done(self, key: str) -> dict[str, Any] | None:
+        return next((s for s in self.data["steps"] if s["key"] == key), None)
+
+    def add(self, step: dict[str, Any]) -> None:
+        self.data["steps"].append(step)
+        self.save()
+
+    def save(self) -> None:
+        _write_json(self.path, self.data)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class MarketoWorkspace(Workspace):
+    """One Marketo workspace of one instance (``url`` is the REST base URL)."""
+
+    def __init__(self, url: str, workspace: str = "Default", *, client: MarketoClient | None = None,
+                 limits: Limits | None = None, state_dir: str | os.PathLike[str] | None = None):
+        self.url = url
+        self.name = workspace
+        self.client = client or MarketoClient.from_env(url, limits)
+        self.state_dir = Path(state_dir) if state_dir else default_state_dir(url, workspace)
+        self._cache: dict[str, Any] = {}
+        self._resume: Journal | None = None
+        #: warnings about what the API could not tell, gathered while reading
+        self.notes: list[Finding] = []
+        #: the checklist of the last transaction
+        self.checklist: list[dict[str, Any]] = []
+
+    # -- cached browse lists ---------------------------------------------------------------------
+    def _cached(self, key: str, load: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
+
+    def _folders(self) -> list[dict[str, Any]]:
+        return self._cached("folders", lambda: list(self.client.browse(f"{A}/folders.json", maxDepth=10,
+                                                                       workSpace=self.name)))
+
+    def _programs(self) -> list[dict[str, Any]]:
+        return self._cached("programs", lambda: list(self.client.browse(f"{A}/programs.json")))
+
+    def _design(self, kind: str) -> list[dict[str, Any]]:
+        return self._cached(kind, lambda: list(self.client.browse(DESIGN[kind][1])))
+
+    def _note(self, code: str, message: str) -> None:
+        if not any(n.message == message for n in self.notes):
+            self.notes.append(make(code, message))
+
+    # -- inventory -------------------------------------------------------------------------------
+    def revision(self) -> str:
+        parts = [(p["id"], p["name"], p.get("updatedAt")) for p in self._programs()]
+        for kind in DESIGN:
+            parts += [(kind, a["id"], a["name"], a.get("updatedAt")) for a in self._design(kind)]
+        return _sha(json.dumps(parts, sort_keys=True, default=str).encode())[:16]
+
+    def fields(self) -> dict[str, FieldInfo]:
+        def load() -> dict[str, FieldInfo]:
+            out = {}
+            for f in self.client.get("/rest/v1/leads/describe.json"):
+                api = (f.get("rest") or {}).get("name")
+                if api:
+                    out[api] = FieldInfo(api, f.get("displayName", api), f.get("dataType", ""))
+            return out
+        return self._cached("fields", load)
+
+    def names(self, what: str) -> set[str]:
+        if what == "segmentations":
+            return self._cached(what, lambda: {s["name"] for s in self.client.get(f"{A}/segmentation.json")})
+        if what == "snippets":
+            return {s["name"] for s in self._design("snippet")}
+        if what == "customObjects":
+            return self._cached(what, lambda: {c["name"] for c in self.client.get("/rest/v1/customobjects.json")})
+        if what == "webhooks":
+            self._note("PK806", "webhooks cannot be read through the Marketo API; "
+                                "any webhook the bundle requires is reported missing and must be checked by hand")
+            return set()
+        raise ValueError(f"unknown name list {what!r}")
+
+    def crm(self) -> str | None:
+        sfdc = sorted(f for f in self.fields() if f.startswith("sfdc"))
+        if sfdc:
+            self._note("PK807", f"CRM 'salesforce' inferred from the person fields {', '.join(sfdc[:3])}; "
+                                "the API cannot read the CRM sync settings")
+            return "salesforce"
+        return None
+
+    def channels(self) -> dict[str, list[str]]:
+        def load() -> dict[str, list[str]]:
+            out = {}
+            for ch in self.client.browse(f"{A}/channels.json"):
+                steps = sorted(ch.get("progressionStatuses") or [], key=lambda s: s.get("step", 0))
+                out[ch["name"]] = [s["name"] for s in steps]
+            return out
+        return self._cached("channels", load)
+
+    def tag_types(self) -> dict[str, set[str]]:
+        def load() -> dict[str, set[str]]:
+            out = {}
+            # the browse list omits allowed values; one by-name call per tag type (there are few)
+            for t in self.client.browse(f"{A}/tagTypes.json"):
+                found = self.client.get(f"{A}/tagType/byName.json", name=t["tagType"])
+                raw = (found[0].get("allowableValues") if found else "") or ""
+                out[t["tagType"]] = {v.strip() for v in raw.split(",") if v.strip()}
+            return out
+        return self._cached("tags", load)
+
+    def _program_path(self, program: dict[str, Any]) -> str:
+        node = next((f for f in self._folders() if f["folderId"] == {"id": program["id"], "type": "Program"}), None)
+        return node["path"] if node else f"/{program['name']}"
+
+    def _program_info(self, p: dict[str, Any], full: bool) -> ProgramInfo:
+        data: dict[str, Any] = {
+            "name": p["name"], "type": {v: k for k, v in PROGRAM_TYPES.items()}.get(p.get("type"), p.get("type")),
+            "channel": p.get("channel"), "description": p.get("description") or "",
+            "tags": {t["tagType"]: t["tagValue"] for t in p.get("tags") or []},
+        }
+        if full:
+            toks = self.client.get(f"{A}/folder/{p['id']}/tokens.json", folderType="Program")
+            data["tokens"] = [_token_from_marketo(t) for t in (toks[0].get("tokens") if toks else []) or []]
+            base = self._program_path(p)
+            data["folders"] = [{"name": f["path"][len(base) + 1:]} for f in self._folders()
+                               if f["path"].startswith(base + "/") and f["folderId"]["type"] == "Folder"]
+            statuses = self.channels().get(p.get("channel"), [])
+            data["membershipStatuses"] = statuses
+        return ProgramInfo(p["id"], p["name"], data, self._provenance(p["id"]))
+
+    def program(self, name: str) -> ProgramInfo | None:
+        hit = next((p for p in self._programs() if p["name"].casefold() == name.casefold()), None)
+        return self._program_info(hit, full=True) if hit else None
+
+    def programs(self) -> list[ProgramInfo]:
+        return [self._program_info(p, full=False) for p in self._programs()]
+
+    def program_assets(self, program_id: int) -> list[AssetInfo]:
+        prog = next((p for p in self._programs() if p["id"] == program_id), None)
+        if prog is None:
+            return []
+        base = self._program_path(prog)
+        out = []
+        for kind, (_, path) in LOCAL.items():
+            for a in self.client.browse(path, folder={"id": program_id, "type": "Program"}):
+                folder = self._folder_path(a.get("folder"))
+                rel = folder[len(base) + 1:] if folder and folder.startswith(base + "/") else None
+                out.append(AssetInfo(asset_id(kind, a["id"]), kind, a["name"], self._known_sha(kind, a) or "",
+                                     rel, program_id))
+        return out
+
+    def _folder_path(self, ref: dict[str, Any] | None) -> str | None:
+        if not ref:
+            return None
+        node = next((f for f in self._folders() if f["folderId"] == {"id": ref.get("id"), "type": ref.get("type")}),
+                    None)
+        return node["path"] if node else None
+
+    def design_assets(self, kind: str, names: Iterable[str]) -> dict[str, AssetInfo]:
+        wanted = {n.casefold() for n in names}
+        out = {}
+        for a in self._design(kind):
+            if a["name"].casefold() in wanted:
+                sha = self._known_sha(kind, a) or self._content_sha(kind, a["id"])
+                meta = {"templateType": a["templateType"]} if "templateType" in a else {}
+                out[a["name"].casefold()] = AssetInfo(asset_id(kind, a["id"]), kind, a["name"], sha, meta=meta)
+        return out
+
+    def design_names(self, kind: str, base: str) -> set[str]:
+        rx = re.compile(re.escape(base) + r"( - \d+)?", re.IGNORECASE)
+        return {a["name"] for a in self._design(kind) if rx.fullmatch(a["name"])}
+
+    def _content_sha(self, kind: str, mid: int) -> str:
+        try:
+            return _sha(self._read(kind, mid))
+        except MarketoError:
+            return ""
+
+    def _read(self, kind: str, mid: int) -> bytes:
+        if kind == "emailTemplate":
+            res = self.client.get(f"{A}/emailTemplate/{mid}/content")
+        elif kind in ("landingPageTemplate", "snippet"):
+            res = self.client.get(f"{A}/{kind}/{mid}/content.json")
+        else:
+            raise MarketoError(f"reading the content of a Marketo {kind} is not implemented", code="PK810")
+        return str((res[0] if res else {}).get("content") or "").encode("utf-8")
+
+    def read(self, asset_id: int) -> bytes:
+        kind, mid = split_id(asset_id)
+        return self._read(kind, mid)
+
+    def count(self) -> dict[str, int]:
+        out = {"programs": len(self._programs()), "folders": len(self._folders())}
+        for kind in DESIGN:
+            out[kind] = len(self._design(kind))
+        return out
+
+    # -- what we know from our own journals: the sha of bytes we uploaded ----------------------
+    def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
+        def load() -> dict[tuple[str, int], dict[str, Any]]:
+            out: dict[tuple[str, int], dict[str, Any]] = {}
+            folder = self.state_dir / "journals"
+            for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+                for s in json.loads(path.read_text(encoding="utf-8"))["steps"]:
+                    if s.get("sha256") and s.get("kind") in _KIND_CODE:
+                        out[(s["kind"], s["id"])] = s
+            return out
+        return self._cached("known", load)
+
+    def _known_sha(self, kind: str, asset: dict[str, Any]) -> str | None:
+        step = self._known().get((kind, asset["id"]))
+        # Marketo may normalise what we upload, so our own digest is trusted only while nobody changed it
+        if step and step.get("updatedAt") == asset.get("updatedAt"):
+            return step["sha256"]
+        return None
+
+    def _provenance(self, program_id: int) -> Provenance | None:
+        for rec in self.history():
+            if rec.outcome in ("applied", "needs-manual-completion", "noop") and any(
+                    m.get("kind") == "program" and m.get("workspaceId") == program_id for m in rec.mapping):
+                return Provenance(rec.bundle, rec.version, rec.digest, rec.id or 0)
+        return None
+
+    # -- Marketo-specific preflight --------------------------------------------------------------
+    def preflight(self, bundle: Any) -> list[Finding]:
+        """Everything this target cannot take from ``bundle``, all at once (plan's preflight adds these)."""
+        out: list[Finding] = []
+        program = bundle.program or {}
+        tags = self.tag_types()
+        for ttype, value in sorted((program.get("tags") or {}).items()):
+            if value not in tags.get(ttype, set()):
+                out.append(make("PK808", f"tag {ttype!r} = {value!r} does not exist in Marketo", file="bundle.json",
+                                pointer=f"/program/tags/{ttype}"))
+        for i, tok in enumerate(program.get("tokens") or []):
+            if tok.get("type") not in API_TOKEN_TYPES:
+                out.append(make("PK810", f"token {{{{my.{tok.get('name')}}}}} of type {tok.get('type')!r} cannot "
+                                         "be created through the Marketo API", file="bundle.json",
+                                pointer=f"/program/tokens/{i}"))
+        if program.get("type") and program["type"] not in PROGRAM_TYPES:
+            out.append(make("PK810", f"program type {program['type']!r} has no Marketo equivalent",
+                            file="bundle.json", pointer="/program/type"))
+        for asset in bundle.assets:
+            if asset.kind not in DESIGN and asset.kind not in LOCAL:
+                out.append(make("PK810", f"{asset.kind} {asset.name!r} has no Marketo equivalent",
+                                file="bundle.json", pointer=asset.pointer))
+        for hook in sorted((bundle.requires or {}).get("webhooks") or []):
+            out.append(make("PK806", f"webhooks cannot be read through the Marketo API: required webhook "
+                                     f"{hook!r} not checked", file="bundle.json", pointer="/requires/webhooks"))
+        return out
+
+    def estimate_calls(self, bundle: Any) -> dict[str, Any]:
+        """API calls an import of ``bundle`` costs (writes), against the daily quota."""
+        program = bundle.program or {}
+        calls = 1 + len(program.get("tokens") or []) + len(program.get("folders") or [])
+        for asset in bundle.assets:
+            if asset.kind == "email" and isinstance(asset.content, dict):
+                calls += 1 + len(asset.content.get("sections") or {}) + len(asset.content.get("variables") or {})
+            elif asset.kind in ("landingPageTemplate", "snippet"):
+                calls += 2
+            else:
+                calls += 1
+        return cost_estimate(calls)
+
+    # -- writes ----------------------------------------------------------------------------------
+    def resume(self, journal_id: str = "last") -> Journal:
+        """Make the next transaction continue ``journal_id``: steps it recorded are not done again."""
+        self._resume = Journal.load(self.state_dir, journal_id)
+        return self._resume
+
+    @contextmanager
+    def transaction(self) -> Iterator["MarketoWriter"]:
+        journal = self._resume or Journal.new(self.state_dir)
+        self._resume = None
+        journal.data["status"] = "running"
+        writer = MarketoWriter(self, journal)
+        try:
+            yield writer
+        except BaseException as exc:
+            journal.data["status"] = "failed"
+            journal.data["error"] = str(exc) if isinstance(exc, ProgramkitError) else type(exc).__name__
+            journal.save()
+            if isinstance(exc, ProgramkitError):
+                steps = len(journal.data["steps"])
+                raise ProgramkitError(
+                    f"import stopped after {steps} step(s) (journal {journal.id}): {exc.message}",
+                    exc.findings + [make("PK811", f"import stopped after {steps} step(s) (journal {journal.id})")],
+                ) from None
+            raise
+        else:
+            journal.data["status"] = "complete"
+            journal.data["finishedAt"] = _now()
+            journal.save()
+        finally:
+            self._cache.clear()  # the instance changed: read it afresh
+            self.checklist = journal.data["checklist"]
+            if not journal.data["steps"] and not journal.data["checklist"]:
+                journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
+
+    def history(self, limit: int | None = None) -> list[ImportRecord]:
+        path = self.state_dir / "history.json"
+        rows = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+        names = {f.name for f in dc_fields(ImportRecord)}
+        recs = [ImportRecord(**{k: v for k, v in r.items() if k in names}) for r in reversed(rows)]
+        return recs[:limit] if limit is not None else recs
+
+
+def _token_from_marketo(t: dict[str, Any]) -> dict[str, Any]:
+    value: Any = t.get("value")
+    if t.get("type") in ("number", "score") and isinstance(value, str):
+        try:
+            value = int(value) if re.fullmatch(r"-?\d+", value) else float(value)
+        except ValueError:
+            pass
+    return {"name": t["name"], "type": t.get("type"), "value": value}
+
+
+def manual_steps(campaign: dict[str, Any]) -> list[str]:
+    """What must be set by hand in the UI for one bundle smart campaign: the API cannot write any of it."""
+    steps = []
+    sl = campaign.get("smartList") or {}
+    for t in sl.get("triggers") or []:
+        cons = "; ".join(f"{c['name']} {c.get('operator', 'is')} {', '.join(map(_text, c.get('values', [])))}"
+                         for c in t.get("constraints") or [])
+        steps.append(f"Smart List: add trigger \"{t['trigger']}\"" + (f" with {cons}" if cons else ""))
+    for i, f in enumerate(sl.get("filters") or [], 1):
+        vals = ", ".join(map(_text, f.get("values") or []))
+        steps.append(f"Smart List: add filter {i} \"{f['filter']}\" {f.get('operator', 'is')}"
+                     + (f" {vals}" if vals else ""))
+    if sl.get("filters"):
+        logic = sl.get("ruleLogic", "all")
+        steps.append("Smart List: set rule logic to " + {"all": "Use ALL filters", "any": "Use ANY filters"}.get(
+            logic, f"Use Advanced Filters: {logic}"))
+    for i, s in enumerate(campaign.get("flow") or [], 1):
+        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in s.items() if k != "step")
+        steps.append(f"Flow: add step {i} \"{s['step']}\"" + (f" ({args})" if args else ""))
+    if campaign.get("qualificationRule"):
+        steps.append(f"Schedule: set qualification rule to \"{campaign['qualificationRule']}\"")
+    if "communicationLimits" in campaign:
+        steps.append(f"Schedule: {'enable' if campaign['communicationLimits'] else 'leave off'} "
+                     "communication limits")
+    if campaign.get("active"):
+        steps.append("Schedule: activate the campaign (after the steps above)")
+    return steps
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
+
+
+def render_checklist(items: list[dict[str, Any]]) -> str:
+    """The manual-steps checklist as Markdown (printed by import and saved next to the journal)."""
+    if not items:
+        return ""
+    lines = ["# Manual steps (the Marketo API cannot do these)", ""]
+    for item in items:
+        lines.append(f"## {item['kind']} \"{item['name']}\" (id {item['marketoId']}, in {item['folder']})")
+        lines += [f"- [ ] {s}" for s in item["steps"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+class MarketoWriter(WorkspaceWriter):
+    """Writes through the asset API, journalling each created or changed item."""
+
+    def __init__(self, ws: MarketoWorkspace, journal: Journal):
+        self.ws, self.client, self.journal = ws, ws.client, journal
+
+    # -- journal helpers --------------------------------------------------------------------------
+    def _step(self, key: str, kind: str, result: dict[str, Any], op: str = "create", **extra: Any) -> int:
+        self.journal.add({"key": key, "op": op, "kind": kind, "id": result["id"], "name": result.get("name"),
+                          "updatedAt": result.get("updatedAt"), **extra})
+        return int(result["id"])
+
+    def _folder_ref(self, program_id: int, folder: str | None) -> dict[str, Any]:
+        if not folder:
+            return {"id": program_id, "type": "Program"}
+        fid = self.ensure_folder(program_id, folder)
+        return {"id": fid, "type": "Folder"}
+
+    def _program_path(self, program_id: int) -> str:
+        prog = next((p for p in self.ws._programs() if p["id"] == program_id), None)
+        if prog is None:
+            raise MarketoError(f"program {program_id} not found in Marketo", code="PK810")
+        return self.ws._program_path(prog)
+
+    def _root_folder(self, path: str) -> dict[str, Any]:
+        node = next((f for f in self.ws._folders() if f["path"].casefold() == path.casefold()
+                     or (f["name"].casefold() == path.strip("/").casefold() and f["folderId"]["type"] == "Folder")),
+                    None)
+        if node is None:
+            raise MarketoError(f"folder {path!r} not found in Marketo workspace {self.ws.name!r}", code="PK810")
+        return node["folderId"]
+
+    # -- programs, folders, tokens ------------------------------------------------------------------
+    def create_program(self, data: dict[str, Any], folder: str | None = None) -> int:
+        key = f"program:{data['name']}"
+        done = self.journal.done(key)
+        if done:
+            pid = int(done["id"])
+        else:
+            parent = self._root_folder(folder or "Marketing Activities")
+            known = self.ws._programs()  # loaded before the create, so the new program is added once
+            res = self.client.post(f"{A}/programs.json", {
+                "name": data["name"], "folder": parent, "type": PROGRAM_TYPES.get(data.get("type", "default")),
+                "channel": data.get("channel"), "description": data.get("description") or None,
+                "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None,
+                "costs": data.get("costs") or None})[0]
+            pid = self._step(key, "program", res)
+            # the new program is a folder node too: remember it without another browse call
+            known.append(res)
+            self.ws._folders().append({"folderId": {"id": pid, "type": "Program"}, "name": res["name"],
+                                       "path": f"{self._folder_path(parent)}/{res['name']}"})
+        self._put_tokens(pid, data.get("tokens") or [])
+        for f in data.get("folders") or []:
+            self._ensure_tree(pid, f, "")
+        return pid
+
+    def _folder_path(self, ref: dict[str, Any]) -> str:
+        return self.ws._folder_path(ref) or ""
+
+    def _ensure_tree(self, pid: int, node: dict[str, Any], prefix: str) -> None:
+        path = f"{prefix}/{node['name']}" if prefix else node["name"]
+        self.ensure_folder(pid, path)
+        for child in node.get("folders") or node.get("children") or []:
+            self._ensure_tree(pid, child, path)
+
+    def _put_tokens(self, pid: int, tokens: list[dict[str, Any]]) -> None:
+        for tok in tokens:
+            value = tok.get("value")
+            key = f"token:{pid}:{tok['name']}:{_sha(json.dumps(value).encode())[:12]}"
+            if self.journal.done(key):
+                continue
+            if tok.get("type") not in API_TOKEN_TYPES:
+                raise MarketoError(f"token {{{{my.{tok['name']}}}}} of type {tok.get('type')!r} cannot be created "
+                                   "through the Marketo API", code="PK810")
+            self.client.post(f"{A}/folder/{pid}/tokens.json", {
+                "folderType": "Program", "name": tok["name"], "type": tok["type"],
+                "value": value if isinstance(value, str) else json.dumps(value)})
+            self.journal.add({"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]})
+
+    def update_program(self, program_id: int, data: dict[str, Any]) -> None:
+        key = f"update-program:{program_id}:{_sha(json.dumps(data, sort_keys=True).encode())[:12]}"
+        if not self.journal.done(key):
+            res = self.client.post(f"{A}/program/{program_id}.json", {
+                "description": data.get("description") or None,
+                "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None})
+            self._step(key, "program", res[0] if res else {"id": program_id}, op="update")
+        self._put_tokens(program_id, data.get("tokens") or [])
+        for f in data.get("folders") or []:
+            self._ensure_tree(program_id, f, "")
+
+    def ensure_folder(self, program_id: int, path: str) -> int:
+        base = self._program_path(program_id)
+        parent: dict[str, Any] = {"id": program_id, "type": "Program"}
+        current = base
+        for part in [p for p in path.split("/") if p]:
+            current = f"{current}/{part}"
+            node = next((f for f in self.ws._folders() if f["path"].casefold() == current.casefold()
+                         and f["folderId"]["type"] == "Folder"), None)
+            if node is None:
+                key = f"folder:{program_id}:{current}"
+                done = self.journal.done(key)
+                if done:
+                    fid = int(done["id"])
+                else:
+                    res = self.client.post(f"{A}/folders.json", {"name": part, "parent": parent})[0]
+                    fid = self._step(key, "folder", res)
+                node = {"folderId": {"id": fid, "type": "Folder"}, "name": part, "path": current}
+                self.ws._folders().append(node)
+            parent = node["folderId"]
+        return int(parent["id"])
+
+    # -- assets ---------------------------------------------------------------------------------------
+    def put_asset(self, kind: str, name: str, content: bytes, sha256: str, *, folder: str | None = None,
+                  program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
+        meta = meta or {}
+        if kind not in DESIGN and kind not in LOCAL:
+            raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
+        if kind in LOCAL and program_id is None:
+            raise MarketoError(f"{kind} {name!r} needs a program", code="PK810")
+        key = f"asset:{kind}:{program_id}:{name}"
+        done = self.journal.done(key)
+        # The create is journalled as soon as Marketo answers, before any follow-up call, so a
+        # resumed import never creates the same asset twice; follow-ups are steps of their own.
+        if done:
+            mid = int(done["id"])
+        elif kind in DESIGN:
+            known = self.ws._design(kind)  # loaded before the create, so the new asset is added once
+            res = self._create_design(kind, name, content, meta)
+            known.append(res)
+            mid = self._step(key, kind, res, sha256=sha256)
+        elif kind == "email":
+            email = json.loads(content)
+            res = self.client.post(f"{A}/emails.json", {
+                "name": name, "folder": self._folder_ref(program_id, folder),
+                "template": self._template_id(meta.get("template") or email["template"]),
+                "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
+                "fromEmail": email.get("fromEmail", ""),
+                "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
+                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0]
+            mid = self._step(key, kind, res, sha256=sha256)
+        else:
+            campaign = json.loads(content)
+            res = self.client.post(f"{A}/smartCampaigns.json", {
+                "name": name, "folder": self._folder_ref(program_id, folder),
+                "description": campaign.get("description") or None})[0]
+            mid = self._step(key, kind, res, sha256=sha256)
+        self._follow_up(kind, name, mid, content, folder, program_id)
+        return asset_id(kind, mid)
+
+    def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
+                   program_id: int | None) -> None:
+        """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
+        key = f"content:{kind}:{mid}"
+        if self.journal.done(key):
+            return
+        where = self._folder_ref(program_id, folder) if program_id is not None else {}
+        if kind == "landingPageTemplate":
+            self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
+                             files={"content": (f"{_slug(name)}.html", content, "text/html")})
+        elif kind == "snippet":
+            self.client.post(f"{A}/snippet/{mid}/content.json",
+                             query={"type": "HTML", "content": content.decode("utf-8")})
+        elif kind == "email":
+            email = json.loads(content)
+            self._email_content(mid, email)
+            steps = []
+            if email.get("text"):
+                steps.append("Edit Text Version: paste the text version from the bundle (the API sets HTML only)")
+            if email.get("modules"):
+                steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
+            self._manual("email", name, mid, where, steps)
+        elif kind == "smartCampaign":
+            self._manual("smartCampaign", name, mid, where, manual_steps(json.loads(content)))
+        else:
+            return
+        self.journal.add({"key": key, "op": "content", "kind": kind, "id": mid})
+
+    def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
+        folder = self._root_folder(DESIGN[kind][2])
+        if kind == "emailTemplate":
+            return self.client.post(f"{A}/emailTemplates.json", {"name": name, "folder": folder},
+                                    files={"content": (f"{_slug(name)}.html", content, "text/html")})[0]
+        if kind == "image":
+            return self.client.post(f"{A}/files.json", {"name": name, "folder": folder, "insertOnly": True},
+                                    files={"file": (meta.get("filename") or _slug(name), content,
+                                                    meta.get("mimeType") or "application/octet-stream")})[0]
+        if kind == "landingPageTemplate":
+            return self.client.post(f"{A}/landingPageTemplates.json", {
+                "name": name, "folder": folder, "templateType": meta.get("templateType", "freeForm")})[0]
+        return self.client.post(f"{A}/snippets.json", {"name": name, "folder": folder})[0]
+
+    def _template_id(self, name: str) -> int:
+        hit = next((t for t in self.ws._design("emailTemplate") if t["name"].casefold() == name.casefold()), None)
+        if hit is None:
+            raise MarketoError(f"email template {name!r} not found in Marketo", code="PK810")
+        return int(hit["id"])
+
+    def _email_content(self, mid: int, email: dict[str, Any]) -> None:
+        for html_id, value in sorted((email.get("sections") or {}).items()):
+            self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "Text", "value": value})
+        for var, value in sorted((email.get("variables") or {}).items()):
+            self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
+
+    def _manual(self, kind: str, name: str, mid: int, folder: dict[str, Any], steps: list[str]) -> None:
+        if steps:
+            self.journal.data["checklist"].append({"kind": kind, "name": name, "marketoId": mid,
+                                                   "folder": self._folder_path(folder) if folder else "",
+                                                   "steps": steps})
+            self.journal.save()
+
+    def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
+        kind, mid = split_id(asset_id)
+        key = f"replace:{kind}:{mid}:{sha256}"
+        if self.journal.done(key):
+            return
+        name = f"{_slug(kind)}-{mid}"
+        if kind == "emailTemplate":
+            self.client.post(f"{A}/emailTemplate/{mid}/content.json",
+                             files={"content": (f"{name}.html", content, "text/html")})
+        elif kind == "image":
+            self.client.post(f"{A}/file/{mid}/content.json",
+                             files={"file": (name, content, "application/octet-stream")})
+        elif kind == "landingPageTemplate":
+            self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
+                             files={"content": (f"{name}.html", content, "text/html")})
+        elif kind == "snippet":
+            self.client.post(f"{A}/snippet/{mid}/content.json",
+                             query={"type": "HTML", "content": content.decode("utf-8")})
+        elif kind == "email":
+            self._email_content(mid, json.loads(content))
+        else:
+            campaign = json.loads(content)
+            self._manual(kind, campaign.get("name", name), mid, {}, ["Review: the bundle changed this campaign; "
+                                                                     "re-check every step below"]
+                         + manual_steps(campaign))
+        self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
+                          "updatedAt": None})
+
+    def delete_asset(self, asset_id: int) -> None:
+        kind, mid = split_id(asset_id)
+        _delete(self.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
+        self.journal.add({"key": f"delete:{kind}:{mid}", "op": "delete", "kind": kind, "id": mid})
+
+    def add_tag_value(self, tag_type: str, value: str) -> None:
+        if value not in self.ws.tag_types().get(tag_type, set()):
+            raise MarketoError(f"tag {tag_type!r} = {value!r} does not exist in Marketo and the API cannot "
+                               "create tags", code="PK808")
+
+    def record_import(self, record: ImportRecord) -> int:
+        if self.journal.data["checklist"] and record.outcome == "applied":
+            record.outcome = "needs-manual-completion"
+        record.workspace = record.workspace or self.ws.name
+        path = self.ws.state_dir / "history.json"
+        rows = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+        record.id = len(rows) + 1
+        row = asdict(record)
+        row["journal"] = self.journal.id
+        row["checklist"] = self.journal.data["checklist"]
+        rows.append(row)
+        _write_json(path, rows)
+        if self.journal.data["checklist"]:
+            text = render_checklist(self.journal.data["checklist"])
+            (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
+            (self.ws.state_dir / "checklists" / f"{self.journal.id}.md").write_text(text, encoding="utf-8")
+        return record.id
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "asset"
+
+
+def _delete(client: MarketoClient, segment: str, mid: int) -> None:
+    if segment == "file":
+        raise MarketoError(f"file {mid} cannot be deleted through the Marketo API", code="PK812")
+    form = {"type": "Folder"} if segment == "folder" else {}
+    client.post(f"{A}/{segment}/{mid}/delete.json", form)
+
+
+def list_journals(state_dir: Path) -> list[Journal]:
+    folder = state_dir / "journals"
+    return [Journal(p, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))] \
+        if folder.is_dir() else []
+
+
+def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, list[Finding]]:
+    """Delete what one import created, newest first. Returns the journal and what must be done by hand."""
+    journal = Journal.load(ws.state_dir, journal_id)
+    left: list[Finding] = []
+    gone_programs: set[int] = set()
+    for step in reversed(journal.data["steps"]):
+        if step["op"] != "create" or step.get("rolledBack"):
+            continue
+        kind, mid = step["kind"], int(step["id"])
+        try:
+            if kind == "program":
+                _delete(ws.client, "program", mid)
+                gone_programs.add(mid)
+            else:
+                _delete(ws.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
+        except MarketoError as e:
+            if e.marketo_code in ("610", "702"):  # already gone
+                pass
+            else:
+                left.append(make("PK812", f"{kind} {step.get('name')!r} (id {mid}): {e.message}"))
+                continue
+        step["rolledBack"] = True
+        journal.save()
+    journal.data["status"] = "rolled-back" if not left else "partly-rolled-back"
+    journal.save()
+    history = ws.state_dir / "history.json"
+    if not left and history.is_file():
+        rows = json.loads(history.read_text(encoding="utf-8"))
+        for row in rows:
+            if row.get("journal") == journal.id:
+                row["outcome"] = "rolled-back"
+        _write_json(history, rows)
+    ws._cache.clear()
+    return journal, left

@@ -1,0 +1,76 @@
+"""Derive tests/data/marketo_endpoints.json from Adobe's published Swagger files.
+
+Source: https://github.com/AdobeDocs/marketo-apis (static/swagger-asset.json,
+swagger-identity.json, swagger-mapi.json), read at commit 3d7e817. Only the
+endpoints programkit's Marketo target and the stand-in server use are kept:
+method, path, request content type and parameter names (query/path/form, and
+the properties of a body parameter's schema).
+
+    python tests/data/derive_marketo_endpoints.py /path/to/marketo-apis/static > tests/data/marketo_endpoints.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+USED = {
+    "identity": [("GET", "/identity/oauth/token")],
+    "mapi": [("GET", "/rest/v1/leads/describe.json"), ("GET", "/rest/v1/customobjects.json")],
+    "asset": [
+        ("GET", "/rest/asset/v1/folders.json"), ("POST", "/rest/asset/v1/folders.json"),
+        ("POST", "/rest/asset/v1/folder/{id}/delete.json"),
+        ("GET", "/rest/asset/v1/folder/{id}/tokens.json"), ("POST", "/rest/asset/v1/folder/{id}/tokens.json"),
+        ("POST", "/rest/asset/v1/folder/{id}/tokens/delete.json"),
+        ("GET", "/rest/asset/v1/programs.json"), ("POST", "/rest/asset/v1/programs.json"),
+        ("GET", "/rest/asset/v1/program/byName.json"), ("POST", "/rest/asset/v1/program/{id}.json"),
+        ("POST", "/rest/asset/v1/program/{id}/delete.json"),
+        ("GET", "/rest/asset/v1/channels.json"),
+        ("GET", "/rest/asset/v1/tagTypes.json"), ("GET", "/rest/asset/v1/tagType/byName.json"),
+        ("GET", "/rest/asset/v1/emailTemplates.json"), ("POST", "/rest/asset/v1/emailTemplates.json"),
+        ("GET", "/rest/asset/v1/emailTemplate/{id}/content"), ("POST", "/rest/asset/v1/emailTemplate/{id}/content.json"),
+        ("POST", "/rest/asset/v1/emailTemplate/{id}/delete.json"),
+        ("GET", "/rest/asset/v1/landingPageTemplates.json"), ("POST", "/rest/asset/v1/landingPageTemplates.json"),
+        ("GET", "/rest/asset/v1/landingPageTemplate/{id}/content.json"),
+        ("POST", "/rest/asset/v1/landingPageTemplate/{id}/content.json"),
+        ("POST", "/rest/asset/v1/landingPageTemplate/{id}/delete.json"),
+        ("GET", "/rest/asset/v1/files.json"), ("POST", "/rest/asset/v1/files.json"),
+        ("POST", "/rest/asset/v1/file/{id}/content.json"),
+        ("GET", "/rest/asset/v1/snippets.json"), ("POST", "/rest/asset/v1/snippets.json"),
+        ("GET", "/rest/asset/v1/snippet/{id}/content.json"), ("POST", "/rest/asset/v1/snippet/{id}/content.json"),
+        ("POST", "/rest/asset/v1/snippet/{id}/delete.json"),
+        ("GET", "/rest/asset/v1/segmentation.json"),
+        ("GET", "/rest/asset/v1/emails.json"), ("POST", "/rest/asset/v1/emails.json"),
+        ("POST", "/rest/asset/v1/email/{id}/content/{htmlId}.json"), ("POST", "/rest/asset/v1/email/{id}/variable/{name}.json"),
+        ("POST", "/rest/asset/v1/email/{id}/delete.json"),
+        ("GET", "/rest/asset/v1/smartCampaigns.json"), ("POST", "/rest/asset/v1/smartCampaigns.json"),
+        ("GET", "/rest/asset/v1/smartCampaign/{id}/smartList.json"),
+        ("POST", "/rest/asset/v1/smartCampaign/{id}/delete.json"),
+    ],
+}
+
+
+def main(static: Path) -> None:
+    out = []
+    for api, used in USED.items():
+        doc = json.loads((static / f"swagger-{api}.json").read_text(encoding="utf-8"))
+        defs = doc.get("definitions", {})
+        for method, path in used:
+            op = doc["paths"][path][method.lower()]
+            params = []
+            for p in op.get("parameters", []):
+                if p["in"] == "body":
+                    ref = p.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                    params += [{"name": n, "in": "body"} for n in defs.get(ref, {}).get("properties", {})]
+                else:
+                    params.append({"name": p["name"], "in": p["in"], "required": bool(p.get("required"))})
+            out.append({"method": method, "path": path, "consumes": (op.get("consumes") or [None])[0],
+                        "params": params})
+    json.dump({"source": "AdobeDocs/marketo-apis@3d7e817 static/swagger-*.json", "endpoints": out},
+              sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

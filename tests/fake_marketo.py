@@ -1,0 +1,884 @@
+"""A stateful stand-in Marketo Engage REST server for tests and benchmarks.
+
+It answers on 127.0.0.1 with Marketo's real paths, parameter names, request
+content types (form, multipart) and response envelopes (``requestId``,
+``success``, ``errors``, ``warnings``, ``result``; ``moreResult`` on the lead
+database API), as published by Adobe in the Swagger files of
+AdobeDocs/marketo-apis. The endpoints it serves, and the parameters each
+accepts, are read from ``tests/data/marketo_endpoints.json`` (derived from
+those files): a request with a parameter the contract does not name is
+refused, so client drift from the contract fails a test.
+
+Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
+600/601/602 (token missing/invalid/expired), 606 (rate), 615 (concurrency),
+610 (not found), 701 (blank required parameter), 709 (business rule), 1003
+(invalid value). Limits and faults are configurable so tests run fast:
+
+- ``rate_limit`` calls per ``rate_window`` seconds (sliding window),
+  ``max_concurrent`` calls in flight, ``token_ttl`` seconds per token,
+  ``latency`` seconds added to each API call;
+- faults (:meth:`FakeMarketo.add_fault` or ``POST /_fake/faults``):
+  ``{"code": "606", "times": 3}`` answers the next 3 API calls with 606;
+  ``{"http": 503, "call": 7}`` answers the 7th API call with HTTP 503;
+  ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
+  ``{"expireTokens": true}`` expires every issued token now.
+
+Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
+listens. Any client id/secret given with ``--client-id/--client-secret`` (or
+in ``MARKETO_CLIENT_ID``/``MARKETO_CLIENT_SECRET``) is accepted; with none, any
+credentials are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import email.parser
+import email.policy
+import itertools
+import json
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+ENDPOINTS_FILE = Path(__file__).resolve().parent / "data" / "marketo_endpoints.json"
+
+STANDARD_FIELDS = [
+    ("firstName", "First Name", "string"), ("lastName", "Last Name", "string"),
+    ("email", "Email Address", "email"), ("phone", "Phone Number", "phone"),
+    ("title", "Job Title", "string"), ("company", "Company Name", "string"),
+    ("leadScore", "Person Score", "integer"), ("leadStatus", "Person Status", "string"),
+    ("leadSource", "Person Source", "string"), ("country", "Country", "string"),
+]
+SFDC_FIELDS = [("sfdcLeadId", "SFDC Lead ID", "string"), ("sfdcContactId", "SFDC Contact ID", "string"),
+               ("sfdcType", "SFDC Type", "string")]
+CHANNELS = {
+    "Operational": ("Program", [("01-Member", 1, False)]),
+    "Email Blast": ("Email", [("Not in Program", 0, False), ("Member", 10, False), ("Engaged", 20, True)]),
+    "Nurture": ("Nurture", [("Not in Program", 0, False), ("Member", 10, False), ("Engaged", 20, True)]),
+}
+PROGRAM_TYPES = {"Default", "Event", "Event with Webinar", "Engagement", "Email"}
+TOKEN_TYPES = {"date", "number", "rich text", "score", "sfdc campaign", "text"}
+NO_ASSETS = "No assets found for the given search criteria."
+
+
+class ApiError(Exception):
+    """A Marketo error answered as HTTP 200 with success:false."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ+0000", time.gmtime())
+
+
+def _load_contract() -> dict[tuple[str, str], dict[str, Any]]:
+    data = json.loads(ENDPOINTS_FILE.read_text(encoding="utf-8"))
+    return {(e["method"], e["path"]): e for e in data["endpoints"]}
+
+
+class FakeMarketo:
+    """The server's state, limits and faults. ``start()`` serves it on an ephemeral port."""
+
+    def __init__(self, client_id: str | None = None, client_secret: str | None = None, *,
+                 rate_limit: int = 100, rate_window: float = 20.0, max_concurrent: int = 10,
+                 token_ttl: float = 3600.0, latency: float = 0.0, crm: str | None = "salesforce",
+                 tag_types: dict[str, list[str]] | None = None, segmentations: tuple[str, ...] = ("Industry",),
+                 extra_fields: tuple[tuple[str, str, str], ...] = ()):
+        self.client_id, self.client_secret = client_id, client_secret
+        self.rate_limit, self.rate_window, self.max_concurrent = rate_limit, rate_window, max_concurrent
+        self.token_ttl, self.latency = token_ttl, latency
+        self.contract = _load_contract()
+        self.lock = threading.RLock()
+        self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)
+        self.calls: collections.deque[float] = collections.deque()  # accepted API call times in the window
+        self.active = 0
+        self.faults: list[dict[str, Any]] = []
+        self.stats: dict[str, Any] = {"calls": 0, "accepted": 0, "identity": 0, "maxActive": 0,
+                                      "codes": collections.Counter(), "http": collections.Counter(),
+                                      "paths": collections.Counter(), "maxInWindow": 0}
+        self.ids = collections.defaultdict(lambda: itertools.count(1001))
+        self.folders: dict[int, dict[str, Any]] = {}
+        self.programs: dict[int, dict[str, Any]] = {}
+        self.tokens_by_folder: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
+        self.assets: dict[str, dict[int, dict[str, Any]]] = collections.defaultdict(dict)
+        self.fields = list(STANDARD_FIELDS) + (SFDC_FIELDS if crm == "salesforce" else []) + list(extra_fields)
+        self.tag_types = tag_types if tag_types is not None else {
+            "Program Purpose": ["Lead Management", "Nurture", "Events"], "Region": ["EMEA", "AMER", "APAC"]}
+        self.segmentations = list(segmentations)
+        self._seed()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- state -----------------------------------------------------------------------
+    def _seed(self) -> None:
+        for fid, name, path, ftype in [
+            (1, "Marketing Activities", "/Marketing Activities", "Marketing Folder"),
+            (2, "Design Studio", "/Design Studio", "Marketing Folder"),
+            (3, "Email Templates", "/Design Studio/Default/Email Templates", "Email Template"),
+            (4, "Images and Files", "/Design Studio/Default/Images and Files", "Image"),
+            (5, "Landing Page Templates", "/Design Studio/Default/Landing Page Templates", "Landing Page Template"),
+            (6, "Snippets", "/Design Studio/Default/Snippets", "Snippet"),
+            (7, "Operational", "/Marketing Activities/Operational", "Marketing Folder"),
+        ]:
+            parent = None if fid in (1, 2) else ({"id": 1, "type": "Folder"} if fid == 7 else {"id": 2, "type": "Folder"})
+            self.folders[fid] = self._folder_record(fid, name, parent, path, ftype)
+
+    def _folder_record(self, fid: int, name: str, parent: dict | None, path: str, ftype: str,
+                       description: str = "") -> dict[str, Any]:
+        return {"id": fid, "name": name, "description": description, "createdAt": _now(), "updatedAt": _now(),
+                "url": None, "folderId": {"id": fid, "type": "Folder"}, "folderType": ftype, "parent": parent,
+                "path": path, "isArchive": False, "isSystem": fid < 1000, "accessZoneId": 1, "workspace": "Default"}
+
+    def add_fault(self, fault: dict[str, Any]) -> None:
+        with self.lock:
+            if fault.get("expireTokens"):
+                self.tokens = {t: 0.0 for t in self.tokens}
+            else:
+                self.faults.append(dict(fault))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Stats and state as JSON-able data (also served at GET /_fake/stats)."""
+        with self.lock:
+            s = {k: (dict(v) if isinstance(v, collections.Counter) else v) for k, v in self.stats.items()}
+            s["programs"] = sorted(p["name"] for p in self.programs.values())
+            s["folders"] = sorted(f["path"] for f in self.folders.values())
+            s["assets"] = {k: sorted(a["name"] for a in v.values()) for k, v in self.assets.items()}
+            s["tokens"] = {f"{t}:{i}": sorted(v) for (t, i), v in self.tokens_by_folder.items()}
+            return s
+
+    # -- serving ---------------------------------------------------------------------
+    def start(self, port: int = 0) -> str:
+        fake = self
+
+        class Handler(_Handler):
+            server_state = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- request handling --------------------------------------------------------------
+    def identity(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            self.stats["identity"] += 1
+            ok = query.get("grant_type") == "client_credentials" and query.get("client_id") and (
+                self.client_id is None or (query.get("client_id") == self.client_id
+                                           and query.get("client_secret") == self.client_secret))
+            if not ok:
+                return 401, {"error": "unauthorized", "error_description": "Bad client credentials"}
+            token = f"{secrets.token_hex(8)}:fk"
+            self.tokens[token] = time.monotonic() + self.token_ttl
+            return 200, {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_ttl),
+                         "scope": "api-user@example.com"}
+
+    def admit(self, auth: str | None) -> tuple[int | None, str | None]:
+        """Apply auth, faults, rate and concurrency rules. Returns (http status, Marketo code) to refuse with."""
+        with self.lock:
+            self.stats["calls"] += 1
+            n = self.stats["calls"]
+            for f in list(self.faults):
+                if f.get("call") == n and "http" in f:
+                    self.faults.remove(f)
+                    return f["http"], None
+                if "times" in f and f["times"] > 0:
+                    f["times"] -= 1
+                    if f["times"] == 0:
+                        self.faults.remove(f)
+                    return None, f["code"]
+            token = (auth or "").removeprefix("Bearer ").strip()
+            if not token:
+                return None, "600"
+            if token not in self.tokens:
+                return None, "601"
+            if self.tokens[token] <= time.monotonic():
+                return None, "602"
+            now = time.monotonic()
+            while self.calls and self.calls[0] <= now - self.rate_window:
+                self.calls.popleft()
+            if len(self.calls) >= self.rate_limit:
+                return None, "606"
+            if self.active >= self.max_concurrent:
+                return None, "615"
+            self.calls.append(now)
+            self.active += 1
+            self.stats["accepted"] += 1
+            self.stats["maxActive"] = max(self.stats["maxActive"], self.active)
+            self.stats["maxInWindow"] = max(self.stats["maxInWindow"], len(self.calls))
+            return None, None
+
+    def release(self) -> None:
+        with self.lock:
+            self.active -= 1
+
+    def name_fault(self, params: dict[str, Any]) -> None:
+        for f in self.faults:
+            if f.get("name") is not None and f["name"] in (params.get("name"), params.get("value")):
+                raise ApiError(f["code"], f.get("message", f"Business rule violation for '{f['name']}'"))
+
+    # -- helpers used by routes --------------------------------------------------------
+    def new_id(self, kind: str) -> int:
+        return next(self.ids[kind])
+
+    def folder_ref(self, raw: Any, name: str = "folder") -> dict[str, Any]:
+        try:
+            ref = json.loads(raw) if isinstance(raw, str) else raw
+            ref = {"id": int(ref["id"]), "type": ref["type"]}
+        except (TypeError, ValueError, KeyError):
+            raise ApiError("1003", f"Invalid value for '{name}': must be JSON {{\"id\": N, \"type\": \"Folder\"}}")
+        if ref["type"] == "Folder" and ref["id"] not in self.folders:
+            raise ApiError("710", f"Parent folder {ref['id']} not found")
+        if ref["type"] == "Program" and ref["id"] not in self.programs:
+            raise ApiError("710", f"Parent program {ref['id']} not found")
+        if ref["type"] not in ("Folder", "Program"):
+            raise ApiError("1003", f"Invalid folder type '{ref['type']}'")
+        return ref
+
+    def path_of(self, ref: dict[str, Any]) -> str:
+        if ref["type"] == "Program":
+            return self.programs[ref["id"]]["_path"]
+        return self.folders[ref["id"]]["path"]
+
+    def under(self, ref: dict[str, Any] | None, root: dict[str, Any] | None) -> bool:
+        """Whether folder ``ref`` is ``root`` or below it."""
+        if root is None:
+            return True
+        if ref is None:
+            return False
+        return self.path_of(ref) == self.path_of(root) or self.path_of(ref).startswith(self.path_of(root) + "/")
+
+
+def _page(items: list[dict[str, Any]], q: dict[str, str], default: int = 20) -> dict[str, Any]:
+    try:
+        max_return = int(q.get("maxReturn", default))
+        offset = int(q.get("offset", 0))
+    except ValueError:
+        raise ApiError("1003", "maxReturn and offset must be integers")
+    if not 1 <= max_return <= 200:
+        raise ApiError("1003", "maxReturn must be between 1 and 200")
+    chunk = items[offset:offset + max_return]
+    if not chunk:
+        return {"warnings": [NO_ASSETS]}
+    return {"result": chunk}
+
+
+def _public(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in rec.items() if not k.startswith("_")}
+
+
+# -- routes: (method, swagger path) -> handler(fake, path params, query+form params, files) -----------------
+Route = Callable[[FakeMarketo, dict[str, str], dict[str, Any], dict[str, bytes]], dict[str, Any]]
+ROUTES: dict[tuple[str, str], Route] = {}
+
+
+def route(method: str, path: str) -> Callable[[Route], Route]:
+    def deco(fn: Route) -> Route:
+        ROUTES[(method, path)] = fn
+        return fn
+    return deco
+
+
+A = "/rest/asset/v1"
+
+
+@route("GET", "/rest/v1/leads/describe.json")
+def _describe(fk, pp, q, files):
+    return {"result": [{"id": i + 1, "displayName": d, "dataType": t, "rest": {"name": n, "readOnly": False},
+                        "soap": {"name": n, "readOnly": False}} for i, (n, d, t) in enumerate(fk.fields)],
+            "moreResult": False}
+
+
+@route("GET", "/rest/v1/customobjects.json")
+def _custom_objects(fk, pp, q, files):
+    return {"result": [], "moreResult": False}
+
+
+@route("GET", f"{A}/folders.json")
+def _folders(fk, pp, q, files):
+    root = fk.folder_ref(q["root"], "root") if "root" in q else None
+    depth = int(q.get("maxDepth", 2))
+    base = fk.path_of(root).count("/") if root else 0
+    nodes = list(fk.folders.values()) + [
+        {**_public(p), "folderId": {"id": p["id"], "type": "Program"}, "folderType": "Marketing Program",
+         "path": p["_path"], "parent": p["folder"]} for p in fk.programs.values()]
+    out = [n for n in nodes if (root is None or fk.under(n["folderId"], root))
+           and n["path"].count("/") - base <= depth]
+    out.sort(key=lambda n: n["path"])
+    return _page(out, q)
+
+
+@route("POST", f"{A}/folders.json")
+def _folder_create(fk, pp, q, files):
+    parent = fk.folder_ref(q.get("parent"), "parent")
+    path = f"{fk.path_of(parent)}/{q['name']}"
+    if any(f["path"].casefold() == path.casefold() for f in fk.folders.values()):
+        raise ApiError("709", f"Folder '{q['name']}' already exists in the parent folder")
+    fid = fk.new_id("folder")
+    fk.folders[fid] = fk._folder_record(fid, q["name"], parent, path, "Marketing Folder", q.get("description", ""))
+    return {"result": [fk.folders[fid]]}
+
+
+@route("POST", f"{A}/folder/{{id}}/delete.json")
+def _folder_delete(fk, pp, q, files):
+    fid = int(pp["id"])
+    if fid not in fk.folders:
+        raise ApiError("702", f"Folder {fid} not found")
+    ref = {"id": fid, "type": "Folder"}
+    if any(f["parent"] == ref for f in fk.folders.values()) or any(
+            a["folder"] == ref for kind in fk.assets.values() for a in kind.values()):
+        raise ApiError("709", "Folder is not empty")
+    del fk.folders[fid]
+    return {"result": [{"id": fid}]}
+
+
+def _tokens_of(fk: FakeMarketo, ftype: str, fid: int) -> dict[str, Any]:
+    toks = fk.tokens_by_folder.get((ftype, fid), {})
+    return {"folder": {"type": ftype, "value": fid}, "tokens": list(toks.values())}
+
+
+@route("GET", f"{A}/folder/{{id}}/tokens.json")
+def _tokens(fk, pp, q, files):
+    ftype = q.get("folderType", "Folder")
+    fk.folder_ref({"id": pp["id"], "type": ftype})
+    return {"result": [_tokens_of(fk, ftype, int(pp["id"]))]}
+
+
+@route("POST", f"{A}/folder/{{id}}/tokens.json")
+def _token_put(fk, pp, q, files):
+    ftype = q.get("folderType", "Folder")
+    fk.folder_ref({"id": pp["id"], "type": ftype})
+    if q["type"] not in TOKEN_TYPES:
+        raise ApiError("1003", f"Invalid token type '{q['type']}'")
+    if len(q["name"]) > 50:
+        raise ApiError("1003", "Token name is longer than 50 characters")
+    fk.tokens_by_folder.setdefault((ftype, int(pp["id"])), {})[q["name"]] = {
+        "name": q["name"], "type": q["type"], "value": q["value"], "computedUrl": None}
+    return {"result": [_tokens_of(fk, ftype, int(pp["id"]))]}
+
+
+@route("POST", f"{A}/folder/{{id}}/tokens/delete.json")
+def _token_delete(fk, pp, q, files):
+    ftype = q.get("folderType", "Folder")
+    toks = fk.tokens_by_folder.get((ftype, int(pp["id"])), {})
+    if toks.pop(q.get("name", ""), None) is None:
+        raise ApiError("702", f"Token '{q.get('name')}' not found")
+    return {"result": [{"id": int(pp["id"])}]}
+
+
+def _tags_ok(fk: FakeMarketo, raw: str | None) -> list[dict[str, str]]:
+    tags = json.loads(raw) if raw else []
+    for t in tags:
+        if t.get("tagType") not in fk.tag_types:
+            raise ApiError("709", f"Tag type '{t.get('tagType')}' not found")
+        if t.get("tagValue") not in fk.tag_types[t["tagType"]]:
+            raise ApiError("709", f"Invalid value '{t.get('tagValue')}' for tag type '{t['tagType']}'")
+    return tags
+
+
+@route("GET", f"{A}/programs.json")
+def _programs(fk, pp, q, files):
+    return _page([_public(p) for p in sorted(fk.programs.values(), key=lambda p: p["id"])], q)
+
+
+@route("POST", f"{A}/programs.json")
+def _program_create(fk, pp, q, files):
+    folder = fk.folder_ref(q.get("folder"))
+    if q["type"] not in PROGRAM_TYPES:
+        raise ApiError("1003", f"Invalid program type '{q['type']}'")
+    if q["channel"] not in CHANNELS:
+        raise ApiError("1003", f"Invalid channel '{q['channel']}'")
+    if any(p["name"].casefold() == q["name"].casefold() for p in fk.programs.values()):
+        raise ApiError("709", f"Program name '{q['name']}' is already in use")
+    tags = _tags_ok(fk, q.get("tags"))
+    pid = fk.new_id("program")
+    fk.programs[pid] = {"id": pid, "name": q["name"], "description": q.get("description", ""), "type": q["type"],
+                        "channel": q["channel"], "folder": folder, "status": "", "tags": tags,
+                        "costs": json.loads(q.get("costs") or "[]"), "createdAt": _now(), "updatedAt": _now(),
+                        "url": None, "workspace": "Default", "_path": f"{fk.path_of(folder)}/{q['name']}"}
+    return {"result": [_public(fk.programs[pid])]}
+
+
+@route("GET", f"{A}/program/byName.json")
+def _program_by_name(fk, pp, q, files):
+    hits = [_public(p) for p in fk.programs.values() if p["name"].casefold() == q["name"].casefold()]
+    return {"result": hits} if hits else {"warnings": [NO_ASSETS]}
+
+
+@route("POST", f"{A}/program/{{id}}.json")
+def _program_update(fk, pp, q, files):
+    p = fk.programs.get(int(pp["id"]))
+    if p is None:
+        raise ApiError("702", f"Program {pp['id']} not found")
+    if "tags" in q:
+        p["tags"] = _tags_ok(fk, q["tags"])
+    for k in ("description", "name"):
+        if k in q:
+            p[k] = q[k]
+    p["updatedAt"] = _now()
+    return {"result": [_public(p)]}
+
+
+@route("POST", f"{A}/program/{{id}}/delete.json")
+def _program_delete(fk, pp, q, files):
+    pid = int(pp["id"])
+    p = fk.programs.pop(pid, None)
+    if p is None:
+        raise ApiError("702", f"Program {pid} not found")
+    prefix = p["_path"] + "/"
+    for fid in [f for f, rec in fk.folders.items() if rec["path"].startswith(prefix)]:
+        del fk.folders[fid]
+    for kind in ("email", "smartCampaign"):
+        for aid in [a for a, rec in fk.assets[kind].items() if rec["_path"].startswith(prefix)]:
+            del fk.assets[kind][aid]
+    fk.tokens_by_folder.pop(("Program", pid), None)
+    return {"result": [{"id": pid}]}
+
+
+@route("GET", f"{A}/channels.json")
+def _channels(fk, pp, q, files):
+    return _page([{"id": i + 1, "name": n, "applicableProgramType": t, "createdAt": _now(), "updatedAt": _now(),
+                   "progressionStatuses": [{"name": s, "step": st, "success": ok, "hidden": False, "type": ""}
+                                           for s, st, ok in sts]}
+                  for i, (n, (t, sts)) in enumerate(CHANNELS.items())], q)
+
+
+@route("GET", f"{A}/tagTypes.json")
+def _tag_types(fk, pp, q, files):
+    return _page([{"tagType": t, "applicableProgramTypes": "All", "required": False} for t in fk.tag_types], q)
+
+
+@route("GET", f"{A}/tagType/byName.json")
+def _tag_type(fk, pp, q, files):
+    if q["name"] not in fk.tag_types:
+        return {"warnings": [NO_ASSETS]}
+    return {"result": [{"tagType": q["name"], "applicableProgramTypes": "All", "required": False,
+                        "allowableValues": ",".join(fk.tag_types[q["name"]])}]}
+
+
+@route("GET", f"{A}/segmentation.json")
+def _segmentations(fk, pp, q, files):
+    return {"result": [{"id": i + 1, "name": n, "status": "approved", "folder": {"id": 2, "type": "Folder"},
+                        "workspace": "Default"} for i, n in enumerate(fk.segmentations)]}
+
+
+# Design Studio assets share one shape: name unique per kind, content stored as bytes.
+DESIGN = {"emailTemplate": 3, "landingPageTemplate": 5, "file": 4, "snippet": 6}
+
+
+def _design_list(fk: FakeMarketo, kind: str, q: dict[str, Any]) -> dict[str, Any]:
+    items = [_public(a) for a in sorted(fk.assets[kind].values(), key=lambda a: a["id"])]
+    if "folder" in q and kind == "file":
+        ref = fk.folder_ref(q["folder"])
+        items = [a for a in items if fk.under(a["folder"], ref)]
+    return _page(items, q)
+
+
+def _design_create(fk: FakeMarketo, kind: str, q: dict[str, Any], content: bytes | None,
+                   **extra: Any) -> dict[str, Any]:
+    folder = fk.folder_ref(q.get("folder"))
+    if any(a["name"].casefold() == q["name"].casefold() for a in fk.assets[kind].values()):
+        raise ApiError("709", f"Asset name '{q['name']}' is already in use")
+    aid = fk.new_id(kind)
+    rec = {"id": aid, "name": q["name"], "description": q.get("description", ""), "folder": folder,
+           "status": "draft", "createdAt": _now(), "updatedAt": _now(), "url": None, "workspace": "Default",
+           "_content": content or b"", **extra}
+    fk.assets[kind][aid] = rec
+    return {"result": [_public(rec)]}
+
+
+def _asset(fk: FakeMarketo, kind: str, raw_id: str) -> dict[str, Any]:
+    rec = fk.assets[kind].get(int(raw_id))
+    if rec is None:
+        raise ApiError("702", f"{kind} {raw_id} not found")
+    return rec
+
+
+def _delete(fk: FakeMarketo, kind: str, raw_id: str) -> dict[str, Any]:
+    _asset(fk, kind, raw_id)
+    if kind == "emailTemplate" and any(e["template"] == int(raw_id) for e in fk.assets["email"].values()):
+        raise ApiError("709", "Email template is used by an email")
+    del fk.assets[kind][int(raw_id)]
+    return {"result": [{"id": int(raw_id)}]}
+
+
+def _content(fk: FakeMarketo, kind: str, raw_id: str) -> dict[str, Any]:
+    rec = _asset(fk, kind, raw_id)
+    return {"result": [{"id": rec["id"], "content": rec["_content"].decode("utf-8"), "status": rec["status"]}]}
+
+
+def _set_content(fk: FakeMarketo, kind: str, raw_id: str, content: bytes | None) -> dict[str, Any]:
+    rec = _asset(fk, kind, raw_id)
+    if content is None:
+        raise ApiError("701", "content cannot be blank")
+    rec["_content"], rec["updatedAt"] = content, _now()
+    return {"result": [{"id": rec["id"]}]}
+
+
+@route("GET", f"{A}/emailTemplates.json")
+def _et_list(fk, pp, q, files):
+    return _design_list(fk, "emailTemplate", q)
+
+
+@route("POST", f"{A}/emailTemplates.json")
+def _et_create(fk, pp, q, files):
+    if "content" not in files:
+        raise ApiError("701", "content cannot be blank (multipart file)")
+    return _design_create(fk, "emailTemplate", q, files["content"], version=2)
+
+
+@route("GET", f"{A}/emailTemplate/{{id}}/content")
+def _et_content(fk, pp, q, files):
+    return _content(fk, "emailTemplate", pp["id"])
+
+
+@route("POST", f"{A}/emailTemplate/{{id}}/content.json")
+def _et_set(fk, pp, q, files):
+    return _set_content(fk, "emailTemplate", pp["id"], files.get("content"))
+
+
+@route("POST", f"{A}/emailTemplate/{{id}}/delete.json")
+def _et_delete(fk, pp, q, files):
+    return _delete(fk, "emailTemplate", pp["id"])
+
+
+@route("GET", f"{A}/landingPageTemplates.json")
+def _lpt_list(fk, pp, q, files):
+    return _design_list(fk, "landingPageTemplate", q)
+
+
+@route("POST", f"{A}/landingPageTemplates.json")
+def _lpt_create(fk, pp, q, files):
+    ttype = q.get("templateType", "freeForm")
+    if ttype not in ("guided", "freeForm"):
+        raise ApiError("1003", f"Invalid templateType '{ttype}'")
+    return _design_create(fk, "landingPageTemplate", q, None, templateType=ttype, enableMunchkin=True)
+
+
+@route("GET", f"{A}/landingPageTemplate/{{id}}/content.json")
+def _lpt_content(fk, pp, q, files):
+    return _content(fk, "landingPageTemplate", pp["id"])
+
+
+@route("POST", f"{A}/landingPageTemplate/{{id}}/content.json")
+def _lpt_set(fk, pp, q, files):
+    return _set_content(fk, "landingPageTemplate", pp["id"], files.get("content"))
+
+
+@route("POST", f"{A}/landingPageTemplate/{{id}}/delete.json")
+def _lpt_delete(fk, pp, q, files):
+    return _delete(fk, "landingPageTemplate", pp["id"])
+
+
+@route("GET", f"{A}/files.json")
+def _file_list(fk, pp, q, files):
+    return _design_list(fk, "file", q)
+
+
+@route("POST", f"{A}/files.json")
+def _file_create(fk, pp, q, files):
+    if "file" not in files:
+        raise ApiError("701", "file cannot be blank (multipart file)")
+    return _design_create(fk, "file", q, files["file"], mimeType="application/octet-stream",
+                          size=len(files["file"]))
+
+
+@route("POST", f"{A}/file/{{id}}/content.json")
+def _file_set(fk, pp, q, files):
+    return _set_content(fk, "file", pp["id"], files.get("file"))
+
+
+@route("GET", f"{A}/snippets.json")
+def _snippet_list(fk, pp, q, files):
+    return _design_list(fk, "snippet", q)
+
+
+@route("POST", f"{A}/snippets.json")
+def _snippet_create(fk, pp, q, files):
+    return _design_create(fk, "snippet", q, None)
+
+
+@route("GET", f"{A}/snippet/{{id}}/content.json")
+def _snippet_content(fk, pp, q, files):
+    rec = _asset(fk, "snippet", pp["id"])
+    return {"result": [{"type": "HTML", "content": rec["_content"].decode("utf-8")}]}
+
+
+@route("POST", f"{A}/snippet/{{id}}/content.json")
+def _snippet_set(fk, pp, q, files):
+    return _set_content(fk, "snippet", pp["id"], q["content"].encode("utf-8") if "content" in q else None)
+
+
+@route("POST", f"{A}/snippet/{{id}}/delete.json")
+def _snippet_delete(fk, pp, q, files):
+    return _delete(fk, "snippet", pp["id"])
+
+
+def _local_list(fk: FakeMarketo, kind: str, q: dict[str, Any]) -> dict[str, Any]:
+    items = sorted(fk.assets[kind].values(), key=lambda a: a["id"])
+    if "folder" in q:
+        ref = fk.folder_ref(q["folder"])
+        items = [a for a in items if fk.under(a["folder"], ref)]
+    return _page([_public(a) for a in items], q)
+
+
+def _local_create(fk: FakeMarketo, kind: str, q: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    folder = fk.folder_ref(q.get("folder"))
+    path = fk.path_of(folder)
+    # local asset names are unique within their program
+    prog_path = next((p["_path"] for p in fk.programs.values() if (path + "/").startswith(p["_path"] + "/")), path)
+    if any(a["name"].casefold() == q["name"].casefold() and a["_path"].startswith(prog_path + "/")
+           for a in fk.assets[kind].values()):
+        raise ApiError("709", f"Asset name '{q['name']}' is already in use in this program")
+    aid = fk.new_id(kind)
+    rec = {"id": aid, "name": q["name"], "description": q.get("description", ""), "folder": folder,
+           "createdAt": _now(), "updatedAt": _now(), "workspace": "Default", "_path": f"{path}/{q['name']}", **extra}
+    fk.assets[kind][aid] = rec
+    return {"result": [_public(rec)]}
+
+
+@route("GET", f"{A}/emails.json")
+def _email_list(fk, pp, q, files):
+    return _local_list(fk, "email", q)
+
+
+@route("POST", f"{A}/emails.json")
+def _email_create(fk, pp, q, files):
+    try:
+        template = int(q["template"])
+    except ValueError:
+        raise ApiError("1003", "template must be an email template id")
+    if template not in fk.assets["emailTemplate"]:
+        raise ApiError("710", f"Email template {template} not found")
+    return _local_create(fk, "email", q, template=template, status="draft", subject={"type": "Text", "value": q["subject"]},
+                         fromName={"type": "Text", "value": q["fromName"]},
+                         fromEmail={"type": "Text", "value": q["fromEmail"]},
+                         replyEmail={"type": "Text", "value": q["replyEmail"]},
+                         operational=str(q.get("operational", "false")).lower() == "true", textOnly=False,
+                         publishToMSI=False, webView=False, autoCopyToText=False, preHeader=None, version=2,
+                         _sections={}, _variables={})
+
+
+@route("POST", f"{A}/email/{{id}}/content/{{htmlId}}.json")
+def _email_section(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    if q.get("type") not in ("Text", "DynamicContent", "Snippet"):
+        raise ApiError("1003", "type must be Text, DynamicContent or Snippet")
+    rec["_sections"][pp["htmlId"]] = q["value"]
+    return {"result": [{"id": rec["id"]}]}
+
+
+@route("POST", f"{A}/email/{{id}}/variable/{{name}}.json")
+def _email_variable(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    rec["_variables"][pp["name"]] = q.get("value", "")
+    return {"result": [{"name": pp["name"], "value": q.get("value", "")}]}
+
+
+@route("POST", f"{A}/email/{{id}}/delete.json")
+def _email_delete(fk, pp, q, files):
+    return _delete(fk, "email", pp["id"])
+
+
+@route("GET", f"{A}/smartCampaigns.json")
+def _sc_list(fk, pp, q, files):
+    return _local_list(fk, "smartCampaign", q)
+
+
+@route("POST", f"{A}/smartCampaigns.json")
+def _sc_create(fk, pp, q, files):
+    return _local_create(fk, "smartCampaign", q, type="default", isSystem=False, isActive=False,
+                         isRequestable=False, qualificationRuleType="once", isCommunicationLimitEnabled=False,
+                         status="Never Run", smartListId=None, flowId=None)
+
+
+@route("GET", f"{A}/smartCampaign/{{id}}/smartList.json")
+def _sc_smart_list(fk, pp, q, files):
+    rec = _asset(fk, "smartCampaign", pp["id"])
+    out = {"id": rec["id"], "name": rec["name"], "description": "", "createdAt": rec["createdAt"],
+           "updatedAt": rec["updatedAt"], "url": None, "folder": rec["folder"], "workspace": "Default"}
+    if str(q.get("includeRules", "false")).lower() == "true":
+        out["rules"] = {"filterMatchType": "All", "triggers": [], "filters": []}
+    return {"result": [out]}
+
+
+@route("POST", f"{A}/smartCampaign/{{id}}/delete.json")
+def _sc_delete(fk, pp, q, files):
+    return _delete(fk, "smartCampaign", pp["id"])
+
+
+# -- HTTP plumbing ---------------------------------------------------------------------------------------
+_PATTERNS = [(m, p, re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(p)) + "$"))
+             for m, p in ROUTES]
+
+
+def _parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode("latin-1") + body)
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = payload
+        else:
+            fields[name] = payload.decode("utf-8")
+    return fields, files
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_state: FakeMarketo
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - never log: URLs carry secrets
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self, method: str) -> None:
+        fk = self.server_state
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if url.path.startswith("/_fake/"):
+            return self._control(method, url.path, body)
+        if url.path == "/identity/oauth/token" and method == "GET":
+            return self._send(*fk.identity(query))
+        match = next(((m, p, mo) for m, p, rx in _PATTERNS if m == method and (mo := rx.match(url.path))), None)
+        if match is None:
+            return self._send(404, {"error": f"no such endpoint: {method} {url.path}"})
+        _, spath, mo = match
+        status, code = fk.admit(self.headers.get("Authorization"))
+        request_id = f"{secrets.token_hex(3)}#{int(time.time() * 1000):x}"
+        with fk.lock:
+            fk.stats["paths"][f"{method} {spath}"] += 1
+        if status is not None:
+            with fk.lock:
+                fk.stats["http"][str(status)] += 1
+            return self._send(status, {"error": "injected server error"})
+        if code is not None:
+            with fk.lock:
+                fk.stats["codes"][code] += 1
+            return self._send(200, _failure(request_id, code, _MESSAGES.get(code, "Injected error")))
+        try:
+            if fk.latency:
+                time.sleep(fk.latency)
+            params, files = dict(query), {}
+            ctype = self.headers.get("Content-Type", "")
+            contract = fk.contract[(method, spath)]
+            if body and ctype.startswith("multipart/form-data"):
+                if contract["consumes"] != "multipart/form-data":
+                    raise ApiError("1003", f"{spath} does not take multipart/form-data")
+                fields, files = _parse_multipart(ctype, body)
+                params.update(fields)
+            elif body:
+                if not ctype.startswith("application/x-www-form-urlencoded"):
+                    raise ApiError("1003", f"unsupported content type {ctype!r}")
+                params.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()})
+            allowed = {p["name"] for p in contract["params"]}
+            unknown = sorted((set(params) | set(files)) - allowed)
+            if unknown:
+                raise ApiError("1003", f"fake: parameter(s) {', '.join(unknown)} not in Adobe's contract for {spath}")
+            for p in contract["params"]:
+                if p.get("required") and p["in"] in ("query", "formData") and p["name"] not in params:
+                    raise ApiError("701", f"{p['name']} cannot be blank")
+            with fk.lock:
+                if method == "POST":
+                    fk.name_fault(params)
+                result = ROUTES[(method, spath)](fk, mo.groupdict(), params, files)
+            envelope = {"requestId": request_id, "success": True, "errors": [], "warnings": []}
+            envelope.update(result)
+            self._send(200, envelope)
+        except ApiError as e:
+            with fk.lock:
+                fk.stats["codes"][e.code] += 1
+            self._send(200, _failure(request_id, e.code, e.message))
+        except KeyError as e:
+            with fk.lock:
+                fk.stats["codes"]["701"] += 1
+            self._send(200, _failure(request_id, "701", f"{e.args[0]} cannot be blank"))
+        finally:
+            fk.release()
+
+    def _control(self, method: str, path: str, body: bytes) -> None:
+        fk = self.server_state
+        if path == "/_fake/stats" and method == "GET":
+            return self._send(200, fk.snapshot())
+        if path == "/_fake/faults" and method == "POST":
+            data = json.loads(body or b"[]")
+            for fault in data if isinstance(data, list) else [data]:
+                fk.add_fault(fault)
+            return self._send(200, {"ok": True})
+        self._send(404, {"error": "no such control endpoint"})
+
+
+_MESSAGES = {
+    "600": "Access token missing", "601": "Access token invalid", "602": "Access token expired",
+    "604": "Request timed out", "606": "Max rate limit exceeded", "611": "System error",
+    "615": "Concurrent access limit reached", "709": "Business rule violation",
+}
+
+
+def _failure(request_id: str, code: str, message: str) -> dict[str, Any]:
+    return {"requestId": request_id, "success": False, "errors": [{"code": code, "message": message}],
+            "warnings": []}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Stand-in Marketo REST server on 127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--client-id", default=os.environ.get("MARKETO_CLIENT_ID"))
+    ap.add_argument("--client-secret", default=os.environ.get("MARKETO_CLIENT_SECRET"))
+    ap.add_argument("--rate-limit", type=int, default=100)
+    ap.add_argument("--rate-window", type=float, default=20.0)
+    ap.add_argument("--max-concurrent", type=int, default=10)
+    ap.add_argument("--token-ttl", type=float, default=3600.0)
+    ap.add_argument("--latency", type=float, default=0.0)
+    args = ap.parse_args(argv)
+    fake = FakeMarketo(args.client_id, args.client_secret, rate_limit=args.rate_limit,
+                       rate_window=args.rate_window, max_concurrent=args.max_concurrent,
+                       token_ttl=args.token_ttl, latency=args.latency)
+    print(f"fake-marketo listening on {fake.start(args.port)}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Fixtures for tests against the stand-in Marketo server (tests/fake_marketo.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_marketo import FakeMarketo  # noqa: E402
+
+from programkit.workspaces.marketo_client import Limits, MarketoClient  # noqa: E402
+
+CLIENT_ID = "pk-test-client"
+#: distinctive so a grep of every output and file can prove it never leaks
+SECRET = "s3cr3t-7f2c9e-never-print-me"
+#: Marketo's ratio (100 calls / 20 s) scaled down so tests run fast
+FAST = Limits(calls=50, window=1.0, concurrent=10, retries=8, backoff=0.01, max_backoff=0.2, timeout=10)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeMarketo]:
+    server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=50, rate_window=1.0, max_concurrent=10)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(fake: FakeMarketo) -> MarketoClient:
+    return MarketoClient(fake.url, CLIENT_ID, SECRET, FAST)
+
+
+@pytest.fixture
+def marketo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETO_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("MARKETO_CLIENT_SECRET", SECRET)
+
+
+def apply_sample(ws, bundle, order=("emailTemplate", "landingPageTemplate", "image", "snippet", "email",
+                                     "smartCampaign")):
+    """Write a bundle through a MarketoWorkspace's writer in dependency order (what apply does)."""
+    import hashlib
+
+    from programkit.workspaces.base import ImportRecord
+
+    with ws.transaction() as w:
+        pid = w.create_program(dict(bundle.program))
+        mapping = [{"kind": "program", "bundleName": bundle.program["name"], "workspaceId": pid,
+                    "workspaceName": bundle.program["name"], "action": "create"}]
+        for asset in sorted(bundle.assets, key=lambda a: order.index(a.kind)):
+            data = bundle.source.read_bytes(asset.path)
+            local = asset.kind in ("email", "smartCampaign")
+            aid = w.put_asset(asset.kind, asset.name, data, hashlib.sha256(data).hexdigest(), folder=asset.folder,
+                              program_id=pid if local else None)
+            mapping.append({"kind": asset.kind, "bundleName": asset.name, "workspaceId": aid,
+                            "workspaceName": asset.name, "action": "create"})
+        w.record_import(ImportRecord(bundle.manifest["name"], bundle.manifest["version"], "digest",
+                                     bundle.program["name"], {}, {}, mapping, "2026-11-23T10:00:00Z"))
+    return pid

@@ -1,0 +1,68 @@
+"""Plan and apply (the import pipeline) against the stand-in Marketo: create, checklist, no-op, preflight."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+plan_mod = pytest.importorskip("programkit.plan")
+apply_mod = pytest.importorskip("programkit.apply")
+rules_mod = pytest.importorskip("programkit.rules")
+
+from programkit.load import load_bundle  # noqa: E402
+from programkit.workspaces.marketo import MarketoWorkspace  # noqa: E402
+
+from marketo_support import client, fake  # noqa: E402,F401
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "op-lead-management"
+
+
+@pytest.fixture
+def ws(fake, client, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+    return MarketoWorkspace(fake.url, client=client)
+
+
+def _plan(bundle, ws):
+    return plan_mod.make_plan(bundle, ws, rules_mod.resolve(bundle=bundle.manifest.get("conflictRules")))
+
+
+def test_import_creates_the_program_then_a_second_run_has_nothing_to_do(fake, ws):
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    assert plan.ok and not plan.nothing_to_do
+    record = apply_mod.apply_plan(plan, bundle, ws)
+    assert record.outcome == "needs-manual-completion"
+    assert {i["name"] for i in ws.checklist} == {"01 - Sync New People to CRM", "02 - Marketing Qualified",
+                                                 "01 - Email - ALERT - MQL"}
+    snap = fake.snapshot()
+    assert snap["programs"] == ["OP-Lead Management"]
+    assert snap["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
+    writes = sum(n for path, n in snap["paths"].items() if path.startswith("POST"))
+
+    again = MarketoWorkspace(ws.url, client=ws.client)
+    plan2 = _plan(bundle, again)
+    assert plan2.ok and plan2.nothing_to_do
+    assert apply_mod.apply_plan(plan2, bundle, again).outcome == "noop"
+    after = fake.snapshot()
+    assert sum(n for path, n in after["paths"].items() if path.startswith("POST")) == writes  # nothing written
+    assert after["assets"] == snap["assets"]
+
+
+def test_preflight_lists_every_missing_field_at_once(ws, sample_copy):
+    manifest = sample_copy / "bundle.json"
+    data = json.loads(manifest.read_text())
+    data["requires"]["fields"] = [{"apiName": "leadScore", "type": "integer"},
+                                  {"apiName": "mqlDate", "type": "datetime"},
+                                  {"apiName": "mqlReason", "type": "string"},
+                                  {"apiName": "partnerTier", "type": "string"}]
+    manifest.write_text(json.dumps(data, indent=2))
+    bundle = load_bundle(sample_copy).bundle
+    plan = _plan(bundle, ws)
+    missing = [p.message for p in plan.problems if p.code == "PK501"]
+    assert [m.split(":")[1].strip() for m in missing] == [
+        "field 'mqlDate' (datetime) is missing in workspace 'Default'",
+        "field 'mqlReason' (string) is missing in workspace 'Default'",
+        "field 'partnerTier' (string) is missing in workspace 'Default'"]
