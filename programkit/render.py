@@ -147,7 +147,8 @@ def load_template(root: Traversable) -> Template:
             try:
                 re.compile(spec["pattern"])
             except re.error as e:
-                raise BadInput(f"{root}/{MANIFEST}: the pattern of parameter {name!r} is not a regular expression: {e}") from None
+                raise BadInput(f"{root}/{MANIFEST}: the pattern of parameter {name!r} is not a regular "
+                               f"expression: {e}") from None
         p = Parameter(name, spec["type"], spec["description"], spec.get("required", False), spec.get("default"),
                       spec.get("enum"), constraints)
         if not p.required:
