@@ -303,10 +303,12 @@ def route(method: str, path: str) -> Callable[[Route], Route]:
 A = "/rest/asset/v1"
 
 
-@route("GET", "/rest/v1/leads/describe.json")
+@route("GET", "/rest/v1/leads/describe2.json")
 def _describe(fk, pp, q, files):
-    return {"result": [{"id": i + 1, "displayName": d, "dataType": t, "rest": {"name": n, "readOnly": False},
-                        "soap": {"name": n, "readOnly": False}} for i, (n, d, t) in enumerate(fk.fields)],
+    return {"result": [{"name": "API Lead", "searchableFields": [["email"], ["id"]],
+                        "fields": [{"name": n, "displayName": d, "dataType": t, "length": 255 if t == "string" else None,
+                                    "updateable": True, "crmManaged": n.startswith("sfdc")}
+                                   for n, d, t in fk.fields]}],
             "moreResult": False}
 
 

@@ -226,10 +226,10 @@ class MarketoWorkspace(Workspace):
     def fields(self) -> dict[str, FieldInfo]:
         def load() -> dict[str, FieldInfo]:
             out = {}
-            for f in self.client.get("/rest/v1/leads/describe.json"):
-                api = (f.get("rest") or {}).get("name")
-                if api:
-                    out[api] = FieldInfo(api, f.get("displayName", api), f.get("dataType", ""))
+            for obj in self.client.get("/rest/v1/leads/describe2.json"):
+                for f in obj.get("fields") or []:
+                    if f.get("name"):
+                        out[f["name"]] = FieldInfo(f["name"], f.get("displayName") or f["name"], f.get("dataType", ""))
             return out
         return self._cached("fields", load)
 
