@@ -66,3 +66,24 @@ def test_preflight_lists_every_missing_field_at_once(ws, sample_copy):
         "field 'mqlDate' (datetime) is missing in workspace 'Default'",
         "field 'mqlReason' (string) is missing in workspace 'Default'",
         "field 'partnerTier' (string) is missing in workspace 'Default'"]
+
+
+def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
+    manifest = sample_copy / "bundle.json"
+    data = json.loads(manifest.read_text())
+    data["requires"]["webhooks"] = ["Slack MQL"]
+    data["program"]["tags"]["Region"] = "Mars"
+    manifest.write_text(json.dumps(data, indent=2))
+    bundle = load_bundle(sample_copy).bundle
+    got = sorted((p.code, p.severity.value, p.message) for p in _plan(bundle, ws).problems)
+    assert got == [
+        ("PK806", "warning", "webhooks cannot be read through the Marketo API: required webhook 'Slack MQL' "
+                             "not checked"),
+        ("PK807", "warning", "CRM 'salesforce' inferred from the person fields sfdcContactId, sfdcLeadId, sfdcType; "
+                             "the API cannot read the CRM sync settings"),
+        ("PK808", "error", "tag 'Region' = 'Mars' does not exist in Marketo"),
+    ]
+    # programTags=ignore: the tag is not written, so it is no problem
+    ignore = plan_mod.make_plan(bundle, MarketoWorkspace(ws.url, client=ws.client),
+                                rules_mod.resolve(flags={"programTags": "ignore"}))
+    assert sorted(p.code for p in ignore.problems) == ["PK806", "PK807"]

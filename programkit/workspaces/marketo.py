@@ -241,8 +241,8 @@ class MarketoWorkspace(Workspace):
         if what == "customObjects":
             return self._cached(what, lambda: {c["name"] for c in self.client.get("/rest/v1/customobjects.json")})
         if what == "webhooks":
-            self._note("PK806", "webhooks cannot be read through the Marketo API; "
-                                "any webhook the bundle requires is reported missing and must be checked by hand")
+            self._note("PK806", "webhooks cannot be read through the Marketo API; check the webhooks a bundle "
+                                "requires by hand (Admin > Webhooks)")
             return set()
         raise ValueError(f"unknown name list {what!r}")
 
@@ -388,12 +388,15 @@ class MarketoWorkspace(Workspace):
         return None
 
     # -- Marketo-specific preflight --------------------------------------------------------------
-    def preflight(self, bundle: Any) -> list[Finding]:
+    #: what the API cannot list: the plan's preflight leaves these to :meth:`preflight` (a warning, not "missing")
+    unreadable = frozenset({"webhooks"})
+
+    def preflight(self, bundle: Any, rules: Any = None) -> list[Finding]:
         """Everything this target cannot take from ``bundle``, all at once (plan's preflight adds these)."""
         out: list[Finding] = []
         program = bundle.program or {}
-        tags = self.tag_types()
-        for ttype, value in sorted((program.get("tags") or {}).items()):
+        tags = self.tag_types() if not rules or rules.value("programTags") != "ignore" else None
+        for ttype, value in sorted((program.get("tags") or {}).items() if tags is not None else []):
             if value not in tags.get(ttype, set()):
                 out.append(make("PK808", f"tag {ttype!r} = {value!r} does not exist in Marketo", file="bundle.json",
                                 pointer=f"/program/tags/{ttype}"))
@@ -412,7 +415,8 @@ class MarketoWorkspace(Workspace):
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
             out.append(make("PK806", f"webhooks cannot be read through the Marketo API: required webhook "
                                      f"{hook!r} not checked", file="bundle.json", pointer="/requires/webhooks"))
-        return out
+        # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
+        return out + [n for n in self.notes if n.code != "PK806" and n not in out]
 
     def estimate_calls(self, bundle: Any) -> dict[str, Any]:
         """API calls an import of ``bundle`` costs (writes), against the daily quota."""
