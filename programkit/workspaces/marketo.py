@@ -30,8 +30,10 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, fields as dc_fields
 from pathlib import Path
@@ -132,48 +134,107 @@ def _sha(data: bytes) -> str:
 
 
 class Journal:
-    """What one import created or changed, step by step, saved after every step."""
+    """What one import created or changed, step by step.
+
+    A JSON Lines file, one event appended (and flushed) per step, so a crash
+    loses at most the step in flight and a long import does not rewrite a
+    growing file after every call. :attr:`data` is the state the events add up to.
+    """
 
     def __init__(self, path: Path, data: dict[str, Any]):
         self.path, self.data = path, data
+        self._lock = threading.RLock()  # follow-up calls finish on worker threads
+        self._by_key = {s["key"]: s for s in data["steps"]}
 
     @classmethod
     def new(cls, state_dir: Path) -> "Journal":
         jid = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-        j = cls(state_dir / "journals" / f"{jid}.json",
+        j = cls(state_dir / "journals" / f"{jid}.jsonl",
                 {"id": jid, "status": "running", "steps": [], "checklist": [], "startedAt": _now()})
-        j.save()
+        j.path.parent.mkdir(parents=True, exist_ok=True)
+        j._append({"event": "start", "id": jid, "startedAt": j.data["startedAt"]})
         return j
+
+    @classmethod
+    def read(cls, path: Path) -> "Journal":
+        data: dict[str, Any] = {"id": path.stem, "status": "running", "steps": [], "checklist": []}
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    break  # a line cut short by a crash: everything before it holds
+                kind = ev.pop("event", None)
+                if kind == "start":
+                    data.update(ev)
+                elif kind == "step":
+                    data["steps"].append(ev)
+                elif kind == "checklist":
+                    data["checklist"].append(ev)
+                elif kind == "status":
+                    data.update(ev)
+                elif kind == "rolledBack":
+                    for step in data["steps"]:
+                        if step["key"] == ev["key"]:
+                            step["rolledBack"] = True
+        return cls(path, data)
 
     @classmethod
     def load(cls, state_dir: Path, jid: str = "last") -> "Journal":
         folder = state_dir / "journals"
-        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
         if jid == "last":
-            paths = [p for p in paths if json.loads(p.read_text(encoding="utf-8"))["status"] != "rolled-back"]
-            if not paths:
+            journals = [j for j in list_journals(state_dir) if j.data["status"] != "rolled-back"]
+            if not journals:
                 raise ProgramkitError("no import journal to resume or roll back",
                                       [make("PK811", f"no journal in {folder}")])
-            path = paths[-1]
-        else:
-            path = folder / f"{jid}.json"
-            if not path.is_file():
-                raise ProgramkitError(f"no import journal {jid!r}", [make("PK811", f"no journal {jid!r} in {folder}")])
-        return cls(path, json.loads(path.read_text(encoding="utf-8")))
+            return journals[-1]
+        path = folder / f"{jid}.jsonl"
+        if not re.fullmatch(r"[0-9A-Za-z-]+", jid) or not path.is_file():
+            raise ProgramkitError(f"no import journal {jid!r}", [make("PK811", f"no journal {jid!r} in {folder}")])
+        return cls.read(path)
 
     @property
     def id(self) -> str:
         return self.data["id"]
 
+    def _append(self, event: dict[str, Any]) -> None:
+        with self._lock, self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(event, sort_keys=True) + "\n")
+
     def done(self, key: str) -> dict[str, Any] | None:
-        return next((s for s in self.data["steps"] if s["key"] == key), None)
+        with self._lock:
+            return self._by_key.get(key)
 
-    def add(self, step: dict[str, Any]) -> None:
-        self.data["steps"].append(step)
-        self.save()
+    def add(self, step: dict[str, Any], checklist: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            if checklist:  # before the step: a resumed import that sees the step also has its checklist
+                self.data["checklist"].append(checklist)
+                self._append({"event": "checklist", **checklist})
+            self.data["steps"].append(step)
+            self._by_key[step["key"]] = step
+            self._append({"event": "step", **step})
 
-    def save(self) -> None:
-        _write_json(self.path, self.data)
+    def set_status(self, status: str, **extra: Any) -> None:
+        with self._lock:
+            self.data.update(status=status, **extra)
+            self._append({"event": "status", "status": status, **extra})
+
+    def mark_rolled_back(self, step: dict[str, Any]) -> None:
+        with self._lock:
+            step["rolledBack"] = True
+            self._append({"event": "rolledBack", "key": step["key"]})
+
+    def checklist(self) -> list[dict[str, Any]]:
+        """Checklist items in the order their assets were created (follow-ups finish in any order)."""
+        with self._lock:
+            order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"]) if s["op"] == "create"}
+            return sorted(self.data["checklist"], key=lambda c: order.get((c["kind"], c["marketoId"]), len(order)))
+
+
+def list_journals(state_dir: Path) -> list[Journal]:
+    """The import journals kept for a target, oldest first."""
+    folder = state_dir / "journals"
+    return [Journal.read(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
 
 
 def _now() -> str:
@@ -365,9 +426,8 @@ class MarketoWorkspace(Workspace):
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
         def load() -> dict[tuple[str, int], dict[str, Any]]:
             out: dict[tuple[str, int], dict[str, Any]] = {}
-            folder = self.state_dir / "journals"
-            for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-                for s in json.loads(path.read_text(encoding="utf-8"))["steps"]:
+            for journal in list_journals(self.state_dir):
+                for s in journal.data["steps"]:
                     if s.get("sha256") and s.get("kind") in _KIND_CODE:
                         out[(s["kind"], s["id"])] = s
             return out
@@ -441,14 +501,15 @@ class MarketoWorkspace(Workspace):
     def transaction(self) -> Iterator["MarketoWriter"]:
         journal = self._resume or Journal.new(self.state_dir)
         self._resume = None
-        journal.data["status"] = "running"
+        if journal.data["status"] != "running":
+            journal.set_status("running")
         writer = MarketoWriter(self, journal)
         try:
             yield writer
+            writer.drain()
         except BaseException as exc:
-            journal.data["status"] = "failed"
-            journal.data["error"] = str(exc) if isinstance(exc, ProgramkitError) else type(exc).__name__
-            journal.save()
+            writer.abort()
+            journal.set_status("failed", error=exc.message if isinstance(exc, ProgramkitError) else type(exc).__name__)
             if isinstance(exc, ProgramkitError):
                 steps = len(journal.data["steps"])
                 raise ProgramkitError(
@@ -457,12 +518,11 @@ class MarketoWorkspace(Workspace):
                 ) from None
             raise
         else:
-            journal.data["status"] = "complete"
-            journal.data["finishedAt"] = _now()
-            journal.save()
+            journal.set_status("complete", finishedAt=_now())
         finally:
+            writer.close()
             self._cache.clear()  # the instance changed: read it afresh
-            self.checklist = journal.data["checklist"]
+            self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
                 journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
 
@@ -534,6 +594,35 @@ class MarketoWriter(WorkspaceWriter):
 
     def __init__(self, ws: MarketoWorkspace, journal: Journal):
         self.ws, self.client, self.journal = ws, ws.client, journal
+        # Follow-up calls (content, sections) need only the new asset's id, so they run on worker
+        # threads while the next asset is created: with call latency above the pacing interval a
+        # sequential apply could not use the rate it is allowed.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
+                                        thread_name_prefix="marketo-follow-up")
+        self._pending: list[Future[None]] = []
+
+    def _check(self) -> None:
+        """Raise the first failure of a finished follow-up, so an import stops close to it."""
+        for fut in [f for f in self._pending if f.done()]:
+            self._pending.remove(fut)
+            fut.result()
+
+    def drain(self) -> None:
+        """Wait for every follow-up; raise the first failure."""
+        wait(self._pending)
+        pending, self._pending = self._pending, []
+        for fut in pending:
+            fut.result()
+
+    def abort(self) -> None:
+        """After a failure: cancel follow-ups not started, let running ones finish (they journal themselves)."""
+        for fut in self._pending:
+            fut.cancel()
+        wait(self._pending)
+        self._pending = []
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- journal helpers --------------------------------------------------------------------------
     def _step(self, key: str, kind: str, result: dict[str, Any], op: str = "create", **extra: Any) -> int:
@@ -563,6 +652,7 @@ class MarketoWriter(WorkspaceWriter):
 
     # -- programs, folders, tokens ------------------------------------------------------------------
     def create_program(self, data: dict[str, Any], folder: str | None = None) -> int:
+        self._check()
         key = f"program:{data['name']}"
         done = self.journal.done(key)
         if done:
@@ -609,6 +699,7 @@ class MarketoWriter(WorkspaceWriter):
             self.journal.add({"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]})
 
     def update_program(self, program_id: int, data: dict[str, Any]) -> None:
+        self._check()
         key = f"update-program:{program_id}:{_sha(json.dumps(data, sort_keys=True).encode())[:12]}"
         if not self.journal.done(key):
             res = self.client.post(f"{A}/program/{program_id}.json", {
@@ -620,6 +711,7 @@ class MarketoWriter(WorkspaceWriter):
             self._ensure_tree(program_id, f, "")
 
     def ensure_folder(self, program_id: int, path: str) -> int:
+        self._check()
         base = self._program_path(program_id)
         parent: dict[str, Any] = {"id": program_id, "type": "Program"}
         current = base
@@ -643,6 +735,7 @@ class MarketoWriter(WorkspaceWriter):
     # -- assets ---------------------------------------------------------------------------------------
     def put_asset(self, kind: str, name: str, content: bytes, sha256: str, *, folder: str | None = None,
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
+        self._check()
         meta = meta or {}
         if kind not in DESIGN and kind not in LOCAL:
             raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
@@ -682,29 +775,36 @@ class MarketoWriter(WorkspaceWriter):
                    program_id: int | None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
-        if self.journal.done(key):
+        if kind not in ("landingPageTemplate", "snippet", "email", "smartCampaign") or self.journal.done(key):
             return
-        where = self._folder_ref(program_id, folder) if program_id is not None else {}
-        if kind == "landingPageTemplate":
-            self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
-                             files={"content": (f"{_slug(name)}.html", content, "text/html")})
-        elif kind == "snippet":
-            self.client.post(f"{A}/snippet/{mid}/content.json",
-                             query={"type": "HTML", "content": content.decode("utf-8")})
-        elif kind == "email":
-            email = json.loads(content)
-            self._email_content(mid, email)
-            steps = []
-            if email.get("text"):
-                steps.append("Edit Text Version: paste the text version from the bundle (the API sets HTML only)")
-            if email.get("modules"):
-                steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
-            self._manual("email", name, mid, where, steps)
-        elif kind == "smartCampaign":
-            self._manual("smartCampaign", name, mid, where, manual_steps(json.loads(content)))
-        else:
+        where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else ""
+        step = {"key": key, "op": "content", "kind": kind, "id": mid}
+        if kind == "smartCampaign":  # no call: only the checklist
+            self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
+                                                   manual_steps(json.loads(content))))
             return
-        self.journal.add({"key": key, "op": "content", "kind": kind, "id": mid})
+
+        def run() -> None:
+            item = None
+            if kind == "landingPageTemplate":
+                self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
+                                 files={"content": (f"{_slug(name)}.html", content, "text/html")})
+            elif kind == "snippet":
+                self.client.post(f"{A}/snippet/{mid}/content.json",
+                                 query={"type": "HTML", "content": content.decode("utf-8")})
+            else:
+                email = json.loads(content)
+                self._email_content(mid, email)
+                steps = []
+                if email.get("text"):
+                    steps.append("Edit Text Version: paste the text version from the bundle "
+                                 "(the API sets HTML only)")
+                if email.get("modules"):
+                    steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
+                item = self._checklist("email", name, mid, where, steps)
+            self.journal.add(step, item)
+
+        self._pending.append(self._pool.submit(run))
 
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         folder = self._root_folder(DESIGN[kind][2])
@@ -732,14 +832,12 @@ class MarketoWriter(WorkspaceWriter):
         for var, value in sorted((email.get("variables") or {}).items()):
             self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
 
-    def _manual(self, kind: str, name: str, mid: int, folder: dict[str, Any], steps: list[str]) -> None:
-        if steps:
-            self.journal.data["checklist"].append({"kind": kind, "name": name, "marketoId": mid,
-                                                   "folder": self._folder_path(folder) if folder else "",
-                                                   "steps": steps})
-            self.journal.save()
+    @staticmethod
+    def _checklist(kind: str, name: str, mid: int, where: str, steps: list[str]) -> dict[str, Any] | None:
+        return {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps} if steps else None
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
+        self._check()
         kind, mid = split_id(asset_id)
         key = f"replace:{kind}:{mid}:{sha256}"
         if self.journal.done(key):
@@ -759,25 +857,28 @@ class MarketoWriter(WorkspaceWriter):
                              query={"type": "HTML", "content": content.decode("utf-8")})
         elif kind == "email":
             self._email_content(mid, json.loads(content))
-        else:
-            campaign = json.loads(content)
-            self._manual(kind, campaign.get("name", name), mid, {}, ["Review: the bundle changed this campaign; "
-                                                                     "re-check every step below"]
-                         + manual_steps(campaign))
+        item = None
+        if kind == "smartCampaign":
+            title = ((meta or {}).get("entry") or {}).get("name") or name
+            item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
+                                                          "every step below"] + manual_steps(json.loads(content)))
         self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
-                          "updatedAt": None})
+                          "updatedAt": None}, item)
 
     def delete_asset(self, asset_id: int) -> None:
+        self._check()
         kind, mid = split_id(asset_id)
         _delete(self.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
         self.journal.add({"key": f"delete:{kind}:{mid}", "op": "delete", "kind": kind, "id": mid})
 
     def add_tag_value(self, tag_type: str, value: str) -> None:
+        self._check()
         if value not in self.ws.tag_types().get(tag_type, set()):
             raise MarketoError(f"tag {tag_type!r} = {value!r} does not exist in Marketo and the API cannot "
                                "create tags", code="PK808")
 
     def record_import(self, record: ImportRecord) -> int:
+        self.drain()  # the checklist is complete only when every follow-up has run
         if self.journal.data["checklist"] and record.outcome == "applied":
             record.outcome = "needs-manual-completion"
         record.workspace = record.workspace or self.ws.name
@@ -786,11 +887,11 @@ class MarketoWriter(WorkspaceWriter):
         record.id = len(rows) + 1
         row = asdict(record)
         row["journal"] = self.journal.id
-        row["checklist"] = self.journal.data["checklist"]
+        row["checklist"] = self.journal.checklist()
         rows.append(row)
         _write_json(path, rows)
         if self.journal.data["checklist"]:
-            text = render_checklist(self.journal.data["checklist"])
+            text = render_checklist(self.journal.checklist())
             (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
             (self.ws.state_dir / "checklists" / f"{self.journal.id}.md").write_text(text, encoding="utf-8")
         return record.id
@@ -805,12 +906,6 @@ def _delete(client: MarketoClient, segment: str, mid: int) -> None:
         raise MarketoError(f"file {mid} cannot be deleted through the Marketo API", code="PK812")
     form = {"type": "Folder"} if segment == "folder" else {}
     client.post(f"{A}/{segment}/{mid}/delete.json", form)
-
-
-def list_journals(state_dir: Path) -> list[Journal]:
-    folder = state_dir / "journals"
-    return [Journal(p, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))] \
-        if folder.is_dir() else []
 
 
 def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, list[Finding]]:
@@ -834,10 +929,8 @@ def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, l
             else:
                 left.append(make("PK812", f"{kind} {step.get('name')!r} (id {mid}): {e.message}"))
                 continue
-        step["rolledBack"] = True
-        journal.save()
-    journal.data["status"] = "rolled-back" if not left else "partly-rolled-back"
-    journal.save()
+        journal.mark_rolled_back(step)
+    journal.set_status("rolled-back" if not left else "partly-rolled-back")
     history = ws.state_dir / "history.json"
     if not left and history.is_file():
         rows = json.loads(history.read_text(encoding="utf-8"))
