@@ -240,3 +240,17 @@ def test_rollback_command_needs_a_marketo_url_and_credentials(invoke, monkeypatc
     assert invoke("rollback", "--target", "programkit.db").exit_code == 2
     result = invoke("rollback", "--target", "https://123-abc-456.mktorest.com")
     assert result.exit_code == 2 and "PK801" in result.output
+
+
+def test_a_journal_cut_short_by_a_crash_still_resumes(fake, ws, bundle):
+    fake.add_fault({"code": "709", "name": "02 - Marketing Qualified"})
+    with pytest.raises(ProgramkitError):
+        apply_sample(ws, bundle)
+    [path] = (ws.state_dir / "journals").glob("*.jsonl")
+    with path.open("a") as f:
+        f.write('{"event": "step", "key": "asset:sma')  # the process died mid-write
+    fake.faults.clear()
+    ws.resume()
+    apply_sample(ws, bundle)
+    assert fake.snapshot()["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
+    assert Journal.load(ws.state_dir).data["status"] == "complete"

@@ -145,6 +145,7 @@ class Journal:
         self.path, self.data = path, data
         self._lock = threading.RLock()  # follow-up calls finish on worker threads
         self._by_key = {s["key"]: s for s in data["steps"]}
+        self._clean_end = True  # False when the file ends in a line cut short by a crash
 
     @classmethod
     def new(cls, state_dir: Path) -> "Journal":
@@ -158,26 +159,28 @@ class Journal:
     @classmethod
     def read(cls, path: Path) -> "Journal":
         data: dict[str, Any] = {"id": path.stem, "status": "running", "steps": [], "checklist": []}
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    break  # a line cut short by a crash: everything before it holds
-                kind = ev.pop("event", None)
-                if kind == "start":
-                    data.update(ev)
-                elif kind == "step":
-                    data["steps"].append(ev)
-                elif kind == "checklist":
-                    data["checklist"].append(ev)
-                elif kind == "status":
-                    data.update(ev)
-                elif kind == "rolledBack":
-                    for step in data["steps"]:
-                        if step["key"] == ev["key"]:
-                            step["rolledBack"] = True
-        return cls(path, data)
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash: that step did not happen
+            kind = ev.pop("event", None)
+            if kind == "start":
+                data.update(ev)
+            elif kind == "step":
+                data["steps"].append(ev)
+            elif kind == "checklist":
+                data["checklist"].append(ev)
+            elif kind == "status":
+                data.update(ev)
+            elif kind == "rolledBack":
+                for step in data["steps"]:
+                    if step["key"] == ev["key"]:
+                        step["rolledBack"] = True
+        journal = cls(path, data)
+        journal._clean_end = not text or text.endswith("\n")
+        return journal
 
     @classmethod
     def load(cls, state_dir: Path, jid: str = "last") -> "Journal":
@@ -199,7 +202,8 @@ class Journal:
 
     def _append(self, event: dict[str, Any]) -> None:
         with self._lock, self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(event, sort_keys=True) + "\n")
+            f.write(("" if self._clean_end else "\n") + json.dumps(event, sort_keys=True) + "\n")
+            self._clean_end = True
 
     def done(self, key: str) -> dict[str, Any] | None:
         with self._lock:
