@@ -266,14 +266,14 @@ def _plan_extraction(source: ZipSource) -> tuple[dict[str, str], list[str], list
 def _extract(source: ZipSource, name: str, root: Path, sha256: str | None) -> Finding | None:
     """Stream one entry to disk under root; a digest mismatch is returned, unsafe content raises."""
     dest = root.joinpath(*name.split("/"))
-    dest.parent.mkdir(parents=True, exist_ok=True)
     h = hashlib.sha256()
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with source.open(name) as reader, open(dest, "xb") as out:
             for chunk in iter(lambda: reader.read(CHUNK), b""):
                 h.update(chunk)
                 out.write(chunk)
-    except FileExistsError:  # two names that one file system folds together
+    except (FileExistsError, NotADirectoryError):  # 'a' and 'a/b', or names one file system folds together
         raise UnsafeArchive(f"{source.display}: entries collide on this file system, nothing was written",
                             [make("PK403", f"entry {name!r} collides with another entry on this file system",
                                   file=name)]) from None

@@ -204,7 +204,8 @@ class ZipSource:
         if findings:
             self.zip.close()
             raise UnsafeArchive(f"{self.display}: unsafe archive, nothing was read", findings)
-        self._infos = {i.filename[len(self.prefix):]: i for i in self.zip.infolist() if not i.is_dir()}
+        self._infos = {i.filename[len(self.prefix):]: i for i in self.zip.infolist()
+                       if not i.filename.endswith("/")}
 
     def names(self) -> list[str]:
         return sorted(self._infos)
@@ -231,7 +232,9 @@ def open_zip(path: Path, display: str) -> zipfile.ZipFile:
     """Open a zip archive's directory; a file that is not one, or is cut short, is BadInput (exit 2)."""
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as e:  # damaged central directory
+    # zipfile reports a damaged directory in many ways; each means "not a readable zip" here
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, struct.error, OverflowError,
+            IndexError) as e:
         try:
             with open(path, "rb") as fh:
                 head = fh.read(4)
@@ -276,6 +279,8 @@ class EntryReader:
 
     def _start(self) -> None:
         info = self.info
+        if info.header_offset < 0 or info.compress_size < 0:  # a damaged directory can say so
+            raise self._fail("PK407", "has a negative offset or size in the archive's directory")
         self._fh.seek(info.header_offset)
         header = self._fh.read(_LOCAL.size)
         if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
@@ -381,7 +386,7 @@ def check_archive(zf: zipfile.ZipFile, limits: ArchiveLimits, display: str = "")
         name = info.filename
         seen[name] = seen.get(name, 0) + 1
         mode = _entry_mode(info)
-        check_name = name[:-1] if info.is_dir() else name
+        check_name = name[:-1] if info.filename.endswith("/") else name
         reason = unsafe_path_reason(check_name)
         if reason:
             code = "PK409" if reason == "is absolute" else "PK401"
@@ -404,7 +409,7 @@ def check_archive(zf: zipfile.ZipFile, limits: ArchiveLimits, display: str = "")
         findings.append(make("PK405", f"archive expands to {_human(total)}; the limit is {_human(limits.max_total_size)}",
                              file=display))
     prefix = ""
-    names = [i.filename for i in infos if not i.is_dir()]
+    names = [i.filename for i in infos if not i.filename.endswith("/")]
     if MANIFEST not in names:
         tops = {n.split("/", 1)[0] for n in names}
         if len(tops) == 1:

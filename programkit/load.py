@@ -109,6 +109,12 @@ def schema_findings(code: str, schema_name: str, instance: object, file: str) ->
 
 def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> LoadResult:
     """Read a bundle (directory, bundle.json or .zip) and everything it lists."""
+    p = os.fspath(path)
+    if p.lower().endswith(".json") and os.path.basename(p) != "bundle.json" and os.path.isfile(p):
+        # An asset document or some other JSON file: checking it as a manifest would only confuse.
+        raise BadInput(f"{p}: not a bundle (a bundle's manifest is called bundle.json)",
+                       hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
+                            "validates the bundle a file belongs to.")
     source, manifest_path = open_source(path, limits)
     return load_from_source(source, manifest_path)
 

@@ -117,13 +117,20 @@ def render_github(results: Sequence[Result]) -> str:
     for r in results:
         for f in r.findings:
             level = {"error": "error", "warning": "warning", "info": "notice"}[f.severity.value]
-            props = [f"file={_gh_escape_prop(file_path(r.path, f.file))}"]
-            if f.line is not None:
-                props.append(f"line={f.line}")
-                if f.column is not None:
-                    props.append(f"col={f.column}")
-            props.append(f"title={_gh_escape_prop(f'{f.code} {f.rule}')}")
+            path = file_path(r.path, f.file)
             msg = f.message + (f" (hint: {f.hint})" if f.hint else "")
+            line, column = f.line, f.column
+            if f.file and path == f"{r.path}:{f.file}":
+                # Inside an archive: GitHub can only attach the annotation to the .zip in the repository,
+                # so the member and its line go into the message.
+                where = f"{f.file}:{f.location}" if f.line is not None else f.file
+                path, line, column, msg = r.path, None, None, f"{where}: {msg}"
+            props = [f"file={_gh_escape_prop(path)}"]
+            if line is not None:
+                props.append(f"line={line}")
+                if column is not None:
+                    props.append(f"col={column}")
+            props.append(f"title={_gh_escape_prop(f'{f.code} {f.rule}')}")
             lines.append(f"::{level} {','.join(props)}::{_gh_escape_data(msg)}")
     return "\n".join(lines) + ("\n" if lines else "")
 

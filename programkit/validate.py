@@ -293,6 +293,7 @@ def _template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
 def references(bundle: Bundle) -> Iterator[Finding]:
     emails = _by_name(bundle, "email")
     templates = _by_name(bundle, "emailTemplate")
+    template_ids: dict[str, tuple[set[str], set[str], set[str]]] = {}
     for a in bundle.assets_of("smartCampaign"):
         if not isinstance(a.content, dict):
             continue
@@ -311,7 +312,9 @@ def references(bundle: Bundle) -> Iterator[Finding]:
             continue
         if not isinstance(tpl.content, str):
             continue
-        editable, variables, modules = _template_ids(tpl.content)
+        if tpl.path not in template_ids:  # many emails share one template: scan it once
+            template_ids[tpl.path] = _template_ids(tpl.content)
+        editable, variables, modules = template_ids[tpl.path]
         for key, ids, what in (("sections", editable, "editable element"), ("variables", variables, "variable")):
             for ident in a.content.get(key) or {}:
                 if ident not in ids:

@@ -242,3 +242,71 @@ def test_local_header_naming_another_file_is_pk407(tmp_path: Path) -> None:
         unpack_archive(z, tmp_path / "o")
     assert [f.code for f in e.value.findings] == ["PK407"]
     assert "reads two ways" in e.value.findings[0].message
+
+
+@pytest.fixture(scope="module")
+def packed_sample(tmp_path_factory) -> bytes:
+    out = tmp_path_factory.mktemp("packed") / "a.zip"
+    pack_dir(SAMPLE, out)
+    return out.read_bytes()
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1,
+                      max_size=4),
+       cut=st.one_of(st.none(), st.integers(min_value=0)))
+def test_damaged_archives_are_refused_cleanly_or_unpack_exactly(packed_sample: bytes, edits, cut) -> None:
+    """Any byte damage: either a clean BadInput/UnsafeArchive with nothing written, or the exact bundle."""
+    import tempfile
+
+    data = bytearray(packed_sample)
+    for pos, value in edits:
+        data[pos % len(data)] = value
+    if cut is not None:
+        data = data[: cut % len(data)]
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        (t / "a.zip").write_bytes(bytes(data))
+        try:
+            unpack_archive(t / "a.zip", t / "out")
+        except (BadInput, UnsafeArchive):
+            assert sorted(p.name for p in t.iterdir()) == ["a.zip"]
+            return
+        for p in (t / "out").rglob("*"):
+            if p.is_file():
+                assert p.read_bytes() == (SAMPLE / p.relative_to(t / "out")).read_bytes()
+
+
+def test_empty_entry_name_and_unknown_zip_version(tmp_path: Path) -> None:
+    """Damage found by fuzzing: an entry with an empty name, a directory needing zip version 25.5."""
+    z = write_zip(tmp_path / "e.zip", sample_entries() + [(zipfile.ZipInfo(""), b"x")])
+    with pytest.raises(UnsafeArchive) as e:
+        unpack_archive(z, tmp_path / "o")
+    assert [f.code for f in e.value.findings] == ["PK401"]
+
+    v = write_zip(tmp_path / "v.zip", sample_entries())
+    data = bytearray(v.read_bytes())
+    struct.pack_into("<H", data, data.find(b"PK\x01\x02") + 6, 255)  # version needed to extract
+    v.write_bytes(bytes(data))
+    with pytest.raises(BadInput) as e2:
+        unpack_archive(v, tmp_path / "o")
+    assert [f.code for f in e2.value.findings] == ["PK412"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.zip", "v.zip"]
+
+
+def test_file_and_folder_of_one_name_collide(tmp_path: Path) -> None:
+    entries = sample_entries()
+    manifest = json.loads(entries[0][1])
+    for path in ("images/a", "images/a/b.png"):
+        manifest["assets"].append({"kind": "image", "name": path.rsplit("/", 1)[-1] + ".png", "path": path,
+                                   "sha256": __import__("hashlib").sha256(b"x").hexdigest()})
+    z = write_zip(tmp_path / "c.zip", [("bundle.json", json.dumps(manifest).encode())] + entries[1:]
+                  + [("images/a", b"x"), ("images/a/b.png", b"x")])
+    with pytest.raises(UnsafeArchive) as e:
+        unpack_archive(z, tmp_path / "o")
+    assert [f.code for f in e.value.findings] == ["PK403"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.zip"]

@@ -120,6 +120,8 @@ def test_every_bundle_is_reported(invoke, sample_copy):
     (lambda t: t, "not a bundle (no bundle.json in this directory)"),
     (lambda t: (t / "x.zip").write_bytes(b"PK\x03\x04 not really") and t / "x.zip", "not a zip archive"),
     (lambda t: (t / "notes.txt").write_text("hi") and t / "notes.txt", "not a bundle (expected a directory"),
+    (lambda t: shutil.copy(SAMPLE / CAMPAIGN_01, t / "c.json") and t / "c.json",
+     "not a bundle (a bundle's manifest is called bundle.json)"),
 ])
 def test_unreadable_input_exits_2(invoke, tmp_path, make_path, message):
     path = make_path(tmp_path)

@@ -109,3 +109,18 @@ def test_symlinked_asset_or_manifest_is_never_packed(sample_copy: Path, tmp_path
         pack_dir(sample_copy, tmp_path / "x.zip", check=False)
     assert [f.code for f in e.value.findings] == ["PK109"]
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_default_archive_name_never_leaves_the_current_directory(sample_copy: Path, tmp_path: Path, invoke,
+                                                                  monkeypatch) -> None:
+    import json
+
+    manifest = json.loads((sample_copy / "bundle.json").read_text())
+    manifest["name"] = "../../escape"
+    (sample_copy / "bundle.json").write_text(json.dumps(manifest))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    r = invoke("pack", str(sample_copy), "--no-validate")
+    assert r.exit_code == 2 and "Pass -o FILE" in r.stderr
+    assert list(work.iterdir()) == [] and not (tmp_path.parent / "escape-1.0.0.zip").exists()

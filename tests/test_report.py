@@ -141,3 +141,10 @@ def test_file_path_forms(tmp_path):
 def test_clean_escapes_only_unsafe_characters():
     assert clean("Bjørn – “ok” 日本") == "Bjørn – “ok” 日本"
     assert clean("a\x1b[2Jb\nc\x7f\ud800") == "a\\x1b[2Jb\\nc\\x7f\\ud800"
+
+
+def test_github_annotates_the_archive_itself_for_its_members():
+    out = render_github([R("bundles/s.zip", [make("PK101", "Expecting value", file="campaigns/a.json", line=3,
+                                                  column=5)])])
+    assert out.startswith("::error file=bundles/s.zip,title=PK101 json-syntax::campaigns/a.json:3:5: Expecting value")
+    assert GH.match(out.strip())

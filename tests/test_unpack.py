@@ -269,3 +269,13 @@ def test_real_subprocess_pack_then_unpack(tmp_path: Path) -> None:
     p = subprocess.run(run + ["unpack", "junk.zip"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "PK411" in p.stderr
     assert not (tmp_path / "junk").exists()
+
+
+def test_limit_options_on_every_archive_command(tmp_path: Path, invoke) -> None:
+    pack_dir(SAMPLE, tmp_path / "a.zip")
+    for cmd in ("validate", "inspect", "unpack"):
+        r = invoke(cmd, str(tmp_path / "a.zip"), "--max-files", "3")
+        assert r.exit_code == 1 and "PK404" in r.output, (cmd, r.output)
+        r = invoke(cmd, str(tmp_path / "a.zip"), "--max-size", "lots")
+        assert r.exit_code == 2 and "is not a size like 500M" in r.output, (cmd, r.output)
+    assert invoke("validate", str(tmp_path / "a.zip"), "--max-size", "1M").exit_code == 0

@@ -10,45 +10,9 @@ from typing import Any, Callable
 import click
 
 from ..archive import pack, unpack_archive
-from ..bundle import ArchiveLimits
 from ..errors import BadInput, ProgramkitError
 from ..inspect import inspect_path, render_text
-from .common import fail, format_option, styler, use_colour
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.I)
-
-
-def parse_size(text: str) -> int:
-    """'4G', '500MiB', '1048576' → bytes (K/M/G/T are powers of 1024)."""
-    m = _SIZE.match(text)
-    if not m:
-        raise click.BadParameter(f"{text!r} is not a size like 500M or 2G")
-    return int(float(m.group(1)) * 1024 ** "_kmgt".index(m.group(2).lower() or "_"))
-
-
-def limit_options(fn: Callable) -> Callable:
-    """--max-files / --max-size / --max-ratio; unset ones come from PROGRAMKIT_MAX_* or the defaults."""
-    fn = click.option("--max-ratio", type=click.FloatRange(min=1), default=None,
-                      help="Largest compression ratio per entry [env PROGRAMKIT_MAX_RATIO; default 200].")(fn)
-    fn = click.option("--max-size", default=None, metavar="SIZE",
-                      help="Largest total uncompressed size, e.g. 500M, 8G [env PROGRAMKIT_MAX_SIZE; default 4G].")(fn)
-    fn = click.option("--max-files", type=click.IntRange(min=1), default=None,
-                      help="Most entries an archive may have [env PROGRAMKIT_MAX_FILES; default 100000].")(fn)
-    return fn
-
-
-def make_limits(max_files: int | None, max_size: str | None, max_ratio: float | None) -> ArchiveLimits:
-    try:
-        base = ArchiveLimits.from_env()
-    except ValueError as e:
-        raise click.UsageError(f"bad PROGRAMKIT_MAX_* value: {e}") from None
-    return ArchiveLimits(
-        max_files=max_files or base.max_files,
-        max_total_size=parse_size(max_size) if max_size else base.max_total_size,
-        max_ratio=max_ratio or base.max_ratio,
-        ratio_floor=base.ratio_floor,
-    )
-
+from .common import fail, format_option, limit_options, make_limits, styler, use_colour
 
 def _warn(findings: list[Any]) -> None:
     style = styler(use_colour())
@@ -88,13 +52,19 @@ def pack_cmd(directory: Path, output: Path | None, update_digests: bool, no_vali
     click.echo(f"{result.path}\n  {len(result.files)} files, {result.size} bytes\n  sha256 {result.sha256}")
 
 
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.zip$")
+
+
 def _default_name(directory: Path) -> str:
     try:
         manifest = json.loads((directory / "bundle.json").read_text(encoding="utf-8"))
-        return f"{manifest['name']}-{manifest['version']}.zip"
+        name = f"{manifest['name']}-{manifest['version']}.zip"
     except (OSError, ValueError, KeyError, TypeError):
-        raise BadInput(f"{directory}: no readable bundle.json with a name and version",
-                       hint="Pass -o FILE, or run `programkit validate` on the directory.") from None
+        name = ""
+    if not _SAFE_NAME.match(name):  # never let a manifest pick a path outside the current directory
+        raise BadInput(f"{directory}: no readable bundle.json with a plain name and version to name the archive",
+                       hint="Pass -o FILE, or run `programkit validate` on the directory.")
+    return name
 
 
 @click.command("unpack")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, Callable
 
 import click
 
+from ..bundle import ArchiveLimits
 from ..errors import ProgramkitError
 from ..findings import Finding
 
@@ -64,3 +66,40 @@ def findings_exit(findings: list[Finding], strict: bool = False) -> int:
     errors = sum(1 for f in findings if f.severity.value == "error")
     warnings = sum(1 for f in findings if f.severity.value == "warning")
     return EXIT_FINDINGS if errors or (strict and warnings) else EXIT_OK
+
+
+# --- archive limits, for every command that reads archives ---------------------
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.I)
+
+
+def parse_size(text: str) -> int:
+    """'4G', '500MiB', '1048576' → bytes (K/M/G/T are powers of 1024)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a size like 500M or 2G")
+    return int(float(m.group(1)) * 1024 ** "_kmgt".index(m.group(2).lower() or "_"))
+
+
+def limit_options(fn: Callable) -> Callable:
+    """--max-files / --max-size / --max-ratio; unset ones come from PROGRAMKIT_MAX_* or the defaults."""
+    fn = click.option("--max-ratio", type=click.FloatRange(min=1), default=None,
+                      help="Largest compression ratio per entry [env PROGRAMKIT_MAX_RATIO; default 200].")(fn)
+    fn = click.option("--max-size", default=None, metavar="SIZE",
+                      help="Largest total uncompressed size, e.g. 500M, 8G [env PROGRAMKIT_MAX_SIZE; default 4G].")(fn)
+    fn = click.option("--max-files", type=click.IntRange(min=1), default=None,
+                      help="Most entries an archive may have [env PROGRAMKIT_MAX_FILES; default 100000].")(fn)
+    return fn
+
+
+def make_limits(max_files: int | None, max_size: str | None, max_ratio: float | None) -> ArchiveLimits:
+    try:
+        base = ArchiveLimits.from_env()
+    except ValueError as e:
+        raise click.UsageError(f"bad PROGRAMKIT_MAX_* value: {e}") from None
+    return ArchiveLimits(
+        max_files=max_files or base.max_files,
+        max_total_size=parse_size(max_size) if max_size else base.max_total_size,
+        max_ratio=max_ratio or base.max_ratio,
+        ratio_floor=base.ratio_floor,
+    )

@@ -21,7 +21,11 @@ def schema_cmd(name: str | None, list_: bool, raw: bool) -> None:
     """Print the JSON Schema called NAME (default: bundle), for editors and other tools.
 
     The output is self-contained (schemas it refers to are embedded), so an
-    editor or validator needs nothing else:  programkit schema bundle > bundle.schema.json
+    editor or validator needs nothing else:
+
+    \b
+        programkit schema bundle > bundle.schema.json
+
     then point a bundle's "$schema" (or your editor's settings) at that file.
     """
     if list_:

@@ -8,7 +8,8 @@ from ..bundle import unsafe_path_reason
 from ..errors import ProgramkitError
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, bundles_containing, validate_path
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, styler, use_colour
+from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, limit_options, make_limits,
+                     styler, use_colour)
 
 
 def _files(result: ValidationResult) -> list[str]:
@@ -35,7 +36,9 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> s
 @click.option("--find-bundle", is_flag=True,
               help="PATHs are any files: validate the bundle around each one once (the nearest bundle.json "
                    "at or above it); files in no bundle are skipped. For pre-commit hooks.")
-def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool) -> None:
+@limit_options
+def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, max_files: int | None,
+                 max_size: str | None, max_ratio: float | None) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
     PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
@@ -44,13 +47,14 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
     Exit status: 0 no errors, 1 findings (warnings too with --strict),
     2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
     """
+    limits = make_limits(max_files, max_size, max_ratio)
     results = []
     unreadable = False
     if find_bundle:
         paths = tuple(bundles_containing(paths))
     for path in paths:
         try:
-            results.append(validate_path(path))
+            results.append(validate_path(path, limits))
         except ProgramkitError as err:
             # Report it on stderr and go on: one bad argument must not hide the other bundles' findings.
             echo_error(err)
