@@ -25,6 +25,7 @@ directory (``$PROGRAMKIT_STATE_DIR``, default
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -243,6 +244,18 @@ def list_journals(state_dir: Path) -> list[Journal]:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+#: clock difference tolerated between this machine and Marketo when adopting a lost create
+ADOPT_SLACK = datetime.timedelta(minutes=2)
+
+
+def _parse_time(text: Any) -> datetime.datetime | None:
+    """Marketo's "2026-11-23T10:13:49Z+0000" and our "2026-11-23T10:13:49Z" (both UTC)."""
+    try:
+        return datetime.datetime.strptime(str(text)[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
 
 
 class MarketoWorkspace(Workspace):
@@ -630,9 +643,31 @@ class MarketoWriter(WorkspaceWriter):
 
     # -- journal helpers --------------------------------------------------------------------------
     def _step(self, key: str, kind: str, result: dict[str, Any], op: str = "create", **extra: Any) -> int:
+        if result.get("adopted"):
+            extra["adopted"] = True
         self.journal.add({"key": key, "op": op, "kind": kind, "id": result["id"], "name": result.get("name"),
                           "updatedAt": result.get("updatedAt"), **extra})
         return int(result["id"])
+
+    def _create(self, name: str, create: Any, candidates: Any) -> dict[str, Any]:
+        """Run a create; on 709 adopt an item of that name created since this import started.
+
+        A create whose answer was lost (HTTP 5xx or a timeout after Marketo did the work) is retried,
+        or redone by --resume, and then refused as "name in use": the plan made sure the name was
+        free, so an item of that name created since the journal started is this import's own.
+        """
+        try:
+            return create()
+        except MarketoError as err:
+            if err.marketo_code != "709":
+                raise
+            started = _parse_time(self.journal.data.get("startedAt"))
+            for item in candidates():
+                created = _parse_time(item.get("createdAt"))
+                if (item.get("name") or "").casefold() == name.casefold() and started and created and \
+                        created >= started - ADOPT_SLACK:
+                    return {**item, "adopted": True}
+            raise
 
     def _folder_ref(self, program_id: int, folder: str | None) -> dict[str, Any]:
         if not folder:
@@ -664,11 +699,12 @@ class MarketoWriter(WorkspaceWriter):
         else:
             parent = self._root_folder(folder or "Marketing Activities")
             known = self.ws._programs()  # loaded before the create, so the new program is added once
-            res = self.client.post(f"{A}/programs.json", {
+            res = self._create(data["name"], lambda: self.client.post(f"{A}/programs.json", {
                 "name": data["name"], "folder": parent, "type": PROGRAM_TYPES.get(data.get("type", "default")),
                 "channel": data.get("channel"), "description": data.get("description") or None,
                 "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None,
-                "costs": data.get("costs") or None})[0]
+                "costs": data.get("costs") or None})[0],
+                lambda: self.client.get(f"{A}/program/byName.json", name=data["name"]))
             pid = self._step(key, "program", res)
             # the new program is a folder node too: remember it without another browse call
             known.append(res)
@@ -729,7 +765,9 @@ class MarketoWriter(WorkspaceWriter):
                 if done:
                     fid = int(done["id"])
                 else:
-                    res = self.client.post(f"{A}/folders.json", {"name": part, "parent": parent})[0]
+                    res = self._create(part, lambda: self.client.post(
+                        f"{A}/folders.json", {"name": part, "parent": parent})[0],
+                        lambda: self.client.browse(f"{A}/folders.json", root=parent, maxDepth=1))
                     fid = self._step(key, "folder", res)
                 node = {"folderId": {"id": fid, "type": "Folder"}, "name": part, "path": current}
                 self.ws._folders().append(node)
@@ -753,24 +791,28 @@ class MarketoWriter(WorkspaceWriter):
             mid = int(done["id"])
         elif kind in DESIGN:
             known = self.ws._design(kind)  # loaded before the create, so the new asset is added once
-            res = self._create_design(kind, name, content, meta)
+            res = self._create(name, lambda: self._create_design(kind, name, content, meta),
+                               lambda: self.client.browse(DESIGN[kind][1]))
             known.append(res)
             mid = self._step(key, kind, res, sha256=sha256)
         elif kind == "email":
             email = json.loads(content)
-            res = self.client.post(f"{A}/emails.json", {
-                "name": name, "folder": self._folder_ref(program_id, folder),
+            where = self._folder_ref(program_id, folder)
+            res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
+                "name": name, "folder": where,
                 "template": self._template_id(meta.get("template") or email["template"]),
                 "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
                 "fromEmail": email.get("fromEmail", ""),
                 "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
-                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0]
+                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0],
+                lambda: self.client.browse(f"{A}/emails.json", folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
         else:
             campaign = json.loads(content)
-            res = self.client.post(f"{A}/smartCampaigns.json", {
-                "name": name, "folder": self._folder_ref(program_id, folder),
-                "description": campaign.get("description") or None})[0]
+            where = self._folder_ref(program_id, folder)
+            res = self._create(name, lambda: self.client.post(f"{A}/smartCampaigns.json", {
+                "name": name, "folder": where, "description": campaign.get("description") or None})[0],
+                lambda: self.client.browse(f"{A}/smartCampaigns.json", folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
         self._follow_up(kind, name, mid, content, folder, program_id)
         return asset_id(kind, mid)
