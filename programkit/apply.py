@@ -115,6 +115,9 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
     entries = {a.path: a for a in bundle.assets}
     with workspace.transaction() as w:
         check_current(plan, bundle, workspace)  # under the write lock: nobody can change it now
+        begin = getattr(w, "begin", None)
+        if callable(begin):  # a remote target journals the plan, so an interrupted import can be resumed
+            begin(plan.to_dict())
         ids = _execute(plan, bundle, w, entries, hook, progress)
         record.mapping = history_mapping(plan, ids)
         record.finished_at = _now()

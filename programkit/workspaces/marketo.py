@@ -175,6 +175,8 @@ class Journal:
                 data["checklist"].append(ev)
             elif kind == "status":
                 data.update(ev)
+            elif kind == "plan":
+                data["plan"] = ev["plan"]
             elif kind == "rolledBack":
                 for step in data["steps"]:
                     if step["key"] == ev["key"]:
@@ -218,6 +220,12 @@ class Journal:
             self.data["steps"].append(step)
             self._by_key[step["key"]] = step
             self._append({"event": "step", **step})
+
+    def set_plan(self, plan: dict[str, Any]) -> None:
+        with self._lock:
+            if self.data.get("plan") != plan:
+                self.data["plan"] = plan
+                self._append({"event": "plan", "plan": plan})
 
     def set_status(self, status: str, **extra: Any) -> None:
         with self._lock:
@@ -296,6 +304,9 @@ class MarketoWorkspace(Workspace):
 
     # -- inventory -------------------------------------------------------------------------------
     def revision(self) -> str:
+        if self._resume is not None and self._resume.data.get("plan"):
+            # a resumed import continues the plan it started with, on the instance it half changed
+            return self._resume.data["plan"]["workspace"]["revision"]
         parts = [(p["id"], p["name"], p.get("updatedAt")) for p in self._programs()]
         for kind in DESIGN:
             parts += [(kind, a["id"], a["name"], a.get("updatedAt")) for a in self._design(kind)]
@@ -516,8 +527,7 @@ class MarketoWorkspace(Workspace):
 
     @contextmanager
     def transaction(self) -> Iterator["MarketoWriter"]:
-        journal = self._resume or Journal.new(self.state_dir)
-        self._resume = None
+        journal = self._resume or Journal.new(self.state_dir)  # _resume stays set until the end: revision()
         if journal.data["status"] != "running":
             journal.set_status("running")
         writer = MarketoWriter(self, journal)
@@ -538,6 +548,7 @@ class MarketoWorkspace(Workspace):
             journal.set_status("complete", finishedAt=_now())
         finally:
             writer.close()
+            self._resume = None
             self._cache.clear()  # the instance changed: read it afresh
             self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
@@ -617,6 +628,14 @@ class MarketoWriter(WorkspaceWriter):
         self._pool = ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                         thread_name_prefix="marketo-follow-up")
         self._pending: list[Future[None]] = []
+
+    def begin(self, plan: dict[str, Any]) -> None:
+        """Journal the plan being applied (called by apply), so ``resume_import`` can finish it."""
+        if self.journal.data.get("plan") and self.journal.data["plan"].get("bundle") != plan.get("bundle"):
+            raise ProgramkitError("the journal being resumed is for another bundle", [make(
+                "PK811", f"journal {self.journal.id} imports {self.journal.data['plan']['bundle'].get('name')}, "
+                         f"not {plan['bundle'].get('name')}")])
+        self.journal.set_plan(plan)
 
     def _check(self) -> None:
         """Raise the first failure of a finished follow-up, so an import stops close to it."""
@@ -952,6 +971,19 @@ def _delete(client: MarketoClient, segment: str, mid: int) -> None:
         raise MarketoError(f"file {mid} cannot be deleted through the Marketo API", code="PK812")
     form = {"type": "Folder"} if segment == "folder" else {}
     client.post(f"{A}/{segment}/{mid}/delete.json", form)
+
+
+def resume_import(ws: MarketoWorkspace, bundle: Any, journal_id: str = "last") -> ImportRecord:
+    """Finish an import that stopped part-way: apply the plan its journal recorded, skipping done steps."""
+    from ..apply import apply_plan
+    from ..plan import Plan
+
+    journal = ws.resume(journal_id)
+    if journal.data["status"] == "complete" or not journal.data.get("plan"):
+        ws._resume = None
+        raise ProgramkitError(f"journal {journal.id} has nothing to resume ({journal.data['status']})",
+                              [make("PK811", f"journal {journal.id} is {journal.data['status']}; nothing to resume")])
+    return apply_plan(Plan.from_dict(journal.data["plan"]), bundle, ws)
 
 
 def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, list[Finding]]:
