@@ -294,3 +294,17 @@ def test_resume_after_a_lost_create_adopts_it(fake, tmp_path, bundle, monkeypatc
     assert fake.snapshot()["assets"]["email"] == ["01 - Email - ALERT - MQL"]
     assert [s["name"] for s in Journal.load(ws.state_dir).data["steps"] if s.get("adopted")] == [
         "01 - Email - ALERT - MQL"]
+
+
+def test_bulk_design_assets_are_created_side_by_side(fake, ws):
+    fake.latency = 0.02
+    items = [("emailTemplate", f"T{i}", f"<html>{i}</html>".encode(), f"{i:064d}", None, {}) for i in range(12)]
+    items += [("snippet", f"S{i}", f"<p>{i}</p>".encode(), f"{i:064x}", None, {}) for i in range(6)]
+    with ws.transaction() as w:
+        w.put_assets(items)
+    snap = fake.snapshot()
+    assert snap["assets"]["emailTemplate"] == sorted(f"T{i}" for i in range(12))
+    assert snap["assets"]["snippet"] == sorted(f"S{i}" for i in range(6))
+    assert 1 < fake.stats["maxActive"] <= 10
+    assert {s.name: s.sha256 for s in ws.design_assets("emailTemplate", ["T3"]).values()} == {"T3": f"{3:064d}"}
+    assert {a["name"]: a["_content"] for a in fake.assets["snippet"].values()}["S4"] == b"<p>4</p>"
