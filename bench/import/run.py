@@ -61,7 +61,7 @@ def make_bundle(dest: Path, n: int) -> Path:
 
 
 def make_workspace(db: Path, existing: int) -> None:
-    ws = open_target(str(db), WORKSPACE)
+    ws = open_target(str(db), WORKSPACE, crm="salesforce")  # the sample syncs to Salesforce
     try:
         with ws.transaction() as w:
             for i in range(existing):
