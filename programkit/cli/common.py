@@ -43,7 +43,7 @@ def echo_error(err: ProgramkitError) -> None:
     click.echo(f"{style('error', fg='red', bold=True)}: {err.message}", err=True)
     for f in err.findings:
         loc = f"{f.file}:{f.location}" if f.location else (f.file or "")
-        click.echo(f"  {loc}: {f.code} [{f.rule}] {f.message}", err=True)
+        click.echo(f"  {loc + ': ' if loc else ''}{f.code} [{f.rule}] {f.message}", err=True)
     if err.hint:
         click.echo(f"  hint: {err.hint}", err=True)
 
