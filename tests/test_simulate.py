@@ -345,3 +345,31 @@ def test_hostile_events_give_findings_or_rejections_never_a_traceback(tmp_path_f
     result = simulate(PC, events=path, until="2026-04-01T00:00:00Z")
     assert result.events["read"] + result.events["invalid"] <= len(lines)
     json.dumps(result.to_dict())  # always serialisable
+
+
+def test_a_bundle_with_errors_is_not_simulated(tmp_path, invoke):
+    import shutil
+
+    from conftest import edit_json
+
+    bundle = tmp_path / "pc"
+    shutil.copytree(PC, bundle)
+    edit_json(bundle / "lifecycle/referral-lifecycle.json", lambda d: d["timers"][0].update(to="Expird"))
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 1
+    assert "PK106 [digest-mismatch]" in r.output  # the edit changed the file's digest
+    from programkit.canonical import refresh_digests
+
+    refresh_digests(bundle)
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 1
+    assert "lifecycle/referral-lifecycle.json:" in r.output and "PK702 [unknown-state] /timers/0/to: 'Expird'" in r.output
+
+
+def test_simulate_reads_a_packed_archive(tmp_path, invoke):
+    archive = tmp_path / "pc.zip"
+    assert invoke("pack", str(PC), "-o", str(archive)).exit_code == 0
+    events = write_events(tmp_path, ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
+    r = invoke("simulate", str(archive), "--events", str(events), "--until", "2026-03-20T00:00:00Z")
+    assert r.exit_code == 0, r.output
+    assert "r1: Archived  (Received → Expired → Archived)" in r.output
