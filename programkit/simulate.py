@@ -390,7 +390,11 @@ def compile_bundle(bundle: Bundle, settings: dict[str, bool] | None = None) -> M
             model.batch.append(campaign)
             continue
         for i, t in enumerate(sl.get("triggers") or []):
-            _add_trigger(model, campaign, t, f"/smartList/triggers/{i}", a.path, resolve)
+            try:
+                _add_trigger(model, campaign, t, f"/smartList/triggers/{i}", a.path, resolve)
+            except ValueError as e:
+                findings.append(make("PK754", f"/smartList/triggers/{i}: {e}; the trigger never fires", file=a.path,
+                                     pointer=f"/smartList/triggers/{i}"))
     return model
 
 
@@ -1019,7 +1023,13 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
             until_ts = parse_time(until)
         except ValueError:
             raise BadInput(f"--until {until!r} is not an ISO-8601 time", hint="e.g. 2026-04-01T00:00:00Z") from None
-    model = compile_bundle(loaded.bundle, settings)
+    try:
+        model = compile_bundle(loaded.bundle, settings)
+    except ValueError as e:  # a lifecycle condition the simulator cannot evaluate, e.g. 'at least' ['many']
+        asset = lc.lifecycle_asset(loaded.bundle)
+        raise ProgramkitError(f"cannot simulate the lifecycle {asset.path if asset else ''}: {e}",
+                              hint="Numeric operators (at least, at most, greater than, less than, between) "
+                                   "need numeric values.") from None
     if settings and model.lifecycle is not None:
         unknown = sorted(set(settings) - set(lc.settings_of(lc.lifecycle_asset(loaded.bundle).content)))
         if unknown:

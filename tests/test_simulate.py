@@ -373,3 +373,26 @@ def test_simulate_reads_a_packed_archive(tmp_path, invoke):
     r = invoke("simulate", str(archive), "--events", str(events), "--until", "2026-03-20T00:00:00Z")
     assert r.exit_code == 0, r.output
     assert "r1: Archived  (Received → Expired → Archived)" in r.output
+
+
+def test_conditions_the_simulator_cannot_evaluate_are_reported_not_raised(tmp_path, invoke):
+    import shutil
+
+    from conftest import edit_json
+    from programkit.canonical import refresh_digests
+
+    bundle = tmp_path / "pc"
+    shutil.copytree(PC, bundle)
+    edit_json(bundle / "campaigns/02-alert-on-expired-referral.json", lambda d: d["smartList"]["triggers"][0][
+        "constraints"].append({"name": "Previous Value", "operator": "at least", "values": ["many"]}))
+    refresh_digests(bundle)
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 0, r.output
+    assert ("campaigns/02-alert-on-expired-referral.json: warning PK754 [not-simulated] /smartList/triggers/0: "
+            "operator 'at least' with values ['many'] is not supported; the trigger never fires") in r.output
+    edit_json(bundle / "lifecycle/referral-lifecycle.json",
+              lambda d: d["flags"][0]["conditions"].append({"field": "Deal Value", "operator": "at least", "values": ["x"]}))
+    refresh_digests(bundle)
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 1
+    assert "error: cannot simulate the lifecycle lifecycle/referral-lifecycle.json: operator 'at least'" in r.output
