@@ -457,8 +457,9 @@ def _compile_flow(doc: dict, file: str, names: FieldNames, resolve: Callable, fi
         elif kind in ("Send Alert", "Send Email"):
             to = [str(resolve(x)) for x in step.get("sendTo") or []]
             owner = step.get("sendToOwner") if step.get("sendToOwner") not in (None, "None") else None
-            flow.append(("alert" if kind == "Send Alert" else "email", step["email"], tuple(to),
-                         names.key(owner) if owner else None))
+            # Marketo sends to the owner's email address; a plain "Person Owner" column is accepted too
+            owner_keys = (names.key(owner + " Email Address"), names.key(owner)) if owner else ()
+            flow.append(("alert" if kind == "Send Alert" else "email", step["email"], tuple(to), owner_keys))
         elif kind == "Change Program Status":
             flow.append(("status", str(resolve(step.get("program"))), step.get("newStatus")))
         else:
@@ -728,7 +729,8 @@ class Simulator:
             elif kind in ("alert", "email"):
                 to = list(step[2])
                 if step[3]:
-                    to.append(_owner(p.fields.get(step[3])))
+                    fields = p.fields
+                    to.append(_owner(next((fields[k] for k in step[3] if _text(fields.get(k))), None)))
                 (self.alerts if kind == "alert" else self.emails).append(
                     {"at": now, "person": p.id, "campaign": camp.name, "email": step[1], "to": to})
             elif kind == "status":

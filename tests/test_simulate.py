@@ -204,10 +204,10 @@ def test_hubspot_qualification_requires_a_deal_when_switched_on(tmp_path):
 
 
 def test_marketo_created_synced_then_mql_with_one_alert(tmp_path):
-    people = write_people(tmp_path, "id,Email Address,Person Owner\n")
+    people = write_people(tmp_path, "id,Email Address,Person Owner Email Address\n")
     events = write_events(
         tmp_path,
-        ev("2026-03-02T09:00:00Z", "m1", "created", **{"Email Address": "m1@example.com", "Person Owner": "olivia@example.com"}),
+        ev("2026-03-02T09:00:00Z", "m1", "created", **{"Email Address": "m1@example.com", "Person Owner Email Address": "olivia@example.com"}),
         ev("2026-03-02T09:00:00Z", "m2", "created"),  # no email address: not synced
         ev("2026-03-03T09:00:00Z", "m1", "score", change="+60"),
         ev("2026-03-04T09:00:00Z", "m1", "score", change="+50"),

@@ -41,7 +41,7 @@ def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
     people_csv = directory / "people.csv"
     existing = people // 2
     with open(people_csv, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("id,Email Address,Person Owner,Person Score\n")
+        fh.write("id,Email Address,Person Owner Email Address,Person Score\n")
         for i in range(existing):
             fh.write(f"p{i},p{i}@example.com,owner{i % 50}@example.com,{rnd.randrange(0, 60)}\n")
     start = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
@@ -56,7 +56,7 @@ def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
                 pid = f"p{created}"
                 created += 1
                 email = f"{pid}@example.com" if rnd.random() < 0.95 else ""
-                data = {"Email Address": email, "Person Owner": f"owner{created % 50}@example.com"} if email else {}
+                data = {"Email Address": email, "Person Owner Email Address": f"owner{created % 50}@example.com"} if email else {}
                 ev = {"at": at, "person": pid, "type": "created", "data": data}
             else:
                 pid = f"p{rnd.randrange(created)}"
