@@ -29,8 +29,8 @@ from .canonical import bundle_digest, sha256_bytes
 from .errors import ProgramkitError
 from .findings import Severity, make, register_code
 from .model import PROGRAM_KINDS, Bundle
-from .plan import Action, Plan, history_mapping
-from .workspaces.base import ImportRecord, Workspace, WorkspaceWriter
+from .plan import WRITES, Action, Plan, history_mapping
+from .workspaces.base import DESIGN_KINDS, ImportRecord, Workspace, WorkspaceWriter
 
 G = "import"
 register_code("PK520", "workspace-changed", Severity.ERROR,
@@ -104,7 +104,7 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
     """
     if not plan.ok:
         n = sum(1 for p in plan.problems if p.severity == Severity.ERROR)
-        raise ProgramkitError(f"{n} problem{'s' if n != 1 else ''} stop the import; nothing was written",
+        raise ProgramkitError(f"{n} problem{'s stop' if n != 1 else ' stops'} the import; nothing was written",
                               [p for p in plan.problems if p.severity == Severity.ERROR])
     record = ImportRecord(
         bundle=plan.bundle["name"], version=plan.bundle["version"], digest=plan.bundle["digest"],
@@ -112,10 +112,12 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
         mapping=[], started_at=_now(), outcome="noop" if plan.nothing_to_do else "applied",
         workspace=workspace.name)
     hook = _Hook()
-    entries = {a.path: a for a in bundle.assets}
     with workspace.transaction() as w:
         check_current(plan, bundle, workspace)  # under the write lock: nobody can change it now
-        ids = _execute(plan, bundle, w, entries, hook, progress)
+        begin = getattr(w, "begin", None)
+        if callable(begin):  # a remote target journals the plan, so an interrupted import can be resumed
+            begin(plan.to_dict())
+        ids = _Applier(plan, bundle, workspace, w, hook, progress).run()
         record.mapping = history_mapping(plan, ids)
         record.finished_at = _now()
         record.id = w.record_import(record)
@@ -124,62 +126,103 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
     return record
 
 
-def _execute(plan: Plan, bundle: Bundle, w: WorkspaceWriter, entries: dict[str, Any], hook: _Hook,
-             progress: Callable[[int], None] | None) -> dict[int, tuple[int, str]]:
-    ids: dict[int, tuple[int, str]] = {}
-    pid = plan.program.get("id")
-    data = plan.program["data"]
-    tags = {f"{k}: {v}": (k, v) for k, v in (data.get("tags") or {}).items()}
-    for i, act in enumerate(plan.actions):
+class _Applier:
+    """Executes the actions in plan order; consecutive new Design Studio assets go in one bulk insert
+    when the writer offers ``put_assets`` (the embedded target does): 10k images cost one executemany."""
+
+    BATCH = 500
+
+    def __init__(self, plan: Plan, bundle: Bundle, ws: Workspace, w: WorkspaceWriter, hook: _Hook,
+                 progress: Callable[[int], None] | None):
+        self.plan, self.bundle, self.ws, self.w, self.hook, self.progress = plan, bundle, ws, w, hook, progress
+        self.entries = {a.path: a for a in bundle.assets}
+        self.ids: dict[int, tuple[int, str]] = {}
+        self.pid: int | None = plan.program.get("id")
+        self.bulk = getattr(w, "put_assets", None)
+        self.pending: list[tuple[int, Action, bytes, str, dict[str, Any]]] = []
+
+    def run(self) -> dict[int, tuple[int, str]]:
+        for i, act in enumerate(self.plan.actions):
+            if self.bulk is not None and act.kind in DESIGN_KINDS and act.action in ("create", "rename"):
+                self.pending.append((i, act, *self.content(act)))
+                if len(self.pending) >= self.BATCH:
+                    self.flush()
+            else:
+                if act.action in WRITES or act.kind == "program":
+                    self.flush()
+                self.one(i, act)
+            if self.progress is not None:
+                self.progress(1)
+        self.flush()
+        return self.ids
+
+    def content(self, act: Action) -> tuple[bytes, str, dict[str, Any]]:
+        """The file's bytes (checked against the plan's sha256), their digest, and the meta export reads."""
+        content = self.bundle.source.read_bytes(act.path)
+        digest = sha256_bytes(content)
+        if digest != act.sha256:
+            raise ProgramkitError("a bundle file changed between planning and applying; nothing was written", [make(
+                "PK522", f"{act.path} has sha256 {digest[:12]}…, the plan says {str(act.sha256)[:12]}…",
+                file=act.path)])
+        asset = self.entries.get(act.path)
+        meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": self.plan.bundle["name"]}
+        return content, digest, meta
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.bulk([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending])
+        names: dict[str, list[str]] = {}
+        for _, a, *_ in self.pending:
+            names.setdefault(a.kind, []).append(a.workspace_name)
+        found = {kind: self.ws.design_assets(kind, group) for kind, group in names.items()}
+        for i, a, *_ in self.pending:
+            self.ids[i] = (found[a.kind][a.workspace_name.casefold()].id, a.workspace_name)
+        self.pending = []
+        self.hook()
+
+    def one(self, i: int, act: Action) -> None:
+        w, data = self.w, self.plan.program["data"]
         if act.kind == "program":
             if act.action in ("create", "rename"):
-                pid = w.create_program(data)
-                hook()
+                self.pid = w.create_program(data)
             elif act.action == "update":
-                w.update_program(pid, data)
-                hook()
-            ids[i] = (pid, act.workspace_name)
+                w.update_program(self.pid, data)
+            if act.action in ("create", "rename", "update"):
+                if hasattr(w, "set_program_source"):
+                    # the manifest beside the program (description, requires, conflictRules…) for export
+                    w.set_program_source(self.pid, self.plan.bundle.get("manifest") or {})
+                self.hook()
+            self.ids[i] = (self.pid, act.workspace_name)
         elif act.kind == "folder":
             if act.action == "create":
-                w.ensure_folder(pid, act.name)
-                hook()
+                w.ensure_folder(self.pid, act.name)
+                self.hook()
         elif act.kind == "tag":
             if act.action == "create":
+                tags = {f"{k}: {v}": (k, v) for k, v in (data.get("tags") or {}).items()}
                 w.add_tag_value(*tags[act.name])
-                hook()
-        elif act.kind == "token":
-            pass  # tokens are part of the program object written above
-        else:
-            result = _asset(act, bundle, w, entries, pid, plan.bundle["name"])
-            if result is not None:
-                ids[i] = result
-                hook()
-        if progress is not None:
-            progress(1)
-    return ids
+                self.hook()
+        elif act.kind != "token":  # tokens are part of the program object
+            self.asset(i, act)
 
-
-def _asset(act: Action, bundle: Bundle, w: WorkspaceWriter, entries: dict[str, Any], pid: int | None,
-           bundle_name: str) -> tuple[int, str] | None:
-    local = act.kind in PROGRAM_KINDS
-    if act.action == "delete":
-        w.delete_asset(act.target_id)
-        return None
-    if act.action not in ("create", "rename", "replace", "update"):
-        return None
-    content = bundle.source.read_bytes(act.path)
-    digest = sha256_bytes(content)
-    if digest != act.sha256:
-        raise ProgramkitError("a bundle file changed between planning and applying; nothing was written", [make(
-            "PK522", f"{act.path} has sha256 {digest[:12]}…, the plan says {str(act.sha256)[:12]}…", file=act.path)])
-    asset = entries.get(act.path)
-    meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": bundle_name}
-    name = act.workspace_name
-    if act.action in ("create", "rename") or (act.moved and local):
-        if act.moved:
+    def asset(self, i: int, act: Action) -> None:
+        w = self.w
+        local = act.kind in PROGRAM_KINDS
+        if act.action == "delete":
             w.delete_asset(act.target_id)
-        new_id = w.put_asset(act.kind, name, content, digest, folder=act.folder if local else act.folder,
-                             program_id=pid if local else None, meta=meta)
-        return new_id, name
-    w.replace_asset(act.target_id, content, digest, meta=meta)
-    return act.target_id, name
+            self.hook()
+            return
+        if act.action not in ("create", "rename", "replace", "update"):
+            return
+        content, digest, meta = self.content(act)
+        name = act.workspace_name
+        if act.action in ("create", "rename") or (act.moved and local):
+            if act.moved:
+                w.delete_asset(act.target_id)
+            self.ids[i] = (w.put_asset(act.kind, name, content, digest, folder=act.folder,
+                                       program_id=self.pid if local else None, meta=meta), name)
+        else:
+            w.replace_asset(act.target_id, content, digest, meta=meta)
+            self.ids[i] = (act.target_id, name)
+        self.hook()

@@ -50,9 +50,14 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
 
 
 def bundle_digest(manifest: Any) -> str:
-    """The bundle digest: sha256 of the canonical JSON of its manifest (``bundle.json``).
+    """The bundle digest: sha256 of the manifest (``bundle.json``) as compact canonical JSON.
 
-    The manifest lists every asset's sha256, so this one digest covers every
-    byte of the bundle, and a directory and its archive have the same digest.
+    Compact canonical JSON: keys sorted, no whitespace (``","`` and ``":"``
+    separators), UTF-8 characters kept. The manifest lists every asset's
+    sha256, so this one digest covers every byte of the bundle; it does not
+    depend on how bundle.json is formatted, and a bundle directory and its
+    archive have the same digest. (Compact, not :func:`dumps`'s indented form,
+    because indenting disables the C encoder: 10k assets cost 0.15 s instead of 0.02 s.)
     """
-    return sha256_bytes(dump_bytes(manifest))
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return sha256_bytes(text.encode("utf-8"))

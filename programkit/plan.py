@@ -233,7 +233,7 @@ def make_plan(
     ws_info = {"name": workspace.name, "revision": workspace.revision()}
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
-        problems.append(make("PK516", "the manifest could not be read", file=bundle.manifest_path))
+        problems.insert(0, make("PK516", "the manifest could not be read", file=bundle.manifest_path))
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
                     {"name": None, "as": as_name, "action": "skip", "id": None, "data": {}}, rules,
                     problems=sorted(problems, key=sort_key), options=options)
@@ -317,8 +317,8 @@ class _Planner:
         for key, code, what in (("segmentations", "PK503", "segmentation"), ("snippets", "PK504", "snippet"),
                                 ("webhooks", "PK505", "webhook"), ("customObjects", "PK506", "custom object")):
             wanted = [n for n in req.get(key) or [] if isinstance(n, str)]
-            if not wanted:
-                continue
+            if not wanted or key in getattr(self.ws, "unreadable", ()):
+                continue  # a target that cannot list these warns about them in its own preflight
             have_names = {_fold(n) for n in self.ws.names(key)}
             for i, name in enumerate(req.get(key) or []):
                 if not isinstance(name, str) or _fold(name) in have_names:
@@ -348,6 +348,10 @@ class _Planner:
                         self.problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
                                      f"/program/membershipStatuses/{i}")
+        # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles)
+        target_preflight = getattr(self.ws, "preflight", None)
+        if callable(target_preflight):
+            self.problems.extend(target_preflight(self.bundle, self.rules))
 
     # -- the program ---------------------------------------------------------------------
     def plan_program(self) -> str:
@@ -474,7 +478,7 @@ class _Planner:
         for tag_type, value in tags.items():
             label = f"{tag_type}: {value}"
             if (_fold(tag_type), _fold(value)) in old_tags:
-                self.add(Action("tag", label, "noop", decision.decided_by, "already set on the program"))
+                self.add(Action("tag", label, "noop", reason="already set on the program"))
             elif _fold(value) in have.get(_fold(tag_type), set()):
                 self.add(Action("tag", label, "reuse", decision.decided_by, "tag value exists in the workspace"))
             elif decision.value == "create":
@@ -581,7 +585,7 @@ class _Planner:
         act.as_name = first_free_copy(kind, a.name, lookup)
         kind_taken.add(_fold(act.as_name))
         act.action, act.decided_by, act.target_id = "rename", by, None
-        act.reason = f"{label}: keep both, the bundle's copy is named {act.as_name!r}"
+        act.reason = f"{label}: the workspace has another {a.name!r}" if existing else f"{label}: name used twice"
         return act
 
     # -- program-local assets -----------------------------------------------------------------
@@ -618,9 +622,9 @@ class _Planner:
             else:
                 act.reason = "added in the workspace; kept"
                 self.add(act)
-        for (kind, _), m in self.previous.items():
-            if kind in DESIGN_KINDS and m.get("owned") and \
-                    not any(a.kind == kind and _fold(a.name) == _fold(m.get("bundleName")) for a in self.bundle.assets):
+        in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets}
+        for (kind, bname), m in self.previous.items():
+            if kind in DESIGN_KINDS and m.get("owned") and (kind, bname) not in in_bundle:
                 self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
                                     owned=True))
 
@@ -630,7 +634,7 @@ class _Planner:
         for act in self.actions:
             if act.action == "skip" and act.reason.startswith("added in the workspace"):
                 continue  # not a bundle item
-            act.action = "noop"
+            act.action, act.decided_by = "noop", "default"  # no rule decides anything here
             act.reason = act.reason if act.reason in ("unchanged", "already in the program") else "already imported"
             kept.append(act)
         self.actions = kept

@@ -287,3 +287,11 @@ def test_saved_plan_refused_after_drift(sample_copy):
     with pytest.raises(ProgramkitError) as e:
         apply_plan(plan, load_bundle(sample_copy).bundle, ws)
     assert e.value.findings[0].code == "PK521"
+
+
+def test_progress_reports_every_action(sample_copy):
+    ws = MemoryWorkspace()
+    plan, bundle = plan_for(sample_copy, ws)
+    ticks = []
+    apply_plan(plan, bundle, ws, progress=ticks.append)
+    assert sum(ticks) == len(plan.actions) == 11

@@ -12,6 +12,7 @@ import click
 from ..bundle import ArchiveLimits
 from ..errors import ProgramkitError
 from ..findings import Finding
+from ..workspaces import DEFAULT_TARGET, open_target  # noqa: F401  (re-exported for the commands)
 
 #: exit codes, as documented in the README
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -42,7 +43,7 @@ def echo_error(err: ProgramkitError) -> None:
     click.echo(f"{style('error', fg='red', bold=True)}: {err.message}", err=True)
     for f in err.findings:
         loc = f"{f.file}:{f.location}" if f.location else (f.file or "")
-        click.echo(f"  {loc}: {f.code} [{f.rule}] {f.message}", err=True)
+        click.echo(f"  {loc + ': ' if loc else ''}{f.code} [{f.rule}] {f.message}", err=True)
     if err.hint:
         click.echo(f"  hint: {err.hint}", err=True)
 
@@ -66,6 +67,22 @@ def findings_exit(findings: list[Finding], strict: bool = False) -> int:
     errors = sum(1 for f in findings if f.severity.value == "error")
     warnings = sum(1 for f in findings if f.severity.value == "warning")
     return EXIT_FINDINGS if errors or (strict and warnings) else EXIT_OK
+
+
+#: environment variables that stand in for --target / --workspace
+TARGET_ENV, WORKSPACE_ENV = "PROGRAMKIT_TARGET", "PROGRAMKIT_WORKSPACE"
+
+
+def target_option(help: str = "Workspace database file, or a Marketo REST URL (https://…mktorest.com).") -> Callable:
+    """--target/-t: where the workspace lives; $PROGRAMKIT_TARGET, else ./programkit.db."""
+    return click.option("--target", "-t", "target", envvar=TARGET_ENV, default=DEFAULT_TARGET, show_default=True,
+                        show_envvar=True, metavar="DB", help=help)
+
+
+def workspace_option(help: str = "Workspace inside the target (Marketo's default one is 'Default').") -> Callable:
+    """--workspace/-w: which workspace of the target; $PROGRAMKIT_WORKSPACE, else Default."""
+    return click.option("--workspace", "-w", "workspace", envvar=WORKSPACE_ENV, default="Default", show_default=True,
+                        show_envvar=True, metavar="NAME", help=help)
 
 
 # --- archive limits, for every command that reads archives ---------------------

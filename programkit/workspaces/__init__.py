@@ -1,7 +1,49 @@
-"""Targets that bundles import into and export from."""
+"""Targets that bundles import into and export from.
+
+:func:`open_target` turns a ``--target`` value into a :class:`Workspace`: a
+file path (or nothing: ``./programkit.db``) is the embedded SQLite target.
+Other schemes are routed here as targets are added.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
 
 from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance,
                    Workspace, WorkspaceWriter)
 
-__all__ = ["DESIGN_KINDS", "LOCAL_KINDS", "AssetInfo", "FieldInfo", "ImportRecord", "ProgramInfo", "Provenance",
-           "Workspace", "WorkspaceWriter"]
+#: --target when neither the option nor PROGRAMKIT_TARGET is given
+DEFAULT_TARGET = "programkit.db"
+
+__all__ = ["DEFAULT_TARGET", "DESIGN_KINDS", "LOCAL_KINDS", "AssetInfo", "FieldInfo", "ImportRecord", "ProgramInfo",
+           "Provenance", "Workspace", "WorkspaceWriter", "open_target", "target_kind"]
+
+
+def target_kind(target: str) -> str:
+    """'marketo' for an http(s) URL, 'sqlite' for anything else (a file path)."""
+    scheme = urlsplit(target).scheme.lower()
+    return "marketo" if scheme in ("http", "https") else "sqlite"
+
+
+def _sqlite_path(target: str) -> str:
+    return target[len("sqlite:"):] if target.lower().startswith("sqlite:") else target
+
+
+def open_target(target: str | os.PathLike[str] | None = None, workspace: str | None = None, *,
+                create: bool = True, crm: str | None = None) -> Workspace:
+    """The workspace ``workspace`` (default "Default") of ``target`` (default ./programkit.db).
+
+    A path (optionally ``sqlite:PATH``) opens the embedded SQLite target; with
+    ``create`` a missing file or workspace is created, seeded like a new
+    Marketo instance, with the CRM connection ``crm`` (default none). An http(s) URL is a Marketo instance's REST base URL
+    (credentials from the environment; ``create`` does not apply).
+    """
+    from .sqlite import DEFAULT_WORKSPACE, open_workspace
+
+    target = os.fspath(target) if target is not None else DEFAULT_TARGET
+    if target_kind(target) == "marketo":
+        from .marketo import MarketoWorkspace
+
+        return MarketoWorkspace(target, workspace or DEFAULT_WORKSPACE)
+    return open_workspace(_sqlite_path(target), workspace or DEFAULT_WORKSPACE, create=create, crm=crm)

@@ -1,0 +1,246 @@
+"""``programkit plan``, ``programkit import`` and ``programkit history``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..apply import apply_plan
+from ..errors import BadInput, ProgramkitError
+from ..plan import ACTIONS, Plan, plan_path
+from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
+from ..workspaces.base import ImportRecord
+from ..workspaces import open_target
+from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
+
+#: terraform-like markers and colours per action
+MARKS: dict[str, tuple[str, str | None]] = {
+    "create": ("+", "green"), "update": ("~", "yellow"), "reuse": ("=", "cyan"), "rename": ("->", "magenta"),
+    "replace": ("!", "red"), "delete": ("-", "red"), "skip": ("x", None), "noop": (".", None),
+}
+
+
+def rule_options(fn: Callable) -> Callable:
+    """--on-tag, --on-landing-page-template, --on-image, --on-email-template, --no-reuse-identical, --rules, --as."""
+    for rule in reversed(list(OPTIONS)):
+        fn = click.option(FLAGS[rule], rule, type=click.Choice(OPTIONS[rule]), default=None,
+                          help=f"Conflict rule {rule} (default: the rules file, the bundle, then {OPTIONS[rule][0]}).")(fn)
+    fn = click.option(FLAGS[REUSE_IDENTICAL], REUSE_IDENTICAL, flag_value=False, default=None,
+                      help="Copy or replace same-named assets even when their content is identical.")(fn)
+    fn = click.option("--rules", "rules_file", type=click.Path(dir_okay=False),
+                      help="Conflict rules file (JSON, see `programkit schema conflictRules`).")(fn)
+    fn = click.option("--as", "as_name", metavar="NAME", help="Import the program under another name.")(fn)
+    return fn
+
+
+def _flags(kw: dict[str, Any]) -> dict[str, Any]:
+    return {rule: kw.pop(rule) for rule in list(FLAGS)}
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def render_plan(plan: Plan, colour: bool) -> str:
+    style = styler(colour)
+    b, w = plan.bundle, plan.workspace
+    program = plan.program.get("as") or plan.program.get("name")
+    if b.get("name") is None:
+        lines = [f"Plan: nothing can be planned: the bundle's manifest could not be read (workspace {w.get('name')!r})"]
+    else:
+        lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
+                 f"as program {program!r}"]
+    lines.append("")
+    width = max((len(a.kind) for a in plan.actions), default=7)
+    for a in plan.actions:
+        mark, fg = MARKS[a.action]
+        name = a.name + (f" -> {a.as_name}" if a.as_name else "")
+        why = a.reason + (f" [{a.decided_by}]" if a.decided_by != "default" else "")
+        text = f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
+        lines.append(style(text, fg=fg, dim=fg is None) + (style(f"  ({why})", dim=True) if why else ""))
+    if plan.actions:
+        lines.append("")
+    counts = plan.summary
+    if plan.nothing_to_do and plan.ok:
+        lines.append(f"No changes: {b.get('name')} {b.get('version')} is already imported (nothing to do).")
+    else:
+        done = ", ".join(f"{counts[k]} {k}" for k in ACTIONS if counts[k])
+        lines.append(f"Plan: {done or 'no actions'}.")
+    errors = [p for p in plan.problems if p.severity.value == "error"]
+    if errors:
+        lines.append("")
+        lines.append(style(f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:",
+                           fg="red", bold=True))
+        for p in errors:
+            loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
+            lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
+            if p.hint:
+                lines.append(style(f"      hint: {p.hint}", dim=True))
+    return "\n".join(lines) + "\n"
+
+
+def _record_dict(r: ImportRecord) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for a in (r.plan or {}).get("actions", []):
+        counts[a["action"]] = counts.get(a["action"], 0) + 1
+    return {"id": r.id, "workspace": r.workspace, "bundle": r.bundle, "version": r.version, "digest": r.digest,
+            "program": r.program, "outcome": r.outcome, "startedAt": r.started_at, "finishedAt": r.finished_at,
+            "summary": counts, "rules": r.rules, "mapping": r.mapping}
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+@click.command("plan")
+@click.argument("bundle", type=click.Path())
+@target_option()
+@workspace_option()
+@rule_options
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
+def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
+             out: str | None, **kw: Any) -> None:
+    """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
+
+    One line per bundle item: + create, ~ update, = reuse, -> rename (a
+    numbered copy), ! replace, - delete, x skip, . noop; with the reason and,
+    when a conflict rule decided it, the level that set the rule (flag,
+    rules-file, bundle, default).
+
+    Exit status: 0 the plan can be applied, 1 problems stop the import,
+    2 unreadable bundle, rules file or target.
+    """
+    flags = _flags(kw)
+    try:
+        ws = open_target(target, workspace)
+        try:
+            plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
+        finally:
+            ws.close()
+    except ProgramkitError as err:
+        fail(err)
+    if out:
+        Path(out).write_text(plan.to_json(), encoding="utf-8")
+    click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
+    raise SystemExit(EXIT_OK if plan.ok else EXIT_FINDINGS)
+
+
+@click.command("import")
+@click.argument("bundle", type=click.Path())
+@target_option()
+@workspace_option()
+@rule_options
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
+              help="Apply this saved plan (from `plan --out`); refused if the workspace or bundle changed since.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
+@click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
+def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
+               dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
+               **kw: Any) -> None:
+    """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
+
+    Preflight problems (missing fields, segmentations, snippets, webhooks,
+    custom objects, CRM; bundle errors; collisions a `fail` rule hits) are
+    listed together and nothing is written. On a terminal the import asks
+    before writing unless --yes. Importing a bundle that is already there
+    changes nothing; a newer version of it upgrades the program in place.
+
+    Exit status: 0 imported (or nothing to do, or --dry-run), 1 problems
+    stopped the import (nothing written), 2 unreadable input or bad usage.
+    """
+    flags = _flags(kw)
+    colour = use_colour()
+    try:
+        if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
+            raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
+                           "--allow-downgrade belong to `programkit plan`")
+        ws = open_target(target, workspace)
+        try:
+            plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
+                                     prune=prune, allow_downgrade=allow_downgrade)
+            if plan_file:
+                plan = _saved_plan(plan_file)
+            if fmt == "text":
+                click.echo(render_plan(plan, colour), nl=False)
+            if not plan.ok or dry_run:
+                if fmt == "json":
+                    click.echo(json.dumps({"plan": plan.to_dict(), "import": None}, indent=2, ensure_ascii=False))
+                elif dry_run and plan.ok:
+                    click.echo("Dry run: nothing was written.")
+                raise SystemExit(EXIT_OK if plan.ok else EXIT_FINDINGS)
+            if fmt == "text" and not yes and not plan.nothing_to_do and sys.stdin.isatty():
+                if not click.confirm("Apply this plan?", default=False):
+                    click.echo("Cancelled: nothing was written.")
+                    raise SystemExit(EXIT_OK)
+            record = _apply(plan, loaded, ws)
+        finally:
+            ws.close()
+    except ProgramkitError as err:
+        fail(err)
+    if fmt == "json":
+        click.echo(json.dumps({"plan": plan.to_dict(), "import": _record_dict(record)},
+                              indent=2, ensure_ascii=False))
+        return
+    program = plan.program.get("as") or plan.program.get("name")
+    if record.outcome == "noop":
+        click.echo(f"Nothing to do: recorded as import #{record.id}.")
+    else:
+        click.echo(f"Imported {record.bundle} {record.version} into workspace {record.workspace!r} as program "
+                   f"{program!r} (import #{record.id}, {plan.writes} change{'s' if plan.writes != 1 else ''}).")
+
+
+def _saved_plan(path: str) -> Plan:
+    try:
+        return Plan.from_json(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise BadInput(f"cannot read plan {path}: {e.strerror}") from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise BadInput(f"{path} is not a programkit plan: {e}") from None
+
+
+def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
+    """Apply with a progress bar on a terminal when the import is long enough to want one."""
+    if sys.stderr.isatty() and plan.writes >= 50:
+        with click.progressbar(length=len(plan.actions), label="Importing", file=sys.stderr) as bar:
+            return apply_plan(plan, bundle, ws, progress=bar.update)
+    return apply_plan(plan, bundle, ws)
+
+
+@click.command("history")
+@target_option()
+@workspace_option()
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="Output format.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the most recent N imports.")
+def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
+    """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""
+    try:
+        ws = open_target(target, workspace)
+        try:
+            records = ws.history(limit)
+        finally:
+            ws.close()
+    except ProgramkitError as err:
+        fail(err)
+    rows = [_record_dict(r) for r in records]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No imports yet.")
+        return
+    for r in rows:
+        changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
+        click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<8} {r['bundle']} {r['version']}  "
+                   f"-> {r['program']!r}  ({changes})")
+
+
+COMMANDS = [plan_cmd, import_cmd, history_cmd]

@@ -1,0 +1,528 @@
+"""Export stage: a workspace program → a bundle (directory or reproducible .zip).
+
+:func:`export_program` is a pure read of the workspace: it collects the
+program object, its local assets, the Design Studio assets they reference
+and a ``requires`` list computed from what the assets use, and returns the
+bundle as data (manifest + file bytes). :func:`write_bundle` writes it, checks
+it with ``validate`` before anything reaches ``-o``, and packs it with
+:func:`programkit.archive.pack_dir` when ``-o`` ends in ``.zip``.
+
+Deterministic: the manifest is canonical JSON, assets are ordered by kind,
+folder and name, file paths come from the asset's bundle path if it was
+imported from a bundle (asset meta ``path``) and otherwise from a slug of its
+kind and name, with ``-2``, ``-3`` … on a collision. When every asset came
+from one bundle and its meta records its manifest position (``bundle`` and
+``index``), that order is kept instead, so any imported bundle is reproduced. Asset bytes are written
+verbatim, so a program imported from a bundle exports with the same digests.
+
+What is detected as referenced:
+
+- an email's ``template`` → that email template;
+- images: ``src``/``href``/``background`` attributes and CSS ``url(…)`` in
+  email and template HTML, and section/variable values that are an image URL
+  or file name, whose last path segment is an image's name;
+- snippets: the value an email gives a template's ``mktoSnippet`` element
+  (the snippet's name); a snippet that is only known by name (inventory)
+  becomes ``requires.snippets``;
+- ``requires``: ``{{lead.X}}`` tokens and Change Data Value attributes naming
+  non-standard fields (with their type from the workspace), dynamic content
+  segmentations, Call Webhook webhooks, and the CRM of sync steps. Items in
+  the original bundle's ``requires`` (from the import history) are kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import mimetypes
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import unquote, urlsplit
+
+import semver
+
+from . import canonical
+from .bundle import unsafe_path_reason
+from .errors import BadInput, ProgramkitError
+from .findings import Finding, Severity, make, register_code
+from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
+from .validate import TOKEN_RE, catalog, iter_strings, standard_field_names
+from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace
+
+G = "workspace"
+register_code("PK910", "export-missing-template", Severity.ERROR,
+              "An email of the exported program names an email template the workspace does not have.",
+              hint="Load or import the template into the workspace, or fix the email's template name.",
+              example="email '01 - Email - ALERT - MQL' names template 'Quick Start' that is not in workspace 'Default'",
+              group=G)
+register_code("PK911", "export-unknown-field", Severity.ERROR,
+              "The exported program uses a person field the workspace does not have, so its type is unknown.",
+              hint="Describe the field to the workspace (`programkit workspace load`), or fix the token's name.",
+              example="email '01 - Alert' uses {{lead.Lead Grade}}, a field workspace 'Default' does not have",
+              group=G)
+register_code("PK912", "export-crm-conflict", Severity.ERROR,
+              "The program's flow steps sync with two different CRMs.",
+              hint="A bundle requires one CRM; remove the steps of the other one.",
+              example="smartCampaign '01 - Sync' uses 'Sync Person to SFDC' (salesforce) and 'Sync Person to Microsoft' "
+                      "(dynamics)", group=G)
+
+BUNDLE_SCHEMA_URL = "https://schemas.programkit.dev/v1/bundle.json"
+#: folder of generated file paths, by kind
+KIND_DIRS = {"smartCampaign": "campaigns", "email": "emails", "leadLifecycle": "lifecycles",
+             "emailTemplate": "design-studio", "landingPageTemplate": "design-studio", "snippet": "design-studio",
+             "image": "images"}
+#: manifest entry keys (beyond kind, name, folder, path, sha256) an asset's meta may carry
+ENTRY_KEYS = ("description", "templateType", "mimeType")
+_LIST_REQUIRES = ("segmentations", "snippets", "webhooks", "customObjects")
+_IMAGE_EXT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|ico)$", re.IGNORECASE)
+_ATTR_URL = re.compile(r"""\b(?:src|href|background)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass
+class ExportedBundle:
+    """A bundle as data: its manifest and the bytes of every file it lists."""
+
+    manifest: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def manifest_bytes(self) -> bytes:
+        return canonical.dump_bytes(self.manifest)
+
+    @property
+    def digest(self) -> str:
+        return canonical.bundle_digest(self.manifest)
+
+
+@dataclass
+class ExportResult:
+    """Where a bundle was written, its identity and the warnings validate gave."""
+
+    out: str
+    program: str
+    name: str
+    version: str
+    digest: str  # bundle digest (sha256 of the canonical manifest)
+    archive_sha256: str | None
+    assets: dict[str, int]
+    requires: dict[str, Any]
+    warnings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": self.out, "program": self.program, "name": self.name, "version": self.version, "digest": self.digest,
+                "archiveSha256": self.archive_sha256, "assets": self.assets, "requires": self.requires,
+                "warnings": [w.to_dict() for w in self.warnings]}
+
+
+def slugify(text: str, limit: int = 80) -> str:
+    """Lowercase ASCII letters, digits and single dashes: "01 - Sync New People" → "01-sync-new-people"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:limit].strip("-")
+
+
+# --- reading the program -----------------------------------------------------------------
+
+
+def _source_record(ws: Workspace, program: ProgramInfo) -> ImportRecord | None:
+    """The import the program came from, if any (its plan keeps the bundle's manifest header)."""
+    if program.provenance is None:
+        return None
+    getter = getattr(ws, "import_record", None)
+    if getter is not None:
+        return getter(program.provenance.import_id)
+    return next((r for r in ws.history() if r.id == program.provenance.import_id), None)
+
+
+def _manifest_header(record: ImportRecord | None) -> dict[str, Any]:
+    if record is None:
+        return {}
+    header = (record.plan.get("bundle") or {}).get("manifest") if isinstance(record.plan, dict) else None
+    return copy.deepcopy(header) if isinstance(header, dict) else {}
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def _strings(kind: str, content: bytes) -> Iterator[str]:
+    """Every string of an asset that may hold tokens or references."""
+    if kind in JSON_KINDS:
+        doc = _json(content)
+        for _, s in iter_strings(doc):
+            yield s
+    elif kind in HTML_KINDS:
+        yield _text(content)
+
+
+def _image_candidates(strings: Iterable[str]) -> set[str]:
+    names: set[str] = set()
+    for s in strings:
+        urls = _ATTR_URL.findall(s) + _CSS_URL.findall(s)
+        if _IMAGE_EXT.search(s.strip()) and not re.search(r"\s", s.strip()):
+            urls.append(s.strip())
+        for url in urls:
+            if "{{" in url:
+                continue
+            last = unquote(urlsplit(url.strip()).path).rsplit("/", 1)[-1]
+            if last:
+                names.add(last)
+    return names
+
+
+def _snippet_slots(html: str) -> set[str]:
+    """Ids of a template's mktoSnippet elements (where an email places a snippet by name)."""
+    slots = set()
+    for m in re.finditer(r"<[a-zA-Z0-9]+\b([^>]*)>", html):
+        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", m.group(1))
+        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", m.group(1))
+        if cls and ident and "mktoSnippet" in cls.group(1).split():
+            slots.add(ident.group(1))
+    return slots
+
+
+class _Collector:
+    """Reads what the program's assets reference; collects problems instead of stopping at the first."""
+
+    def __init__(self, ws: Workspace, program: ProgramInfo):
+        self.ws = ws
+        self.program = program
+        self.problems: list[Finding] = []
+        self.contents: dict[int, bytes] = {}
+
+    def read(self, asset: AssetInfo) -> bytes:
+        if asset.id not in self.contents:
+            self.contents[asset.id] = self.ws.read(asset.id)
+        return self.contents[asset.id]
+
+    def design(self, local: list[AssetInfo]) -> tuple[list[AssetInfo], set[str]]:
+        """Design Studio assets the local assets reference, and snippet names known only as requirements."""
+        emails = [(a, _json(self.read(a))) for a in local if a.kind == "email"]
+        wanted = {doc["template"] for _, doc in emails if isinstance(doc, dict) and isinstance(doc.get("template"), str)}
+        templates = self.ws.design_assets("emailTemplate", wanted)
+        for a, doc in emails:
+            name = doc.get("template") if isinstance(doc, dict) else None
+            if isinstance(name, str) and name.casefold() not in templates:
+                self.problems.append(make("PK910", f"email {a.name!r} names template {name!r} that is not in "
+                                                   f"workspace {self.ws.name!r}"))
+        found: dict[int, AssetInfo] = {t.id: t for t in templates.values()}
+        # snippets: what an email puts in its template's mktoSnippet elements
+        snippet_names: set[str] = set()
+        for a, doc in emails:
+            tpl = templates.get(str(doc.get("template", "")).casefold()) if isinstance(doc, dict) else None
+            if tpl is None:
+                continue
+            slots = _snippet_slots(_text(self.read(tpl)))
+            sections = doc.get("sections")
+            for ident, value in sections.items() if isinstance(sections, dict) else ():
+                if ident in slots and isinstance(value, str):
+                    name = _TAG.sub("", value).strip()
+                    if name:
+                        snippet_names.add(name)
+        snippets = self.ws.design_assets("snippet", snippet_names)
+        found.update({s.id: s for s in snippets.values()})
+        named_only = {n for n in snippet_names if n.casefold() not in snippets}
+        # images: referenced from emails, templates and snippets
+        strings: list[str] = []
+        for a in local:
+            if a.kind == "email":
+                strings.extend(_strings(a.kind, self.read(a)))
+        for d in found.values():
+            strings.extend(_strings(d.kind, self.read(d)))
+        images = self.ws.design_assets("image", _image_candidates(strings))
+        found.update({i.id: i for i in images.values()})
+        return list(found.values()), named_only
+
+    def requires(self, assets: list[AssetInfo], snippets_named: set[str]) -> dict[str, Any]:
+        """What the exported assets need from a target, computed from their content."""
+        cat = catalog()
+        standard = standard_field_names()
+        by_name: dict[str, Any] = {}
+        for f in self.ws.fields().values():
+            by_name.setdefault(f.api_name.casefold(), f)
+            by_name.setdefault(f.display_name.casefold(), f)
+        fields: dict[str, dict[str, str]] = {}
+        segs: set[str] = set()
+        hooks: set[str] = set()
+        crms: dict[str, str] = {}
+
+        unknown: set[tuple[str, str]] = set()
+
+        def use_field(name: str, where: str) -> None:
+            key = name.strip().casefold()
+            if key in standard:
+                return
+            f = by_name.get(key)
+            if f is None:
+                if (key, where) in unknown:
+                    return  # one finding per field and asset
+                unknown.add((key, where))
+                self.problems.append(make("PK911", f"{where} uses field {name.strip()!r}, which workspace "
+                                                   f"{self.ws.name!r} does not have"))
+                return
+            fields.setdefault(f.api_name.casefold(), {"apiName": f.api_name, "displayName": f.display_name,
+                                                      "type": f.type})
+
+        for a in assets:
+            content = self.read(a)
+            where = f"{a.kind} {a.name!r}"
+            for s in _strings(a.kind, content):
+                for m in TOKEN_RE.finditer(s):
+                    if m.group(1).lower() == "lead":
+                        use_field(m.group(2), where)
+            doc = _json(content) if a.kind in JSON_KINDS else None
+            if not isinstance(doc, dict):
+                continue
+            if a.kind == "smartCampaign":
+                for step in doc.get("flow") or []:
+                    if not isinstance(step, dict) or not isinstance(step.get("step"), str):
+                        continue
+                    if step["step"] == "Change Data Value" and isinstance(step.get("attribute"), str):
+                        use_field(step["attribute"], where)
+                    if step["step"] == "Call Webhook" and isinstance(step.get("webhook"), str):
+                        hooks.add(step["webhook"])
+                    if step["step"] in cat["crmFlowSteps"]:
+                        crms.setdefault(cat["crmFlowSteps"][step["step"]], f"{where} uses {step['step']!r}")
+            if a.kind == "email" and isinstance(doc.get("dynamicContent"), dict):
+                for spec in doc["dynamicContent"].values():
+                    if isinstance(spec, dict) and isinstance(spec.get("segmentation"), str):
+                        segs.add(spec["segmentation"])
+        if len(crms) > 1:
+            self.problems.append(make("PK912", " and ".join(f"{v} ({k})" for k, v in sorted(crms.items()))))
+        spelled = {what: {n.casefold(): n for n in self.ws.names(what)} for what in ("segmentations", "webhooks")}
+        out: dict[str, Any] = {}
+        if fields:
+            out["fields"] = [fields[k] for k in sorted(fields)]
+        for what, names in (("segmentations", segs), ("webhooks", hooks), ("snippets", snippets_named)):
+            if names:
+                spell = spelled.get(what, {})
+                out[what] = sorted({spell.get(n.casefold(), n) for n in names}, key=str.casefold)
+        if len(crms) == 1:
+            out["crm"] = next(iter(crms))
+        return out
+
+
+def _merge_requires(original: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]:
+    """The original bundle's requires, plus what the assets need that it does not list (appended, sorted)."""
+    out = copy.deepcopy(original) if isinstance(original, dict) else {}
+    have_fields = {f.get("apiName", "").casefold() for f in out.get("fields") or [] if isinstance(f, dict)}
+    extra = [f for f in computed.get("fields") or [] if f["apiName"].casefold() not in have_fields]
+    if extra:
+        out["fields"] = list(out.get("fields") or []) + extra
+    for what in _LIST_REQUIRES:
+        have = {n.casefold() for n in out.get(what) or [] if isinstance(n, str)}
+        more = [n for n in computed.get(what) or [] if n.casefold() not in have]
+        if more:
+            out[what] = list(out.get(what) or []) + more
+    if computed.get("crm"):
+        out["crm"] = computed["crm"]
+    return out
+
+
+def _extension(asset: AssetInfo, entry: dict[str, Any]) -> str:
+    if asset.kind in JSON_KINDS:
+        return ".json"
+    if asset.kind in HTML_KINDS:
+        return ".html"
+    m = re.search(r"\.([A-Za-z0-9]{1,5})$", asset.name)
+    if m:
+        return "." + m.group(1).lower()
+    guessed = mimetypes.guess_extension(str(entry.get("mimeType") or "")) if entry.get("mimeType") else None
+    return guessed or ".bin"
+
+
+def _generated_path(asset: AssetInfo, entry: dict[str, Any]) -> tuple[str, str]:
+    ext = _extension(asset, entry)
+    stem = asset.name[: -len(ext)] if asset.kind == "image" and asset.name.lower().endswith(ext) else asset.name
+    return f"{KIND_DIRS[asset.kind]}/{slugify(stem) or asset.kind.lower()}", ext
+
+
+def _assign_paths(items: list[tuple[AssetInfo, dict[str, Any]]]) -> list[str]:
+    """A file path per asset: its bundle path when it has a usable one, else a slug; never two alike."""
+    taken: set[str] = {"bundle.json"}
+    paths: list[str | None] = [None] * len(items)
+    for i, (asset, _) in enumerate(items):
+        p = asset.meta.get("path")
+        if isinstance(p, str) and unsafe_path_reason(p) is None and p.casefold() not in taken:
+            paths[i] = p
+            taken.add(p.casefold())
+    for i, (asset, entry) in enumerate(items):
+        if paths[i] is not None:
+            continue
+        stem, ext = _generated_path(asset, entry)
+        candidate, n = stem + ext, 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{stem}-{n}{ext}"
+        paths[i] = candidate
+        taken.add(candidate.casefold())
+    return [p for p in paths if p is not None]
+
+
+def _entry_extras(asset: AssetInfo) -> dict[str, Any]:
+    """Manifest entry keys kept in the asset's meta: top-level (inventory) and the imported entry (verbatim)."""
+    extras = {k: asset.meta[k] for k in ENTRY_KEYS if k in asset.meta}
+    stored = asset.meta.get("entry")
+    if isinstance(stored, dict):
+        extras.update({k: v for k, v in stored.items() if k not in ("kind", "name", "folder", "path", "sha256")})
+    return extras
+
+
+def _sort_key(asset: AssetInfo) -> tuple:
+    return (ALL_KINDS.index(asset.kind) if asset.kind in ALL_KINDS else len(ALL_KINDS), asset.kind,
+            (asset.folder or "").casefold(), asset.name.casefold(), asset.name, asset.id)
+
+
+def _ordered(assets: list[AssetInfo]) -> list[AssetInfo]:
+    """Manifest order: the original bundle's, if every asset came from one bundle and knows its position
+    (meta ``bundle`` and ``index``); else by kind, folder and name."""
+    bundles = {a.meta.get("bundle") for a in assets}
+    indexes = [a.meta.get("index") for a in assets]
+    if (len(bundles) == 1 and None not in bundles and all(isinstance(i, int) for i in indexes)
+            and len(set(indexes)) == len(indexes)):
+        return sorted(assets, key=lambda a: a.meta["index"])
+    return sorted(assets, key=_sort_key)
+
+
+def export_program(ws: Workspace, program: str, *, name: str | None = None,
+                   version: str | None = None) -> ExportedBundle:
+    """A bundle of ``program`` as data. Raises BadInput for a missing program or a bad --name/--version,
+    ProgramkitError (with findings) when the program references things the workspace lacks."""
+    info = ws.program(program)
+    if info is None:
+        known = ", ".join(p.name for p in ws.programs()) or "none"
+        raise BadInput(f"workspace {ws.name!r} has no program called {program!r}", hint=f"Programs: {known}.")
+    header = _manifest_header(_source_record(ws, info))
+    bundle_name = name or header.get("name") or slugify(info.name, 64)
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?", bundle_name or ""):
+        raise BadInput(f"--name {bundle_name!r} is not a bundle name",
+                       hint="Use lowercase letters, digits and '-', e.g. op-lead-management.")
+    bundle_version = version or header.get("version") or "1.0.0"
+    if not semver.Version.is_valid(bundle_version):
+        raise BadInput(f"--version {bundle_version!r} is not a semantic version", hint="e.g. 1.0.0 (see semver.org)")
+
+    collector = _Collector(ws, info)
+    local = ws.program_assets(info.id)
+    design, snippets_named = collector.design(local)
+    assets = _ordered(local + design)
+    computed = collector.requires(assets, snippets_named)
+    if collector.problems:
+        raise ProgramkitError(f"program {info.name!r} cannot be exported: it references what workspace "
+                              f"{ws.name!r} does not have", collector.problems)
+
+    items = [(a, _entry_extras(a)) for a in assets]
+    exported = ExportedBundle(manifest={})
+    entries = []
+    for (asset, extras), path in zip(items, _assign_paths(items)):
+        content = collector.read(asset)
+        entry = {**extras, "kind": asset.kind, "name": asset.name, "path": path,
+                 "sha256": canonical.sha256_bytes(content)}
+        if asset.folder:
+            entry["folder"] = asset.folder
+        entries.append(entry)
+        exported.files[path] = content
+
+    manifest = {k: v for k, v in header.items() if k not in ("program", "assets")}
+    manifest.setdefault("$schema", BUNDLE_SCHEMA_URL)
+    if not header and isinstance(info.data.get("description"), str):
+        manifest["description"] = info.data["description"]
+    manifest.update({"format": "programkit/1", "name": bundle_name, "version": bundle_version,
+                     "program": copy.deepcopy(info.data), "assets": entries})
+    requires = _merge_requires(header.get("requires") or {}, computed)
+    if requires:
+        manifest["requires"] = requires
+    else:
+        manifest.pop("requires", None)
+    exported.manifest = manifest
+    return exported
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _write_dir(exported: ExportedBundle, root: Path) -> None:
+    for path, data in exported.files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    (root / "bundle.json").write_bytes(exported.manifest_bytes)
+
+
+def _check_out_dir(out: Path, force: bool) -> None:
+    if not out.exists():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise BadInput(f"{out} exists and is not a directory", hint="-o names a new directory or a .zip file.")
+    if any(out.iterdir()):
+        if not force:
+            raise BadInput(f"{out} exists and is not empty", hint="Choose a new directory, or --force to replace "
+                                                                   "a bundle directory written before.")
+        if not (out / "bundle.json").is_file():
+            raise BadInput(f"{out} is not a bundle directory; --force only replaces a directory holding bundle.json")
+
+
+def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force: bool = False) -> ExportResult:
+    """Write a bundle to ``out`` (a directory, or a reproducible archive if it ends in .zip).
+
+    The bundle is written to a temporary directory beside ``out`` and
+    validated first; if it has errors nothing is written (ProgramkitError
+    with the findings). An existing non-empty directory is replaced only with
+    ``force`` and only if it holds a bundle.
+    """
+    from .validate import validate_path
+
+    display = os.fspath(out)
+    target = Path(display)
+    is_zip = target.suffix.lower() == ".zip"
+    if not target.parent.exists():
+        raise BadInput(f"{display}: folder {target.parent} does not exist", hint="Create it first.")
+    if is_zip and target.is_dir():
+        raise BadInput(f"{display} is a directory; a .zip output names the archive file to write")
+    if not is_zip:
+        _check_out_dir(target, force)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    archive_sha = None
+    try:
+        _write_dir(exported, tmp)
+        result = validate_path(tmp)
+        errors = [f for f in result.findings if f.severity is Severity.ERROR]
+        if errors:
+            raise ProgramkitError("the exported bundle does not validate; nothing was written", errors)
+        if is_zip:
+            from .archive import pack_dir
+
+            archive_sha = pack_dir(tmp, target)
+        else:
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    kinds: dict[str, int] = {}
+    for e in exported.manifest["assets"]:
+        kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+    warnings = [f for f in result.findings if f.severity is not Severity.ERROR]
+    return ExportResult(display, exported.manifest["program"]["name"], exported.manifest["name"], exported.manifest["version"], exported.digest,
+                        archive_sha, kinds, exported.manifest.get("requires") or {}, warnings)
+
+
+def export_to(ws: Workspace, program: str, out: str | os.PathLike[str], *, name: str | None = None,
+              version: str | None = None, force: bool = False) -> ExportResult:
+    """Export ``program`` of ``ws`` to ``out`` (directory or .zip): :func:`export_program` + :func:`write_bundle`."""
+    return write_bundle(export_program(ws, program, name=name, version=version), out, force=force)
