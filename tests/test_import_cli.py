@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dbdump import dump
-from import_helpers import manifest, write_manifest
+from import_helpers import assert_sample_local_assets, manifest, write_manifest
 from programkit.workspaces import open_target
 from programkit.workspaces.sqlite import init_workspace
 
@@ -44,13 +44,7 @@ def test_import_sample_creates_exactly_the_seed_program(sample_copy, tmp_path, i
         (program,) = ws.programs()
         assert program.name == PROGRAM and program.data == manifest(sample_copy)["program"]
         assert (program.provenance.bundle, program.provenance.version) == ("op-lead-management", "1.0.0")
-        local = sorted((a.kind, a.folder, a.name) for a in ws.program_assets(program.id))
-        assert local == [("email", "Email Alert", "01 - Email - ALERT - MQL"),
-                         ("smartCampaign", "Campaigns", "01 - Sync New People to CRM"),
-                         ("smartCampaign", "Campaigns", "02 - Marketing Qualified")]
-        for a in ws.program_assets(program.id):
-            assert ws.read(a.id) == (sample_copy / a.meta["path"]).read_bytes()
-            assert a.meta["entry"]["name"] == a.name
+        assert_sample_local_assets(ws, program.id, sample_copy)
         (tpl,) = ws.design_assets("emailTemplate", ["Quick Start Email Template"]).values()
         assert ws.read(tpl.id) == (sample_copy / "design-studio/quick-start-email-template.html").read_bytes()
         assert ws.tag_types().get("Program Purpose", set()) >= {"Lead Management"}
