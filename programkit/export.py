@@ -10,7 +10,9 @@ it with ``validate`` before anything reaches ``-o``, and packs it with
 Deterministic: the manifest is canonical JSON, assets are ordered by kind,
 folder and name, file paths come from the asset's bundle path if it was
 imported from a bundle (asset meta ``path``) and otherwise from a slug of its
-kind and name, with ``-2``, ``-3`` … on a collision. Asset bytes are written
+kind and name, with ``-2``, ``-3`` … on a collision. When every asset came
+from one bundle and its meta records its manifest position (``bundle`` and
+``index``), that order is kept instead, so any imported bundle is reproduced. Asset bytes are written
 verbatim, so a program imported from a bundle exports with the same digests.
 
 What is detected as referenced:
@@ -105,6 +107,7 @@ class ExportResult:
     """Where a bundle was written, its identity and the warnings validate gave."""
 
     out: str
+    program: str
     name: str
     version: str
     digest: str  # bundle digest (sha256 of the canonical manifest)
@@ -114,7 +117,7 @@ class ExportResult:
     warnings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "name": self.name, "version": self.version, "digest": self.digest,
+        return {"out": self.out, "program": self.program, "name": self.name, "version": self.version, "digest": self.digest,
                 "archiveSha256": self.archive_sha256, "assets": self.assets, "requires": self.requires,
                 "warnings": [w.to_dict() for w in self.warnings]}
 
@@ -225,7 +228,8 @@ class _Collector:
             if tpl is None:
                 continue
             slots = _snippet_slots(_text(self.read(tpl)))
-            for ident, value in (doc.get("sections") or {}).items():
+            sections = doc.get("sections")
+            for ident, value in sections.items() if isinstance(sections, dict) else ():
                 if ident in slots and isinstance(value, str):
                     name = _TAG.sub("", value).strip()
                     if name:
@@ -257,12 +261,17 @@ class _Collector:
         hooks: set[str] = set()
         crms: dict[str, str] = {}
 
+        unknown: set[tuple[str, str]] = set()
+
         def use_field(name: str, where: str) -> None:
             key = name.strip().casefold()
             if key in standard:
                 return
             f = by_name.get(key)
             if f is None:
+                if (key, where) in unknown:
+                    return  # one finding per field and asset
+                unknown.add((key, where))
                 self.problems.append(make("PK911", f"{where} uses field {name.strip()!r}, which workspace "
                                                    f"{self.ws.name!r} does not have"))
                 return
@@ -379,6 +388,17 @@ def _sort_key(asset: AssetInfo) -> tuple:
             (asset.folder or "").casefold(), asset.name.casefold(), asset.name, asset.id)
 
 
+def _ordered(assets: list[AssetInfo]) -> list[AssetInfo]:
+    """Manifest order: the original bundle's, if every asset came from one bundle and knows its position
+    (meta ``bundle`` and ``index``); else by kind, folder and name."""
+    bundles = {a.meta.get("bundle") for a in assets}
+    indexes = [a.meta.get("index") for a in assets]
+    if (len(bundles) == 1 and None not in bundles and all(isinstance(i, int) for i in indexes)
+            and len(set(indexes)) == len(indexes)):
+        return sorted(assets, key=lambda a: a.meta["index"])
+    return sorted(assets, key=_sort_key)
+
+
 def export_program(ws: Workspace, program: str, *, name: str | None = None,
                    version: str | None = None) -> ExportedBundle:
     """A bundle of ``program`` as data. Raises BadInput for a missing program or a bad --name/--version,
@@ -399,7 +419,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     collector = _Collector(ws, info)
     local = ws.program_assets(info.id)
     design, snippets_named = collector.design(local)
-    assets = sorted(local + design, key=_sort_key)
+    assets = _ordered(local + design)
     computed = collector.requires(assets, snippets_named)
     if collector.problems:
         raise ProgramkitError(f"program {info.name!r} cannot be exported: it references what workspace "
@@ -498,7 +518,7 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
     for e in exported.manifest["assets"]:
         kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
     warnings = [f for f in result.findings if f.severity is not Severity.ERROR]
-    return ExportResult(display, exported.manifest["name"], exported.manifest["version"], exported.digest,
+    return ExportResult(display, exported.manifest["program"]["name"], exported.manifest["name"], exported.manifest["version"], exported.digest,
                         archive_sha, kinds, exported.manifest.get("requires") or {}, warnings)
 
 

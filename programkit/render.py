@@ -143,6 +143,12 @@ def load_template(root: Traversable) -> Template:
     params = {}
     for name, spec in doc["parameters"].items():
         constraints = {k: spec[k] for k in ("pattern", "minLength", "maxLength", "minimum", "maximum") if k in spec}
+        if "pattern" in spec:
+            try:
+                re.compile(spec["pattern"])
+            except re.error as e:
+                raise BadInput(f"{root}/{MANIFEST}: the pattern of parameter {name!r} is not a regular "
+                               f"expression: {e}") from None
         p = Parameter(name, spec["type"], spec["description"], spec.get("required", False), spec.get("default"),
                       spec.get("enum"), constraints)
         if not p.required:

@@ -80,7 +80,7 @@ EMAIL = {
                                 "segments": {"Finance": "<p>For banks</p>", "Default": "<p>Hi</p>"}}},
 }
 ALERT = {
-    "subject": "MQL: {{lead.Email Address}}", "fromName": "Acme", "fromEmail": "ops@acme.example",
+    "subject": "MQL: {{lead.Email Address}} {{lead.Behavior Score}}", "fromName": "Acme", "fromEmail": "ops@acme.example",
     "replyTo": "ops@acme.example", "operational": True, "template": "Acme Alert", "modules": ["alertBody"],
     "sections": {"body": "<p>Score {{lead.Behavior Score}}</p>", "legal": "Legal Footer"},
 }
@@ -238,7 +238,7 @@ def test_cli_export(invoke, tmp_path):
     assert r.exit_code == 0, r.output
     with open_workspace(db) as ws:
         digest = export_program(ws, "OP-Lead Management").digest
-    assert r.output == (f"Exported 'op-lead management' to {out}: op-lead-management 1.0.0 (2 smartCampaign, "
+    assert r.output == (f"Exported 'OP-Lead Management' to {out}: op-lead-management 1.0.0 (2 smartCampaign, "
                         "1 email, 1 emailTemplate)\n"
                         "  requires: crm salesforce\n"
                         f"  digest:   {digest}\n")
@@ -296,3 +296,17 @@ def test_any_names_export_to_distinct_safe_paths(campaigns, images):
         export_to(ws, "P", Path(d) / "out")
         assert validate_path(Path(d) / "out").ok
         ws.close()
+
+
+def test_the_original_bundle_order_is_kept_when_every_asset_records_it(tmp_path):
+    ws = init_workspace(tmp_path / "pk.db")
+    c = {**CAMPAIGN, "flow": []}
+    with ws.transaction() as w:
+        pid = w.create_program({"name": "P", "type": "default", "channel": "Operational", "folders": [{"name": "C"}]})
+        for i, n in enumerate(["Zeta", "Alpha", "Mid"]):
+            _put(w, "smartCampaign", n, c, folder="C", program_id=pid, meta={"bundle": "p", "index": 2 - i})
+    assert [a["name"] for a in export_program(ws, "P").manifest["assets"]] == ["Mid", "Alpha", "Zeta"]
+    with ws.transaction() as w:  # an asset added in the workspace: no bundle order any more
+        _put(w, "smartCampaign", "Beta", c, folder="C", program_id=pid)
+    assert [a["name"] for a in export_program(ws, "P").manifest["assets"]] == ["Alpha", "Beta", "Mid", "Zeta"]
+    ws.close()

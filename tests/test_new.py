@@ -297,6 +297,8 @@ def test_template_json_must_render_valid_json(tmp_path):
     (lambda m: m["parameters"]["programName"].update(enum=["A"]), "the default of parameter 'programName' is invalid"),
     (lambda m: m["parameters"].update({"bad name": {"type": "string", "default": "", "description": "d"}}),
      "does not match"),
+    (lambda m: m["parameters"]["programName"].update(pattern="(["),
+     "the pattern of parameter 'programName' is not a regular expression"),
 ])
 def test_template_manifest_is_schema_checked(tmp_path, change, message):
     manifest = json.loads(json.dumps(MINI_MANIFEST))

@@ -488,3 +488,47 @@ def test_console_script_init_and_show(tmp_path):
     assert r.stdout == "Created workspace 'Default' in programkit.db (crm: salesforce; 52 standard fields, 7 channels)\n"
     r = subprocess.run(cmd + ["workspace", "show"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout == FRESH_SHOW.format(db="programkit.db")
+
+
+def test_two_processes_opening_an_old_file_at_once_migrate_it_once(tmp_path):
+    path = tmp_path / "old.db"
+    _v1_file(path)
+    code = ("import sys; from programkit.workspaces.sqlite import open_workspace; "
+            "w = open_workspace(sys.argv[1], create=False); print(w.program('old').data['name']); w.close()")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [(p.returncode, o[0]) for p, o in zip(procs, outs)] == [(0, "Old\n")] * 4, outs
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    con.close()
+
+
+def test_cli_export_json(invoke, tmp_path):
+    db = str(tmp_path / "pk.db")
+    with init_workspace(db) as ws:
+        with ws.transaction() as w:
+            w.create_program({"name": "Empty", "type": "default", "channel": "Operational"})
+    r = invoke("export", "empty", "--target", db, "-o", str(tmp_path / "out"), "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert (doc["program"], doc["name"], doc["version"], doc["assets"], doc["requires"]) == (
+        "Empty", "empty", "1.0.0", {}, {})
+    assert json.loads((tmp_path / "out" / "bundle.json").read_text())["assets"] == []
+
+
+def test_processes_creating_the_same_new_workspace_at_once_all_succeed(tmp_path):
+    path = tmp_path / "new.db"
+    code = ("import sys; from programkit.workspaces import open_target; "
+            "w = open_target(sys.argv[1], 'Default'); print(w.name, len(w.fields())); w.close()")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [(p.returncode, o[0]) for p, o in zip(procs, outs)] == [(0, "Default 52\n")] * 4, outs
+    assert [w["name"] for w in list_workspaces(path)] == ["Default"]
+
+
+def test_file_only_commands_refuse_a_marketo_url(invoke):
+    r = invoke("workspace", "init", "--target", "https://123-ABC-456.mktorest.com")
+    assert r.exit_code == 2
+    assert r.output.startswith("error: `workspace init` works on a workspace file, not https://123-ABC-456.mktorest.com\n")

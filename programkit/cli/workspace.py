@@ -5,13 +5,24 @@ from __future__ import annotations
 import click
 
 from .. import canonical
-from ..errors import ProgramkitError
+from ..errors import BadInput, ProgramkitError
 from ..inventory import describe, load_inventory, render_text
 from ..report import render_json
 from ..report import render_text as render_findings
-from ..workspaces import open_target
+from ..workspaces import open_target, target_kind
 from ..workspaces.sqlite import init_workspace, list_workspaces
 from .common import EXIT_FINDINGS, fail, format_option, styler, target_option, use_colour, workspace_option
+
+
+def _file_only(target: str, command: str) -> None:
+    """init, list and load work on workspace files; a Marketo instance is described by Marketo itself."""
+    if target_kind(target) != "sqlite":
+        fail(BadInput(f"`workspace {command}` works on a workspace file, not {target}",
+                      hint="A Marketo instance's fields, templates and workspaces live in Marketo; "
+                           "`workspace show --target URL` reads them."))
+
+
+FILE_HELP = "Workspace database file."
 
 
 @click.group("workspace")
@@ -24,7 +35,7 @@ def workspace_group() -> None:
 
 
 @workspace_group.command("init")
-@target_option()
+@target_option(FILE_HELP)
 @workspace_option()
 @click.option("--crm", type=click.Choice(["salesforce", "dynamics", "none"]), default="none", show_default=True,
               help="The CRM the instance syncs with (bundles with CRM sync steps require one).")
@@ -35,6 +46,7 @@ def init_cmd(target: str, workspace: str, crm: str) -> None:
     channels with their member statuses, and no CRM unless --crm says so.
     The file is created if missing; a workspace name that exists is an error.
     """
+    _file_only(target, "init")
     try:
         with init_workspace(target, workspace, crm=crm) as ws:
             counts = ws.count()
@@ -45,10 +57,11 @@ def init_cmd(target: str, workspace: str, crm: str) -> None:
 
 
 @workspace_group.command("list")
-@target_option()
+@target_option(FILE_HELP)
 @format_option(("text", "json"))
 def list_cmd(target: str, fmt: str) -> None:
     """List the workspaces in a workspace file."""
+    _file_only(target, "list")
     try:
         rows = list_workspaces(target)
     except ProgramkitError as err:
@@ -57,8 +70,9 @@ def list_cmd(target: str, fmt: str) -> None:
         click.echo(canonical.dumps(rows), nl=False)
         return
     for r in rows:
-        click.echo(f"{r['name']}  (crm: {r['crm'] or 'none'}; {r['programs']} programs, {r['assets']} assets; "
-                   f"revision {r['revision']})")
+        programs = f"{r['programs']} program{'' if r['programs'] == 1 else 's'}"
+        assets = f"{r['assets']} asset{'' if r['assets'] == 1 else 's'}"
+        click.echo(f"{r['name']}  (crm: {r['crm'] or 'none'}; {programs}, {assets}; revision {r['revision']})")
 
 
 @workspace_group.command("show")
@@ -77,7 +91,7 @@ def show_cmd(target: str, workspace: str, fmt: str) -> None:
 
 @workspace_group.command("load")
 @click.argument("inventory", type=click.Path(dir_okay=False))
-@target_option()
+@target_option(FILE_HELP)
 @workspace_option()
 @format_option(("text", "json"))
 def load_cmd(inventory: str, target: str, workspace: str, fmt: str) -> None:
@@ -90,6 +104,7 @@ def load_cmd(inventory: str, target: str, workspace: str, fmt: str) -> None:
 
     Exit status: 0 loaded, 1 findings (nothing written), 2 unreadable input.
     """
+    _file_only(target, "load")
     try:
         with open_target(target, workspace, create=False) as ws:
             result = load_inventory(ws, inventory)

@@ -355,3 +355,18 @@ def module_element(doc: Doc) -> Iterator[Finding]:
         if el.tag.lower() != want:
             yield doc.find("PK616", f"module {el.get('id') or '<no id>'!r} is a <{el.tag}> in a <{parent.tag}> "
                                     f"container; it must be a <{want}>", el)
+
+
+@rule("PK617", "module-flag", Severity.WARNING,
+      "A module's mktoActive or mktoAddByDefault attribute is neither true nor false.",
+      hint="Use mktoActive=\"true\"/\"false\" (module available in the editor) and mktoAddByDefault=\"true\"/\"false\" "
+           "(module in new emails); both default to true.",
+      example="quick-start.html:40: module 'cta' has mktoActive=\"yes\"; Marketo reads only true or false",
+      kinds=(EMAIL,))
+def module_flag(doc: Doc) -> Iterator[Finding]:
+    for el in doc.modules:
+        for attr, name in (("mktoactive", "mktoActive"), ("mktoaddbydefault", "mktoAddByDefault")):
+            value = el.get(attr)
+            if value is not None and value.strip().lower() not in ("true", "false"):
+                yield doc.find("PK617", f"module {el.get('id') or '<no id>'!r} has {name}={value!r}; "
+                                        f"Marketo reads only true or false", el)

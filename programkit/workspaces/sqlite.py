@@ -172,20 +172,33 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _newer(path: str, found: int) -> BadInput:
+    return BadInput(
+        f"{path} has workspace schema version {found}, newer than this programkit understands "
+        f"(version {SCHEMA_VERSION})",
+        hint="Upgrade programkit to open this file; it was written by a newer release.")
+
+
 def migrate(db: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION,
             busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> int:
-    """Bring the file to schema ``upto``, one transaction per step. Returns the version found."""
+    """Bring the file to schema ``upto``, one transaction per step. Returns the version found.
+
+    An up-to-date file is only read (no write lock, so opening one never waits
+    for an import). Each step re-reads the version under the write lock, so two
+    processes opening an old file at once migrate it once.
+    """
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
-        raise BadInput(
-            f"{path} has workspace schema version {found}, newer than this programkit understands "
-            f"(version {SCHEMA_VERSION})",
-            hint="Upgrade programkit to open this file; it was written by a newer release.")
-    for version in range(found, upto):
+        raise _newer(path, found)
+    while db.execute("PRAGMA user_version").fetchone()[0] < upto:
         _begin(db, path, busy_timeout)
         try:
-            MIGRATIONS[version](db)
-            db.execute(f"PRAGMA user_version = {version + 1}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise _newer(path, version)
+            if version < upto:
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -260,13 +273,18 @@ def _check_crm(crm: str | None) -> str | None:
     return crm
 
 
-def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None, busy_timeout: float) -> int:
+def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | None, busy_timeout: float,
+                      exist_ok: bool = False) -> int:
     name = name.strip()
     if not name:
         raise BadInput("a workspace needs a name", hint="e.g. --workspace Default")
     _begin(db, path, busy_timeout)
     try:
-        if _workspace_row(db, name):
+        existing = _workspace_row(db, name)
+        if existing and exist_ok:  # another process created it since we looked
+            db.execute("ROLLBACK")
+            return existing[0]
+        if existing:
             raise BadInput(f"{path} already has a workspace called {name!r}",
                            hint="`programkit workspace list` shows the workspaces of a file.")
         cur = db.execute("INSERT INTO workspaces (name, name_key, crm, revision, created_at) VALUES (?, ?, ?, 1, ?)",
@@ -335,7 +353,8 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
                 raise BadInput(f"{path} has no workspace called {workspace!r}",
                                hint=f"Workspaces in this file: {', '.join(known) or 'none'}; "
                                     "create one with `programkit workspace init --workspace NAME`.")
-            row = (_create_workspace(db, path, workspace, crm, busy_timeout), workspace.strip())
+            ws_id = _create_workspace(db, path, workspace, crm, busy_timeout, exist_ok=True)
+            row = _workspace_row(db, workspace) or (ws_id, workspace.strip())
     except BaseException:
         db.close()
         raise

@@ -1,0 +1,121 @@
+"""Benchmark: people and events through the OP-Lead Management sample with `programkit simulate`.
+
+Generates (deterministically, into a temporary directory) a people CSV and a
+JSON-lines events file, then times, in the same run:
+
+* the floor: reading the events file line by line and ``json.loads`` of each line;
+* the simulation (library call, as ``programkit simulate`` makes it), on one core.
+
+Prints events/s for both, the ratio simulation/floor, and peak memory (tracemalloc)
+of the simulation. Default: 100k people, 1M events; ``--scale 0.1`` runs a tenth.
+
+    python bench/simulate/run.py [--scale 1.0] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from programkit.simulate import simulate  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from marketo_lifecycle import marketo_bundle  # noqa: E402  (the sample plus its lead lifecycle)
+
+
+def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
+    """100k people: half in the CSV, half created by events; the rest are score changes,
+    data value changes and CRM-side lifecycle events (sales acceptance, recycling)."""
+    rnd = random.Random(7)
+    people_csv = directory / "people.csv"
+    existing = people // 2
+    with open(people_csv, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("id,Email Address,Person Owner,Person Score\n")
+        for i in range(existing):
+            fh.write(f"p{i},p{i}@example.com,owner{i % 50}@example.com,{rnd.randrange(0, 60)}\n")
+    start = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    events_path = directory / "events.jsonl"
+    created = existing
+    step = 3600 * 24 * 90 / events  # spread over a quarter
+    with open(events_path, "w", encoding="utf-8", newline="\n") as fh:
+        for n in range(events):
+            at = (start + timedelta(seconds=int(n * step))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            roll = rnd.random()
+            if created < people and (roll < 0.05 or events - n <= people - created):
+                pid = f"p{created}"
+                created += 1
+                email = f"{pid}@example.com" if rnd.random() < 0.95 else ""
+                data = {"Email Address": email, "Person Owner": f"owner{created % 50}@example.com"} if email else {}
+                ev = {"at": at, "person": pid, "type": "created", "data": data}
+            else:
+                pid = f"p{rnd.randrange(created)}"
+                if roll < 0.85:
+                    ev = {"at": at, "person": pid, "type": "score", "data": {"change": f"+{rnd.randrange(1, 15)}"}}
+                elif roll < 0.95:
+                    ev = {"at": at, "person": pid, "type": "change", "data": {"Job Title": rnd.choice(["CTO", "CFO", "Engineer"])}}
+                elif roll < 0.98:
+                    ev = {"at": at, "person": pid, "type": "sales-accepted", "data": {}}
+                else:
+                    ev = {"at": at, "person": pid, "type": "recycle", "data": {"Recycle Reason": "Bad timing"}}
+            fh.write(json.dumps(ev) + "\n")
+    return people_csv, events_path
+
+
+def floor(events: Path) -> float:
+    loads = json.loads
+    t = time.perf_counter()
+    n = 0
+    with open(events, "rb") as fh:
+        for line in fh:
+            loads(line)
+            n += 1
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of 100k people / 1M events")
+    ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")
+    args = ap.parse_args()
+    n_people, n_events = int(100_000 * args.scale), int(1_000_000 * args.scale)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-simulate-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        sample = marketo_bundle(work / "op-lead-management")
+        t = time.perf_counter()
+        people, events = generate(work, n_people, n_events)
+        print(f"generated {n_people} people, {n_events} events in {time.perf_counter() - t:.1f}s "
+              f"({events.stat().st_size / 1e6:.0f} MB)")
+        floor_s = floor(events)
+        t = time.perf_counter()
+        result = simulate(sample, people=people, events=events)
+        sim_s = time.perf_counter() - t
+        tracemalloc.start()
+        simulate(sample, people=people, events=events)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"floor  (read + json.loads per line): {floor_s:6.2f}s  {n_events / floor_s:>10,.0f} events/s")
+        print(f"simulate (campaigns + lifecycle):    {sim_s:6.2f}s  {n_events / sim_s:>10,.0f} events/s")
+        print(f"ratio simulate/floor: {sim_s / floor_s:.2f}x the time of just parsing the events")
+        print(f"peak memory (tracemalloc, simulation): {peak / 1e6:.0f} MB for {len(result.people)} people "
+              f"({peak / max(1, len(result.people)):.0f} B/person)")
+        print(f"states: {result.states}")
+        print(f"alerts: {len(result.alerts)}, rejected: {len(result.rejected)}, campaigns: {result.campaigns}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

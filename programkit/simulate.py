@@ -1,0 +1,1097 @@
+"""Simulate stage: run people and events through a bundle's smart campaigns and lead lifecycle.
+
+Input is a people CSV (``id`` plus field columns: the database when the
+simulation starts) and an optional JSON-lines file of events in time order::
+
+    {"at": "2026-03-02T09:00:00Z", "person": "p1", "type": "created", "data": {"Email Address": "a@example.com"}}
+
+Event types: ``created`` (a new person; ``data`` holds the fields), ``change``
+(set fields), ``score`` (``{"change": "+10"}``, optional ``"score"`` name), and
+any event the lifecycle's transitions name (``accept``, ``decline`` …, whose
+``data`` carries the transition's fields and reason). Events are streamed:
+memory grows with the people and what happens to them, never with the
+number of event lines. Everything is ordered (people by id, then time and
+input order), so the same input always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import json
+import json.scanner
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+from . import lifecycle as lc
+from .errors import BadInput, ProgramkitError
+from .findings import Finding, Severity, make, register_code, sort_key
+from .load import load_bundle
+from .model import Bundle
+from .validate import TOKEN_RE, catalog, validate_loaded
+
+G = "simulate"
+register_code("PK751", "malformed-event", Severity.ERROR, "An events line is not a JSON object with 'at', 'person' and 'type'.",
+              hint='Each line is one JSON object: {"at": ISO-8601 time, "person": id, "type": name, "data": {...}}.',
+              example="events.jsonl:7: 'at' is not an ISO-8601 time: '2026-13-01'", group=G)
+register_code("PK752", "event-out-of-order", Severity.ERROR, "An event is earlier than the event before it.",
+              hint="Sort the events file by time (events must be in time order); the line was skipped.",
+              example="events.jsonl:12: 2026-03-01T08:00:00Z is before the previous event (2026-03-02T09:00:00Z)",
+              group=G)
+register_code("PK753", "bad-person-row", Severity.ERROR, "A people CSV row has an empty or duplicate id.",
+              hint="Give every row a unique, non-empty id; the row was skipped.",
+              example="people.csv:4: id 'p2' is already used on line 3", group=G)
+register_code("PK754", "not-simulated", Severity.WARNING,
+              "A trigger or flow step is not simulated, so the simulation may differ from Marketo here.",
+              hint="The simulator runs Person is Created, Data Value Changes, Score is Changed and Person is Synced "
+                   "triggers and the Change Data Value, Change Score, Sync Person, Send Alert/Email and Change "
+                   "Program Status steps.",
+              example="campaigns/03.json /flow/1/step: 'Wait' is not simulated; the step is skipped", group=G)
+register_code("PK755", "campaign-loop", Severity.ERROR,
+              "One event set off more campaign runs than the simulator allows, probably a loop between campaigns.",
+              hint="Check for campaigns that trigger each other (e.g. two Change Data Value steps on the same field).",
+              example="events.jsonl:40: more than 1000 activities for person p9; the rest of this event was dropped",
+              group=G)
+register_code("PK756", "bundle-not-simulable", Severity.ERROR, "The bundle has errors, so it cannot be simulated.",
+              hint="Run `programkit validate` and fix the errors first.",
+              example="campaigns/02.json /type: 'trigered' is not one of ['trigger', 'batch']", group=G)
+
+MAX_ACTIVITIES = 1000
+NO_STATE = "(no state)"
+NOT_APPLICABLE = "(not applicable)"
+
+# --- values and conditions ------------------------------------------------------
+
+
+def _text(v: Any) -> str:
+    """Value as case-folded text: True → 'true', 10.0 → '10', None → ''."""
+    if v is None:
+        return ""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip().casefold()
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(str(v).strip())
+    except ValueError:
+        return None
+
+
+def value_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
+    """A predicate on one value for a Marketo-style operator and its values (tokens already resolved)."""
+    op = (op or "is").strip().casefold()
+    texts = frozenset(_text(v) for v in values)
+    if "false" in texts:  # an unset boolean field is false (e.g. Synced to SFDC on a new person)
+        texts |= {""}
+    nums = [n for n in (_num(v) for v in values) if n is not None]
+    first = nums[0] if nums else None
+    if op in ("is", "is any", "in"):
+        return lambda v: _text(v) in texts
+    if op in ("is not", "not in"):
+        return lambda v: _text(v) not in texts
+    if op == "is empty":
+        return lambda v: _text(v) == ""
+    if op == "is not empty":
+        return lambda v: _text(v) != ""
+    if op in ("contains", "not contains", "starts with"):
+        subs = [t for t in texts if t]
+        if op == "contains":
+            return lambda v: any(s in _text(v) for s in subs)
+        if op == "not contains":
+            return lambda v: not any(s in _text(v) for s in subs)
+        return lambda v: any(_text(v).startswith(s) for s in subs)
+    if op == "between" and len(nums) >= 2:
+        lo, hi = min(nums[:2]), max(nums[:2])
+        return lambda v: (n := _num(v)) is not None and lo <= n <= hi
+    compare = {"at least": float.__ge__, "at most": float.__le__, "greater than": float.__gt__,
+               "less than": float.__lt__}.get(op)
+    if compare is not None and first is not None:
+        return lambda v: (n := _num(v)) is not None and compare(n, first)
+    raise ValueError(f"operator {op!r} with values {values!r} is not supported")
+
+
+class FieldNames:
+    """Maps field names as users write them (display or API name, any case) to one key."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self._map: dict[str, str] = {}
+        self.display: dict[str, str] = {}
+        fields = list(catalog()["standardFields"]) + [f for f in bundle.requires.get("fields") or [] if isinstance(f, dict)]
+        for f in fields:
+            display = f.get("displayName") or f.get("apiName")
+            key = display.casefold()
+            self.display.setdefault(key, display)
+            self._map[key] = key
+            if isinstance(f.get("apiName"), str):
+                self._map.setdefault(f["apiName"].casefold(), key)
+
+    def key(self, name: str) -> str:
+        k = name.strip().casefold()
+        return self._map.get(k, k)
+
+
+SCORE_KEY = "person score"
+
+
+# --- the compiled bundle ------------------------------------------------------------
+
+
+@dataclass
+class Transition:
+    index: int
+    event: str
+    sources: frozenset[str]
+    to: str
+    requires: list[tuple[str, str]]  # (display name, key)
+    reason_key: str | None
+    reason_name: str | None
+    reason_required: bool
+    reasons: dict[str, str]  # casefold → as listed
+    reason_list: str | None
+    conditions: list[tuple[str, Callable[[Any], bool]]]
+    automatic: bool
+
+
+@dataclass
+class Timer:
+    name: str
+    state: str
+    seconds: int
+    to: str
+    without: frozenset[str]
+
+
+@dataclass
+class Flag:
+    name: str
+    on_enter: str
+    seconds: int
+    conditions: list[tuple[str, Callable[[Any], bool]]]
+
+
+@dataclass
+class Lifecycle:
+    name: str
+    states: list[str]
+    initial: str
+    terminal: frozenset[str]
+    funnel: list[str]
+    state_key: str | None
+    applies: list[tuple[str, Callable[[Any], bool]]]
+    applies_keys: frozenset[str]
+    by_event: dict[str, list[Transition]]
+    on_field: dict[str, list[tuple[Callable[[Any], bool], Transition]]]
+    automatic: dict[str, list[Transition]]
+    timers: dict[str, list[Timer]]
+    flags: dict[str, list[Flag]]
+    known_events: frozenset[str]
+
+
+@dataclass
+class Campaign:
+    name: str
+    file: str
+    type: str
+    once: bool
+    every_seconds: int | None
+    filters: Callable[[dict[str, Any]], bool]
+    flow: list[tuple]
+
+
+@dataclass
+class Model:
+    bundle_name: str
+    version: str
+    program: str
+    names: FieldNames
+    lifecycle: Lifecycle | None
+    on_created: list[tuple[Campaign, Callable[[str | None], bool]]]
+    on_change: dict[str, list[tuple[Campaign, Callable[[Any, Any, str | None], bool]]]]
+    on_score: dict[str, list[tuple[Campaign, Callable[[Any, Any, float], bool]]]]
+    on_synced: dict[str, list[Campaign]]
+    batch: list[Campaign]
+    findings: list[Finding]
+
+
+def _tokens(bundle: Bundle) -> dict[str, Any]:
+    return {t["name"].strip().casefold(): t.get("value") for t in bundle.program.get("tokens") or []
+            if isinstance(t, dict) and isinstance(t.get("name"), str)}
+
+
+def _resolver(bundle: Bundle) -> Callable[[Any], Any]:
+    tokens = _tokens(bundle)
+    program = bundle.program.get("name")
+
+    def resolve(v: Any) -> Any:
+        if not isinstance(v, str) or "{{" not in v:
+            return v
+        whole = TOKEN_RE.fullmatch(v.strip())
+        if whole and whole.group(1).casefold() == "my" and whole.group(2).strip().casefold() in tokens:
+            return tokens[whole.group(2).strip().casefold()]  # keep the token's type (a number stays a number)
+
+        def sub(m: re.Match) -> str:
+            scope, name = m.group(1).casefold(), m.group(2).strip().casefold()
+            if scope == "my" and name in tokens:
+                return str(tokens[name])
+            if scope == "program" and name == "name" and program:
+                return str(program)
+            return m.group(0)
+
+        return TOKEN_RE.sub(sub, v)
+
+    return resolve
+
+
+def _conditions(items: Iterable[Any], names: FieldNames, resolve: Callable[[Any], Any]) -> list[tuple[str, Callable]]:
+    out = []
+    for c in items or []:
+        out.append((names.key(c["field"]), value_test(c["operator"], [resolve(v) for v in c.get("values") or []])))
+    return out
+
+
+def _compile_lifecycle(bundle: Bundle, names: FieldNames, resolve: Callable, settings: dict[str, bool]) -> Lifecycle | None:
+    asset = lc.lifecycle_asset(bundle)
+    if asset is None or not isinstance(asset.content, dict):
+        return None
+    doc = asset.content
+    states = lc.state_names(doc)
+    terminal = frozenset(doc.get("terminal") or [])
+    switches = {**lc.settings_of(doc), **settings}
+    reason_lists = doc.get("reasonLists") or {}
+    by_event: dict[str, list[Transition]] = {}
+    on_field: dict[str, list] = {}
+    automatic: dict[str, list[Transition]] = {}
+    for i, t in enumerate(doc.get("transitions") or []):
+        requires = []
+        for r in t.get("requires") or []:
+            name = r if isinstance(r, str) else r["field"]
+            if isinstance(r, dict) and r.get("requiredBy") and not switches.get(r["requiredBy"], False):
+                continue
+            requires.append((name, names.key(name)))
+        reason = t.get("reason")
+        reason_required = False
+        if reason:
+            reason_required = switches.get(reason["requiredBy"], False) if reason.get("requiredBy") else reason.get("required", True)
+        tr = Transition(
+            index=i, event=t["event"], sources=frozenset(lc.from_states(t, states, terminal)), to=t["to"],
+            requires=requires,
+            reason_key=names.key(reason.get("field", "reason")) if reason else None,
+            reason_name=reason.get("field", "reason") if reason else None,
+            reason_required=reason_required,
+            reasons={r.casefold(): r for r in reason_lists.get(reason["list"], [])} if reason else {},
+            reason_list=reason["list"] if reason else None,
+            conditions=_conditions(t.get("conditions"), names, resolve),
+            automatic=bool(t.get("automatic")),
+        )
+        by_event.setdefault(tr.event, []).append(tr)
+        if t.get("onField"):
+            test = value_test("is", [resolve(v) for v in t["onField"]["values"]])
+            on_field.setdefault(names.key(t["onField"]["field"]), []).append((test, tr))
+        if tr.automatic:
+            for s in tr.sources:
+                automatic.setdefault(s, []).append(tr)
+    timers: dict[str, list[Timer]] = {}
+    known = set(by_event)
+    for tm in doc.get("timers") or []:
+        timers.setdefault(tm["state"], []).append(
+            Timer(tm["name"], tm["state"], lc.duration_seconds(tm["after"]), tm["to"], frozenset(tm.get("without") or [])))
+        known.update(tm.get("without") or [])
+    flags: dict[str, list[Flag]] = {}
+    for fl in doc.get("flags") or []:
+        flags.setdefault(fl["onEnter"], []).append(
+            Flag(fl["name"], fl["onEnter"], lc.duration_seconds(fl["for"]), _conditions(fl.get("conditions"), names, resolve)))
+    applies = _conditions(doc.get("appliesTo"), names, resolve)
+    return Lifecycle(
+        name=asset.name, states=states, initial=doc["initial"], terminal=terminal,
+        funnel=list(doc.get("funnel") or states),
+        state_key=names.key(doc["stateField"]) if doc.get("stateField") else None,
+        applies=applies, applies_keys=frozenset(k for k, _ in applies),
+        by_event=by_event, on_field=on_field, automatic=automatic, timers=timers, flags=flags,
+        known_events=frozenset(known),
+    )
+
+
+def _rule_logic(logic: Any, tests: list[Callable[[dict], bool]]) -> Callable[[dict], bool]:
+    if not tests:
+        return lambda fields: True
+    if logic in (None, "all"):
+        if len(tests) == 1:
+            return tests[0]
+        return lambda fields: all(t(fields) for t in tests)
+    if logic == "any":
+        return lambda fields: any(t(fields) for t in tests)
+    if not re.fullmatch(r"[0-9 ()]+(\s*(and|or|AND|OR)\s*[0-9 ()]+)*", logic):
+        raise ValueError(f"rule logic {logic!r} is not supported")
+    expr = re.sub(r"\d+", lambda m: f"t[{int(m.group(0)) - 1}](f)", logic.lower())
+    code = compile(expr, "<ruleLogic>", "eval")  # only digits, parentheses, and/or: checked above
+    return lambda fields: bool(eval(code, {"__builtins__": {}}, {"t": tests, "f": fields}))  # noqa: S307
+
+
+def _field_test(key: str, test: Callable[[Any], bool]) -> Callable[[dict], bool]:
+    return lambda fields: test(fields.get(key))
+
+
+_QUAL_SECONDS = {"once every 1 hour": 3600, "once every 1 day": 86400, "once every 7 days": 7 * 86400,
+                 "once every 30 days": 30 * 86400}
+_SUPPORTED_STEPS = ("Change Data Value", "Change Score", "Sync Person to SFDC", "Sync Person to Microsoft",
+                    "Send Alert", "Send Email", "Change Program Status")
+
+
+def compile_bundle(bundle: Bundle, settings: dict[str, bool] | None = None) -> Model:
+    """Precompile campaigns and the lifecycle into matchers the event loop calls directly."""
+    names = FieldNames(bundle)
+    resolve = _resolver(bundle)
+    findings: list[Finding] = []
+    manifest = bundle.manifest or {}
+    model = Model(
+        bundle_name=str(manifest.get("name", "")), version=str(manifest.get("version", "")),
+        program=str(bundle.program.get("name", "")), names=names,
+        lifecycle=_compile_lifecycle(bundle, names, resolve, settings or {}),
+        on_created=[], on_change={}, on_score={}, on_synced={}, batch=[], findings=findings,
+    )
+    for a in bundle.assets_of("smartCampaign"):
+        doc = a.content
+        if not isinstance(doc, dict) or not doc.get("active", False):
+            continue
+        sl = doc.get("smartList") or {}
+        tests = []
+        for i, f in enumerate(sl.get("filters") or []):
+            try:
+                tests.append(_field_test(names.key(f["filter"]),
+                                         value_test(f.get("operator", "is"), [resolve(v) for v in f.get("values") or []])))
+            except ValueError as e:
+                findings.append(make("PK754", f"/smartList/filters/{i}: {e}; the filter is treated as never matching",
+                                     file=a.path, pointer=f"/smartList/filters/{i}"))
+                tests.append(lambda fields: False)
+        rule = doc.get("qualificationRule", "once")
+        campaign = Campaign(a.name, a.path, doc.get("type", "trigger"), rule == "once", _QUAL_SECONDS.get(rule),
+                            _rule_logic(sl.get("ruleLogic"), tests), _compile_flow(doc, a.path, names, resolve, findings))
+        if campaign.type == "batch":
+            model.batch.append(campaign)
+            continue
+        for i, t in enumerate(sl.get("triggers") or []):
+            _add_trigger(model, campaign, t, f"/smartList/triggers/{i}", a.path, resolve)
+    return model
+
+
+def _constraint_tests(trigger: dict, resolve: Callable) -> dict[str, Callable[[Any], bool]]:
+    out = {}
+    for c in trigger.get("constraints") or []:
+        out[c["name"].strip().casefold()] = value_test(c.get("operator", "is"), [resolve(v) for v in c.get("values") or []])
+    return out
+
+
+def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: str, resolve: Callable) -> None:
+    name = t["trigger"].strip().casefold()
+    cons = _constraint_tests(t, resolve)
+    source = cons.pop("source", None)
+    if name == "person is created":
+        model.on_created.append((campaign, (lambda s: source(s)) if source else (lambda s: True)))
+    elif name == "data value changes":
+        attrs = [c for c in t.get("constraints") or [] if c["name"].strip().casefold() == "attribute"]
+        new, prev = cons.get("new value"), cons.get("previous value")
+
+        def match(old: Any, value: Any, src: str | None, new=new, prev=prev) -> bool:
+            return ((new is None or new(value)) and (prev is None or prev(old))
+                    and (source is None or source(src)))
+
+        keys = [model.names.key(resolve(v)) for c in attrs for v in c.get("values") or []] or ["*"]
+        for key in keys:
+            model.on_change.setdefault(key, []).append((campaign, match))
+    elif name == "score is changed":
+        score_names = [c for c in t.get("constraints") or [] if c["name"].strip().casefold() == "score name"]
+        new, change = cons.get("new score"), cons.get("change")
+
+        def smatch(old: Any, value: Any, delta: float, new=new, change=change) -> bool:
+            return (new is None or new(value)) and (change is None or change(delta))
+
+        keys = [model.names.key(resolve(v)) for c in score_names for v in c.get("values") or []] or [SCORE_KEY]
+        for key in keys:
+            model.on_score.setdefault(key, []).append((campaign, smatch))
+    elif name in ("person is synced to sfdc", "person is synced to microsoft"):
+        model.on_synced.setdefault(name.rsplit(" ", 1)[1], []).append(campaign)
+    else:
+        model.findings.append(make("PK754", f"{pointer}/trigger: {t['trigger']!r} is not simulated; "
+                                            f"the campaign never fires from it", file=file, pointer=pointer + "/trigger"))
+
+
+def _compile_flow(doc: dict, file: str, names: FieldNames, resolve: Callable, findings: list[Finding]) -> list[tuple]:
+    flow: list[tuple] = []
+    for i, step in enumerate(doc.get("flow") or []):
+        kind = step.get("step")
+        if step.get("choices"):
+            findings.append(make("PK754", f"/flow/{i}/choices: flow step choices are not simulated; the default action runs",
+                                 file=file, pointer=f"/flow/{i}/choices"))
+        if kind == "Change Data Value":
+            value = resolve(step.get("newValue"))
+            flow.append(("set", names.key(step["attribute"]), None if value == "NULL" else value))
+        elif kind == "Change Score":
+            flow.append(("score", names.key(step.get("scoreName") or "Person Score"), str(resolve(step["change"]))))
+        elif kind in ("Sync Person to SFDC", "Sync Person to Microsoft"):
+            crm = "sfdc" if kind.endswith("SFDC") else "microsoft"
+            flow.append(("sync", crm, names.key("Synced to SFDC" if crm == "sfdc" else "Synced to Microsoft")))
+        elif kind in ("Send Alert", "Send Email"):
+            to = [str(resolve(x)) for x in step.get("sendTo") or []]
+            owner = step.get("sendToOwner") if step.get("sendToOwner") not in (None, "None") else None
+            flow.append(("alert" if kind == "Send Alert" else "email", step["email"], tuple(to),
+                         names.key(owner) if owner else None))
+        elif kind == "Change Program Status":
+            flow.append(("status", str(resolve(step.get("program"))), step.get("newStatus")))
+        else:
+            findings.append(make("PK754", f"/flow/{i}/step: {kind!r} is not simulated; the step is skipped",
+                                 file=file, pointer=f"/flow/{i}/step"))
+    return flow
+
+
+def apply_score_change(old: Any, change: str) -> float:
+    change = change.strip()
+    base = _num(old) or 0.0
+    if change.startswith("="):
+        return float(change[1:].strip())
+    if change.startswith("-"):
+        return base - float(change[1:].strip())
+    return base + float(change.lstrip("+").strip())
+
+
+# --- people and the run --------------------------------------------------------------
+
+
+class Person:
+    __slots__ = ("id", "fields", "state", "applies", "epoch", "flags", "history", "ran", "status")
+
+    def __init__(self, pid: str, fields: dict[str, Any]) -> None:
+        self.id = pid
+        self.fields = fields
+        self.state: str | None = None
+        self.applies = False
+        self.epoch = 0
+        self.flags: dict[str, float] | None = None
+        self.history: list[dict[str, Any]] = []
+        self.ran: dict[str, float] | None = None
+        self.status: str | None = None
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> float:
+    """Seconds since the epoch for an ISO-8601 time; a time without a zone is UTC."""
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+class Rejected(Exception):
+    pass
+
+
+@dataclass
+class SimulationResult:
+    """Everything a simulation found out, as plain data."""
+
+    bundle: str
+    version: str
+    lifecycle: str | None
+    until: str | None
+    events: dict[str, int]
+    people: list[dict[str, Any]]
+    states: dict[str, int]
+    funnel: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    emails: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    campaigns: dict[str, int]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bundle": self.bundle, "version": self.version, "lifecycle": self.lifecycle, "until": self.until,
+            "events": self.events, "states": self.states, "funnel": self.funnel, "campaigns": self.campaigns,
+            "alerts": self.alerts, "emails": self.emails, "rejected": self.rejected, "people": self.people,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+class Simulator:
+    """Holds people and pending timers; feed it events in time order with :meth:`event`."""
+
+    def __init__(self, model: Model, events_file: str = "events") -> None:
+        self.m = model
+        self.lc = model.lifecycle
+        self.people: dict[str, Person] = {}
+        self.heap: list[tuple[float, int, str, str, str, int]] = []
+        self.seq = 0
+        self.alerts: list[dict[str, Any]] = []
+        self.emails: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []
+        self.runs: dict[str, int] = {}
+        self.findings: list[Finding] = list(model.findings)
+        self.events_file = events_file
+        self.started: float | None = None
+        self.counts = {"read": 0, "simulated": 0, "rejected": 0, "invalid": 0}
+        self._queue: list[tuple] = []
+        self._line = 0
+        self._now = 0.0
+
+    # people from the CSV enter the lifecycle when the simulation clock starts
+    def add_person(self, pid: str, fields: dict[str, Any]) -> None:
+        self.people[pid] = Person(pid, fields)
+
+    def _start(self, now: float) -> None:
+        self.started = now
+        if self.lc is None:
+            return
+        for pid in sorted(self.people):
+            p = self.people[pid]
+            self._now = now
+            if self._applies(p):
+                start = p.fields.get(self.lc.state_key) if self.lc.state_key else None
+                self._enter_lifecycle(p, now, "start", start if start in self.lc.states else None)
+            self._drain(p)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def _applies(self, p: Person) -> bool:
+        f = p.fields
+        return all(test(f.get(key)) for key, test in self.lc.applies)
+
+    def _enter_lifecycle(self, p: Person, now: float, event: str, state: str | None = None) -> None:
+        p.applies = True
+        self._enter(p, state or self.lc.initial, now, event, None)
+
+    def _enter(self, p: Person, state: str, now: float, event: str, data: dict | None) -> None:
+        lcm = self.lc
+        old = p.state
+        p.state = state
+        p.epoch += 1
+        entry = {"at": now, "event": event, "from": old, "to": state}
+        if data:
+            entry["data"] = self._shown(data)
+        p.history.append(entry)
+        if lcm.state_key:
+            self._set_fields(p, [(lcm.state_key, state)], None)
+        for tm in lcm.timers.get(state, ()):
+            self._schedule(now + tm.seconds, p.id, "timer", tm.name, p.epoch)
+        for fl in lcm.flags.get(state, ()):
+            if all(test(p.fields.get(k)) for k, test in fl.conditions):
+                if p.flags is None:
+                    p.flags = {}
+                p.flags[fl.name] = now + fl.seconds
+                p.history.append({"at": now, "flag": fl.name, "on": True})
+                self._schedule(now + fl.seconds, p.id, "flag", fl.name, 0)
+        for tr in lcm.automatic.get(state, ()):
+            if self._conditions_hold(tr, p.fields, None):
+                self._enter(p, tr.to, now, tr.event, None)
+                break
+
+    def _shown(self, data: dict[str, Any]) -> dict[str, Any]:
+        display = self.m.names.display
+        return {display.get(k, k): data[k] for k in sorted(data)}
+
+    def _schedule(self, due: float, pid: str, kind: str, name: str, epoch: int) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (due, self.seq, pid, kind, name, epoch))
+
+    def _conditions_hold(self, tr: Transition, fields: dict, data: dict | None) -> bool:
+        for key, test in tr.conditions:
+            v = data[key] if data and key in data else fields.get(key)
+            if not test(v):
+                return False
+        return True
+
+    def _lifecycle_event(self, p: Person, etype: str, data: dict[str, Any], now: float) -> None:
+        lcm = self.lc
+        if lcm is None or etype not in lcm.known_events:
+            raise Rejected(f"{etype!r} is not an event of the lifecycle"
+                           + (f" (events: {', '.join(sorted(lcm.known_events))})" if lcm else " (the bundle has no lifecycle)"))
+        if p.state is None:
+            raise Rejected("the person has no lifecycle state (the lifecycle does not apply to them)")
+        if not p.applies:
+            raise Rejected(f"the lifecycle no longer applies to the person; state {p.state!r} cannot change")
+        for tm in lcm.timers.get(p.state, ()):
+            if etype in tm.without:  # the clock restarts
+                p.epoch += 1
+                for t2 in lcm.timers.get(p.state, ()):
+                    self._schedule(now + t2.seconds, p.id, "timer", t2.name, p.epoch)
+                break
+        candidates = [t for t in lcm.by_event.get(etype, ()) if p.state in t.sources]
+        if not candidates:
+            if any(etype in tm.without for tm in lcm.timers.get(p.state, ())):
+                return
+            raise Rejected(f"no {etype!r} transition from state {p.state!r}")
+        tr = next((t for t in candidates if self._conditions_hold(t, p.fields, data)), None)
+        if tr is None:
+            raise Rejected(f"the conditions of {etype!r} from {p.state!r} do not hold")
+        missing = [name for name, key in tr.requires
+                   if _text(data[key] if key in data else p.fields.get(key)) == ""]
+        if missing:
+            raise Rejected(f"{etype!r} requires {', '.join(missing)}: missing")
+        if tr.reason_key is not None:
+            reason = data.get(tr.reason_key)
+            if _text(reason) == "":
+                if tr.reason_required:
+                    raise Rejected(f"{etype!r} requires a reason ({tr.reason_name}) from {tr.reason_list!r}")
+            elif _text(reason) not in tr.reasons:
+                raise Rejected(f"{reason!r} is not in {tr.reason_list!r} ({', '.join(tr.reasons.values())})")
+        self._set_fields(p, list(data.items()), None)
+        if tr.to == p.state:  # staying put (e.g. editing an accepted referral): no re-entry
+            p.history.append({"at": now, "event": etype, "from": p.state, "to": p.state,
+                              **({"data": self._shown(data)} if data else {})})
+            return
+        if p.state in tr.sources:
+            self._enter(p, tr.to, now, etype, data)
+
+    # --- fields and campaigns -------------------------------------------------------------
+    def _set_fields(self, p: Person, changes: list[tuple[str, Any]], source: str | None) -> None:
+        fields = p.fields
+        changed = []
+        for key, value in changes:
+            old = fields.get(key)
+            if old == value or _text(old) == _text(value):
+                continue
+            fields[key] = value
+            changed.append((key, old, value))
+        if not changed:
+            return
+        lcm = self.lc
+        if lcm is not None:
+            if lcm.applies_keys and any(k in lcm.applies_keys for k, _, _ in changed):
+                now_applies = self._applies(p)
+                if now_applies and not p.applies:
+                    self._enter_lifecycle(p, self._now, "applies")
+                elif p.applies and not now_applies:
+                    p.applies = False
+                    p.history.append({"at": self._now, "event": "no longer applies", "from": p.state, "to": p.state})
+            if p.applies and lcm.on_field:
+                for key, _, value in changed:
+                    for test, tr in lcm.on_field.get(key, ()):
+                        if p.state in tr.sources and test(value) and self._conditions_hold(tr, fields, None):
+                            self._enter(p, tr.to, self._now, tr.event, None)
+                            break
+        on_change = self.m.on_change
+        if on_change:
+            for key, old, value in changed:
+                for camp, match in on_change.get(key, []) + on_change.get("*", []):
+                    if match(old, value, source):
+                        self._queue.append(camp)
+
+    def _run(self, p: Person, camp: Campaign) -> None:
+        now = self._now
+        if not camp.filters(p.fields):
+            return
+        if camp.once or camp.every_seconds:
+            ran = p.ran if p.ran is not None else {}
+            last = ran.get(camp.name)
+            if last is not None and (camp.once or now - last < camp.every_seconds):
+                return
+            ran[camp.name] = now
+            p.ran = ran
+        self.runs[camp.name] = self.runs.get(camp.name, 0) + 1
+        for step in camp.flow:
+            kind = step[0]
+            if kind == "set":
+                self._set_fields(p, [(step[1], step[2])], None)
+            elif kind == "score":
+                self._score(p, step[1], step[2])
+            elif kind == "sync":
+                self._set_fields(p, [(step[2], True)], None)
+                self._queue.extend(self.m.on_synced.get(step[1], ()))
+            elif kind in ("alert", "email"):
+                to = list(step[2])
+                if step[3]:
+                    to.append(_owner(p.fields.get(step[3])))
+                (self.alerts if kind == "alert" else self.emails).append(
+                    {"at": now, "person": p.id, "campaign": camp.name, "email": step[1], "to": to})
+            elif kind == "status":
+                p.status = step[2]
+
+    def _score(self, p: Person, key: str, change: str) -> None:
+        fields = p.fields
+        old = fields.get(key)
+        if type(old) is int and change[:1] == "+" and change[1:].isdigit():  # the common case, kept cheap
+            delta = int(change[1:])
+            new_v: Any = old + delta
+        else:
+            new = apply_score_change(old, change)
+            new_v = int(new) if new.is_integer() else new
+            delta = new - (_num(old) or 0.0)
+        fields[key] = new_v
+        lcm = self.lc
+        if lcm is not None and p.applies and key in lcm.on_field:
+            for test, tr in lcm.on_field[key]:
+                if p.state in tr.sources and test(new_v):
+                    self._enter(p, tr.to, self._now, tr.event, None)
+                    break
+        for camp, match in self.m.on_score.get(key, ()):
+            if match(old, new_v, delta):
+                self._queue.append(camp)
+
+    def _drain(self, p: Person) -> None:
+        queue = self._queue
+        n = 0
+        while queue:
+            camp = queue.pop(0)
+            n += 1
+            if n > MAX_ACTIVITIES:
+                queue.clear()
+                self.findings.append(make("PK755", f"more than {MAX_ACTIVITIES} campaign runs for person {p.id}; "
+                                                   "the rest of this event was dropped",
+                                          file=self.events_file, line=self._line or None))
+                return
+            self._run(p, camp)
+
+    # --- time ------------------------------------------------------------------------
+    def advance(self, now: float) -> None:
+        """Fire every timer and flag expiry due at or before ``now``, in due order."""
+        heap = self.heap
+        while heap and heap[0][0] <= now:
+            due, _, pid, kind, name, epoch = heapq.heappop(heap)
+            p = self.people[pid]
+            self._now = due
+            if kind == "flag":
+                if p.flags and p.flags.get(name) == due:
+                    del p.flags[name]
+                    p.history.append({"at": due, "flag": name, "on": False})
+                continue
+            if epoch != p.epoch or not p.applies:
+                continue
+            tm = next(t for t in self.lc.timers.get(p.state, ()) if t.name == name)
+            self._enter(p, tm.to, due, name, None)
+            self._drain(p)
+
+    # --- events ------------------------------------------------------------------------
+    def event(self, line: int, now: float, pid: str, etype: str, data: dict[str, Any], source: str | None) -> None:
+        if self.started is None:
+            self._start(now)
+        if self.heap and self.heap[0][0] <= now:
+            self.advance(now)
+        self._line = line
+        self._now = now
+        p = self.people.get(pid)
+        try:
+            if etype == "created":
+                if p is not None:
+                    raise Rejected(f"person {pid!r} already exists")
+                key = self.m.names.key
+                p = Person(pid, {key(k): v for k, v in data.items()})
+                self.people[pid] = p
+                for camp, match in self.m.on_created:
+                    if match(source):
+                        self._queue.append(camp)
+                if self.lc is not None and self._applies(p):
+                    self._enter_lifecycle(p, now, "created")
+            elif p is None:
+                raise Rejected(f"no person {pid!r} (create them first with a 'created' event or list them in the people CSV)")
+            elif etype == "change":
+                key = self.m.names.key
+                self._set_fields(p, [(key(k), v) for k, v in data.items()], source)
+            elif etype == "score":
+                change = data.get("change")
+                if not isinstance(change, (str, int, float)) or isinstance(change, bool):
+                    raise Rejected("a score event needs data.change, e.g. \"+10\" or \"=50\"")
+                try:
+                    score = data.get("score")
+                    self._score(p, self.m.names.key(str(score)) if score else SCORE_KEY,
+                                change if isinstance(change, str) else f"+{change}" if change >= 0 else str(change))
+                except ValueError:
+                    raise Rejected(f"score change {change!r} is not a number") from None
+            else:
+                key = self.m.names.key
+                self._lifecycle_event(p, etype, {key(k): v for k, v in data.items()}, now)
+        except Rejected as r:
+            self._queue.clear()
+            self.counts["rejected"] += 1
+            self.rejected.append({"line": line, "at": now, "person": pid, "event": etype, "reason": str(r)})
+            return
+        self.counts["simulated"] += 1
+        if self._queue:
+            self._drain(p)
+
+    def finish(self, until: float | None, last: float | None) -> None:
+        end = until if until is not None else last
+        if self.started is None and end is not None:
+            self._start(end)
+        if end is not None:
+            self.advance(end)
+            self._now = end
+        for camp in self.m.batch:  # batch campaigns run once, at the end, over everyone
+            for pid in sorted(self.people):
+                p = self.people[pid]
+                self._run(p, camp)
+                self._drain(p)
+
+    def result(self, until: float | None) -> SimulationResult:
+        lcm = self.lc
+        states: dict[str, int] = {}
+        people = []
+        funnel_reached = [0] * (len(lcm.funnel) if lcm else 0)
+        cache: dict[float, str] = {}
+        funnel_index = {s: i for i, s in enumerate(lcm.funnel)} if lcm else {}
+
+        def stamp(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            # records keep the raw timestamp while the run goes; formatted once, in place, here
+            for r in records:
+                ts = r["at"]
+                if type(ts) is str:
+                    continue
+                text = cache.get(ts)
+                if text is None:
+                    text = cache[ts] = iso(ts)
+                r["at"] = text
+            return records
+
+        for pid in sorted(self.people):
+            p = self.people[pid]
+            label = p.state if p.state is not None and p.applies else NOT_APPLICABLE if p.state else NO_STATE
+            states[label] = states.get(label, 0) + 1
+            if lcm and p.history:
+                top = max((funnel_index.get(h.get("to"), -1) for h in p.history), default=-1)
+                for i in range(top + 1):
+                    funnel_reached[i] += 1
+            people.append({"id": p.id, "state": p.state, "applies": p.applies,
+                           "flags": sorted(p.flags) if p.flags else [], "programStatus": p.status,
+                           "history": stamp(p.history)})
+        order = {s: i for i, s in enumerate(lcm.states)} if lcm else {}
+        states = dict(sorted(states.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+        funnel = []
+        for i, s in enumerate(lcm.funnel if lcm else []):
+            prev = funnel_reached[i - 1] if i else funnel_reached[0]
+            funnel.append({"state": s, "reached": funnel_reached[i],
+                           "conversion": round(funnel_reached[i] / prev, 4) if prev else None,
+                           "overall": round(funnel_reached[i] / funnel_reached[0], 4) if funnel_reached[0] else None})
+        return SimulationResult(
+            bundle=self.m.bundle_name, version=self.m.version, lifecycle=lcm.name if lcm else None,
+            until=iso(until) if until is not None else None, events=dict(self.counts), people=people,
+            states=states, funnel=funnel, alerts=stamp(self.alerts), emails=stamp(self.emails),
+            rejected=stamp(self.rejected),
+            campaigns=dict(sorted(self.runs.items())), findings=sorted(self.findings, key=sort_key),
+        )
+
+
+def _owner(value: Any) -> str:
+    return str(value) if _text(value) else "(no person owner)"
+
+
+# --- input ---------------------------------------------------------------------------
+
+
+def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[Finding]) -> Iterator[tuple[str, dict]]:
+    """Rows of the people CSV as (id, fields); empty cells are left out."""
+    display = os.fspath(path)
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise BadInput(f"cannot read people file {display}: {e.strerror}", hint="Pass --people PEOPLE.csv") from None
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise BadInput(f"{display}: not a CSV file ({e})") from None
+        if not header or "id" not in [h.strip().casefold() for h in header]:
+            raise BadInput(f"{display}: the first row must be a header with an 'id' column",
+                           hint="e.g. id,Email Address,Person Score")
+        keys = [names.key(h) for h in header]
+        id_col = [h.strip().casefold() for h in header].index("id")
+        seen: dict[str, int] = {}
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not any(c.strip() for c in row):
+                    continue
+                pid = row[id_col].strip() if id_col < len(row) else ""
+                if not pid or pid in seen:
+                    msg = "empty id" if not pid else f"id {pid!r} is already used on line {seen[pid]}"
+                    findings.append(make("PK753", msg, file=display, line=line))
+                    continue
+                seen[pid] = line
+                yield pid, {k: v for i, (k, v) in enumerate(zip(keys, row)) if i != id_col and v != ""}
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise BadInput(f"{display}: line {reader.line_num}: not valid CSV ({e})") from None
+
+
+def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterator[tuple[int, float, str, str, dict, str | None]]:
+    """Stream (line, time, person, type, data, source) from a JSON-lines file, in time order.
+
+    Malformed and out-of-order lines become findings and are skipped.
+    """
+    display = os.fspath(path)
+    try:
+        fh = open(path, encoding="utf-8", errors="replace", newline="\n")  # lines end at \n only
+    except OSError as e:
+        raise BadInput(f"cannot read events file {display}: {e.strerror}") from None
+    decoder = json.JSONDecoder()
+    scan = json.scanner.make_scanner(decoder)  # the C scanner, without decode()'s per-call wrapper
+    last = None
+    last_text = ""
+    with fh:
+        for line, raw in enumerate(fh, 1):
+            try:
+                ev, end = scan(raw, 0)
+                if end < len(raw) and not raw[end:].isspace():
+                    raise ValueError("extra data")
+            except (StopIteration, ValueError, RecursionError):
+                if not raw.strip():
+                    continue
+                try:  # the slow path: surrounding whitespace, or an error message worth showing
+                    ev = decoder.decode(raw)
+                except (ValueError, RecursionError) as e:
+                    findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display, line=line))
+                    continue
+            if type(ev) is not dict:
+                findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
+                continue
+            get = ev.get
+            at, pid, etype, data = get("at"), get("person"), get("type"), get("data")
+            if type(at) is not str:
+                findings.append(make("PK751", "'at' is missing or not a string", file=display, line=line))
+                continue
+            if type(pid) is not str:
+                pid = str(pid) if type(pid) is int else ""
+            if not pid or type(etype) is not str or not etype:
+                findings.append(make("PK751", "'person' and 'type' must be non-empty strings", file=display, line=line))
+                continue
+            if type(data) is not dict:
+                if data is not None:
+                    findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
+                    continue
+                data = {}
+            if at == last_text:
+                now = last
+            else:
+                try:
+                    now = parse_time(at)
+                except (ValueError, OverflowError, OSError):
+                    findings.append(make("PK751", f"'at' is not an ISO-8601 time: {at!r}", file=display, line=line))
+                    continue
+                if last is not None and now < last:
+                    findings.append(make("PK752", f"{at} is before the previous event ({iso(last)})", file=display,
+                                         line=line))
+                    continue
+                last, last_text = now, at
+            source = get("source")
+            yield line, now, pid, etype, data, source if type(source) is str else None
+
+
+# --- entry point -----------------------------------------------------------------------
+
+
+def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str] | None = None,
+             events: str | os.PathLike[str] | None = None, until: str | None = None,
+             settings: dict[str, bool] | None = None) -> SimulationResult:
+    """Run the people and events through the bundle. Raises BadInput for unreadable input,
+    ProgramkitError (PK756) for a bundle with errors."""
+    loaded = load_bundle(bundle_path)
+    errors = [f for f in validate_loaded(loaded) if f.severity is Severity.ERROR]
+    if errors:
+        raise ProgramkitError(f"{os.fspath(bundle_path)} has {len(errors)} error(s); fix them before simulating",
+                              findings=errors, hint=lc_hint())
+    until_ts = None
+    if until is not None:
+        try:
+            until_ts = parse_time(until)
+        except ValueError:
+            raise BadInput(f"--until {until!r} is not an ISO-8601 time", hint="e.g. 2026-04-01T00:00:00Z") from None
+    model = compile_bundle(loaded.bundle, settings)
+    if settings and model.lifecycle is not None:
+        unknown = sorted(set(settings) - set(lc.settings_of(lc.lifecycle_asset(loaded.bundle).content)))
+        if unknown:
+            raise BadInput(f"unknown lifecycle setting(s): {', '.join(unknown)}")
+    sim = Simulator(model, os.fspath(events) if events else "events")
+    if people is not None:
+        for pid, fields in read_people(people, model.names, sim.findings):
+            sim.add_person(pid, fields)
+    last = None
+    if events is not None:
+        ev = sim.event
+        for line, now, pid, etype, data, source in read_events(events, sim.findings):
+            sim.counts["read"] += 1
+            if until_ts is not None and now > until_ts:
+                break
+            ev(line, now, pid, etype, data, source)
+            last = now
+        sim.counts["invalid"] = sum(1 for f in sim.findings if f.code in ("PK751", "PK752"))
+    sim.finish(until_ts, last)
+    return sim.result(until_ts)
+
+
+def lc_hint() -> str:
+    return "Run `programkit validate BUNDLE` to see them with their locations."
+
+
+# --- text report ---------------------------------------------------------------------
+
+
+def render_text(result: SimulationResult, people_limit: int | None = 20) -> str:
+    out = [f"simulated {result.bundle} {result.version}"
+           + (f", lifecycle {result.lifecycle!r}" if result.lifecycle else "")
+           + (f", until {result.until}" if result.until else "")]
+    e = result.events
+    out.append(f"events: {e['read']} read, {e['simulated']} simulated, {e['rejected']} rejected, {e['invalid']} invalid")
+    if result.states:
+        out.append("")
+        out.append("people per state:")
+        width = max(len(s) for s in result.states)
+        for s, n in result.states.items():
+            out.append(f"  {s:<{width}}  {n}")
+    if result.funnel:
+        out.append("")
+        out.append("funnel (reached this state or a later one):")
+        width = max(len(f["state"]) for f in result.funnel)
+        for f in result.funnel:
+            conv = "" if f["conversion"] is None else f"  {f['conversion'] * 100:6.1f}% of previous"
+            overall = "" if f["overall"] is None else f"  {f['overall'] * 100:6.1f}% overall"
+            out.append(f"  {f['state']:<{width}}  {f['reached']:>7}{conv}{overall}")
+    if result.campaigns:
+        out.append("")
+        out.append("campaign runs:")
+        for name, n in result.campaigns.items():
+            out.append(f"  {name}: {n}")
+    out.append("")
+    out.append(f"alerts: {len(result.alerts)}")
+    for a in result.alerts[: people_limit or None]:
+        out.append(f"  {a['at']}  {a['person']}  {a['email']} → {', '.join(a['to'])}  ({a['campaign']})")
+    if people_limit and len(result.alerts) > people_limit:
+        out.append(f"  … {len(result.alerts) - people_limit} more (use --format json for all)")
+    out.append(f"rejected events: {len(result.rejected)}")
+    for r in result.rejected[: people_limit or None]:
+        out.append(f"  line {r['line']}  {r['at']}  {r['person']}  {r['event']}: {r['reason']}")
+    if people_limit and len(result.rejected) > people_limit:
+        out.append(f"  … {len(result.rejected) - people_limit} more (use --format json for all)")
+    out.append("")
+    shown = result.people[: people_limit or None]
+    out.append(f"people: {len(result.people)}")
+    for p in shown:
+        state = p["state"] or "(no state)"
+        extra = "" if p["applies"] or p["state"] is None else " (lifecycle no longer applies)"
+        flags = f" [flags: {', '.join(p['flags'])}]" if p["flags"] else ""
+        path = " → ".join([h["to"] for h in p["history"] if "to" in h and h["from"] != h["to"]]) or "-"
+        out.append(f"  {p['id']}: {state}{extra}{flags}  ({path})")
+    if people_limit and len(result.people) > people_limit:
+        out.append(f"  … {len(result.people) - people_limit} more (use --format json for all)")
+    for f in result.findings:
+        loc = f"{f.file}:{f.line}" if f.line else (f.file or "")
+        out.append(f"{loc}: {f.severity.value} {f.code} [{f.rule}] {f.message}")
+    return "\n".join(out) + "\n"
+
+
+def render_json(result: SimulationResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
