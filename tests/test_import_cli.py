@@ -198,6 +198,9 @@ def test_keep_both_copy_in_sqlite(sample_copy, tmp_path, invoke, db):
         assert copy.meta["path"] == "design-studio/quick-start-email-template.html"
         mapping = {m["bundleName"]: m for m in ws.history()[0].mapping}
         assert mapping["Quick Start Email Template"]["workspaceId"] == copy.id
+        (email,) = [a for a in ws.program_assets(ws.program(PROGRAM).id) if a.kind == "email"]
+        assert email.meta["designNames"] == {"emailTemplate": {
+            "Quick Start Email Template": "Quick Start Email Template - 1"}}
     finally:
         ws.close()
 
