@@ -266,3 +266,30 @@ def test_unreadable_manifest_is_a_problem_not_a_traceback(tmp_path, invoke, db):
     assert r.exit_code == 1
     assert "PK516" in r.output and "bundle.json:2:1: PK101" in r.output
     assert dump(db) == before
+
+
+def test_upgrade_in_sqlite(sample_copy, invoke, db):
+    assert invoke("import", str(sample_copy), "--target", str(db)).exit_code == 0
+    camp = sample_copy / "campaigns/01-sync-new-people-to-crm.json"
+    camp.write_text(camp.read_text().replace('"active": true', '"active": false'))
+    (sample_copy / "campaigns/02-marketing-qualified.json").unlink()
+    data = manifest(sample_copy)
+    data["version"] = "1.1.0"
+    data["assets"] = [a for a in data["assets"] if a["name"] != "02 - Marketing Qualified"]
+    write_manifest(sample_copy, data)
+    r = invoke("import", str(sample_copy), "--target", str(db), "--prune", "--format", "json")
+    assert r.exit_code == 0, r.output
+    actions = {(a["kind"], a["name"]): a["action"] for a in json.loads(r.output)["plan"]["actions"]}
+    assert actions[("program", PROGRAM)] == "update"
+    assert actions[("smartCampaign", "01 - Sync New People to CRM")] == "update"
+    assert actions[("smartCampaign", "02 - Marketing Qualified")] == "delete"
+    assert actions[("emailTemplate", "Quick Start Email Template")] == "noop"
+    ws = ws_of(db)
+    try:
+        program = ws.program(PROGRAM)
+        assert program.provenance.version == "1.1.0"
+        by_name = {a.name: a for a in ws.program_assets(program.id)}
+        assert sorted(by_name) == ["01 - Email - ALERT - MQL", "01 - Sync New People to CRM"]
+        assert ws.read(by_name["01 - Sync New People to CRM"].id) == camp.read_bytes()
+    finally:
+        ws.close()
