@@ -117,6 +117,9 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
     hook = _Hook()
     with workspace.transaction() as w:
         check_current(plan, bundle, workspace)  # under the write lock: nobody can change it now
+        begin = getattr(w, "begin", None)
+        if callable(begin):  # a remote target journals the plan, so an interrupted import can be resumed
+            begin(plan.to_dict())
         ids = _Applier(plan, bundle, workspace, w, hook, progress).run()
         record.mapping = history_mapping(plan, ids)
         record.finished_at = _now()

@@ -317,8 +317,8 @@ class _Planner:
         for key, code, what in (("segmentations", "PK503", "segmentation"), ("snippets", "PK504", "snippet"),
                                 ("webhooks", "PK505", "webhook"), ("customObjects", "PK506", "custom object")):
             wanted = [n for n in req.get(key) or [] if isinstance(n, str)]
-            if not wanted:
-                continue
+            if not wanted or key in getattr(self.ws, "unreadable", ()):
+                continue  # a target that cannot list these warns about them in its own preflight
             have_names = {_fold(n) for n in self.ws.names(key)}
             for i, name in enumerate(req.get(key) or []):
                 if not isinstance(name, str) or _fold(name) in have_names:
@@ -348,6 +348,10 @@ class _Planner:
                         self.problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
                                      f"/program/membershipStatuses/{i}")
+        # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles)
+        target_preflight = getattr(self.ws, "preflight", None)
+        if callable(target_preflight):
+            self.problems.extend(target_preflight(self.bundle, self.rules))
 
     # -- the program ---------------------------------------------------------------------
     def plan_program(self) -> str:

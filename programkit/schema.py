@@ -3,11 +3,16 @@
 Schemas are draft 2020-12 and refer to one another by ``$id``; a
 :class:`referencing.Registry` resolves those references offline, so no
 validation ever reaches the network.
+
+Two engines, one answer: jsonschema-rs (compiled, Rust) says quickly whether
+a document is valid; jsonschema walks only the documents it rejects, so every
+error message still comes from jsonschema.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
@@ -16,7 +21,6 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from .errors import BadInput
-from .fastschema import compile_schema
 from .resources import package_dir
 
 BASE_ID = "https://schemas.programkit.dev/v1/"
@@ -115,24 +119,44 @@ def describe(error: ValidationError) -> ValidationError:
     return error
 
 
+class _PythonPattern:
+    r"""``pattern`` evaluated with Python's :mod:`re`, exactly as jsonschema does.
+
+    jsonschema-rs follows ECMA-262, which disagrees with Python on ``\s``
+    (\x1c-\x1f, \x85, \ufeff) and on ``$`` before a final newline; with this
+    the quick check and jsonschema accept exactly the same strings, so the quick
+    check never lets through a document jsonschema would report.
+    """
+
+    def __init__(self, parent_schema: dict[str, Any], value: str, schema_path: list[str | int]):
+        self.search = re.compile(value).search
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, str) and self.search(instance) is None:
+            raise ValueError("does not match pattern")
+
+
 @lru_cache(maxsize=None)
-def fast_check(name: str) -> Callable[[Any], bool] | None:
-    """A compiled yes/no check for the named schema (see :mod:`programkit.fastschema`), or None."""
-    return compile_schema(bundled(name))
+def fast_check(name: str) -> Callable[[Any], bool]:
+    """jsonschema-rs's compiled yes/no check for the named schema (offline; formats are annotations only,
+    as in :func:`validator`)."""
+    import jsonschema_rs  # here, not at the top: about 10 ms of start-up that only validation needs
+
+    registry = jsonschema_rs.Registry([(doc["$id"], doc) for doc in _documents().values()])
+    return jsonschema_rs.validator_for(get_schema(name), registry=registry, offline=True, validate_formats=False,
+                                       keywords={"pattern": _PythonPattern}).is_valid
 
 
 def iter_errors(name: str, instance: Any) -> Iterator[ValidationError]:
     """Every schema error in ``instance``, most specific first within each branch.
 
-    Valid documents, the common case, are recognised by the compiled check
-    alone; jsonschema walks only documents that have errors, to describe them.
+    Valid documents, the common case, are recognised by jsonschema-rs alone;
+    jsonschema walks only documents that have errors, to describe them.
     """
-    check = fast_check(name)
-    if check is not None:
-        try:
-            if check(instance):
-                return
-        except RecursionError:
-            pass  # too deep for the quick check: let jsonschema decide
+    try:
+        if fast_check(name)(instance):
+            return
+    except ValueError:
+        pass  # a value jsonschema-rs cannot take (a lone surrogate, say): let jsonschema decide
     for error in validator(name).iter_errors(instance):
         yield describe(error)

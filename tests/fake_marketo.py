@@ -19,7 +19,9 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
   ``latency`` seconds added to each API call;
 - faults (:meth:`FakeMarketo.add_fault` or ``POST /_fake/faults``):
   ``{"code": "606", "times": 3}`` answers the next 3 API calls with 606;
-  ``{"http": 503, "call": 7}`` answers the 7th API call with HTTP 503;
+  ``{"http": 503, "call": 7}`` answers the 7th API call with HTTP 503 (or
+  ``"path": "POST /rest/asset/v1/emails.json"``: the next call of that endpoint; with
+  ``"after": true`` it does the work first: a response lost after a create);
   ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
   ``{"expireTokens": true}`` expires every issued token now.
 
@@ -103,6 +105,7 @@ class FakeMarketo:
         self.calls: collections.deque[float] = collections.deque()  # accepted API call times in the window
         self.active = 0
         self.faults: list[dict[str, Any]] = []
+        self.after: dict[int, int] = {}  # thread -> HTTP status to answer after doing the work
         self.stats: dict[str, Any] = {"calls": 0, "accepted": 0, "identity": 0, "maxActive": 0,
                                       "codes": collections.Counter(), "http": collections.Counter(),
                                       "paths": collections.Counter(), "maxInWindow": 0}
@@ -194,13 +197,17 @@ class FakeMarketo:
             return 200, {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_ttl),
                          "scope": "api-user@example.com"}
 
-    def admit(self, auth: str | None) -> tuple[int | None, str | None]:
+    def admit(self, auth: str | None, endpoint: str = "") -> tuple[int | None, str | None]:
         """Apply auth, faults, rate and concurrency rules. Returns (http status, Marketo code) to refuse with."""
         with self.lock:
             self.stats["calls"] += 1
             n = self.stats["calls"]
             for f in list(self.faults):
-                if f.get("call") == n and "http" in f:
+                hit = f.get("call") == n or ("path" in f and f["path"] == endpoint)
+                if hit and "http" in f and f.get("after"):
+                    self.faults.remove(f)  # do the work, then answer with the error (a lost response)
+                    self.after[threading.get_ident()] = f["http"]
+                elif hit and "http" in f:
                     self.faults.remove(f)
                     return f["http"], None
                 if "times" in f and f["times"] > 0:
@@ -303,10 +310,12 @@ def route(method: str, path: str) -> Callable[[Route], Route]:
 A = "/rest/asset/v1"
 
 
-@route("GET", "/rest/v1/leads/describe.json")
+@route("GET", "/rest/v1/leads/describe2.json")
 def _describe(fk, pp, q, files):
-    return {"result": [{"id": i + 1, "displayName": d, "dataType": t, "rest": {"name": n, "readOnly": False},
-                        "soap": {"name": n, "readOnly": False}} for i, (n, d, t) in enumerate(fk.fields)],
+    return {"result": [{"name": "API Lead", "searchableFields": [["email"], ["id"]],
+                        "fields": [{"name": n, "displayName": d, "dataType": t, "length": 255 if t == "string" else None,
+                                    "updateable": True, "crmManaged": n.startswith("sfdc")}
+                                   for n, d, t in fk.fields]}],
             "moreResult": False}
 
 
@@ -782,7 +791,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             return self._send(404, {"error": f"no such endpoint: {method} {url.path}"})
         _, spath, mo = match
-        status, code = fk.admit(self.headers.get("Authorization"))
+        status, code = fk.admit(self.headers.get("Authorization"), f"{method} {spath}")
         request_id = f"{secrets.token_hex(3)}#{int(time.time() * 1000):x}"
         with fk.lock:
             fk.stats["paths"][f"{method} {spath}"] += 1
@@ -822,6 +831,12 @@ class _Handler(BaseHTTPRequestHandler):
                 result = ROUTES[(method, spath)](fk, mo.groupdict(), params, files)
             envelope = {"requestId": request_id, "success": True, "errors": [], "warnings": []}
             envelope.update(result)
+            with fk.lock:
+                lost = fk.after.pop(threading.get_ident(), None)
+                if lost:
+                    fk.stats["http"][str(lost)] += 1
+            if lost:
+                return self._send(lost, {"error": "injected server error after the work was done"})
             self._send(200, envelope)
         except ApiError as e:
             with fk.lock:
@@ -832,6 +847,8 @@ class _Handler(BaseHTTPRequestHandler):
                 fk.stats["codes"]["701"] += 1
             self._send(200, _failure(request_id, "701", f"{e.args[0]} cannot be blank"))
         finally:
+            with fk.lock:
+                fk.after.pop(threading.get_ident(), None)
             fk.release()
 
     def _control(self, method: str, path: str, body: bytes) -> None:

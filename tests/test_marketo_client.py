@@ -151,3 +151,32 @@ def test_limits_from_environment():
     with pytest.raises(BadInput) as info:
         Limits.from_env({"PROGRAMKIT_MARKETO_RATE": "fast"})
     assert "is not CALLS/SECONDS" in info.value.message
+
+
+def test_stand_in_serves_exactly_the_contract_it_was_derived_from():
+    import json
+    from pathlib import Path
+
+    from fake_marketo import ROUTES
+
+    data = json.loads((Path(__file__).parent / "data" / "marketo_endpoints.json").read_text())
+    contract = {(e["method"], e["path"]) for e in data["endpoints"]} - {("GET", "/identity/oauth/token")}
+    assert set(ROUTES) == contract
+
+
+def test_undocumented_parameters_are_refused_by_the_stand_in(fake, client):
+    with pytest.raises(MarketoError) as info:
+        client.get(PROGRAMS, maxReturn=10, folderName="x")
+    assert info.value.marketo_code == "1003"
+    assert "folderName not in Adobe's contract" in info.value.message
+
+
+def test_token_renewed_before_it_expires(fake):
+    fake.token_ttl = 2.0  # the client renews within min(60 s, window) of expiry: here 1 s before
+    now = [0.0]
+    c = MarketoClient(fake.url, CLIENT_ID, SECRET, FAST, clock=lambda: now[0],
+                      sleep=lambda s: now.__setitem__(0, now[0] + s))
+    c.get("/rest/asset/v1/tagTypes.json")
+    now[0] += 1.5
+    c.get("/rest/asset/v1/tagTypes.json")
+    assert fake.stats["identity"] == 2 and "602" not in fake.stats["codes"]

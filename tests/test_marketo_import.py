@@ -66,3 +66,60 @@ def test_preflight_lists_every_missing_field_at_once(ws, sample_copy):
         "field 'mqlDate' (datetime) is missing in workspace 'Default'",
         "field 'mqlReason' (string) is missing in workspace 'Default'",
         "field 'partnerTier' (string) is missing in workspace 'Default'"]
+
+
+def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
+    manifest = sample_copy / "bundle.json"
+    data = json.loads(manifest.read_text())
+    data["requires"]["webhooks"] = ["Slack MQL"]
+    data["program"]["tags"]["Region"] = "Mars"
+    manifest.write_text(json.dumps(data, indent=2))
+    bundle = load_bundle(sample_copy).bundle
+    got = sorted((p.code, p.severity.value, p.message) for p in _plan(bundle, ws).problems)
+    assert got == [
+        ("PK806", "warning", "webhooks cannot be read through the Marketo API: required webhook 'Slack MQL' "
+                             "not checked"),
+        ("PK807", "warning", "CRM 'salesforce' inferred from the person fields sfdcContactId, sfdcLeadId, sfdcType; "
+                             "the API cannot read the CRM sync settings"),
+        ("PK808", "error", "tag 'Region' = 'Mars' does not exist in Marketo"),
+    ]
+    # programTags=ignore: the tag is not written, so it is no problem
+    ignore = plan_mod.make_plan(bundle, MarketoWorkspace(ws.url, client=ws.client),
+                                rules_mod.resolve(flags={"programTags": "ignore"}))
+    assert sorted(p.code for p in ignore.problems) == ["PK806", "PK807"]
+
+
+def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake, tmp_path, monkeypatch):
+    from programkit.errors import ProgramkitError
+    from programkit.workspaces.marketo import Journal, resume_import, rollback
+    from programkit.workspaces.marketo_client import Limits, MarketoClient
+
+    from marketo_support import CLIENT_ID, SECRET
+
+    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+    c = MarketoClient(fake.url, CLIENT_ID, SECRET, Limits(calls=50, window=1.0, retries=0))
+    bundle = load_bundle(SAMPLE).bundle
+    ws = MarketoWorkspace(fake.url, client=c)
+    fake.add_fault({"http": 500, "path": "POST /rest/asset/v1/smartCampaigns.json"})
+    with pytest.raises(ProgramkitError) as info:
+        apply_mod.apply_plan(_plan(bundle, ws), bundle, ws)
+    assert [f.code for f in info.value.findings] == ["PK804", "PK811"]
+    assert fake.snapshot()["assets"].get("smartCampaign", []) == []
+
+    # a fresh plan would now refuse (the half-made program has no provenance); resume applies the journalled one
+    again = MarketoWorkspace(fake.url, client=c)
+    assert sorted(p.code for p in _plan(bundle, again).problems) == ["PK510", "PK807"]
+    record = resume_import(MarketoWorkspace(fake.url, client=c), bundle)
+    assert record.outcome == "needs-manual-completion"
+    snap = fake.snapshot()
+    assert snap["programs"] == ["OP-Lead Management"]
+    assert snap["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
+    assert snap["assets"]["emailTemplate"] == ["Quick Start Email Template"]
+    assert Journal.load(ws.state_dir).data["status"] == "complete"
+    with pytest.raises(ProgramkitError, match="nothing to resume"):
+        resume_import(MarketoWorkspace(fake.url, client=c), bundle)
+
+    # and the next plan sees the import: nothing to do
+    assert _plan(bundle, MarketoWorkspace(fake.url, client=c)).nothing_to_do
+    journal, left = rollback(MarketoWorkspace(fake.url, client=c))
+    assert left == [] and fake.snapshot()["programs"] == []

@@ -240,3 +240,71 @@ def test_rollback_command_needs_a_marketo_url_and_credentials(invoke, monkeypatc
     assert invoke("rollback", "--target", "programkit.db").exit_code == 2
     result = invoke("rollback", "--target", "https://123-abc-456.mktorest.com")
     assert result.exit_code == 2 and "PK801" in result.output
+
+
+def test_a_journal_cut_short_by_a_crash_still_resumes(fake, ws, bundle):
+    fake.add_fault({"code": "709", "name": "02 - Marketing Qualified"})
+    with pytest.raises(ProgramkitError):
+        apply_sample(ws, bundle)
+    [path] = (ws.state_dir / "journals").glob("*.jsonl")
+    with path.open("a") as f:
+        f.write('{"event": "step", "key": "asset:sma')  # the process died mid-write
+    fake.faults.clear()
+    ws.resume()
+    apply_sample(ws, bundle)
+    assert fake.snapshot()["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
+    assert Journal.load(ws.state_dir).data["status"] == "complete"
+
+
+@pytest.mark.parametrize("endpoint", ["programs.json", "folders.json", "emailTemplates.json", "emails.json",
+                                      "smartCampaigns.json"])
+def test_a_lost_answer_to_a_create_is_adopted_not_duplicated(fake, ws, bundle, endpoint):
+    fake.add_fault({"http": 502, "path": f"POST /rest/asset/v1/{endpoint}", "after": True})
+    apply_sample(ws, bundle)  # the client retries; Marketo says "name in use"; the item is adopted
+    snap = fake.snapshot()
+    assert fake.stats["http"] == {"502": 1}
+    assert snap["programs"] == ["OP-Lead Management"]
+    assert snap["assets"] == {"emailTemplate": ["Quick Start Email Template"], "email": ["01 - Email - ALERT - MQL"],
+                              "smartCampaign": ["01 - Sync New People to CRM", "02 - Marketing Qualified"]}
+    steps = Journal.load(ws.state_dir).data["steps"]
+    assert sum(1 for s in steps if s.get("adopted")) == 1
+    rollback(ws)
+    assert fake.snapshot()["programs"] == [] and fake.snapshot()["assets"]["email"] == []
+
+
+def test_a_name_taken_by_someone_else_is_not_adopted(fake, ws, bundle):
+    fake.assets["emailTemplate"][1] = {"id": 1, "name": "Quick Start Email Template", "folder": {"id": 3, "type": "Folder"},
+                                       "createdAt": "2020-01-01T00:00:00Z+0000", "updatedAt": "2020-01-01T00:00:00Z+0000",
+                                       "_content": b"x", "status": "approved"}
+    with pytest.raises(ProgramkitError) as info:
+        apply_sample(ws, bundle)
+    assert "Marketo 709 on POST /rest/asset/v1/emailTemplates.json" in info.value.message
+
+
+def test_resume_after_a_lost_create_adopts_it(fake, tmp_path, bundle, monkeypatch):
+    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+    c = MarketoClient(fake.url, CLIENT_ID, SECRET, Limits(calls=50, window=1.0, retries=0))
+    fake.add_fault({"http": 502, "path": "POST /rest/asset/v1/emails.json", "after": True})
+    with pytest.raises(ProgramkitError) as info:
+        apply_sample(MarketoWorkspace(fake.url, client=c), bundle)
+    assert [f.code for f in info.value.findings] == ["PK804", "PK811"]
+    ws = MarketoWorkspace(fake.url, client=c)
+    ws.resume()
+    apply_sample(ws, bundle)
+    assert fake.snapshot()["assets"]["email"] == ["01 - Email - ALERT - MQL"]
+    assert [s["name"] for s in Journal.load(ws.state_dir).data["steps"] if s.get("adopted")] == [
+        "01 - Email - ALERT - MQL"]
+
+
+def test_bulk_design_assets_are_created_side_by_side(fake, ws):
+    fake.latency = 0.02
+    items = [("emailTemplate", f"T{i}", f"<html>{i}</html>".encode(), f"{i:064d}", None, {}) for i in range(12)]
+    items += [("snippet", f"S{i}", f"<p>{i}</p>".encode(), f"{i:064x}", None, {}) for i in range(6)]
+    with ws.transaction() as w:
+        w.put_assets(items)
+    snap = fake.snapshot()
+    assert snap["assets"]["emailTemplate"] == sorted(f"T{i}" for i in range(12))
+    assert snap["assets"]["snippet"] == sorted(f"S{i}" for i in range(6))
+    assert 1 < fake.stats["maxActive"] <= 10
+    assert {s.name: s.sha256 for s in ws.design_assets("emailTemplate", ["T3"]).values()} == {"T3": f"{3:064d}"}
+    assert {a["name"]: a["_content"] for a in fake.assets["snippet"].values()}["S4"] == b"<p>4</p>"

@@ -14,7 +14,9 @@ answers, retries, wall time, and the share of the allowed rate used
 (accepted calls / what the limit allows in the elapsed time). The assets are
 what apply writes: Design Studio assets through the inventory look-ups a
 plan makes (one browse per kind, 200 a page), then local assets in the
-program, in one journalled transaction.
+program, in one journalled transaction, the way apply does: new Design Studio assets through the
+writer's bulk ``put_assets`` (created side by side), then the program's own assets one by one (their
+follow-up calls on worker threads).
 """
 
 from __future__ import annotations
@@ -22,21 +24,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
 import sys
+import urllib.request
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-
-from fake_marketo import FakeMarketo  # noqa: E402
 
 from programkit.workspaces.marketo import MarketoWorkspace  # noqa: E402
 from programkit.workspaces.marketo_client import Limits, MarketoClient  # noqa: E402
 
 KINDS = ("emailTemplate", "image", "snippet", "email", "smartCampaign")
+LOCAL = ("email", "smartCampaign")
 
 
 def assets(n: int) -> list[tuple[str, str, bytes]]:
@@ -63,10 +65,27 @@ def assets(n: int) -> list[tuple[str, str, bytes]]:
     return out
 
 
+class ServerProcess:
+    """The stand-in in its own process, so client and server do not share one interpreter lock."""
+
+    def __init__(self, calls: int, window: float, latency: float):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_marketo.py"), "--port", "0", "--client-id", "bench-id",
+             "--client-secret", "bench-secret", "--rate-limit", str(calls), "--rate-window", str(window),
+             "--latency", str(latency)], stdout=subprocess.PIPE, text=True)
+        self.url = self.proc.stdout.readline().split()[-1]
+
+    def snapshot(self) -> dict:
+        with urllib.request.urlopen(f"{self.url}/_fake/stats", timeout=10) as resp:
+            return json.load(resp)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
 def run(n: int, calls: int, window: float, latency: float, paced: bool) -> dict[str, float]:
-    fake = FakeMarketo("bench-id", "bench-secret", rate_limit=calls, rate_window=window, max_concurrent=10,
-                       latency=latency)
-    fake.start()
+    fake = ServerProcess(calls, window, latency)
     limits = Limits(calls=calls if paced else 10**6, window=window, backoff=window / 20, max_backoff=window,
                     retries=20)
     client = MarketoClient(fake.url, "bench-id", "bench-secret", limits)
@@ -82,11 +101,13 @@ def run(n: int, calls: int, window: float, latency: float, paced: bool) -> dict[
         with ws.transaction() as w:
             pid = w.create_program({"name": "Bench Program", "type": "default", "channel": "Operational",
                                     "folders": [{"name": "Campaigns"}, {"name": "Emails"}]})
+            # as apply does: new Design Studio assets through the bulk path, then the program's own
+            w.put_assets([(kind, name, body, hashlib.sha256(body).hexdigest(), None, {})
+                          for kind, name, body in items if kind not in LOCAL])
             for kind, name, body in items:
-                local = kind in ("email", "smartCampaign")
-                w.put_asset(kind, name, body, hashlib.sha256(body).hexdigest(),
-                            folder=("Emails" if kind == "email" else "Campaigns") if local else None,
-                            program_id=pid if local else None)
+                if kind in LOCAL:
+                    w.put_asset(kind, name, body, hashlib.sha256(body).hexdigest(),
+                                folder="Emails" if kind == "email" else "Campaigns", program_id=pid)
         elapsed = time.monotonic() - start
     stats = fake.snapshot()
     fake.stop()

@@ -25,13 +25,16 @@ directory (``$PROGRAMKIT_STATE_DIR``, default
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
 import re
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, fields as dc_fields
 from pathlib import Path
@@ -132,52 +135,135 @@ def _sha(data: bytes) -> str:
 
 
 class Journal:
-    """What one import created or changed, step by step, saved after every step."""
+    """What one import created or changed, step by step.
+
+    A JSON Lines file, one event appended (and flushed) per step, so a crash
+    loses at most the step in flight and a long import does not rewrite a
+    growing file after every call. :attr:`data` is the state the events add up to.
+    """
 
     def __init__(self, path: Path, data: dict[str, Any]):
         self.path, self.data = path, data
+        self._lock = threading.RLock()  # follow-up calls finish on worker threads
+        self._by_key = {s["key"]: s for s in data["steps"]}
+        self._clean_end = True  # False when the file ends in a line cut short by a crash
 
     @classmethod
     def new(cls, state_dir: Path) -> "Journal":
         jid = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-        j = cls(state_dir / "journals" / f"{jid}.json",
+        j = cls(state_dir / "journals" / f"{jid}.jsonl",
                 {"id": jid, "status": "running", "steps": [], "checklist": [], "startedAt": _now()})
-        j.save()
+        j.path.parent.mkdir(parents=True, exist_ok=True)
+        j._append({"event": "start", "id": jid, "startedAt": j.data["startedAt"]})
         return j
+
+    @classmethod
+    def read(cls, path: Path) -> "Journal":
+        data: dict[str, Any] = {"id": path.stem, "status": "running", "steps": [], "checklist": []}
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash: that step did not happen
+            kind = ev.pop("event", None)
+            if kind == "start":
+                data.update(ev)
+            elif kind == "step":
+                data["steps"].append(ev)
+            elif kind == "checklist":
+                data["checklist"].append(ev)
+            elif kind == "status":
+                data.update(ev)
+            elif kind == "plan":
+                data["plan"] = ev["plan"]
+            elif kind == "rolledBack":
+                for step in data["steps"]:
+                    if step["key"] == ev["key"]:
+                        step["rolledBack"] = True
+        journal = cls(path, data)
+        journal._clean_end = not text or text.endswith("\n")
+        return journal
 
     @classmethod
     def load(cls, state_dir: Path, jid: str = "last") -> "Journal":
         folder = state_dir / "journals"
-        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
         if jid == "last":
-            paths = [p for p in paths if json.loads(p.read_text(encoding="utf-8"))["status"] != "rolled-back"]
-            if not paths:
+            journals = [j for j in list_journals(state_dir) if j.data["status"] != "rolled-back"]
+            if not journals:
                 raise ProgramkitError("no import journal to resume or roll back",
                                       [make("PK811", f"no journal in {folder}")])
-            path = paths[-1]
-        else:
-            path = folder / f"{jid}.json"
-            if not path.is_file():
-                raise ProgramkitError(f"no import journal {jid!r}", [make("PK811", f"no journal {jid!r} in {folder}")])
-        return cls(path, json.loads(path.read_text(encoding="utf-8")))
+            return journals[-1]
+        path = folder / f"{jid}.jsonl"
+        if not re.fullmatch(r"[0-9A-Za-z-]+", jid) or not path.is_file():
+            raise ProgramkitError(f"no import journal {jid!r}", [make("PK811", f"no journal {jid!r} in {folder}")])
+        return cls.read(path)
 
     @property
     def id(self) -> str:
         return self.data["id"]
 
+    def _append(self, event: dict[str, Any]) -> None:
+        with self._lock, self.path.open("a", encoding="utf-8") as f:
+            f.write(("" if self._clean_end else "\n") + json.dumps(event, sort_keys=True) + "\n")
+            self._clean_end = True
+
     def done(self, key: str) -> dict[str, Any] | None:
-        return next((s for s in self.data["steps"] if s["key"] == key), None)
+        with self._lock:
+            return self._by_key.get(key)
 
-    def add(self, step: dict[str, Any]) -> None:
-        self.data["steps"].append(step)
-        self.save()
+    def add(self, step: dict[str, Any], checklist: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            if checklist:  # before the step: a resumed import that sees the step also has its checklist
+                self.data["checklist"].append(checklist)
+                self._append({"event": "checklist", **checklist})
+            self.data["steps"].append(step)
+            self._by_key[step["key"]] = step
+            self._append({"event": "step", **step})
 
-    def save(self) -> None:
-        _write_json(self.path, self.data)
+    def set_plan(self, plan: dict[str, Any]) -> None:
+        with self._lock:
+            if self.data.get("plan") != plan:
+                self.data["plan"] = plan
+                self._append({"event": "plan", "plan": plan})
+
+    def set_status(self, status: str, **extra: Any) -> None:
+        with self._lock:
+            self.data.update(status=status, **extra)
+            self._append({"event": "status", "status": status, **extra})
+
+    def mark_rolled_back(self, step: dict[str, Any]) -> None:
+        with self._lock:
+            step["rolledBack"] = True
+            self._append({"event": "rolledBack", "key": step["key"]})
+
+    def checklist(self) -> list[dict[str, Any]]:
+        """Checklist items in the order their assets were created (follow-ups finish in any order)."""
+        with self._lock:
+            order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"]) if s["op"] == "create"}
+            return sorted(self.data["checklist"], key=lambda c: order.get((c["kind"], c["marketoId"]), len(order)))
+
+
+def list_journals(state_dir: Path) -> list[Journal]:
+    """The import journals kept for a target, oldest first."""
+    folder = state_dir / "journals"
+    return [Journal.read(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+#: clock difference tolerated between this machine and Marketo when adopting a lost create
+ADOPT_SLACK = datetime.timedelta(minutes=2)
+
+
+def _parse_time(text: Any) -> datetime.datetime | None:
+    """Marketo's "2026-11-23T10:13:49Z+0000" and our "2026-11-23T10:13:49Z" (both UTC)."""
+    try:
+        return datetime.datetime.strptime(str(text)[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
 
 
 class MarketoWorkspace(Workspace):
@@ -218,6 +304,9 @@ class MarketoWorkspace(Workspace):
 
     # -- inventory -------------------------------------------------------------------------------
     def revision(self) -> str:
+        if self._resume is not None and self._resume.data.get("plan"):
+            # a resumed import continues the plan it started with, on the instance it half changed
+            return self._resume.data["plan"]["workspace"]["revision"]
         parts = [(p["id"], p["name"], p.get("updatedAt")) for p in self._programs()]
         for kind in DESIGN:
             parts += [(kind, a["id"], a["name"], a.get("updatedAt")) for a in self._design(kind)]
@@ -226,10 +315,10 @@ class MarketoWorkspace(Workspace):
     def fields(self) -> dict[str, FieldInfo]:
         def load() -> dict[str, FieldInfo]:
             out = {}
-            for f in self.client.get("/rest/v1/leads/describe.json"):
-                api = (f.get("rest") or {}).get("name")
-                if api:
-                    out[api] = FieldInfo(api, f.get("displayName", api), f.get("dataType", ""))
+            for obj in self.client.get("/rest/v1/leads/describe2.json"):
+                for f in obj.get("fields") or []:
+                    if f.get("name"):
+                        out[f["name"]] = FieldInfo(f["name"], f.get("displayName") or f["name"], f.get("dataType", ""))
             return out
         return self._cached("fields", load)
 
@@ -241,8 +330,8 @@ class MarketoWorkspace(Workspace):
         if what == "customObjects":
             return self._cached(what, lambda: {c["name"] for c in self.client.get("/rest/v1/customobjects.json")})
         if what == "webhooks":
-            self._note("PK806", "webhooks cannot be read through the Marketo API; "
-                                "any webhook the bundle requires is reported missing and must be checked by hand")
+            self._note("PK806", "webhooks cannot be read through the Marketo API; check the webhooks a bundle "
+                                "requires by hand (Admin > Webhooks)")
             return set()
         raise ValueError(f"unknown name list {what!r}")
 
@@ -365,9 +454,8 @@ class MarketoWorkspace(Workspace):
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
         def load() -> dict[tuple[str, int], dict[str, Any]]:
             out: dict[tuple[str, int], dict[str, Any]] = {}
-            folder = self.state_dir / "journals"
-            for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-                for s in json.loads(path.read_text(encoding="utf-8"))["steps"]:
+            for journal in list_journals(self.state_dir):
+                for s in journal.data["steps"]:
                     if s.get("sha256") and s.get("kind") in _KIND_CODE:
                         out[(s["kind"], s["id"])] = s
             return out
@@ -388,12 +476,15 @@ class MarketoWorkspace(Workspace):
         return None
 
     # -- Marketo-specific preflight --------------------------------------------------------------
-    def preflight(self, bundle: Any) -> list[Finding]:
+    #: what the API cannot list: the plan's preflight leaves these to :meth:`preflight` (a warning, not "missing")
+    unreadable = frozenset({"webhooks"})
+
+    def preflight(self, bundle: Any, rules: Any = None) -> list[Finding]:
         """Everything this target cannot take from ``bundle``, all at once (plan's preflight adds these)."""
         out: list[Finding] = []
         program = bundle.program or {}
-        tags = self.tag_types()
-        for ttype, value in sorted((program.get("tags") or {}).items()):
+        tags = self.tag_types() if not rules or rules.value("programTags") != "ignore" else None
+        for ttype, value in sorted((program.get("tags") or {}).items() if tags is not None else []):
             if value not in tags.get(ttype, set()):
                 out.append(make("PK808", f"tag {ttype!r} = {value!r} does not exist in Marketo", file="bundle.json",
                                 pointer=f"/program/tags/{ttype}"))
@@ -412,7 +503,8 @@ class MarketoWorkspace(Workspace):
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
             out.append(make("PK806", f"webhooks cannot be read through the Marketo API: required webhook "
                                      f"{hook!r} not checked", file="bundle.json", pointer="/requires/webhooks"))
-        return out
+        # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
+        return out + [n for n in self.notes if n.code != "PK806" and n not in out]
 
     def estimate_calls(self, bundle: Any) -> dict[str, Any]:
         """API calls an import of ``bundle`` costs (writes), against the daily quota."""
@@ -435,16 +527,16 @@ class MarketoWorkspace(Workspace):
 
     @contextmanager
     def transaction(self) -> Iterator["MarketoWriter"]:
-        journal = self._resume or Journal.new(self.state_dir)
-        self._resume = None
-        journal.data["status"] = "running"
+        journal = self._resume or Journal.new(self.state_dir)  # _resume stays set until the end: revision()
+        if journal.data["status"] != "running":
+            journal.set_status("running")
         writer = MarketoWriter(self, journal)
         try:
             yield writer
+            writer.drain()
         except BaseException as exc:
-            journal.data["status"] = "failed"
-            journal.data["error"] = str(exc) if isinstance(exc, ProgramkitError) else type(exc).__name__
-            journal.save()
+            writer.abort()
+            journal.set_status("failed", error=exc.message if isinstance(exc, ProgramkitError) else type(exc).__name__)
             if isinstance(exc, ProgramkitError):
                 steps = len(journal.data["steps"])
                 raise ProgramkitError(
@@ -453,12 +545,12 @@ class MarketoWorkspace(Workspace):
                 ) from None
             raise
         else:
-            journal.data["status"] = "complete"
-            journal.data["finishedAt"] = _now()
-            journal.save()
+            journal.set_status("complete", finishedAt=_now())
         finally:
+            writer.close()
+            self._resume = None
             self._cache.clear()  # the instance changed: read it afresh
-            self.checklist = journal.data["checklist"]
+            self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
                 journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
 
@@ -530,12 +622,87 @@ class MarketoWriter(WorkspaceWriter):
 
     def __init__(self, ws: MarketoWorkspace, journal: Journal):
         self.ws, self.client, self.journal = ws, ws.client, journal
+        # Follow-up calls (content, sections) need only the new asset's id, so they run on worker
+        # threads while the next asset is created: with call latency above the pacing interval a
+        # sequential apply could not use the rate it is allowed.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
+                                        thread_name_prefix="marketo-follow-up")
+        self._pending: list[Future[None]] = []
+        self._plock = threading.Lock()
+
+    def begin(self, plan: dict[str, Any]) -> None:
+        """Journal the plan being applied (called by apply), so ``resume_import`` can finish it."""
+        if self.journal.data.get("plan") and self.journal.data["plan"].get("bundle") != plan.get("bundle"):
+            raise ProgramkitError("the journal being resumed is for another bundle", [make(
+                "PK811", f"journal {self.journal.id} imports {self.journal.data['plan']['bundle'].get('name')}, "
+                         f"not {plan['bundle'].get('name')}")])
+        self.journal.set_plan(plan)
+
+    def _submit(self, fn: Any) -> None:
+        with self._plock:
+            self._pending.append(self._pool.submit(fn))
+
+    def _check(self) -> None:
+        """Raise the first failure of a finished follow-up, so an import stops close to it."""
+        with self._plock:
+            finished = [f for f in self._pending if f.done()]
+            self._pending = [f for f in self._pending if not f.done()]
+        for fut in finished:
+            fut.result()
+
+    def drain(self) -> None:
+        """Wait for every follow-up; raise the first failure."""
+        while True:
+            with self._plock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return
+            wait(pending)
+            for fut in pending:
+                fut.result()
+
+    def abort(self) -> None:
+        """After a failure: cancel follow-ups not started, let running ones finish (they journal themselves)."""
+        with self._plock:
+            pending, self._pending = self._pending, []
+        for fut in pending:
+            fut.cancel()
+        wait(pending)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- journal helpers --------------------------------------------------------------------------
     def _step(self, key: str, kind: str, result: dict[str, Any], op: str = "create", **extra: Any) -> int:
-        self.journal.add({"key": key, "op": op, "kind": kind, "id": result["id"], "name": result.get("name"),
-                          "updatedAt": result.get("updatedAt"), **extra})
+        if result.get("adopted"):
+            extra["adopted"] = True
+        step = {"key": key, "op": op, "kind": kind, "id": result["id"], "name": result.get("name"),
+                "updatedAt": result.get("updatedAt"), **extra}
+        self.journal.add(step)
+        known = self.ws._cache.get("known")
+        if known is not None and step.get("sha256") and kind in _KIND_CODE:
+            known[(kind, step["id"])] = step  # so design_assets knows our digest without reading content
         return int(result["id"])
+
+    def _create(self, name: str, create: Any, candidates: Any) -> dict[str, Any]:
+        """Run a create; on 709 adopt an item of that name created since this import started.
+
+        A create whose answer was lost (HTTP 5xx or a timeout after Marketo did the work) is retried,
+        or redone by --resume, and then refused as "name in use": the plan made sure the name was
+        free, so an item of that name created since the journal started is this import's own.
+        """
+        try:
+            return create()
+        except MarketoError as err:
+            if err.marketo_code != "709":
+                raise
+            started = _parse_time(self.journal.data.get("startedAt"))
+            for item in candidates():
+                created = _parse_time(item.get("createdAt"))
+                if (item.get("name") or "").casefold() == name.casefold() and started and created and \
+                        created >= started - ADOPT_SLACK:
+                    return {**item, "adopted": True}
+            raise
 
     def _folder_ref(self, program_id: int, folder: str | None) -> dict[str, Any]:
         if not folder:
@@ -559,6 +726,7 @@ class MarketoWriter(WorkspaceWriter):
 
     # -- programs, folders, tokens ------------------------------------------------------------------
     def create_program(self, data: dict[str, Any], folder: str | None = None) -> int:
+        self._check()
         key = f"program:{data['name']}"
         done = self.journal.done(key)
         if done:
@@ -566,11 +734,12 @@ class MarketoWriter(WorkspaceWriter):
         else:
             parent = self._root_folder(folder or "Marketing Activities")
             known = self.ws._programs()  # loaded before the create, so the new program is added once
-            res = self.client.post(f"{A}/programs.json", {
+            res = self._create(data["name"], lambda: self.client.post(f"{A}/programs.json", {
                 "name": data["name"], "folder": parent, "type": PROGRAM_TYPES.get(data.get("type", "default")),
                 "channel": data.get("channel"), "description": data.get("description") or None,
                 "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None,
-                "costs": data.get("costs") or None})[0]
+                "costs": data.get("costs") or None})[0],
+                lambda: self.client.get(f"{A}/program/byName.json", name=data["name"]))
             pid = self._step(key, "program", res)
             # the new program is a folder node too: remember it without another browse call
             known.append(res)
@@ -605,6 +774,7 @@ class MarketoWriter(WorkspaceWriter):
             self.journal.add({"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]})
 
     def update_program(self, program_id: int, data: dict[str, Any]) -> None:
+        self._check()
         key = f"update-program:{program_id}:{_sha(json.dumps(data, sort_keys=True).encode())[:12]}"
         if not self.journal.done(key):
             res = self.client.post(f"{A}/program/{program_id}.json", {
@@ -616,6 +786,7 @@ class MarketoWriter(WorkspaceWriter):
             self._ensure_tree(program_id, f, "")
 
     def ensure_folder(self, program_id: int, path: str) -> int:
+        self._check()
         base = self._program_path(program_id)
         parent: dict[str, Any] = {"id": program_id, "type": "Program"}
         current = base
@@ -629,7 +800,9 @@ class MarketoWriter(WorkspaceWriter):
                 if done:
                     fid = int(done["id"])
                 else:
-                    res = self.client.post(f"{A}/folders.json", {"name": part, "parent": parent})[0]
+                    res = self._create(part, lambda: self.client.post(
+                        f"{A}/folders.json", {"name": part, "parent": parent})[0],
+                        lambda: self.client.browse(f"{A}/folders.json", root=parent, maxDepth=1))
                     fid = self._step(key, "folder", res)
                 node = {"folderId": {"id": fid, "type": "Folder"}, "name": part, "path": current}
                 self.ws._folders().append(node)
@@ -639,6 +812,7 @@ class MarketoWriter(WorkspaceWriter):
     # -- assets ---------------------------------------------------------------------------------------
     def put_asset(self, kind: str, name: str, content: bytes, sha256: str, *, folder: str | None = None,
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
+        self._check()
         meta = meta or {}
         if kind not in DESIGN and kind not in LOCAL:
             raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
@@ -652,55 +826,84 @@ class MarketoWriter(WorkspaceWriter):
             mid = int(done["id"])
         elif kind in DESIGN:
             known = self.ws._design(kind)  # loaded before the create, so the new asset is added once
-            res = self._create_design(kind, name, content, meta)
+            res = self._create(name, lambda: self._create_design(kind, name, content, meta),
+                               lambda: self.client.browse(DESIGN[kind][1]))
             known.append(res)
             mid = self._step(key, kind, res, sha256=sha256)
         elif kind == "email":
             email = json.loads(content)
-            res = self.client.post(f"{A}/emails.json", {
-                "name": name, "folder": self._folder_ref(program_id, folder),
+            where = self._folder_ref(program_id, folder)
+            res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
+                "name": name, "folder": where,
                 "template": self._template_id(meta.get("template") or email["template"]),
                 "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
                 "fromEmail": email.get("fromEmail", ""),
                 "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
-                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0]
+                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0],
+                lambda: self.client.browse(f"{A}/emails.json", folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
         else:
             campaign = json.loads(content)
-            res = self.client.post(f"{A}/smartCampaigns.json", {
-                "name": name, "folder": self._folder_ref(program_id, folder),
-                "description": campaign.get("description") or None})[0]
+            where = self._folder_ref(program_id, folder)
+            res = self._create(name, lambda: self.client.post(f"{A}/smartCampaigns.json", {
+                "name": name, "folder": where, "description": campaign.get("description") or None})[0],
+                lambda: self.client.browse(f"{A}/smartCampaigns.json", folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
         self._follow_up(kind, name, mid, content, folder, program_id)
         return asset_id(kind, mid)
+
+    def put_assets(self, items: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> None:
+        """Create many new Design Studio assets (apply's bulk path), several at a time within the limits.
+
+        Each is one or two calls that need nothing from the others, so with call latency above the
+        pacing interval running them side by side is what lets an import use the rate it is allowed.
+        """
+        self._check()
+        for kind in {item[0] for item in items}:
+            if kind in DESIGN:  # load shared look-ups once, before the workers read them
+                self.ws._design(kind)
+                self._root_folder(DESIGN[kind][2])
+        with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
+                                thread_name_prefix="marketo-create") as pool:
+            futures = [pool.submit(self.put_asset, kind, name, content, sha, meta=meta)
+                       for kind, name, content, sha, _folder, meta in items]
+        for fut in futures:
+            fut.result()
 
     def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
                    program_id: int | None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
-        if self.journal.done(key):
+        if kind not in ("landingPageTemplate", "snippet", "email", "smartCampaign") or self.journal.done(key):
             return
-        where = self._folder_ref(program_id, folder) if program_id is not None else {}
-        if kind == "landingPageTemplate":
-            self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
-                             files={"content": (f"{_slug(name)}.html", content, "text/html")})
-        elif kind == "snippet":
-            self.client.post(f"{A}/snippet/{mid}/content.json",
-                             query={"type": "HTML", "content": content.decode("utf-8")})
-        elif kind == "email":
-            email = json.loads(content)
-            self._email_content(mid, email)
-            steps = []
-            if email.get("text"):
-                steps.append("Edit Text Version: paste the text version from the bundle (the API sets HTML only)")
-            if email.get("modules"):
-                steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
-            self._manual("email", name, mid, where, steps)
-        elif kind == "smartCampaign":
-            self._manual("smartCampaign", name, mid, where, manual_steps(json.loads(content)))
-        else:
+        where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else ""
+        step = {"key": key, "op": "content", "kind": kind, "id": mid}
+        if kind == "smartCampaign":  # no call: only the checklist
+            self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
+                                                   manual_steps(json.loads(content))))
             return
-        self.journal.add({"key": key, "op": "content", "kind": kind, "id": mid})
+
+        def run() -> None:
+            item = None
+            if kind == "landingPageTemplate":
+                self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
+                                 files={"content": (f"{_slug(name)}.html", content, "text/html")})
+            elif kind == "snippet":
+                self.client.post(f"{A}/snippet/{mid}/content.json",
+                                 query={"type": "HTML", "content": content.decode("utf-8")})
+            else:
+                email = json.loads(content)
+                self._email_content(mid, email)
+                steps = []
+                if email.get("text"):
+                    steps.append("Edit Text Version: paste the text version from the bundle "
+                                 "(the API sets HTML only)")
+                if email.get("modules"):
+                    steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
+                item = self._checklist("email", name, mid, where, steps)
+            self.journal.add(step, item)
+
+        self._submit(run)
 
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         folder = self._root_folder(DESIGN[kind][2])
@@ -728,14 +931,12 @@ class MarketoWriter(WorkspaceWriter):
         for var, value in sorted((email.get("variables") or {}).items()):
             self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
 
-    def _manual(self, kind: str, name: str, mid: int, folder: dict[str, Any], steps: list[str]) -> None:
-        if steps:
-            self.journal.data["checklist"].append({"kind": kind, "name": name, "marketoId": mid,
-                                                   "folder": self._folder_path(folder) if folder else "",
-                                                   "steps": steps})
-            self.journal.save()
+    @staticmethod
+    def _checklist(kind: str, name: str, mid: int, where: str, steps: list[str]) -> dict[str, Any] | None:
+        return {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps} if steps else None
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
+        self._check()
         kind, mid = split_id(asset_id)
         key = f"replace:{kind}:{mid}:{sha256}"
         if self.journal.done(key):
@@ -755,25 +956,28 @@ class MarketoWriter(WorkspaceWriter):
                              query={"type": "HTML", "content": content.decode("utf-8")})
         elif kind == "email":
             self._email_content(mid, json.loads(content))
-        else:
-            campaign = json.loads(content)
-            self._manual(kind, campaign.get("name", name), mid, {}, ["Review: the bundle changed this campaign; "
-                                                                     "re-check every step below"]
-                         + manual_steps(campaign))
+        item = None
+        if kind == "smartCampaign":
+            title = ((meta or {}).get("entry") or {}).get("name") or name
+            item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
+                                                          "every step below"] + manual_steps(json.loads(content)))
         self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
-                          "updatedAt": None})
+                          "updatedAt": None}, item)
 
     def delete_asset(self, asset_id: int) -> None:
+        self._check()
         kind, mid = split_id(asset_id)
         _delete(self.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
         self.journal.add({"key": f"delete:{kind}:{mid}", "op": "delete", "kind": kind, "id": mid})
 
     def add_tag_value(self, tag_type: str, value: str) -> None:
+        self._check()
         if value not in self.ws.tag_types().get(tag_type, set()):
             raise MarketoError(f"tag {tag_type!r} = {value!r} does not exist in Marketo and the API cannot "
                                "create tags", code="PK808")
 
     def record_import(self, record: ImportRecord) -> int:
+        self.drain()  # the checklist is complete only when every follow-up has run
         if self.journal.data["checklist"] and record.outcome == "applied":
             record.outcome = "needs-manual-completion"
         record.workspace = record.workspace or self.ws.name
@@ -782,11 +986,11 @@ class MarketoWriter(WorkspaceWriter):
         record.id = len(rows) + 1
         row = asdict(record)
         row["journal"] = self.journal.id
-        row["checklist"] = self.journal.data["checklist"]
+        row["checklist"] = self.journal.checklist()
         rows.append(row)
         _write_json(path, rows)
         if self.journal.data["checklist"]:
-            text = render_checklist(self.journal.data["checklist"])
+            text = render_checklist(self.journal.checklist())
             (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
             (self.ws.state_dir / "checklists" / f"{self.journal.id}.md").write_text(text, encoding="utf-8")
         return record.id
@@ -803,10 +1007,17 @@ def _delete(client: MarketoClient, segment: str, mid: int) -> None:
     client.post(f"{A}/{segment}/{mid}/delete.json", form)
 
 
-def list_journals(state_dir: Path) -> list[Journal]:
-    folder = state_dir / "journals"
-    return [Journal(p, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))] \
-        if folder.is_dir() else []
+def resume_import(ws: MarketoWorkspace, bundle: Any, journal_id: str = "last") -> ImportRecord:
+    """Finish an import that stopped part-way: apply the plan its journal recorded, skipping done steps."""
+    from ..apply import apply_plan
+    from ..plan import Plan
+
+    journal = ws.resume(journal_id)
+    if journal.data["status"] == "complete" or not journal.data.get("plan"):
+        ws._resume = None
+        raise ProgramkitError(f"journal {journal.id} has nothing to resume ({journal.data['status']})",
+                              [make("PK811", f"journal {journal.id} is {journal.data['status']}; nothing to resume")])
+    return apply_plan(Plan.from_dict(journal.data["plan"]), bundle, ws)
 
 
 def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, list[Finding]]:
@@ -830,10 +1041,8 @@ def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, l
             else:
                 left.append(make("PK812", f"{kind} {step.get('name')!r} (id {mid}): {e.message}"))
                 continue
-        step["rolledBack"] = True
-        journal.save()
-    journal.data["status"] = "rolled-back" if not left else "partly-rolled-back"
-    journal.save()
+        journal.mark_rolled_back(step)
+    journal.set_status("rolled-back" if not left else "partly-rolled-back")
     history = ws.state_dir / "history.json"
     if not left and history.is_file():
         rows = json.loads(history.read_text(encoding="utf-8"))

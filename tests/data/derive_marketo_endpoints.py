@@ -17,7 +17,7 @@ from pathlib import Path
 
 USED = {
     "identity": [("GET", "/identity/oauth/token")],
-    "mapi": [("GET", "/rest/v1/leads/describe.json"), ("GET", "/rest/v1/customobjects.json")],
+    "mapi": [("GET", "/rest/v1/leads/describe2.json"), ("GET", "/rest/v1/customobjects.json")],
     "asset": [
         ("GET", "/rest/asset/v1/folders.json"), ("POST", "/rest/asset/v1/folders.json"),
         ("POST", "/rest/asset/v1/folder/{id}/delete.json"),
