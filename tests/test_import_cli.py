@@ -293,3 +293,11 @@ def test_upgrade_in_sqlite(sample_copy, invoke, db):
         assert ws.read(by_name["01 - Sync New People to CRM"].id) == camp.read_bytes()
     finally:
         ws.close()
+
+
+def test_plan_and_history_never_create_a_workspace_file(sample_copy, tmp_path, invoke):
+    missing = tmp_path / "missing.db"
+    for args in (("plan", str(sample_copy)), ("history",)):
+        r = invoke(*args, "--target", str(missing))
+        assert r.exit_code == 2 and "workspace init" in r.output
+    assert not missing.exists()

@@ -121,7 +121,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     """
     flags = _flags(kw)
     try:
-        ws = open_target(target, workspace)
+        ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
             plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
         finally:
@@ -223,7 +223,7 @@ def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
 def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
     """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""
     try:
-        ws = open_target(target, workspace)
+        ws = open_target(target, workspace, create=False)
         try:
             records = ws.history(limit)
         finally:
