@@ -295,9 +295,9 @@ def test_upgrade_in_sqlite(sample_copy, invoke, db):
         ws.close()
 
 
-def test_plan_and_history_never_create_a_workspace_file(sample_copy, tmp_path, invoke):
+def test_plan_history_and_dry_run_never_create_a_workspace_file(sample_copy, tmp_path, invoke):
     missing = tmp_path / "missing.db"
-    for args in (("plan", str(sample_copy)), ("history",)):
+    for args in (("plan", str(sample_copy)), ("history",), ("import", str(sample_copy), "--dry-run")):
         r = invoke(*args, "--target", str(missing))
         assert r.exit_code == 2 and "workspace init" in r.output
     assert not missing.exists()

@@ -162,7 +162,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        ws = open_target(target, workspace)
+        ws = open_target(target, workspace, create=not dry_run)  # a dry run creates no file either
         try:
             plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                      prune=prune, allow_downgrade=allow_downgrade)
