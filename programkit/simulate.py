@@ -147,7 +147,11 @@ class FieldNames:
 
     def key(self, name: str) -> str:
         k = name.strip().casefold()
-        return self._map.get(k, k)
+        found = self._map.get(k)
+        if found is None:  # a field the catalogue does not know: shown as first spelled
+            self.display.setdefault(k, name.strip())
+            self._map[k] = found = k
+        return found
 
 
 SCORE_KEY = "person score"
@@ -858,6 +862,7 @@ class Simulator:
         funnel_reached = [0] * (len(lcm.funnel) if lcm else 0)
         cache: dict[float, str] = {}
         funnel_index = {s: i for i, s in enumerate(lcm.funnel)} if lcm else {}
+        display = self.m.names.display
 
         def stamp(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             # records keep the raw timestamp while the run goes; formatted once, in place, here
@@ -881,6 +886,7 @@ class Simulator:
                     funnel_reached[i] += 1
             people.append({"id": p.id, "state": p.state, "applies": p.applies,
                            "flags": sorted(p.flags) if p.flags else [], "programStatus": p.status,
+                           "fields": {display.get(k, k): p.fields[k] for k in sorted(p.fields)},
                            "history": stamp(p.history)})
         order = {s: i for i, s in enumerate(lcm.states)} if lcm else {}
         states = dict(sorted(states.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))

@@ -168,7 +168,10 @@ HS_EVENTS = [
 
 def test_hubspot_lead_created_from_lifecycle_stage_and_stage_set_on_association(tmp_path):
     result = simulate(HS, events=write_events(tmp_path, *HS_EVENTS[:2]), until="2026-03-03T00:00:00Z")
-    assert person(result, "k1")["state"] == "New"
+    k1 = person(result, "k1")
+    assert k1["state"] == "New"
+    assert k1["fields"] == {"Email Address": "k1@example.com", "Lead Stage": "New",
+                            "Lifecycle Stage": "Sales Qualified Lead"}  # set when the lead was associated
     assert result.campaigns == {"01 - Create Lead from Lifecycle Stage": 1,
                                 "02 - Set Lifecycle Stage on Lead Association": 1}
 
@@ -222,6 +225,8 @@ def test_marketo_created_synced_then_mql_with_one_alert(tmp_path):
     # qualification rule "once": the second threshold crossing runs nothing
     assert result.campaigns == {"01 - Sync New People to CRM": 1, "02 - Marketing Qualified": 1}
     assert person(result, "m2")["state"] == "New"
+    assert m1["fields"] == {"Email Address": "m1@example.com", "Person Owner Email Address": "olivia@example.com",
+                            "Person Score": 120, "Person Status": "Open", "Synced to SFDC": True}
     assert m1["programStatus"] == "01-Member"
 
 
