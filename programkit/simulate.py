@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
+import orjson
+
 from . import lifecycle as lc
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code, sort_key
@@ -61,6 +63,7 @@ register_code("PK756", "bundle-not-simulable", Severity.ERROR, "The bundle has e
               example="campaigns/02.json /type: 'trigered' is not one of ['trigger', 'batch']", group=G)
 
 MAX_ACTIVITIES = 1000
+_PLUS = {f"+{n}": n for n in range(1000)}  # score changes "+N" → N, the common case
 NO_STATE = "(no state)"
 NOT_APPLICABLE = "(not applicable)"
 
@@ -126,7 +129,14 @@ def value_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
     compare = {"at least": float.__ge__, "at most": float.__le__, "greater than": float.__gt__,
                "less than": float.__lt__}.get(op)
     if compare is not None and first is not None:
-        return lambda v: (n := _num(v)) is not None and compare(n, first)
+        def compare_test(v: Any) -> bool:
+            t = type(v)
+            if t is int or t is float:  # what _num does for them, without the call
+                return compare(float(v), first)
+            n = _num(v)
+            return n is not None and compare(n, first)
+
+        return compare_test
     raise ValueError(f"operator {op!r} with values {values!r} is not supported")
 
 
@@ -430,8 +440,14 @@ def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: 
         score_names = [c for c in t.get("constraints") or [] if c["name"].strip().casefold() == "score name"]
         new, change = cons.get("new score"), cons.get("change")
 
-        def smatch(old: Any, value: Any, delta: float, new=new, change=change) -> bool:
-            return (new is None or new(value)) and (change is None or change(delta))
+        if change is None and new is not None:
+            def smatch(old: Any, value: Any, delta: float, new=new) -> bool:
+                return new(value)
+
+            smatch.new_only = new  # type: ignore[attr-defined]  (the event loop calls it directly)
+        else:
+            def smatch(old: Any, value: Any, delta: float, new=new, change=change) -> bool:
+                return (new is None or new(value)) and (change is None or change(delta))
 
         keys = [model.names.key(resolve(v)) for c in score_names for v in c.get("values") or []] or [SCORE_KEY]
         for key in keys:
@@ -502,6 +518,35 @@ class Person:
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_MIN_SEC_TEXT = [f"{m:02d}:{s:02d}Z" for m in range(60) for s in range(60)]
+
+
+class _Stamper:
+    """Formats the raw timestamps records keep while the run goes, once, in place, as :func:`iso`
+    would: whole seconds by hour ("YYYY-MM-DDTHH:" from :func:`iso` once an hour) plus "MM:SSZ"."""
+
+    def __init__(self) -> None:
+        self.hours: dict[int, str] = {}
+
+    def text(self, ts: float) -> str:
+        i = int(ts)
+        if i != ts or not 0 <= i < 253402300800:  # a fraction of a second, or not in years 1970-9999
+            return iso(ts)
+        hour, rest = divmod(i, 3600)
+        prefix = self.hours.get(hour)
+        if prefix is None:
+            prefix = self.hours[hour] = iso(hour * 3600.0)[:14]
+        return prefix + _MIN_SEC_TEXT[rest]
+
+    def __call__(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        text = self.text
+        for r in records:
+            ts = r["at"]
+            if type(ts) is not str:
+                r["at"] = text(ts)
+        return records
 
 
 def parse_time(text: str) -> float:
@@ -711,15 +756,19 @@ class Simulator:
 
     def _run(self, p: Person, camp: Campaign) -> None:
         now = self._now
-        if not camp.filters(p.fields):
-            return
+        # the qualification rule before the filters (they are pure): most runs end here, cheaply
         if camp.once or camp.every_seconds:
-            ran = p.ran if p.ran is not None else {}
-            last = ran.get(camp.name)
+            ran = p.ran
+            last = ran.get(camp.name) if ran is not None else None
             if last is not None and (camp.once or now - last < camp.every_seconds):
                 return
+            if not camp.filters(p.fields):
+                return
+            if ran is None:
+                ran = p.ran = {}
             ran[camp.name] = now
-            p.ran = ran
+        elif not camp.filters(p.fields):
+            return
         self.runs[camp.name] = self.runs.get(camp.name, 0) + 1
         for step in camp.flow:
             kind = step[0]
@@ -743,9 +792,11 @@ class Simulator:
     def _score(self, p: Person, key: str, change: str) -> None:
         fields = p.fields
         old = fields.get(key)
-        if type(old) is int and change[:1] == "+" and change[1:].isdigit():  # the common case, kept cheap
-            delta = int(change[1:])
+        if type(old) is int and (delta := _PLUS.get(change)) is not None:  # the common case, kept cheap
             new_v: Any = old + delta
+        elif type(old) is int and change[:1] == "+" and change[1:].isdigit():
+            delta = int(change[1:])
+            new_v = old + delta
         else:
             new = apply_score_change(old, change)
             new_v = int(new) if new.is_integer() else new
@@ -795,6 +846,75 @@ class Simulator:
             self._drain(p)
 
     # --- events ------------------------------------------------------------------------
+    def run(self, events: Iterable[tuple[int, float, str, str, dict, str | None]], until: float | None) -> float | None:
+        """Feed events (from :func:`read_events`) up to ``until``; returns the last event's time.
+
+        A plain "+N" change of an integer person score, most of any events file, takes a
+        short path here: what :meth:`event` and :meth:`_score` do for it, without the checks
+        it cannot need. Anything else goes to :meth:`event`.
+        """
+        counts = self.counts
+        people_get = self.people.get
+        heap = self.heap
+        queue = self._queue
+        event = self.event
+        plus = _PLUS
+        # the short path only when the lifecycle does not watch the score field itself
+        short = self.lc is None or SCORE_KEY not in self.lc.on_field
+        # (campaign, New Score test when it is the trigger's only constraint, else the full match)
+        tests = [(camp, getattr(match, "new_only", None), match) for camp, match in self.m.on_score.get(SCORE_KEY, ())]
+        started = self.started is not None
+        read = simulated = 0
+        last = None
+        for line, now, pid, etype, data, source in events:
+            if until is not None and now > until:
+                break  # in time order, so nothing later matters
+            read += 1
+            last = now
+            if etype == "score" and short and started and not (heap and heap[0][0] <= now):
+                change = data["change"] if "change" in data else None
+                if type(change) is str and change in plus and "score" not in data:
+                    p = people_get(pid)
+                    if p is not None:
+                        fields = p.fields
+                        old = fields.get(SCORE_KEY)
+                        if type(old) is int or old is None:
+                            if old is None:  # no score yet: counts from 0, the change a float as in _score
+                                new_v = plus[change]
+                                delta = float(new_v)
+                            else:
+                                delta = plus[change]
+                                new_v = old + delta
+                            fields[SCORE_KEY] = new_v
+                            simulated += 1
+                            hit = None
+                            for camp, test, match in tests:
+                                if test(new_v) if test is not None else match(old, new_v, delta):
+                                    if hit is None:
+                                        hit = [camp]
+                                    else:
+                                        hit.append(camp)
+                            if hit is None:
+                                continue
+                            ran = p.ran
+                            if ran is not None and len(hit) < MAX_ACTIVITIES:
+                                for camp in hit:
+                                    if not camp.once or camp.name not in ran:
+                                        break
+                                else:
+                                    continue  # only "once" campaigns that already ran: nothing would happen
+                            queue.extend(hit)
+                            self._line = line
+                            self._now = now
+                            self._drain(p)
+                            continue
+            event(line, now, pid, etype, data, source)
+            started = True
+        counts["read"] += read
+        counts["simulated"] += simulated
+        counts["invalid"] = sum(1 for f in self.findings if f.code in ("PK751", "PK752"))
+        return last
+
     def event(self, line: int, now: float, pid: str, etype: str, data: dict[str, Any], source: str | None) -> None:
         if self.started is None:
             self._start(now)
@@ -860,33 +980,32 @@ class Simulator:
         states: dict[str, int] = {}
         people = []
         funnel_reached = [0] * (len(lcm.funnel) if lcm else 0)
-        cache: dict[float, str] = {}
         funnel_index = {s: i for i, s in enumerate(lcm.funnel)} if lcm else {}
         display = self.m.names.display
+        stamp = _Stamper()
+        # people mostly share their fields' names: sorted once per set of names, with display names
+        layouts: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
-        def stamp(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            # records keep the raw timestamp while the run goes; formatted once, in place, here
-            for r in records:
-                ts = r["at"]
-                if type(ts) is str:
-                    continue
-                text = cache.get(ts)
-                if text is None:
-                    text = cache[ts] = iso(ts)
-                r["at"] = text
-            return records
-
-        for pid in sorted(self.people):
-            p = self.people[pid]
+        for pid, p in sorted(self.people.items()):
             label = p.state if p.state is not None and p.applies else NOT_APPLICABLE if p.state else NO_STATE
             states[label] = states.get(label, 0) + 1
             if lcm and p.history:
-                top = max((funnel_index.get(h.get("to"), -1) for h in p.history), default=-1)
+                top = -1
+                for h in p.history:
+                    i = funnel_index.get(h.get("to"), -1)
+                    if i > top:
+                        top = i
                 for i in range(top + 1):
                     funnel_reached[i] += 1
+            fields = p.fields
+            names = tuple(fields)
+            layout = layouts.get(names)
+            if layout is None:
+                keys = sorted(fields)
+                layout = layouts[names] = (keys, [display.get(k, k) for k in keys])
             people.append({"id": p.id, "state": p.state, "applies": p.applies,
                            "flags": sorted(p.flags) if p.flags else [], "programStatus": p.status,
-                           "fields": {display.get(k, k): p.fields[k] for k in sorted(p.fields)},
+                           "fields": dict(zip(layout[1], map(fields.__getitem__, layout[0]))),
                            "history": stamp(p.history)})
         order = {s: i for i, s in enumerate(lcm.states)} if lcm else {}
         states = dict(sorted(states.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
@@ -947,69 +1066,133 @@ def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[
             raise BadInput(f"{display}: line {reader.line_num}: not valid CSV ({e})") from None
 
 
+# Integers beyond 64 bits: orjson turns them into floats, the json module keeps them exact.
+# A block (or line) holding a run of 19 digits is parsed the json module's way.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")  # translate + find: far faster than a regex
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_HOUR_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):")
+# "MM:SSZ" → seconds into the hour, for the fixed-format fast path of event times
+_MIN_SEC = {f"{m:02d}:{sec:02d}Z": m * 60 + sec for m in range(60) for sec in range(60)}
+_BLOCK = 1 << 20
+
+
+def _blocks(fh: Any) -> Iterator[tuple[bytes, bool]]:
+    """The file a megabyte or so at a time, cut after a newline (which is left out); the flag
+    is False only for a last line without a newline."""
+    carry: list[bytes] = []
+    while True:
+        block = fh.read(_BLOCK)
+        if not block:
+            break
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry.append(block)
+            continue
+        if carry:
+            carry.append(block[:cut])
+            yield b"".join(carry), True
+        else:
+            yield block[:cut], True
+        carry = [block[cut + 1:]]
+    rest = b"".join(carry)
+    if rest:
+        yield rest, False
+
+
 def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterator[tuple[int, float, str, str, dict, str | None]]:
     """Stream (line, time, person, type, data, source) from a JSON-lines file, in time order.
 
-    Malformed and out-of-order lines become findings and are skipped.
+    Malformed and out-of-order lines become findings and are skipped. Lines are parsed
+    with orjson; a line it rejects (or that holds a long integer) goes the json module's
+    way, so what is accepted, and every error message, is the json module's.
     """
     display = os.fspath(path)
     try:
-        fh = open(path, encoding="utf-8", errors="replace", newline="\n")  # lines end at \n only
+        fh = open(path, "rb")
     except OSError as e:
         raise BadInput(f"cannot read events file {display}: {e.strerror}") from None
     decoder = json.JSONDecoder()
     scan = json.scanner.make_scanner(decoder)  # the C scanner, without decode()'s per-call wrapper
+    loads = orjson.loads
+    JSONError = orjson.JSONDecodeError
+    long_digits = _LONG_DIGITS.search
+    min_sec = _MIN_SEC.get
     last = None
-    last_text = ""
+    last_text = None  # not "": an empty first "at" must be reported, not taken as the previous time
+    prefix, prefix_ts = None, 0.0  # the last "YYYY-MM-DDTHH:" seen and its time
     fromiso = datetime.fromisoformat
+    line = 0
     with fh:
-        for line, raw in enumerate(fh, 1):
-            try:
-                ev, end = scan(raw, 0)
-                if end < len(raw) and not raw[end:].isspace():
-                    raise ValueError("extra data")
-            except (StopIteration, ValueError, RecursionError):
-                if not raw.strip():
-                    continue
-                try:  # the slow path: surrounding whitespace, or an error message worth showing
-                    ev = decoder.decode(raw)
-                except (ValueError, RecursionError) as e:
-                    findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display, line=line))
-                    continue
-            if type(ev) is not dict:
-                findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
-                continue
-            get = ev.get
-            at, pid, etype, data = get("at"), get("person"), get("type"), get("data")
-            if type(at) is not str:
-                findings.append(make("PK751", "'at' is missing or not a string", file=display, line=line))
-                continue
-            if type(pid) is not str:
-                pid = str(pid) if type(pid) is int else ""
-            if not pid or type(etype) is not str or not etype:
-                findings.append(make("PK751", "'person' and 'type' must be non-empty strings", file=display, line=line))
-                continue
-            if type(data) is not dict:
-                if data is not None:
-                    findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
-                    continue
-                data = {}
-            if at == last_text:
-                now = last
-            else:
+        for block, newline in _blocks(fh):
+            careful = b"0000000000000000000" in block.translate(_DIGITS_AS_ZERO)
+            for raw in block.split(b"\n"):
+                line += 1
                 try:
-                    dt = fromiso(at)  # parse_time, inlined: this runs once per event
-                    now = (dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)).timestamp()
-                except (ValueError, OverflowError, OSError):
-                    findings.append(make("PK751", f"'at' is not an ISO-8601 time: {at!r}", file=display, line=line))
+                    if careful and long_digits(raw):
+                        raise JSONError("long integer", "", 0)
+                    ev = loads(raw)
+                except JSONError:
+                    # the json module's way, on the line as text (undecodable bytes → U+FFFD)
+                    text = (raw + b"\n" if newline else raw).decode("utf-8", "replace")
+                    try:
+                        ev, end = scan(text, 0)
+                        if end < len(text) and not text[end:].isspace():
+                            raise ValueError("extra data")
+                    except (StopIteration, ValueError, RecursionError):
+                        if not text.strip():
+                            continue
+                        try:  # surrounding whitespace, or an error message worth showing
+                            ev = decoder.decode(text)
+                        except (ValueError, RecursionError) as e:
+                            findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display,
+                                                 line=line))
+                            continue
+                if type(ev) is not dict:
+                    findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
                     continue
-                if last is not None and now < last:
-                    findings.append(make("PK752", f"{at} is before the previous event ({iso(last)})", file=display,
+                try:  # subscripts are cheaper than .get(); a missing key takes the .get() way
+                    at, pid, etype = ev["at"], ev["person"], ev["type"]
+                except KeyError:
+                    at, pid, etype = ev.get("at"), ev.get("person"), ev.get("type")
+                data = ev["data"] if "data" in ev else None
+                if type(at) is not str:
+                    findings.append(make("PK751", "'at' is missing or not a string", file=display, line=line))
+                    continue
+                if type(pid) is not str:
+                    pid = str(pid) if type(pid) is int else ""
+                if not pid or type(etype) is not str or not etype:
+                    findings.append(make("PK751", "'person' and 'type' must be non-empty strings", file=display,
                                          line=line))
                     continue
-                last, last_text = now, at
-            source = get("source")
-            yield line, now, pid, etype, data, source if type(source) is str else None
+                if type(data) is not dict:
+                    if data is not None:
+                        findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
+                        continue
+                    data = {}
+                if at == last_text:
+                    now = last
+                else:
+                    # fast path: "YYYY-MM-DDTHH:MM:SSZ" within the hour of the time before
+                    sec = min_sec(at[14:]) if at[:14] == prefix else None
+                    if sec is not None:
+                        now = prefix_ts + sec
+                    else:
+                        try:
+                            dt = fromiso(at)  # parse_time, inlined
+                            now = (dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)).timestamp()
+                        except (ValueError, OverflowError, OSError):
+                            findings.append(make("PK751", f"'at' is not an ISO-8601 time: {at!r}", file=display,
+                                                 line=line))
+                            continue
+                        if at[14:] in _MIN_SEC and _HOUR_PREFIX.fullmatch(at[:14]):
+                            prefix, prefix_ts = at[:14], now - _MIN_SEC[at[14:]]
+                    if last is not None and now < last:
+                        findings.append(make("PK752", f"{at} is before the previous event ({iso(last)})",
+                                             file=display, line=line))
+                        continue
+                    last, last_text = now, at
+                source = ev["source"] if "source" in ev else None
+                yield line, now, pid, etype, data, source if type(source) is str else None
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -1053,15 +1236,7 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
     gc.disable()
     try:
         if events is not None:
-            ev = sim.event
-            counts = sim.counts
-            for line, now, pid, etype, data, source in read_events(events, sim.findings):
-                if until_ts is not None and now > until_ts:
-                    break  # in time order, so nothing later matters
-                counts["read"] += 1
-                ev(line, now, pid, etype, data, source)
-                last = now
-            counts["invalid"] = sum(1 for f in sim.findings if f.code in ("PK751", "PK752"))
+            last = sim.run(read_events(events, sim.findings), until_ts)
         sim.finish(until_ts, last)
         return sim.result(until_ts)
     finally:
