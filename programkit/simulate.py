@@ -1067,7 +1067,8 @@ def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[
 
 
 # Integers beyond 64 bits: orjson turns them into floats, the json module keeps them exact.
-# A block (or line) holding a run of 19 digits is parsed the json module's way.
+# A block (or line) holding a run of 19 digits is parsed the json module's way; so is a line
+# that may nest deeper than the json module's recursion limit (orjson allows 1024 levels).
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")  # translate + find: far faster than a regex
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _HOUR_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):")
@@ -1128,8 +1129,8 @@ def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterat
             for raw in block.split(b"\n"):
                 line += 1
                 try:
-                    if careful and long_digits(raw):
-                        raise JSONError("long integer", "", 0)
+                    if (careful and long_digits(raw)) or (len(raw) >= 1800 and raw.count(b"[") + raw.count(b"{") >= 900):
+                        raise JSONError("long integer or deep nesting", "", 0)
                     ev = loads(raw)
                 except JSONError:
                     # the json module's way, on the line as text (undecodable bytes → U+FFFD)
@@ -1226,15 +1227,15 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
         if unknown:
             raise BadInput(f"unknown lifecycle setting(s): {', '.join(unknown)}")
     sim = Simulator(model, os.fspath(events) if events else "events")
-    if people is not None:
-        for pid, fields in read_people(people, model.names, sim.findings):
-            sim.add_person(pid, fields)
     last = None
-    # The run allocates many small, long-lived objects and no cycles: the cyclic collector
-    # would rescan them all again and again (a large share of the time at 100k people).
+    # The run (reading the people included) allocates many small, long-lived objects and no
+    # cycles: the cyclic collector would rescan them all again and again.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        if people is not None:
+            for pid, fields in read_people(people, model.names, sim.findings):
+                sim.add_person(pid, fields)
         if events is not None:
             last = sim.run(read_events(events, sim.findings), until_ts)
         sim.finish(until_ts, last)

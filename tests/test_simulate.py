@@ -321,6 +321,26 @@ def test_whitespace_around_a_line_is_fine_extra_data_is_not(tmp_path):
         ("PK751", 2, "not JSON: Extra data"), ("PK751", 3, "not JSON: Expecting value")]
 
 
+def test_empty_time_on_the_first_line_is_a_finding(tmp_path):
+    path = write_events(tmp_path, {"at": "", "person": "r1", "type": "created", "data": REFERRAL},
+                        ev("2026-03-02T09:00:00Z", "r2", "created", **REFERRAL))
+    result = simulate(PC, events=path, until="2026-03-03T00:00:00Z")
+    assert [(f.code, f.line, f.message) for f in result.findings] == [
+        ("PK751", 1, "'at' is not an ISO-8601 time: ''")]
+    assert [p["id"] for p in result.people] == ["r2"]
+
+
+def test_deep_nesting_and_long_integers_parse_as_the_json_module_does(tmp_path):
+    deep = '{"at": "2026-03-02T09:00:00Z", "person": "r1", "type": "created", "data": {"x": ' + "[" * 1000 + "]" * 1000 + "}}"
+    path = tmp_path / "events.jsonl"
+    path.write_text(deep + "\n" + json.dumps(ev("2026-03-02T09:00:00Z", "r2", "created", **REFERRAL, Big=2 ** 70)) + "\n",
+                    encoding="utf-8")
+    result = simulate(PC, events=path)
+    assert [(f.code, f.line) for f in result.findings] == [("PK751", 1)]
+    assert "recursion" in result.findings[0].message
+    assert person(result, "r2")["fields"]["Big"] == 2 ** 70  # exact, not a float
+
+
 def test_out_writes_the_file_and_nothing_else(tmp_path, invoke):
     events = write_events(tmp_path, ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
     out = tmp_path / "result.txt"
