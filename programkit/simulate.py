@@ -1074,11 +1074,11 @@ _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _HOUR_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):")
 # "MM:SSZ" → seconds into the hour, for the fixed-format fast path of event times
 _MIN_SEC = {f"{m:02d}:{sec:02d}Z": m * 60 + sec for m in range(60) for sec in range(60)}
-_BLOCK = 1 << 20
+_BLOCK = 1 << 18
 
 
 def _blocks(fh: Any) -> Iterator[tuple[bytes, bool]]:
-    """The file a megabyte or so at a time, cut after a newline (which is left out); the flag
+    """The file 256 KiB or so at a time, cut after a newline (which is left out); the flag
     is False only for a last line without a newline."""
     carry: list[bytes] = []
     while True:

@@ -341,6 +341,17 @@ def test_deep_nesting_and_long_integers_parse_as_the_json_module_does(tmp_path):
     assert person(result, "r2")["fields"]["Big"] == 2 ** 70  # exact, not a float
 
 
+def test_long_lines_and_a_last_line_without_newline(tmp_path):
+    path = tmp_path / "events.jsonl"
+    long = json.dumps(ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL, Notes="x" * 700_000))  # > a read block
+    path.write_text(long + "\n" + long.replace('"r1"', '"r2"') + "\n\n"
+                    + json.dumps(ev("2026-03-02T09:00:00Z", "r3", "created", **REFERRAL)) + "\n{\"at\": \"\\", encoding="utf-8")
+    result = simulate(PC, events=path)
+    assert [p["id"] for p in result.people] == ["r1", "r2", "r3"]
+    assert len(person(result, "r2")["fields"]["Notes"]) == 700_000
+    assert [(f.code, f.line, f.message) for f in result.findings] == [("PK751", 5, "not JSON: Unterminated string starting at")]
+
+
 def test_out_writes_the_file_and_nothing_else(tmp_path, invoke):
     events = write_events(tmp_path, ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
     out = tmp_path / "result.txt"
