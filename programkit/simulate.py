@@ -146,6 +146,7 @@ class FieldNames:
     def __init__(self, bundle: Bundle) -> None:
         self._map: dict[str, str] = {}
         self.display: dict[str, str] = {}
+        self._seen: dict[str, str] = {}
         fields = list(catalog()["standardFields"]) + [f for f in bundle.requires.get("fields") or [] if isinstance(f, dict)]
         for f in fields:
             display = f.get("displayName") or f.get("apiName")
@@ -156,11 +157,15 @@ class FieldNames:
                 self._map.setdefault(f["apiName"].casefold(), key)
 
     def key(self, name: str) -> str:
+        found = self._seen.get(name)  # names as spelled in the input repeat: skip strip and casefold
+        if found is not None:
+            return found
         k = name.strip().casefold()
         found = self._map.get(k)
         if found is None:  # a field the catalogue does not know: shown as first spelled
             self.display.setdefault(k, name.strip())
             self._map[k] = found = k
+        self._seen[name] = found
         return found
 
 
