@@ -881,6 +881,7 @@ class Simulator:
                 if type(change) is str and change in plus and "score" not in data:
                     p = people_get(pid)
                     if p is not None:
+                        self._line = line  # as event() does: a timer's or batch campaign's PK755 names it
                         fields = p.fields
                         old = fields.get(SCORE_KEY)
                         if type(old) is int or old is None:
@@ -909,7 +910,6 @@ class Simulator:
                                 else:
                                     continue  # only "once" campaigns that already ran: nothing would happen
                             queue.extend(hit)
-                            self._line = line
                             self._now = now
                             self._drain(p)
                             continue
