@@ -166,14 +166,21 @@ class _Applier:
         return self.ids
 
     def content(self, act: Action) -> tuple[bytes, str, dict[str, Any]]:
-        """The file's bytes (checked against the plan's sha256), their digest, and the meta export reads."""
-        content = self.bundle.source.read_bytes(act.path)
-        digest = sha256_bytes(content)
+        """The file's bytes (checked against the plan's sha256), their digest, and the meta export reads.
+
+        Bytes the load kept (``load_bundle(keep_bytes=True)``) are the ones it hashed, validated and
+        planned: they are written as they are, without reading and hashing the file again.
+        """
+        asset = self.entries.get(act.path)
+        if asset is not None and asset.data is not None and asset.actual_sha256 is not None:
+            content, digest = asset.data, asset.actual_sha256
+        else:
+            content = self.bundle.source.read_bytes(act.path)
+            digest = sha256_bytes(content)
         if digest != act.sha256:
             raise ProgramkitError("a bundle file changed between planning and applying; nothing was written", [make(
                 "PK522", f"{act.path} has sha256 {digest[:12]}…, the plan says {str(act.sha256)[:12]}…",
                 file=act.path)])
-        asset = self.entries.get(act.path)
         meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": self.plan.bundle["name"]}
         if act.kind in PROGRAM_KINDS and self.design_names:
             meta["designNames"] = self.design_names
@@ -182,13 +189,17 @@ class _Applier:
     def flush(self) -> None:
         if not self.pending:
             return
-        self.bulk([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending])
-        names: dict[str, list[str]] = {}
-        for _, a, *_ in self.pending:
-            names.setdefault(a.kind, []).append(a.workspace_name)
-        found = {kind: self.ws.design_assets(kind, group) for kind, group in names.items()}
-        for i, a, *_ in self.pending:
-            self.ids[i] = (found[a.kind][a.workspace_name.casefold()].id, a.workspace_name)
+        new_ids = self.bulk([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending])
+        if isinstance(new_ids, list) and len(new_ids) == len(self.pending):  # the embedded target says
+            for (i, a, *_), new_id in zip(self.pending, new_ids):
+                self.ids[i] = (new_id, a.workspace_name)
+        else:  # a writer that does not say: look the new assets up by name
+            names: dict[str, list[str]] = {}
+            for _, a, *_ in self.pending:
+                names.setdefault(a.kind, []).append(a.workspace_name)
+            found = {kind: self.ws.design_assets(kind, group) for kind, group in names.items()}
+            for i, a, *_ in self.pending:
+                self.ids[i] = (found[a.kind][a.workspace_name.casefold()].id, a.workspace_name)
         self.pending = []
         self.hook()
 

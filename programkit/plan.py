@@ -742,18 +742,22 @@ def plan_path(
     as_name: str | None = None,
     prune: bool = False,
     allow_downgrade: bool = False,
+    keep_bytes: bool = True,
 ) -> tuple[Plan, Bundle]:
     """Load and validate the bundle at ``path``, resolve the rules, plan. What ``plan``/``import`` run.
 
     Raises BadInput (exit 2) for a path that is not a bundle or an invalid rules file.
     Rules given as ``flags`` (None = not given) outrank the file, which outranks the bundle.
+    ``keep_bytes`` keeps the files' bytes on the bundle for :func:`~programkit.apply.apply_plan`
+    (see :func:`~programkit.load.load_bundle`); a plan that is only shown does not need them.
     """
     from .load import load_bundle
     from .rules import load_rules_file, resolve
     from .validate import validate_loaded
 
     file_rules = load_rules_file(rules_file) if rules_file else None
-    loaded = load_bundle(path)  # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
+    # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
+    loaded = load_bundle(path, keep_bytes=keep_bytes)
     findings = validate_loaded(loaded)
     manifest = loaded.bundle.manifest if isinstance(loaded.bundle.manifest, dict) else {}
     bundle_rules = manifest.get("conflictRules") if isinstance(manifest.get("conflictRules"), dict) else None

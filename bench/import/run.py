@@ -105,7 +105,7 @@ def time_import(db: Path, bundle: Path) -> tuple[float, float, float, int]:
     ws = open_target(str(db), WORKSPACE)
     try:
         start = time.perf_counter()
-        loaded = load_bundle(bundle)
+        loaded = load_bundle(bundle, keep_bytes=True)  # as plan_path does for an import
         findings = validate_loaded(loaded)
         loaded_at = time.perf_counter()
         rules = resolve(bundle=loaded.bundle.manifest.get("conflictRules"))

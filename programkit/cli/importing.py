@@ -123,7 +123,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     try:
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
-            plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
+            plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name, keep_bytes=False)
         finally:
             ws.close()
     except ProgramkitError as err:

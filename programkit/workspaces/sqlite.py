@@ -745,13 +745,21 @@ class SqliteWriter(WorkspaceWriter):
                                   hint="Plan a free name (keepBoth) or replace the existing asset.") from e
         return int(cur.lastrowid)
 
-    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> None:
-        """Bulk-create Design Studio assets: (kind, name, content, sha256, folder, meta) tuples, one executemany."""
+    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> list[int]:
+        """Bulk-create Design Studio assets: (kind, name, content, sha256, folder, meta) tuples, one executemany.
+
+        Returns the new assets' ids, in the order of ``rows``.
+        """
         now = _now()
         for kind, name, content, sha, _, _ in rows:
             self._check(kind, content, sha)
             if kind not in DESIGN_KINDS:
                 raise BadInput(f"put_assets is for Design Studio kinds, not {kind}")
+        if not rows:
+            return []
+        # ids are AUTOINCREMENT and this transaction holds the write lock: the new rows are those above
+        # the largest id now (one primary-key range read, instead of looking 10k names up again)
+        before = self.db.execute("SELECT MAX(id) FROM assets").fetchone()[0] or 0  # bare MAX(id): an index read
         try:
             self._many(
                 "INSERT INTO assets (workspace_id, program_id, kind, name, name_key, folder, sha256, size, content, "
@@ -759,6 +767,11 @@ class SqliteWriter(WorkspaceWriter):
                 [(self.ws.id, k, n, _key(n), f, s, len(c), c, _dump(m or {}), now, now) for k, n, c, s, f, m in rows])
         except sqlite3.IntegrityError as e:
             raise ProgramkitError(f"workspace {self.ws.name!r}: a Design Studio name is already taken ({e})") from e
+        new = {(kind, key): i for i, kind, key in self.db.execute(
+            # "+": compare, do not pick the name index for it; the id range is the short way
+            "SELECT id, kind, name_key FROM assets WHERE id > ? AND +workspace_id = ? AND +program_id IS NULL",
+            (before, self.ws.id))}
+        return [new[(k, _key(n))] for k, n, *_ in rows]
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
         """New content (and meta, if given) for an existing asset; its name and place stay."""
