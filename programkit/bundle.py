@@ -165,10 +165,11 @@ class DirSource:
         self.root = root
         self.display = display or str(root)
         self._base = os.fspath(root)
+        self._prefix = os.path.join(self._base, "")  # with its trailing separator
         self._dirs: dict[str, bool] = {}  # directory path → is a symlink (or missing: see _lstat)
 
     def _full(self, path: str) -> str:
-        return os.path.join(self._base, *path.split("/"))
+        return self._prefix + (path if os.sep == "/" else path.replace("/", os.sep))
 
     @staticmethod
     def _lstat(full: str) -> os.stat_result | None:
@@ -192,16 +193,16 @@ class DirSource:
         "symlink" if the path or a directory on the way is a symbolic link;
         "file" for a regular file (its size given); "missing" for anything else.
         """
-        parts = path.split("/")
-        p = self._base
-        for part in parts[:-1]:
-            p = os.path.join(p, part)
-            link = self._dirs.get(p)
+        full = self._full(path)
+        end = len(self._prefix) - 1
+        while (end := full.find(os.sep, end + 1)) != -1:  # each directory on the way, once per source
+            d = full[:end]
+            link = self._dirs.get(d)
             if link is None:
-                link = self._dirs[p] = self._is_link(p)
+                link = self._dirs[d] = self._is_link(d)
             if link:
                 return "symlink", 0
-        st = self._lstat(os.path.join(p, parts[-1]))
+        st = self._lstat(full)
         if st is None:
             return "missing", 0
         if stat.S_ISLNK(st.st_mode):

@@ -237,13 +237,14 @@ def make_plan(
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
                     {"name": None, "as": as_name, "action": "skip", "id": None, "data": {}}, rules,
                     problems=sorted(problems, key=sort_key), options=options)
-    planner = _Planner(bundle, workspace, rules, as_name, prune, allow_downgrade)
+    digest = bundle_digest(manifest)  # once: it serialises the whole manifest (10k entries: ~10 ms)
+    planner = _Planner(bundle, workspace, rules, as_name, prune, allow_downgrade, digest)
     planner.run()
     problems.extend(_with_lines(planner.problems, bundle.texts))
     header = {k: v for k, v in manifest.items() if k not in ("program", "assets")}
     return Plan(
         bundle={"name": manifest.get("name"), "version": manifest.get("version"),
-                "digest": bundle_digest(manifest), "manifest": header},
+                "digest": digest, "manifest": header},
         workspace=ws_info,
         program=planner.program,
         rules=rules,
@@ -268,8 +269,8 @@ class _Planner:
     """Holds the look-ups one plan needs; ``run`` fills ``actions``, ``problems`` and ``program``."""
 
     def __init__(self, bundle: Bundle, ws: Workspace, rules: Rules, as_name: str | None, prune: bool,
-                 allow_downgrade: bool):
-        self.bundle, self.ws, self.rules = bundle, ws, rules
+                 allow_downgrade: bool, digest: str):
+        self.bundle, self.ws, self.rules, self.digest = bundle, ws, rules, digest
         self.as_name, self.prune, self.allow_downgrade = as_name, prune, allow_downgrade
         self.manifest = bundle.manifest or {}
         self.file = bundle.manifest_path
@@ -359,7 +360,7 @@ class _Planner:
         name = prog["name"]
         target = self.as_name or name
         bname, version = self.manifest.get("name"), self.manifest.get("version")
-        digest = bundle_digest(self.manifest)
+        digest = self.digest
         existing = self.ws.program(target)
         self.program = {"name": name, "as": self.as_name if self.as_name and self.as_name != name else None,
                         "action": "create", "id": None, "data": {}}
@@ -597,6 +598,7 @@ class _Planner:
         by_id = {x.id: x for x in current}
         by_name = {(x.kind, _fold(x.name)): x for x in current}
         used: set[int] = set()
+        previous_ids = {m.get("workspaceId") for m in self.previous.values()}
         for a in assets:
             sha = a.actual_sha256 or a.sha256
             act = Action(a.kind, a.name, "create", folder=a.folder, path=a.path, sha256=sha,
@@ -620,14 +622,15 @@ class _Planner:
             if x.id in used:
                 continue
             act = Action(x.kind, x.name, "skip", folder=x.folder, target_id=x.id)
-            if any(m.get("workspaceId") == x.id for m in self.previous.values()):
+            if x.id in previous_ids:
                 self.removed(act)
             else:
                 act.reason = "added in the workspace; kept"
                 self.add(act)
-        in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets}
-        for (kind, bname), m in self.previous.items():
-            if kind in DESIGN_KINDS and m.get("owned") and (kind, bname) not in in_bundle:
+        owned = [(key, m) for key, m in self.previous.items() if key[0] in DESIGN_KINDS and m.get("owned")]
+        in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets} if owned else set()
+        for (kind, bname), m in owned:
+            if (kind, bname) not in in_bundle:
                 self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
                                     owned=True))
 
