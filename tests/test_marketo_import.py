@@ -123,3 +123,22 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
     assert _plan(bundle, MarketoWorkspace(fake.url, client=c)).nothing_to_do
     journal, left = rollback(MarketoWorkspace(fake.url, client=c))
     assert left == [] and fake.snapshot()["programs"] == []
+
+
+def test_an_email_uses_the_keep_both_copy_of_its_template(fake, ws):
+    """The instance has its own 'Quick Start Email Template': the bundle's becomes '… - 1' and the email is
+    created on that copy, not on the instance's template of the bundle's name."""
+    from fake_marketo import _design_create
+
+    theirs = _design_create(fake, "emailTemplate", {"name": "Quick Start Email Template",
+                                                    "folder": {"id": 3, "type": "Folder"}},
+                            b"<html>theirs</html>", version=2)["result"][0]["id"]
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    assert [(a.action, a.as_name) for a in plan.actions if a.kind == "emailTemplate"] == [
+        ("rename", "Quick Start Email Template - 1")]
+    apply_mod.apply_plan(plan, bundle, ws)
+    templates = {t["name"]: t["id"] for t in fake.assets["emailTemplate"].values()}
+    assert set(templates) == {"Quick Start Email Template", "Quick Start Email Template - 1"}
+    (email,) = fake.assets["email"].values()
+    assert email["template"] == templates["Quick Start Email Template - 1"] != theirs
