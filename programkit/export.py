@@ -66,7 +66,7 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
 from .validate import TOKEN_RE, catalog, iter_strings, standard_field_names
-from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace
+from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
@@ -209,16 +209,6 @@ def _snippet_slots(html: str) -> set[str]:
     return slots
 
 
-def _renames(asset: AssetInfo, kind: str) -> dict[str, str]:
-    """Names of ``kind`` that ``asset``'s bytes use for an asset the workspace holds under another name
-    (casefolded name in the bytes → workspace name), from its meta ``designNames``."""
-    names = asset.meta.get("designNames")
-    by_kind = names.get(kind) if isinstance(names, dict) else None
-    if not isinstance(by_kind, dict):
-        return {}
-    return {k.casefold(): v for k, v in by_kind.items() if isinstance(k, str) and isinstance(v, str) and k != v}
-
-
 def _rename_url(url: str, renames: dict[str, str]) -> str:
     """``url`` with its last path segment renamed if it names a renamed image (new name URL-quoted,
     since copy names have spaces); anything else is kept as written."""
@@ -280,7 +270,7 @@ class _Collector:
     @staticmethod
     def resolve(asset: AssetInfo, kind: str, name: str) -> str:
         """The workspace name of the ``kind`` asset that ``asset``'s bytes call ``name``."""
-        return _renames(asset, kind).get(name.casefold(), name)
+        return renamed_design(asset.meta, kind).get(name.casefold(), name)
 
     def template_of(self, email: AssetInfo, doc: Any) -> str | None:
         name = doc.get("template") if isinstance(doc, dict) else None
@@ -330,9 +320,9 @@ class _Collector:
         """The bytes to export: stored bytes, with references the asset's meta says were renamed
         rewritten to the workspace names (see the module docstring)."""
         data = self.read(asset)
-        images = _renames(asset, "image")
+        images = renamed_design(asset.meta, "image")
         if asset.kind == "email":
-            templates, snippets = _renames(asset, "emailTemplate"), _renames(asset, "snippet")
+            templates, snippets = renamed_design(asset.meta, "emailTemplate"), renamed_design(asset.meta, "snippet")
             doc = _json(data) if templates or snippets or images else None
             if not isinstance(doc, dict):
                 return data

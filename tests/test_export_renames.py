@@ -184,9 +184,10 @@ def test_renamed_images_and_snippets_are_exported_and_renamed_everywhere(tmp_pat
     ws = _workspace(tmp_path, _inventory(bundle, same=False))
     try:
         plan, _ = import_into(bundle, ws)
-        assert [(a.kind, a.action, a.as_name) for a in plan.actions if a.kind in ("emailTemplate", "image", "snippet")] \
-            == [("emailTemplate", "rename", f"{TEMPLATE} - 1"), ("image", "rename", "logo - 1.png"),
-                ("snippet", "rename", "Legal Footer - 1")]
+        design = [a for a in plan.actions if a.kind in ("emailTemplate", "image", "snippet")]
+        assert [(a.kind, a.action, a.as_name) for a in design] == [
+            ("emailTemplate", "rename", f"{TEMPLATE} - 1"), ("image", "rename", "logo - 1.png"),
+            ("snippet", "rename", "Legal Footer - 1")]
         export_to(ws, PROGRAM, tmp_path / "out")
     finally:
         ws.close()
@@ -309,11 +310,12 @@ def test_the_export_imports_back_as_an_upgrade_that_keeps_the_copy(tmp_path):
         (copy,) = ws.design_assets("emailTemplate", [f"{TEMPLATE} - 1"]).values()
         export_to(ws, PROGRAM, tmp_path / "out", version="1.0.1")
         plan, _ = import_into(tmp_path / "out", ws, prune=True)
+        email_id = action(plan, "email", "01 - Email - ALERT - MQL").target_id
         assert [(a.kind, a.name, a.action, a.target_id) for a in plan.actions if a.action != "noop" or
                 a.kind == "emailTemplate"] == [
             ("program", "OP-Lead Management", "update", ws.program(PROGRAM).id),
             ("emailTemplate", f"{TEMPLATE} - 1", "noop", copy.id),
-            ("email", "01 - Email - ALERT - MQL", "update", action(plan, "email", "01 - Email - ALERT - MQL").target_id)]
+            ("email", "01 - Email - ALERT - MQL", "update", email_id)]
         found = ws.design_assets("emailTemplate", [TEMPLATE, f"{TEMPLATE} - 1"])
         assert {k: ws.read(v.id) for k, v in found.items()} == {
             TEMPLATE.casefold(): THEIRS.encode(), f"{TEMPLATE} - 1".casefold(): (SAMPLE / TEMPLATE_PATH).read_bytes()}

@@ -43,7 +43,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ProgramkitError
 from ..findings import Finding, Severity, make, register_code
-from .base import AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter
+from .base import (AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter,
+                   renamed_design)
 from .marketo_client import Limits, MarketoClient, MarketoError, cost_estimate
 
 _GROUP = "marketo"
@@ -617,13 +618,6 @@ def render_checklist(items: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _workspace_name(meta: dict[str, Any], kind: str, name: str) -> str:
-    """The Marketo name of the ``kind`` asset an email's bytes call ``name``: apply's ``designNames`` meta says
-    when the import created it under another one (a keep-both copy, "Name - 1")."""
-    names = (meta.get("designNames") or {}).get(kind) or {}
-    return next((v for k, v in names.items() if k.casefold() == name.casefold()), name)
-
-
 class MarketoWriter(WorkspaceWriter):
     """Writes through the asset API, journalling each created or changed item."""
 
@@ -842,8 +836,8 @@ class MarketoWriter(WorkspaceWriter):
             where = self._folder_ref(program_id, folder)
             res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
                 "name": name, "folder": where,
-                "template": self._template_id(meta.get("template") or _workspace_name(meta, "emailTemplate",
-                                                                                     email["template"])),
+                "template": self._template_id(meta.get("template") or renamed_design(meta, "emailTemplate").get(
+                    email["template"].casefold(), email["template"])),  # the keep-both copy, if the import made one
                 "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
                 "fromEmail": email.get("fromEmail", ""),
                 "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
