@@ -79,6 +79,16 @@ def render_plan(plan: Plan, colour: bool) -> str:
             lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
             if p.hint:
                 lines.append(style(f"      hint: {p.hint}", dim=True))
+    # what a target could not check (e.g. webhooks through Marketo's API) is said, never passed silently
+    warnings = [p for p in plan.problems if p.severity.value == "warning"]
+    if warnings:
+        lines.append("")
+        lines.append(style(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:", fg="yellow", bold=True))
+        for p in warnings:
+            loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
+            lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
+            if p.hint:
+                lines.append(style(f"      hint: {p.hint}", dim=True))
     return "\n".join(lines) + "\n"
 
 
@@ -142,9 +152,11 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
 @click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
+@click.option("--resume", is_flag=True,
+              help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
-               **kw: Any) -> None:
+               resume: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -158,6 +170,13 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     """
     flags = _flags(kw)
     colour = use_colour()
+    if resume:
+        from .marketo import resume_cmd
+
+        if plan_file or dry_run or rules_file or as_name or prune or allow_downgrade or \
+                any(v is not None for v in flags.values()):
+            fail(BadInput("--resume applies the plan the stopped import journalled; plan options do not apply"))
+        return resume_cmd(bundle, target, workspace, fmt)
     try:
         if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
@@ -195,6 +214,9 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     else:
         click.echo(f"Imported {record.bundle} {record.version} into workspace {record.workspace!r} as program "
                    f"{program!r} (import #{record.id}, {plan.writes} change{'s' if plan.writes != 1 else ''}).")
+    manual = getattr(ws, "manual_steps_report", None)  # a Marketo import leaves steps its API cannot do
+    if callable(manual) and manual():
+        click.echo("\n" + manual(), nl=False)
 
 
 def _saved_plan(path: str) -> Plan:

@@ -279,8 +279,9 @@ class MarketoWorkspace(Workspace):
         self._resume: Journal | None = None
         #: warnings about what the API could not tell, gathered while reading
         self.notes: list[Finding] = []
-        #: the checklist of the last transaction
+        #: the checklist of the last transaction, and the file it was saved to
         self.checklist: list[dict[str, Any]] = []
+        self.checklist_file: Path | None = None
 
     # -- cached browse lists ---------------------------------------------------------------------
     def _cached(self, key: str, load: Any) -> Any:
@@ -542,6 +543,8 @@ class MarketoWorkspace(Workspace):
                 raise ProgramkitError(
                     f"import stopped after {steps} step(s) (journal {journal.id}): {exc.message}",
                     exc.findings + [make("PK811", f"import stopped after {steps} step(s) (journal {journal.id})")],
+                    hint=f"once the cause is fixed, run the same import with --resume to finish it, or "
+                         f"`programkit rollback --target {self.url}` to delete what it created",
                 ) from None
             raise
         else:
@@ -553,6 +556,15 @@ class MarketoWorkspace(Workspace):
             self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
                 journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
+
+    def manual_steps_report(self) -> str:
+        """The last import's manual-steps checklist and where it was saved ("" when there is none)."""
+        if not self.checklist:
+            return ""
+        steps = sum(len(i["steps"]) for i in self.checklist)
+        saved = f"Saved to {self.checklist_file}.\n" if self.checklist_file else ""
+        return (render_checklist(self.checklist) + f"{steps} manual step(s) in {len(self.checklist)} asset(s) "
+                "are not done: the import is recorded as needs-manual-completion.\n" + saved)
 
     def history(self, limit: int | None = None) -> list[ImportRecord]:
         path = self.state_dir / "history.json"
@@ -992,7 +1004,8 @@ class MarketoWriter(WorkspaceWriter):
         if self.journal.data["checklist"]:
             text = render_checklist(self.journal.checklist())
             (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
-            (self.ws.state_dir / "checklists" / f"{self.journal.id}.md").write_text(text, encoding="utf-8")
+            self.ws.checklist_file = self.ws.state_dir / "checklists" / f"{self.journal.id}.md"
+            self.ws.checklist_file.write_text(text, encoding="utf-8")
         return record.id
 
 
