@@ -23,7 +23,8 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
   ``"path": "POST /rest/asset/v1/emails.json"``: the next call of that endpoint; with
   ``"after": true`` it does the work first: a response lost after a create);
   ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
-  ``{"expireTokens": true}`` expires every issued token now.
+  ``{"expireTokens": true}`` expires every issued token now;
+  ``POST /_fake/faults/clear`` drops the faults not yet used.
 
 Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
 listens. Any client id/secret given with ``--client-id/--client-secret`` (or
@@ -855,6 +856,10 @@ class _Handler(BaseHTTPRequestHandler):
         fk = self.server_state
         if path == "/_fake/stats" and method == "GET":
             return self._send(200, fk.snapshot())
+        if path == "/_fake/faults/clear" and method == "POST":
+            with fk.lock:
+                fk.faults.clear()
+            return self._send(200, {"ok": True})
         if path == "/_fake/faults" and method == "POST":
             data = json.loads(body or b"[]")
             for fault in data if isinstance(data, list) else [data]:
