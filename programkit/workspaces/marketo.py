@@ -283,6 +283,12 @@ class MarketoWorkspace(Workspace):
         self.checklist: list[dict[str, Any]] = []
         self.checklist_file: Path | None = None
 
+    def __enter__(self) -> "MarketoWorkspace":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
     # -- cached browse lists ---------------------------------------------------------------------
     def _cached(self, key: str, load: Any) -> Any:
         if key not in self._cache:
@@ -398,7 +404,14 @@ class MarketoWorkspace(Workspace):
         base = self._program_path(prog)
         out = []
         for kind, (_, path) in LOCAL.items():
-            for a in self.client.browse(path, folder={"id": program_id, "type": "Program"}):
+            # one program: browse its folder; many (e.g. `workspace show`): one pass over the instance
+            if f"all-{kind}" in self._cache or len(self._programs()) > 20:
+                found = [a for a in self._all_local(kind)
+                         if (self._folder_path(a.get("folder")) or "").startswith(base + "/")
+                         or a.get("folder") == {"id": program_id, "type": "Program"}]
+            else:
+                found = list(self.client.browse(path, folder={"id": program_id, "type": "Program"}))
+            for a in found:
                 folder = self._folder_path(a.get("folder"))
                 rel = folder[len(base) + 1:] if folder and folder.startswith(base + "/") else None
                 out.append(AssetInfo(asset_id(kind, a["id"]), kind, a["name"], self._known_sha(kind, a) or "",
@@ -438,7 +451,8 @@ class MarketoWorkspace(Workspace):
         elif kind in ("landingPageTemplate", "snippet"):
             res = self.client.get(f"{A}/{kind}/{mid}/content.json")
         else:
-            raise MarketoError(f"reading the content of a Marketo {kind} is not implemented", code="PK810")
+            raise MarketoError(f"reading a Marketo {kind} as a bundle file is not supported: export from a Marketo "
+                               "instance is not built yet (and the API cannot read campaign flow steps)", code="PK810")
         return str((res[0] if res else {}).get("content") or "").encode("utf-8")
 
     def read(self, asset_id: int) -> bytes:
@@ -446,10 +460,23 @@ class MarketoWorkspace(Workspace):
         return self._read(kind, mid)
 
     def count(self) -> dict[str, int]:
-        out = {"programs": len(self._programs()), "folders": len(self._folders())}
+        """Items per kind, with the keys the embedded target uses (webhooks cannot be counted: left out)."""
+        from ..resources import data_json
+
+        standard = {f["apiName"].casefold() for f in data_json("marketo.json")["standardFields"]}
+        fields = self.fields()
+        out = {"fields": len(fields), "customFields": sum(1 for f in fields if f.casefold() not in standard),
+               "channels": len(self.channels()), "tagTypes": len(self.tag_types()), "programs": len(self._programs()),
+               "imports": len(self.history()), "segmentations": len(self.names("segmentations")),
+               "snippets": len(self._design("snippet")), "customObjects": len(self.names("customObjects"))}
         for kind in DESIGN:
             out[kind] = len(self._design(kind))
+        for kind in LOCAL:  # the whole instance: one browse call per 200
+            out[kind] = len(self._all_local(kind))
         return out
+
+    def _all_local(self, kind: str) -> list[dict[str, Any]]:
+        return self._cached(f"all-{kind}", lambda: list(self.client.browse(LOCAL[kind][1])))
 
     # -- what we know from our own journals: the sha of bytes we uploaded ----------------------
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
