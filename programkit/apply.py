@@ -14,7 +14,10 @@ workspace item, start and end time and the outcome. An import of a bundle
 that is already there writes nothing but that history row (outcome ``noop``).
 
 Asset meta written for export: ``path`` (the asset's file in the bundle),
-``entry`` (its manifest entry, verbatim) and ``bundle`` (the bundle name).
+``entry`` (its manifest entry, verbatim) and ``bundle`` (the bundle name);
+program-local assets also get ``designNames`` ({kind: {bundle name: workspace
+name}}) when the import put a Design Studio asset they may reference under
+another name (a keep-both copy), since their bytes keep the bundle's names.
 """
 
 from __future__ import annotations
@@ -140,6 +143,12 @@ class _Applier:
         self.pid: int | None = plan.program.get("id")
         self.bulk = getattr(w, "put_assets", None)
         self.pending: list[tuple[int, Action, bytes, str, dict[str, Any]]] = []
+        #: Design Studio assets that live under another name than the bundle's (keep-both copies):
+        #: local assets carry this so a reader can resolve their references ("template": …) by bundle name
+        self.design_names: dict[str, dict[str, str]] = {}
+        for act in plan.actions:
+            if act.kind in DESIGN_KINDS and act.as_name and act.action in ("rename", "update", "noop"):
+                self.design_names.setdefault(act.kind, {})[act.name] = act.as_name
 
     def run(self) -> dict[int, tuple[int, str]]:
         for i, act in enumerate(self.plan.actions):
@@ -166,6 +175,8 @@ class _Applier:
                 file=act.path)])
         asset = self.entries.get(act.path)
         meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": self.plan.bundle["name"]}
+        if act.kind in PROGRAM_KINDS and self.design_names:
+            meta["designNames"] = self.design_names
         return content, digest, meta
 
     def flush(self) -> None:

@@ -1,8 +1,8 @@
 """What a bundle is, at a glance: identity, digests, program, assets, requires and rules.
 
-The **bundle digest** is ``sha256:`` + the sha256 of the manifest written as
-canonical JSON (:func:`canonical.dump_bytes`: sorted keys, two-space indent,
-UTF-8, trailing newline). The manifest lists every file's sha256, so the
+The **bundle digest** is :func:`canonical.bundle_digest`, the same digest that
+plans, import history and export report: the sha256 of the manifest as compact
+canonical JSON. The manifest lists every file's sha256, so the
 bundle digest covers the whole bundle's content, yet it does not depend on how
 bundle.json happens to be formatted nor on whether the bundle is a directory or
 an archive: a directory, its pack, and that pack unpacked all have one bundle
@@ -12,14 +12,13 @@ file's bytes (what ``pack`` prints).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .bundle import ArchiveLimits, ZipSource
-from .canonical import dump_bytes, sha256_file
+from .canonical import bundle_digest, sha256_file
 from .findings import count
 from .load import load_bundle
 from .model import PROGRAM_KINDS, Bundle
@@ -64,11 +63,6 @@ class Inspection:
             "assets": {"byKind": self.by_kind(), "byFolder": self.by_folder(), "items": self.assets},
             "requires": self.requires, "conflictRules": self.conflict_rules,
         }
-
-
-def bundle_digest(manifest: dict[str, Any]) -> str:
-    """``sha256:`` + sha256 of the canonical JSON of the manifest."""
-    return "sha256:" + hashlib.sha256(dump_bytes(manifest)).hexdigest()
 
 
 def inspect_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> Inspection:

@@ -411,10 +411,13 @@ class _Planner:
         return "update"
 
     def _previous_mapping(self, import_id: int) -> dict[tuple[str, str], dict[str, Any]]:
-        for record in self.ws.history():
-            if record.id == import_id:
-                return {(m["kind"], _fold(m.get("bundleName"))): m for m in record.mapping}
-        return {}
+        """The mapping of the import the program came from (one look-up when the target offers it)."""
+        getter = getattr(self.ws, "import_record", None)
+        record = getter(import_id) if getter is not None else next(
+            (r for r in self.ws.history() if r.id == import_id), None)
+        if record is None:
+            return {}
+        return {(m["kind"], _fold(m.get("bundleName"))): m for m in record.mapping}
 
     @property
     def upgrading(self) -> bool:

@@ -61,3 +61,18 @@ def action(plan: Plan, kind: str, name: str):
     found = [a for a in plan.actions if a.kind == kind and a.name == name]
     assert len(found) == 1, (kind, name, [a.to_dict() for a in plan.actions])
     return found[0]
+
+
+#: the sample's program-local assets as (kind, folder, name)
+SAMPLE_LOCAL = [("email", "Email Alert", "01 - Email - ALERT - MQL"),
+                ("smartCampaign", "Campaigns", "01 - Sync New People to CRM"),
+                ("smartCampaign", "Campaigns", "02 - Marketing Qualified")]
+
+
+def assert_sample_local_assets(ws: Any, program_id: int, bundle_dir: Path) -> None:
+    """The program holds exactly the sample's campaigns and email, with the bundle's bytes."""
+    assets = ws.program_assets(program_id)
+    assert sorted((a.kind, a.folder, a.name) for a in assets) == SAMPLE_LOCAL
+    for a in assets:
+        assert ws.read(a.id) == (bundle_dir / a.meta["path"]).read_bytes()
+        assert a.meta["entry"]["name"] == a.name and a.meta["bundle"] == "op-lead-management"

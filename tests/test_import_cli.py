@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dbdump import dump
-from import_helpers import manifest, write_manifest
+from import_helpers import assert_sample_local_assets, manifest, write_manifest
 from programkit.workspaces import open_target
 from programkit.workspaces.sqlite import init_workspace
 
@@ -44,13 +44,7 @@ def test_import_sample_creates_exactly_the_seed_program(sample_copy, tmp_path, i
         (program,) = ws.programs()
         assert program.name == PROGRAM and program.data == manifest(sample_copy)["program"]
         assert (program.provenance.bundle, program.provenance.version) == ("op-lead-management", "1.0.0")
-        local = sorted((a.kind, a.folder, a.name) for a in ws.program_assets(program.id))
-        assert local == [("email", "Email Alert", "01 - Email - ALERT - MQL"),
-                         ("smartCampaign", "Campaigns", "01 - Sync New People to CRM"),
-                         ("smartCampaign", "Campaigns", "02 - Marketing Qualified")]
-        for a in ws.program_assets(program.id):
-            assert ws.read(a.id) == (sample_copy / a.meta["path"]).read_bytes()
-            assert a.meta["entry"]["name"] == a.name
+        assert_sample_local_assets(ws, program.id, sample_copy)
         (tpl,) = ws.design_assets("emailTemplate", ["Quick Start Email Template"]).values()
         assert ws.read(tpl.id) == (sample_copy / "design-studio/quick-start-email-template.html").read_bytes()
         assert ws.tag_types().get("Program Purpose", set()) >= {"Lead Management"}
@@ -204,6 +198,9 @@ def test_keep_both_copy_in_sqlite(sample_copy, tmp_path, invoke, db):
         assert copy.meta["path"] == "design-studio/quick-start-email-template.html"
         mapping = {m["bundleName"]: m for m in ws.history()[0].mapping}
         assert mapping["Quick Start Email Template"]["workspaceId"] == copy.id
+        (email,) = [a for a in ws.program_assets(ws.program(PROGRAM).id) if a.kind == "email"]
+        assert email.meta["designNames"] == {"emailTemplate": {
+            "Quick Start Email Template": "Quick Start Email Template - 1"}}
     finally:
         ws.close()
 
@@ -269,3 +266,38 @@ def test_unreadable_manifest_is_a_problem_not_a_traceback(tmp_path, invoke, db):
     assert r.exit_code == 1
     assert "PK516" in r.output and "bundle.json:2:1: PK101" in r.output
     assert dump(db) == before
+
+
+def test_upgrade_in_sqlite(sample_copy, invoke, db):
+    assert invoke("import", str(sample_copy), "--target", str(db)).exit_code == 0
+    camp = sample_copy / "campaigns/01-sync-new-people-to-crm.json"
+    camp.write_text(camp.read_text().replace('"active": true', '"active": false'))
+    (sample_copy / "campaigns/02-marketing-qualified.json").unlink()
+    data = manifest(sample_copy)
+    data["version"] = "1.1.0"
+    data["assets"] = [a for a in data["assets"] if a["name"] != "02 - Marketing Qualified"]
+    write_manifest(sample_copy, data)
+    r = invoke("import", str(sample_copy), "--target", str(db), "--prune", "--format", "json")
+    assert r.exit_code == 0, r.output
+    actions = {(a["kind"], a["name"]): a["action"] for a in json.loads(r.output)["plan"]["actions"]}
+    assert actions[("program", PROGRAM)] == "update"
+    assert actions[("smartCampaign", "01 - Sync New People to CRM")] == "update"
+    assert actions[("smartCampaign", "02 - Marketing Qualified")] == "delete"
+    assert actions[("emailTemplate", "Quick Start Email Template")] == "noop"
+    ws = ws_of(db)
+    try:
+        program = ws.program(PROGRAM)
+        assert program.provenance.version == "1.1.0"
+        by_name = {a.name: a for a in ws.program_assets(program.id)}
+        assert sorted(by_name) == ["01 - Email - ALERT - MQL", "01 - Sync New People to CRM"]
+        assert ws.read(by_name["01 - Sync New People to CRM"].id) == camp.read_bytes()
+    finally:
+        ws.close()
+
+
+def test_plan_history_and_dry_run_never_create_a_workspace_file(sample_copy, tmp_path, invoke):
+    missing = tmp_path / "missing.db"
+    for args in (("plan", str(sample_copy)), ("history",), ("import", str(sample_copy), "--dry-run")):
+        r = invoke(*args, "--target", str(missing))
+        assert r.exit_code == 2 and "workspace init" in r.output
+    assert not missing.exists()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from import_helpers import action, add_asset, import_into, manifest, plan_for, write_manifest
+from import_helpers import action, add_asset, assert_sample_local_assets, import_into, manifest, plan_for, write_manifest
 from memworkspace import MemoryWorkspace
 from programkit.apply import apply_plan
 from programkit.errors import ProgramkitError
@@ -56,12 +56,7 @@ def test_import_creates_exactly_the_program_then_noop(sample_copy):
     program = ws.program(PROGRAM)
     assert program.data == manifest(sample_copy)["program"]
     assert ws.state["programs"][program.id]["folders"] == {"Campaigns", "Email Alert"}
-    local = sorted((a.kind, a.folder, a.name) for a in ws.program_assets(program.id))
-    assert local == [("email", "Email Alert", "01 - Email - ALERT - MQL"),
-                     ("smartCampaign", "Campaigns", "01 - Sync New People to CRM"),
-                     ("smartCampaign", "Campaigns", "02 - Marketing Qualified")]
-    for a in ws.program_assets(program.id):
-        assert ws.read(a.id) == (sample_copy / a.meta["path"]).read_bytes()
+    assert_sample_local_assets(ws, program.id, sample_copy)
     assert list(ws.design("emailTemplate")) == ["Quick Start Email Template"]
     assert ws.tag_types() == {"Program Purpose": {"Lead Management"}}
     state = copy.deepcopy(ws.state)

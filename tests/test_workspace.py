@@ -532,3 +532,21 @@ def test_file_only_commands_refuse_a_marketo_url(invoke):
     r = invoke("workspace", "init", "--target", "https://123-ABC-456.mktorest.com")
     assert r.exit_code == 2
     assert r.output.startswith("error: `workspace init` works on a workspace file, not https://123-ABC-456.mktorest.com\n")
+
+
+def test_init_exist_ok_is_rerunnable_but_refuses_another_crm(tmp_path, invoke):
+    db = str(tmp_path / "w.db")
+    first = invoke("workspace", "init", "--target", db, "--crm", "salesforce", "--exist-ok")
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("Created workspace 'Default'")
+    again = invoke("workspace", "init", "--target", db, "--crm", "salesforce", "--exist-ok")
+    assert again.exit_code == 0, again.output
+    assert again.output == f"Workspace 'Default' already exists in {db} (crm: salesforce); nothing changed.\n"
+    other = invoke("workspace", "init", "--target", db, "--crm", "dynamics", "--exist-ok")
+    assert other.exit_code == 1
+    assert "exists with crm salesforce, not dynamics" in other.output
+    plain = invoke("workspace", "init", "--target", db, "--crm", "salesforce")
+    assert plain.exit_code == 2
+    assert "already has a workspace called 'Default'" in plain.output
+    with open_target(db, "Default", create=False) as ws:
+        assert ws.crm() == "salesforce"

@@ -37,6 +37,16 @@ def rule_options(fn: Callable) -> Callable:
     return fn
 
 
+def plan_options(fn: Callable) -> Callable:
+    """What plan and import share: BUNDLE, the target, the rules, --as, --format."""
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text",
+                      show_default=True, help="Output format.")(fn)
+    fn = rule_options(fn)
+    fn = workspace_option()(fn)
+    fn = target_option()(fn)
+    return click.argument("bundle", type=click.Path())(fn)
+
+
 def _flags(kw: dict[str, Any]) -> dict[str, Any]:
     return {rule: kw.pop(rule) for rule in list(FLAGS)}
 
@@ -105,12 +115,7 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 
 
 @click.command("plan")
-@click.argument("bundle", type=click.Path())
-@target_option()
-@workspace_option()
-@rule_options
-@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="Output format.")
+@plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
              out: str | None, **kw: Any) -> None:
@@ -126,7 +131,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     """
     flags = _flags(kw)
     try:
-        ws = open_target(target, workspace)
+        ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
             plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
         finally:
@@ -140,12 +145,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 
 
 @click.command("import")
-@click.argument("bundle", type=click.Path())
-@target_option()
-@workspace_option()
-@rule_options
-@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="Output format.")
+@plan_options
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
               help="Apply this saved plan (from `plan --out`); refused if the workspace or bundle changed since.")
@@ -181,7 +181,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        ws = open_target(target, workspace)
+        ws = open_target(target, workspace, create=not dry_run)  # a dry run creates no file either
         try:
             plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                      prune=prune, allow_downgrade=allow_downgrade)
@@ -245,7 +245,7 @@ def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
 def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
     """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""
     try:
-        ws = open_target(target, workspace)
+        ws = open_target(target, workspace, create=False)
         try:
             records = ws.history(limit)
         finally:

@@ -39,21 +39,40 @@ def workspace_group() -> None:
 @workspace_option()
 @click.option("--crm", type=click.Choice(["salesforce", "dynamics", "none"]), default="none", show_default=True,
               help="The CRM the instance syncs with (bundles with CRM sync steps require one).")
-def init_cmd(target: str, workspace: str, crm: str) -> None:
+@click.option("--exist-ok", is_flag=True,
+              help="Succeed, changing nothing, if the workspace already exists with this CRM (for scripts).")
+def init_cmd(target: str, workspace: str, crm: str, exist_ok: bool) -> None:
     """Create a workspace, seeded like a new Marketo instance.
 
     It starts with Marketo's standard person fields and its default program
     channels with their member statuses, and no CRM unless --crm says so.
-    The file is created if missing; a workspace name that exists is an error.
+    The file is created if missing; a workspace name that exists is an error
+    unless --exist-ok is given and its CRM is the one asked for.
     """
     _file_only(target, "init")
     try:
+        if exist_ok and workspace.strip().casefold() in {r["name"].casefold() for r in _workspaces_if_any(target)}:
+            with open_target(target, workspace, create=False) as ws:
+                have = ws.crm() or "none"
+            if have != crm:
+                raise ProgramkitError(f"workspace {workspace!r} in {target} exists with crm {have}, not {crm}",
+                                      hint='Change its CRM with `programkit workspace load` of an inventory '
+                                           f'holding {{"crm": "{crm}"}}, or init another --workspace.')
+            click.echo(f"Workspace {workspace!r} already exists in {target} (crm: {have}); nothing changed.")
+            return
         with init_workspace(target, workspace, crm=crm) as ws:
             counts = ws.count()
             click.echo(f"Created workspace {ws.name!r} in {target} (crm: {ws.crm() or 'none'}; "
                        f"{counts['fields']} standard fields, {counts['channels']} channels)")
     except ProgramkitError as err:
         fail(err)
+
+
+def _workspaces_if_any(target: str) -> list[dict]:
+    try:
+        return list_workspaces(target)
+    except BadInput:  # no file yet
+        return []
 
 
 @workspace_group.command("list")
