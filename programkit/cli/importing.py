@@ -81,25 +81,24 @@ def render_plan(plan: Plan, colour: bool) -> str:
         lines.append(f"Plan: {done or 'no actions'}.")
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
-        lines.append("")
-        lines.append(style(f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:",
-                           fg="red", bold=True))
-        for p in errors:
-            loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
-            lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
-            if p.hint:
-                lines.append(style(f"      hint: {p.hint}", dim=True))
+        header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
+        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style)
     # what a target could not check (e.g. webhooks through Marketo's API) is said, never passed silently
     warnings = [p for p in plan.problems if p.severity.value == "warning"]
     if warnings:
-        lines.append("")
-        lines.append(style(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:", fg="yellow", bold=True))
-        for p in warnings:
-            loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
-            lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
-            if p.hint:
-                lines.append(style(f"      hint: {p.hint}", dim=True))
+        header = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:"
+        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style)
     return "\n".join(lines) + "\n"
+
+
+def _problem_lines(problems: list[Any], style: Callable[..., str]) -> list[str]:
+    lines = []
+    for p in problems:
+        loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
+        lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
+        if p.hint:
+            lines.append(style(f"      hint: {p.hint}", dim=True))
+    return lines
 
 
 def _record_dict(r: ImportRecord) -> dict[str, Any]:
