@@ -327,3 +327,12 @@ def test_workspace_show_reads_a_big_instance_in_few_calls(fake, ws, bundle, invo
     assert "OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0)" \
         in result.output
     assert fake.stats["accepted"] - before <= 15
+
+
+def test_only_the_selected_marketo_workspace_is_seen(fake, client, tmp_path):
+    fake.assets["emailTemplate"][1] = {"id": 1, "name": "Partner Template", "folder": {"id": 3, "type": "Folder"},
+                                       "workspace": "Partners", "createdAt": "", "updatedAt": "", "_content": b"x"}
+    default = MarketoWorkspace(fake.url, client=client, state_dir=tmp_path / "d")
+    partners = MarketoWorkspace(fake.url, "Partners", client=client, state_dir=tmp_path / "p")
+    assert default.design_names("emailTemplate", "Partner Template") == set()
+    assert partners.design_names("emailTemplate", "Partner Template") == {"Partner Template"}

@@ -299,11 +299,15 @@ class MarketoWorkspace(Workspace):
         return self._cached("folders", lambda: list(self.client.browse(f"{A}/folders.json", maxDepth=10,
                                                                        workSpace=self.name)))
 
+    def _mine(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Only this Marketo workspace's items: the browse endpoints list every workspace the user sees."""
+        return [a for a in items if a.get("workspace") in (None, self.name)]
+
     def _programs(self) -> list[dict[str, Any]]:
-        return self._cached("programs", lambda: list(self.client.browse(f"{A}/programs.json")))
+        return self._cached("programs", lambda: self._mine(self.client.browse(f"{A}/programs.json")))
 
     def _design(self, kind: str) -> list[dict[str, Any]]:
-        return self._cached(kind, lambda: list(self.client.browse(DESIGN[kind][1])))
+        return self._cached(kind, lambda: self._mine(self.client.browse(DESIGN[kind][1])))
 
     def _note(self, code: str, message: str) -> None:
         if not any(n.message == message for n in self.notes):
@@ -476,7 +480,7 @@ class MarketoWorkspace(Workspace):
         return out
 
     def _all_local(self, kind: str) -> list[dict[str, Any]]:
-        return self._cached(f"all-{kind}", lambda: list(self.client.browse(LOCAL[kind][1])))
+        return self._cached(f"all-{kind}", lambda: self._mine(self.client.browse(LOCAL[kind][1])))
 
     # -- what we know from our own journals: the sha of bytes we uploaded ----------------------
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
