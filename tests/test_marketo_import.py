@@ -123,3 +123,17 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
     assert _plan(bundle, MarketoWorkspace(fake.url, client=c)).nothing_to_do
     journal, left = rollback(MarketoWorkspace(fake.url, client=c))
     assert left == [] and fake.snapshot()["programs"] == []
+
+
+def test_cost_estimate_is_the_writes_apply_makes(fake, ws):
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    est = ws.estimate_calls(plan, bundle)
+    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable) + 2 campaigns
+    assert est == {"calls": 15, "dailyQuota": 50000, "shareOfDailyQuota": 0.0003}
+    assert ws.cost_line(plan, bundle) == ("Marketo API: 10 call(s) to plan; applying takes about 15 more "
+                                          "(0.03% of the daily quota of 50,000).\n")
+    apply_mod.apply_plan(plan, bundle, ws)
+    assert sum(n for path, n in fake.snapshot()["paths"].items() if path.startswith("POST")) == 15
+    again = MarketoWorkspace(ws.url, client=ws.client)
+    assert again.estimate_calls(_plan(bundle, again), bundle)["calls"] == 0

@@ -132,7 +132,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     try:
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
-            plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
+            plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
         finally:
             ws.close()
     except ProgramkitError as err:
@@ -140,6 +140,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     if out:
         Path(out).write_text(plan.to_json(), encoding="utf-8")
     click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
+    if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
+        click.echo(ws.cost_line(plan, bundle_), nl=False)
     raise SystemExit(EXIT_OK if plan.ok else EXIT_FINDINGS)
 
 
@@ -188,6 +190,8 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                 plan = _saved_plan(plan_file)
             if fmt == "text":
                 click.echo(render_plan(plan, colour), nl=False)
+                if hasattr(ws, "cost_line"):  # a remote target pays per call
+                    click.echo(ws.cost_line(plan, loaded), nl=False)
             if not plan.ok or dry_run:
                 if fmt == "json":
                     click.echo(json.dumps({"plan": plan.to_dict(), "import": None}, indent=2, ensure_ascii=False))

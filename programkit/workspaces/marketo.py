@@ -538,18 +538,29 @@ class MarketoWorkspace(Workspace):
         # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
         return out + [n for n in self.notes if n.code != "PK806" and n not in out]
 
-    def estimate_calls(self, bundle: Any) -> dict[str, Any]:
-        """API calls an import of ``bundle`` costs (writes), against the daily quota."""
-        program = bundle.program or {}
-        calls = 1 + len(program.get("tokens") or []) + len(program.get("folders") or [])
-        for asset in bundle.assets:
-            if asset.kind == "email" and isinstance(asset.content, dict):
-                calls += 1 + len(asset.content.get("sections") or {}) + len(asset.content.get("variables") or {})
-            elif asset.kind in ("landingPageTemplate", "snippet"):
+    def estimate_calls(self, plan: Any, bundle: Any) -> dict[str, Any]:
+        """API calls applying ``plan`` costs (its writes; the reads are already spent), against the daily quota."""
+        contents = {(a.kind, a.name.casefold()): a.content for a in bundle.assets}
+        calls = 0
+        for act in plan.actions:
+            if act.action not in ("create", "rename", "replace", "update", "delete"):
+                continue
+            if act.kind == "email" and act.action != "delete":
+                email = contents.get((act.kind, act.name.casefold()))
+                email = email if isinstance(email, dict) else {}
+                calls += (act.action in ("create", "rename")) + len(email.get("sections") or {}) + \
+                    len(email.get("variables") or {})
+            elif act.kind in ("landingPageTemplate", "snippet") and act.action in ("create", "rename"):
                 calls += 2
-            else:
+            elif act.kind != "tag":
                 calls += 1
         return cost_estimate(calls)
+
+    def cost_line(self, plan: Any, bundle: Any) -> str:
+        """One line for the plan output: calls spent reading, calls the writes will take, share of the quota."""
+        est = self.estimate_calls(plan, bundle)
+        return (f"Marketo API: {self.client.calls} call(s) to plan; applying takes about {est['calls']} more "
+                f"({est['shareOfDailyQuota']:.2%} of the daily quota of {est['dailyQuota']:,}).\n")
 
     # -- writes ----------------------------------------------------------------------------------
     def resume(self, journal_id: str = "last") -> Journal:
@@ -594,8 +605,9 @@ class MarketoWorkspace(Workspace):
             return ""
         steps = sum(len(i["steps"]) for i in self.checklist)
         saved = f"Saved to {self.checklist_file}.\n" if self.checklist_file else ""
-        return (render_checklist(self.checklist) + f"{steps} manual step(s) in {len(self.checklist)} asset(s) "
-                "are not done: the import is recorded as needs-manual-completion.\n" + saved)
+        note = make("PK809", f"{steps} manual step(s) in {len(self.checklist)} asset(s) are not done: the import "
+                             "is recorded as needs-manual-completion")
+        return render_checklist(self.checklist) + f"{note.code} [{note.rule}] {note.message}.\n" + saved
 
     def history(self, limit: int | None = None) -> list[ImportRecord]:
         path = self.state_dir / "history.json"
