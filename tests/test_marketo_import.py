@@ -137,3 +137,12 @@ def test_cost_estimate_is_the_writes_apply_makes(fake, ws):
     assert sum(n for path, n in fake.snapshot()["paths"].items() if path.startswith("POST")) == 15
     again = MarketoWorkspace(ws.url, client=ws.client)
     assert again.estimate_calls(_plan(bundle, again), bundle)["calls"] == 0
+
+
+def test_token_expiry_mid_import_is_absorbed(fake, ws):
+    fake.add_fault({"expireTokens": True, "path": "POST /rest/asset/v1/emails.json"})
+    bundle = load_bundle(SAMPLE).bundle
+    record = apply_mod.apply_plan(_plan(bundle, ws), bundle, ws)
+    assert record.outcome == "needs-manual-completion"
+    assert fake.stats["codes"] == {"602": 1} and fake.stats["identity"] == 2
+    assert fake.snapshot()["assets"]["email"] == ["01 - Email - ALERT - MQL"]
