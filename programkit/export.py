@@ -326,7 +326,6 @@ class _Collector:
             doc = _json(data) if templates or snippets or images else None
             if not isinstance(doc, dict):
                 return data
-            before = copy.deepcopy(doc)
             if isinstance(doc.get("template"), str):
                 doc["template"] = templates.get(doc["template"].casefold(), doc["template"])
             sections = doc.get("sections")
@@ -337,7 +336,7 @@ class _Collector:
                     sections[ident] = value.replace(name, snippets[name.casefold()], 1)
             if images:
                 _map_strings(doc, lambda s: _rename_images(s, images))
-            return data if doc == before else canonical.dump_bytes(doc)
+            return data if doc == _json(data) else canonical.dump_bytes(doc)
         if asset.kind in HTML_KINDS and images:
             try:
                 text = data.decode("utf-8")
