@@ -262,9 +262,10 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
     if not rows:
         click.echo("No imports yet.")
         return
+    width = max([8] + [len(r["outcome"]) for r in rows])  # "needs-manual-completion" is wider than "applied"
     for r in rows:
         changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
-        click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<8} {r['bundle']} {r['version']}  "
+        click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<{width}} {r['bundle']} {r['version']}  "
                    f"-> {r['program']!r}  ({changes})")
 
 
