@@ -56,7 +56,8 @@ register_code("PK506", "missing-custom-object", Severity.ERROR,
               example="/requires/customObjects/0: custom object 'Subscription' is missing in workspace 'default'",
               group=G)
 register_code("PK507", "missing-crm", Severity.ERROR, "The bundle needs a CRM connection the workspace does not have.",
-              hint="Connect the workspace to the CRM the bundle names in requires.crm.",
+              hint="Connect the workspace to the CRM the bundle names in requires.crm (a programkit.db workspace: "
+                   "`programkit workspace load` an inventory holding {\"crm\": \"salesforce\"} or \"dynamics\").",
               example="/requires/crm: the bundle needs a salesforce connection; workspace 'default' has none", group=G)
 register_code("PK508", "unknown-channel", Severity.ERROR, "The program's channel is not a channel of the workspace.",
               hint="Create the channel in the workspace (Admin → Tags → Channels) or change program.channel.",

@@ -135,6 +135,11 @@ def render_github(results: Sequence[Result]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def github_error(path: str, message: str, title: str = "programkit") -> str:
+    """One ``::error`` annotation on ``path``: for input that could not be read as a bundle at all."""
+    return f"::error file={_gh_escape_prop(path)},title={_gh_escape_prop(title)}::{_gh_escape_data(message)}\n"
+
+
 def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[str]] | None = None,
                  suite_name: str = "programkit") -> str:
     """JUnit XML: one testsuite per bundle, one testcase per file, a failure per failing file."""
@@ -171,5 +176,5 @@ def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[s
 
 
 def _junit_line(f: Finding) -> str:
-    loc = f":{f.location}" if f.location else ""
-    return f"{f.severity.value} {f.code} [{f.rule}]{loc} {clean(f.message)}" + (f"\n  hint: {clean(f.hint)}" if f.hint else "")
+    loc = f"{f.location}: " if f.location else ""  # line:column first, as in the text format
+    return f"{loc}{f.severity.value} {f.code} [{f.rule}] {clean(f.message)}" + (f"\n  hint: {clean(f.hint)}" if f.hint else "")

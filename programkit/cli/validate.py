@@ -6,7 +6,7 @@ import click
 
 from ..bundle import unsafe_path_reason
 from ..errors import ProgramkitError
-from ..report import render_github, render_json, render_junit, render_text
+from ..report import github_error, render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, bundles_containing, validate_path
 from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, limit_options, make_limits,
                      styler, use_colour)
@@ -58,6 +58,10 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
         except ProgramkitError as err:
             # Report it on stderr and go on: one bad argument must not hide the other bundles' findings.
             echo_error(err)
+            if fmt == "github":  # stderr is only the log: put an annotation on the path as well
+                code = err.findings[0].code if err.findings else "programkit"
+                click.echo(github_error(path, err.message + (f" (hint: {err.hint})" if err.hint else ""), code),
+                           nl=False)
             unreadable = True
     if results or not unreadable:
         click.echo(render(results, fmt, strict), nl=False)

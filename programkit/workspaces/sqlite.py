@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -315,11 +316,20 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     return SqliteWorkspace(db, os.fspath(db_path), ws_id, name.strip(), busy_timeout)
 
 
+def _init_hint(path: str) -> str:
+    """The command that creates the missing workspace file ``path``, ready to paste."""
+    from . import DEFAULT_TARGET
+
+    target = "" if path == DEFAULT_TARGET else f" --target {shlex.quote(path)}"
+    return (f"Create it with `programkit workspace init{target}` (add `--crm salesforce` or `--crm dynamics` "
+            "if the instance syncs with a CRM), or pass --target (or set PROGRAMKIT_TARGET) to use another file.")
+
+
 def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The workspaces of a file: name, crm, revision, programs and assets."""
     path = os.fspath(db_path)
     if not Path(path).is_file():
-        raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init`.")
+        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     db = connect(path)
     try:
         rows = db.execute(
@@ -342,7 +352,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     """
     path = os.fspath(db_path)
     if not create and not Path(path).is_file():
-        raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init --target PATH`.")
+        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
