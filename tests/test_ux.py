@@ -40,14 +40,33 @@ def test_an_error_does_not_repeat_its_only_finding(tmp_path, invoke):
     assert "PK412 [archive-truncated]" in r.stderr
 
 
-def test_each_hint_is_shown_once_under_an_error(sample_copy, tmp_path, invoke):
+def test_each_finding_hint_is_shown_once_unless_the_error_has_its_own(sample_copy, tmp_path, invoke, db):
+    rules = tmp_path / "rules.json"
+    rules.write_text('{"images": "copy", "emailTemplates": "keep"}', encoding="utf-8")
+    r = invoke("plan", str(sample_copy), "-t", str(db), "--rules", str(rules))
+    assert r.exit_code == 2 and r.stderr.count("PK530") == 2
+    assert r.stderr.count("hint: See `programkit schema conflictRules`") == 1, r.stderr
     for name in ("emails/01-email-alert-mql.json", "campaigns/02-marketing-qualified.json"):
         path = sample_copy / name
         path.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
     r = invoke("pack", str(sample_copy), "-o", str(tmp_path / "x.zip"))
-    assert r.exit_code == 1
-    assert r.stderr.count("PK106 [digest-mismatch]") == 2
-    assert r.stderr.count("--update-digests` rewrites every digest") == 1, r.stderr
+    assert r.exit_code == 1 and r.stderr.count("PK106 [digest-mismatch]") == 2
+    assert r.stderr.count("hint:") == 1 and "`--update-digests` rewrites the digests" in r.stderr
+
+
+def test_a_tampered_archive_is_not_advised_to_update_digests(sample_copy, tmp_path, invoke):
+    import zipfile
+
+    good = tmp_path / "good.zip"
+    assert invoke("pack", str(sample_copy), "-o", str(good)).exit_code == 0
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data.replace(b"MQL", b"MQX", 1) if info.filename.endswith("mql.json") else data)
+    r = invoke("unpack", str(bad), "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1 and "PK106" in r.stderr
+    assert "update-digests" not in r.stderr and "get it again from its source" in r.stderr
 
 
 def test_digest_mismatch_hint_names_the_command_that_fixes_it(sample_copy, invoke):

@@ -41,13 +41,15 @@ def echo_error(err: ProgramkitError) -> None:
     """Render an error that stops a command: message, hint, and any findings behind it."""
     style = styler(use_colour(sys.stderr))
     click.echo(f"{style('error', fg='red', bold=True)}: {err.message}", err=True)
-    shown = {err.hint}
+    # The error's own hint is the advice for this command (a digest mismatch in a received archive is not
+    # fixed the way one in your own bundle is); without one, each finding's hint, once.
+    shown = {""} if not err.hint else {f.hint for f in err.findings}
     for f in err.findings:
         loc = f"{f.file}:{f.location}" if f.location else (f.file or "")
         # a lone finding that only restates the error line adds its code, not the same sentence again
         text = "" if f.message and f.message in err.message else f" {f.message}"
         click.echo(f"  {loc + ': ' if loc else ''}{f.code} [{f.rule}]{text}", err=True)
-        if f.hint and f.hint not in shown:  # each hint once: ten digest mismatches need one hint
+        if f.hint not in shown:  # each hint once: ten digest mismatches need one hint
             shown.add(f.hint)
             click.echo(f"      hint: {f.hint}", err=True)
     if err.hint:
