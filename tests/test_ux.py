@@ -166,3 +166,16 @@ def test_pack_of_a_directory_without_bundle_json_says_not_a_bundle(tmp_path, inv
     r = invoke("pack", str(tmp_path / "notbundle"))
     assert r.exit_code == 2
     assert "not a bundle (no bundle.json in this directory)" in r.stderr
+
+
+def test_junit_reports_an_unreadable_path_as_an_error(sample_copy, tmp_path, invoke):
+    from lxml import etree
+
+    r = invoke("validate", "--format", "junit", str(sample_copy), str(tmp_path / "nope"))
+    assert r.exit_code == 2
+    root = etree.fromstring(r.stdout.encode())
+    assert root.get("errors") == "1"
+    (error,) = root.iter("error")
+    assert error.getparent().get("name") == str(tmp_path / "nope") and "no such file" in error.get("message")
+    r = invoke("validate", "--format", "junit", str(tmp_path / "nope"))  # the only PATH: still a report
+    assert r.exit_code == 2 and etree.fromstring(r.stdout.encode()).get("errors") == "1"

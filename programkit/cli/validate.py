@@ -19,13 +19,14 @@ def _files(result: ValidationResult) -> list[str]:
     return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets if not unsafe_path_reason(a.path)]
 
 
-def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> str:
+def render(results: list[ValidationResult], fmt: str, strict: bool = False,
+           unreadable: list[tuple[str, str]] | None = None) -> str:
     if fmt == "json":
         return render_json(results)
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
-        return render_junit(results, _files, suite_name="programkit validate")
+        return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or ())
     return render_text(results, styler(use_colour()), strict=strict)
 
 
@@ -49,7 +50,7 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
     """
     limits = make_limits(max_files, max_size, max_ratio)
     results = []
-    unreadable = False
+    unreadable: list[tuple[str, str]] = []
     if find_bundle:
         paths = tuple(bundles_containing(paths))
     for path in paths:
@@ -62,9 +63,9 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
                 code = err.findings[0].code if err.findings else "programkit"
                 click.echo(github_error(path, err.message + (f" (hint: {err.hint})" if err.hint else ""), code),
                            nl=False)
-            unreadable = True
-    if results or not unreadable:
-        click.echo(render(results, fmt, strict), nl=False)
+            unreadable.append((path, err.message))
+    if results or not unreadable or fmt == "junit":
+        click.echo(render(results, fmt, strict, unreadable), nl=False)
     if unreadable:
         raise SystemExit(EXIT_USAGE)
     raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)
