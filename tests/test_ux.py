@@ -179,3 +179,10 @@ def test_junit_reports_an_unreadable_path_as_an_error(sample_copy, tmp_path, inv
     assert error.getparent().get("name") == str(tmp_path / "nope") and "no such file" in error.get("message")
     r = invoke("validate", "--format", "junit", str(tmp_path / "nope"))  # the only PATH: still a report
     assert r.exit_code == 2 and etree.fromstring(r.stdout.encode()).get("errors") == "1"
+
+
+def test_a_directory_as_target_is_not_called_missing(sample_copy, tmp_path, invoke):
+    for args in (("workspace", "list"), ("history",), ("plan", str(sample_copy)), ("import", str(sample_copy))):
+        r = invoke(*args, "-t", str(tmp_path))
+        assert r.exit_code == 2, args
+        assert f"{tmp_path} is not a file" in r.stderr and "does not exist" not in r.stderr, (args, r.stderr)

@@ -225,7 +225,8 @@ def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
     busy_timeout = busy_timeout_from_env(busy_timeout)
     p = Path(display)
     if p.exists() and not p.is_file():
-        raise BadInput(f"{display} is not a file", hint="--target names a workspace database file.")
+        raise BadInput(f"{display} is not a file",
+                       hint=f"--target names a workspace database file, e.g. {Path(display, 'programkit.db')}.")
     if not p.parent.exists():
         raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
     try:
@@ -328,7 +329,7 @@ def _init_hint(path: str) -> str:
 def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The workspaces of a file: name, crm, revision, programs and assets."""
     path = os.fspath(db_path)
-    if not Path(path).is_file():
+    if not Path(path).exists():  # a directory is not "missing": connect() says what it is
         raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     db = connect(path)
     try:
@@ -351,7 +352,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     the workspaces the file does have.
     """
     path = os.fspath(db_path)
-    if not create and not Path(path).is_file():
+    if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
         raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
