@@ -186,3 +186,9 @@ def test_a_directory_as_target_is_not_called_missing(sample_copy, tmp_path, invo
         r = invoke(*args, "-t", str(tmp_path))
         assert r.exit_code == 2, args
         assert f"{tmp_path} is not a file" in r.stderr and "does not exist" not in r.stderr, (args, r.stderr)
+
+
+def test_init_of_an_existing_workspace_points_to_exist_ok(tmp_path, invoke, db):
+    r = invoke("workspace", "init", "-t", str(db))
+    assert r.exit_code == 2 and "`workspace init --exist-ok`" in r.stderr
+    assert invoke("workspace", "init", "-t", str(db), "--crm", "salesforce", "--exist-ok").exit_code == 0

@@ -288,7 +288,8 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
             return existing[0]
         if existing:
             raise BadInput(f"{path} already has a workspace called {name!r}",
-                           hint="`programkit workspace list` shows the workspaces of a file.")
+                           hint="`programkit workspace list` shows the workspaces of a file; in a script, "
+                                "`workspace init --exist-ok` accepts one that exists with the same CRM.")
         cur = db.execute("INSERT INTO workspaces (name, name_key, crm, revision, created_at) VALUES (?, ?, ?, 1, ?)",
                          (name, _key(name), _check_crm(crm), _now()))
         ws_id = int(cur.lastrowid)
