@@ -163,6 +163,8 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -
 def _check_version(manifest: dict, file: str, findings: list[Finding]) -> None:
     version = manifest.get("version")
     if isinstance(version, str) and not semver.Version.is_valid(version):
+        # one finding per mistake: PK110 says it better than the schema's "'1.0' is too short"
+        findings[:] = [f for f in findings if not (f.code == "PK102" and f.pointer == "/version")]
         findings.append(make("PK110", f"/version: {version!r} is not a semantic version", file=file, pointer="/version"))
 
 

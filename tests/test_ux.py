@@ -207,3 +207,11 @@ def test_export_after_a_keep_both_copy_exports_the_copy(sample_copy, tmp_path, i
     assert r.exit_code == 0 and "-> Quick Start Email Template - 1" in r.output
     r = invoke("export", "OP-Lead Management", "-t", str(db), "-o", str(tmp_path / "out.zip"))
     assert r.exit_code == 0, r.output
+
+
+def test_a_bad_version_is_one_finding_not_two(sample_copy, invoke):
+    edit_json(sample_copy / "bundle.json", lambda m: m.update(version="1.0"))
+    r = invoke("validate", str(sample_copy))
+    assert r.exit_code == 1
+    assert "PK110 [invalid-version] /version: '1.0' is not a semantic version" in r.output
+    assert "is too short" not in r.output and "(1 error, 0 warnings)" in r.output
