@@ -215,3 +215,8 @@ def test_a_bad_version_is_one_finding_not_two(sample_copy, invoke):
     assert r.exit_code == 1
     assert "PK110 [invalid-version] /version: '1.0' is not a semantic version" in r.output
     assert "is too short" not in r.output and "(1 error, 0 warnings)" in r.output
+
+
+def test_json_format_prints_a_document_even_when_no_path_was_readable(tmp_path, invoke):
+    r = invoke("validate", "--format", "json", str(tmp_path / "nope"))
+    assert r.exit_code == 2 and json.loads(r.stdout) == []

@@ -64,7 +64,7 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
                 click.echo(github_error(path, err.message + (f" (hint: {err.hint})" if err.hint else ""), code),
                            nl=False)
             unreadable.append((path, err.message))
-    if results or not unreadable or fmt == "junit":
+    if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse
         click.echo(render(results, fmt, strict, unreadable), nl=False)
     if unreadable:
         raise SystemExit(EXIT_USAGE)
