@@ -220,3 +220,14 @@ def test_a_bad_version_is_one_finding_not_two(sample_copy, invoke):
 def test_json_format_prints_a_document_even_when_no_path_was_readable(tmp_path, invoke):
     r = invoke("validate", "--format", "json", str(tmp_path / "nope"))
     assert r.exit_code == 2 and json.loads(r.stdout) == []
+
+
+def test_lint_goes_on_past_an_unreadable_file_like_validate(tmp_path, invoke):
+    good = tmp_path / "t.html"
+    good.write_text('<html><body><div class="mktoText" id="body" mktoName="Body">x</div></body></html>',
+                    encoding="utf-8")
+    r = invoke("lint", str(tmp_path / "nope.html"), str(good))
+    assert r.exit_code == 2
+    assert "nope.html: no such file" in r.stderr and f"{good}: ok (0 errors, 0 warnings)" in r.stdout
+    r = invoke("lint", "--format", "github", str(tmp_path / "nope.html"))
+    assert r.stdout.startswith(f"::error file={tmp_path / 'nope.html'},title=programkit::")

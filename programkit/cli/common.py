@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import click
 
@@ -54,6 +54,29 @@ def echo_error(err: ProgramkitError) -> None:
             click.echo(f"      hint: {f.hint}", err=True)
     if err.hint:
         click.echo(f"  hint: {err.hint}", err=True)
+
+
+def each_path(paths: Iterable[str], read: Callable[[str], Any], fmt: str) -> tuple[list[Any], list[tuple[str, str]]]:
+    """``read`` every path; one that cannot be read is reported and skipped, never hiding the others.
+
+    Returns the results and the (path, message) pairs of unreadable paths. The
+    message goes to stderr; with ``--format github`` also an ``::error``
+    annotation on that path (stderr is only the job log).
+    """
+    from ..report import github_error
+
+    results, unreadable = [], []
+    for path in paths:
+        try:
+            results.append(read(path))
+        except ProgramkitError as err:
+            echo_error(err)
+            if fmt == "github":
+                code = err.findings[0].code if err.findings else "programkit"
+                click.echo(github_error(path, err.message + (f" (hint: {err.hint})" if err.hint else ""), code),
+                           nl=False)
+            unreadable.append((path, err.message))
+    return results, unreadable
 
 
 def run_guarded(cli: click.Group, argv: list[str], prog_name: str) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from ..bundle import unsafe_path_reason
-from ..errors import ProgramkitError
-from ..report import github_error, render_github, render_json, render_junit, render_text
+from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, bundles_containing, validate_path
-from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, limit_options, make_limits,
+from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, format_option, limit_options, make_limits,
                      styler, use_colour)
 
 
@@ -49,21 +48,9 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
     2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
     """
     limits = make_limits(max_files, max_size, max_ratio)
-    results = []
-    unreadable: list[tuple[str, str]] = []
     if find_bundle:
         paths = tuple(bundles_containing(paths))
-    for path in paths:
-        try:
-            results.append(validate_path(path, limits))
-        except ProgramkitError as err:
-            # Report it on stderr and go on: one bad argument must not hide the other bundles' findings.
-            echo_error(err)
-            if fmt == "github":  # stderr is only the log: put an annotation on the path as well
-                code = err.findings[0].code if err.findings else "programkit"
-                click.echo(github_error(path, err.message + (f" (hint: {err.hint})" if err.hint else ""), code),
-                           nl=False)
-            unreadable.append((path, err.message))
+    results, unreadable = each_path(paths, lambda path: validate_path(path, limits), fmt)
     if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse
         click.echo(render(results, fmt, strict, unreadable), nl=False)
     if unreadable:
