@@ -128,3 +128,21 @@ def test_durations():
     assert duration_seconds("1 week") == 7 * 86400
     with pytest.raises(ValueError):
         duration_seconds("0 days")
+
+
+@pytest.mark.parametrize("name", ["hubspot-lead-settings", "partner-center-referrals", "superoffice-lead-status"])
+def test_sample_imports_and_exports_byte_for_byte(name, tmp_path, invoke):
+    db = str(tmp_path / "ws.db")
+    manifest = json.loads((SAMPLES / name / "bundle.json").read_text(encoding="utf-8"))
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"fields": manifest["requires"]["fields"]}), encoding="utf-8")
+    for args in (("workspace", "init", "-t", db), ("workspace", "load", str(inventory), "-t", db),
+                 ("import", str(SAMPLES / name), "-t", db, "--yes"),
+                 ("export", manifest["program"]["name"], "-t", db, "-o", str(tmp_path / "out"))):
+        r = invoke(*args)
+        assert r.exit_code == 0, (args, r.output)
+    exported = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    original = sorted(p.relative_to(SAMPLES / name) for p in (SAMPLES / name).rglob("*") if p.is_file())
+    assert exported == original
+    for rel in original:
+        assert (tmp_path / "out" / rel).read_bytes() == (SAMPLES / name / rel).read_bytes(), rel

@@ -168,7 +168,10 @@ HS_EVENTS = [
 
 def test_hubspot_lead_created_from_lifecycle_stage_and_stage_set_on_association(tmp_path):
     result = simulate(HS, events=write_events(tmp_path, *HS_EVENTS[:2]), until="2026-03-03T00:00:00Z")
-    assert person(result, "k1")["state"] == "New"
+    k1 = person(result, "k1")
+    assert k1["state"] == "New"
+    assert k1["fields"] == {"Email Address": "k1@example.com", "Lead Stage": "New",
+                            "Lifecycle Stage": "Sales Qualified Lead"}  # set when the lead was associated
     assert result.campaigns == {"01 - Create Lead from Lifecycle Stage": 1,
                                 "02 - Set Lifecycle Stage on Lead Association": 1}
 
@@ -204,10 +207,10 @@ def test_hubspot_qualification_requires_a_deal_when_switched_on(tmp_path):
 
 
 def test_marketo_created_synced_then_mql_with_one_alert(tmp_path):
-    people = write_people(tmp_path, "id,Email Address,Person Owner\n")
+    people = write_people(tmp_path, "id,Email Address,Person Owner Email Address\n")
     events = write_events(
         tmp_path,
-        ev("2026-03-02T09:00:00Z", "m1", "created", **{"Email Address": "m1@example.com", "Person Owner": "olivia@example.com"}),
+        ev("2026-03-02T09:00:00Z", "m1", "created", **{"Email Address": "m1@example.com", "Person Owner Email Address": "olivia@example.com"}),
         ev("2026-03-02T09:00:00Z", "m2", "created"),  # no email address: not synced
         ev("2026-03-03T09:00:00Z", "m1", "score", change="+60"),
         ev("2026-03-04T09:00:00Z", "m1", "score", change="+50"),
@@ -222,6 +225,8 @@ def test_marketo_created_synced_then_mql_with_one_alert(tmp_path):
     # qualification rule "once": the second threshold crossing runs nothing
     assert result.campaigns == {"01 - Sync New People to CRM": 1, "02 - Marketing Qualified": 1}
     assert person(result, "m2")["state"] == "New"
+    assert m1["fields"] == {"Email Address": "m1@example.com", "Person Owner Email Address": "olivia@example.com",
+                            "Person Score": 120, "Person Status": "Open", "Synced to SFDC": True}
     assert m1["programStatus"] == "01-Member"
 
 
@@ -345,3 +350,54 @@ def test_hostile_events_give_findings_or_rejections_never_a_traceback(tmp_path_f
     result = simulate(PC, events=path, until="2026-04-01T00:00:00Z")
     assert result.events["read"] + result.events["invalid"] <= len(lines)
     json.dumps(result.to_dict())  # always serialisable
+
+
+def test_a_bundle_with_errors_is_not_simulated(tmp_path, invoke):
+    import shutil
+
+    from conftest import edit_json
+
+    bundle = tmp_path / "pc"
+    shutil.copytree(PC, bundle)
+    edit_json(bundle / "lifecycle/referral-lifecycle.json", lambda d: d["timers"][0].update(to="Expird"))
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 1
+    assert "PK106 [digest-mismatch]" in r.output  # the edit changed the file's digest
+    from programkit.canonical import refresh_digests
+
+    refresh_digests(bundle)
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 1
+    assert "lifecycle/referral-lifecycle.json:" in r.output and "PK702 [unknown-state] /timers/0/to: 'Expird'" in r.output
+
+
+def test_simulate_reads_a_packed_archive(tmp_path, invoke):
+    archive = tmp_path / "pc.zip"
+    assert invoke("pack", str(PC), "-o", str(archive)).exit_code == 0
+    events = write_events(tmp_path, ev("2026-03-02T09:00:00Z", "r1", "created", **REFERRAL))
+    r = invoke("simulate", str(archive), "--events", str(events), "--until", "2026-03-20T00:00:00Z")
+    assert r.exit_code == 0, r.output
+    assert "r1: Archived  (Received → Expired → Archived)" in r.output
+
+
+def test_conditions_the_simulator_cannot_evaluate_are_reported_not_raised(tmp_path, invoke):
+    import shutil
+
+    from conftest import edit_json
+    from programkit.canonical import refresh_digests
+
+    bundle = tmp_path / "pc"
+    shutil.copytree(PC, bundle)
+    edit_json(bundle / "campaigns/02-alert-on-expired-referral.json", lambda d: d["smartList"]["triggers"][0][
+        "constraints"].append({"name": "Previous Value", "operator": "at least", "values": ["many"]}))
+    refresh_digests(bundle)
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 0, r.output
+    assert ("campaigns/02-alert-on-expired-referral.json: warning PK754 [not-simulated] /smartList/triggers/0: "
+            "operator 'at least' with values ['many'] is not supported; the trigger never fires") in r.output
+    edit_json(bundle / "lifecycle/referral-lifecycle.json",
+              lambda d: d["flags"][0]["conditions"].append({"field": "Deal Value", "operator": "at least", "values": ["x"]}))
+    refresh_digests(bundle)
+    r = invoke("simulate", str(bundle))
+    assert r.exit_code == 1
+    assert "error: cannot simulate the lifecycle lifecycle/referral-lifecycle.json: operator 'at least'" in r.output
