@@ -46,49 +46,47 @@ def test_keep_bytes_stops_at_the_budget(sample_copy, monkeypatch):
     assert image.actual_sha256 == hashlib.sha256(PNG * 100).hexdigest()  # still hashed, streamed
 
 
-def test_import_writes_the_bytes_it_validated(sample_copy, tmp_path):
+@pytest.fixture
+def design_ws(sample_copy, tmp_path):
+    """The sample with an image in it, and an empty embedded workspace with a CRM."""
     add_design_assets(sample_copy)
     ws = init_workspace(tmp_path / "pk.db", crm="salesforce")
-    try:
-        plan, bundle = plan_path(str(sample_copy), ws)  # what `programkit import` runs: bytes kept
-        (sample_copy / "design-studio" / "logo.png").write_bytes(b"edited after planning")
+    yield ws
+    ws.close()
+
+
+def _edit_logo(bundle_dir: Path) -> None:
+    (bundle_dir / "design-studio" / "logo.png").write_bytes(b"edited after planning")
+
+
+def _refused(plan, bundle, ws) -> str:
+    before = ws.revision()
+    with pytest.raises(ProgramkitError) as e:
         apply_plan(plan, bundle, ws)
-        logo = ws.design_assets("image", ["logo.png"])["logo.png"]
-        assert ws.read(logo.id) == PNG and logo.sha256 == sha256_bytes(PNG)
-    finally:
-        ws.close()
+    assert [f.code for f in e.value.findings] == ["PK522"]
+    assert ws.revision() == before and ws.programs() == [] and ws.history() == []  # nothing written
+    return e.value.findings[0].message
 
 
-def test_file_changed_between_planning_and_applying_without_kept_bytes(sample_copy, tmp_path):
-    add_design_assets(sample_copy)
-    ws = init_workspace(tmp_path / "pk.db", crm="salesforce")
-    try:
-        plan, bundle = plan_for(sample_copy, ws)  # load_bundle() without keep_bytes: apply reads the files
-        before = ws.revision()
-        (sample_copy / "design-studio" / "logo.png").write_bytes(b"edited after planning")
-        with pytest.raises(ProgramkitError) as e:
-            apply_plan(plan, bundle, ws)
-        assert [f.code for f in e.value.findings] == ["PK522"]
-        assert "design-studio/logo.png has sha256" in e.value.findings[0].message
-        assert ws.revision() == before and ws.programs() == [] and ws.history() == []
-    finally:
-        ws.close()
+def test_import_writes_the_bytes_it_validated(sample_copy, design_ws):
+    plan, bundle = plan_path(str(sample_copy), design_ws)  # what `programkit import` runs: bytes kept
+    _edit_logo(sample_copy)
+    apply_plan(plan, bundle, design_ws)
+    logo = design_ws.design_assets("image", ["logo.png"])["logo.png"]
+    assert design_ws.read(logo.id) == PNG and logo.sha256 == sha256_bytes(PNG)
 
 
-def test_kept_bytes_of_another_load_are_refused(sample_copy, tmp_path):
+def test_file_changed_between_planning_and_applying_without_kept_bytes(sample_copy, design_ws):
+    plan, bundle = plan_for(sample_copy, design_ws)  # load_bundle() without keep_bytes: apply reads the files
+    _edit_logo(sample_copy)
+    assert "design-studio/logo.png has sha256" in _refused(plan, bundle, design_ws)
+
+
+def test_kept_bytes_of_another_load_are_refused(sample_copy, design_ws):
     """A plan applied with a bundle loaded later, whose file changed in between: PK522, nothing written."""
-    add_design_assets(sample_copy)
-    ws = init_workspace(tmp_path / "pk.db", crm="salesforce")
-    try:
-        plan, _ = plan_path(str(sample_copy), ws)
-        (sample_copy / "design-studio" / "logo.png").write_bytes(b"edited after planning")
-        later = load_bundle(sample_copy, keep_bytes=True).bundle
-        with pytest.raises(ProgramkitError) as e:
-            apply_plan(plan, later, ws)
-        assert [f.code for f in e.value.findings] == ["PK522"]
-        assert ws.programs() == []
-    finally:
-        ws.close()
+    plan, _ = plan_path(str(sample_copy), design_ws)
+    _edit_logo(sample_copy)
+    _refused(plan, load_bundle(sample_copy, keep_bytes=True).bundle, design_ws)
 
 
 def test_put_assets_returns_the_new_ids_in_order(tmp_path):
