@@ -638,9 +638,10 @@ class _Planner:
                 act.reason = "added in the workspace; kept"
                 self.add(act)
         owned = [(key, m) for key, m in self.previous.items() if key[0] in DESIGN_KINDS and m.get("owned")]
-        in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets} if owned else set()
-        kept = {a.target_id for a in self.actions if a.kind in DESIGN_KINDS and a.action != "skip"} - {None} \
-            if owned else set()
+        if not owned:  # the usual first import: no need to index 10k bundle assets for nothing
+            return
+        in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets}
+        kept = {a.target_id for a in self.actions if a.kind in DESIGN_KINDS and a.action != "skip"} - {None}
         for (kind, bname), m in owned:
             if (kind, bname) not in in_bundle \
                     and m.get("workspaceId") not in kept:  # not the asset this plan uses under another name
