@@ -15,9 +15,13 @@ that is already there writes nothing but that history row (outcome ``noop``).
 
 Asset meta written for export: ``path`` (the asset's file in the bundle),
 ``entry`` (its manifest entry, verbatim) and ``bundle`` (the bundle name);
-program-local assets also get ``designNames`` ({kind: {bundle name: workspace
-name}}) when the import put a Design Studio asset they may reference under
-another name (a keep-both copy), since their bytes keep the bundle's names.
+every asset written also gets ``designNames`` ({kind: {bundle name: workspace
+name}}) when the import put a Design Studio asset it may reference under
+another name (a keep-both copy): an email naming its template, a template or
+snippet naming an image. Bytes stay verbatim (so a re-import is a ``noop`` and
+upgrades diff cleanly) and keep the bundle's names; export resolves them
+through this map. Assets reused from the workspace keep their own meta: their
+bytes use the workspace's names.
 """
 
 from __future__ import annotations
@@ -175,7 +179,7 @@ class _Applier:
                 file=act.path)])
         asset = self.entries.get(act.path)
         meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": self.plan.bundle["name"]}
-        if act.kind in PROGRAM_KINDS and self.design_names:
+        if self.design_names:  # templates and snippets name images too: every written asset gets it
             meta["designNames"] = self.design_names
         return content, digest, meta
 

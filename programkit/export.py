@@ -15,6 +15,19 @@ from one bundle and its meta records its manifest position (``bundle`` and
 ``index``), that order is kept instead, so any imported bundle is reproduced. Asset bytes are written
 verbatim, so a program imported from a bundle exports with the same digests.
 
+Names an asset's bytes use are resolved through its meta ``designNames``
+({kind: {name in the bytes: workspace name}}), which apply records when an
+import put a Design Studio asset under another name (a keep-both/copy
+"Name - 1"). The workspace keeps the bundle's bytes verbatim on purpose: plan
+compares stored sha256 with the bundle's, so re-importing the same bundle is a
+``noop`` and an upgrade only touches what changed; rewriting references at
+apply time would break both. So export does the resolving: it exports the
+asset the reference means (the copy, not the workspace's same-named original)
+and rewrites the reference in the exported file to that asset's real name —
+JSON assets are re-serialised canonically, HTML is edited in place — so the
+bundle is self-consistent and imports anywhere as what the workspace holds.
+Only assets with such a rename change; everything else stays byte-for-byte.
+
 What is detected as referenced:
 
 - an email's ``template`` → that email template;
@@ -43,7 +56,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import semver
 
@@ -53,7 +66,7 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
 from .validate import TOKEN_RE, catalog, iter_strings, standard_field_names
-from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace
+from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
@@ -196,6 +209,48 @@ def _snippet_slots(html: str) -> set[str]:
     return slots
 
 
+def _rename_url(url: str, renames: dict[str, str]) -> str:
+    """``url`` with its last path segment renamed if it names a renamed image (new name URL-quoted,
+    since copy names have spaces); anything else is kept as written."""
+    if "{{" in url:
+        return url
+    path = urlsplit(url.strip()).path
+    segment = path.rsplit("/", 1)[-1]
+    new = renames.get(unquote(segment).casefold()) if segment else None
+    at = url.find(path) if new is not None else -1
+    if at < 0:
+        return url
+    end = at + len(path)
+    return url[:end - len(segment)] + quote(new, safe="") + url[end:]
+
+
+def _rename_images(text: str, renames: dict[str, str]) -> str:
+    """Image references in ``text`` (what :func:`_image_candidates` finds) renamed; each one once."""
+    if not renames:
+        return text
+    bare = text.strip()
+    if _IMAGE_EXT.search(bare) and not re.search(r"\s", bare):
+        return _rename_url(text, renames)
+
+    def sub(m: re.Match[str]) -> str:
+        start, end = m.start(1) - m.start(0), m.end(1) - m.start(0)
+        return m.group(0)[:start] + _rename_url(m.group(1), renames) + m.group(0)[end:]
+
+    return _CSS_URL.sub(sub, _ATTR_URL.sub(sub, text))
+
+
+def _map_strings(doc: Any, fn: Any) -> None:
+    """Apply ``fn`` to every string value of a parsed JSON document, in place (iteratively: no depth limit)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str):
+                node[key] = fn(value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+
+
 class _Collector:
     """Reads what the program's assets reference; collects problems instead of stopping at the first."""
 
@@ -204,49 +259,92 @@ class _Collector:
         self.program = program
         self.problems: list[Finding] = []
         self.contents: dict[int, bytes] = {}
+        #: email id → ids of its template's mktoSnippet elements (where it names snippets)
+        self.slots: dict[int, set[str]] = {}
 
     def read(self, asset: AssetInfo) -> bytes:
         if asset.id not in self.contents:
             self.contents[asset.id] = self.ws.read(asset.id)
         return self.contents[asset.id]
 
+    @staticmethod
+    def resolve(asset: AssetInfo, kind: str, name: str) -> str:
+        """The workspace name of the ``kind`` asset that ``asset``'s bytes call ``name``."""
+        return renamed_design(asset.meta, kind).get(name.casefold(), name)
+
+    def template_of(self, email: AssetInfo, doc: Any) -> str | None:
+        name = doc.get("template") if isinstance(doc, dict) else None
+        return self.resolve(email, "emailTemplate", name) if isinstance(name, str) else None
+
+    def images_of(self, asset: AssetInfo) -> set[str]:
+        return {self.resolve(asset, "image", n) for n in _image_candidates(_strings(asset.kind, self.read(asset)))}
+
     def design(self, local: list[AssetInfo]) -> tuple[list[AssetInfo], set[str]]:
         """Design Studio assets the local assets reference, and snippet names known only as requirements."""
         emails = [(a, _json(self.read(a))) for a in local if a.kind == "email"]
-        wanted = {doc["template"] for _, doc in emails if isinstance(doc, dict) and isinstance(doc.get("template"), str)}
+        wanted = {t for a, doc in emails if (t := self.template_of(a, doc)) is not None}
         templates = self.ws.design_assets("emailTemplate", wanted)
         for a, doc in emails:
-            name = doc.get("template") if isinstance(doc, dict) else None
-            if isinstance(name, str) and name.casefold() not in templates:
-                self.problems.append(make("PK910", f"email {a.name!r} names template {name!r} that is not in "
+            name = self.template_of(a, doc)
+            if name is not None and name.casefold() not in templates:
+                written = doc["template"]
+                said = f"{name!r}" if name == written else f"{name!r} ({written!r} in its file)"
+                self.problems.append(make("PK910", f"email {a.name!r} names template {said} that is not in "
                                                    f"workspace {self.ws.name!r}"))
         found: dict[int, AssetInfo] = {t.id: t for t in templates.values()}
         # snippets: what an email puts in its template's mktoSnippet elements
         snippet_names: set[str] = set()
         for a, doc in emails:
-            tpl = templates.get(str(doc.get("template", "")).casefold()) if isinstance(doc, dict) else None
+            tpl = templates.get((self.template_of(a, doc) or "").casefold())
             if tpl is None:
                 continue
-            slots = _snippet_slots(_text(self.read(tpl)))
+            slots = self.slots[a.id] = _snippet_slots(_text(self.read(tpl)))
             sections = doc.get("sections")
             for ident, value in sections.items() if isinstance(sections, dict) else ():
                 if ident in slots and isinstance(value, str):
                     name = _TAG.sub("", value).strip()
                     if name:
-                        snippet_names.add(name)
+                        snippet_names.add(self.resolve(a, "snippet", name))
         snippets = self.ws.design_assets("snippet", snippet_names)
         found.update({s.id: s for s in snippets.values()})
         named_only = {n for n in snippet_names if n.casefold() not in snippets}
-        # images: referenced from emails, templates and snippets
-        strings: list[str] = []
-        for a in local:
-            if a.kind == "email":
-                strings.extend(_strings(a.kind, self.read(a)))
-        for d in found.values():
-            strings.extend(_strings(d.kind, self.read(d)))
-        images = self.ws.design_assets("image", _image_candidates(strings))
+        # images: referenced from emails, templates and snippets (each resolved through its own meta)
+        wanted_images: set[str] = set()
+        for a in [a for a in local if a.kind == "email"] + list(found.values()):
+            wanted_images |= self.images_of(a)
+        images = self.ws.design_assets("image", wanted_images)
         found.update({i.id: i for i in images.values()})
         return list(found.values()), named_only
+
+    def exported(self, asset: AssetInfo) -> bytes:
+        """The bytes to export: stored bytes, with references the asset's meta says were renamed
+        rewritten to the workspace names (see the module docstring)."""
+        data = self.read(asset)
+        images = renamed_design(asset.meta, "image")
+        if asset.kind == "email":
+            templates, snippets = renamed_design(asset.meta, "emailTemplate"), renamed_design(asset.meta, "snippet")
+            doc = _json(data) if templates or snippets or images else None
+            if not isinstance(doc, dict):
+                return data
+            if isinstance(doc.get("template"), str):
+                doc["template"] = templates.get(doc["template"].casefold(), doc["template"])
+            sections = doc.get("sections")
+            for ident, value in sections.items() if isinstance(sections, dict) else ():
+                name = _TAG.sub("", value).strip() if ident in self.slots.get(asset.id, ()) and \
+                    isinstance(value, str) else ""
+                if name and name.casefold() in snippets:
+                    sections[ident] = value.replace(name, snippets[name.casefold()], 1)
+            if images:
+                _map_strings(doc, lambda s: _rename_images(s, images))
+            return data if doc == _json(data) else canonical.dump_bytes(doc)
+        if asset.kind in HTML_KINDS and images:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return data
+            renamed = _rename_images(text, images)
+            return data if renamed == text else renamed.encode("utf-8")
+        return data
 
     def requires(self, assets: list[AssetInfo], snippets_named: set[str]) -> dict[str, Any]:
         """What the exported assets need from a target, computed from their content."""
@@ -429,7 +527,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     exported = ExportedBundle(manifest={})
     entries = []
     for (asset, extras), path in zip(items, _assign_paths(items)):
-        content = collector.read(asset)
+        content = collector.exported(asset)
         entry = {**extras, "kind": asset.kind, "name": asset.name, "path": path,
                  "sha256": canonical.sha256_bytes(content)}
         if asset.folder:

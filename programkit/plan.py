@@ -55,8 +55,12 @@ register_code("PK506", "missing-custom-object", Severity.ERROR,
               hint="Create and approve the custom object in the workspace, then plan again.",
               example="/requires/customObjects/0: custom object 'Subscription' is missing in workspace 'default'",
               group=G)
+#: PK507's hint, for the CRM the bundle needs: a real instance connects it; ours says so with our commands
+CRM_HINT = ("Connect {what} to the instance. An embedded workspace: create it with `programkit workspace init --crm "
+            "{crm}`, or give an existing one the CRM with `programkit workspace load INVENTORY.json`, the inventory "
+            'saying {{"crm": "{crm}"}}.')
 register_code("PK507", "missing-crm", Severity.ERROR, "The bundle needs a CRM connection the workspace does not have.",
-              hint="Connect the workspace to the CRM the bundle names in requires.crm.",
+              hint=CRM_HINT.format(what="the CRM requires.crm names (here salesforce)", crm="salesforce"),
               example="/requires/crm: the bundle needs a salesforce connection; workspace 'default' has none", group=G)
 register_code("PK508", "unknown-channel", Severity.ERROR, "The program's channel is not a channel of the workspace.",
               hint="Create the channel in the workspace (Admin → Tags → Channels) or change program.channel.",
@@ -280,8 +284,9 @@ class _Planner:
         #: previous import of this bundle into the program: (kind, bundle name) → mapping entry
         self.previous: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None) -> None:
-        self.problems.append(make(code, message, file=file or self.file, pointer=pointer))
+    def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None,
+                hint: str | None = None) -> None:
+        self.problems.append(make(code, message, file=file or self.file, pointer=pointer, hint=hint))
 
     # -- the whole plan --------------------------------------------------------------
     def run(self) -> None:
@@ -331,7 +336,7 @@ class _Planner:
         if isinstance(crm, str) and self.ws.crm() != crm:
             have = self.ws.crm()
             self.problem("PK507", f"/requires/crm: the bundle needs a {crm} connection; workspace {ws!r} has "
-                                  f"{have or 'none'}", "/requires/crm")
+                                  f"{have or 'none'}", "/requires/crm", hint=CRM_HINT.format(what=crm, crm=crm))
         prog = self.bundle.program
         channel = prog.get("channel")
         if isinstance(channel, str):
@@ -538,6 +543,11 @@ class _Planner:
                 info = found.get(_fold(m["workspaceName"]))
                 if info is not None and info.id == m.get("workspaceId"):
                     out[(kind, bname)] = info
+        # an export of the program names a keep-both copy by its workspace name ("Name - 1"): still the same asset
+        for (kind, bname), info in list(out.items()):
+            named = {_fold(a.name) for a in by_kind.get(kind, [])}
+            if bname not in named and _fold(info.name) in named:
+                out.setdefault((kind, _fold(info.name)), info)
         return out
 
     def _conflict(self, a: Asset, act: Action, existing: AssetInfo | None, kind_taken: set[str]) -> Action:
@@ -626,8 +636,10 @@ class _Planner:
                 act.reason = "added in the workspace; kept"
                 self.add(act)
         in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets}
+        kept = {a.target_id for a in self.actions if a.kind in DESIGN_KINDS and a.action != "skip"} - {None}
         for (kind, bname), m in self.previous.items():
-            if kind in DESIGN_KINDS and m.get("owned") and (kind, bname) not in in_bundle:
+            if kind in DESIGN_KINDS and m.get("owned") and (kind, bname) not in in_bundle \
+                    and m.get("workspaceId") not in kept:  # not the asset this plan uses under another name
                 self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
                                     owned=True))
 

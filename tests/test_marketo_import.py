@@ -123,3 +123,45 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
     assert _plan(bundle, MarketoWorkspace(fake.url, client=c)).nothing_to_do
     journal, left = rollback(MarketoWorkspace(fake.url, client=c))
     assert left == [] and fake.snapshot()["programs"] == []
+
+
+def test_cost_estimate_is_the_writes_apply_makes(fake, ws):
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    est = ws.estimate_calls(plan, bundle)
+    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable) + 2 campaigns
+    assert est == {"calls": 15, "dailyQuota": 50000, "shareOfDailyQuota": 0.0003}
+    assert ws.cost_line(plan, bundle) == ("Marketo API: 10 call(s) to plan; applying takes about 15 more "
+                                          "(0.03% of the daily quota of 50,000).\n")
+    apply_mod.apply_plan(plan, bundle, ws)
+    assert sum(n for path, n in fake.snapshot()["paths"].items() if path.startswith("POST")) == 15
+    again = MarketoWorkspace(ws.url, client=ws.client)
+    assert again.estimate_calls(_plan(bundle, again), bundle)["calls"] == 0
+
+
+def test_token_expiry_mid_import_is_absorbed(fake, ws):
+    fake.add_fault({"expireTokens": True, "path": "POST /rest/asset/v1/emails.json"})
+    bundle = load_bundle(SAMPLE).bundle
+    record = apply_mod.apply_plan(_plan(bundle, ws), bundle, ws)
+    assert record.outcome == "needs-manual-completion"
+    assert fake.stats["codes"] == {"602": 1} and fake.stats["identity"] == 2
+    assert fake.snapshot()["assets"]["email"] == ["01 - Email - ALERT - MQL"]
+
+
+def test_an_email_uses_the_keep_both_copy_of_its_template(fake, ws):
+    """The instance has its own 'Quick Start Email Template': the bundle's becomes '… - 1' and the email is
+    created on that copy, not on the instance's template of the bundle's name."""
+    from fake_marketo import _design_create
+
+    theirs = _design_create(fake, "emailTemplate", {"name": "Quick Start Email Template",
+                                                    "folder": {"id": 3, "type": "Folder"}},
+                            b"<html>theirs</html>", version=2)["result"][0]["id"]
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    assert [(a.action, a.as_name) for a in plan.actions if a.kind == "emailTemplate"] == [
+        ("rename", "Quick Start Email Template - 1")]
+    apply_mod.apply_plan(plan, bundle, ws)
+    templates = {t["name"]: t["id"] for t in fake.assets["emailTemplate"].values()}
+    assert set(templates) == {"Quick Start Email Template", "Quick Start Email Template - 1"}
+    (email,) = fake.assets["email"].values()
+    assert email["template"] == templates["Quick Start Email Template - 1"] != theirs

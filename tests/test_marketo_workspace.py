@@ -41,8 +41,9 @@ def test_inventory_reads_the_instance_with_browse_calls(fake, ws):
     assert ws.crm() == "salesforce"
     assert ws.names("webhooks") == set()
     assert [n.code for n in ws.notes] == ["PK807", "PK806"]  # neither is a silent pass
-    assert ws.count() == {"programs": 0, "folders": 7, "emailTemplate": 0, "landingPageTemplate": 0,
-                          "image": 0, "snippet": 0}
+    assert ws.count() == {"fields": 13, "customFields": 2, "channels": 3, "tagTypes": 2, "programs": 0,
+                          "imports": 0, "segmentations": 1, "snippets": 0, "customObjects": 0, "emailTemplate": 0,
+                          "landingPageTemplate": 0, "image": 0, "snippet": 0, "email": 0, "smartCampaign": 0}
     before = fake.stats["accepted"]
     ws.count(), ws.channels(), ws.fields()  # cached: no more calls
     assert fake.stats["accepted"] == before
@@ -169,12 +170,6 @@ def test_preflight_lists_everything_marketo_cannot_take_at_once(ws):
         ("PK810", "leadLifecycle 'Referral' has no Marketo equivalent"),
         ("PK806", "webhooks cannot be read through the Marketo API: required webhook 'Slack MQL' not checked"),
     ]
-
-
-def test_cost_estimate_against_the_daily_quota(ws, bundle):
-    est = ws.estimate_calls(bundle)
-    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable) + 2 campaigns
-    assert est == {"calls": 15, "dailyQuota": 50000, "shareOfDailyQuota": 0.0003}
 
 
 def test_secret_never_appears_in_any_output_or_file(tmp_path):
@@ -308,3 +303,30 @@ def test_bulk_design_assets_are_created_side_by_side(fake, ws):
     assert 1 < fake.stats["maxActive"] <= 10
     assert {s.name: s.sha256 for s in ws.design_assets("emailTemplate", ["T3"]).values()} == {"T3": f"{3:064d}"}
     assert {a["name"]: a["_content"] for a in fake.assets["snippet"].values()}["S4"] == b"<p>4</p>"
+
+
+def test_workspace_show_reads_a_big_instance_in_few_calls(fake, ws, bundle, invoke, marketo_env, monkeypatch):
+    apply_sample(ws, bundle)
+    for i in range(30):  # 30 more programs: one pass over the instance, not two calls per program
+        pid = fake.new_id("program")
+        fake.programs[pid] = {"id": pid, "name": f"P{i:02d}", "type": "Default", "channel": "Operational",
+                              "folder": {"id": 1, "type": "Folder"}, "tags": [], "costs": [],
+                              "_path": f"/Marketing Activities/P{i:02d}"}
+    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+    before = fake.stats["accepted"]
+    result = invoke("workspace", "show", "--target", fake.url)
+    assert result.exit_code == 0, result.output
+    assert "  webhooks                    n/a" in result.output
+    assert "  smart campaigns               2" in result.output
+    assert "OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0)" \
+        in result.output
+    assert fake.stats["accepted"] - before <= 15
+
+
+def test_only_the_selected_marketo_workspace_is_seen(fake, client, tmp_path):
+    fake.assets["emailTemplate"][1] = {"id": 1, "name": "Partner Template", "folder": {"id": 3, "type": "Folder"},
+                                       "workspace": "Partners", "createdAt": "", "updatedAt": "", "_content": b"x"}
+    default = MarketoWorkspace(fake.url, client=client, state_dir=tmp_path / "d")
+    partners = MarketoWorkspace(fake.url, "Partners", client=client, state_dir=tmp_path / "p")
+    assert default.design_names("emailTemplate", "Partner Template") == set()
+    assert partners.design_names("emailTemplate", "Partner Template") == {"Partner Template"}

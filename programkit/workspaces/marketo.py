@@ -43,7 +43,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ProgramkitError
 from ..findings import Finding, Severity, make, register_code
-from .base import AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter
+from .base import (AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter,
+                   renamed_design)
 from .marketo_client import Limits, MarketoClient, MarketoError, cost_estimate
 
 _GROUP = "marketo"
@@ -279,8 +280,15 @@ class MarketoWorkspace(Workspace):
         self._resume: Journal | None = None
         #: warnings about what the API could not tell, gathered while reading
         self.notes: list[Finding] = []
-        #: the checklist of the last transaction
+        #: the checklist of the last transaction, and the file it was saved to
         self.checklist: list[dict[str, Any]] = []
+        self.checklist_file: Path | None = None
+
+    def __enter__(self) -> "MarketoWorkspace":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     # -- cached browse lists ---------------------------------------------------------------------
     def _cached(self, key: str, load: Any) -> Any:
@@ -292,11 +300,15 @@ class MarketoWorkspace(Workspace):
         return self._cached("folders", lambda: list(self.client.browse(f"{A}/folders.json", maxDepth=10,
                                                                        workSpace=self.name)))
 
+    def _mine(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Only this Marketo workspace's items: the browse endpoints list every workspace the user sees."""
+        return [a for a in items if a.get("workspace") in (None, self.name)]
+
     def _programs(self) -> list[dict[str, Any]]:
-        return self._cached("programs", lambda: list(self.client.browse(f"{A}/programs.json")))
+        return self._cached("programs", lambda: self._mine(self.client.browse(f"{A}/programs.json")))
 
     def _design(self, kind: str) -> list[dict[str, Any]]:
-        return self._cached(kind, lambda: list(self.client.browse(DESIGN[kind][1])))
+        return self._cached(kind, lambda: self._mine(self.client.browse(DESIGN[kind][1])))
 
     def _note(self, code: str, message: str) -> None:
         if not any(n.message == message for n in self.notes):
@@ -397,7 +409,14 @@ class MarketoWorkspace(Workspace):
         base = self._program_path(prog)
         out = []
         for kind, (_, path) in LOCAL.items():
-            for a in self.client.browse(path, folder={"id": program_id, "type": "Program"}):
+            # one program: browse its folder; many (e.g. `workspace show`): one pass over the instance
+            if f"all-{kind}" in self._cache or len(self._programs()) > 20:
+                found = [a for a in self._all_local(kind)
+                         if (self._folder_path(a.get("folder")) or "").startswith(base + "/")
+                         or a.get("folder") == {"id": program_id, "type": "Program"}]
+            else:
+                found = list(self.client.browse(path, folder={"id": program_id, "type": "Program"}))
+            for a in found:
                 folder = self._folder_path(a.get("folder"))
                 rel = folder[len(base) + 1:] if folder and folder.startswith(base + "/") else None
                 out.append(AssetInfo(asset_id(kind, a["id"]), kind, a["name"], self._known_sha(kind, a) or "",
@@ -437,7 +456,8 @@ class MarketoWorkspace(Workspace):
         elif kind in ("landingPageTemplate", "snippet"):
             res = self.client.get(f"{A}/{kind}/{mid}/content.json")
         else:
-            raise MarketoError(f"reading the content of a Marketo {kind} is not implemented", code="PK810")
+            raise MarketoError(f"reading a Marketo {kind} as a bundle file is not supported: export from a Marketo "
+                               "instance is not built yet (and the API cannot read campaign flow steps)", code="PK810")
         return str((res[0] if res else {}).get("content") or "").encode("utf-8")
 
     def read(self, asset_id: int) -> bytes:
@@ -445,10 +465,23 @@ class MarketoWorkspace(Workspace):
         return self._read(kind, mid)
 
     def count(self) -> dict[str, int]:
-        out = {"programs": len(self._programs()), "folders": len(self._folders())}
+        """Items per kind, with the keys the embedded target uses (webhooks cannot be counted: left out)."""
+        from ..resources import data_json
+
+        standard = {f["apiName"].casefold() for f in data_json("marketo.json")["standardFields"]}
+        fields = self.fields()
+        out = {"fields": len(fields), "customFields": sum(1 for f in fields if f.casefold() not in standard),
+               "channels": len(self.channels()), "tagTypes": len(self.tag_types()), "programs": len(self._programs()),
+               "imports": len(self.history()), "segmentations": len(self.names("segmentations")),
+               "snippets": len(self._design("snippet")), "customObjects": len(self.names("customObjects"))}
         for kind in DESIGN:
             out[kind] = len(self._design(kind))
+        for kind in LOCAL:  # the whole instance: one browse call per 200
+            out[kind] = len(self._all_local(kind))
         return out
+
+    def _all_local(self, kind: str) -> list[dict[str, Any]]:
+        return self._cached(f"all-{kind}", lambda: self._mine(self.client.browse(LOCAL[kind][1])))
 
     # -- what we know from our own journals: the sha of bytes we uploaded ----------------------
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
@@ -506,18 +539,29 @@ class MarketoWorkspace(Workspace):
         # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
         return out + [n for n in self.notes if n.code != "PK806" and n not in out]
 
-    def estimate_calls(self, bundle: Any) -> dict[str, Any]:
-        """API calls an import of ``bundle`` costs (writes), against the daily quota."""
-        program = bundle.program or {}
-        calls = 1 + len(program.get("tokens") or []) + len(program.get("folders") or [])
-        for asset in bundle.assets:
-            if asset.kind == "email" and isinstance(asset.content, dict):
-                calls += 1 + len(asset.content.get("sections") or {}) + len(asset.content.get("variables") or {})
-            elif asset.kind in ("landingPageTemplate", "snippet"):
+    def estimate_calls(self, plan: Any, bundle: Any) -> dict[str, Any]:
+        """API calls applying ``plan`` costs (its writes; the reads are already spent), against the daily quota."""
+        contents = {(a.kind, a.name.casefold()): a.content for a in bundle.assets}
+        calls = 0
+        for act in plan.actions:
+            if act.action not in ("create", "rename", "replace", "update", "delete"):
+                continue
+            if act.kind == "email" and act.action != "delete":
+                email = contents.get((act.kind, act.name.casefold()))
+                email = email if isinstance(email, dict) else {}
+                calls += (act.action in ("create", "rename")) + len(email.get("sections") or {}) + \
+                    len(email.get("variables") or {})
+            elif act.kind in ("landingPageTemplate", "snippet") and act.action in ("create", "rename"):
                 calls += 2
-            else:
+            elif act.kind != "tag":
                 calls += 1
         return cost_estimate(calls)
+
+    def cost_line(self, plan: Any, bundle: Any) -> str:
+        """One line for the plan output: calls spent reading, calls the writes will take, share of the quota."""
+        est = self.estimate_calls(plan, bundle)
+        return (f"Marketo API: {self.client.calls} call(s) to plan; applying takes about {est['calls']} more "
+                f"({est['shareOfDailyQuota']:.2%} of the daily quota of {est['dailyQuota']:,}).\n")
 
     # -- writes ----------------------------------------------------------------------------------
     def resume(self, journal_id: str = "last") -> Journal:
@@ -542,6 +586,8 @@ class MarketoWorkspace(Workspace):
                 raise ProgramkitError(
                     f"import stopped after {steps} step(s) (journal {journal.id}): {exc.message}",
                     exc.findings + [make("PK811", f"import stopped after {steps} step(s) (journal {journal.id})")],
+                    hint=f"once the cause is fixed, run the same import with --resume to finish it, or "
+                         f"`programkit rollback --target {self.url}` to delete what it created",
                 ) from None
             raise
         else:
@@ -553,6 +599,16 @@ class MarketoWorkspace(Workspace):
             self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
                 journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
+
+    def manual_steps_report(self) -> str:
+        """The last import's manual-steps checklist and where it was saved ("" when there is none)."""
+        if not self.checklist:
+            return ""
+        steps = sum(len(i["steps"]) for i in self.checklist)
+        saved = f"Saved to {self.checklist_file}.\n" if self.checklist_file else ""
+        note = make("PK809", f"{steps} manual step(s) in {len(self.checklist)} asset(s) are not done: the import "
+                             "is recorded as needs-manual-completion")
+        return render_checklist(self.checklist) + f"{note.code} [{note.rule}] {note.message}.\n" + saved
 
     def history(self, limit: int | None = None) -> list[ImportRecord]:
         path = self.state_dir / "history.json"
@@ -835,7 +891,8 @@ class MarketoWriter(WorkspaceWriter):
             where = self._folder_ref(program_id, folder)
             res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
                 "name": name, "folder": where,
-                "template": self._template_id(meta.get("template") or email["template"]),
+                "template": self._template_id(meta.get("template") or renamed_design(meta, "emailTemplate").get(
+                    email["template"].casefold(), email["template"])),  # the keep-both copy, if the import made one
                 "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
                 "fromEmail": email.get("fromEmail", ""),
                 "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
@@ -992,7 +1049,8 @@ class MarketoWriter(WorkspaceWriter):
         if self.journal.data["checklist"]:
             text = render_checklist(self.journal.checklist())
             (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
-            (self.ws.state_dir / "checklists" / f"{self.journal.id}.md").write_text(text, encoding="utf-8")
+            self.ws.checklist_file = self.ws.state_dir / "checklists" / f"{self.journal.id}.md"
+            self.ws.checklist_file.write_text(text, encoding="utf-8")
         return record.id
 
 
