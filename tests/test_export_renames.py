@@ -141,7 +141,7 @@ def test_upgrade_after_a_keep_both_copy_still_exports_the_copy(sample_copy, tmp_
     assert files[EMAIL_PATH] == dump_bytes({**email, "template": f"{TEMPLATE} - 1"})
     assert files[TEMPLATE_PATH] == (SAMPLE / TEMPLATE_PATH).read_bytes()
     assert [(a["kind"], a["name"]) for a in manifest(tmp_path / "out")["assets"]][2:] == [
-        ("email", "01 - Email - ALERT - MQL"), ("emailTemplate", f"{TEMPLATE} - 1")]
+        ("email", "01 - Email - ALERT - MQL"), ("emailTemplate", f"{TEMPLATE} - 1"), ("leadLifecycle", "Lead Lifecycle")]
 
 
 # --- images and snippets named from the email, the template and a snippet ----------------------------------
@@ -165,6 +165,13 @@ def _rich_bundle(root: Path) -> Path:
     add_asset(bundle, "snippet", "Legal Footer", "design-studio/legal-footer.html", SNIPPET)
     _clean(bundle)
     return bundle
+
+
+def _lifecycle_last(expected: dict) -> None:
+    """The manifest order export writes when some assets are the workspace's (renamed copies, reused assets: no
+    bundle position): by kind, so the rich bundle's lead lifecycle (before its image and snippet) moves last."""
+    assert expected["assets"][4]["kind"] == "leadLifecycle"
+    expected["assets"].append(expected["assets"].pop(4))
 
 
 def _inventory(bundle: Path, same: bool) -> dict:
@@ -209,11 +216,13 @@ def test_renamed_images_and_snippets_are_exported_and_renamed_everywhere(tmp_pat
         entry["name"] = {TEMPLATE: f"{TEMPLATE} - 1", "logo.png": "logo - 1.png",
                          "Legal Footer": "Legal Footer - 1"}.get(entry["name"], entry["name"])
         entry["sha256"] = sha256_bytes(files[entry["path"]])
+    _lifecycle_last(expected)
     assert manifest(out) == expected
     assert [(a["kind"], a["name"], a["path"]) for a in expected["assets"]][2:] == [
         ("email", "01 - Email - ALERT - MQL", EMAIL_PATH), ("emailTemplate", f"{TEMPLATE} - 1", TEMPLATE_PATH),
         ("image", "logo - 1.png", "design-studio/logo.png"),
-        ("snippet", "Legal Footer - 1", "design-studio/legal-footer.html")]
+        ("snippet", "Legal Footer - 1", "design-studio/legal-footer.html"),
+        ("leadLifecycle", "Lead Lifecycle", "lifecycle/lead-lifecycle.json")]
     _clean(out)
     _round_trip(out, tmp_path)
 
@@ -229,6 +238,8 @@ def test_identical_design_assets_are_reused_and_export_verbatim(tmp_path):
         ws.close()
     # the workspace's own assets, same names, same bytes; only the image (loaded without a bundle path) moves
     expected, files = manifest(bundle), _files(bundle)
+    _lifecycle_last(expected)
+    assert expected["assets"][4]["name"] == "logo.png"
     expected["assets"][4]["path"] = "images/logo.png"
     files["images/logo.png"] = files.pop("design-studio/logo.png")
     assert manifest(tmp_path / "out") == expected
@@ -281,7 +292,7 @@ def test_missing_crm_hint_names_our_commands_and_workspace_load_fixes_it(invoke,
     finally:
         ws.close()
     r = invoke("plan", str(SAMPLE), "--target", str(db))
-    assert r.exit_code == 0 and "Plan: 11 create." in r.output, r.output
+    assert r.exit_code == 0 and "Plan: 12 create." in r.output, r.output
 
 
 def test_a_missing_copy_is_reported_under_both_names(tmp_path):
