@@ -14,14 +14,16 @@ workspace item, start and end time and the outcome. An import of a bundle
 that is already there writes nothing but that history row (outcome ``noop``).
 
 Asset meta written for export: ``path`` (the asset's file in the bundle),
-``entry`` (its manifest entry, verbatim) and ``bundle`` (the bundle name);
+``entry`` (its manifest entry, verbatim), ``bundle`` (the bundle name) and
+``index`` (its position in the manifest's ``assets``);
 every asset written also gets ``designNames`` ({kind: {bundle name: workspace
 name}}) when the import put a Design Studio asset it may reference under
 another name (a keep-both copy): an email naming its template, a template or
 snippet naming an image. Bytes stay verbatim (so a re-import is a ``noop`` and
 upgrades diff cleanly) and keep the bundle's names; export resolves them
 through this map. Assets reused from the workspace keep their own meta: their
-bytes use the workspace's names.
+bytes use the workspace's names. The history mapping gives every bundle asset
+its ``index`` too, so export knows the bundle's order for reused assets as well.
 """
 
 from __future__ import annotations
@@ -125,12 +127,21 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
         if callable(begin):  # a remote target journals the plan, so an interrupted import can be resumed
             begin(plan.to_dict())
         ids = _Applier(plan, bundle, workspace, w, hook, progress).run()
-        record.mapping = history_mapping(plan, ids)
+        record.mapping = _with_positions(history_mapping(plan, ids), bundle)
         record.finished_at = _now()
         record.id = w.record_import(record)
         hook()
     hook()
     return record
+
+
+def _with_positions(mapping: list[dict[str, Any]], bundle: Bundle) -> list[dict[str, Any]]:
+    """The mapping with each bundle asset's manifest position (``index``), so export can keep the bundle's order."""
+    positions = {a.path: a.index for a in bundle.assets}
+    for m in mapping:
+        if m.get("path") in positions:
+            m["index"] = positions[m["path"]]
+    return mapping
 
 
 class _Applier:
@@ -143,6 +154,7 @@ class _Applier:
                  progress: Callable[[int], None] | None):
         self.plan, self.bundle, self.ws, self.w, self.hook, self.progress = plan, bundle, ws, w, hook, progress
         self.entries = {a.path: a for a in bundle.assets}
+        self.positions = {a.path: a.index for a in bundle.assets}
         self.ids: dict[int, tuple[int, str]] = {}
         self.pid: int | None = plan.program.get("id")
         self.bulk = getattr(w, "put_assets", None)
@@ -179,6 +191,8 @@ class _Applier:
                 file=act.path)])
         asset = self.entries.get(act.path)
         meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": self.plan.bundle["name"]}
+        if act.path in self.positions:
+            meta["index"] = self.positions[act.path]
         if self.design_names:  # templates and snippets name images too: every written asset gets it
             meta["designNames"] = self.design_names
         return content, digest, meta

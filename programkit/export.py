@@ -7,12 +7,23 @@ bundle as data (manifest + file bytes). :func:`write_bundle` writes it, checks
 it with ``validate`` before anything reaches ``-o``, and packs it with
 :func:`programkit.archive.pack_dir` when ``-o`` ends in ``.zip``.
 
+Which Design Studio assets: those the program's assets reference (below)
+and, for a program that came from a bundle import, every one that import
+brought in or mapped — created, a renamed copy, reused, replaced or unchanged,
+per the history mapping of the import its provenance names — so a landing
+page template or an image nothing references survives import → export. A
+reused asset exports as the workspace holds it (``useDestination`` may mean
+other content than the bundle's). A mapped asset deleted from the workspace
+since is left out. A program built in the workspace exports referenced
+assets only.
+
 Deterministic: the manifest is canonical JSON, assets are ordered by kind,
 folder and name, file paths come from the asset's bundle path if it was
-imported from a bundle (asset meta ``path``) and otherwise from a slug of its
-kind and name, with ``-2``, ``-3`` … on a collision. When every asset came
-from one bundle and its meta records its manifest position (``bundle`` and
-``index``), that order is kept instead, so any imported bundle is reproduced. Asset bytes are written
+imported from a bundle (the import's mapping, else asset meta ``path``) and
+otherwise from a slug of its kind and name, with ``-2``, ``-3`` … on a
+collision. When every asset knows its position in one bundle (the import's
+mapping ``index``, else meta ``bundle`` and ``index``), that order is kept
+instead, so any imported bundle is reproduced. Asset bytes are written
 verbatim, so a program imported from a bundle exports with the same digests.
 
 Names an asset's bytes use are resolved through its meta ``designNames``
@@ -46,6 +57,7 @@ What is detected as referenced:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import mimetypes
 import os
@@ -66,7 +78,7 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
 from .validate import TOKEN_RE, catalog, iter_strings, standard_field_names
-from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
+from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
@@ -153,6 +165,47 @@ def _source_record(ws: Workspace, program: ProgramInfo) -> ImportRecord | None:
     if getter is not None:
         return getter(program.provenance.import_id)
     return next((r for r in ws.history() if r.id == program.provenance.import_id), None)
+
+
+#: mapping actions whose workspace asset is the bundle's asset in the workspace ("skip": not imported)
+_MAPPED_ACTIONS = ("create", "rename", "reuse", "replace", "update", "noop")
+
+
+def _mapped(record: ImportRecord | None) -> dict[int, dict[str, Any]]:
+    """Workspace asset id → its entry in the import ``record``'s mapping, for the assets that import brought in,
+    updated, kept or reused (not the ones it skipped)."""
+    out: dict[int, dict[str, Any]] = {}
+    for m in record.mapping if record is not None else ():
+        if (isinstance(m, dict) and m.get("kind") in ALL_KINDS and m.get("action") in _MAPPED_ACTIONS
+                and isinstance(m.get("workspaceId"), int)):
+            out.setdefault(m["workspaceId"], m)
+    return out
+
+
+def _imported_design(ws: Workspace, mapped: dict[int, dict[str, Any]]) -> list[AssetInfo]:
+    """The Design Studio assets of ``mapped`` still in the workspace (same name, same id)."""
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for m in mapped.values():
+        if m["kind"] in DESIGN_KINDS and isinstance(m.get("workspaceName"), str):
+            wanted.setdefault(m["kind"], []).append(m)
+    out = []
+    for kind, items in wanted.items():
+        found = ws.design_assets(kind, [m["workspaceName"] for m in items])
+        out += [info for m in items if (info := found.get(m["workspaceName"].casefold())) is not None
+                and info.id == m["workspaceId"]]
+    return out
+
+
+def _as_imported(asset: AssetInfo, mapped: dict[int, dict[str, Any]], bundle: str | None) -> AssetInfo:
+    """``asset`` with the bundle path and manifest position its import mapping entry recorded, if any
+    (a reused asset's own meta knows neither; an unchanged one's may be from an older version)."""
+    m = mapped.get(asset.id)
+    extra: dict[str, Any] = {}
+    if m is not None and m.get("kind") == asset.kind and isinstance(m.get("path"), str):
+        extra["path"] = m["path"]
+        if isinstance(m.get("index"), int):
+            extra.update(index=m["index"], bundle=bundle)
+    return dataclasses.replace(asset, meta={**asset.meta, **extra}) if extra else asset
 
 
 def _manifest_header(record: ImportRecord | None) -> dict[str, Any]:
@@ -279,8 +332,9 @@ class _Collector:
     def images_of(self, asset: AssetInfo) -> set[str]:
         return {self.resolve(asset, "image", n) for n in _image_candidates(_strings(asset.kind, self.read(asset)))}
 
-    def design(self, local: list[AssetInfo]) -> tuple[list[AssetInfo], set[str]]:
-        """Design Studio assets the local assets reference, and snippet names known only as requirements."""
+    def design(self, local: list[AssetInfo], imported: Iterable[AssetInfo] = ()) -> tuple[list[AssetInfo], set[str]]:
+        """Design Studio assets the local assets reference plus ``imported`` (and the images those reference),
+        and snippet names known only as requirements."""
         emails = [(a, _json(self.read(a))) for a in local if a.kind == "email"]
         wanted = {t for a, doc in emails if (t := self.template_of(a, doc)) is not None}
         templates = self.ws.design_assets("emailTemplate", wanted)
@@ -291,7 +345,8 @@ class _Collector:
                 said = f"{name!r}" if name == written else f"{name!r} ({written!r} in its file)"
                 self.problems.append(make("PK910", f"email {a.name!r} names template {said} that is not in "
                                                    f"workspace {self.ws.name!r}"))
-        found: dict[int, AssetInfo] = {t.id: t for t in templates.values()}
+        found: dict[int, AssetInfo] = {a.id: a for a in imported}
+        found.update({t.id: t for t in templates.values() if t.id not in found})
         # snippets: what an email puts in its template's mktoSnippet elements
         snippet_names: set[str] = set()
         for a, doc in emails:
@@ -306,14 +361,14 @@ class _Collector:
                     if name:
                         snippet_names.add(self.resolve(a, "snippet", name))
         snippets = self.ws.design_assets("snippet", snippet_names)
-        found.update({s.id: s for s in snippets.values()})
+        found.update({s.id: s for s in snippets.values() if s.id not in found})
         named_only = {n for n in snippet_names if n.casefold() not in snippets}
         # images: referenced from emails, templates and snippets (each resolved through its own meta)
         wanted_images: set[str] = set()
         for a in [a for a in local if a.kind == "email"] + list(found.values()):
             wanted_images |= self.images_of(a)
         images = self.ws.design_assets("image", wanted_images)
-        found.update({i.id: i for i in images.values()})
+        found.update({i.id: i for i in images.values() if i.id not in found})
         return list(found.values()), named_only
 
     def exported(self, asset: AssetInfo) -> bytes:
@@ -505,7 +560,8 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     if info is None:
         known = ", ".join(p.name for p in ws.programs()) or "none"
         raise BadInput(f"workspace {ws.name!r} has no program called {program!r}", hint=f"Programs: {known}.")
-    header = _manifest_header(_source_record(ws, info))
+    record = _source_record(ws, info)
+    header = _manifest_header(record)
     bundle_name = name or header.get("name") or slugify(info.name, 64)
     if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?", bundle_name or ""):
         raise BadInput(f"--name {bundle_name!r} is not a bundle name",
@@ -516,8 +572,9 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
 
     collector = _Collector(ws, info)
     local = ws.program_assets(info.id)
-    design, snippets_named = collector.design(local)
-    assets = _ordered(local + design)
+    mapped = _mapped(record)
+    design, snippets_named = collector.design(local, _imported_design(ws, mapped))
+    assets = _ordered([_as_imported(a, mapped, record.bundle if record else None) for a in local + design])
     computed = collector.requires(assets, snippets_named)
     if collector.problems:
         raise ProgramkitError(f"program {info.name!r} cannot be exported: it references what workspace "

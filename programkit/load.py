@@ -43,8 +43,9 @@ register_code("PK105", "asset-missing", Severity.ERROR, "An asset's file is not 
               example="/assets/2/path: emails/alert.json does not exist", group=G)
 register_code("PK106", "digest-mismatch", Severity.ERROR,
               "An asset file's sha256 differs from the one in bundle.json (edited or tampered).",
-              hint="If the edit is intended, put the file's sha256 (in the message; or `sha256sum FILE`) in bundle.json; "
-                   "otherwise restore the file.",
+              hint="If the edit is intended, `programkit pack DIR --update-digests` rewrites every digest in "
+                   "bundle.json (and packs), or put the file's sha256 (in the message) in bundle.json; otherwise "
+                   "restore the file.",
               example="/assets/2/sha256: emails/alert.json has sha256 9f2c…e41d (full digest), bundle.json says 4b1a90c2d3e4…",
               group=G)
 register_code("PK107", "unlisted-file", Severity.WARNING, "A file in the bundle is not listed in bundle.json.",
@@ -102,8 +103,8 @@ def parse_json_text(text: str, file: str, findings: list[Finding]) -> tuple[bool
 def schema_findings(code: str, schema_name: str, instance: object, file: str) -> list[Finding]:
     out = []
     for error in schema.iter_errors(schema_name, instance):
-        pointer = schema.pointer_of(error.absolute_path)
-        out.append(make(code, f"{pointer or '/'}: {error.message}", file=file, pointer=pointer))
+        pointer, message = schema.located_message(error)
+        out.append(make(code, f"{pointer or '/'}: {message}", file=file, pointer=pointer))
     return out
 
 
@@ -162,6 +163,8 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -
 def _check_version(manifest: dict, file: str, findings: list[Finding]) -> None:
     version = manifest.get("version")
     if isinstance(version, str) and not semver.Version.is_valid(version):
+        # one finding per mistake: PK110 says it better than the schema's "'1.0' is too short"
+        findings[:] = [f for f in findings if not (f.code == "PK102" and f.pointer == "/version")]
         findings.append(make("PK110", f"/version: {version!r} is not a semantic version", file=file, pointer="/version"))
 
 

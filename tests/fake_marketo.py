@@ -828,7 +828,8 @@ class _Handler(BaseHTTPRequestHandler):
             if unknown:
                 raise ApiError("1003", f"fake: parameter(s) {', '.join(unknown)} not in Adobe's contract for {spath}")
             for p in contract["params"]:
-                if p.get("required") and p["in"] in ("query", "formData") and p["name"] not in params:
+                if (p.get("required") and p["in"] in ("query", "formData") and p["name"] not in params
+                        and p["name"] not in files):  # a required formData file arrives as a multipart file
                     raise ApiError("701", f"{p['name']} cannot be blank")
             with fk.lock:
                 if method == "POST":

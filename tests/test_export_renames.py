@@ -167,13 +167,6 @@ def _rich_bundle(root: Path) -> Path:
     return bundle
 
 
-def _lifecycle_last(expected: dict) -> None:
-    """The manifest order export writes when some assets are the workspace's (renamed copies, reused assets: no
-    bundle position): by kind, so the rich bundle's lead lifecycle (before its image and snippet) moves last."""
-    assert expected["assets"][4]["kind"] == "leadLifecycle"
-    expected["assets"].append(expected["assets"].pop(4))
-
-
 def _inventory(bundle: Path, same: bool) -> dict:
     """Acme's instance: a template, logo.png and 'Legal Footer' of its own (or the bundle's very bytes)."""
     if same:
@@ -216,13 +209,12 @@ def test_renamed_images_and_snippets_are_exported_and_renamed_everywhere(tmp_pat
         entry["name"] = {TEMPLATE: f"{TEMPLATE} - 1", "logo.png": "logo - 1.png",
                          "Legal Footer": "Legal Footer - 1"}.get(entry["name"], entry["name"])
         entry["sha256"] = sha256_bytes(files[entry["path"]])
-    _lifecycle_last(expected)
     assert manifest(out) == expected
     assert [(a["kind"], a["name"], a["path"]) for a in expected["assets"]][2:] == [
         ("email", "01 - Email - ALERT - MQL", EMAIL_PATH), ("emailTemplate", f"{TEMPLATE} - 1", TEMPLATE_PATH),
+        ("leadLifecycle", "Lead Lifecycle", "lifecycle/lead-lifecycle.json"),
         ("image", "logo - 1.png", "design-studio/logo.png"),
-        ("snippet", "Legal Footer - 1", "design-studio/legal-footer.html"),
-        ("leadLifecycle", "Lead Lifecycle", "lifecycle/lead-lifecycle.json")]
+        ("snippet", "Legal Footer - 1", "design-studio/legal-footer.html")]
     _clean(out)
     _round_trip(out, tmp_path)
 
@@ -236,15 +228,10 @@ def test_identical_design_assets_are_reused_and_export_verbatim(tmp_path):
         export_to(ws, PROGRAM, tmp_path / "out")
     finally:
         ws.close()
-    # the workspace's own assets, same names, same bytes; only the image (loaded without a bundle path) moves
-    expected, files = manifest(bundle), _files(bundle)
-    _lifecycle_last(expected)
-    assert expected["assets"][4]["name"] == "logo.png"
-    expected["assets"][4]["path"] = "images/logo.png"
-    files["images/logo.png"] = files.pop("design-studio/logo.png")
-    assert manifest(tmp_path / "out") == expected
-    assert {k: v for k, v in _files(tmp_path / "out").items() if k != "bundle.json"} == {
-        k: v for k, v in files.items() if k != "bundle.json"}
+    # the workspace's own assets, same names, same bytes, at the paths and in the order the import mapped them
+    # (the image was loaded without a bundle path: the import's mapping gives it the bundle's)
+    assert manifest(tmp_path / "out") == manifest(bundle)
+    assert _files(tmp_path / "out") == {**_files(bundle), "bundle.json": dump_bytes(manifest(bundle))}
 
 
 def test_a_reused_template_keeps_meaning_the_workspaces_image(tmp_path):

@@ -69,7 +69,7 @@ def test_second_import_is_all_noop_and_changes_nothing(sample_copy, tmp_path, in
     assert after == before
     r = invoke("import", str(sample_copy), "--target", str(db))
     assert "No changes: op-lead-management 1.0.0 is already imported (nothing to do)." in r.output
-    assert "Nothing to do" in r.output
+    assert "Recorded as import #3 in the history; nothing else was written." in r.output
 
 
 def test_plan_text_and_json(sample_copy, tmp_path, invoke, db):
@@ -81,7 +81,7 @@ def test_plan_text_and_json(sample_copy, tmp_path, invoke, db):
     assert "   + create  leadLifecycle  Lead Lifecycle  (new leadLifecycle)" in lines
     assert lines[-1] == "Plan: 12 create."
     r = invoke("plan", str(sample_copy), "--target", str(db), "--format", "json", "--out", str(tmp_path / "p.json"))
-    plan = json.loads(r.output)
+    plan = json.loads(r.stdout)  # "Plan saved to …" goes to stderr
     assert plan == json.loads((tmp_path / "p.json").read_text())
     assert set(plan) >= {"bundle", "workspace", "actions", "summary", "problems"}
     assert plan["summary"]["create"] == 12 and plan["problems"] == []

@@ -34,7 +34,7 @@ def test_import_prints_the_checklist_and_a_second_run_has_nothing_to_do(fake, en
     assert fake.snapshot()["programs"] == ["OP-Lead Management"]
     second = invoke("import", SAMPLE, "--target", fake.url, "--yes")
     assert second.exit_code == 0
-    assert "Nothing to do: recorded as import #2." in second.output
+    assert "Recorded as import #2 in the history; nothing else was written." in second.output
     assert "Manual steps" not in second.output
     history = invoke("history", "--target", fake.url)
     assert "needs-manual-completion" in history.output and "noop" in history.output

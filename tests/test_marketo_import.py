@@ -167,3 +167,24 @@ def test_an_email_uses_the_keep_both_copy_of_its_template(fake, ws):
     assert set(templates) == {"Quick Start Email Template", "Quick Start Email Template - 1"}
     (email,) = fake.assets["email"].values()
     assert email["template"] == templates["Quick Start Email Template - 1"] != theirs
+
+
+def test_a_guided_landing_page_template_is_created_guided(fake, ws, sample_copy):
+    from programkit.canonical import refresh_digests
+
+    (sample_copy / "design-studio" / "event-page.html").write_text(
+        '<!DOCTYPE html><html><head><title>Event</title></head><body>'
+        '<div class="mktoText" id="hero" mktoName="Hero"><h1>Event</h1></div>'
+        '<div class="mktoForm" id="form" mktoName="Form"></div></body></html>\n', encoding="utf-8")
+    manifest = sample_copy / "bundle.json"
+    data = json.loads(manifest.read_text())
+    data["assets"].append({"kind": "landingPageTemplate", "name": "Event Page", "templateType": "guided",
+                           "path": "design-studio/event-page.html", "sha256": ""})
+    manifest.write_text(json.dumps(data, indent=2))
+    refresh_digests(sample_copy)
+    bundle = load_bundle(sample_copy).bundle
+    plan = _plan(bundle, ws)
+    assert plan.ok, [p.message for p in plan.problems]
+    apply_mod.apply_plan(plan, bundle, ws)
+    created = [a for a in fake.assets["landingPageTemplate"].values() if a["name"] == "Event Page"]
+    assert [a["templateType"] for a in created] == ["guided"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from ..errors import BadInput, ProgramkitError
 from ..plan import ACTIONS, Plan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
-from ..workspaces import open_target
+from ..workspaces import open_target, target_kind
 from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
 
 #: terraform-like markers and colours per action
@@ -138,10 +139,17 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     except ProgramkitError as err:
         fail(err)
     if out:
-        Path(out).write_text(plan.to_json(), encoding="utf-8")
+        try:
+            Path(out).write_text(plan.to_json(), encoding="utf-8")
+        except OSError as e:
+            fail(BadInput(f"cannot write plan {out}: {e.strerror}"))
     click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)
+    if out:  # on stderr: stdout stays the plan alone (--format json pipes cleanly)
+        click.echo(f"Plan saved to {out}" + (f"; apply it with `programkit import {shlex.quote(bundle)} --plan "
+                                             f"{shlex.quote(out)}`." if plan.ok else " (it has problems: "
+                                             "`import --plan` will refuse it)."), err=True)
     raise SystemExit(EXIT_OK if plan.ok else EXIT_FINDINGS)
 
 
@@ -182,7 +190,9 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        ws = open_target(target, workspace, create=not dry_run)  # a dry run creates no file either
+        # A first import may create the workspace file (a dry run creates nothing); in a file that exists, an
+        # unknown --workspace is a typo to report, not a new empty workspace to import into.
+        ws = open_target(target, workspace, create=not dry_run and _new_file(target))
         try:
             plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                      prune=prune, allow_downgrade=allow_downgrade)
@@ -213,13 +223,20 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         return
     program = plan.program.get("as") or plan.program.get("name")
     if record.outcome == "noop":
-        click.echo(f"Nothing to do: recorded as import #{record.id}.")
+        click.echo(f"Recorded as import #{record.id} in the history; nothing else was written.")
     else:
         click.echo(f"Imported {record.bundle} {record.version} into workspace {record.workspace!r} as program "
                    f"{program!r} (import #{record.id}, {plan.writes} change{'s' if plan.writes != 1 else ''}).")
     manual = getattr(ws, "manual_steps_report", None)  # a Marketo import leaves steps its API cannot do
     if callable(manual) and manual():
         click.echo("\n" + manual(), nl=False)
+
+
+def _new_file(target: str) -> bool:
+    """True when ``target`` is a workspace file that does not exist yet."""
+    if target_kind(target) != "sqlite":
+        return False
+    return not Path(target[len("sqlite:"):] if target.lower().startswith("sqlite:") else target).exists()
 
 
 def _saved_plan(path: str) -> Plan:

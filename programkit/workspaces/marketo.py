@@ -1032,6 +1032,8 @@ class MarketoWriter(WorkspaceWriter):
 
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         folder = self._root_folder(DESIGN[kind][2])
+        # apply keeps the bundle's manifest entry under meta["entry"]; older callers put fields at the top
+        meta = {**(meta.get("entry") or {}), **meta}
         if kind == "emailTemplate":
             return self.client.post(f"{A}/emailTemplates.json", {"name": name, "folder": folder},
                                     files={"content": (f"{_slug(name)}.html", content, "text/html")})[0]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -224,7 +225,8 @@ def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
     busy_timeout = busy_timeout_from_env(busy_timeout)
     p = Path(display)
     if p.exists() and not p.is_file():
-        raise BadInput(f"{display} is not a file", hint="--target names a workspace database file.")
+        raise BadInput(f"{display} is not a file",
+                       hint=f"--target names a workspace database file, e.g. {Path(display, 'programkit.db')}.")
     if not p.parent.exists():
         raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
     try:
@@ -286,7 +288,8 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
             return existing[0]
         if existing:
             raise BadInput(f"{path} already has a workspace called {name!r}",
-                           hint="`programkit workspace list` shows the workspaces of a file.")
+                           hint="`programkit workspace list` shows the workspaces of a file; in a script, "
+                                "`workspace init --exist-ok` accepts one that exists with the same CRM.")
         cur = db.execute("INSERT INTO workspaces (name, name_key, crm, revision, created_at) VALUES (?, ?, ?, 1, ?)",
                          (name, _key(name), _check_crm(crm), _now()))
         ws_id = int(cur.lastrowid)
@@ -315,11 +318,20 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     return SqliteWorkspace(db, os.fspath(db_path), ws_id, name.strip(), busy_timeout)
 
 
+def _init_hint(path: str) -> str:
+    """The command that creates the missing workspace file ``path``, ready to paste."""
+    from . import DEFAULT_TARGET
+
+    target = "" if path == DEFAULT_TARGET else f" --target {shlex.quote(path)}"
+    return (f"Create it with `programkit workspace init{target}` (add `--crm salesforce` or `--crm dynamics` "
+            "if the instance syncs with a CRM), or pass --target (or set PROGRAMKIT_TARGET) to use another file.")
+
+
 def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The workspaces of a file: name, crm, revision, programs and assets."""
     path = os.fspath(db_path)
-    if not Path(path).is_file():
-        raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init`.")
+    if not Path(path).exists():  # a directory is not "missing": connect() says what it is
+        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     db = connect(path)
     try:
         rows = db.execute(
@@ -341,8 +353,8 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     the workspaces the file does have.
     """
     path = os.fspath(db_path)
-    if not create and not Path(path).is_file():
-        raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init --target PATH`.")
+    if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
+        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
