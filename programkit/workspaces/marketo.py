@@ -702,7 +702,8 @@ def lifecycle_steps(name: str, doc: dict[str, Any], campaigns: dict[str, dict[st
         if t.get("reason"):
             line += f"; reason from '{t['reason']['list']}'"
         steps.append(line)
-    steps += [f'Timer "{tm["name"]}": after {tm["after"]} in {tm["state"]} → {tm["to"]}' for tm in doc.get("timers") or []]
+    steps += [f'Timer "{tm["name"]}": after {tm["after"]} in {tm["state"]} → {tm["to"]}'
+              for tm in doc.get("timers") or []]
     steps += [f'SLA "{fl["name"]}": on entering {fl["onEnter"]}, for {fl["for"]}' for fl in doc.get("flags") or []]
     steps += [f"Reason list '{k}': {', '.join(v)} (a picklist field: Marketo has no standard one)"
               for k, v in (doc.get("reasonLists") or {}).items()]
@@ -925,6 +926,8 @@ class MarketoWriter(WorkspaceWriter):
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
         self._check()
         meta = meta or {}
+        if kind == "smartCampaign":  # also when resumed: a lead lifecycle's checklist names the campaigns it needs
+            self._campaigns[name] = json.loads(content)
         if kind in MANUAL and program_id is not None:
             return self._manual_asset(kind, name, content, folder, program_id)
         if kind not in DESIGN and kind not in LOCAL:
@@ -958,7 +961,6 @@ class MarketoWriter(WorkspaceWriter):
             mid = self._step(key, kind, res, sha256=sha256)
         else:
             campaign = json.loads(content)
-            self._campaigns[name] = campaign  # a lead lifecycle's checklist names the campaigns that drive it
             where = self._folder_ref(program_id, folder)
             res = self._create(name, lambda: self.client.post(f"{A}/smartCampaigns.json", {
                 "name": name, "folder": where, "description": campaign.get("description") or None})[0],
@@ -1086,6 +1088,7 @@ class MarketoWriter(WorkspaceWriter):
         item = None
         if kind == "smartCampaign":
             title = ((meta or {}).get("entry") or {}).get("name") or name
+            self._campaigns[title] = json.loads(content)
             item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
                                                           "every step below"] + manual_steps(json.loads(content)))
         self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
