@@ -693,8 +693,9 @@ class NewFileWorkspace(SqliteWorkspace):
             self.created = True
         finally:
             if not self.created:
-                self.db.close()
-                self.db = memory
+                if self.db is not memory:
+                    self.db.close()
+                self.db = memory  # still the unborn workspace: nothing happened
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(tmp + suffix).unlink(missing_ok=True)
         memory.close()
@@ -707,7 +708,7 @@ NEW_REVISION = "new"
 
 def _publish(tmp: str, path: str) -> None:
     """Give the finished file ``tmp`` the name ``path``, unless something has that name by now."""
-    from ..findings import make
+    from ..apply import make  # apply registers PK520 (workspace-changed)
 
     try:
         os.link(tmp, path)  # atomic and never overwrites
