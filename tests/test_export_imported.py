@@ -119,7 +119,8 @@ def test_unreferenced_landing_page_template_and_image_come_back_byte_for_byte(tm
     finally:
         ws.close()
     assert _files(tmp_path / "out") == _files(bundle)
-    assert result.assets == {"smartCampaign": 2, "email": 1, "emailTemplate": 1, "landingPageTemplate": 1, "image": 1}
+    assert result.assets == {"smartCampaign": 2, "email": 1, "emailTemplate": 1, "leadLifecycle": 1,
+                             "landingPageTemplate": 1, "image": 1}
     pack_dir(bundle, tmp_path / "bundle.zip")
     assert (tmp_path / "out.zip").read_bytes() == (tmp_path / "bundle.zip").read_bytes()
     # and through the CLI, into another fresh workspace

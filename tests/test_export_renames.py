@@ -185,7 +185,7 @@ def test_upgrade_after_a_keep_both_copy_still_exports_the_copy(sample_copy, tmp_
     assert files[EMAIL_PATH] == dump_bytes({**email, "template": f"{TEMPLATE} - 1"})
     assert files[TEMPLATE_PATH] == (SAMPLE / TEMPLATE_PATH).read_bytes()
     assert [(a["kind"], a["name"]) for a in manifest(tmp_path / "out")["assets"]][2:] == [
-        ("email", "01 - Email - ALERT - MQL"), ("emailTemplate", f"{TEMPLATE} - 1")]
+        ("email", "01 - Email - ALERT - MQL"), ("emailTemplate", f"{TEMPLATE} - 1"), ("leadLifecycle", "Lead Lifecycle")]
 
 
 # --- images and snippets named from the email, the template and a snippet ----------------------------------
@@ -256,6 +256,7 @@ def test_renamed_images_and_snippets_are_exported_and_renamed_everywhere(tmp_pat
     assert manifest(out) == expected
     assert [(a["kind"], a["name"], a["path"]) for a in expected["assets"]][2:] == [
         ("email", "01 - Email - ALERT - MQL", EMAIL_PATH), ("emailTemplate", f"{TEMPLATE} - 1", TEMPLATE_PATH),
+        ("leadLifecycle", "Lead Lifecycle", "lifecycle/lead-lifecycle.json"),
         ("image", "logo - 1.png", "design-studio/logo.png"),
         ("snippet", "Legal Footer - 1", "design-studio/legal-footer.html")]
     _clean(out)
@@ -322,7 +323,7 @@ def test_missing_crm_hint_names_our_commands_and_workspace_load_fixes_it(invoke,
     finally:
         ws.close()
     r = invoke("plan", str(SAMPLE), "--target", str(db))
-    assert r.exit_code == 0 and "Plan: 11 create." in r.output, r.output
+    assert r.exit_code == 0 and "Plan: 12 create." in r.output, r.output
 
 
 def test_a_missing_copy_is_reported_under_both_names(tmp_path):

@@ -36,7 +36,7 @@ def test_import_creates_the_program_then_a_second_run_has_nothing_to_do(fake, ws
     record = apply_mod.apply_plan(plan, bundle, ws)
     assert record.outcome == "needs-manual-completion"
     assert {i["name"] for i in ws.checklist} == {"01 - Sync New People to CRM", "02 - Marketing Qualified",
-                                                 "01 - Email - ALERT - MQL"}
+                                                 "01 - Email - ALERT - MQL", "Lead Lifecycle"}
     snap = fake.snapshot()
     assert snap["programs"] == ["OP-Lead Management"]
     assert snap["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
@@ -82,11 +82,13 @@ def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
         ("PK807", "warning", "CRM 'salesforce' inferred from the person fields sfdcContactId, sfdcLeadId, sfdcType; "
                              "the API cannot read the CRM sync settings"),
         ("PK808", "error", "tag 'Region' = 'Mars' does not exist in Marketo"),
+        ("PK809", "warning", "leadLifecycle 'Lead Lifecycle' cannot be written through the Marketo API (Revenue "
+                             "Cycle Modeler has none): it goes to the manual-steps checklist"),
     ]
     # programTags=ignore: the tag is not written, so it is no problem
     ignore = plan_mod.make_plan(bundle, MarketoWorkspace(ws.url, client=ws.client),
                                 rules_mod.resolve(flags={"programTags": "ignore"}))
-    assert sorted(p.code for p in ignore.problems) == ["PK806", "PK807"]
+    assert sorted(p.code for p in ignore.problems) == ["PK806", "PK807", "PK809"]
 
 
 def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake, tmp_path, monkeypatch):
@@ -108,7 +110,7 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
 
     # a fresh plan would now refuse (the half-made program has no provenance); resume applies the journalled one
     again = MarketoWorkspace(fake.url, client=c)
-    assert sorted(p.code for p in _plan(bundle, again).problems) == ["PK510", "PK807"]
+    assert sorted(p.code for p in _plan(bundle, again).problems) == ["PK510", "PK807", "PK809"]
     record = resume_import(MarketoWorkspace(fake.url, client=c), bundle)
     assert record.outcome == "needs-manual-completion"
     snap = fake.snapshot()

@@ -133,7 +133,7 @@ def test_plan_out_says_where_the_plan_went_on_stderr_only(sample_copy, tmp_path,
     saved = tmp_path / "plan.json"
     r = invoke("plan", str(sample_copy), "-t", str(db), "--out", str(saved), "--format", "json")
     assert r.exit_code == 0
-    assert json.loads(r.stdout)["summary"]["create"] == 11  # stdout is still only the plan
+    assert json.loads(r.stdout)["summary"]["create"] == 12  # stdout is still only the plan
     assert f"Plan saved to {saved}; apply it with `programkit import" in r.stderr
     r = invoke("plan", str(sample_copy), "-t", str(db), "--out", str(tmp_path / "no" / "plan.json"))
     assert r.exit_code == 2 and "cannot write plan" in r.stderr and "Traceback" not in r.output

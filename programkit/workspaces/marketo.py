@@ -14,6 +14,9 @@ What the asset API cannot do is never claimed as done:
   endpoint for them), so each campaign is created empty and its settings go
   to a **manual-steps checklist**, and the import is recorded as
   ``needs-manual-completion``;
+- a lead lifecycle has no API object (Revenue Cycle Modeler is UI-only):
+  nothing is written for it, the checklist says what to build by hand
+  (warning PK809 in the plan);
 - webhooks cannot be listed (warning PK806); the CRM connection is only
   inferred from person fields (warning PK807); tag types and values cannot be
   created (error PK808); files (images) cannot be deleted (rollback lists them).
@@ -68,7 +71,7 @@ register_code("PK809", "marketo-manual-steps", Severity.WARNING,
 register_code("PK810", "marketo-unsupported", Severity.ERROR,
               "The bundle has something a Marketo instance cannot hold or the API cannot create.",
               hint="Remove it from the bundle, or import into the embedded workspace instead.",
-              example="leadLifecycle 'Partner referral' has no Marketo equivalent", group=_GROUP)
+              example="token {{my.Logo}} of type 'image' cannot be created through the Marketo API", group=_GROUP)
 register_code("PK811", "marketo-import-incomplete", Severity.ERROR,
               "A Marketo import stopped part-way; what it created is recorded in its journal.",
               hint="Run the same import again with --resume to finish it, or `programkit rollback` to delete "
@@ -94,9 +97,11 @@ DESIGN = {
 }
 LOCAL = {"email": ("email", "/rest/asset/v1/emails.json"),
          "smartCampaign": ("smartCampaign", "/rest/asset/v1/smartCampaigns.json")}
+#: program kinds with no Marketo API object: never written, only put on the manual-steps checklist
+MANUAL = frozenset({"leadLifecycle"})
 #: Marketo ids are per asset type; AssetInfo ids must be unique across kinds, so they encode the kind.
 _KIND_CODE = {"emailTemplate": 1, "landingPageTemplate": 2, "image": 3, "snippet": 4, "email": 5,
-              "smartCampaign": 6}
+              "smartCampaign": 6, "leadLifecycle": 7}
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
 _ID_BASE = 10**10
 A = "/rest/asset/v1"
@@ -241,7 +246,8 @@ class Journal:
     def checklist(self) -> list[dict[str, Any]]:
         """Checklist items in the order their assets were created (follow-ups finish in any order)."""
         with self._lock:
-            order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"]) if s["op"] == "create"}
+            order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"])
+                     if s["op"] in ("create", "manual")}  # manual: journalled, never created (id None)
             return sorted(self.data["checklist"], key=lambda c: order.get((c["kind"], c["marketoId"]), len(order)))
 
 
@@ -530,7 +536,11 @@ class MarketoWorkspace(Workspace):
             out.append(make("PK810", f"program type {program['type']!r} has no Marketo equivalent",
                             file="bundle.json", pointer="/program/type"))
         for asset in bundle.assets:
-            if asset.kind not in DESIGN and asset.kind not in LOCAL:
+            if asset.kind in MANUAL:
+                out.append(make("PK809", f"{asset.kind} {asset.name!r} cannot be written through the Marketo API "
+                                         "(Revenue Cycle Modeler has none): it goes to the manual-steps checklist",
+                                file="bundle.json", pointer=asset.pointer))
+            elif asset.kind not in DESIGN and asset.kind not in LOCAL:
                 out.append(make("PK810", f"{asset.kind} {asset.name!r} has no Marketo equivalent",
                                 file="bundle.json", pointer=asset.pointer))
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
@@ -544,7 +554,7 @@ class MarketoWorkspace(Workspace):
         contents = {(a.kind, a.name.casefold()): a.content for a in bundle.assets}
         calls = 0
         for act in plan.actions:
-            if act.action not in ("create", "rename", "replace", "update", "delete"):
+            if act.action not in ("create", "rename", "replace", "update", "delete") or act.kind in MANUAL:
                 continue
             if act.kind == "email" and act.action != "delete":
                 email = contents.get((act.kind, act.name.casefold()))
@@ -657,6 +667,50 @@ def manual_steps(campaign: dict[str, Any]) -> list[str]:
     return steps
 
 
+def lifecycle_steps(name: str, doc: dict[str, Any], campaigns: dict[str, dict[str, Any]]) -> list[str]:
+    """What to build by hand in Revenue Cycle Modeler for a bundle lead lifecycle (the API has no model object),
+    naming the import's campaigns whose flow sets the field a transition watches."""
+    terminal = set(doc.get("terminal") or [])
+    stages = ", ".join(s["name"] + " (" + ", ".join(
+        [s["category"]] * bool(s.get("category")) + ["first"] * (s["name"] == doc.get("initial"))
+        + ["final"] * (s["name"] in terminal)) + ")" for s in doc.get("states") or [])
+    steps = [f'Revenue Cycle Modeler: create the model "{name}" by hand (the API cannot; nothing was written '
+             "for it)", f"Add the stages: {stages}"]
+
+    def sets(flow_step: dict[str, Any], field: str, values: list[Any]) -> bool:
+        crm = {"synced to sfdc": "Sync Person to SFDC", "synced to microsoft": "Sync Person to Microsoft"}
+        if flow_step.get("step") == crm.get(field.casefold()):
+            return True in values
+        return (flow_step.get("step") == "Change Data Value" and str(flow_step.get("attribute", "")).casefold()
+                == field.casefold() and any(_text(v) == _text(flow_step.get("newValue")) for v in values))
+
+    for t in doc.get("transitions") or []:
+        src = t["from"] if isinstance(t["from"], str) else ", ".join(t["from"])
+        line = f'Transition "{t["event"]}": {"any stage not final" if src == "*" else src} → {t["to"]}'
+        on = t.get("onField")
+        if on:
+            line += f" on Data Value Changes: {on['field']} to {', '.join(map(_text, on['values']))}"
+            by = [c for c, doc_c in campaigns.items()
+                  if any(sets(f, on["field"], on["values"]) for f in doc_c.get("flow") or [])]
+            line += f" (set by campaign{'s' * (len(by) > 1)} {', '.join(by)})" if by else ""
+        elif t.get("automatic"):
+            line += " at once"
+        else:
+            line += " (an event outside Marketo, e.g. in the CRM: choose the trigger that shows it)"
+        if t.get("requires"):
+            line += "; requires " + ", ".join(r if isinstance(r, str) else r["field"] for r in t["requires"])
+        if t.get("reason"):
+            line += f"; reason from '{t['reason']['list']}'"
+        steps.append(line)
+    steps += [f'Timer "{tm["name"]}": after {tm["after"]} in {tm["state"]} → {tm["to"]}'
+              for tm in doc.get("timers") or []]
+    steps += [f'SLA "{fl["name"]}": on entering {fl["onEnter"]}, for {fl["for"]}' for fl in doc.get("flags") or []]
+    steps += [f"Reason list '{k}': {', '.join(v)} (a picklist field: Marketo has no standard one)"
+              for k, v in (doc.get("reasonLists") or {}).items()]
+    steps.append("Approve the model (after the steps above)")
+    return steps
+
+
 def _text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
@@ -667,7 +721,8 @@ def render_checklist(items: list[dict[str, Any]]) -> str:
         return ""
     lines = ["# Manual steps (the Marketo API cannot do these)", ""]
     for item in items:
-        lines.append(f"## {item['kind']} \"{item['name']}\" (id {item['marketoId']}, in {item['folder']})")
+        where = f"id {item['marketoId']}" if item["marketoId"] is not None else "not written: no API for it"
+        lines.append(f"## {item['kind']} \"{item['name']}\" ({where}, in {item['folder']})")
         lines += [f"- [ ] {s}" for s in item["steps"]]
         lines.append("")
     return "\n".join(lines)
@@ -685,6 +740,7 @@ class MarketoWriter(WorkspaceWriter):
                                         thread_name_prefix="marketo-follow-up")
         self._pending: list[Future[None]] = []
         self._plock = threading.Lock()
+        self._campaigns: dict[str, dict[str, Any]] = {}  # smart campaigns written by this import, by name
 
     def begin(self, plan: dict[str, Any]) -> None:
         """Journal the plan being applied (called by apply), so ``resume_import`` can finish it."""
@@ -870,6 +926,10 @@ class MarketoWriter(WorkspaceWriter):
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
         self._check()
         meta = meta or {}
+        if kind == "smartCampaign":  # also when resumed: a lead lifecycle's checklist names the campaigns it needs
+            self._campaigns[name] = json.loads(content)
+        if kind in MANUAL and program_id is not None:
+            return self._manual_asset(kind, name, content, folder, program_id)
         if kind not in DESIGN and kind not in LOCAL:
             raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
         if kind in LOCAL and program_id is None:
@@ -962,6 +1022,16 @@ class MarketoWriter(WorkspaceWriter):
 
         self._submit(run)
 
+    def _manual_asset(self, kind: str, name: str, content: bytes, folder: str | None, program_id: int) -> int:
+        """No call: journal the asset as not written, with the checklist of what to build in the UI."""
+        key = f"manual:{kind}:{program_id}:{name}"
+        if not self.journal.done(key):
+            where = self._program_path(program_id) + (f"/{folder}" if folder else "")
+            steps = lifecycle_steps(name, json.loads(content), self._campaigns)
+            self.journal.add({"key": key, "op": "manual", "kind": kind, "id": None, "name": name, "written": False},
+                             {"kind": kind, "name": name, "marketoId": None, "folder": where, "steps": steps})
+        return asset_id(kind, program_id)  # an id for the import's mapping only: nothing in Marketo has it
+
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         folder = self._root_folder(DESIGN[kind][2])
         # apply keeps the bundle's manifest entry under meta["entry"]; older callers put fields at the top
@@ -1018,6 +1088,7 @@ class MarketoWriter(WorkspaceWriter):
         item = None
         if kind == "smartCampaign":
             title = ((meta or {}).get("entry") or {}).get("name") or name
+            self._campaigns[title] = json.loads(content)
             item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
                                                           "every step below"] + manual_steps(json.loads(content)))
         self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
