@@ -163,7 +163,8 @@ class _Applier:
         #: local assets carry this so a reader can resolve their references ("template": …) by bundle name
         self.design_names: dict[str, dict[str, str]] = {}
         for act in plan.actions:
-            if act.kind in DESIGN_KINDS and act.as_name and act.action in ("rename", "update", "noop"):
+            # (reuse with a name: an earlier import's identical copy, "Name - 1")
+            if act.kind in DESIGN_KINDS and act.as_name and act.action in ("rename", "update", "noop", "reuse"):
                 self.design_names.setdefault(act.kind, {})[act.name] = act.as_name
 
     def run(self) -> dict[int, tuple[int, str]]:

@@ -13,6 +13,7 @@ workspace revision and the bundle digest to refuse when either changed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -589,6 +590,12 @@ class _Planner:
         if option == "replace" and existing is not None:
             act.action, act.decided_by, act.reason = "replace", by, f"{label}: replace the workspace's {a.kind}"
             return act
+        # a keep-both copy an earlier import made ("Name - 1") may hold exactly these bytes: use it, never a 2nd copy
+        copy = self._identical_copy(a.kind, a.name, sha) if reuse.value else None
+        if copy is not None:
+            act.action, act.decided_by, act.as_name, act.target_id = "reuse", reuse.decided_by, copy.name, copy.id
+            act.reason = f"identical content (same sha256) already in the workspace as {copy.name!r}"
+            return act
         # keepBoth / copy (or a clash with another asset of this same plan): a numbered copy
         kind = a.kind
 
@@ -601,6 +608,12 @@ class _Planner:
         act.action, act.decided_by, act.target_id = "rename", by, None
         act.reason = f"{label}: the workspace has another {a.name!r}" if existing else f"{label}: name used twice"
         return act
+
+    def _identical_copy(self, kind: str, name: str, sha: str | None) -> AssetInfo | None:
+        """The lowest-numbered copy ("Name - N") of ``kind`` ``name`` in the workspace with content ``sha``."""
+        copies = [n for n in self.ws.design_names(kind, name) if _fold(n) != _fold(name)]
+        same = [x for x in self.ws.design_assets(kind, copies).values() if x.sha256 == sha] if copies else []
+        return min(same, key=lambda x: (_copy_number(x.name), _fold(x.name)), default=None)
 
     # -- program-local assets -----------------------------------------------------------------
     def plan_local(self, assets: list[Asset]) -> None:
@@ -685,6 +698,12 @@ class _Planner:
         if not data["folders"] and "folders" not in self.bundle.program:
             data.pop("folders")
         return data
+
+
+def _copy_number(name: str) -> int:
+    """N of a copy name "Name - N" (images: "logo - N.png")."""
+    numbers = re.findall(r" - ([0-9]+)", name)
+    return int(numbers[-1]) if numbers else 0
 
 
 def _local_note(a: Asset) -> str:

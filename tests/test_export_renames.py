@@ -102,6 +102,50 @@ def test_keep_both_copy_exports_under_its_name_with_the_bundles_content(invoke, 
     _round_trip(out, tmp_path)
 
 
+def test_a_second_program_reuses_the_identical_copy_and_exports_naming_it(invoke, tmp_path):
+    """The sample imported twice (the second time --as another program) next to Acme's own template: the
+    first import's keep-both copy holds the same bytes, so the second reuses it instead of a 'Name - 2'."""
+    db, inv = tmp_path / "pk.db", tmp_path / "inventory.json"
+    inv.write_text(json.dumps({"emailTemplates": [{"name": TEMPLATE, "content": THEIRS}]}), encoding="utf-8")
+    assert invoke("workspace", "init", "--crm", "salesforce", "--target", str(db)).exit_code == 0
+    assert invoke("workspace", "load", str(inv), "--target", str(db)).exit_code == 0
+    assert invoke("import", str(SAMPLE), "--target", str(db), "--yes").exit_code == 0
+    r = invoke("import", str(SAMPLE), "--target", str(db), "--as", "OLM Copy", "--yes", "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    (tpl,) = [a for a in out["plan"]["actions"] if a["kind"] == "emailTemplate"]
+    assert (tpl["action"], tpl["as"], tpl["decidedBy"], tpl["reason"]) == (
+        "reuse", f"{TEMPLATE} - 1", "default", f"identical content (same sha256) already in the workspace as "
+                                               f"'{TEMPLATE} - 1'")
+    assert out["plan"]["summary"]["reuse"] == 2  # the template and the tag value
+    (mapped,) = [m for m in out["import"]["mapping"] if m["kind"] == "emailTemplate"]
+    assert (mapped["workspaceName"], mapped["owned"]) == (f"{TEMPLATE} - 1", False)
+    ws = open_workspace(db, create=False)
+    try:
+        assert sorted(ws.design_names("emailTemplate", TEMPLATE)) == [TEMPLATE, f"{TEMPLATE} - 1"]
+        assert mapped["workspaceId"] == ws.design_assets("emailTemplate", [f"{TEMPLATE} - 1"])[
+            f"{TEMPLATE} - 1".casefold()].id
+        (email,) = [a for a in ws.program_assets(ws.program("OLM Copy").id) if a.kind == "email"]
+        assert email.meta["designNames"] == {"emailTemplate": {TEMPLATE: f"{TEMPLATE} - 1"}}
+    finally:
+        ws.close()
+    # each program exports naming the copy it uses, with the same files
+    for program, where in ((PROGRAM, "first"), ("OLM Copy", "second")):
+        r = invoke("export", program, "--target", str(db), "-o", str(tmp_path / where))
+        assert r.exit_code == 0, r.output
+    first, second = _files(tmp_path / "first"), _files(tmp_path / "second")
+    assert json.loads(second[EMAIL_PATH])["template"] == f"{TEMPLATE} - 1"
+    assert {k: v for k, v in second.items() if k != "bundle.json"} == {
+        k: v for k, v in first.items() if k != "bundle.json"}
+    assert manifest(tmp_path / "second")["assets"] == manifest(tmp_path / "first")["assets"]
+    _clean(tmp_path / "second")
+    # importing again changes nothing; --no-reuse-identical makes the second copy it used to
+    r = invoke("import", str(SAMPLE), "--target", str(db), "--as", "OLM Copy", "--yes")
+    assert r.exit_code == 0 and "No changes: op-lead-management 1.0.0 is already imported" in r.output, r.output
+    r = invoke("import", str(SAMPLE), "--target", str(db), "--as", "OLM Copy 2", "--no-reuse-identical", "--yes")
+    assert r.exit_code == 0 and f"-> rename  emailTemplate  {TEMPLATE} -> {TEMPLATE} - 2" in r.output, r.output
+
+
 @pytest.mark.parametrize("option,content,planned", [
     ("replace", THEIRS, "replace"),  # the workspace's template now holds the bundle's content
     ("reuseIfIdentical", (SAMPLE / TEMPLATE_PATH).read_text(encoding="utf-8"), "reuse"),

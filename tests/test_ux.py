@@ -121,12 +121,12 @@ def test_import_into_a_mistyped_workspace_is_refused_not_created(sample_copy, in
     assert [w["name"] for w in list_workspaces(db)] == ["Default"]
 
 
-def test_first_import_still_creates_the_workspace_file(sample_copy, tmp_path, invoke):
+def test_a_first_import_the_preflight_stops_creates_no_workspace_file(sample_copy, tmp_path, invoke):
     new = tmp_path / "new.db"
     r = invoke("import", str(sample_copy), "-t", str(new), "-w", "Client2", "--yes")
     assert r.exit_code == 1  # the sample needs Salesforce; a new workspace has no CRM
-    assert "PK507 [missing-crm]" in r.output and "`programkit workspace load INVENTORY.json`" in r.output
-    assert [w["name"] for w in list_workspaces(new)] == ["Client2"]
+    assert "PK507 [missing-crm]" in r.output and "`programkit workspace init --crm salesforce`" in r.output
+    assert not new.exists()  # only an applied import creates the file (tests/test_import_first.py)
 
 
 def test_plan_out_says_where_the_plan_went_on_stderr_only(sample_copy, tmp_path, invoke, db):

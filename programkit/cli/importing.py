@@ -15,7 +15,7 @@ from ..errors import BadInput, ProgramkitError
 from ..plan import ACTIONS, Plan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
-from ..workspaces import open_target, target_kind
+from ..workspaces import open_target
 from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
 
 #: terraform-like markers and colours per action
@@ -191,9 +191,10 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        # A first import may create the workspace file (a dry run creates nothing); in a file that exists, an
-        # unknown --workspace is a typo to report, not a new empty workspace to import into.
-        ws = open_target(target, workspace, create=not dry_run and _new_file(target))
+        # A first import creates the workspace file, but only if it is applied: until its transaction commits
+        # the new workspace lives in memory (a dry run, a failed preflight, a "no" or an error leave no file).
+        # In a file that exists, an unknown --workspace is a typo to report, not a new workspace to import into.
+        ws = open_target(target, workspace, create=False, create_on_commit=not dry_run)
         try:
             plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                      prune=prune, allow_downgrade=allow_downgrade)
@@ -231,13 +232,6 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     manual = getattr(ws, "manual_steps_report", None)  # a Marketo import leaves steps its API cannot do
     if callable(manual) and manual():
         click.echo("\n" + manual(), nl=False)
-
-
-def _new_file(target: str) -> bool:
-    """True when ``target`` is a workspace file that does not exist yet."""
-    if target_kind(target) != "sqlite":
-        return False
-    return not Path(target[len("sqlite:"):] if target.lower().startswith("sqlite:") else target).exists()
 
 
 def _saved_plan(path: str) -> Plan:

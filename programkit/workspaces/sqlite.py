@@ -25,6 +25,7 @@ import os
 import re
 import shlex
 import sqlite3
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -222,17 +223,22 @@ def _begin(db: sqlite3.Connection, path: str, timeout: float) -> None:
         raise
 
 
-def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
-            migrate_to: int = SCHEMA_VERSION) -> sqlite3.Connection:
-    """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated."""
-    display = os.fspath(path)
-    busy_timeout = busy_timeout_from_env(busy_timeout)
+def _check_path(display: str) -> None:
+    """BadInput unless ``display`` is a file or can become one."""
     p = Path(display)
     if p.exists() and not p.is_file():
         raise BadInput(f"{display} is not a file",
                        hint=f"--target names a workspace database file, e.g. {Path(display, 'programkit.db')}.")
     if not p.parent.exists():
         raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
+
+
+def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
+            migrate_to: int = SCHEMA_VERSION) -> sqlite3.Connection:
+    """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated."""
+    display = os.fspath(path)
+    busy_timeout = busy_timeout_from_env(busy_timeout)
+    _check_path(display)
     try:
         db = sqlite3.connect(display, timeout=busy_timeout, isolation_level=None)
         db.execute("PRAGMA foreign_keys = ON")
@@ -375,6 +381,21 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
         db.close()
         raise
     return SqliteWorkspace(db, path, row[0], row[1], busy_timeout)
+
+
+def open_new_file(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORKSPACE, crm: str | None = None,
+                  busy_timeout: float | None = None) -> "NewFileWorkspace":
+    """A workspace in a file that does not exist yet and that only appears if a write transaction commits.
+
+    What a first import uses: until then the workspace (seeded like a new
+    Marketo instance) lives in memory, so planning, a preflight failure, a
+    declined confirmation or an exception leave no file behind.
+    """
+    path = os.fspath(db_path)
+    _check_path(path)
+    if Path(path).exists():
+        raise BadInput(f"{path} already exists", hint="Open it with open_workspace().")
+    return NewFileWorkspace(path, workspace, crm, busy_timeout_from_env(busy_timeout))
 
 
 # --- the workspace -----------------------------------------------------------------
@@ -623,6 +644,87 @@ class SqliteWorkspace(Workspace):
         row = self.db.execute(f"SELECT {self._IMPORT_COLS} FROM imports WHERE id = ? AND workspace_id = ?",
                               (import_id, self.id)).fetchone()
         return self._record(row) if row else None
+
+
+class NewFileWorkspace(SqliteWorkspace):
+    """A workspace of a file that is only created when its first write transaction commits.
+
+    Why this shape: the plan must be made against exactly the inventory the import then writes to, and a failed
+    import must leave the directory as it was. So the fresh, seeded workspace is built in an in-memory database
+    (plans read it; its revision reads ``"new"`` until the file exists, so a plan saved against another file is
+    refused). The first :meth:`transaction` copies it into a hidden temporary file beside the target, writes
+    there, commits, checkpoints the WAL, and only then links the finished file to its name (atomically, and
+    refusing if another process created the file meanwhile). On any failure the temporary file and its
+    ``-wal``/``-shm`` side files are removed: the target path never holds a half-made or empty workspace. (Only a
+    ``kill -9`` in the middle can leave the temporary ``.NAME.*.importing`` file, never the target.)
+    """
+
+    def __init__(self, path: str, name: str, crm: str | None, busy_timeout: float):
+        memory = connect(":memory:", busy_timeout)
+        try:
+            ws_id = _create_workspace(memory, path, name, crm, busy_timeout)
+        except BaseException:
+            memory.close()
+            raise
+        super().__init__(memory, path, ws_id, name.strip(), busy_timeout)
+        self.created = False
+
+    def revision(self) -> str:
+        return super().revision() if self.created else NEW_REVISION
+
+    @contextmanager
+    def transaction(self) -> Iterator["SqliteWriter"]:
+        if self.created:
+            with super().transaction() as w:
+                yield w
+            return
+        target = Path(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".importing", dir=target.parent)
+        os.close(fd)
+        memory = self.db
+        try:
+            disk = sqlite3.connect(tmp)
+            try:
+                memory.backup(disk)  # the very inventory the plan was made against
+            finally:
+                disk.close()
+            self.db = connect(tmp, self.busy_timeout)
+            with super().transaction() as w:
+                yield w
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+            self.db.close()
+            _publish(tmp, self.path)
+            self.created = True
+        finally:
+            if not self.created:
+                if self.db is not memory:
+                    self.db.close()
+                self.db = memory  # still the unborn workspace: nothing happened
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(tmp + suffix).unlink(missing_ok=True)
+        memory.close()
+        self.db = connect(self.path, self.busy_timeout)
+
+
+#: the revision a workspace that does not exist yet reports (plans made for a first import record it)
+NEW_REVISION = "new"
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Give the finished file ``tmp`` the name ``path``, unless something has that name by now."""
+    from ..apply import make  # apply registers PK520 (workspace-changed)
+
+    try:
+        os.link(tmp, path)  # atomic and never overwrites
+        return
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links: check, then rename (a narrow race, but no overwrite seen)
+        if not os.path.lexists(path):
+            os.replace(tmp, path)
+            return
+    raise ProgramkitError(f"{path} was created by another process during this import; nothing was written", [make(
+        "PK520", f"{path} did not exist when the plan was made and does now")])
 
 
 def _folder_tree_add(folders: list[dict[str, Any]], segments: list[str]) -> bool:
