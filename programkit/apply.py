@@ -14,10 +14,16 @@ workspace item, start and end time and the outcome. An import of a bundle
 that is already there writes nothing but that history row (outcome ``noop``).
 
 Asset meta written for export: ``path`` (the asset's file in the bundle),
-``entry`` (its manifest entry, verbatim) and ``bundle`` (the bundle name);
-program-local assets also get ``designNames`` ({kind: {bundle name: workspace
-name}}) when the import put a Design Studio asset they may reference under
-another name (a keep-both copy), since their bytes keep the bundle's names.
+``entry`` (its manifest entry, verbatim), ``bundle`` (the bundle name) and
+``index`` (its position in the manifest's ``assets``);
+every asset written also gets ``designNames`` ({kind: {bundle name: workspace
+name}}) when the import put a Design Studio asset it may reference under
+another name (a keep-both copy): an email naming its template, a template or
+snippet naming an image. Bytes stay verbatim (so a re-import is a ``noop`` and
+upgrades diff cleanly) and keep the bundle's names; export resolves them
+through this map. Assets reused from the workspace keep their own meta: their
+bytes use the workspace's names. The history mapping gives every bundle asset
+its ``index`` too, so export knows the bundle's order for reused assets as well.
 """
 
 from __future__ import annotations
@@ -121,12 +127,21 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
         if callable(begin):  # a remote target journals the plan, so an interrupted import can be resumed
             begin(plan.to_dict())
         ids = _Applier(plan, bundle, workspace, w, hook, progress).run()
-        record.mapping = history_mapping(plan, ids)
+        record.mapping = _with_positions(history_mapping(plan, ids), bundle)
         record.finished_at = _now()
         record.id = w.record_import(record)
         hook()
     hook()
     return record
+
+
+def _with_positions(mapping: list[dict[str, Any]], bundle: Bundle) -> list[dict[str, Any]]:
+    """The mapping with each bundle asset's manifest position (``index``), so export can keep the bundle's order."""
+    positions = {a.path: a.index for a in bundle.assets}
+    for m in mapping:
+        if m.get("path") in positions:
+            m["index"] = positions[m["path"]]
+    return mapping
 
 
 class _Applier:
@@ -139,6 +154,7 @@ class _Applier:
                  progress: Callable[[int], None] | None):
         self.plan, self.bundle, self.ws, self.w, self.hook, self.progress = plan, bundle, ws, w, hook, progress
         self.entries = {a.path: a for a in bundle.assets}
+        self.positions = {a.path: a.index for a in bundle.assets}
         self.ids: dict[int, tuple[int, str]] = {}
         self.pid: int | None = plan.program.get("id")
         self.bulk = getattr(w, "put_assets", None)
@@ -147,7 +163,8 @@ class _Applier:
         #: local assets carry this so a reader can resolve their references ("template": …) by bundle name
         self.design_names: dict[str, dict[str, str]] = {}
         for act in plan.actions:
-            if act.kind in DESIGN_KINDS and act.as_name and act.action in ("rename", "update", "noop"):
+            # (reuse with a name: an earlier import's identical copy, "Name - 1")
+            if act.kind in DESIGN_KINDS and act.as_name and act.action in ("rename", "update", "noop", "reuse"):
                 self.design_names.setdefault(act.kind, {})[act.name] = act.as_name
 
     def run(self) -> dict[int, tuple[int, str]]:
@@ -166,29 +183,42 @@ class _Applier:
         return self.ids
 
     def content(self, act: Action) -> tuple[bytes, str, dict[str, Any]]:
-        """The file's bytes (checked against the plan's sha256), their digest, and the meta export reads."""
-        content = self.bundle.source.read_bytes(act.path)
-        digest = sha256_bytes(content)
+        """The file's bytes (checked against the plan's sha256), their digest, and the meta export reads.
+
+        Bytes the load kept (``load_bundle(keep_bytes=True)``) are the ones it hashed, validated and
+        planned: they are written as they are, without reading and hashing the file again.
+        """
+        asset = self.entries.get(act.path)
+        if asset is not None and asset.data is not None and asset.actual_sha256 is not None:
+            content, digest = asset.data, asset.actual_sha256
+        else:
+            content = self.bundle.source.read_bytes(act.path)
+            digest = sha256_bytes(content)
         if digest != act.sha256:
             raise ProgramkitError("a bundle file changed between planning and applying; nothing was written", [make(
                 "PK522", f"{act.path} has sha256 {digest[:12]}…, the plan says {str(act.sha256)[:12]}…",
                 file=act.path)])
-        asset = self.entries.get(act.path)
         meta = {"path": act.path, "entry": dict(asset.entry) if asset else {}, "bundle": self.plan.bundle["name"]}
-        if act.kind in PROGRAM_KINDS and self.design_names:
+        if act.path in self.positions:
+            meta["index"] = self.positions[act.path]
+        if self.design_names:  # templates and snippets name images too: every written asset gets it
             meta["designNames"] = self.design_names
         return content, digest, meta
 
     def flush(self) -> None:
         if not self.pending:
             return
-        self.bulk([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending])
-        names: dict[str, list[str]] = {}
-        for _, a, *_ in self.pending:
-            names.setdefault(a.kind, []).append(a.workspace_name)
-        found = {kind: self.ws.design_assets(kind, group) for kind, group in names.items()}
-        for i, a, *_ in self.pending:
-            self.ids[i] = (found[a.kind][a.workspace_name.casefold()].id, a.workspace_name)
+        new_ids = self.bulk([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending])
+        if isinstance(new_ids, list) and len(new_ids) == len(self.pending):  # the embedded target says
+            for (i, a, *_), new_id in zip(self.pending, new_ids):
+                self.ids[i] = (new_id, a.workspace_name)
+        else:  # a writer that does not say: look the new assets up by name
+            names: dict[str, list[str]] = {}
+            for _, a, *_ in self.pending:
+                names.setdefault(a.kind, []).append(a.workspace_name)
+            found = {kind: self.ws.design_assets(kind, group) for kind, group in names.items()}
+            for i, a, *_ in self.pending:
+                self.ids[i] = (found[a.kind][a.workspace_name.casefold()].id, a.workspace_name)
         self.pending = []
         self.hook()
 

@@ -210,7 +210,9 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
             mismatches = [f for name in names if (f := _extract(source, name, tmp, expected.get(name)))]
             if mismatches:
                 raise UnsafeArchive(f"{source.display}: files differ from bundle.json, nothing was written",
-                                    mismatches)
+                                    mismatches,
+                                    hint="The archive changed after it was packed: get it again from its source and "
+                                         "compare its sha256 with the one `programkit pack` printed.")
             os.chmod(tmp, 0o777 & ~_umask())
             _move_into_place(tmp, out_dir)
         except BaseException as e:

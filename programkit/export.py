@@ -7,13 +7,37 @@ bundle as data (manifest + file bytes). :func:`write_bundle` writes it, checks
 it with ``validate`` before anything reaches ``-o``, and packs it with
 :func:`programkit.archive.pack_dir` when ``-o`` ends in ``.zip``.
 
+Which Design Studio assets: those the program's assets reference (below)
+and, for a program that came from a bundle import, every one that import
+brought in or mapped — created, a renamed copy, reused, replaced or unchanged,
+per the history mapping of the import its provenance names — so a landing
+page template or an image nothing references survives import → export. A
+reused asset exports as the workspace holds it (``useDestination`` may mean
+other content than the bundle's). A mapped asset deleted from the workspace
+since is left out. A program built in the workspace exports referenced
+assets only.
+
 Deterministic: the manifest is canonical JSON, assets are ordered by kind,
 folder and name, file paths come from the asset's bundle path if it was
-imported from a bundle (asset meta ``path``) and otherwise from a slug of its
-kind and name, with ``-2``, ``-3`` … on a collision. When every asset came
-from one bundle and its meta records its manifest position (``bundle`` and
-``index``), that order is kept instead, so any imported bundle is reproduced. Asset bytes are written
+imported from a bundle (the import's mapping, else asset meta ``path``) and
+otherwise from a slug of its kind and name, with ``-2``, ``-3`` … on a
+collision. When every asset knows its position in one bundle (the import's
+mapping ``index``, else meta ``bundle`` and ``index``), that order is kept
+instead, so any imported bundle is reproduced. Asset bytes are written
 verbatim, so a program imported from a bundle exports with the same digests.
+
+Names an asset's bytes use are resolved through its meta ``designNames``
+({kind: {name in the bytes: workspace name}}), which apply records when an
+import put a Design Studio asset under another name (a keep-both/copy
+"Name - 1"). The workspace keeps the bundle's bytes verbatim on purpose: plan
+compares stored sha256 with the bundle's, so re-importing the same bundle is a
+``noop`` and an upgrade only touches what changed; rewriting references at
+apply time would break both. So export does the resolving: it exports the
+asset the reference means (the copy, not the workspace's same-named original)
+and rewrites the reference in the exported file to that asset's real name —
+JSON assets are re-serialised canonically, HTML is edited in place — so the
+bundle is self-consistent and imports anywhere as what the workspace holds.
+Only assets with such a rename change; everything else stays byte-for-byte.
 
 What is detected as referenced:
 
@@ -33,6 +57,7 @@ What is detected as referenced:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import mimetypes
 import os
@@ -43,7 +68,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import semver
 
@@ -53,7 +78,7 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
 from .validate import TOKEN_RE, catalog, iter_strings, standard_field_names
-from .workspaces.base import AssetInfo, ImportRecord, ProgramInfo, Workspace
+from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
@@ -142,6 +167,47 @@ def _source_record(ws: Workspace, program: ProgramInfo) -> ImportRecord | None:
     return next((r for r in ws.history() if r.id == program.provenance.import_id), None)
 
 
+#: mapping actions whose workspace asset is the bundle's asset in the workspace ("skip": not imported)
+_MAPPED_ACTIONS = ("create", "rename", "reuse", "replace", "update", "noop")
+
+
+def _mapped(record: ImportRecord | None) -> dict[int, dict[str, Any]]:
+    """Workspace asset id → its entry in the import ``record``'s mapping, for the assets that import brought in,
+    updated, kept or reused (not the ones it skipped)."""
+    out: dict[int, dict[str, Any]] = {}
+    for m in record.mapping if record is not None else ():
+        if (isinstance(m, dict) and m.get("kind") in ALL_KINDS and m.get("action") in _MAPPED_ACTIONS
+                and isinstance(m.get("workspaceId"), int)):
+            out.setdefault(m["workspaceId"], m)
+    return out
+
+
+def _imported_design(ws: Workspace, mapped: dict[int, dict[str, Any]]) -> list[AssetInfo]:
+    """The Design Studio assets of ``mapped`` still in the workspace (same name, same id)."""
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for m in mapped.values():
+        if m["kind"] in DESIGN_KINDS and isinstance(m.get("workspaceName"), str):
+            wanted.setdefault(m["kind"], []).append(m)
+    out = []
+    for kind, items in wanted.items():
+        found = ws.design_assets(kind, [m["workspaceName"] for m in items])
+        out += [info for m in items if (info := found.get(m["workspaceName"].casefold())) is not None
+                and info.id == m["workspaceId"]]
+    return out
+
+
+def _as_imported(asset: AssetInfo, mapped: dict[int, dict[str, Any]], bundle: str | None) -> AssetInfo:
+    """``asset`` with the bundle path and manifest position its import mapping entry recorded, if any
+    (a reused asset's own meta knows neither; an unchanged one's may be from an older version)."""
+    m = mapped.get(asset.id)
+    extra: dict[str, Any] = {}
+    if m is not None and m.get("kind") == asset.kind and isinstance(m.get("path"), str):
+        extra["path"] = m["path"]
+        if isinstance(m.get("index"), int):
+            extra.update(index=m["index"], bundle=bundle)
+    return dataclasses.replace(asset, meta={**asset.meta, **extra}) if extra else asset
+
+
 def _manifest_header(record: ImportRecord | None) -> dict[str, Any]:
     if record is None:
         return {}
@@ -196,6 +262,48 @@ def _snippet_slots(html: str) -> set[str]:
     return slots
 
 
+def _rename_url(url: str, renames: dict[str, str]) -> str:
+    """``url`` with its last path segment renamed if it names a renamed image (new name URL-quoted,
+    since copy names have spaces); anything else is kept as written."""
+    if "{{" in url:
+        return url
+    path = urlsplit(url.strip()).path
+    segment = path.rsplit("/", 1)[-1]
+    new = renames.get(unquote(segment).casefold()) if segment else None
+    at = url.find(path) if new is not None else -1
+    if at < 0:
+        return url
+    end = at + len(path)
+    return url[:end - len(segment)] + quote(new, safe="") + url[end:]
+
+
+def _rename_images(text: str, renames: dict[str, str]) -> str:
+    """Image references in ``text`` (what :func:`_image_candidates` finds) renamed; each one once."""
+    if not renames:
+        return text
+    bare = text.strip()
+    if _IMAGE_EXT.search(bare) and not re.search(r"\s", bare):
+        return _rename_url(text, renames)
+
+    def sub(m: re.Match[str]) -> str:
+        start, end = m.start(1) - m.start(0), m.end(1) - m.start(0)
+        return m.group(0)[:start] + _rename_url(m.group(1), renames) + m.group(0)[end:]
+
+    return _CSS_URL.sub(sub, _ATTR_URL.sub(sub, text))
+
+
+def _map_strings(doc: Any, fn: Any) -> None:
+    """Apply ``fn`` to every string value of a parsed JSON document, in place (iteratively: no depth limit)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str):
+                node[key] = fn(value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+
+
 class _Collector:
     """Reads what the program's assets reference; collects problems instead of stopping at the first."""
 
@@ -204,49 +312,94 @@ class _Collector:
         self.program = program
         self.problems: list[Finding] = []
         self.contents: dict[int, bytes] = {}
+        #: email id → ids of its template's mktoSnippet elements (where it names snippets)
+        self.slots: dict[int, set[str]] = {}
 
     def read(self, asset: AssetInfo) -> bytes:
         if asset.id not in self.contents:
             self.contents[asset.id] = self.ws.read(asset.id)
         return self.contents[asset.id]
 
-    def design(self, local: list[AssetInfo]) -> tuple[list[AssetInfo], set[str]]:
-        """Design Studio assets the local assets reference, and snippet names known only as requirements."""
+    @staticmethod
+    def resolve(asset: AssetInfo, kind: str, name: str) -> str:
+        """The workspace name of the ``kind`` asset that ``asset``'s bytes call ``name``."""
+        return renamed_design(asset.meta, kind).get(name.casefold(), name)
+
+    def template_of(self, email: AssetInfo, doc: Any) -> str | None:
+        name = doc.get("template") if isinstance(doc, dict) else None
+        return self.resolve(email, "emailTemplate", name) if isinstance(name, str) else None
+
+    def images_of(self, asset: AssetInfo) -> set[str]:
+        return {self.resolve(asset, "image", n) for n in _image_candidates(_strings(asset.kind, self.read(asset)))}
+
+    def design(self, local: list[AssetInfo], imported: Iterable[AssetInfo] = ()) -> tuple[list[AssetInfo], set[str]]:
+        """Design Studio assets the local assets reference plus ``imported`` (and the images those reference),
+        and snippet names known only as requirements."""
         emails = [(a, _json(self.read(a))) for a in local if a.kind == "email"]
-        wanted = {doc["template"] for _, doc in emails if isinstance(doc, dict) and isinstance(doc.get("template"), str)}
+        wanted = {t for a, doc in emails if (t := self.template_of(a, doc)) is not None}
         templates = self.ws.design_assets("emailTemplate", wanted)
         for a, doc in emails:
-            name = doc.get("template") if isinstance(doc, dict) else None
-            if isinstance(name, str) and name.casefold() not in templates:
-                self.problems.append(make("PK910", f"email {a.name!r} names template {name!r} that is not in "
+            name = self.template_of(a, doc)
+            if name is not None and name.casefold() not in templates:
+                written = doc["template"]
+                said = f"{name!r}" if name == written else f"{name!r} ({written!r} in its file)"
+                self.problems.append(make("PK910", f"email {a.name!r} names template {said} that is not in "
                                                    f"workspace {self.ws.name!r}"))
-        found: dict[int, AssetInfo] = {t.id: t for t in templates.values()}
+        found: dict[int, AssetInfo] = {a.id: a for a in imported}
+        found.update({t.id: t for t in templates.values() if t.id not in found})
         # snippets: what an email puts in its template's mktoSnippet elements
         snippet_names: set[str] = set()
         for a, doc in emails:
-            tpl = templates.get(str(doc.get("template", "")).casefold()) if isinstance(doc, dict) else None
+            tpl = templates.get((self.template_of(a, doc) or "").casefold())
             if tpl is None:
                 continue
-            slots = _snippet_slots(_text(self.read(tpl)))
+            slots = self.slots[a.id] = _snippet_slots(_text(self.read(tpl)))
             sections = doc.get("sections")
             for ident, value in sections.items() if isinstance(sections, dict) else ():
                 if ident in slots and isinstance(value, str):
                     name = _TAG.sub("", value).strip()
                     if name:
-                        snippet_names.add(name)
+                        snippet_names.add(self.resolve(a, "snippet", name))
         snippets = self.ws.design_assets("snippet", snippet_names)
-        found.update({s.id: s for s in snippets.values()})
+        found.update({s.id: s for s in snippets.values() if s.id not in found})
         named_only = {n for n in snippet_names if n.casefold() not in snippets}
-        # images: referenced from emails, templates and snippets
-        strings: list[str] = []
-        for a in local:
-            if a.kind == "email":
-                strings.extend(_strings(a.kind, self.read(a)))
-        for d in found.values():
-            strings.extend(_strings(d.kind, self.read(d)))
-        images = self.ws.design_assets("image", _image_candidates(strings))
-        found.update({i.id: i for i in images.values()})
+        # images: referenced from emails, templates and snippets (each resolved through its own meta)
+        wanted_images: set[str] = set()
+        for a in [a for a in local if a.kind == "email"] + list(found.values()):
+            wanted_images |= self.images_of(a)
+        images = self.ws.design_assets("image", wanted_images)
+        found.update({i.id: i for i in images.values() if i.id not in found})
         return list(found.values()), named_only
+
+    def exported(self, asset: AssetInfo) -> bytes:
+        """The bytes to export: stored bytes, with references the asset's meta says were renamed
+        rewritten to the workspace names (see the module docstring)."""
+        data = self.read(asset)
+        images = renamed_design(asset.meta, "image")
+        if asset.kind == "email":
+            templates, snippets = renamed_design(asset.meta, "emailTemplate"), renamed_design(asset.meta, "snippet")
+            doc = _json(data) if templates or snippets or images else None
+            if not isinstance(doc, dict):
+                return data
+            if isinstance(doc.get("template"), str):
+                doc["template"] = templates.get(doc["template"].casefold(), doc["template"])
+            sections = doc.get("sections")
+            for ident, value in sections.items() if isinstance(sections, dict) else ():
+                name = _TAG.sub("", value).strip() if ident in self.slots.get(asset.id, ()) and \
+                    isinstance(value, str) else ""
+                if name and name.casefold() in snippets:
+                    sections[ident] = value.replace(name, snippets[name.casefold()], 1)
+            if images:
+                _map_strings(doc, lambda s: _rename_images(s, images))
+            return data if doc == _json(data) else canonical.dump_bytes(doc)
+        if asset.kind in HTML_KINDS and images:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return data
+            renamed = _rename_images(text, images)
+            return data if renamed == text else renamed.encode("utf-8")
+        return data
 
     def requires(self, assets: list[AssetInfo], snippets_named: set[str]) -> dict[str, Any]:
         """What the exported assets need from a target, computed from their content."""
@@ -407,7 +560,8 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     if info is None:
         known = ", ".join(p.name for p in ws.programs()) or "none"
         raise BadInput(f"workspace {ws.name!r} has no program called {program!r}", hint=f"Programs: {known}.")
-    header = _manifest_header(_source_record(ws, info))
+    record = _source_record(ws, info)
+    header = _manifest_header(record)
     bundle_name = name or header.get("name") or slugify(info.name, 64)
     if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?", bundle_name or ""):
         raise BadInput(f"--name {bundle_name!r} is not a bundle name",
@@ -418,8 +572,9 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
 
     collector = _Collector(ws, info)
     local = ws.program_assets(info.id)
-    design, snippets_named = collector.design(local)
-    assets = _ordered(local + design)
+    mapped = _mapped(record)
+    design, snippets_named = collector.design(local, _imported_design(ws, mapped))
+    assets = _ordered([_as_imported(a, mapped, record.bundle if record else None) for a in local + design])
     computed = collector.requires(assets, snippets_named)
     if collector.problems:
         raise ProgramkitError(f"program {info.name!r} cannot be exported: it references what workspace "
@@ -429,7 +584,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     exported = ExportedBundle(manifest={})
     entries = []
     for (asset, extras), path in zip(items, _assign_paths(items)):
-        content = collector.read(asset)
+        content = collector.exported(asset)
         entry = {**extras, "kind": asset.kind, "name": asset.name, "path": path,
                  "sha256": canonical.sha256_bytes(content)}
         if asset.folder:

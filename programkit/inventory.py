@@ -299,7 +299,8 @@ def render_text(summary: dict[str, Any]) -> str:
              f"crm: {summary['crm'] or 'none'})"]
     counts = summary["counts"]
     for key, label in COUNT_LABELS:
-        lines.append(f"  {label:<24}{counts.get(key, 0):>7}")
+        # a key a target leaves out is one it cannot count (webhooks through Marketo's API): not zero
+        lines.append(f"  {label:<24}{counts[key] if key in counts else 'n/a':>7}")
     if summary["tagTypes"]:
         lines.append("Tag types:")
         for name, values in summary["tagTypes"].items():

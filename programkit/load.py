@@ -43,8 +43,9 @@ register_code("PK105", "asset-missing", Severity.ERROR, "An asset's file is not 
               example="/assets/2/path: emails/alert.json does not exist", group=G)
 register_code("PK106", "digest-mismatch", Severity.ERROR,
               "An asset file's sha256 differs from the one in bundle.json (edited or tampered).",
-              hint="If the edit is intended, put the file's sha256 (in the message; or `sha256sum FILE`) in bundle.json; "
-                   "otherwise restore the file.",
+              hint="If the edit is intended, `programkit pack DIR --update-digests` rewrites every digest in "
+                   "bundle.json (and packs), or put the file's sha256 (in the message) in bundle.json; otherwise "
+                   "restore the file.",
               example="/assets/2/sha256: emails/alert.json has sha256 9f2c…e41d (full digest), bundle.json says 4b1a90c2d3e4…",
               group=G)
 register_code("PK107", "unlisted-file", Severity.WARNING, "A file in the bundle is not listed in bundle.json.",
@@ -71,6 +72,26 @@ register_code("PK112", "unreadable-file", Severity.ERROR,
 MAX_TEXT_BYTES = 16 << 20
 #: what reading a damaged zip entry raises besides OSError (checked before OSError: BadZipFile is not one)
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)  # RuntimeError: encrypted, unsupported method
+
+
+#: Bytes of asset files an import keeps in memory after loading them (the rest are read again to be written).
+KEEP_BYTES = 64 << 20
+
+
+class _Keep:
+    """The budget of asset bytes a load keeps for the import."""
+
+    def __init__(self, budget: int):
+        self.left = budget
+
+    def fits(self, size: int) -> bool:
+        return size <= self.left
+
+    def take(self, data: bytes) -> bool:
+        if len(data) > self.left:
+            return False
+        self.left -= len(data)
+        return True
 
 
 @dataclass
@@ -102,13 +123,20 @@ def parse_json_text(text: str, file: str, findings: list[Finding]) -> tuple[bool
 def schema_findings(code: str, schema_name: str, instance: object, file: str) -> list[Finding]:
     out = []
     for error in schema.iter_errors(schema_name, instance):
-        pointer = schema.pointer_of(error.absolute_path)
-        out.append(make(code, f"{pointer or '/'}: {error.message}", file=file, pointer=pointer))
+        pointer, message = schema.located_message(error)
+        out.append(make(code, f"{pointer or '/'}: {message}", file=file, pointer=pointer))
     return out
 
 
-def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> LoadResult:
-    """Read a bundle (directory, bundle.json or .zip) and everything it lists."""
+def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = None, *,
+                keep_bytes: bool = False) -> LoadResult:
+    """Read a bundle (directory, bundle.json or .zip) and everything it lists.
+
+    ``keep_bytes``: keep each asset file's bytes, as read and hashed, on the
+    asset (:attr:`Asset.data`) up to :data:`KEEP_BYTES` in all, so an import
+    writes what was validated and planned without reading and hashing the
+    files a second time. Off for ``validate``, which does not need them.
+    """
     p = os.fspath(path)
     if p.lower().endswith(".json") and os.path.basename(p) != "bundle.json" and os.path.isfile(p):
         # An asset document or some other JSON file: checking it as a manifest would only confuse.
@@ -116,11 +144,13 @@ def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
                        hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
                             "validates the bundle a file belongs to.")
     source, manifest_path = open_source(path, limits)
-    return load_from_source(source, manifest_path)
+    return load_from_source(source, manifest_path, keep_bytes=keep_bytes)
 
 
-def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -> LoadResult:
+def load_from_source(source: BundleSource, manifest_path: str = "bundle.json", *,
+                     keep_bytes: bool = False) -> LoadResult:
     findings: list[Finding] = []
+    keep = _Keep(KEEP_BYTES) if keep_bytes else None
     bundle = Bundle(source=source, manifest_path=manifest_path, manifest=None)
     result = LoadResult(bundle, findings)
     try:
@@ -150,7 +180,7 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -
         if asset is None:
             continue  # schema findings already say what is wrong with this entry
         bundle.assets.append(asset)
-        _load_asset(bundle, asset, findings)
+        _load_asset(bundle, asset, findings, keep)
         listed.add(asset.path)
 
     for name in source.names():
@@ -162,6 +192,8 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json") -
 def _check_version(manifest: dict, file: str, findings: list[Finding]) -> None:
     version = manifest.get("version")
     if isinstance(version, str) and not semver.Version.is_valid(version):
+        # one finding per mistake: PK110 says it better than the schema's "'1.0' is too short"
+        findings[:] = [f for f in findings if not (f.code == "PK102" and f.pointer == "/version")]
         findings.append(make("PK110", f"/version: {version!r} is not a semantic version", file=file, pointer="/version"))
 
 
@@ -178,14 +210,14 @@ def _asset(index: int, entry: object) -> Asset | None:
                  folder=folder if isinstance(folder, str) else None, entry=entry)
 
 
-def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
+def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding], keep: _Keep | None = None) -> None:
     pointer = asset.pointer + "/path"
     reason = unsafe_path_reason(asset.path)
     if reason:
         findings.append(make("PK104", f"{pointer}: {asset.path!r} {reason}", file=bundle.manifest_path, pointer=pointer))
         return
     try:
-        _read_asset(bundle, asset, findings)
+        _read_asset(bundle, asset, findings, keep)
     except UnsafeArchive as e:  # a damaged archive entry: report it with everything else
         findings.extend(e.findings)
     except _DAMAGED as e:
@@ -198,24 +230,34 @@ def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
                              file=bundle.manifest_path, pointer=pointer))
 
 
-def _read_asset(bundle: Bundle, asset: Asset, findings: list[Finding]) -> None:
+def _read_asset(bundle: Bundle, asset: Asset, findings: list[Finding], keep: _Keep | None = None) -> None:
     source, manifest = bundle.source, bundle.manifest_path
     pointer = asset.pointer + "/path"
     full = asset.path
-    if isinstance(source, DirSource) and source.is_symlink(full):
-        findings.append(make("PK109", f"{pointer}: {asset.path} is a symbolic link", file=manifest, pointer=pointer))
-        return
-    if not source.is_file(full):
+    size: int | None = None
+    if isinstance(source, DirSource):
+        what, size = source.probe(full)  # one walk for "is it a link" and "is it a file"
+        if what == "symlink":
+            findings.append(make("PK109", f"{pointer}: {asset.path} is a symbolic link", file=manifest, pointer=pointer))
+            return
+        exists = what == "file"
+    else:
+        exists = source.is_file(full)
+    if not exists:
         findings.append(make("PK105", f"{pointer}: {asset.path} does not exist", file=manifest, pointer=pointer))
         return
     is_text = asset.kind in JSON_KINDS or asset.kind in HTML_KINDS
-    if is_text and source.size(full) > MAX_TEXT_BYTES:
-        findings.append(make("PK111", f"{asset.path} is {source.size(full) / (1 << 20):.1f} MiB; the limit is 16 MiB",
+    if is_text or keep is not None:
+        size = source.size(full) if size is None else size
+    if is_text and size > MAX_TEXT_BYTES:
+        findings.append(make("PK111", f"{asset.path} is {size / (1 << 20):.1f} MiB; the limit is 16 MiB",
                              file=asset.path))
         return
-    if is_text:
+    if is_text or (keep is not None and keep.fits(size)):
         data = source.read_bytes(full)
         asset.actual_sha256 = hashlib.sha256(data).hexdigest()
+        if keep is not None and keep.take(data):
+            asset.data = data
     else:
         with source.open(full) as fh:
             asset.actual_sha256 = sha256_stream(fh)

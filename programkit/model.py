@@ -31,6 +31,9 @@ class Asset:
     content: Any = None
     #: sha256 of the bytes actually found, None if the file is missing or unsafe
     actual_sha256: str | None = None
+    #: the file's bytes as read and hashed (``actual_sha256``) when the load kept them for an import
+    #: (``load_bundle(keep_bytes=True)``); None otherwise: read the file again
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def pointer(self) -> str:

@@ -13,6 +13,7 @@ workspace revision and the bundle digest to refuse when either changed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -55,8 +56,12 @@ register_code("PK506", "missing-custom-object", Severity.ERROR,
               hint="Create and approve the custom object in the workspace, then plan again.",
               example="/requires/customObjects/0: custom object 'Subscription' is missing in workspace 'default'",
               group=G)
+#: PK507's hint, for the CRM the bundle needs: a real instance connects it; ours says so with our commands
+CRM_HINT = ("Connect {what} to the instance. An embedded workspace: create it with `programkit workspace init --crm "
+            "{crm}`, or give an existing one the CRM with `programkit workspace load INVENTORY.json`, the inventory "
+            'saying {{"crm": "{crm}"}}.')
 register_code("PK507", "missing-crm", Severity.ERROR, "The bundle needs a CRM connection the workspace does not have.",
-              hint="Connect the workspace to the CRM the bundle names in requires.crm.",
+              hint=CRM_HINT.format(what="the CRM requires.crm names (here salesforce)", crm="salesforce"),
               example="/requires/crm: the bundle needs a salesforce connection; workspace 'default' has none", group=G)
 register_code("PK508", "unknown-channel", Severity.ERROR, "The program's channel is not a channel of the workspace.",
               hint="Create the channel in the workspace (Admin → Tags → Channels) or change program.channel.",
@@ -237,13 +242,14 @@ def make_plan(
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
                     {"name": None, "as": as_name, "action": "skip", "id": None, "data": {}}, rules,
                     problems=sorted(problems, key=sort_key), options=options)
-    planner = _Planner(bundle, workspace, rules, as_name, prune, allow_downgrade)
+    digest = bundle_digest(manifest)  # once: it serialises the whole manifest (10k entries: ~10 ms)
+    planner = _Planner(bundle, workspace, rules, as_name, prune, allow_downgrade, digest)
     planner.run()
     problems.extend(_with_lines(planner.problems, bundle.texts))
     header = {k: v for k, v in manifest.items() if k not in ("program", "assets")}
     return Plan(
         bundle={"name": manifest.get("name"), "version": manifest.get("version"),
-                "digest": bundle_digest(manifest), "manifest": header},
+                "digest": digest, "manifest": header},
         workspace=ws_info,
         program=planner.program,
         rules=rules,
@@ -268,8 +274,8 @@ class _Planner:
     """Holds the look-ups one plan needs; ``run`` fills ``actions``, ``problems`` and ``program``."""
 
     def __init__(self, bundle: Bundle, ws: Workspace, rules: Rules, as_name: str | None, prune: bool,
-                 allow_downgrade: bool):
-        self.bundle, self.ws, self.rules = bundle, ws, rules
+                 allow_downgrade: bool, digest: str):
+        self.bundle, self.ws, self.rules, self.digest = bundle, ws, rules, digest
         self.as_name, self.prune, self.allow_downgrade = as_name, prune, allow_downgrade
         self.manifest = bundle.manifest or {}
         self.file = bundle.manifest_path
@@ -280,8 +286,9 @@ class _Planner:
         #: previous import of this bundle into the program: (kind, bundle name) → mapping entry
         self.previous: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None) -> None:
-        self.problems.append(make(code, message, file=file or self.file, pointer=pointer))
+    def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None,
+                hint: str | None = None) -> None:
+        self.problems.append(make(code, message, file=file or self.file, pointer=pointer, hint=hint))
 
     # -- the whole plan --------------------------------------------------------------
     def run(self) -> None:
@@ -331,7 +338,7 @@ class _Planner:
         if isinstance(crm, str) and self.ws.crm() != crm:
             have = self.ws.crm()
             self.problem("PK507", f"/requires/crm: the bundle needs a {crm} connection; workspace {ws!r} has "
-                                  f"{have or 'none'}", "/requires/crm")
+                                  f"{have or 'none'}", "/requires/crm", hint=CRM_HINT.format(what=crm, crm=crm))
         prog = self.bundle.program
         channel = prog.get("channel")
         if isinstance(channel, str):
@@ -359,7 +366,7 @@ class _Planner:
         name = prog["name"]
         target = self.as_name or name
         bname, version = self.manifest.get("name"), self.manifest.get("version")
-        digest = bundle_digest(self.manifest)
+        digest = self.digest
         existing = self.ws.program(target)
         self.program = {"name": name, "as": self.as_name if self.as_name and self.as_name != name else None,
                         "action": "create", "id": None, "data": {}}
@@ -538,6 +545,11 @@ class _Planner:
                 info = found.get(_fold(m["workspaceName"]))
                 if info is not None and info.id == m.get("workspaceId"):
                     out[(kind, bname)] = info
+        # an export of the program names a keep-both copy by its workspace name ("Name - 1"): still the same asset
+        for (kind, bname), info in list(out.items()):
+            named = {_fold(a.name) for a in by_kind.get(kind, [])}
+            if bname not in named and _fold(info.name) in named:
+                out.setdefault((kind, _fold(info.name)), info)
         return out
 
     def _conflict(self, a: Asset, act: Action, existing: AssetInfo | None, kind_taken: set[str]) -> Action:
@@ -578,6 +590,12 @@ class _Planner:
         if option == "replace" and existing is not None:
             act.action, act.decided_by, act.reason = "replace", by, f"{label}: replace the workspace's {a.kind}"
             return act
+        # a keep-both copy an earlier import made ("Name - 1") may hold exactly these bytes: use it, never a 2nd copy
+        copy = self._identical_copy(a.kind, a.name, sha) if reuse.value else None
+        if copy is not None:
+            act.action, act.decided_by, act.as_name, act.target_id = "reuse", reuse.decided_by, copy.name, copy.id
+            act.reason = f"identical content (same sha256) already in the workspace as {copy.name!r}"
+            return act
         # keepBoth / copy (or a clash with another asset of this same plan): a numbered copy
         kind = a.kind
 
@@ -591,12 +609,19 @@ class _Planner:
         act.reason = f"{label}: the workspace has another {a.name!r}" if existing else f"{label}: name used twice"
         return act
 
+    def _identical_copy(self, kind: str, name: str, sha: str | None) -> AssetInfo | None:
+        """The lowest-numbered copy ("Name - N") of ``kind`` ``name`` in the workspace with content ``sha``."""
+        copies = [n for n in self.ws.design_names(kind, name) if _fold(n) != _fold(name)]
+        same = [x for x in self.ws.design_assets(kind, copies).values() if x.sha256 == sha] if copies else []
+        return min(same, key=lambda x: (_copy_number(x.name), _fold(x.name)), default=None)
+
     # -- program-local assets -----------------------------------------------------------------
     def plan_local(self, assets: list[Asset]) -> None:
         current: list[AssetInfo] = self.ws.program_assets(self.existing.id) if self.upgrading else []
         by_id = {x.id: x for x in current}
         by_name = {(x.kind, _fold(x.name)): x for x in current}
         used: set[int] = set()
+        previous_ids = {m.get("workspaceId") for m in self.previous.values()}
         for a in assets:
             sha = a.actual_sha256 or a.sha256
             act = Action(a.kind, a.name, "create", folder=a.folder, path=a.path, sha256=sha,
@@ -620,14 +645,19 @@ class _Planner:
             if x.id in used:
                 continue
             act = Action(x.kind, x.name, "skip", folder=x.folder, target_id=x.id)
-            if any(m.get("workspaceId") == x.id for m in self.previous.values()):
+            if x.id in previous_ids:
                 self.removed(act)
             else:
                 act.reason = "added in the workspace; kept"
                 self.add(act)
+        owned = [(key, m) for key, m in self.previous.items() if key[0] in DESIGN_KINDS and m.get("owned")]
+        if not owned:  # the usual first import: no need to index 10k bundle assets for nothing
+            return
         in_bundle = {(a.kind, _fold(a.name)) for a in self.bundle.assets}
-        for (kind, bname), m in self.previous.items():
-            if kind in DESIGN_KINDS and m.get("owned") and (kind, bname) not in in_bundle:
+        kept = {a.target_id for a in self.actions if a.kind in DESIGN_KINDS and a.action != "skip"} - {None}
+        for (kind, bname), m in owned:
+            if (kind, bname) not in in_bundle \
+                    and m.get("workspaceId") not in kept:  # not the asset this plan uses under another name
                 self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
                                     owned=True))
 
@@ -668,6 +698,12 @@ class _Planner:
         if not data["folders"] and "folders" not in self.bundle.program:
             data.pop("folders")
         return data
+
+
+def _copy_number(name: str) -> int:
+    """N of a copy name "Name - N" (images: "logo - N.png")."""
+    numbers = re.findall(r" - ([0-9]+)", name)
+    return int(numbers[-1]) if numbers else 0
 
 
 def _local_note(a: Asset) -> str:
@@ -742,18 +778,22 @@ def plan_path(
     as_name: str | None = None,
     prune: bool = False,
     allow_downgrade: bool = False,
+    keep_bytes: bool = True,
 ) -> tuple[Plan, Bundle]:
     """Load and validate the bundle at ``path``, resolve the rules, plan. What ``plan``/``import`` run.
 
     Raises BadInput (exit 2) for a path that is not a bundle or an invalid rules file.
     Rules given as ``flags`` (None = not given) outrank the file, which outranks the bundle.
+    ``keep_bytes`` keeps the files' bytes on the bundle for :func:`~programkit.apply.apply_plan`
+    (see :func:`~programkit.load.load_bundle`); a plan that is only shown does not need them.
     """
     from .load import load_bundle
     from .rules import load_rules_file, resolve
     from .validate import validate_loaded
 
     file_rules = load_rules_file(rules_file) if rules_file else None
-    loaded = load_bundle(path)  # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
+    # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
+    loaded = load_bundle(path, keep_bytes=keep_bytes)
     findings = validate_loaded(loaded)
     manifest = loaded.bundle.manifest if isinstance(loaded.bundle.manifest, dict) else {}
     bundle_rules = manifest.get("conflictRules") if isinstance(manifest.get("conflictRules"), dict) else None

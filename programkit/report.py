@@ -135,11 +135,26 @@ def render_github(results: Sequence[Result]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def github_error(path: str, message: str, title: str = "programkit") -> str:
+    """One ``::error`` annotation on ``path``: for input that could not be read as a bundle at all."""
+    return f"::error file={_gh_escape_prop(path)},title={_gh_escape_prop(title)}::{_gh_escape_data(message)}\n"
+
+
 def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[str]] | None = None,
-                 suite_name: str = "programkit") -> str:
-    """JUnit XML: one testsuite per bundle, one testcase per file, a failure per failing file."""
+                 suite_name: str = "programkit", unreadable: Sequence[tuple[str, str]] = ()) -> str:
+    """JUnit XML: one testsuite per bundle, one testcase per file, a failure per failing file.
+
+    ``unreadable`` (path, message) pairs are inputs that could not be read as a bundle at all: each is a
+    testsuite with one ``<error>``, so a CI report does not look green when a path was never validated.
+    """
     root = etree.Element("testsuites", name=suite_name)
-    total_tests = total_failures = 0
+    total_tests = total_failures = total_errors = 0
+    for path, message in unreadable:
+        suite = etree.SubElement(root, "testsuite", name=clean(path), tests="1", failures="0", errors="1")
+        case = etree.SubElement(suite, "testcase", classname=clean(path), name=clean(path))
+        etree.SubElement(case, "error", message=clean(message), type="unreadable").text = clean(message)
+        total_tests += 1
+        total_errors += 1
     for r in results:
         by_file: dict[str, list[Finding]] = {}
         for name in (files(r) if files else []):
@@ -167,9 +182,11 @@ def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[s
         total_failures += failures
     root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))
+    if total_errors:
+        root.set("errors", str(total_errors))
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def _junit_line(f: Finding) -> str:
-    loc = f":{f.location}" if f.location else ""
-    return f"{f.severity.value} {f.code} [{f.rule}]{loc} {clean(f.message)}" + (f"\n  hint: {clean(f.hint)}" if f.hint else "")
+    loc = f"{f.location}: " if f.location else ""  # line:column first, as in the text format
+    return f"{loc}{f.severity.value} {f.code} [{f.rule}] {clean(f.message)}" + (f"\n  hint: {clean(f.hint)}" if f.hint else "")

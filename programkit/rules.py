@@ -135,17 +135,12 @@ def load_rules_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         from .jsonpos import locate
 
         for error in schema.iter_errors("conflictRules", data):
-            pointer = schema.pointer_of(error.absolute_path)
-            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-                # point at the first unknown key, not at the object holding it
-                extra = [k for k in error.instance if k not in (error.schema.get("properties") or {})]
-                pointer = f"{pointer}/{extra[0]}" if extra else pointer
+            pointer, message = schema.located_message(error)  # an unknown key: that key, and a suggestion
             pos = locate(text, pointer) if pointer else (1, 1)
-            findings.append(make("PK530", f"{pointer or '/'}: {error.message}", file=file, pointer=pointer,
+            findings.append(make("PK530", f"{pointer or '/'}: {message}", file=file, pointer=pointer,
                                  line=pos[0] if pos else None, column=pos[1] if pos else None))
     if findings:
-        raise BadInput(f"rules file {file} is not valid", findings,
-                       hint="See `programkit schema conflictRules` for the options.")
+        raise BadInput(f"rules file {file} is not valid", findings)  # PK530's hint says where the options are
     return {k: v for k, v in data.items() if k != "$schema"}
 
 

@@ -11,6 +11,7 @@ error message still comes from jsonschema.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from functools import lru_cache
@@ -110,6 +111,31 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 def pointer_of(path: Any) -> str:
     """JSON pointer (RFC 6901) for a jsonschema error path."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def located_message(error: ValidationError) -> tuple[str, str]:
+    """(JSON pointer, message) for a schema error, as a user wants to read it.
+
+    An unknown property points at that property, not at the object holding it,
+    and names the closest allowed one: ``/conflictRule: unknown property; did you
+    mean 'conflictRules'?`` instead of jsonschema's "Additional properties are not
+    allowed ('conflictRule' was unexpected)" at line 1.
+    """
+    pointer = pointer_of(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties") or {})
+        patterns = [re.compile(p) for p in (error.schema.get("patternProperties") or {})]
+        extra = [k for k in error.instance if k not in allowed and not any(p.search(k) for p in patterns)]
+        if extra:
+            key = extra[0]
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) or \
+                [a for a in allowed if a.lower() == key.lower()]
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    f"allowed here: {', '.join(allowed)}" if allowed else "no other properties are allowed here")
+            more = f" (and {len(extra) - 1} more unknown)" if len(extra) > 1 else ""
+            return pointer + "/" + key.replace("~", "~0").replace("/", "~1"), \
+                f"unknown property {key!r}{more}; {hint}"
+    return pointer, error.message
 
 
 def describe(error: ValidationError) -> ValidationError:

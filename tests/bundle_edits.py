@@ -18,6 +18,7 @@ CAMPAIGN_02 = "campaigns/02-marketing-qualified.json"
 EMAIL = "emails/01-email-alert-mql.json"
 TEMPLATE = "design-studio/quick-start-email-template.html"
 EMAIL_NAME = "01 - Email - ALERT - MQL"
+LIFECYCLE = "lifecycle/lead-lifecycle.json"
 
 
 def edit_json(path: Path, fn: Callable[[Any], Any]) -> None:

@@ -23,7 +23,9 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
   ``"path": "POST /rest/asset/v1/emails.json"``: the next call of that endpoint; with
   ``"after": true`` it does the work first: a response lost after a create);
   ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
-  ``{"expireTokens": true}`` expires every issued token now.
+  ``{"expireTokens": true}`` expires every issued token now (with ``"call"`` or
+  ``"path"``: when that call arrives);
+  ``POST /_fake/faults/clear`` drops the faults not yet used.
 
 Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
 listens. Any client id/secret given with ``--client-id/--client-secret`` (or
@@ -144,7 +146,7 @@ class FakeMarketo:
 
     def add_fault(self, fault: dict[str, Any]) -> None:
         with self.lock:
-            if fault.get("expireTokens"):
+            if fault.get("expireTokens") and "call" not in fault and "path" not in fault:
                 self.tokens = {t: 0.0 for t in self.tokens}
             else:
                 self.faults.append(dict(fault))
@@ -204,7 +206,10 @@ class FakeMarketo:
             n = self.stats["calls"]
             for f in list(self.faults):
                 hit = f.get("call") == n or ("path" in f and f["path"] == endpoint)
-                if hit and "http" in f and f.get("after"):
+                if hit and f.get("expireTokens"):
+                    self.faults.remove(f)  # tokens run out just now: this call meets an expired token
+                    self.tokens = {t: 0.0 for t in self.tokens}
+                elif hit and "http" in f and f.get("after"):
                     self.faults.remove(f)  # do the work, then answer with the error (a lost response)
                     self.after[threading.get_ident()] = f["http"]
                 elif hit and "http" in f:
@@ -823,7 +828,8 @@ class _Handler(BaseHTTPRequestHandler):
             if unknown:
                 raise ApiError("1003", f"fake: parameter(s) {', '.join(unknown)} not in Adobe's contract for {spath}")
             for p in contract["params"]:
-                if p.get("required") and p["in"] in ("query", "formData") and p["name"] not in params:
+                if (p.get("required") and p["in"] in ("query", "formData") and p["name"] not in params
+                        and p["name"] not in files):  # a required formData file arrives as a multipart file
                     raise ApiError("701", f"{p['name']} cannot be blank")
             with fk.lock:
                 if method == "POST":
@@ -855,6 +861,10 @@ class _Handler(BaseHTTPRequestHandler):
         fk = self.server_state
         if path == "/_fake/stats" and method == "GET":
             return self._send(200, fk.snapshot())
+        if path == "/_fake/faults/clear" and method == "POST":
+            with fk.lock:
+                fk.faults.clear()
+            return self._send(200, {"ok": True})
         if path == "/_fake/faults" and method == "POST":
             data = json.loads(body or b"[]")
             for fault in data if isinstance(data, list) else [data]:

@@ -65,12 +65,13 @@ def action(plan: Plan, kind: str, name: str):
 
 #: the sample's program-local assets as (kind, folder, name)
 SAMPLE_LOCAL = [("email", "Email Alert", "01 - Email - ALERT - MQL"),
+                ("leadLifecycle", "Campaigns", "Lead Lifecycle"),
                 ("smartCampaign", "Campaigns", "01 - Sync New People to CRM"),
                 ("smartCampaign", "Campaigns", "02 - Marketing Qualified")]
 
 
 def assert_sample_local_assets(ws: Any, program_id: int, bundle_dir: Path) -> None:
-    """The program holds exactly the sample's campaigns and email, with the bundle's bytes."""
+    """The program holds exactly the sample's campaigns, email and lead lifecycle, with the bundle's bytes."""
     assets = ws.program_assets(program_id)
     assert sorted((a.kind, a.folder, a.name) for a in assets) == SAMPLE_LOCAL
     for a in assets:

@@ -41,7 +41,7 @@ def marketo_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def apply_sample(ws, bundle, order=("emailTemplate", "landingPageTemplate", "image", "snippet", "email",
-                                     "smartCampaign")):
+                                     "smartCampaign", "leadLifecycle")):
     """Write a bundle through a MarketoWorkspace's writer in dependency order (what apply does)."""
     import hashlib
 
@@ -53,7 +53,7 @@ def apply_sample(ws, bundle, order=("emailTemplate", "landingPageTemplate", "ima
                     "workspaceName": bundle.program["name"], "action": "create"}]
         for asset in sorted(bundle.assets, key=lambda a: order.index(a.kind)):
             data = bundle.source.read_bytes(asset.path)
-            local = asset.kind in ("email", "smartCampaign")
+            local = asset.kind in ("email", "smartCampaign", "leadLifecycle")
             aid = w.put_asset(asset.kind, asset.name, data, hashlib.sha256(data).hexdigest(), folder=asset.folder,
                               program_id=pid if local else None)
             mapping.append({"kind": asset.kind, "bundleName": asset.name, "workspaceId": aid,

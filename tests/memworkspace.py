@@ -7,6 +7,7 @@ tests can check all-or-nothing behaviour without a database.
 from __future__ import annotations
 
 import copy
+import re
 import hashlib
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
@@ -82,8 +83,11 @@ class MemoryWorkspace(Workspace, WorkspaceWriter):
                 if a["kind"] == kind and a["program_id"] is None and a["name"].casefold() in wanted}
 
     def design_names(self, kind: str, base: str) -> set[str]:
+        stem, ext = (base.rsplit(".", 1)[0], "." + base.rsplit(".", 1)[1]) if kind == "image" and "." in base[1:] \
+            else (base, "")  # images: "logo - 1.png"
+        rx = re.compile(re.escape(base) + "|" + re.escape(stem) + r" - [0-9]+" + re.escape(ext), re.IGNORECASE)
         return {a["name"] for a in self.state["assets"].values() if a["kind"] == kind and a["program_id"] is None
-                and (a["name"] == base or a["name"].startswith(base + " - "))}
+                and rx.fullmatch(a["name"])}
 
     def read(self, asset_id: int) -> bytes:
         return self.state["assets"][asset_id]["content"]

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bundle_edits import CAMPAIGN_01, CAMPAIGN_02, TEMPLATE
+from bundle_edits import CAMPAIGN_01, CAMPAIGN_02, LIFECYCLE, TEMPLATE
 from conftest import ROOT, SAMPLE
 from test_validate import break_everything
 
 GH = re.compile(r"^::(error|warning|notice) file=[^,]+(,line=\d+)?(,col=\d+)?,title=[^:]+::.+$")
-ALL_FILES = ["bundle.json", CAMPAIGN_01, CAMPAIGN_02, TEMPLATE, "emails/01-email-alert-mql.json"]
+ALL_FILES = ["bundle.json", CAMPAIGN_01, CAMPAIGN_02, TEMPLATE, "emails/01-email-alert-mql.json", LIFECYCLE]
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "github", "junit"])
@@ -82,10 +82,10 @@ def test_broken_bundle_junit_one_testcase_per_file(invoke, sample_copy):
     names = [str(Path(c.get("name")).relative_to(sample_copy)) for c in cases]
     assert len(names) == len(set(names))
     # the deleted email is no longer listed; the copy and the '..' entry's file (reported on bundle.json) are
-    assert set(names) == {"bundle.json", CAMPAIGN_01, CAMPAIGN_02, TEMPLATE, "design-studio/copy.html"}
+    assert set(names) == {"bundle.json", CAMPAIGN_01, CAMPAIGN_02, TEMPLATE, "design-studio/copy.html", LIFECYCLE}
     failed = {str(Path(c.get("name")).relative_to(sample_copy)) for c in cases if c.find("failure") is not None}
     assert failed == {"bundle.json", CAMPAIGN_01, CAMPAIGN_02}
-    assert root.get("tests") == "5" and root.get("failures") == "3"
+    assert root.get("tests") == "6" and root.get("failures") == "3"
 
 
 def test_zip_and_bundle_json_paths(invoke, sample_copy, tmp_path):

@@ -239,7 +239,7 @@ def test_cli_export(invoke, tmp_path):
     with open_workspace(db) as ws:
         digest = export_program(ws, "OP-Lead Management").digest
     assert r.output == (f"Exported 'OP-Lead Management' to {out}: op-lead-management 1.0.0 (2 smartCampaign, "
-                        "1 email, 1 emailTemplate)\n"
+                        "1 email, 1 emailTemplate, 1 leadLifecycle)\n"
                         "  requires: crm salesforce\n"
                         f"  digest:   {digest}\n")
     assert filecmp.cmp(Path(out) / "bundle.json", SAMPLE / "bundle.json", shallow=False)

@@ -69,7 +69,7 @@ def test_second_import_is_all_noop_and_changes_nothing(sample_copy, tmp_path, in
     assert after == before
     r = invoke("import", str(sample_copy), "--target", str(db))
     assert "No changes: op-lead-management 1.0.0 is already imported (nothing to do)." in r.output
-    assert "Nothing to do" in r.output
+    assert "Recorded as import #3 in the history; nothing else was written." in r.output
 
 
 def test_plan_text_and_json(sample_copy, tmp_path, invoke, db):
@@ -78,12 +78,13 @@ def test_plan_text_and_json(sample_copy, tmp_path, invoke, db):
     lines = r.output.splitlines()
     assert lines[0] == "Plan: import op-lead-management 1.0.0 into workspace 'Default' as program 'OP-Lead Management'"
     assert "   + create  emailTemplate  Quick Start Email Template  (new emailTemplate)" in lines
-    assert lines[-1] == "Plan: 11 create."
+    assert "   + create  leadLifecycle  Lead Lifecycle  (new leadLifecycle)" in lines
+    assert lines[-1] == "Plan: 12 create."
     r = invoke("plan", str(sample_copy), "--target", str(db), "--format", "json", "--out", str(tmp_path / "p.json"))
-    plan = json.loads(r.output)
+    plan = json.loads(r.stdout)  # "Plan saved to …" goes to stderr
     assert plan == json.loads((tmp_path / "p.json").read_text())
     assert set(plan) >= {"bundle", "workspace", "actions", "summary", "problems"}
-    assert plan["summary"]["create"] == 11 and plan["problems"] == []
+    assert plan["summary"]["create"] == 12 and plan["problems"] == []
     assert ws_of(db).history() == []  # plan writes nothing
 
 
@@ -213,11 +214,12 @@ def test_history(sample_copy, tmp_path, invoke, db):
     lines = r.output.splitlines()
     assert len(lines) == 2
     assert "noop" in lines[0] and "applied" in lines[1] and "op-lead-management 1.0.0" in lines[1]
-    assert "(11 create)" in lines[1]
+    assert "(12 create)" in lines[1]
     rows = json.loads(invoke("history", "--target", str(db), "--format", "json").output)
     assert [r["outcome"] for r in rows] == ["noop", "applied"]
     assert rows[1]["rules"]["programTags"] == {"value": "create", "decidedBy": "bundle"}
-    assert {m["kind"] for m in rows[1]["mapping"]} >= {"program", "smartCampaign", "email", "emailTemplate"}
+    assert {m["kind"] for m in rows[1]["mapping"]} >= {"program", "smartCampaign", "email", "emailTemplate",
+                                                       "leadLifecycle"}
 
 
 # --- real processes ----------------------------------------------------------------------------
@@ -284,12 +286,13 @@ def test_upgrade_in_sqlite(sample_copy, invoke, db):
     assert actions[("smartCampaign", "01 - Sync New People to CRM")] == "update"
     assert actions[("smartCampaign", "02 - Marketing Qualified")] == "delete"
     assert actions[("emailTemplate", "Quick Start Email Template")] == "noop"
+    assert actions[("leadLifecycle", "Lead Lifecycle")] == "noop"
     ws = ws_of(db)
     try:
         program = ws.program(PROGRAM)
         assert program.provenance.version == "1.1.0"
         by_name = {a.name: a for a in ws.program_assets(program.id)}
-        assert sorted(by_name) == ["01 - Email - ALERT - MQL", "01 - Sync New People to CRM"]
+        assert sorted(by_name) == ["01 - Email - ALERT - MQL", "01 - Sync New People to CRM", "Lead Lifecycle"]
         assert ws.read(by_name["01 - Sync New People to CRM"].id) == camp.read_bytes()
     finally:
         ws.close()

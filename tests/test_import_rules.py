@@ -105,6 +105,35 @@ def test_no_reuse_identical_treats_same_content_as_a_clash(sample_copy, option, 
         assert len(ws.design("emailTemplate")) == result
 
 
+@pytest.mark.parametrize("rule", list(SUBJECTS))
+@pytest.mark.parametrize("reuse", [True, False])
+def test_an_earlier_identical_copy_is_reused_not_copied_again(sample_copy, rule, reuse):
+    """The workspace has its own 'Name' and a copy 'Name - 1' holding the bundle's bytes (an earlier keep-both
+    import): the copy is reused; --no-reuse-identical makes another copy, as before."""
+    add_design_assets(sample_copy)
+    kind, name, content = SUBJECTS[rule]
+    second = COPY[rule].replace("1", "2")
+    ws = MemoryWorkspace()
+    ws.add_design(kind, name, OTHER)
+    ws.add_design(kind, COPY[rule].upper() if kind == "image" else COPY[rule], content)  # names: case-insensitive
+    ws.add_design(kind, COPY[rule].replace("1", "3"), OTHER + b"3")
+    ws.add_design(kind, COPY[rule].replace("1", "4"), content)  # also identical: the lowest number wins
+    before = ws.design(kind)
+    plan, bundle = plan_for(sample_copy, ws, flags={"reuseIdentical": False} if not reuse else {})
+    act = action(plan, kind, name)
+    copy1 = COPY[rule].upper() if kind == "image" else COPY[rule]
+    if reuse:
+        assert (act.action, act.as_name, act.decided_by, act.reason) == (
+            "reuse", copy1, "default", f"identical content (same sha256) already in the workspace as {copy1!r}")
+        assert act.target_id == next(i for i, a in ws.state["assets"].items() if a["name"] == copy1)
+    else:
+        assert (act.action, act.as_name, act.decided_by) == ("rename", second, "bundle")
+    from programkit.apply import apply_plan
+
+    apply_plan(plan, bundle, ws)
+    assert ws.design(kind) == (before if reuse else {**before, second: content})
+
+
 def test_keep_both_takes_the_first_free_number(sample_copy):
     ws = MemoryWorkspace()
     for n in ("Quick Start Email Template", "Quick Start Email Template - 1", "Quick Start Email Template - 3"):

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES, edit_json
-from marketo_lifecycle import marketo_bundle
 from programkit import validate_path
 from programkit.canonical import refresh_digests
 from programkit.lifecycle import duration_seconds, lifecycle_findings
@@ -18,9 +17,8 @@ LIFECYCLE = "lifecycle/referral-lifecycle.json"
 
 @pytest.mark.parametrize("name", ["op-lead-management", "hubspot-lead-settings", "partner-center-referrals",
                                   "superoffice-lead-status"])
-def test_every_sample_validates_clean(name, tmp_path):
-    path = marketo_bundle(tmp_path / name) if name == "op-lead-management" else SAMPLES / name
-    result = validate_path(path)
+def test_every_sample_validates_clean(name):
+    result = validate_path(SAMPLES / name)
     assert [f.to_dict() for f in result.findings] == []
     assert any(a.kind == "leadLifecycle" for a in result.bundle.assets)
 

@@ -180,3 +180,10 @@ def test_token_renewed_before_it_expires(fake):
     now[0] += 1.5
     c.get("/rest/asset/v1/tagTypes.json")
     assert fake.stats["identity"] == 2 and "602" not in fake.stats["codes"]
+
+
+def test_credentials_never_travel_over_plain_http_to_another_host():
+    with pytest.raises(BadInput) as info:
+        MarketoClient("http://123-abc-456.mktorest.com", CLIENT_ID, SECRET)
+    assert "reached over https" in info.value.message
+    MarketoClient("https://123-abc-456.mktorest.com", CLIENT_ID, SECRET)  # no call is made here

@@ -36,7 +36,7 @@ def test_import_creates_the_program_then_a_second_run_has_nothing_to_do(fake, ws
     record = apply_mod.apply_plan(plan, bundle, ws)
     assert record.outcome == "needs-manual-completion"
     assert {i["name"] for i in ws.checklist} == {"01 - Sync New People to CRM", "02 - Marketing Qualified",
-                                                 "01 - Email - ALERT - MQL"}
+                                                 "01 - Email - ALERT - MQL", "Lead Lifecycle"}
     snap = fake.snapshot()
     assert snap["programs"] == ["OP-Lead Management"]
     assert snap["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
@@ -82,11 +82,13 @@ def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
         ("PK807", "warning", "CRM 'salesforce' inferred from the person fields sfdcContactId, sfdcLeadId, sfdcType; "
                              "the API cannot read the CRM sync settings"),
         ("PK808", "error", "tag 'Region' = 'Mars' does not exist in Marketo"),
+        ("PK809", "warning", "leadLifecycle 'Lead Lifecycle' cannot be written through the Marketo API (Revenue "
+                             "Cycle Modeler has none): it goes to the manual-steps checklist"),
     ]
     # programTags=ignore: the tag is not written, so it is no problem
     ignore = plan_mod.make_plan(bundle, MarketoWorkspace(ws.url, client=ws.client),
                                 rules_mod.resolve(flags={"programTags": "ignore"}))
-    assert sorted(p.code for p in ignore.problems) == ["PK806", "PK807"]
+    assert sorted(p.code for p in ignore.problems) == ["PK806", "PK807", "PK809"]
 
 
 def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake, tmp_path, monkeypatch):
@@ -108,7 +110,7 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
 
     # a fresh plan would now refuse (the half-made program has no provenance); resume applies the journalled one
     again = MarketoWorkspace(fake.url, client=c)
-    assert sorted(p.code for p in _plan(bundle, again).problems) == ["PK510", "PK807"]
+    assert sorted(p.code for p in _plan(bundle, again).problems) == ["PK510", "PK807", "PK809"]
     record = resume_import(MarketoWorkspace(fake.url, client=c), bundle)
     assert record.outcome == "needs-manual-completion"
     snap = fake.snapshot()
@@ -123,3 +125,66 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
     assert _plan(bundle, MarketoWorkspace(fake.url, client=c)).nothing_to_do
     journal, left = rollback(MarketoWorkspace(fake.url, client=c))
     assert left == [] and fake.snapshot()["programs"] == []
+
+
+def test_cost_estimate_is_the_writes_apply_makes(fake, ws):
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    est = ws.estimate_calls(plan, bundle)
+    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable) + 2 campaigns
+    assert est == {"calls": 15, "dailyQuota": 50000, "shareOfDailyQuota": 0.0003}
+    assert ws.cost_line(plan, bundle) == ("Marketo API: 10 call(s) to plan; applying takes about 15 more "
+                                          "(0.03% of the daily quota of 50,000).\n")
+    apply_mod.apply_plan(plan, bundle, ws)
+    assert sum(n for path, n in fake.snapshot()["paths"].items() if path.startswith("POST")) == 15
+    again = MarketoWorkspace(ws.url, client=ws.client)
+    assert again.estimate_calls(_plan(bundle, again), bundle)["calls"] == 0
+
+
+def test_token_expiry_mid_import_is_absorbed(fake, ws):
+    fake.add_fault({"expireTokens": True, "path": "POST /rest/asset/v1/emails.json"})
+    bundle = load_bundle(SAMPLE).bundle
+    record = apply_mod.apply_plan(_plan(bundle, ws), bundle, ws)
+    assert record.outcome == "needs-manual-completion"
+    assert fake.stats["codes"] == {"602": 1} and fake.stats["identity"] == 2
+    assert fake.snapshot()["assets"]["email"] == ["01 - Email - ALERT - MQL"]
+
+
+def test_an_email_uses_the_keep_both_copy_of_its_template(fake, ws):
+    """The instance has its own 'Quick Start Email Template': the bundle's becomes '… - 1' and the email is
+    created on that copy, not on the instance's template of the bundle's name."""
+    from fake_marketo import _design_create
+
+    theirs = _design_create(fake, "emailTemplate", {"name": "Quick Start Email Template",
+                                                    "folder": {"id": 3, "type": "Folder"}},
+                            b"<html>theirs</html>", version=2)["result"][0]["id"]
+    bundle = load_bundle(SAMPLE).bundle
+    plan = _plan(bundle, ws)
+    assert [(a.action, a.as_name) for a in plan.actions if a.kind == "emailTemplate"] == [
+        ("rename", "Quick Start Email Template - 1")]
+    apply_mod.apply_plan(plan, bundle, ws)
+    templates = {t["name"]: t["id"] for t in fake.assets["emailTemplate"].values()}
+    assert set(templates) == {"Quick Start Email Template", "Quick Start Email Template - 1"}
+    (email,) = fake.assets["email"].values()
+    assert email["template"] == templates["Quick Start Email Template - 1"] != theirs
+
+
+def test_a_guided_landing_page_template_is_created_guided(fake, ws, sample_copy):
+    from programkit.canonical import refresh_digests
+
+    (sample_copy / "design-studio" / "event-page.html").write_text(
+        '<!DOCTYPE html><html><head><title>Event</title></head><body>'
+        '<div class="mktoText" id="hero" mktoName="Hero"><h1>Event</h1></div>'
+        '<div class="mktoForm" id="form" mktoName="Form"></div></body></html>\n', encoding="utf-8")
+    manifest = sample_copy / "bundle.json"
+    data = json.loads(manifest.read_text())
+    data["assets"].append({"kind": "landingPageTemplate", "name": "Event Page", "templateType": "guided",
+                           "path": "design-studio/event-page.html", "sha256": ""})
+    manifest.write_text(json.dumps(data, indent=2))
+    refresh_digests(sample_copy)
+    bundle = load_bundle(sample_copy).bundle
+    plan = _plan(bundle, ws)
+    assert plan.ok, [p.message for p in plan.problems]
+    apply_mod.apply_plan(plan, bundle, ws)
+    created = [a for a in fake.assets["landingPageTemplate"].values() if a["name"] == "Event Page"]
+    assert [a["templateType"] for a in created] == ["guided"]

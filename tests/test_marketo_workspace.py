@@ -41,8 +41,9 @@ def test_inventory_reads_the_instance_with_browse_calls(fake, ws):
     assert ws.crm() == "salesforce"
     assert ws.names("webhooks") == set()
     assert [n.code for n in ws.notes] == ["PK807", "PK806"]  # neither is a silent pass
-    assert ws.count() == {"programs": 0, "folders": 7, "emailTemplate": 0, "landingPageTemplate": 0,
-                          "image": 0, "snippet": 0}
+    assert ws.count() == {"fields": 13, "customFields": 2, "channels": 3, "tagTypes": 2, "programs": 0,
+                          "imports": 0, "segmentations": 1, "snippets": 0, "customObjects": 0, "emailTemplate": 0,
+                          "landingPageTemplate": 0, "image": 0, "snippet": 0, "email": 0, "smartCampaign": 0}
     before = fake.stats["accepted"]
     ws.count(), ws.channels(), ws.fields()  # cached: no more calls
     assert fake.stats["accepted"] == before
@@ -86,6 +87,38 @@ def test_import_creates_program_assets_and_checklist(fake, ws, bundle):
     assert len(saved) == 1 and "Flow: add step 3 \"Send Alert\"" in saved[0].read_text()
 
 
+def test_lead_lifecycle_is_not_written_but_checklisted_for_revenue_cycle_modeler(fake, ws, bundle):
+    """Marketo has no API object for a lifecycle: no call, journalled as not written, the checklist says what to
+    build (stages, transition rules and the campaigns that drive them), and rollback has nothing to undo for it."""
+    apply_sample(ws, bundle)
+    [item] = [i for i in ws.checklist if i["kind"] == "leadLifecycle"]
+    assert (item["name"], item["marketoId"], item["folder"]) == (
+        "Lead Lifecycle", None, "/Marketing Activities/OP-Lead Management/Campaigns")
+    steps = item["steps"]
+    assert steps[0] == ('Revenue Cycle Modeler: create the model "Lead Lifecycle" by hand (the API cannot; nothing '
+                        "was written for it)")
+    assert steps[1] == ("Add the stages: New (open, first), Synced to CRM (open), MQL (qualified), SQL (qualified), "
+                        "Customer (won, final), Recycled (open), Disqualified (lost, final)")
+    assert steps[2] == ('Transition "synced": New → Synced to CRM on Data Value Changes: Synced to SFDC to true '
+                        "(set by campaigns 01 - Sync New People to CRM, 02 - Marketing Qualified)")
+    assert steps[3] == ('Transition "mql": New, Synced to CRM, Recycled → MQL on Data Value Changes: Person Status '
+                        "to MQL (set by campaign 02 - Marketing Qualified)")
+    assert ('Transition "recycle": MQL, SQL → Recycled (an event outside Marketo, e.g. in the CRM: choose the '
+            "trigger that shows it); reason from 'Recycle reasons'") in steps
+    assert 'SLA "follow-up due": on entering MQL, for 24 hours' in steps
+    assert steps[-1] == "Approve the model (after the steps above)"
+    saved = next((ws.state_dir / "checklists").glob("*.md")).read_text()
+    assert '## leadLifecycle "Lead Lifecycle" (not written: no API for it, in /Marketing Activities/' in saved
+    journal = Journal.load(ws.state_dir)
+    assert [s for s in journal.data["steps"] if s["kind"] == "leadLifecycle"] == [
+        {"key": f"manual:leadLifecycle:{ws.program('OP-Lead Management').id}:Lead Lifecycle", "op": "manual",
+         "kind": "leadLifecycle", "id": None, "name": "Lead Lifecycle", "written": False}]
+    assert not any("ifecycle" in path for path in fake.snapshot()["paths"])  # no call was made for it
+    assert [r.outcome for r in ws.history()] == ["needs-manual-completion"]
+    _, left = rollback(ws)
+    assert left == [] and fake.snapshot()["programs"] == []
+
+
 def test_inventory_after_import_matches_the_bundle(ws, bundle):
     pid = apply_sample(ws, bundle)
     fresh = MarketoWorkspace(ws.url, client=ws.client, state_dir=ws.state_dir)
@@ -96,7 +129,9 @@ def test_inventory_after_import_matches_the_bundle(ws, bundle):
     assert prog.data["type"] == "default"
     assert prog.data["folders"] == [{"name": "Campaigns"}, {"name": "Email Alert"}]
     shas = {a.name: a.sha256 for a in fresh.program_assets(pid)}
-    assert shas == {a.name: a.entry["sha256"] for a in bundle.assets if a.kind != "emailTemplate"}
+    # the lead lifecycle is not in Marketo (no API object): only on the checklist
+    assert shas == {a.name: a.entry["sha256"] for a in bundle.assets
+                    if a.kind not in ("emailTemplate", "leadLifecycle")}
     [tpl] = fresh.design_assets("emailTemplate", ["QUICK START EMAIL TEMPLATE"]).values()
     assert tpl.sha256 == bundle.assets_of("emailTemplate")[0].entry["sha256"]
     assert fresh.read(tpl.id) == (SAMPLE / "design-studio" / "quick-start-email-template.html").read_bytes()
@@ -166,15 +201,10 @@ def test_preflight_lists_everything_marketo_cannot_take_at_once(ws):
         ("PK808", "tag 'Budget' = 'High' does not exist in Marketo"),
         ("PK808", "tag 'Region' = 'Mars' does not exist in Marketo"),
         ("PK810", "token {{my.Logo}} of type 'image' cannot be created through the Marketo API"),
-        ("PK810", "leadLifecycle 'Referral' has no Marketo equivalent"),
+        ("PK809", "leadLifecycle 'Referral' cannot be written through the Marketo API (Revenue Cycle Modeler has "
+                  "none): it goes to the manual-steps checklist"),
         ("PK806", "webhooks cannot be read through the Marketo API: required webhook 'Slack MQL' not checked"),
     ]
-
-
-def test_cost_estimate_against_the_daily_quota(ws, bundle):
-    est = ws.estimate_calls(bundle)
-    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable) + 2 campaigns
-    assert est == {"calls": 15, "dailyQuota": 50000, "shareOfDailyQuota": 0.0003}
 
 
 def test_secret_never_appears_in_any_output_or_file(tmp_path):
@@ -308,3 +338,30 @@ def test_bulk_design_assets_are_created_side_by_side(fake, ws):
     assert 1 < fake.stats["maxActive"] <= 10
     assert {s.name: s.sha256 for s in ws.design_assets("emailTemplate", ["T3"]).values()} == {"T3": f"{3:064d}"}
     assert {a["name"]: a["_content"] for a in fake.assets["snippet"].values()}["S4"] == b"<p>4</p>"
+
+
+def test_workspace_show_reads_a_big_instance_in_few_calls(fake, ws, bundle, invoke, marketo_env, monkeypatch):
+    apply_sample(ws, bundle)
+    for i in range(30):  # 30 more programs: one pass over the instance, not two calls per program
+        pid = fake.new_id("program")
+        fake.programs[pid] = {"id": pid, "name": f"P{i:02d}", "type": "Default", "channel": "Operational",
+                              "folder": {"id": 1, "type": "Folder"}, "tags": [], "costs": [],
+                              "_path": f"/Marketing Activities/P{i:02d}"}
+    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+    before = fake.stats["accepted"]
+    result = invoke("workspace", "show", "--target", fake.url)
+    assert result.exit_code == 0, result.output
+    assert "  webhooks                    n/a" in result.output
+    assert "  smart campaigns               2" in result.output
+    assert "OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0)" \
+        in result.output
+    assert fake.stats["accepted"] - before <= 15
+
+
+def test_only_the_selected_marketo_workspace_is_seen(fake, client, tmp_path):
+    fake.assets["emailTemplate"][1] = {"id": 1, "name": "Partner Template", "folder": {"id": 3, "type": "Folder"},
+                                       "workspace": "Partners", "createdAt": "", "updatedAt": "", "_content": b"x"}
+    default = MarketoWorkspace(fake.url, client=client, state_dir=tmp_path / "d")
+    partners = MarketoWorkspace(fake.url, "Partners", client=client, state_dir=tmp_path / "p")
+    assert default.design_names("emailTemplate", "Partner Template") == set()
+    assert partners.design_names("emailTemplate", "Partner Template") == {"Partner Template"}

@@ -73,7 +73,7 @@ def test_sample_is_exactly_the_default_render(tmp_path):
 def test_default_render_validates_clean(tmp_path, invoke):
     res = invoke("new", NAME, str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
-    assert res.output == f"created {tmp_path / 'out'} from {NAME} (5 files, validated: 0 findings)\n"
+    assert res.output == f"created {tmp_path / 'out'} from {NAME} (6 files, validated: 0 findings)\n"
     assert validate_path(tmp_path / "out").findings == []
 
 
@@ -84,7 +84,8 @@ def test_crm_dynamics_and_prefix_change_exactly_what_they_should(tmp_path, invok
     diff = json_diff(tmp_path / "base", tmp_path / "acme")
     manifest = diff.pop("bundle.json")
     digests = {p for p in manifest if p.endswith("/sha256")}
-    assert digests == {"/assets/0/sha256", "/assets/1/sha256", "/assets/2/sha256"}  # the HTML is unchanged
+    # the HTML is unchanged
+    assert digests == {"/assets/0/sha256", "/assets/1/sha256", "/assets/2/sha256", "/assets/4/sha256"}
     for p in digests:
         manifest.pop(p)
     assert manifest == {
@@ -95,6 +96,8 @@ def test_crm_dynamics_and_prefix_change_exactly_what_they_should(tmp_path, invok
         "/assets/2/folder": ("Email Alert", "ACME - Email Alert"),
         "/assets/2/name": ("01 - Email - ALERT - MQL", "ACME - 01 - Email - ALERT - MQL"),
         "/assets/3/name": ("Quick Start Email Template", "ACME - Quick Start Email Template"),
+        "/assets/4/folder": ("Campaigns", "ACME - Campaigns"),
+        "/assets/4/name": ("Lead Lifecycle", "ACME - Lead Lifecycle"),
         "/program/folders/0/name": ("Campaigns", "ACME - Campaigns"),
         "/program/folders/1/name": ("Email Alert", "ACME - Email Alert"),
         "/requires/crm": ("salesforce", "dynamics"),
@@ -111,6 +114,13 @@ def test_crm_dynamics_and_prefix_change_exactly_what_they_should(tmp_path, invok
         "emails/01-email-alert-mql.json": {
             "/template": ("Quick Start Email Template", "ACME - Quick Start Email Template"),
         },
+        "lifecycle/lead-lifecycle.json": {
+            "/transitions/0/description": ("Campaign 01 - Sync New People to CRM synced the person.",
+                                           "Campaign ACME - 01 - Sync New People to CRM synced the person."),
+            "/transitions/0/onField/field": ("Synced to SFDC", "Synced to Microsoft"),
+            "/transitions/1/description": ("Campaign 02 - Marketing Qualified set Person Status to MQL.",
+                                           "Campaign ACME - 02 - Marketing Qualified set Person Status to MQL."),
+        },
     }
     assert validate_path(tmp_path / "acme").findings == []
 
@@ -120,6 +130,11 @@ def test_program_name_threshold_and_alert_addresses(tmp_path):
     render.new_bundle(NAME, tmp_path / "x", values={"programName": "OP - Lead Mgmt (EMEA)", "mqlThreshold": 150},
                       sets={"alertRecipient": "sales@example.com, ops@example.org"})
     diff = json_diff(tmp_path / "base", tmp_path / "x")
+    lifecycle = diff.pop("lifecycle/lead-lifecycle.json")
+    base_text, text = lifecycle.pop("/description")
+    assert lifecycle == {}
+    assert base_text.startswith("Lead lifecycle that OP-Lead Management implements: ")
+    assert text == base_text.replace("OP-Lead Management", "OP - Lead Mgmt (EMEA)")
     manifest = {p: v for p, v in diff.pop("bundle.json").items() if not p.endswith("/sha256")}
     assert manifest == {
         "/name": ("op-lead-management", "op-lead-mgmt-emea"),

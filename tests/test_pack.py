@@ -30,7 +30,8 @@ def test_archive_layout_is_fixed(tmp_path: Path) -> None:
         assert zf.comment == b""
     names = [i.filename for i in infos]
     assert names == ["bundle.json", "campaigns/01-sync-new-people-to-crm.json", "campaigns/02-marketing-qualified.json",
-                     "design-studio/quick-start-email-template.html", "emails/01-email-alert-mql.json"]
+                     "design-studio/quick-start-email-template.html", "emails/01-email-alert-mql.json",
+                     "lifecycle/lead-lifecycle.json"]
     for i in infos:
         assert i.date_time == EPOCH
         assert i.external_attr == 0o100644 << 16

@@ -30,8 +30,9 @@ def test_sample_plan_into_empty_workspace(sample_copy):
         ("smartCampaign", "01 - Sync New People to CRM", "create"),
         ("smartCampaign", "02 - Marketing Qualified", "create"),
         ("email", "01 - Email - ALERT - MQL", "create"),
+        ("leadLifecycle", "Lead Lifecycle", "create"),
     ]
-    assert plan.summary == {"create": 11, "reuse": 0, "rename": 0, "replace": 0, "update": 0, "skip": 0,
+    assert plan.summary == {"create": 12, "reuse": 0, "rename": 0, "replace": 0, "update": 0, "skip": 0,
                             "noop": 0, "delete": 0}
     assert plan.problems == []
     d = plan.to_dict()
@@ -186,7 +187,7 @@ def test_upgrade_in_place(sample_copy):
     assert got[("token", "MQL Score Threshold")][0] == "noop"
     names = sorted(a.name for a in ws.program_assets(pid))
     assert names == ["01 - Email - ALERT - MQL", "01 - Sync New People to CRM", "02 - Marketing Qualified",
-                     "03 - Mine", "04 - Recycle"]
+                     "03 - Mine", "04 - Recycle", "Lead Lifecycle"]
     assert ws.design("emailTemplate") == {"Quick Start Email Template": tpl.read_bytes()}
     assert ws.program(PROGRAM).provenance.version == "1.1.0"
 
@@ -195,7 +196,7 @@ def test_upgrade_in_place(sample_copy):
     plan, _ = import_into(sample_copy, ws, prune=True)
     assert action(plan, "smartCampaign", "02 - Marketing Qualified").action == "delete"
     assert sorted(a.name for a in ws.program_assets(pid)) == [
-        "01 - Email - ALERT - MQL", "01 - Sync New People to CRM", "03 - Mine", "04 - Recycle"]
+        "01 - Email - ALERT - MQL", "01 - Sync New People to CRM", "03 - Mine", "04 - Recycle", "Lead Lifecycle"]
 
 
 def test_downgrade_refused_unless_allowed(sample_copy):
@@ -289,4 +290,4 @@ def test_progress_reports_every_action(sample_copy):
     plan, bundle = plan_for(sample_copy, ws)
     ticks = []
     apply_plan(plan, bundle, ws, progress=ticks.append)
-    assert sum(ticks) == len(plan.actions) == 11
+    assert sum(ticks) == len(plan.actions) == 12

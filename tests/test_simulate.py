@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES
-from marketo_lifecycle import marketo_bundle
 from programkit.errors import BadInput
 from programkit.simulate import simulate
 
@@ -217,7 +216,7 @@ def test_marketo_created_synced_then_mql_with_one_alert(tmp_path):
         ev("2026-03-05T09:00:00Z", "m1", "change", **{"Person Status": "Open"}),
         ev("2026-03-06T09:00:00Z", "m1", "score", change="+10"),
     )
-    result = simulate(marketo_bundle(tmp_path / "op-lead-management"), people=people, events=events)
+    result = simulate(SAMPLES / "op-lead-management", people=people, events=events)
     m1 = person(result, "m1")
     assert path_of(m1)[:3] == ["New", "Synced to CRM", "MQL"]
     assert result.alerts == [{"at": "2026-03-04T09:00:00Z", "person": "m1", "campaign": "02 - Marketing Qualified",

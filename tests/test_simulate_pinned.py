@@ -16,7 +16,6 @@ import random
 from pathlib import Path
 
 from conftest import SAMPLES
-from marketo_lifecycle import marketo_bundle
 from programkit.simulate import render_json, render_text, simulate
 
 PC = SAMPLES / "partner-center-referrals"
@@ -96,8 +95,10 @@ def _marketo_events(path: Path, people: int, events: int) -> None:
                     e["source"] = rnd.choice(["CRM", "Web", 5])
             else:
                 etype = rnd.choice(["sales-accepted", "converted", "recycle", "disqualify", "synced", "mql", "nope"])
-                data = rnd.choice([{}, {"Recycle Reason": "Bad timing"}, {"Recycle Reason": "Because"},
-                                   {"Disqualification Reason": "competitor"}, {"Company Name": "Acme"}, None])
+                data = rnd.choice([{}, {"reason": "Bad timing"}, {"reason": "Because"},
+                                   {"Recycle Reason": "Bad timing"},
+                                   {"Disqualification Reason": "competitor"}, {"reason": "competitor"},
+                                   {"Company Name": "Acme"}, None])
                 e = {"at": at, "person": pid, "type": etype, "data": data}
         out.append(json.dumps(e, ensure_ascii=rnd.random() < 0.5).encode())
     path.write_bytes(b"\n".join(out) + b"\n")
@@ -116,12 +117,12 @@ def test_marketo_full_output_is_pinned(tmp_path):
     people.write_text("\n".join(rows) + "\n", encoding="utf-8")
     events = tmp_path / "events.jsonl"
     _marketo_events(events, 600, 6000)
-    result = simulate(marketo_bundle(tmp_path / "op-lead-management"), people=people, events=events)
+    result = simulate(SAMPLES / "op-lead-management", people=people, events=events)
     out = render_json(result)
     assert (result.events, len(result.people), len(result.alerts), len(result.rejected), len(result.findings)) == (
-        {"read": 5854, "simulated": 3929, "rejected": 1925, "invalid": 133}, 633, 17, 1925, 133)
-    assert _digest(out, tmp_path) == "2456856be7fb836da31d2a14ac1f886fb5830b0e09c0ba04bf64120e75eed828"
-    assert _digest(render_text(result, None), tmp_path) == "45178b91aba3dc610ec9167ce3606d789d6223c97663993202fb020a8c373c90"
+        {"read": 5858, "simulated": 3935, "rejected": 1923, "invalid": 129}, 633, 17, 1923, 129)
+    assert _digest(out, tmp_path) == "3c3207d8abe813b0bc26666232530180d1257557b44d4d185cea5896e5e86538"
+    assert _digest(render_text(result, None), tmp_path) == "d59e2391c2430805ed1ace160657d877be1fdec118ffd0dd1c5c045a1805f2bc"
 
 
 def test_partner_center_full_output_is_pinned(tmp_path):

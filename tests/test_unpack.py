@@ -142,9 +142,11 @@ def test_inspect_json_of_an_archive(tmp_path: Path, invoke) -> None:
             "folders": ["Campaigns", "Email Alert"],
         },
         "assets": {
-            "byKind": {"email": 1, "emailTemplate": 1, "smartCampaign": 2},
-            "byFolder": {"Campaigns": 2, "Design Studio": 1, "Email Alert": 1},
+            "byKind": {"email": 1, "emailTemplate": 1, "leadLifecycle": 1, "smartCampaign": 2},
+            "byFolder": {"Campaigns": 3, "Design Studio": 1, "Email Alert": 1},
             "items": [
+                {"kind": "leadLifecycle", "name": "Lead Lifecycle", "folder": "Campaigns",
+                 "path": "lifecycle/lead-lifecycle.json", "size": sizes["lifecycle/lead-lifecycle.json"]},
                 {"kind": "smartCampaign", "name": "01 - Sync New People to CRM", "folder": "Campaigns",
                  "path": "campaigns/01-sync-new-people-to-crm.json",
                  "size": sizes["campaigns/01-sync-new-people-to-crm.json"]},
@@ -182,8 +184,9 @@ program  OP-Lead Management  (type default, channel Operational)
     {{{{my.MQL Follow-up SLA Hours}}}}  number = 24
     {{{{my.New Person Status}}}}  text = 'Open'
 
-assets  4 (1 email, 1 emailTemplate, 2 smartCampaign)
+assets  5 (1 email, 1 emailTemplate, 1 leadLifecycle, 2 smartCampaign)
   Campaigns/
+    leadLifecycle        Lead Lifecycle  [lifecycle/lead-lifecycle.json]
     smartCampaign        01 - Sync New People to CRM  [campaigns/01-sync-new-people-to-crm.json]
     smartCampaign        02 - Marketing Qualified  [campaigns/02-marketing-qualified.json]
   Design Studio/
@@ -224,7 +227,7 @@ def test_pack_cli_default_name_and_output(tmp_path: Path, invoke, monkeypatch) -
     assert r.exit_code == 0, r.output
     out = tmp_path / "op-lead-management-1.0.0.zip"
     sha = hashlib.sha256(out.read_bytes()).hexdigest()
-    assert r.stdout == f"op-lead-management-1.0.0.zip\n  5 files, {out.stat().st_size} bytes\n  sha256 {sha}\n"
+    assert r.stdout == f"op-lead-management-1.0.0.zip\n  6 files, {out.stat().st_size} bytes\n  sha256 {sha}\n"
 
 
 def test_pack_cli_refuses_invalid_bundle(sample_copy: Path, tmp_path: Path, invoke) -> None:
@@ -249,7 +252,7 @@ def test_unpack_cli_limits_and_env(tmp_path: Path, invoke, monkeypatch) -> None:
     assert r.exit_code == 1 and "PK404" in r.stderr
     r = invoke("unpack", str(tmp_path / "a.zip"), "-o", str(tmp_path / "o"), "--max-files", "10")
     assert r.exit_code == 0, r.output
-    assert r.stdout == f"{tmp_path / 'o'}\n  5 files, digests verified\n"
+    assert r.stdout == f"{tmp_path / 'o'}\n  6 files, digests verified\n"
 
 
 def test_real_subprocess_pack_then_unpack(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bundle_edits import (CAMPAIGN_01, CAMPAIGN_02, EMAIL, EMAIL_NAME, TEMPLATE, edit_asset, edit_manifest,
-                          entry_index, line_of, triples)
+from bundle_edits import (CAMPAIGN_01, CAMPAIGN_02, EMAIL, EMAIL_NAME, LIFECYCLE, TEMPLATE, edit_asset,
+                          edit_manifest, entry_index, line_of, triples)
 from conftest import SAMPLE
 from programkit import load as load_module
 from programkit.canonical import refresh_digests
@@ -33,7 +33,7 @@ def test_sample_validates_clean():
     assert result.findings == []
     assert result.ok and not result.failed(strict=True)
     assert [a.name for a in result.bundle.assets] == [
-        "01 - Sync New People to CRM", "02 - Marketing Qualified", EMAIL_NAME, "Quick Start Email Template"]
+        "01 - Sync New People to CRM", "02 - Marketing Qualified", EMAIL_NAME, "Quick Start Email Template", "Lead Lifecycle"]
 
 
 def test_sample_via_bundle_json_and_zip_validate_clean(tmp_path):
@@ -102,7 +102,7 @@ def test_duplicate_name_in_same_folder(sample_copy):
         dict(m["assets"][entry_index(sample_copy, TEMPLATE)], path="design-studio/copy.html")))
     [finding] = validate_path(sample_copy).findings
     assert triples([finding]) == {("PK201", M, line_of(sample_copy / M, '"name": "Quick Start Email Template"', 1))}
-    assert finding.pointer == "/assets/4/name"
+    assert finding.pointer == "/assets/5/name"
 
 
 def break_everything(bundle: Path) -> set[tuple[str, str, int]]:
@@ -193,11 +193,11 @@ CASES: dict[str, tuple[Edit, list[tuple[str, str | None]]]] = {
     "PK108": (_write(EMAIL, b'{"subject": "caf\xe9", "template": "Quick Start Email Template"}'), [(EMAIL, None)]),
     "PK109": (_symlink_template, [(M, "/assets/3/path")]),
     "PK110": (_m(lambda m: m.update(version="01.0.0")), [(M, "/version")]),
-    "PK112": (_add_entry(kind="image", name="Logo", path="a" * 300 + ".png", sha256="0" * 64), [(M, "/assets/4/path")]),
+    "PK112": (_add_entry(kind="image", name="Logo", path="a" * 300 + ".png", sha256="0" * 64), [(M, "/assets/5/path")]),
     "PK201": (lambda b: (shutil.copy(b / CAMPAIGN_02, b / "campaigns/copy.json"), _add_entry(
         kind="smartCampaign", name="02 - marketing qualified", folder="campaigns", path="campaigns/copy.json",
-        sha256=json.loads((b / M).read_text())["assets"][1]["sha256"])(b)), [(M, "/assets/4/name")]),
-    "PK202": (_m(lambda m: m["assets"].append(dict(m["assets"][0], name="03 - Copy"))), [(M, "/assets/4/path")]),
+        sha256=json.loads((b / M).read_text())["assets"][1]["sha256"])(b)), [(M, "/assets/5/name")]),
+    "PK202": (_m(lambda m: m["assets"].append(dict(m["assets"][0], name="03 - Copy"))), [(M, "/assets/5/path")]),
     "PK203": (_m(lambda m: m["assets"][2].update(folder="Email Alerts")), [(M, "/assets/2/folder")]),
     "PK204": (_m(lambda m: m["program"]["folders"].append({"name": "campaigns"})), [(M, "/program/folders/2/name")]),
     "PK205": (_m(lambda m: m["assets"][0].pop("folder")), [(M, "/assets/0")]),
@@ -249,9 +249,10 @@ def test_code_is_triggered(code, sample_copy):
 def test_pk111_text_asset_over_the_limit(sample_copy, monkeypatch):
     limit = (sample_copy / TEMPLATE).stat().st_size - 1
     assert all((sample_copy / p).stat().st_size <= limit for p in (CAMPAIGN_01, CAMPAIGN_02, EMAIL))
+    assert (sample_copy / LIFECYCLE).stat().st_size > limit  # the lead lifecycle is the larger text asset
     monkeypatch.setattr(load_module, "MAX_TEXT_BYTES", limit)
-    [f] = validate_path(sample_copy).findings
-    assert (f.code, f.file) == ("PK111", TEMPLATE)
+    found = validate_path(sample_copy).findings
+    assert [(f.code, f.file) for f in found] == [("PK111", TEMPLATE), ("PK111", LIFECYCLE)]
 
 
 def test_line_of_pointer_into_manifest_matches_the_text(sample_copy):

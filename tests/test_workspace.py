@@ -353,7 +353,8 @@ def test_cli_errors_exit_2_with_a_clear_message(invoke, tmp_path):
     r = invoke("workspace", "init", "--target", db, "--workspace", "DEFAULT")
     assert r.exit_code == 2
     assert r.output == (f"error: {db} already has a workspace called 'DEFAULT'\n"
-                        "  hint: `programkit workspace list` shows the workspaces of a file.\n")
+                        "  hint: `programkit workspace list` shows the workspaces of a file; in a script, "
+                        "`workspace init --exist-ok` accepts one that exists with the same CRM.\n")
     r = invoke("workspace", "show", "--target", db, "--workspace", "Nope")
     assert r.exit_code == 2 and f"error: {db} has no workspace called 'Nope'" in r.output
     r = invoke("workspace", "show", "--target", str(tmp_path / "missing.db"))

@@ -18,5 +18,5 @@ sys.path.insert(0, str(ROOT))
 from programkit.simulate import simulate  # noqa: E402
 
 d = Path(sys.argv[1])
-simulate(d / "op-lead-management", people=d / "people.csv",
+simulate(ROOT / "samples/op-lead-management", people=d / "people.csv",
          events=None if "--no-events" in sys.argv[2:] else d / "events.jsonl")

@@ -30,9 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from programkit.simulate import simulate  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "tests"))
-from marketo_lifecycle import marketo_bundle  # noqa: E402  (the sample plus its lead lifecycle)
-
 
 def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
     """100k people: half in the CSV, half created by events; the rest are score changes,
@@ -67,7 +64,7 @@ def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
                 elif roll < 0.98:
                     ev = {"at": at, "person": pid, "type": "sales-accepted", "data": {}}
                 else:
-                    ev = {"at": at, "person": pid, "type": "recycle", "data": {"Recycle Reason": "Bad timing"}}
+                    ev = {"at": at, "person": pid, "type": "recycle", "data": {"reason": "Bad timing"}}
             fh.write(json.dumps(ev) + "\n")
     return people_csv, events_path
 
@@ -91,7 +88,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-simulate-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        sample = marketo_bundle(work / "op-lead-management")
+        sample = ROOT / "samples/op-lead-management"
         t = time.perf_counter()
         people, events = generate(work, n_people, n_events)
         print(f"generated {n_people} people, {n_events} events in {time.perf_counter() - t:.1f}s "

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import click
 
 from ..archive import pack, unpack_archive
+from ..bundle import open_source
 from ..errors import BadInput, ProgramkitError
 from ..inspect import inspect_path, render_text
 from .common import fail, format_option, limit_options, make_limits, styler, use_colour
@@ -56,6 +57,8 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.zip$")
 
 
 def _default_name(directory: Path) -> str:
+    if not (directory / "bundle.json").is_file():  # not a bundle at all: say so, as validate does
+        open_source(directory)
     try:
         manifest = json.loads((directory / "bundle.json").read_text(encoding="utf-8"))
         name = f"{manifest['name']}-{manifest['version']}.zip"

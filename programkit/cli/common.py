@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import click
 
@@ -41,11 +41,42 @@ def echo_error(err: ProgramkitError) -> None:
     """Render an error that stops a command: message, hint, and any findings behind it."""
     style = styler(use_colour(sys.stderr))
     click.echo(f"{style('error', fg='red', bold=True)}: {err.message}", err=True)
+    # The error's own hint is the advice for this command (a digest mismatch in a received archive is not
+    # fixed the way one in your own bundle is); without one, each finding's hint, once.
+    shown = {""} if not err.hint else {f.hint for f in err.findings}
     for f in err.findings:
         loc = f"{f.file}:{f.location}" if f.location else (f.file or "")
-        click.echo(f"  {loc + ': ' if loc else ''}{f.code} [{f.rule}] {f.message}", err=True)
+        # a lone finding that only restates the error line adds its code, not the same sentence again
+        text = "" if f.message and f.message in err.message else f" {f.message}"
+        click.echo(f"  {loc + ': ' if loc else ''}{f.code} [{f.rule}]{text}", err=True)
+        if f.hint not in shown:  # each hint once: ten digest mismatches need one hint
+            shown.add(f.hint)
+            click.echo(f"      hint: {f.hint}", err=True)
     if err.hint:
         click.echo(f"  hint: {err.hint}", err=True)
+
+
+def each_path(paths: Iterable[str], read: Callable[[str], Any], fmt: str) -> tuple[list[Any], list[tuple[str, str]]]:
+    """``read`` every path; one that cannot be read is reported and skipped, never hiding the others.
+
+    Returns the results and the (path, message) pairs of unreadable paths. The
+    message goes to stderr; with ``--format github`` also an ``::error``
+    annotation on that path (stderr is only the job log).
+    """
+    from ..report import github_error
+
+    results, unreadable = [], []
+    for path in paths:
+        try:
+            results.append(read(path))
+        except ProgramkitError as err:
+            echo_error(err)
+            if fmt == "github":
+                code = err.findings[0].code if err.findings else "programkit"
+                click.echo(github_error(path, err.message + (f" (hint: {err.hint})" if err.hint else ""), code),
+                           nl=False)
+            unreadable.append((path, err.message))
+    return results, unreadable
 
 
 def run_guarded(cli: click.Group, argv: list[str], prog_name: str) -> None:

@@ -20,7 +20,8 @@ from .common import fail, format_option, open_target, target_option, workspace_o
               help="Bundle version [default: the imported bundle's version, else 1.0.0].")
 @click.option("--name", "name", metavar="SLUG",
               help="Bundle name [default: the imported bundle's name, else a slug of the program name].")
-@click.option("--force", is_flag=True, help="Replace an existing bundle directory at OUT.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing bundle directory at --output (only one holding a bundle).")
 @format_option(("text", "json"))
 def export_cmd(program: str, target: str, workspace: str, out: str, version: str | None, name: str | None,
                force: bool, fmt: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -81,15 +82,24 @@ def render_plan(plan: Plan, colour: bool) -> str:
         lines.append(f"Plan: {done or 'no actions'}.")
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
-        lines.append("")
-        lines.append(style(f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:",
-                           fg="red", bold=True))
-        for p in errors:
-            loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
-            lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
-            if p.hint:
-                lines.append(style(f"      hint: {p.hint}", dim=True))
+        header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
+        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style)
+    # what a target could not check (e.g. webhooks through Marketo's API) is said, never passed silently
+    warnings = [p for p in plan.problems if p.severity.value == "warning"]
+    if warnings:
+        header = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:"
+        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style)
     return "\n".join(lines) + "\n"
+
+
+def _problem_lines(problems: list[Any], style: Callable[..., str]) -> list[str]:
+    lines = []
+    for p in problems:
+        loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
+        lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
+        if p.hint:
+            lines.append(style(f"      hint: {p.hint}", dim=True))
+    return lines
 
 
 def _record_dict(r: ImportRecord) -> dict[str, Any]:
@@ -123,14 +133,24 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     try:
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
-            plan, _ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name)
+            plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
+                                      keep_bytes=False)  # shown, not applied: the file bytes are not needed
         finally:
             ws.close()
     except ProgramkitError as err:
         fail(err)
     if out:
-        Path(out).write_text(plan.to_json(), encoding="utf-8")
+        try:
+            Path(out).write_text(plan.to_json(), encoding="utf-8")
+        except OSError as e:
+            fail(BadInput(f"cannot write plan {out}: {e.strerror}"))
     click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
+    if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
+        click.echo(ws.cost_line(plan, bundle_), nl=False)
+    if out:  # on stderr: stdout stays the plan alone (--format json pipes cleanly)
+        click.echo(f"Plan saved to {out}" + (f"; apply it with `programkit import {shlex.quote(bundle)} --plan "
+                                             f"{shlex.quote(out)}`." if plan.ok else " (it has problems: "
+                                             "`import --plan` will refuse it)."), err=True)
     raise SystemExit(EXIT_OK if plan.ok else EXIT_FINDINGS)
 
 
@@ -142,9 +162,11 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
 @click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
+@click.option("--resume", is_flag=True,
+              help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
-               **kw: Any) -> None:
+               resume: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -158,11 +180,21 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     """
     flags = _flags(kw)
     colour = use_colour()
+    if resume:
+        from .marketo import resume_cmd
+
+        if plan_file or dry_run or rules_file or as_name or prune or allow_downgrade or \
+                any(v is not None for v in flags.values()):
+            fail(BadInput("--resume applies the plan the stopped import journalled; plan options do not apply"))
+        return resume_cmd(bundle, target, workspace, fmt)
     try:
         if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        ws = open_target(target, workspace, create=not dry_run)  # a dry run creates no file either
+        # A first import creates the workspace file, but only if it is applied: until its transaction commits
+        # the new workspace lives in memory (a dry run, a failed preflight, a "no" or an error leave no file).
+        # In a file that exists, an unknown --workspace is a typo to report, not a new workspace to import into.
+        ws = open_target(target, workspace, create=False, create_on_commit=not dry_run)
         try:
             plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                      prune=prune, allow_downgrade=allow_downgrade)
@@ -170,6 +202,8 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                 plan = _saved_plan(plan_file)
             if fmt == "text":
                 click.echo(render_plan(plan, colour), nl=False)
+                if hasattr(ws, "cost_line"):  # a remote target pays per call
+                    click.echo(ws.cost_line(plan, loaded), nl=False)
             if not plan.ok or dry_run:
                 if fmt == "json":
                     click.echo(json.dumps({"plan": plan.to_dict(), "import": None}, indent=2, ensure_ascii=False))
@@ -191,10 +225,13 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         return
     program = plan.program.get("as") or plan.program.get("name")
     if record.outcome == "noop":
-        click.echo(f"Nothing to do: recorded as import #{record.id}.")
+        click.echo(f"Recorded as import #{record.id} in the history; nothing else was written.")
     else:
         click.echo(f"Imported {record.bundle} {record.version} into workspace {record.workspace!r} as program "
                    f"{program!r} (import #{record.id}, {plan.writes} change{'s' if plan.writes != 1 else ''}).")
+    manual = getattr(ws, "manual_steps_report", None)  # a Marketo import leaves steps its API cannot do
+    if callable(manual) and manual():
+        click.echo("\n" + manual(), nl=False)
 
 
 def _saved_plan(path: str) -> Plan:
@@ -237,9 +274,10 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
     if not rows:
         click.echo("No imports yet.")
         return
+    width = max([8] + [len(r["outcome"]) for r in rows])  # "needs-manual-completion" is wider than "applied"
     for r in rows:
         changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
-        click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<8} {r['bundle']} {r['version']}  "
+        click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<{width}} {r['bundle']} {r['version']}  "
                    f"-> {r['program']!r}  ({changes})")
 
 

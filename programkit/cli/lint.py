@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import click
 
-from ..errors import ProgramkitError
 from ..lint import EMAIL, GUIDED, LintResult, lint_file
 from ..report import render_github, render_json, render_junit, render_text
-from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, styler, use_colour
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, format_option, styler, use_colour
 
 
-def render(results: list[LintResult], fmt: str) -> str:
+def render(results: list[LintResult], fmt: str, unreadable: list[tuple[str, str]] | None = None) -> str:
     if fmt == "json":
         return render_json(results)
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
-        return render_junit(results, lambda r: [r.path], suite_name="programkit lint")
+        return render_junit(results, lambda r: [r.path], suite_name="programkit lint", unreadable=unreadable or ())
     return render_text(results, styler(use_colour()))
 
 
@@ -36,15 +35,13 @@ def lint_cmd(files: tuple[str, ...], kind: str | None, fmt: str, strict: bool) -
     bundle's program tokens.
 
     Exit status: 0 no errors, 1 findings (warnings too with --strict),
-    2 a FILE that cannot be read.
+    2 a FILE that cannot be read (the other FILEs are still linted).
     """
-    results = []
-    for path in files:
-        try:
-            results.append(lint_file(path, kind))
-        except ProgramkitError as err:
-            fail(err)
-    click.echo(render(results, fmt), nl=False)
+    results, unreadable = each_path(files, lambda path: lint_file(path, kind), fmt)
+    if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse
+        click.echo(render(results, fmt, unreadable), nl=False)
+    if unreadable:
+        raise SystemExit(EXIT_USAGE)
     raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)
 
 

@@ -1,11 +1,14 @@
-"""``programkit rollback``: undo a Marketo import from its journal."""
+"""``programkit rollback`` (undo a Marketo import from its journal) and ``import --resume`` (finish it)."""
 
 from __future__ import annotations
 
 import click
 
+import json
+
 from ..errors import BadInput, ProgramkitError
-from ..workspaces.marketo import MarketoWorkspace, list_journals, rollback
+from ..workspaces import open_target, target_kind
+from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import, rollback
 from .common import EXIT_FINDINGS, fail
 
 
@@ -42,6 +45,29 @@ def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool) -> N
         click.echo(f"  {f.code} [{f.rule}] {f.message}", err=True)
     if left:
         raise SystemExit(EXIT_FINDINGS)
+
+
+def resume_cmd(bundle: str, target: str, workspace: str, fmt: str) -> None:
+    """``import --resume``: apply the plan the stopped import journalled, skipping the steps it did."""
+    from ..load import load_bundle
+
+    if target_kind(target) != "marketo":
+        fail(BadInput("--resume applies to imports into a Marketo instance",
+                      hint="an import into the embedded workspace is all or nothing: run it again"))
+    try:
+        ws = open_target(target, workspace)
+        record = resume_import(ws, load_bundle(bundle).bundle)
+    except ProgramkitError as err:
+        fail(err)
+    if fmt == "json":
+        click.echo(json.dumps({"import": {"id": record.id, "outcome": record.outcome, "bundle": record.bundle,
+                                          "version": record.version, "program": record.program}}, indent=2))
+        return
+    click.echo(f"Resumed and finished the import of {record.bundle} {record.version} into workspace "
+               f"{record.workspace!r} as program {record.program!r} (import #{record.id}, {ws.client.calls} API "
+               f"call(s)).")
+    if ws.manual_steps_report():
+        click.echo("\n" + ws.manual_steps_report(), nl=False)
 
 
 COMMANDS = [rollback_cmd]

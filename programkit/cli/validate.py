@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from ..bundle import unsafe_path_reason
-from ..errors import ProgramkitError
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, bundles_containing, validate_path
-from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_error, format_option, limit_options, make_limits,
+from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, format_option, limit_options, make_limits,
                      styler, use_colour)
 
 
@@ -19,13 +18,14 @@ def _files(result: ValidationResult) -> list[str]:
     return [result.bundle.manifest_path] + [a.path for a in result.bundle.assets if not unsafe_path_reason(a.path)]
 
 
-def render(results: list[ValidationResult], fmt: str, strict: bool = False) -> str:
+def render(results: list[ValidationResult], fmt: str, strict: bool = False,
+           unreadable: list[tuple[str, str]] | None = None) -> str:
     if fmt == "json":
         return render_json(results)
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
-        return render_junit(results, _files, suite_name="programkit validate")
+        return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or ())
     return render_text(results, styler(use_colour()), strict=strict)
 
 
@@ -48,19 +48,11 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
     2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
     """
     limits = make_limits(max_files, max_size, max_ratio)
-    results = []
-    unreadable = False
     if find_bundle:
         paths = tuple(bundles_containing(paths))
-    for path in paths:
-        try:
-            results.append(validate_path(path, limits))
-        except ProgramkitError as err:
-            # Report it on stderr and go on: one bad argument must not hide the other bundles' findings.
-            echo_error(err)
-            unreadable = True
-    if results or not unreadable:
-        click.echo(render(results, fmt, strict), nl=False)
+    results, unreadable = each_path(paths, lambda path: validate_path(path, limits), fmt)
+    if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse
+        click.echo(render(results, fmt, strict, unreadable), nl=False)
     if unreadable:
         raise SystemExit(EXIT_USAGE)
     raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)

@@ -31,19 +31,26 @@ def _sqlite_path(target: str) -> str:
 
 
 def open_target(target: str | os.PathLike[str] | None = None, workspace: str | None = None, *,
-                create: bool = True, crm: str | None = None) -> Workspace:
+                create: bool = True, crm: str | None = None, create_on_commit: bool = False) -> Workspace:
     """The workspace ``workspace`` (default "Default") of ``target`` (default ./programkit.db).
 
     A path (optionally ``sqlite:PATH``) opens the embedded SQLite target; with
     ``create`` a missing file or workspace is created, seeded like a new
     Marketo instance, with the CRM connection ``crm`` (default none). An http(s) URL is a Marketo instance's REST base URL
     (credentials from the environment; ``create`` does not apply).
+
+    With ``create_on_commit`` (what an import uses) a missing file is only
+    created when the first write transaction commits; until then the new
+    workspace exists in memory only (see :class:`.sqlite.NewFileWorkspace`).
     """
-    from .sqlite import DEFAULT_WORKSPACE, open_workspace
+    from .sqlite import DEFAULT_WORKSPACE, open_new_file, open_workspace
 
     target = os.fspath(target) if target is not None else DEFAULT_TARGET
     if target_kind(target) == "marketo":
         from .marketo import MarketoWorkspace
 
         return MarketoWorkspace(target, workspace or DEFAULT_WORKSPACE)
-    return open_workspace(_sqlite_path(target), workspace or DEFAULT_WORKSPACE, create=create, crm=crm)
+    path = _sqlite_path(target)
+    if create_on_commit and not os.path.lexists(path):
+        return open_new_file(path, workspace or DEFAULT_WORKSPACE, crm=crm)
+    return open_workspace(path, workspace or DEFAULT_WORKSPACE, create=create, crm=crm)

@@ -23,6 +23,17 @@ DESIGN_KINDS = ("emailTemplate", "landingPageTemplate", "image", "snippet")
 LOCAL_KINDS = ("smartCampaign", "email", "leadLifecycle")
 
 
+def renamed_design(meta: dict[str, Any], kind: str) -> dict[str, str]:
+    """Names of ``kind`` an asset's bytes use for a Design Studio asset the workspace holds under another
+    name (casefolded name in the bytes → workspace name), from the ``designNames`` meta apply writes
+    when an import made a keep-both copy ("Name - 1"): bytes stay verbatim, readers resolve through this."""
+    names = meta.get("designNames")
+    by_kind = names.get(kind) if isinstance(names, dict) else None
+    if not isinstance(by_kind, dict):
+        return {}
+    return {k.casefold(): v for k, v in by_kind.items() if isinstance(k, str) and isinstance(v, str) and k != v}
+
+
 @dataclass(frozen=True)
 class FieldInfo:
     api_name: str

@@ -14,6 +14,9 @@ What the asset API cannot do is never claimed as done:
   endpoint for them), so each campaign is created empty and its settings go
   to a **manual-steps checklist**, and the import is recorded as
   ``needs-manual-completion``;
+- a lead lifecycle has no API object (Revenue Cycle Modeler is UI-only):
+  nothing is written for it, the checklist says what to build by hand
+  (warning PK809 in the plan);
 - webhooks cannot be listed (warning PK806); the CRM connection is only
   inferred from person fields (warning PK807); tag types and values cannot be
   created (error PK808); files (images) cannot be deleted (rollback lists them).
@@ -43,7 +46,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ProgramkitError
 from ..findings import Finding, Severity, make, register_code
-from .base import AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter
+from .base import (AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter,
+                   renamed_design)
 from .marketo_client import Limits, MarketoClient, MarketoError, cost_estimate
 
 _GROUP = "marketo"
@@ -67,7 +71,7 @@ register_code("PK809", "marketo-manual-steps", Severity.WARNING,
 register_code("PK810", "marketo-unsupported", Severity.ERROR,
               "The bundle has something a Marketo instance cannot hold or the API cannot create.",
               hint="Remove it from the bundle, or import into the embedded workspace instead.",
-              example="leadLifecycle 'Partner referral' has no Marketo equivalent", group=_GROUP)
+              example="token {{my.Logo}} of type 'image' cannot be created through the Marketo API", group=_GROUP)
 register_code("PK811", "marketo-import-incomplete", Severity.ERROR,
               "A Marketo import stopped part-way; what it created is recorded in its journal.",
               hint="Run the same import again with --resume to finish it, or `programkit rollback` to delete "
@@ -93,9 +97,11 @@ DESIGN = {
 }
 LOCAL = {"email": ("email", "/rest/asset/v1/emails.json"),
          "smartCampaign": ("smartCampaign", "/rest/asset/v1/smartCampaigns.json")}
+#: program kinds with no Marketo API object: never written, only put on the manual-steps checklist
+MANUAL = frozenset({"leadLifecycle"})
 #: Marketo ids are per asset type; AssetInfo ids must be unique across kinds, so they encode the kind.
 _KIND_CODE = {"emailTemplate": 1, "landingPageTemplate": 2, "image": 3, "snippet": 4, "email": 5,
-              "smartCampaign": 6}
+              "smartCampaign": 6, "leadLifecycle": 7}
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
 _ID_BASE = 10**10
 A = "/rest/asset/v1"
@@ -240,7 +246,8 @@ class Journal:
     def checklist(self) -> list[dict[str, Any]]:
         """Checklist items in the order their assets were created (follow-ups finish in any order)."""
         with self._lock:
-            order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"]) if s["op"] == "create"}
+            order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"])
+                     if s["op"] in ("create", "manual")}  # manual: journalled, never created (id None)
             return sorted(self.data["checklist"], key=lambda c: order.get((c["kind"], c["marketoId"]), len(order)))
 
 
@@ -279,8 +286,15 @@ class MarketoWorkspace(Workspace):
         self._resume: Journal | None = None
         #: warnings about what the API could not tell, gathered while reading
         self.notes: list[Finding] = []
-        #: the checklist of the last transaction
+        #: the checklist of the last transaction, and the file it was saved to
         self.checklist: list[dict[str, Any]] = []
+        self.checklist_file: Path | None = None
+
+    def __enter__(self) -> "MarketoWorkspace":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     # -- cached browse lists ---------------------------------------------------------------------
     def _cached(self, key: str, load: Any) -> Any:
@@ -292,11 +306,15 @@ class MarketoWorkspace(Workspace):
         return self._cached("folders", lambda: list(self.client.browse(f"{A}/folders.json", maxDepth=10,
                                                                        workSpace=self.name)))
 
+    def _mine(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Only this Marketo workspace's items: the browse endpoints list every workspace the user sees."""
+        return [a for a in items if a.get("workspace") in (None, self.name)]
+
     def _programs(self) -> list[dict[str, Any]]:
-        return self._cached("programs", lambda: list(self.client.browse(f"{A}/programs.json")))
+        return self._cached("programs", lambda: self._mine(self.client.browse(f"{A}/programs.json")))
 
     def _design(self, kind: str) -> list[dict[str, Any]]:
-        return self._cached(kind, lambda: list(self.client.browse(DESIGN[kind][1])))
+        return self._cached(kind, lambda: self._mine(self.client.browse(DESIGN[kind][1])))
 
     def _note(self, code: str, message: str) -> None:
         if not any(n.message == message for n in self.notes):
@@ -397,7 +415,14 @@ class MarketoWorkspace(Workspace):
         base = self._program_path(prog)
         out = []
         for kind, (_, path) in LOCAL.items():
-            for a in self.client.browse(path, folder={"id": program_id, "type": "Program"}):
+            # one program: browse its folder; many (e.g. `workspace show`): one pass over the instance
+            if f"all-{kind}" in self._cache or len(self._programs()) > 20:
+                found = [a for a in self._all_local(kind)
+                         if (self._folder_path(a.get("folder")) or "").startswith(base + "/")
+                         or a.get("folder") == {"id": program_id, "type": "Program"}]
+            else:
+                found = list(self.client.browse(path, folder={"id": program_id, "type": "Program"}))
+            for a in found:
                 folder = self._folder_path(a.get("folder"))
                 rel = folder[len(base) + 1:] if folder and folder.startswith(base + "/") else None
                 out.append(AssetInfo(asset_id(kind, a["id"]), kind, a["name"], self._known_sha(kind, a) or "",
@@ -437,7 +462,8 @@ class MarketoWorkspace(Workspace):
         elif kind in ("landingPageTemplate", "snippet"):
             res = self.client.get(f"{A}/{kind}/{mid}/content.json")
         else:
-            raise MarketoError(f"reading the content of a Marketo {kind} is not implemented", code="PK810")
+            raise MarketoError(f"reading a Marketo {kind} as a bundle file is not supported: export from a Marketo "
+                               "instance is not built yet (and the API cannot read campaign flow steps)", code="PK810")
         return str((res[0] if res else {}).get("content") or "").encode("utf-8")
 
     def read(self, asset_id: int) -> bytes:
@@ -445,10 +471,23 @@ class MarketoWorkspace(Workspace):
         return self._read(kind, mid)
 
     def count(self) -> dict[str, int]:
-        out = {"programs": len(self._programs()), "folders": len(self._folders())}
+        """Items per kind, with the keys the embedded target uses (webhooks cannot be counted: left out)."""
+        from ..resources import data_json
+
+        standard = {f["apiName"].casefold() for f in data_json("marketo.json")["standardFields"]}
+        fields = self.fields()
+        out = {"fields": len(fields), "customFields": sum(1 for f in fields if f.casefold() not in standard),
+               "channels": len(self.channels()), "tagTypes": len(self.tag_types()), "programs": len(self._programs()),
+               "imports": len(self.history()), "segmentations": len(self.names("segmentations")),
+               "snippets": len(self._design("snippet")), "customObjects": len(self.names("customObjects"))}
         for kind in DESIGN:
             out[kind] = len(self._design(kind))
+        for kind in LOCAL:  # the whole instance: one browse call per 200
+            out[kind] = len(self._all_local(kind))
         return out
+
+    def _all_local(self, kind: str) -> list[dict[str, Any]]:
+        return self._cached(f"all-{kind}", lambda: self._mine(self.client.browse(LOCAL[kind][1])))
 
     # -- what we know from our own journals: the sha of bytes we uploaded ----------------------
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
@@ -497,7 +536,11 @@ class MarketoWorkspace(Workspace):
             out.append(make("PK810", f"program type {program['type']!r} has no Marketo equivalent",
                             file="bundle.json", pointer="/program/type"))
         for asset in bundle.assets:
-            if asset.kind not in DESIGN and asset.kind not in LOCAL:
+            if asset.kind in MANUAL:
+                out.append(make("PK809", f"{asset.kind} {asset.name!r} cannot be written through the Marketo API "
+                                         "(Revenue Cycle Modeler has none): it goes to the manual-steps checklist",
+                                file="bundle.json", pointer=asset.pointer))
+            elif asset.kind not in DESIGN and asset.kind not in LOCAL:
                 out.append(make("PK810", f"{asset.kind} {asset.name!r} has no Marketo equivalent",
                                 file="bundle.json", pointer=asset.pointer))
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
@@ -506,18 +549,29 @@ class MarketoWorkspace(Workspace):
         # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
         return out + [n for n in self.notes if n.code != "PK806" and n not in out]
 
-    def estimate_calls(self, bundle: Any) -> dict[str, Any]:
-        """API calls an import of ``bundle`` costs (writes), against the daily quota."""
-        program = bundle.program or {}
-        calls = 1 + len(program.get("tokens") or []) + len(program.get("folders") or [])
-        for asset in bundle.assets:
-            if asset.kind == "email" and isinstance(asset.content, dict):
-                calls += 1 + len(asset.content.get("sections") or {}) + len(asset.content.get("variables") or {})
-            elif asset.kind in ("landingPageTemplate", "snippet"):
+    def estimate_calls(self, plan: Any, bundle: Any) -> dict[str, Any]:
+        """API calls applying ``plan`` costs (its writes; the reads are already spent), against the daily quota."""
+        contents = {(a.kind, a.name.casefold()): a.content for a in bundle.assets}
+        calls = 0
+        for act in plan.actions:
+            if act.action not in ("create", "rename", "replace", "update", "delete") or act.kind in MANUAL:
+                continue
+            if act.kind == "email" and act.action != "delete":
+                email = contents.get((act.kind, act.name.casefold()))
+                email = email if isinstance(email, dict) else {}
+                calls += (act.action in ("create", "rename")) + len(email.get("sections") or {}) + \
+                    len(email.get("variables") or {})
+            elif act.kind in ("landingPageTemplate", "snippet") and act.action in ("create", "rename"):
                 calls += 2
-            else:
+            elif act.kind != "tag":
                 calls += 1
         return cost_estimate(calls)
+
+    def cost_line(self, plan: Any, bundle: Any) -> str:
+        """One line for the plan output: calls spent reading, calls the writes will take, share of the quota."""
+        est = self.estimate_calls(plan, bundle)
+        return (f"Marketo API: {self.client.calls} call(s) to plan; applying takes about {est['calls']} more "
+                f"({est['shareOfDailyQuota']:.2%} of the daily quota of {est['dailyQuota']:,}).\n")
 
     # -- writes ----------------------------------------------------------------------------------
     def resume(self, journal_id: str = "last") -> Journal:
@@ -542,6 +596,8 @@ class MarketoWorkspace(Workspace):
                 raise ProgramkitError(
                     f"import stopped after {steps} step(s) (journal {journal.id}): {exc.message}",
                     exc.findings + [make("PK811", f"import stopped after {steps} step(s) (journal {journal.id})")],
+                    hint=f"once the cause is fixed, run the same import with --resume to finish it, or "
+                         f"`programkit rollback --target {self.url}` to delete what it created",
                 ) from None
             raise
         else:
@@ -553,6 +609,16 @@ class MarketoWorkspace(Workspace):
             self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
                 journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
+
+    def manual_steps_report(self) -> str:
+        """The last import's manual-steps checklist and where it was saved ("" when there is none)."""
+        if not self.checklist:
+            return ""
+        steps = sum(len(i["steps"]) for i in self.checklist)
+        saved = f"Saved to {self.checklist_file}.\n" if self.checklist_file else ""
+        note = make("PK809", f"{steps} manual step(s) in {len(self.checklist)} asset(s) are not done: the import "
+                             "is recorded as needs-manual-completion")
+        return render_checklist(self.checklist) + f"{note.code} [{note.rule}] {note.message}.\n" + saved
 
     def history(self, limit: int | None = None) -> list[ImportRecord]:
         path = self.state_dir / "history.json"
@@ -601,6 +667,50 @@ def manual_steps(campaign: dict[str, Any]) -> list[str]:
     return steps
 
 
+def lifecycle_steps(name: str, doc: dict[str, Any], campaigns: dict[str, dict[str, Any]]) -> list[str]:
+    """What to build by hand in Revenue Cycle Modeler for a bundle lead lifecycle (the API has no model object),
+    naming the import's campaigns whose flow sets the field a transition watches."""
+    terminal = set(doc.get("terminal") or [])
+    stages = ", ".join(s["name"] + " (" + ", ".join(
+        [s["category"]] * bool(s.get("category")) + ["first"] * (s["name"] == doc.get("initial"))
+        + ["final"] * (s["name"] in terminal)) + ")" for s in doc.get("states") or [])
+    steps = [f'Revenue Cycle Modeler: create the model "{name}" by hand (the API cannot; nothing was written '
+             "for it)", f"Add the stages: {stages}"]
+
+    def sets(flow_step: dict[str, Any], field: str, values: list[Any]) -> bool:
+        crm = {"synced to sfdc": "Sync Person to SFDC", "synced to microsoft": "Sync Person to Microsoft"}
+        if flow_step.get("step") == crm.get(field.casefold()):
+            return True in values
+        return (flow_step.get("step") == "Change Data Value" and str(flow_step.get("attribute", "")).casefold()
+                == field.casefold() and any(_text(v) == _text(flow_step.get("newValue")) for v in values))
+
+    for t in doc.get("transitions") or []:
+        src = t["from"] if isinstance(t["from"], str) else ", ".join(t["from"])
+        line = f'Transition "{t["event"]}": {"any stage not final" if src == "*" else src} → {t["to"]}'
+        on = t.get("onField")
+        if on:
+            line += f" on Data Value Changes: {on['field']} to {', '.join(map(_text, on['values']))}"
+            by = [c for c, doc_c in campaigns.items()
+                  if any(sets(f, on["field"], on["values"]) for f in doc_c.get("flow") or [])]
+            line += f" (set by campaign{'s' * (len(by) > 1)} {', '.join(by)})" if by else ""
+        elif t.get("automatic"):
+            line += " at once"
+        else:
+            line += " (an event outside Marketo, e.g. in the CRM: choose the trigger that shows it)"
+        if t.get("requires"):
+            line += "; requires " + ", ".join(r if isinstance(r, str) else r["field"] for r in t["requires"])
+        if t.get("reason"):
+            line += f"; reason from '{t['reason']['list']}'"
+        steps.append(line)
+    steps += [f'Timer "{tm["name"]}": after {tm["after"]} in {tm["state"]} → {tm["to"]}'
+              for tm in doc.get("timers") or []]
+    steps += [f'SLA "{fl["name"]}": on entering {fl["onEnter"]}, for {fl["for"]}' for fl in doc.get("flags") or []]
+    steps += [f"Reason list '{k}': {', '.join(v)} (a picklist field: Marketo has no standard one)"
+              for k, v in (doc.get("reasonLists") or {}).items()]
+    steps.append("Approve the model (after the steps above)")
+    return steps
+
+
 def _text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
@@ -611,7 +721,8 @@ def render_checklist(items: list[dict[str, Any]]) -> str:
         return ""
     lines = ["# Manual steps (the Marketo API cannot do these)", ""]
     for item in items:
-        lines.append(f"## {item['kind']} \"{item['name']}\" (id {item['marketoId']}, in {item['folder']})")
+        where = f"id {item['marketoId']}" if item["marketoId"] is not None else "not written: no API for it"
+        lines.append(f"## {item['kind']} \"{item['name']}\" ({where}, in {item['folder']})")
         lines += [f"- [ ] {s}" for s in item["steps"]]
         lines.append("")
     return "\n".join(lines)
@@ -629,6 +740,7 @@ class MarketoWriter(WorkspaceWriter):
                                         thread_name_prefix="marketo-follow-up")
         self._pending: list[Future[None]] = []
         self._plock = threading.Lock()
+        self._campaigns: dict[str, dict[str, Any]] = {}  # smart campaigns written by this import, by name
 
     def begin(self, plan: dict[str, Any]) -> None:
         """Journal the plan being applied (called by apply), so ``resume_import`` can finish it."""
@@ -814,6 +926,10 @@ class MarketoWriter(WorkspaceWriter):
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
         self._check()
         meta = meta or {}
+        if kind == "smartCampaign":  # also when resumed: a lead lifecycle's checklist names the campaigns it needs
+            self._campaigns[name] = json.loads(content)
+        if kind in MANUAL and program_id is not None:
+            return self._manual_asset(kind, name, content, folder, program_id)
         if kind not in DESIGN and kind not in LOCAL:
             raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
         if kind in LOCAL and program_id is None:
@@ -835,7 +951,8 @@ class MarketoWriter(WorkspaceWriter):
             where = self._folder_ref(program_id, folder)
             res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
                 "name": name, "folder": where,
-                "template": self._template_id(meta.get("template") or email["template"]),
+                "template": self._template_id(meta.get("template") or renamed_design(meta, "emailTemplate").get(
+                    email["template"].casefold(), email["template"])),  # the keep-both copy, if the import made one
                 "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
                 "fromEmail": email.get("fromEmail", ""),
                 "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
@@ -905,8 +1022,20 @@ class MarketoWriter(WorkspaceWriter):
 
         self._submit(run)
 
+    def _manual_asset(self, kind: str, name: str, content: bytes, folder: str | None, program_id: int) -> int:
+        """No call: journal the asset as not written, with the checklist of what to build in the UI."""
+        key = f"manual:{kind}:{program_id}:{name}"
+        if not self.journal.done(key):
+            where = self._program_path(program_id) + (f"/{folder}" if folder else "")
+            steps = lifecycle_steps(name, json.loads(content), self._campaigns)
+            self.journal.add({"key": key, "op": "manual", "kind": kind, "id": None, "name": name, "written": False},
+                             {"kind": kind, "name": name, "marketoId": None, "folder": where, "steps": steps})
+        return asset_id(kind, program_id)  # an id for the import's mapping only: nothing in Marketo has it
+
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         folder = self._root_folder(DESIGN[kind][2])
+        # apply keeps the bundle's manifest entry under meta["entry"]; older callers put fields at the top
+        meta = {**(meta.get("entry") or {}), **meta}
         if kind == "emailTemplate":
             return self.client.post(f"{A}/emailTemplates.json", {"name": name, "folder": folder},
                                     files={"content": (f"{_slug(name)}.html", content, "text/html")})[0]
@@ -959,6 +1088,7 @@ class MarketoWriter(WorkspaceWriter):
         item = None
         if kind == "smartCampaign":
             title = ((meta or {}).get("entry") or {}).get("name") or name
+            self._campaigns[title] = json.loads(content)
             item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
                                                           "every step below"] + manual_steps(json.loads(content)))
         self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
@@ -992,7 +1122,8 @@ class MarketoWriter(WorkspaceWriter):
         if self.journal.data["checklist"]:
             text = render_checklist(self.journal.checklist())
             (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
-            (self.ws.state_dir / "checklists" / f"{self.journal.id}.md").write_text(text, encoding="utf-8")
+            self.ws.checklist_file = self.ws.state_dir / "checklists" / f"{self.journal.id}.md"
+            self.ws.checklist_file.write_text(text, encoding="utf-8")
         return record.id
 
 

@@ -193,6 +193,10 @@ class MarketoClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BadInput(f"not a Marketo REST URL: {base_url!r}",
                            hint="use the instance's REST base URL, e.g. https://123-ABC-456.mktorest.com")
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            # the client secret and the access token must not cross a network in clear text
+            raise BadInput(f"{base_url}: a Marketo instance is reached over https",
+                           hint="use https://… (plain http is only for a stand-in server on this machine)")
         self.base_url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
         self.limits = limits or Limits()
         self._client_id = client_id

@@ -23,7 +23,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sqlite3
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,8 +78,12 @@ def _key(name: str) -> str:
     return name.casefold()
 
 
+#: one encoder for every row: json.dumps with options builds a new one per call (10k asset metas per import)
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 # --- schema and migrations ------------------------------------------------------
@@ -217,16 +223,22 @@ def _begin(db: sqlite3.Connection, path: str, timeout: float) -> None:
         raise
 
 
+def _check_path(display: str) -> None:
+    """BadInput unless ``display`` is a file or can become one."""
+    p = Path(display)
+    if p.exists() and not p.is_file():
+        raise BadInput(f"{display} is not a file",
+                       hint=f"--target names a workspace database file, e.g. {Path(display, 'programkit.db')}.")
+    if not p.parent.exists():
+        raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
+
+
 def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
             migrate_to: int = SCHEMA_VERSION) -> sqlite3.Connection:
     """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated."""
     display = os.fspath(path)
     busy_timeout = busy_timeout_from_env(busy_timeout)
-    p = Path(display)
-    if p.exists() and not p.is_file():
-        raise BadInput(f"{display} is not a file", hint="--target names a workspace database file.")
-    if not p.parent.exists():
-        raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
+    _check_path(display)
     try:
         db = sqlite3.connect(display, timeout=busy_timeout, isolation_level=None)
         db.execute("PRAGMA foreign_keys = ON")
@@ -286,7 +298,8 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
             return existing[0]
         if existing:
             raise BadInput(f"{path} already has a workspace called {name!r}",
-                           hint="`programkit workspace list` shows the workspaces of a file.")
+                           hint="`programkit workspace list` shows the workspaces of a file; in a script, "
+                                "`workspace init --exist-ok` accepts one that exists with the same CRM.")
         cur = db.execute("INSERT INTO workspaces (name, name_key, crm, revision, created_at) VALUES (?, ?, ?, 1, ?)",
                          (name, _key(name), _check_crm(crm), _now()))
         ws_id = int(cur.lastrowid)
@@ -315,11 +328,20 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     return SqliteWorkspace(db, os.fspath(db_path), ws_id, name.strip(), busy_timeout)
 
 
+def _init_hint(path: str) -> str:
+    """The command that creates the missing workspace file ``path``, ready to paste."""
+    from . import DEFAULT_TARGET
+
+    target = "" if path == DEFAULT_TARGET else f" --target {shlex.quote(path)}"
+    return (f"Create it with `programkit workspace init{target}` (add `--crm salesforce` or `--crm dynamics` "
+            "if the instance syncs with a CRM), or pass --target (or set PROGRAMKIT_TARGET) to use another file.")
+
+
 def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The workspaces of a file: name, crm, revision, programs and assets."""
     path = os.fspath(db_path)
-    if not Path(path).is_file():
-        raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init`.")
+    if not Path(path).exists():  # a directory is not "missing": connect() says what it is
+        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     db = connect(path)
     try:
         rows = db.execute(
@@ -341,8 +363,8 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     the workspaces the file does have.
     """
     path = os.fspath(db_path)
-    if not create and not Path(path).is_file():
-        raise BadInput(f"{path} does not exist", hint="Create it with `programkit workspace init --target PATH`.")
+    if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
+        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
@@ -359,6 +381,21 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
         db.close()
         raise
     return SqliteWorkspace(db, path, row[0], row[1], busy_timeout)
+
+
+def open_new_file(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORKSPACE, crm: str | None = None,
+                  busy_timeout: float | None = None) -> "NewFileWorkspace":
+    """A workspace in a file that does not exist yet and that only appears if a write transaction commits.
+
+    What a first import uses: until then the workspace (seeded like a new
+    Marketo instance) lives in memory, so planning, a preflight failure, a
+    declined confirmation or an exception leave no file behind.
+    """
+    path = os.fspath(db_path)
+    _check_path(path)
+    if Path(path).exists():
+        raise BadInput(f"{path} already exists", hint="Open it with open_workspace().")
+    return NewFileWorkspace(path, workspace, crm, busy_timeout_from_env(busy_timeout))
 
 
 # --- the workspace -----------------------------------------------------------------
@@ -609,6 +646,87 @@ class SqliteWorkspace(Workspace):
         return self._record(row) if row else None
 
 
+class NewFileWorkspace(SqliteWorkspace):
+    """A workspace of a file that is only created when its first write transaction commits.
+
+    Why this shape: the plan must be made against exactly the inventory the import then writes to, and a failed
+    import must leave the directory as it was. So the fresh, seeded workspace is built in an in-memory database
+    (plans read it; its revision reads ``"new"`` until the file exists, so a plan saved against another file is
+    refused). The first :meth:`transaction` copies it into a hidden temporary file beside the target, writes
+    there, commits, checkpoints the WAL, and only then links the finished file to its name (atomically, and
+    refusing if another process created the file meanwhile). On any failure the temporary file and its
+    ``-wal``/``-shm`` side files are removed: the target path never holds a half-made or empty workspace. (Only a
+    ``kill -9`` in the middle can leave the temporary ``.NAME.*.importing`` file, never the target.)
+    """
+
+    def __init__(self, path: str, name: str, crm: str | None, busy_timeout: float):
+        memory = connect(":memory:", busy_timeout)
+        try:
+            ws_id = _create_workspace(memory, path, name, crm, busy_timeout)
+        except BaseException:
+            memory.close()
+            raise
+        super().__init__(memory, path, ws_id, name.strip(), busy_timeout)
+        self.created = False
+
+    def revision(self) -> str:
+        return super().revision() if self.created else NEW_REVISION
+
+    @contextmanager
+    def transaction(self) -> Iterator["SqliteWriter"]:
+        if self.created:
+            with super().transaction() as w:
+                yield w
+            return
+        target = Path(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".importing", dir=target.parent)
+        os.close(fd)
+        memory = self.db
+        try:
+            disk = sqlite3.connect(tmp)
+            try:
+                memory.backup(disk)  # the very inventory the plan was made against
+            finally:
+                disk.close()
+            self.db = connect(tmp, self.busy_timeout)
+            with super().transaction() as w:
+                yield w
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+            self.db.close()
+            _publish(tmp, self.path)
+            self.created = True
+        finally:
+            if not self.created:
+                if self.db is not memory:
+                    self.db.close()
+                self.db = memory  # still the unborn workspace: nothing happened
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(tmp + suffix).unlink(missing_ok=True)
+        memory.close()
+        self.db = connect(self.path, self.busy_timeout)
+
+
+#: the revision a workspace that does not exist yet reports (plans made for a first import record it)
+NEW_REVISION = "new"
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Give the finished file ``tmp`` the name ``path``, unless something has that name by now."""
+    from ..apply import make  # apply registers PK520 (workspace-changed)
+
+    try:
+        os.link(tmp, path)  # atomic and never overwrites
+        return
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links: check, then rename (a narrow race, but no overwrite seen)
+        if not os.path.lexists(path):
+            os.replace(tmp, path)
+            return
+    raise ProgramkitError(f"{path} was created by another process during this import; nothing was written", [make(
+        "PK520", f"{path} did not exist when the plan was made and does now")])
+
+
 def _folder_tree_add(folders: list[dict[str, Any]], segments: list[str]) -> bool:
     """Add a folder path to a manifest folder tree, keeping existing order. True if it changed."""
     changed = False
@@ -745,13 +863,21 @@ class SqliteWriter(WorkspaceWriter):
                                   hint="Plan a free name (keepBoth) or replace the existing asset.") from e
         return int(cur.lastrowid)
 
-    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> None:
-        """Bulk-create Design Studio assets: (kind, name, content, sha256, folder, meta) tuples, one executemany."""
+    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> list[int]:
+        """Bulk-create Design Studio assets: (kind, name, content, sha256, folder, meta) tuples, one executemany.
+
+        Returns the new assets' ids, in the order of ``rows``.
+        """
         now = _now()
         for kind, name, content, sha, _, _ in rows:
             self._check(kind, content, sha)
             if kind not in DESIGN_KINDS:
                 raise BadInput(f"put_assets is for Design Studio kinds, not {kind}")
+        if not rows:
+            return []
+        # ids are AUTOINCREMENT and this transaction holds the write lock: the new rows are those above
+        # the largest id now (one primary-key range read, instead of looking 10k names up again)
+        before = self.db.execute("SELECT MAX(id) FROM assets").fetchone()[0] or 0  # bare MAX(id): an index read
         try:
             self._many(
                 "INSERT INTO assets (workspace_id, program_id, kind, name, name_key, folder, sha256, size, content, "
@@ -759,6 +885,11 @@ class SqliteWriter(WorkspaceWriter):
                 [(self.ws.id, k, n, _key(n), f, s, len(c), c, _dump(m or {}), now, now) for k, n, c, s, f, m in rows])
         except sqlite3.IntegrityError as e:
             raise ProgramkitError(f"workspace {self.ws.name!r}: a Design Studio name is already taken ({e})") from e
+        new = {(kind, key): i for i, kind, key in self.db.execute(
+            # "+": compare, do not pick the name index for it; the id range is the short way
+            "SELECT id, kind, name_key FROM assets WHERE id > ? AND +workspace_id = ? AND +program_id IS NULL",
+            (before, self.ws.id))}
+        return [new[(k, _key(n))] for k, n, *_ in rows]
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
         """New content (and meta, if given) for an existing asset; its name and place stay."""
