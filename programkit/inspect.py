@@ -21,7 +21,7 @@ from .bundle import ArchiveLimits, ZipSource
 from .canonical import bundle_digest, sha256_file
 from .findings import count
 from .load import load_bundle
-from .model import PROGRAM_KINDS, Bundle
+from .model import PROGRAM_KINDS, Bundle, folder_tree
 
 #: folder label for Design Studio assets (templates, images, snippets), which live outside the program's tree
 DESIGN_STUDIO = "Design Studio"
@@ -101,15 +101,7 @@ def _str(v: Any) -> str | None:
 
 def _program(bundle: Bundle) -> dict[str, Any]:
     p = bundle.program
-    folders: list[str] = []
-
-    def walk(items: Any, prefix: str) -> None:
-        for f in items if isinstance(items, list) else []:
-            if isinstance(f, dict) and isinstance(f.get("name"), str):
-                folders.append(prefix + f["name"])
-                walk(f.get("folders"), prefix + f["name"] + "/")
-
-    walk(p.get("folders"), "")
+    folders = [path for path, _ in folder_tree(p)]
     tokens = [{"name": t.get("name"), "type": t.get("type"), "value": t.get("value")}
               for t in p.get("tokens") or [] if isinstance(t, dict)]
     return {"name": p.get("name"), "type": p.get("type"), "channel": p.get("channel"),

@@ -85,6 +85,11 @@ def _offsets(text: str, pointers: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def escape(token: object) -> str:
+    """One JSON pointer reference token (RFC 6901): '~' → '~0', '/' → '~1'."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
 def line_col(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of a character offset."""
     line = text.count("\n", 0, offset) + 1

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any, Iterator
 
 from .findings import Finding, Severity, make, register_code
+from .jsonpos import escape
 from .model import Asset, Bundle
 from .validate import check
 
@@ -98,10 +99,6 @@ register_code("PK710", "several-lifecycles", Severity.ERROR, "A bundle has more 
               example="/assets/5: a second leadLifecycle 'Lead stages'; the first is /assets/4", group=G)
 
 
-def _esc(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 @check
 def lifecycles(bundle: Bundle) -> Iterator[Finding]:
     assets = bundle.assets_of("leadLifecycle")
@@ -147,7 +144,7 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
         for i, r in enumerate(reasons if isinstance(reasons, list) else []):
             if isinstance(r, str):
                 if r.casefold() in seen_r:
-                    p = f"/reasonLists/{_esc(name)}/{i}"
+                    p = f"/reasonLists/{escape(name)}/{i}"
                     yield make("PK708", f"{p}: {r!r} is already listed", file=file, pointer=p)
                 seen_r.add(r.casefold())
 

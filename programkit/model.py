@@ -16,6 +16,25 @@ PROGRAM_KINDS = ("smartCampaign", "email", "leadLifecycle")
 ALL_KINDS = ("smartCampaign", "email", "emailTemplate", "landingPageTemplate", "image", "snippet", "leadLifecycle")
 
 
+def folder_tree(program: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every folder of a program's tree as (path, JSON pointer), parents first, in manifest order.
+
+    Paths join names with '/' ("Campaigns/Scoring"); entries that are not
+    folders with a string name are skipped (the schema reports them).
+    """
+    out: list[tuple[str, str]] = []
+
+    def walk(folders: Any, prefix: str, pointer: str) -> None:
+        for i, f in enumerate(folders if isinstance(folders, list) else []):
+            if isinstance(f, dict) and isinstance(f.get("name"), str):
+                path, p = prefix + f["name"], f"{pointer}/{i}"
+                out.append((path, p))
+                walk(f.get("folders"), path + "/", p + "/folders")
+
+    walk(program.get("folders"), "", "/program/folders")
+    return out
+
+
 @dataclass
 class Asset:
     """One manifest entry, with its file's content once loaded."""

@@ -21,7 +21,8 @@ import semver
 
 from .canonical import bundle_digest
 from .findings import Finding, Severity, make, register_code, sort_key
-from .model import PROGRAM_KINDS, Asset, Bundle
+from .jsonpos import escape
+from .model import PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .rules import REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
 from .validate import _with_lines, folder_paths, validate_bundle
 from .workspaces.base import DESIGN_KINDS, AssetInfo, ProgramInfo, Workspace
@@ -439,7 +440,7 @@ class _Planner:
         if self.upgrading:
             old_paths, _ = folder_paths(self.existing.data)
             have = {_fold(p) for p in old_paths}
-        for path in _tree_order(self.bundle.program):
+        for path, _ in folder_tree(self.bundle.program):
             if _fold(path) in have:
                 self.add(Action("folder", path, "noop", reason="already in the program"))
             else:
@@ -498,7 +499,7 @@ class _Planner:
                                 "programTags=ignore: the program is imported without this tag"))
             else:
                 self.problem("PK514", f"tag {label!r} is not in workspace {self.ws.name!r} (rule programTags=fail, "
-                                      f"decided by {decision.decided_by})", f"/program/tags/{_ptr(tag_type)}")
+                                      f"decided by {decision.decided_by})", f"/program/tags/{escape(tag_type)}")
                 self.add(Action("tag", label, "skip", decision.decided_by, "programTags=fail: tag not in workspace"))
 
     # -- Design Studio assets --------------------------------------------------------------
@@ -710,24 +711,6 @@ def _local_note(a: Asset) -> str:
     if a.kind == "email" and isinstance(a.content, dict) and a.content.get("dynamicContent"):
         return " (dynamic content: imported, Marketo's import would skip it)"
     return ""
-
-
-def _ptr(s: str) -> str:
-    return s.replace("~", "~0").replace("/", "~1")
-
-
-def _tree_order(program: dict[str, Any]) -> list[str]:
-    """Folder paths, parents before children, in manifest order."""
-    out: list[str] = []
-
-    def walk(folders: Any, prefix: str) -> None:
-        for f in folders if isinstance(folders, list) else []:
-            if isinstance(f, dict) and isinstance(f.get("name"), str):
-                out.append(prefix + f["name"])
-                walk(f.get("folders"), prefix + f["name"] + "/")
-
-    walk(program.get("folders"), "")
-    return out
 
 
 def _merge_folders(new: list[Any], old: list[Any]) -> list[Any]:

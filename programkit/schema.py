@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from .errors import BadInput
+from .jsonpos import escape
 from .resources import package_dir
 
 BASE_ID = "https://schemas.programkit.dev/v1/"
@@ -110,7 +111,7 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 
 def pointer_of(path: Any) -> str:
     """JSON pointer (RFC 6901) for a jsonschema error path."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join("/" + escape(p) for p in path)
 
 
 def located_message(error: ValidationError) -> tuple[str, str]:
@@ -133,7 +134,7 @@ def located_message(error: ValidationError) -> tuple[str, str]:
             hint = (f"did you mean {close[0]!r}?" if close else
                     f"allowed here: {', '.join(allowed)}" if allowed else "no other properties are allowed here")
             more = f" (and {len(extra) - 1} more unknown)" if len(extra) > 1 else ""
-            return pointer + "/" + key.replace("~", "~0").replace("/", "~1"), \
+            return pointer + "/" + escape(key), \
                 f"unknown property {key!r}{more}; {hint}"
     return pointer, error.message
 

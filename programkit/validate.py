@@ -17,9 +17,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, make, register_code, sort_key
-from .jsonpos import locate_all
+from .jsonpos import escape, locate_all
 from .load import LoadResult, load_bundle
-from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle
+from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .resources import data_json
 
 Check = Callable[[Bundle], Iterable[Finding]]
@@ -155,7 +155,7 @@ def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
         if isinstance(v, str):
             yield p, v
         elif isinstance(v, dict):
-            stack.extend(reversed([(f"{p}/{str(k).replace('~', '~0').replace('/', '~1')}", x) for k, x in v.items()]))
+            stack.extend(reversed([(f"{p}/{escape(k)}", x) for k, x in v.items()]))
         elif isinstance(v, list):
             stack.extend(reversed([(f"{p}/{i}", x) for i, x in enumerate(v)]))
 
@@ -178,22 +178,13 @@ def asset_strings(asset: Asset) -> Iterator[tuple[str | None, int | None, str]]:
 def folder_paths(program: dict[str, Any]) -> tuple[set[str], list[tuple[str, str]]]:
     """All folder paths of the program's tree, and (pointer, path) of duplicates."""
     paths: set[str] = set()
+    seen: set[str] = set()
     dups: list[tuple[str, str]] = []
-
-    def walk(folders: Any, prefix: str, pointer: str) -> None:
-        if not isinstance(folders, list):
-            return
-        for i, f in enumerate(folders):
-            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-                continue
-            path = prefix + f["name"]
-            p = f"{pointer}/{i}"
-            if path.casefold() in {x.casefold() for x in paths}:
-                dups.append((p + "/name", path))
-            paths.add(path)
-            walk(f.get("folders"), path + "/", p + "/folders")
-
-    walk(program.get("folders"), "", "/program/folders")
+    for path, pointer in folder_tree(program):
+        if path.casefold() in seen:
+            dups.append((pointer + "/name", path))
+        seen.add(path.casefold())
+        paths.add(path)
     return paths, dups
 
 
