@@ -14,7 +14,6 @@ from .errors import BadInput, ProgramkitError  # noqa: E402
 from .findings import Finding, Severity  # noqa: E402
 from .load import load_bundle  # noqa: E402
 from .validate import ValidationResult, validate_bundle, validate_path  # noqa: E402
-from . import lifecycle as _lifecycle  # noqa: E402,F401  (registers the lifecycle checks)
 
 __all__ = [
     "__version__",

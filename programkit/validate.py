@@ -469,6 +469,7 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
                 yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
 
 
-# Template lint registers its own check (lint of every HTML asset); importing it here
-# makes every validate run it, whoever calls validate.
+# Template lint and the lead-lifecycle checks register their own checks; importing them
+# here makes every validate run them, whoever calls validate.
+from . import lifecycle as _lifecycle  # noqa: E402,F401
 from . import lint as _lint  # noqa: E402,F401
