@@ -9,8 +9,10 @@ Event types: ``created`` (a new person; ``data`` holds the fields), ``change``
 (set fields), ``score`` (``{"change": "+10"}``, optional ``"score"`` name), and
 any event the lifecycle's transitions name (``accept``, ``decline`` …, whose
 ``data`` carries the transition's fields and reason). Events are streamed:
-memory grows with the people and what happens to them, never with the
-number of event lines. Everything is ordered (people by id, then time and
+memory grows with the people and their history, never with the number of
+event lines: alerts, emails, rejected events and findings are spilled to
+temporary files as they happen and read back (as :class:`Records`) when the
+result is rendered. Everything is ordered (people by id, then time and
 input order), so the same input always gives the same bytes.
 """
 
@@ -21,8 +23,13 @@ import gc
 import heapq
 import json
 import json.scanner
+import itertools
+import operator
 import os
+import pickle
 import re
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
@@ -554,6 +561,186 @@ class _Stamper:
         return records
 
 
+# --- per-event records, spilled to disk --------------------------------------------------
+
+_CHUNK = 4096  # records per pickled chunk: what a spill holds in memory at a time
+_RUN = 32768  # findings sorted in memory before they are written out as one sorted run
+_MAX_RUNS = 32  # more runs than this are merged into one
+_FINDING_CHUNK = 1024  # findings per chunk of a run: what reading holds per run
+
+
+class _Spill:
+    """Records appended while the run goes, kept in memory up to :data:`_CHUNK` and then
+    written, a pickled chunk at a time, to an anonymous temporary file (gone when closed)."""
+
+    __slots__ = ("buffer", "chunks", "fh", "n", "size")
+
+    def __init__(self, size: int | None = None) -> None:
+        self.buffer: list[Any] = []
+        self.chunks: list[tuple[int, int]] = []  # (offset, length) of each written chunk
+        self.fh: Any = None
+        self.n = 0
+        self.size = size or _CHUNK
+
+    def append(self, record: Any) -> None:
+        buffer = self.buffer
+        buffer.append(record)
+        if len(buffer) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        if self.fh is None:
+            self.fh = tempfile.TemporaryFile(prefix="programkit-simulate-")
+        data = pickle.dumps(self.buffer, pickle.HIGHEST_PROTOCOL)
+        fh = self.fh
+        fh.seek(0, os.SEEK_END)
+        self.chunks.append((fh.tell(), len(data)))
+        fh.write(data)
+        self.n += len(self.buffer)
+        self.buffer = []
+
+    def __len__(self) -> int:
+        return self.n + len(self.buffer)
+
+    def read(self, chunk: int) -> list[Any]:
+        offset, length = self.chunks[chunk]
+        fh = self.fh
+        fh.seek(offset)  # seek and read together: iterators over one spill never interleave inside a read
+        return pickle.loads(fh.read(length))
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self.chunks)):
+            yield from self.read(i)
+        yield from list(self.buffer)
+
+
+class Records(Sequence):
+    """A read-only list of records a simulation kept on disk: ``len``, iteration, indexing,
+    slicing and ``==`` with a list work as on the list it stands for; each read replays the
+    spill (times formatted as they come), so memory holds one chunk, not every record."""
+
+    def __init__(self, source: Callable[[], Iterator[Any]], n: int, convert: Callable[[Any], Any] | None = None,
+                 errors: int | None = None) -> None:
+        self._source = source
+        self._n = n
+        self._convert = convert
+        self.errors = errors  # findings: how many are errors, known without a replay
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Any]:
+        convert = self._convert
+        if convert is None:
+            return self._source()
+        return map(convert, self._source())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._n)
+            if step < 0:
+                return list(self)[index]
+            return list(itertools.islice(self, start, stop, step))
+        i = operator.index(index)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("record index out of range")
+        return next(itertools.islice(self, i, None))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, Records)):
+            return len(other) == self._n and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  (like a list)
+
+    def __repr__(self) -> str:
+        return f"Records({self._n} records)"
+
+
+def _stamped(spill: _Spill) -> Records:
+    """Records whose raw timestamps ("at") read back as :func:`iso` text."""
+    stamp = _Stamper().text
+
+    def convert(r: dict[str, Any]) -> dict[str, Any]:
+        ts = r["at"]
+        if type(ts) is not str:
+            r["at"] = stamp(ts)
+        return r
+
+    return Records(spill.__iter__, len(spill), convert)
+
+
+class FindingSink:
+    """Findings as a run reports them, kept sorted by :func:`~programkit.findings.sort_key` on
+    disk: in memory up to :data:`_RUN`, then sorted and written out as a run; reading merges the
+    runs. Counts per code are kept as they arrive (``invalid`` and ``failed`` need no replay)."""
+
+    def __init__(self, findings: Iterable[Finding] = ()) -> None:
+        self.buffer: list[Finding] = []
+        self.runs: list[tuple[_Spill, int, int]] = []  # (spill, first chunk, end chunk)
+        self.spill: _Spill | None = None
+        self.by_code: dict[str, int] = {}
+        self.errors = 0
+        self.n = 0
+        for f in findings:
+            self.append(f)
+
+    def append(self, f: Finding) -> None:
+        self.buffer.append(f)
+        self.by_code[f.code] = self.by_code.get(f.code, 0) + 1
+        if f.severity is Severity.ERROR:
+            self.errors += 1
+        self.n += 1
+        if len(self.buffer) >= _RUN:
+            self._write_run()
+
+    def _write_run(self) -> None:
+        if self.spill is None:
+            self.spill = _Spill(_FINDING_CHUNK)
+        spill = self.spill
+        first = len(spill.chunks)
+        for f in sorted(self.buffer, key=sort_key):
+            spill.append((f.code, f.severity.value, f.message, f.hint, f.file, f.pointer, f.line, f.column, f.rule))
+        spill.flush()
+        self.runs.append((spill, first, len(spill.chunks)))
+        self.buffer = []
+        if len(self.runs) > _MAX_RUNS:  # one merged run: reading holds a chunk per run, so keep them few
+            merged = _Spill(_FINDING_CHUNK)
+            for f in heapq.merge(*(self._run(*r) for r in self.runs), key=sort_key):
+                merged.append((f.code, f.severity.value, f.message, f.hint, f.file, f.pointer, f.line, f.column,
+                               f.rule))
+            merged.flush()
+            self.spill.fh.close()
+            self.spill = merged
+            self.runs = [(merged, 0, len(merged.chunks))]
+
+    def count(self, *codes: str) -> int:
+        return sum(self.by_code.get(c, 0) for c in codes)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _run(self, spill: _Spill, first: int, end: int) -> Iterator[Finding]:
+        for i in range(first, end):
+            for code, sev, message, hint, file, pointer, line, column, rule in spill.read(i):
+                yield Finding(code, Severity(sev), message, hint, file, pointer, line, column, rule)
+
+    def __iter__(self) -> Iterator[Finding]:
+        tail = sorted(self.buffer, key=sort_key)
+        if not self.runs:
+            return iter(tail)
+        # equal keys are equal findings (the hint and rule come with the code), so the merge
+        # gives the same sequence as one stable sort of everything
+        return heapq.merge(*(self._run(*r) for r in self.runs), tail, key=sort_key)
+
+    def records(self) -> Records:
+        return Records(self.__iter__, self.n, errors=self.errors)
+
+
 def parse_time(text: str) -> float:
     """Seconds since the epoch for an ISO-8601 time; a time without a zone is UTC."""
     dt = datetime.fromisoformat(text)
@@ -578,22 +765,25 @@ class SimulationResult:
     people: list[dict[str, Any]]
     states: dict[str, int]
     funnel: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
-    emails: list[dict[str, Any]]
-    rejected: list[dict[str, Any]]
+    alerts: Sequence[dict[str, Any]]  # a list, or Records read back from disk (what Simulator.result gives)
+    emails: Sequence[dict[str, Any]]
+    rejected: Sequence[dict[str, Any]]
     campaigns: dict[str, int]
-    findings: list[Finding] = field(default_factory=list)
+    findings: Sequence[Finding] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
+        errors = getattr(self.findings, "errors", None)
+        if errors is not None:
+            return errors > 0
         return any(f.severity is Severity.ERROR for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "bundle": self.bundle, "version": self.version, "lifecycle": self.lifecycle, "until": self.until,
             "events": self.events, "states": self.states, "funnel": self.funnel, "campaigns": self.campaigns,
-            "alerts": self.alerts, "emails": self.emails, "rejected": self.rejected, "people": self.people,
-            "findings": [f.to_dict() for f in self.findings],
+            "alerts": list(self.alerts), "emails": list(self.emails), "rejected": list(self.rejected),
+            "people": self.people, "findings": [f.to_dict() for f in self.findings],
         }
 
 
@@ -606,11 +796,12 @@ class Simulator:
         self.people: dict[str, Person] = {}
         self.heap: list[tuple[float, int, str, str, str, int]] = []
         self.seq = 0
-        self.alerts: list[dict[str, Any]] = []
-        self.emails: list[dict[str, Any]] = []
-        self.rejected: list[dict[str, Any]] = []
+        # per-event records go to disk as they come (memory grows with people, not events)
+        self.alerts = _Spill()
+        self.emails = _Spill()
+        self.rejected = _Spill()
         self.runs: dict[str, int] = {}
-        self.findings: list[Finding] = list(model.findings)
+        self.findings = FindingSink(model.findings)
         self.events_file = events_file
         self.started: float | None = None
         self.counts = {"read": 0, "simulated": 0, "rejected": 0, "invalid": 0}
@@ -917,7 +1108,7 @@ class Simulator:
             started = True
         counts["read"] += read
         counts["simulated"] += simulated
-        counts["invalid"] = sum(1 for f in self.findings if f.code in ("PK751", "PK752"))
+        counts["invalid"] = self.findings.count("PK751", "PK752")
         return last
 
     def event(self, line: int, now: float, pid: str, etype: str, data: dict[str, Any], source: str | None) -> None:
@@ -1023,9 +1214,9 @@ class Simulator:
         return SimulationResult(
             bundle=self.m.bundle_name, version=self.m.version, lifecycle=lcm.name if lcm else None,
             until=iso(until) if until is not None else None, events=dict(self.counts), people=people,
-            states=states, funnel=funnel, alerts=stamp(self.alerts), emails=stamp(self.emails),
-            rejected=stamp(self.rejected),
-            campaigns=dict(sorted(self.runs.items())), findings=sorted(self.findings, key=sort_key),
+            states=states, funnel=funnel, alerts=_stamped(self.alerts), emails=_stamped(self.emails),
+            rejected=_stamped(self.rejected),
+            campaigns=dict(sorted(self.runs.items())), findings=self.findings.records(),
         )
 
 
@@ -1257,58 +1448,112 @@ def lc_hint() -> str:
 # --- text report ---------------------------------------------------------------------
 
 
-def render_text(result: SimulationResult, people_limit: int | None = 20) -> str:
-    out = [f"simulated {result.bundle} {result.version}"
-           + (f", lifecycle {result.lifecycle!r}" if result.lifecycle else "")
-           + (f", until {result.until}" if result.until else "")]
+def iter_text(result: SimulationResult, people_limit: int | None = 20) -> Iterator[str]:
+    """The text report a line at a time (each with its newline): alerts, rejections and findings
+    are read as they are written, never all held at once."""
+    head = (f"simulated {result.bundle} {result.version}"
+            + (f", lifecycle {result.lifecycle!r}" if result.lifecycle else "")
+            + (f", until {result.until}" if result.until else ""))
+    yield head + "\n"
     e = result.events
-    out.append(f"events: {e['read']} read, {e['simulated']} simulated, {e['rejected']} rejected, {e['invalid']} invalid")
+    yield f"events: {e['read']} read, {e['simulated']} simulated, {e['rejected']} rejected, {e['invalid']} invalid\n"
     if result.states:
-        out.append("")
-        out.append("people per state:")
+        yield "\n"
+        yield "people per state:\n"
         width = max(len(s) for s in result.states)
         for s, n in result.states.items():
-            out.append(f"  {s:<{width}}  {n}")
+            yield f"  {s:<{width}}  {n}\n"
     if result.funnel:
-        out.append("")
-        out.append("funnel (reached this state or a later one):")
+        yield "\n"
+        yield "funnel (reached this state or a later one):\n"
         width = max(len(f["state"]) for f in result.funnel)
         for f in result.funnel:
             conv = "" if f["conversion"] is None else f"  {f['conversion'] * 100:6.1f}% of previous"
             overall = "" if f["overall"] is None else f"  {f['overall'] * 100:6.1f}% overall"
-            out.append(f"  {f['state']:<{width}}  {f['reached']:>7}{conv}{overall}")
+            yield f"  {f['state']:<{width}}  {f['reached']:>7}{conv}{overall}\n"
     if result.campaigns:
-        out.append("")
-        out.append("campaign runs:")
+        yield "\n"
+        yield "campaign runs:\n"
         for name, n in result.campaigns.items():
-            out.append(f"  {name}: {n}")
-    out.append("")
-    out.append(f"alerts: {len(result.alerts)}")
-    for a in result.alerts[: people_limit or None]:
-        out.append(f"  {a['at']}  {a['person']}  {a['email']} → {', '.join(a['to'])}  ({a['campaign']})")
+            yield f"  {name}: {n}\n"
+    yield "\n"
+    yield f"alerts: {len(result.alerts)}\n"
+    for a in itertools.islice(result.alerts, people_limit or None):
+        yield f"  {a['at']}  {a['person']}  {a['email']} → {', '.join(a['to'])}  ({a['campaign']})\n"
     if people_limit and len(result.alerts) > people_limit:
-        out.append(f"  … {len(result.alerts) - people_limit} more (use --format json for all)")
-    out.append(f"rejected events: {len(result.rejected)}")
-    for r in result.rejected[: people_limit or None]:
-        out.append(f"  line {r['line']}  {r['at']}  {r['person']}  {r['event']}: {r['reason']}")
+        yield f"  … {len(result.alerts) - people_limit} more (use --format json for all)\n"
+    yield f"rejected events: {len(result.rejected)}\n"
+    for r in itertools.islice(result.rejected, people_limit or None):
+        yield f"  line {r['line']}  {r['at']}  {r['person']}  {r['event']}: {r['reason']}\n"
     if people_limit and len(result.rejected) > people_limit:
-        out.append(f"  … {len(result.rejected) - people_limit} more (use --format json for all)")
-    out.append("")
-    shown = result.people[: people_limit or None]
-    out.append(f"people: {len(result.people)}")
-    for p in shown:
+        yield f"  … {len(result.rejected) - people_limit} more (use --format json for all)\n"
+    yield "\n"
+    yield f"people: {len(result.people)}\n"
+    for p in itertools.islice(result.people, people_limit or None):
         state = p["state"] or "(no state)"
         extra = "" if p["applies"] or p["state"] is None else " (lifecycle no longer applies)"
         flags = f" [flags: {', '.join(p['flags'])}]" if p["flags"] else ""
         path = " → ".join([h["to"] for h in p["history"] if "to" in h and h["from"] != h["to"]]) or "-"
-        out.append(f"  {p['id']}: {state}{extra}{flags}  ({path})")
+        yield f"  {p['id']}: {state}{extra}{flags}  ({path})\n"
     if people_limit and len(result.people) > people_limit:
-        out.append(f"  … {len(result.people) - people_limit} more (use --format json for all)")
+        yield f"  … {len(result.people) - people_limit} more (use --format json for all)\n"
     for f in result.findings:
         loc = f"{f.file}:{f.line}" if f.line else (f.file or "")
-        out.append(f"{loc}: {f.severity.value} {f.code} [{f.rule}] {f.message}")
-    return "\n".join(out) + "\n"
+        yield f"{loc}: {f.severity.value} {f.code} [{f.rule}] {f.message}\n"
+
+
+def render_text(result: SimulationResult, people_limit: int | None = 20) -> str:
+    return "".join(iter_text(result, people_limit))
+
+
+def _dumps(value: Any, indent: str) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` as it reads nested at ``indent`` (JSON text
+    never holds a raw newline inside a string, so indenting every line is exact)."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+
+
+def iter_json(result: SimulationResult) -> Iterator[str]:
+    """``render_json``'s text in pieces that each end with a newline, the record lists (alerts,
+    emails, rejected, findings) written a record at a time: the same bytes as one ``json.dumps``
+    of :meth:`SimulationResult.to_dict` with ``indent=2, ensure_ascii=False``."""
+    items: list[tuple[str, Any, bool]] = [
+        ("bundle", result.bundle, False), ("version", result.version, False), ("lifecycle", result.lifecycle, False),
+        ("until", result.until, False), ("events", result.events, False), ("states", result.states, False),
+        ("funnel", result.funnel, False), ("campaigns", result.campaigns, False), ("alerts", result.alerts, True),
+        ("emails", result.emails, True), ("rejected", result.rejected, True), ("people", result.people, True),
+        ("findings", (f.to_dict() for f in result.findings) if len(result.findings) else [], True),
+    ]
+    yield "{\n"
+    for n, (key, value, listed) in enumerate(items):
+        end = ",\n" if n < len(items) - 1 else "\n"
+        name = json.dumps(key, ensure_ascii=False)
+        if not listed or (isinstance(value, Sequence) and not len(value)):
+            yield f"  {name}: {_dumps(list(value) if listed else value, '  ')}{end}"
+            continue
+        yield f"  {name}: [\n"
+        first = True
+        for record in value:
+            if not first:
+                yield ",\n"
+            first = False
+            yield "    " + _dumps(record, "    ")
+        yield "\n  ]" + end
+    yield "}\n"
 
 
 def render_json(result: SimulationResult) -> str:
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return "".join(iter_json(result))
+
+
+def write_report(pieces: Iterable[str], write: Callable[[str], Any], size: int = 1 << 20) -> None:
+    """Write report pieces in batches of about ``size`` characters, each batch ending with a newline."""
+    batch: list[str] = []
+    n = 0
+    for piece in pieces:
+        batch.append(piece)
+        n += len(piece)
+        if n >= size and piece.endswith("\n"):
+            write("".join(batch))
+            batch, n = [], 0
+    if batch:
+        write("".join(batch))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Iterable
 
 import click
 
 from ..errors import BadInput, ProgramkitError
-from ..simulate import render_json, render_text, simulate
+from ..simulate import iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
 
 
@@ -22,12 +23,12 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
     return out
 
 
-def _write_atomic(path: str, text: str) -> None:
+def _write_atomic(path: str, pieces: Iterable[str]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".simulate-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            write_report(pieces, fh.write)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -62,11 +63,12 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
         result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
     except ProgramkitError as err:
         fail(err)
-    text = render_json(result) if fmt == "json" else render_text(result, None if show_all else 20)
+    # written in pieces: the alerts, rejections and findings are read back from disk as they go out
+    pieces = iter_json(result) if fmt == "json" else iter_text(result, None if show_all else 20)
     if out:
-        _write_atomic(out, text)
+        _write_atomic(out, pieces)
     else:
-        click.echo(text, nl=False)
+        write_report(pieces, lambda text: click.echo(text, nl=False))
     raise SystemExit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
