@@ -841,21 +841,23 @@ class _Handler(BaseHTTPRequestHandler):
                 lost = fk.after.pop(threading.get_ident(), None)
                 if lost:
                     fk.stats["http"][str(lost)] += 1
-            if lost:
-                return self._send(lost, {"error": "injected server error after the work was done"})
-            self._send(200, envelope)
+            reply = ((lost, {"error": "injected server error after the work was done"}) if lost
+                     else (200, envelope))
         except ApiError as e:
             with fk.lock:
                 fk.stats["codes"][e.code] += 1
-            self._send(200, _failure(request_id, e.code, e.message))
+            reply = (200, _failure(request_id, e.code, e.message))
         except KeyError as e:
             with fk.lock:
                 fk.stats["codes"]["701"] += 1
-            self._send(200, _failure(request_id, "701", f"{e.args[0]} cannot be blank"))
+            reply = (200, _failure(request_id, "701", f"{e.args[0]} cannot be blank"))
         finally:
             with fk.lock:
                 fk.after.pop(threading.get_ident(), None)
+            # The call stops counting against the concurrency limit once it is processed, before its
+            # answer goes out: a client that starts its next call on receipt never overlaps it here.
             fk.release()
+        self._send(*reply)
 
     def _control(self, method: str, path: str, body: bytes) -> None:
         fk = self.server_state
