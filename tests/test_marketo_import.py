@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -188,3 +189,15 @@ def test_a_guided_landing_page_template_is_created_guided(fake, ws, sample_copy)
     apply_mod.apply_plan(plan, bundle, ws)
     created = [a for a in fake.assets["landingPageTemplate"].values() if a["name"] == "Event Page"]
     assert [a["templateType"] for a in created] == ["guided"]
+
+
+def test_replace_uploads_new_content_to_the_existing_template(fake, ws):
+    bundle = load_bundle(SAMPLE).bundle
+    apply_mod.apply_plan(_plan(bundle, ws), bundle, ws)
+    fresh = MarketoWorkspace(ws.url, client=ws.client)
+    tpl = fresh.design_assets("emailTemplate", ["Quick Start Email Template"])["quick start email template"]
+    new = b"<html><body><div class='mktoText' id='body' mktoName='Body'>v2</div></body></html>\n"
+    with fresh.transaction() as w:
+        w.replace_asset(tpl.id, new, hashlib.sha256(new).hexdigest())
+    stored = [a for a in fake.assets["emailTemplate"].values() if a["name"] == "Quick Start Email Template"]
+    assert [a["_content"] for a in stored] == [new]

@@ -1002,12 +1002,8 @@ class MarketoWriter(WorkspaceWriter):
 
         def run() -> None:
             item = None
-            if kind == "landingPageTemplate":
-                self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
-                                 files={"content": (f"{_slug(name)}.html", content, "text/html")})
-            elif kind == "snippet":
-                self.client.post(f"{A}/snippet/{mid}/content.json",
-                                 query={"type": "HTML", "content": content.decode("utf-8")})
+            if kind in ("landingPageTemplate", "snippet"):
+                self._upload_content(kind, mid, _slug(name), content)
             else:
                 email = json.loads(content)
                 self._email_content(mid, email)
@@ -1060,6 +1056,21 @@ class MarketoWriter(WorkspaceWriter):
         for var, value in sorted((email.get("variables") or {}).items()):
             self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
 
+    def _upload_content(self, kind: str, mid: int, label: str, content: bytes,
+                        entry: dict[str, Any] | None = None) -> None:
+        """Put the content of an existing Design Studio asset (after a create, or to replace it)."""
+        if kind == "image":  # the file name and type the bundle gave the image, when it gave them
+            entry = entry or {}
+            self.client.post(f"{A}/file/{mid}/content.json",
+                             files={"file": (entry.get("name") or label, content,
+                                             entry.get("mimeType") or "application/octet-stream")})
+        elif kind == "snippet":
+            self.client.post(f"{A}/snippet/{mid}/content.json",
+                             query={"type": "HTML", "content": content.decode("utf-8")})
+        else:  # emailTemplate, landingPageTemplate: an HTML file
+            self.client.post(f"{A}/{kind}/{mid}/content.json",
+                             files={"content": (f"{label}.html", content, "text/html")})
+
     @staticmethod
     def _checklist(kind: str, name: str, mid: int, where: str, steps: list[str]) -> dict[str, Any] | None:
         return {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps} if steps else None
@@ -1071,18 +1082,8 @@ class MarketoWriter(WorkspaceWriter):
         if self.journal.done(key):
             return
         name = f"{_slug(kind)}-{mid}"
-        if kind == "emailTemplate":
-            self.client.post(f"{A}/emailTemplate/{mid}/content.json",
-                             files={"content": (f"{name}.html", content, "text/html")})
-        elif kind == "image":
-            self.client.post(f"{A}/file/{mid}/content.json",
-                             files={"file": (name, content, "application/octet-stream")})
-        elif kind == "landingPageTemplate":
-            self.client.post(f"{A}/landingPageTemplate/{mid}/content.json",
-                             files={"content": (f"{name}.html", content, "text/html")})
-        elif kind == "snippet":
-            self.client.post(f"{A}/snippet/{mid}/content.json",
-                             query={"type": "HTML", "content": content.decode("utf-8")})
+        if kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
+            self._upload_content(kind, mid, name, content, (meta or {}).get("entry") or meta or {})
         elif kind == "email":
             self._email_content(mid, json.loads(content))
         item = None
