@@ -156,11 +156,31 @@ def copy_name(kind: str, name: str, n: int) -> str:
     their extension last, so the copy still opens as an image: "logo.png" →
     "logo - 1.png" (a name without an extension gets " - 1" at the end).
     """
+    stem, ext = copy_stem(kind, name)
+    return f"{stem} - {n}{ext}"
+
+
+def copy_stem(kind: str, name: str) -> tuple[str, str]:
+    """Where Marketo puts a copy's number: (what goes before " - N", what goes after it).
+
+    Images keep their extension last ("logo.png" → ("logo", ".png")); every other name is all stem.
+    """
     if kind == "image":
         m = _EXT_RE.match(name)
         if m:
-            return f"{m['stem']} - {n}{m['ext']}"
-    return f"{name} - {n}"
+            return m["stem"], m["ext"]
+    return name, ""
+
+
+def copy_pattern(kind: str, base: str) -> re.Pattern[str]:
+    """Matches (``fullmatch``, any case) ``base`` and every copy name of it: "base - N", and for images
+    "stem - N.ext" (the form :func:`copy_name` makes) as well as "logo.png - N". One pattern for every
+    target, so an earlier keep-both copy is found, and reused, the same way on each."""
+    stem, ext = copy_stem(kind, base)
+    alternatives = [re.escape(base), re.escape(base) + r" - [0-9]+"]
+    if ext:
+        alternatives.append(re.escape(stem) + r" - [0-9]+" + re.escape(ext))
+    return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
 def first_free_copy(kind: str, name: str, taken: Iterable[str] | Callable[[list[str]], set[str]]) -> str:

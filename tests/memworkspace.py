@@ -7,11 +7,11 @@ tests can check all-or-nothing behaviour without a database.
 from __future__ import annotations
 
 import copy
-import re
 import hashlib
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
+from programkit.rules import copy_pattern
 from programkit.workspaces.base import (AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace,
                                         WorkspaceWriter)
 
@@ -83,9 +83,7 @@ class MemoryWorkspace(Workspace, WorkspaceWriter):
                 if a["kind"] == kind and a["program_id"] is None and a["name"].casefold() in wanted}
 
     def design_names(self, kind: str, base: str) -> set[str]:
-        stem, ext = (base.rsplit(".", 1)[0], "." + base.rsplit(".", 1)[1]) if kind == "image" and "." in base[1:] \
-            else (base, "")  # images: "logo - 1.png"
-        rx = re.compile(re.escape(base) + "|" + re.escape(stem) + r" - [0-9]+" + re.escape(ext), re.IGNORECASE)
+        rx = copy_pattern(kind, base)  # images: "logo - 1.png"
         return {a["name"] for a in self.state["assets"].values() if a["kind"] == kind and a["program_id"] is None
                 and rx.fullmatch(a["name"])}
 

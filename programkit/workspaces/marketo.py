@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ProgramkitError
 from ..findings import Finding, Severity, make, register_code
+from ..rules import copy_pattern
 from .base import (AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter,
                    renamed_design)
 from .marketo_client import Limits, MarketoClient, MarketoError, cost_estimate
@@ -447,7 +448,7 @@ class MarketoWorkspace(Workspace):
         return out
 
     def design_names(self, kind: str, base: str) -> set[str]:
-        rx = re.compile(re.escape(base) + r"( - \d+)?", re.IGNORECASE)
+        rx = copy_pattern(kind, base)  # images: "logo - 1.png", as on every target
         return {a["name"] for a in self._design(kind) if rx.fullmatch(a["name"])}
 
     def _content_sha(self, kind: str, mid: int) -> str:

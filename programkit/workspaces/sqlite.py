@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..canonical import sha256_bytes
 from ..errors import BadInput, ProgramkitError
 from ..resources import data_json
+from ..rules import copy_pattern, copy_stem
 from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace,
                    WorkspaceWriter)
 
@@ -413,15 +414,11 @@ def _chunks(items: list[str], size: int = _CHUNK) -> Iterator[list[str]]:
         yield items[i:i + size]
 
 
-def _copy_pattern(kind: str, base: str) -> tuple[str, re.Pattern[str]]:
-    """The key prefix and regex of Marketo's copy names for ``base`` (see design_names)."""
-    stem, ext = base, ""
-    if kind == "image":
-        dot = base.rfind(".")
-        if dot > 0:
-            stem, ext = base[:dot], base[dot:]
-    rx = re.compile(re.escape(_key(base)) + "|" + re.escape(_key(stem)) + r" - [0-9]+" + re.escape(_key(ext)))
-    return _key(stem) + " - ", rx
+def _copy_pattern(kind: str, base: str) -> tuple[set[str], re.Pattern[str]]:
+    """The key prefixes and the regex (:func:`~programkit.rules.copy_pattern`, on keys) of Marketo's copy
+    names for ``base`` (see design_names)."""
+    stem, _ = copy_stem(kind, base)
+    return {_key(stem) + " - ", _key(base) + " - "}, copy_pattern(kind, _key(base))
 
 
 class SqliteWorkspace(Workspace):
@@ -555,8 +552,7 @@ class SqliteWorkspace(Workspace):
         (for images both "logo - 1.png" and "logo.png - 1" forms are
         returned if present). Names are returned as stored.
         """
-        prefix, rx = _copy_pattern(kind, base)
-        prefixes = {prefix, _key(base) + " - "}
+        prefixes, rx = _copy_pattern(kind, base)
         found = {r[0] for r in self._all(
             "SELECT name FROM assets WHERE workspace_id = ? AND kind = ? AND program_id IS NULL AND name_key = ?",
             self.id, kind, _key(base))}
@@ -564,7 +560,7 @@ class SqliteWorkspace(Workspace):
             for name, key in self._all(
                     "SELECT name, name_key FROM assets WHERE workspace_id = ? AND kind = ? AND program_id IS NULL "
                     "AND name_key >= ? AND name_key < ?", self.id, kind, p, p + "\U0010ffff"):
-                if rx.fullmatch(key) or re.fullmatch(re.escape(_key(base)) + r" - [0-9]+", key):
+                if rx.fullmatch(key):
                     found.add(name)
         return found
 
