@@ -144,9 +144,18 @@ def _with_positions(mapping: list[dict[str, Any]], bundle: Bundle) -> list[dict[
     return mapping
 
 
+#: program-local kinds created in batches: nothing in them refers to another asset of the batch by id (a lead
+#: lifecycle names the program's campaigns, so it is created on its own, after them)
+BATCH_LOCAL = ("email", "smartCampaign")
+
+
 class _Applier:
-    """Executes the actions in plan order; consecutive new Design Studio assets go in one bulk insert
-    when the writer offers ``put_assets`` (the embedded target does): 10k images cost one executemany."""
+    """Executes the actions in plan order. Consecutive creates that need nothing from one another go to the
+    writer together (:meth:`WorkspaceWriter.put_assets`): new Design Studio assets, then the program's new
+    emails and campaigns. The embedded target writes a batch in one executemany (10k images, one statement);
+    Marketo sends its calls side by side within its limits. Dependencies keep their order: the program and
+    its folders come first, every Design Studio batch is written before the program's assets (an email needs
+    its template), and any other write ends the batch before it."""
 
     BATCH = 500
 
@@ -157,8 +166,8 @@ class _Applier:
         self.positions = {a.path: a.index for a in bundle.assets}
         self.ids: dict[int, tuple[int, str]] = {}
         self.pid: int | None = plan.program.get("id")
-        self.bulk = getattr(w, "put_assets", None)
         self.pending: list[tuple[int, Action, bytes, str, dict[str, Any]]] = []
+        self.pending_local = False
         #: Design Studio assets that live under another name than the bundle's (keep-both copies):
         #: local assets carry this so a reader can resolve their references ("template": …) by bundle name
         self.design_names: dict[str, dict[str, str]] = {}
@@ -169,7 +178,11 @@ class _Applier:
 
     def run(self) -> dict[int, tuple[int, str]]:
         for i, act in enumerate(self.plan.actions):
-            if self.bulk is not None and act.kind in DESIGN_KINDS and act.action in ("create", "rename"):
+            local = _batched(act)
+            if local is not None:
+                if self.pending and local != self.pending_local:
+                    self.flush()
+                self.pending_local = local
                 self.pending.append((i, act, *self.content(act)))
                 if len(self.pending) >= self.BATCH:
                     self.flush()
@@ -208,17 +221,10 @@ class _Applier:
     def flush(self) -> None:
         if not self.pending:
             return
-        new_ids = self.bulk([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending])
-        if isinstance(new_ids, list) and len(new_ids) == len(self.pending):  # the embedded target says
-            for (i, a, *_), new_id in zip(self.pending, new_ids):
-                self.ids[i] = (new_id, a.workspace_name)
-        else:  # a writer that does not say: look the new assets up by name
-            names: dict[str, list[str]] = {}
-            for _, a, *_ in self.pending:
-                names.setdefault(a.kind, []).append(a.workspace_name)
-            found = {kind: self.ws.design_assets(kind, group) for kind, group in names.items()}
-            for i, a, *_ in self.pending:
-                self.ids[i] = (found[a.kind][a.workspace_name.casefold()].id, a.workspace_name)
+        new_ids = self.w.put_assets([(a.kind, a.workspace_name, c, d, a.folder, m) for _, a, c, d, m in self.pending],
+                                    program_id=self.pid if self.pending_local else None)
+        for (i, a, *_), new_id in zip(self.pending, new_ids, strict=True):
+            self.ids[i] = (new_id, a.workspace_name)
         self.pending = []
         self.hook()
 
@@ -267,3 +273,13 @@ class _Applier:
             w.replace_asset(act.target_id, content, digest, meta=meta)
             self.ids[i] = (act.target_id, name)
         self.hook()
+
+
+def _batched(act: Action) -> bool | None:
+    """Whether a create goes in a batch of the program's own assets (True) or of Design Studio assets
+    (False); None when the action is done on its own."""
+    if act.kind in DESIGN_KINDS and act.action in ("create", "rename"):
+        return False
+    if act.kind in BATCH_LOCAL and act.action == "create" and not act.moved:
+        return True
+    return None

@@ -14,9 +14,10 @@ answers, retries, wall time, and the share of the allowed rate used
 (accepted calls / what the limit allows in the elapsed time). The assets are
 what apply writes: Design Studio assets through the inventory look-ups a
 plan makes (one browse per kind, 200 a page), then local assets in the
-program, in one journalled transaction, the way apply does: new Design Studio assets through the
-writer's bulk ``put_assets`` (created side by side), then the program's own assets one by one (their
-follow-up calls on worker threads).
+program, in one journalled transaction, the way apply hands them over: the new Design Studio assets in
+one batch, then the program's emails and campaigns in another, each through the writer's ``put_assets``
+(created side by side, at most ``concurrent - 1`` creates in flight; follow-up calls on worker threads;
+every call within the client's pacing and concurrency limits).
 """
 
 from __future__ import annotations
@@ -101,13 +102,12 @@ def run(n: int, calls: int, window: float, latency: float, paced: bool) -> dict[
         with ws.transaction() as w:
             pid = w.create_program({"name": "Bench Program", "type": "default", "channel": "Operational",
                                     "folders": [{"name": "Campaigns"}, {"name": "Emails"}]})
-            # as apply does: new Design Studio assets through the bulk path, then the program's own
+            # as apply does: a batch of the new Design Studio assets, then one of the program's own
             w.put_assets([(kind, name, body, hashlib.sha256(body).hexdigest(), None, {})
                           for kind, name, body in items if kind not in LOCAL])
-            for kind, name, body in items:
-                if kind in LOCAL:
-                    w.put_asset(kind, name, body, hashlib.sha256(body).hexdigest(),
-                                folder="Emails" if kind == "email" else "Campaigns", program_id=pid)
+            w.put_assets([(kind, name, body, hashlib.sha256(body).hexdigest(),
+                           "Emails" if kind == "email" else "Campaigns", {})
+                          for kind, name, body in items if kind in LOCAL], program_id=pid)
         elapsed = time.monotonic() - start
     stats = fake.snapshot()
     fake.stop()

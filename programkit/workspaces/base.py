@@ -110,6 +110,18 @@ class WorkspaceWriter(ABC):
                   program_id: int | None = None, meta: dict[str, Any] | None = None) -> int:
         """Create an asset; returns its id. Names must be free (plan guarantees it)."""
 
+    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]], *,
+                   program_id: int | None = None) -> list[int]:
+        """Create assets that need nothing from one another: (kind, name, content, sha256, folder, meta) rows,
+        all Design Studio assets, or all local assets of ``program_id``. Returns their ids in row order.
+
+        Apply hands over its creates in such batches, in dependency order (folders before their contents,
+        templates before the emails on them); a target may write a batch in one statement (the embedded
+        one) or several calls at a time (Marketo). This default creates them one by one.
+        """
+        return [self.put_asset(kind, name, content, sha, folder=folder, program_id=program_id, meta=meta)
+                for kind, name, content, sha, folder, meta in rows]
+
     @abstractmethod
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None: ...
 

@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, fields as dc_fields
 from pathlib import Path
@@ -245,11 +245,14 @@ class Journal:
             self._append({"event": "rolledBack", "key": step["key"]})
 
     def checklist(self) -> list[dict[str, Any]]:
-        """Checklist items in the order their assets were created (follow-ups finish in any order)."""
+        """Checklist items in the bundle's order (``index``, its manifest position; creates and follow-ups
+        finish in any order, and a resumed import adds to them), else in the order their assets were created."""
         with self._lock:
             order = {(s["kind"], s["id"]): i for i, s in enumerate(self.data["steps"])
                      if s["op"] in ("create", "manual")}  # manual: journalled, never created (id None)
-            return sorted(self.data["checklist"], key=lambda c: order.get((c["kind"], c["marketoId"]), len(order)))
+            return sorted(self.data["checklist"], key=lambda c: (
+                (0, c["index"]) if isinstance(c.get("index"), int) else
+                (1, order.get((c["kind"], c["marketoId"]), len(order)))))
 
 
 def list_journals(state_dir: Path) -> list[Journal]:
@@ -930,7 +933,7 @@ class MarketoWriter(WorkspaceWriter):
         if kind == "smartCampaign":  # also when resumed: a lead lifecycle's checklist names the campaigns it needs
             self._campaigns[name] = json.loads(content)
         if kind in MANUAL and program_id is not None:
-            return self._manual_asset(kind, name, content, folder, program_id)
+            return self._manual_asset(kind, name, content, folder, program_id, meta.get("index"))
         if kind not in DESIGN and kind not in LOCAL:
             raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
         if kind in LOCAL and program_id is None:
@@ -967,29 +970,47 @@ class MarketoWriter(WorkspaceWriter):
                 "name": name, "folder": where, "description": campaign.get("description") or None})[0],
                 lambda: self.client.browse(f"{A}/smartCampaigns.json", folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
-        self._follow_up(kind, name, mid, content, folder, program_id)
+        self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"))
         return asset_id(kind, mid)
 
-    def put_assets(self, items: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> None:
-        """Create many new Design Studio assets (apply's bulk path), several at a time within the limits.
+    def put_assets(self, items: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]], *,
+                   program_id: int | None = None) -> list[int]:
+        """Create a batch of new assets that need nothing from one another (apply's batches: Design Studio
+        assets, or a program's emails and campaigns), several at a time within the limits. Returns their ids.
 
-        Each is one or two calls that need nothing from the others, so with call latency above the
-        pacing interval running them side by side is what lets an import use the rate it is allowed.
+        Each is one or two calls, so with call latency above the pacing interval running them side by side
+        is what lets an import use the rate it is allowed. What they share is read or created first, one at
+        a time: the Design Studio folders and lists, the program's folders, the email templates. Each create
+        is journalled as it is answered; on a failure the creates not started are cancelled, those in flight
+        finish (and are journalled), and the first failure is raised.
         """
         self._check()
         for kind in {item[0] for item in items}:
             if kind in DESIGN:  # load shared look-ups once, before the workers read them
                 self.ws._design(kind)
                 self._root_folder(DESIGN[kind][2])
+        if program_id is not None:
+            for folder in sorted({item[4] or "" for item in items}):
+                self._folder_ref(program_id, folder or None)  # a missing folder is created once, not by each worker
+            if any(item[0] == "email" for item in items):
+                self.ws._design("emailTemplate")
         with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                 thread_name_prefix="marketo-create") as pool:
-            futures = [pool.submit(self.put_asset, kind, name, content, sha, meta=meta)
-                       for kind, name, content, sha, _folder, meta in items]
-        for fut in futures:
-            fut.result()
+            futures = [pool.submit(self.put_asset, kind, name, content, sha, folder=folder, program_id=program_id,
+                                   meta=meta) for kind, name, content, sha, folder, meta in items]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in futures if f.done() and not f.cancelled() and f.exception()), None)
+            if failed is not None:
+                for fut in futures:
+                    fut.cancel()
+        if failed is not None:
+            wait(futures)
+            failed = next(f for f in futures if not f.cancelled() and f.exception())  # the first, in plan order
+            raise failed.exception()  # type: ignore[misc]
+        return [fut.result() for fut in futures]
 
     def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
-                   program_id: int | None) -> None:
+                   program_id: int | None, index: int | None = None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
         if kind not in ("landingPageTemplate", "snippet", "email", "smartCampaign") or self.journal.done(key):
@@ -998,7 +1019,7 @@ class MarketoWriter(WorkspaceWriter):
         step = {"key": key, "op": "content", "kind": kind, "id": mid}
         if kind == "smartCampaign":  # no call: only the checklist
             self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
-                                                   manual_steps(json.loads(content))))
+                                                   manual_steps(json.loads(content)), index))
             return
 
         def run() -> None:
@@ -1014,19 +1035,20 @@ class MarketoWriter(WorkspaceWriter):
                                  "(the API sets HTML only)")
                 if email.get("modules"):
                     steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
-                item = self._checklist("email", name, mid, where, steps)
+                item = self._checklist("email", name, mid, where, steps, index)
             self.journal.add(step, item)
 
         self._submit(run)
 
-    def _manual_asset(self, kind: str, name: str, content: bytes, folder: str | None, program_id: int) -> int:
+    def _manual_asset(self, kind: str, name: str, content: bytes, folder: str | None, program_id: int,
+                      index: int | None = None) -> int:
         """No call: journal the asset as not written, with the checklist of what to build in the UI."""
         key = f"manual:{kind}:{program_id}:{name}"
         if not self.journal.done(key):
             where = self._program_path(program_id) + (f"/{folder}" if folder else "")
             steps = lifecycle_steps(name, json.loads(content), self._campaigns)
             self.journal.add({"key": key, "op": "manual", "kind": kind, "id": None, "name": name, "written": False},
-                             {"kind": kind, "name": name, "marketoId": None, "folder": where, "steps": steps})
+                             self._checklist(kind, name, None, where, steps, index))
         return asset_id(kind, program_id)  # an id for the import's mapping only: nothing in Marketo has it
 
     def _create_design(self, kind: str, name: str, content: bytes, meta: dict[str, Any]) -> dict[str, Any]:
@@ -1073,8 +1095,13 @@ class MarketoWriter(WorkspaceWriter):
                              files={"content": (f"{label}.html", content, "text/html")})
 
     @staticmethod
-    def _checklist(kind: str, name: str, mid: int, where: str, steps: list[str]) -> dict[str, Any] | None:
-        return {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps} if steps else None
+    def _checklist(kind: str, name: str, mid: int | None, where: str, steps: list[str],
+                   index: int | None = None) -> dict[str, Any] | None:
+        """One asset's checklist item (None without steps); ``index``: its manifest position, for the order."""
+        if not steps:
+            return None
+        item = {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps}
+        return item if index is None else {**item, "index": index}
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
         self._check()
@@ -1088,11 +1115,17 @@ class MarketoWriter(WorkspaceWriter):
         elif kind == "email":
             self._email_content(mid, json.loads(content))
         item = None
+        title = ((meta or {}).get("entry") or {}).get("name") or name
         if kind == "smartCampaign":
-            title = ((meta or {}).get("entry") or {}).get("name") or name
             self._campaigns[title] = json.loads(content)
             item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
-                                                          "every step below"] + manual_steps(json.loads(content)))
+                                                          "every step below"] + manual_steps(json.loads(content)),
+                                   (meta or {}).get("index"))
+        elif kind in MANUAL:  # nothing to write: the model in Revenue Cycle Modeler is changed by hand
+            item = self._checklist(kind, title, None, "", ["Review: the bundle changed this model; change it "
+                                                           "by hand to match every step below"]
+                                   + lifecycle_steps(title, json.loads(content), self._campaigns),
+                                   (meta or {}).get("index"))
         self.journal.add({"key": key, "op": "replace", "kind": kind, "id": mid, "sha256": sha256,
                           "updatedAt": None}, item)
 

@@ -859,11 +859,15 @@ class SqliteWriter(WorkspaceWriter):
                                   hint="Plan a free name (keepBoth) or replace the existing asset.") from e
         return int(cur.lastrowid)
 
-    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]]) -> list[int]:
+    def put_assets(self, rows: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]], *,
+                   program_id: int | None = None) -> list[int]:
         """Bulk-create Design Studio assets: (kind, name, content, sha256, folder, meta) tuples, one executemany.
+        A program's own assets (``program_id``) are created one by one.
 
         Returns the new assets' ids, in the order of ``rows``.
         """
+        if program_id is not None:
+            return super().put_assets(rows, program_id=program_id)
         now = _now()
         for kind, name, content, sha, _, _ in rows:
             self._check(kind, content, sha)
