@@ -287,10 +287,16 @@ def describe(ws: Workspace, target: str | None = None) -> dict[str, Any]:
             "source": {"bundle": prov.bundle, "version": prov.version, "digest": prov.digest,
                        "importId": prov.import_id} if prov else None,
         })
-    return {"target": target, "workspace": ws.name, "revision": ws.revision(), "crm": ws.crm(),
-            "counts": ws.count(), "tagTypes": {k: sorted(v, key=str.casefold) for k, v in
-                                               sorted(ws.tag_types().items(), key=lambda kv: kv[0].casefold())},
-            "programs": programs}
+        pending = getattr(ws, "pending_manual", None)  # a Marketo target: what imports left for its UI
+        if callable(pending):
+            programs[-1]["manualCompletion"] = [{"kind": i["kind"], "name": i["name"]} for i in pending(p.name)["items"]]
+    out = {"target": target, "workspace": ws.name, "revision": ws.revision(), "crm": ws.crm(),
+           "counts": ws.count(), "tagTypes": {k: sorted(v, key=str.casefold) for k, v in
+                                              sorted(ws.tag_types().items(), key=lambda kv: kv[0].casefold())},
+           "programs": programs}
+    if getattr(ws, "history_file", None) is not None:  # kept on this machine: the target has no place for it
+        out["historyFile"] = str(ws.history_file)
+    return out
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -309,5 +315,9 @@ def render_text(summary: dict[str, Any]) -> str:
     for p in summary["programs"]:
         assets = ", ".join(f"{n} {k}" for k, n in sorted(p["assets"].items())) or "no assets"
         src = f"; from {p['source']['bundle']} {p['source']['version']}" if p["source"] else ""
+        todo = len(p.get("manualCompletion") or [])
+        src += f"; {todo} asset{'s' * (todo != 1)} recorded as needing manual completion" if todo else ""
         lines.append(f"  {p['name']} ({p['type']}, {p['channel']}; {assets}{src})")
+    if summary.get("historyFile"):
+        lines.append(f"Import history: kept on this machine in {summary['historyFile']} (see `programkit history`).")
     return "\n".join(lines) + "\n"

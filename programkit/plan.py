@@ -282,10 +282,13 @@ class _Planner:
         self.file = bundle.manifest_path
         self.actions: list[Action] = []
         self.problems: list[Finding] = []
+        self.target_at = 0
         self.program: dict[str, Any] = {}
         self.existing: ProgramInfo | None = None
         #: previous import of this bundle into the program: (kind, bundle name) → mapping entry
         self.previous: dict[tuple[str, str], dict[str, Any]] = {}
+        #: digests the previous import recorded for assets of kinds the target cannot hold (never in its inventory)
+        self.recorded: dict[tuple[str, str], str | None] = {}
 
     def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None,
                 hint: str | None = None) -> None:
@@ -305,6 +308,12 @@ class _Planner:
         if mode == "noop":
             self.all_noop()
         self.program["data"] = self.program_data()
+        # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles): with the
+        # actions known, so what it says is about this plan (a lifecycle imported before is not "left" again);
+        # listed where the preflight put them, before the problems the rules found
+        target_preflight = getattr(self.ws, "preflight", None)
+        if callable(target_preflight):
+            self.problems[self.target_at:self.target_at] = target_preflight(self.bundle, self.rules, self.actions)
 
     # -- preflight: what must already exist --------------------------------------------
     def preflight(self) -> None:
@@ -356,10 +365,7 @@ class _Planner:
                         self.problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
                                      f"/program/membershipStatuses/{i}")
-        # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles)
-        target_preflight = getattr(self.ws, "preflight", None)
-        if callable(target_preflight):
-            self.problems.extend(target_preflight(self.bundle, self.rules))
+        self.target_at = len(self.problems)  # the target's own preflight goes here, once the actions are known
 
     # -- the program ---------------------------------------------------------------------
     def plan_program(self) -> str:
@@ -425,6 +431,9 @@ class _Planner:
             (r for r in self.ws.history() if r.id == import_id), None)
         if record is None:
             return {}
+        # kinds the target cannot hold (a lifecycle on Marketo) exist only in that record: keep their digests
+        self.recorded = {(a.get("kind"), _fold(a.get("name"))): a.get("sha256")
+                         for a in (record.plan or {}).get("actions") or [] if a.get("kind") in self.ws.manual_kinds}
         return {(m["kind"], _fold(m.get("bundleName"))): m for m in record.mapping}
 
     @property
@@ -458,7 +467,8 @@ class _Planner:
             prev = old.get(_fold(t["name"]))
             if prev is None:
                 self.add(Action("token", t["name"], "create", reason="new local token" + note))
-            elif prev == t:
+            elif prev == t or (self.ws.token_fields is not None and  # what the target keeps is the same
+                               all(prev.get(k) == t.get(k) for k in self.ws.token_fields)):
                 self.add(Action("token", t["name"], "noop", reason="unchanged" + note))
             else:
                 self.add(Action("token", t["name"], "update", reason="changed in the bundle" + note))
@@ -630,7 +640,14 @@ class _Planner:
             prev = self.previous.get((a.kind, _fold(a.name)))
             info = by_id.get(prev.get("workspaceId")) if prev else None
             info = info or by_name.get((a.kind, _fold(a.name)))
-            if info is not None:
+            if info is None and prev is not None and (a.kind, _fold(a.name)) in self.recorded:
+                # not in the target (it cannot hold it): the previous import put it on its checklist
+                act.target_id = prev.get("workspaceId")
+                if self.recorded[(a.kind, _fold(a.name))] == sha:
+                    act.action, act.reason = "noop", "unchanged (on an earlier import's checklist)"
+                else:
+                    act.action, act.reason = "update", "changed in the bundle" + _local_note(a)
+            elif info is not None:
                 used.add(info.id)
                 act.target_id = info.id
                 if info.sha256 == sha and _fold(info.folder) == _fold(a.folder) and info.name == a.name:

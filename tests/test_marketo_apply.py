@@ -144,3 +144,127 @@ def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fa
     assert sorted(names) == sorted(["01 - Sync New People to CRM", "02 - Marketing Qualified", *extra])
     journal, left = rollback(fresh(ws))
     assert left == [] and fake.snapshot()["programs"] == [] and not fake.assets["smartCampaign"]
+
+
+# -- 3. honest output: a no-op re-import says nothing to do, and once what is still left -------------------
+
+FIRST = ("Imported op-lead-management 1.0.0 into workspace 'Default' as program 'OP-Lead Management' (import #1, "
+         "10 changes; 1 leadLifecycle on the checklist instead: the API cannot write it).")
+STILL = ("Still recorded as needing manual completion (import #1; the API cannot tell whether it was done since): "
+         "smartCampaign '01 - Sync New People to CRM', '02 - Marketing Qualified'; email '01 - Email - ALERT - MQL'; "
+         "leadLifecycle 'Lead Lifecycle'.")
+
+
+@pytest.fixture
+def env(marketo_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+    return tmp_path / "state"
+
+
+def test_a_noop_reimport_says_nothing_to_do_and_once_what_is_still_left(fake, env, invoke, tmp_path):
+    first = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
+    assert first.exit_code == 0, first.output
+    assert FIRST in first.output.splitlines()
+    assert "PK809 [marketo-manual-steps] leadLifecycle 'Lead Lifecycle' cannot be written" in first.output
+    assert STILL not in first.output  # the checklist itself is printed: these steps are this import's
+    second = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
+    assert second.exit_code == 0, second.output
+    out = second.output
+    assert "No changes: op-lead-management 1.0.0 is already imported (nothing to do)." in out
+    assert "PK809" not in out and "Manual steps" not in out and "- [ ]" not in out
+    (checklist,) = (env / "marketo").rglob("checklists/*.md")
+    assert out.split("Recorded as import #2 in the history; nothing else was written.\n")[1] == (
+        f"{STILL}\nChecklist: {checklist}\n`programkit history --target {fake.url}` lists them.\n")
+    # the plan alone says the same about the lifecycle: nothing new is left
+    assert "PK809" not in invoke("plan", str(SAMPLE), "--target", fake.url).output
+    # the embedded target holds the lifecycle: it counts, with the same wording
+    assert invoke("workspace", "init", "--target", str(tmp_path / "w.db"), "--crm", "salesforce").exit_code == 0
+    local = invoke("import", str(SAMPLE), "--target", str(tmp_path / "w.db"), "--yes")
+    assert "as program 'OP-Lead Management' (import #1, 12 changes)." in local.output
+
+
+def test_an_upgrade_that_changes_the_lifecycle_puts_it_on_the_checklist_again(fake, env, invoke, sample_copy):
+    assert invoke("import", str(sample_copy), "--target", fake.url, "--yes").exit_code == 0
+    data = json.loads((sample_copy / "bundle.json").read_text())
+    data["version"] = "1.1.0"
+    (sample_copy / "bundle.json").write_text(json.dumps(data, indent=2))
+    doc = json.loads((sample_copy / "lifecycle" / "lead-lifecycle.json").read_text())
+    doc["flags"][0]["for"] = "48 hours"
+    (sample_copy / "lifecycle" / "lead-lifecycle.json").write_text(json.dumps(doc, indent=2))
+    from programkit.canonical import refresh_digests
+
+    refresh_digests(sample_copy)
+    up = invoke("import", str(sample_copy), "--target", fake.url, "--yes")
+    assert up.exit_code == 0, up.output
+    assert "PK809 [marketo-manual-steps] leadLifecycle 'Lead Lifecycle' cannot be written" in up.output
+    assert "   ~ update  leadLifecycle  Lead Lifecycle  (changed in the bundle)" in up.output
+    assert "   . noop    token          MQL Score Threshold  (unchanged)" in up.output  # no description in Marketo
+    assert "(import #2, 1 change; 1 leadLifecycle on the checklist instead: the API cannot write it)." in up.output
+    assert ('## leadLifecycle "Lead Lifecycle" (not written: no API for it, in /Marketing Activities/'
+            'OP-Lead Management/Campaigns)') in up.output
+    assert "- [ ] Review: the bundle changed this model; change it by hand to match every step below" in up.output
+    assert '- [ ] SLA "follow-up due": on entering MQL, for 48 hours' in up.output
+
+
+# -- 4. history: which assets each import left for the Marketo UI, and where the history is kept ------------
+
+
+def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fake, env, invoke):
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    (checklist,) = (env / "marketo").rglob("checklists/*.md")
+    history_file = checklist.parent.parent / "history.json"
+    text = invoke("history", "--target", fake.url).output.splitlines()
+    assert text[2:] == [
+        "      left for the Marketo UI (recorded; the API cannot tell whether it was done since):",
+        "        smartCampaign '01 - Sync New People to CRM' (id 1001): 10 steps",
+        "        smartCampaign '02 - Marketing Qualified' (id 1002): 12 steps",
+        "        email '01 - Email - ALERT - MQL' (id 1001): 2 steps",
+        "        leadLifecycle 'Lead Lifecycle' (not written): 12 steps",
+        f"      checklist: {checklist}",
+        f"History kept on this machine in {history_file} (Marketo has no place for it)."]
+    assert text[0].startswith("#2 ") and text[0].endswith(" noop                    op-lead-management 1.0.0  -> "
+                                                          "'OP-Lead Management'  (12 noop)")
+    assert text[1].startswith("#1 ") and text[1].endswith(" needs-manual-completion op-lead-management 1.0.0  -> "
+                                                          "'OP-Lead Management'  (11 create, 1 reuse)")
+    rows = json.loads(invoke("history", "--target", fake.url, "--format", "json").output)
+    assert "manualCompletion" not in rows[0]
+    left = rows[1]["manualCompletion"]
+    assert left["checklist"] == str(checklist)
+    assert [(i["kind"], i["name"], i["marketoId"], len(i["steps"])) for i in left["items"]] == [
+        ("smartCampaign", "01 - Sync New People to CRM", 1001, 10), ("smartCampaign", "02 - Marketing Qualified", 1002, 12),
+        ("email", "01 - Email - ALERT - MQL", 1001, 2), ("leadLifecycle", "Lead Lifecycle", None, 12)]
+    assert left["items"][2]["steps"] == [
+        "Edit Text Version: paste the text version from the bundle (the API sets HTML only)",
+        "Check the modules personDetails, callToAction are present, in that order"]
+    show = invoke("workspace", "show", "--target", fake.url).output.splitlines()
+    assert show[-2:] == [
+        "  OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0; "
+        "4 assets recorded as needing manual completion)",
+        f"Import history: kept on this machine in {history_file} (see `programkit history`)."]
+    # rolled back: nothing is left for the UI
+    assert invoke("rollback", "--target", fake.url).exit_code == 0
+    after = invoke("history", "--target", fake.url).output
+    assert " rolled-back " in after and "left for the Marketo UI" not in after
+    assert "No imports yet." not in after
+
+
+def test_the_installed_script_says_what_is_left_once(fake, env, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = shutil.which("programkit") or str(Path(sys.executable).parent / "programkit")
+    if not Path(script).exists():
+        pytest.skip("console script not installed")
+    run = lambda *args: subprocess.run([script, *args], capture_output=True, text=True, env=os.environ.copy(),  # noqa: E731
+                                       timeout=120, cwd=tmp_path)
+    first, second, history = (run("import", str(SAMPLE), "--target", fake.url, "--yes"),
+                              run("import", str(SAMPLE), "--target", fake.url, "--yes"),
+                              run("history", "--target", fake.url))
+    assert [first.returncode, second.returncode, history.returncode] == [0, 0, 0], first.stderr + second.stderr
+    assert FIRST in first.stdout.splitlines()
+    assert second.stdout.count(STILL) == 1 and "PK809" not in second.stdout + second.stderr
+    assert "        smartCampaign '02 - Marketing Qualified' (id 1002): 12 steps" in history.stdout.splitlines()

@@ -151,7 +151,8 @@ def test_token_expiry_mid_import_is_absorbed(fake, ws):
     bundle = load_bundle(SAMPLE).bundle
     record = apply_mod.apply_plan(_plan(bundle, ws), bundle, ws)
     assert record.outcome == "needs-manual-completion"
-    assert fake.stats["codes"] == {"602": 1} and fake.stats["identity"] == 2
+    # calls in flight side by side with the expired token are each answered 602; one new token serves them all
+    assert set(fake.stats["codes"]) == {"602"} and fake.stats["identity"] == 2
     assert fake.snapshot()["assets"]["email"] == ["01 - Email - ALERT - MQL"]
 
 

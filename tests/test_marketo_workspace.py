@@ -353,8 +353,8 @@ def test_workspace_show_reads_a_big_instance_in_few_calls(fake, ws, bundle, invo
     assert result.exit_code == 0, result.output
     assert "  webhooks                    n/a" in result.output
     assert "  smart campaigns               2" in result.output
-    assert "OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0)" \
-        in result.output
+    assert "OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0; " \
+        "4 assets recorded as needing manual completion)" in result.output
     assert fake.stats["accepted"] - before <= 15
 
 

@@ -12,7 +12,7 @@ import click
 
 from ..apply import apply_plan
 from ..errors import BadInput, ProgramkitError
-from ..plan import ACTIONS, Plan, plan_path
+from ..plan import ACTIONS, WRITES, Plan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
 from ..workspaces import open_target
@@ -220,18 +220,34 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     except ProgramkitError as err:
         fail(err)
     if fmt == "json":
-        click.echo(json.dumps({"plan": plan.to_dict(), "import": _record_dict(record)},
-                              indent=2, ensure_ascii=False))
+        done = _record_dict(record)
+        manual = getattr(ws, "manual_completion", None)  # a Marketo import: what it left for the UI
+        if callable(manual) and manual(record):
+            done["manualCompletion"] = manual(record)
+        click.echo(json.dumps({"plan": plan.to_dict(), "import": done}, indent=2, ensure_ascii=False))
         return
     program = plan.program.get("as") or plan.program.get("name")
     if record.outcome == "noop":
         click.echo(f"Recorded as import #{record.id} in the history; nothing else was written.")
     else:
         click.echo(f"Imported {record.bundle} {record.version} into workspace {record.workspace!r} as program "
-                   f"{program!r} (import #{record.id}, {plan.writes} change{'s' if plan.writes != 1 else ''}).")
+                   f"{program!r} (import #{record.id}, {_changes(plan, ws)}).")
     manual = getattr(ws, "manual_steps_report", None)  # a Marketo import leaves steps its API cannot do
     if callable(manual) and manual():
         click.echo("\n" + manual(), nl=False)
+    elif callable(getattr(ws, "pending_manual_report", None)) and ws.pending_manual_report(program):
+        click.echo(ws.pending_manual_report(program), nl=False)  # left by an earlier import: said once, as that
+
+
+def _changes(plan: Plan, ws: Any) -> str:
+    """"N change(s)", counting only what the target holds; what it cannot hold is said apart."""
+    manual = [a for a in plan.actions if a.action in WRITES and a.kind in ws.manual_kinds]
+    n = plan.writes - len(manual)
+    text = f"{n} change{'s' if n != 1 else ''}"
+    if manual:
+        what = ", ".join(f"{sum(a.kind == k for a in manual)} {k}" for k in sorted({a.kind for a in manual}))
+        text += f"; {what} on the checklist instead: the API cannot write {'it' if len(manual) == 1 else 'them'}"
+    return text
 
 
 def _saved_plan(path: str) -> Plan:
@@ -263,22 +279,39 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
         ws = open_target(target, workspace, create=False)
         try:
             records = ws.history(limit)
+            # a Marketo target: what each import left for the UI, and the local file the history is kept in
+            manual = getattr(ws, "manual_completion", None)
+            left = {r.id: manual(r) for r in records} if callable(manual) else {}
+            kept = getattr(ws, "history_file", None)
         finally:
             ws.close()
     except ProgramkitError as err:
         fail(err)
     rows = [_record_dict(r) for r in records]
+    for row in rows:
+        if left.get(row["id"]):
+            row["manualCompletion"] = left[row["id"]]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("No imports yet.")
-        return
     width = max([8] + [len(r["outcome"]) for r in rows])  # "needs-manual-completion" is wider than "applied"
     for r in rows:
         changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
         click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<{width}} {r['bundle']} {r['version']}  "
                    f"-> {r['program']!r}  ({changes})")
+        todo = r.get("manualCompletion")
+        if todo:
+            click.echo("      left for the Marketo UI (recorded; the API cannot tell whether it was done since):")
+            for item in todo["items"]:
+                where = f"id {item['marketoId']}" if item.get("marketoId") is not None else "not written"
+                click.echo(f"        {item['kind']} {item['name']!r} ({where}): {len(item['steps'])} "
+                           f"step{'s' * (len(item['steps']) != 1)}")
+            if todo["checklist"]:
+                click.echo(f"      checklist: {todo['checklist']}")
+    if kept is not None:
+        click.echo(f"History kept on this machine in {kept} (Marketo has no place for it).")
 
 
 COMMANDS = [plan_cmd, import_cmd, history_cmd]

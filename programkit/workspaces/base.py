@@ -140,6 +140,11 @@ class Workspace(ABC):
     """A target workspace. Implementations: :mod:`programkit.workspaces.sqlite` (embedded)."""
 
     name: str
+    #: kinds this target cannot hold (Marketo: a lead lifecycle): apply puts them on a manual-steps checklist,
+    #: and they are not counted as changes made
+    manual_kinds: frozenset[str] = frozenset()
+    #: the fields of a local token the target keeps (None: all of them); plan compares only these
+    token_fields: tuple[str, ...] | None = None
 
     # -- inventory (bulk, read-only) ------------------------------------------------
     @abstractmethod

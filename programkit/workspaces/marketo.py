@@ -521,10 +521,20 @@ class MarketoWorkspace(Workspace):
     # -- Marketo-specific preflight --------------------------------------------------------------
     #: what the API cannot list: the plan's preflight leaves these to :meth:`preflight` (a warning, not "missing")
     unreadable = frozenset({"webhooks"})
+    #: kinds with no API object: never written, only put on the checklist (not counted as changes)
+    manual_kinds = MANUAL
+    #: Marketo's tokens have no description: an upgrade does not rewrite every token for it
+    token_fields = ("name", "type", "value")
 
-    def preflight(self, bundle: Any, rules: Any = None) -> list[Finding]:
-        """Everything this target cannot take from ``bundle``, all at once (plan's preflight adds these)."""
+    def preflight(self, bundle: Any, rules: Any = None, actions: list[Any] | None = None) -> list[Finding]:
+        """Everything this target cannot take from ``bundle``, all at once (plan's preflight adds these).
+
+        With the plan's ``actions``, a lead lifecycle the plan does not write (an earlier import put it on
+        the checklist already) is not reported again as a step this import leaves.
+        """
         out: list[Finding] = []
+        writes = None if actions is None else {(a.kind, a.name) for a in actions
+                                               if a.action in ("create", "rename", "update", "replace")}
         program = bundle.program or {}
         tags = self.tag_types() if not rules or rules.value("programTags") != "ignore" else None
         for ttype, value in sorted((program.get("tags") or {}).items() if tags is not None else []):
@@ -541,6 +551,8 @@ class MarketoWorkspace(Workspace):
                             file="bundle.json", pointer="/program/type"))
         for asset in bundle.assets:
             if asset.kind in MANUAL:
+                if writes is not None and (asset.kind, asset.name) not in writes:
+                    continue
                 out.append(make("PK809", f"{asset.kind} {asset.name!r} cannot be written through the Marketo API "
                                          "(Revenue Cycle Modeler has none): it goes to the manual-steps checklist",
                                 file="bundle.json", pointer=asset.pointer))
@@ -624,12 +636,69 @@ class MarketoWorkspace(Workspace):
                              "is recorded as needs-manual-completion")
         return render_checklist(self.checklist) + f"{note.code} [{note.rule}] {note.message}.\n" + saved
 
+    @property
+    def history_file(self) -> Path:
+        """Where this target's import history is kept: on this machine, since Marketo has no place for it."""
+        return self.state_dir / "history.json"
+
+    def _history_rows(self) -> list[dict[str, Any]]:
+        path = self.history_file
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
     def history(self, limit: int | None = None) -> list[ImportRecord]:
-        path = self.state_dir / "history.json"
-        rows = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
         names = {f.name for f in dc_fields(ImportRecord)}
-        recs = [ImportRecord(**{k: v for k, v in r.items() if k in names}) for r in reversed(rows)]
+        recs = [ImportRecord(**{k: v for k, v in r.items() if k in names}) for r in reversed(self._history_rows())]
         return recs[:limit] if limit is not None else recs
+
+    def manual_completion(self, record: ImportRecord) -> dict[str, Any] | None:
+        """What import ``record`` left to do in the Marketo UI: ``{"checklist": file or None, "items": [...]}``
+        (one item per asset: kind, name, marketoId, folder, steps), or None if it left nothing (or was rolled
+        back). The API cannot tell whether the steps were done since, so this is what was recorded, not a check."""
+        if record.outcome != "needs-manual-completion":
+            return None
+        row = next((r for r in self._history_rows() if r.get("id") == record.id), None) or {}
+        items = [{k: v for k, v in i.items() if k != "index"} for i in row.get("checklist") or []]
+        if not items:
+            return None
+        path = self.state_dir / "checklists" / f"{row.get('journal')}.md"
+        return {"checklist": str(path) if path.is_file() else None, "items": items}
+
+    def pending_manual(self, program: str) -> dict[str, Any]:
+        """What the imports of ``program`` recorded as needing manual completion: ``{"imports": [ids],
+        "items": [{kind, name, marketoId, folder, steps}], "checklists": [files]}`` (a later import's item for
+        the same asset replaces an earlier one's; rolled-back imports left nothing)."""
+        imports: list[int] = []
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        files: list[str] = []
+        for rec in reversed(self.history()):  # oldest first
+            if rec.program.casefold() != program.casefold():
+                continue
+            left = self.manual_completion(rec)
+            if left is None:
+                continue
+            imports.append(rec.id or 0)
+            files += [left["checklist"]] if left["checklist"] else []
+            for item in left["items"]:
+                latest.pop((item["kind"], item["name"]), None)
+                latest[(item["kind"], item["name"])] = item
+        return {"imports": imports, "items": list(latest.values()), "checklists": files}
+
+    def pending_manual_report(self, program: str) -> str:
+        """One paragraph on :meth:`pending_manual` ("" if nothing): for an import that leaves no new steps
+        (e.g. a re-import with nothing to do), so the user is reminded once, without a checklist that would
+        read as if this import had left them."""
+        pending = self.pending_manual(program)
+        if not pending["items"]:
+            return ""
+        by_kind: dict[str, list[str]] = {}
+        for item in pending["items"]:
+            by_kind.setdefault(item["kind"], []).append(repr(item["name"]))
+        what = "; ".join(f"{kind} {', '.join(names)}" for kind, names in by_kind.items())
+        ids = ", ".join(f"#{i}" for i in pending["imports"])
+        return (f"Still recorded as needing manual completion (import{'s' * (len(pending['imports']) > 1)} {ids}; "
+                f"the API cannot tell whether it was done since): {what}.\n"
+                + "".join(f"Checklist: {f}\n" for f in pending["checklists"])
+                + f"`programkit history --target {self.url}` lists them.\n")
 
 
 def _token_from_marketo(t: dict[str, Any]) -> dict[str, Any]:
@@ -726,7 +795,8 @@ def render_checklist(items: list[dict[str, Any]]) -> str:
     lines = ["# Manual steps (the Marketo API cannot do these)", ""]
     for item in items:
         where = f"id {item['marketoId']}" if item["marketoId"] is not None else "not written: no API for it"
-        lines.append(f"## {item['kind']} \"{item['name']}\" ({where}, in {item['folder']})")
+        where += f", in {item['folder']}" if item["folder"] else ""
+        lines.append(f"## {item['kind']} \"{item['name']}\" ({where})")
         lines += [f"- [ ] {s}" for s in item["steps"]]
         lines.append("")
     return "\n".join(lines)
@@ -1122,7 +1192,9 @@ class MarketoWriter(WorkspaceWriter):
                                                           "every step below"] + manual_steps(json.loads(content)),
                                    (meta or {}).get("index"))
         elif kind in MANUAL:  # nothing to write: the model in Revenue Cycle Modeler is changed by hand
-            item = self._checklist(kind, title, None, "", ["Review: the bundle changed this model; change it "
+            folder = ((meta or {}).get("entry") or {}).get("folder")
+            where = self._program_path(mid) + (f"/{folder}" if folder else "")  # its id is the program's
+            item = self._checklist(kind, title, None, where, ["Review: the bundle changed this model; change it "
                                                            "by hand to match every step below"]
                                    + lifecycle_steps(title, json.loads(content), self._campaigns),
                                    (meta or {}).get("index"))
