@@ -211,7 +211,10 @@ def test_an_upgrade_that_changes_the_lifecycle_puts_it_on_the_checklist_again(fa
 
 
 def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fake, env, invoke):
-    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    first = json.loads(invoke("import", str(SAMPLE), "--target", fake.url, "--yes", "--format", "json").output)
+    assert first["import"]["outcome"] == "needs-manual-completion"
+    assert [i["name"] for i in first["import"]["manualCompletion"]["items"]] == [
+        "01 - Sync New People to CRM", "02 - Marketing Qualified", "01 - Email - ALERT - MQL", "Lead Lifecycle"]
     assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
     (checklist,) = (env / "marketo").rglob("checklists/*.md")
     history_file = checklist.parent.parent / "history.json"
