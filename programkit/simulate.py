@@ -365,7 +365,14 @@ def _rule_logic(logic: Any, tests: list[Callable[[dict], bool]]) -> Callable[[di
     if logic in (None, "all"):
         if len(tests) == 1:
             return tests[0]
-        return lambda fields: all(t(fields) for t in tests)
+
+        def every(fields: dict) -> bool:  # a loop: far cheaper than all() over a generator
+            for t in tests:
+                if not t(fields):
+                    return False
+            return True
+
+        return every
     if logic == "any":
         return lambda fields: any(t(fields) for t in tests)
     if not re.fullmatch(r"[0-9 ()]+(\s*(and|or|AND|OR)\s*[0-9 ()]+)*", logic):
@@ -830,7 +837,10 @@ class Simulator:
     # --- lifecycle ---------------------------------------------------------------------
     def _applies(self, p: Person) -> bool:
         f = p.fields
-        return all(test(f.get(key)) for key, test in self.lc.applies)
+        for key, test in self.lc.applies:
+            if not test(f.get(key)):
+                return False
+        return True
 
     def _enter_lifecycle(self, p: Person, now: float, event: str, state: str | None = None) -> None:
         p.applies = True
@@ -932,7 +942,8 @@ class Simulator:
             return
         lcm = self.lc
         if lcm is not None:
-            if lcm.applies_keys and any(k in lcm.applies_keys for k, _, _ in changed):
+            watched = lcm.applies_keys
+            if watched and (changed[0][0] in watched or any(k in watched for k, _, _ in changed[1:])):
                 now_applies = self._applies(p)
                 if now_applies and not p.applies:
                     self._enter_lifecycle(p, self._now, "applies")
@@ -947,10 +958,12 @@ class Simulator:
                             break
         on_change = self.m.on_change
         if on_change:
+            any_field = on_change.get("*", ())
             for key, old, value in changed:
-                for camp, match in on_change.get(key, []) + on_change.get("*", []):
-                    if match(old, value, source):
-                        self._queue.append(camp)
+                for matches in (on_change.get(key, ()), any_field):
+                    for camp, match in matches:
+                        if match(old, value, source):
+                            self._queue.append(camp)
 
     def _run(self, p: Person, camp: Campaign) -> None:
         now = self._now
@@ -1081,6 +1094,8 @@ class Simulator:
         # when every score trigger is "New Score at least T", a new score below the lowest T fires none
         floors = [getattr(t, "at_least", None) for _, t, _ in tests]
         floor = min(floors) if floors and None not in floors else None
+        # when every score campaign runs once per person, a person they all ran for is done with them
+        once_names = tuple(camp.name for camp, _, _ in tests) if tests and all(c.once for c, _, _ in tests) else None
         started = self.started is not None
         read = simulated = 0
         last = None  # the last event run
@@ -1166,6 +1181,13 @@ class Simulator:
                                             new_v = old + delta
                                         fields[SCORE_KEY] = new_v
                                         simulated += 1
+                                        ran = p.ran
+                                        if once_names is not None and ran is not None and len(tests) < MAX_ACTIVITIES:
+                                            for name in once_names:
+                                                if name not in ran:
+                                                    break
+                                            else:
+                                                continue
                                         if floor is not None and float(new_v) < floor:
                                             continue
                                         hit = None
@@ -1177,7 +1199,6 @@ class Simulator:
                                                     hit.append(camp)
                                         if hit is None:
                                             continue
-                                        ran = p.ran
                                         if ran is not None and len(hit) < MAX_ACTIVITIES:
                                             for camp in hit:
                                                 if not camp.once or camp.name not in ran:
