@@ -143,6 +143,8 @@ def value_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
             n = _num(v)
             return n is not None and compare(n, first)
 
+        if op == "at least":
+            compare_test.at_least = first  # type: ignore[attr-defined]  (the event loop compares directly)
         return compare_test
     raise ValueError(f"operator {op!r} with values {values!r} is not supported")
 
@@ -363,7 +365,14 @@ def _rule_logic(logic: Any, tests: list[Callable[[dict], bool]]) -> Callable[[di
     if logic in (None, "all"):
         if len(tests) == 1:
             return tests[0]
-        return lambda fields: all(t(fields) for t in tests)
+
+        def every(fields: dict) -> bool:  # a loop: far cheaper than all() over a generator
+            for t in tests:
+                if not t(fields):
+                    return False
+            return True
+
+        return every
     if logic == "any":
         return lambda fields: any(t(fields) for t in tests)
     if not re.fullmatch(r"[0-9 ()]+(\s*(and|or|AND|OR)\s*[0-9 ()]+)*", logic):
@@ -828,7 +837,10 @@ class Simulator:
     # --- lifecycle ---------------------------------------------------------------------
     def _applies(self, p: Person) -> bool:
         f = p.fields
-        return all(test(f.get(key)) for key, test in self.lc.applies)
+        for key, test in self.lc.applies:
+            if not test(f.get(key)):
+                return False
+        return True
 
     def _enter_lifecycle(self, p: Person, now: float, event: str, state: str | None = None) -> None:
         p.applies = True
@@ -930,7 +942,8 @@ class Simulator:
             return
         lcm = self.lc
         if lcm is not None:
-            if lcm.applies_keys and any(k in lcm.applies_keys for k, _, _ in changed):
+            watched = lcm.applies_keys
+            if watched and (changed[0][0] in watched or any(k in watched for k, _, _ in changed[1:])):
                 now_applies = self._applies(p)
                 if now_applies and not p.applies:
                     self._enter_lifecycle(p, self._now, "applies")
@@ -945,10 +958,12 @@ class Simulator:
                             break
         on_change = self.m.on_change
         if on_change:
+            any_field = on_change.get("*", ())
             for key, old, value in changed:
-                for camp, match in on_change.get(key, []) + on_change.get("*", []):
-                    if match(old, value, source):
-                        self._queue.append(camp)
+                for matches in (on_change.get(key, ()), any_field):
+                    for camp, match in matches:
+                        if match(old, value, source):
+                            self._queue.append(camp)
 
     def _run(self, p: Person, camp: Campaign) -> None:
         now = self._now
@@ -1042,14 +1057,31 @@ class Simulator:
             self._drain(p)
 
     # --- events ------------------------------------------------------------------------
-    def run(self, events: Iterable[tuple[int, float, str, str, dict, str | None]], until: float | None) -> float | None:
-        """Feed events (from :func:`read_events`) up to ``until``; returns the last event's time.
+    def feed(self, path: str | os.PathLike[str], until: float | None) -> float | None:
+        """Read the JSON-lines events file and run each event up to ``until``, in one loop;
+        returns the last event's time.
 
-        A plain "+N" change of an integer person score, most of any events file, takes a
-        short path here: what :meth:`event` and :meth:`_score` do for it, without the checks
-        it cannot need. Anything else goes to :meth:`event`.
+        Malformed and out-of-order lines become findings and are skipped. Lines are parsed
+        with orjson; a line it rejects (or that holds a long integer) goes the json module's
+        way (:func:`_loads_slow`), so what is accepted, and every error message, is the json
+        module's. Reading and running share one loop because the per-event overhead of
+        handing each event from a reader to a runner was a third of the time: a plain "+N"
+        change of an integer person score, most of any events file, is run right here (what
+        :meth:`event` and :meth:`_score` do for it, without the checks it cannot need);
+        anything else goes to :meth:`event`.
         """
-        counts = self.counts
+        display = os.fspath(path)
+        try:
+            fh = open(path, "rb")
+        except OSError as e:
+            raise BadInput(f"cannot read events file {display}: {e.strerror}",
+                           hint="Pass --events EVENTS.jsonl: one JSON object per line, in time order.") from None
+        findings = self.findings
+        loads = orjson.loads
+        JSONError = orjson.JSONDecodeError
+        long_digits = _LONG_DIGITS.search
+        min_sec = _MIN_SEC.get
+        fromiso = datetime.fromisoformat
         people_get = self.people.get
         heap = self.heap
         queue = self._queue
@@ -1059,57 +1091,133 @@ class Simulator:
         short = self.lc is None or SCORE_KEY not in self.lc.on_field
         # (campaign, New Score test when it is the trigger's only constraint, else the full match)
         tests = [(camp, getattr(match, "new_only", None), match) for camp, match in self.m.on_score.get(SCORE_KEY, ())]
+        # when every score trigger is "New Score at least T", a new score below the lowest T fires none
+        floors = [getattr(t, "at_least", None) for _, t, _ in tests]
+        floor = min(floors) if floors and None not in floors else None
+        # when every score campaign runs once per person, a person they all ran for is done with them
+        once_names = tuple(camp.name for camp, _, _ in tests) if tests and all(c.once for c, _, _ in tests) else None
         started = self.started is not None
         read = simulated = 0
-        last = None
-        for line, now, pid, etype, data, source in events:
-            if until is not None and now > until:
-                break  # in time order, so nothing later matters
-            read += 1
-            last = now
-            if etype == "score" and short and started and not (heap and heap[0][0] <= now):
-                change = data["change"] if "change" in data else None
-                if type(change) is str and change in plus and "score" not in data:
-                    p = people_get(pid)
-                    if p is not None:
-                        self._line = line  # as event() does: a timer's or batch campaign's PK755 names it
-                        fields = p.fields
-                        old = fields.get(SCORE_KEY)
-                        if type(old) is int or old is None:
-                            if old is None:  # no score yet: counts from 0, the change a float as in _score
-                                new_v = plus[change]
-                                delta = float(new_v)
-                            else:
-                                delta = plus[change]
-                                new_v = old + delta
-                            fields[SCORE_KEY] = new_v
-                            simulated += 1
-                            hit = None
-                            for camp, test, match in tests:
-                                if test(new_v) if test is not None else match(old, new_v, delta):
-                                    if hit is None:
-                                        hit = [camp]
-                                    else:
-                                        hit.append(camp)
-                            if hit is None:
+        last = None  # the last event run
+        prev = None  # the time of the line before, for the order check
+        prev_text = None  # not "": an empty first "at" must be reported, not taken as the previous time
+        prefix, prefix_ts = None, 0.0  # the last "YYYY-MM-DDTHH:" seen and its time
+        line = 0
+        try:
+            with fh:
+                for block, newline in _blocks(fh):
+                    careful = b"0000000000000000000" in block.translate(_DIGITS_AS_ZERO)
+                    for raw in block.split(b"\n"):
+                        line += 1
+                        try:
+                            if (careful and long_digits(raw)) or (len(raw) >= 1800 and raw.count(b"[") + raw.count(b"{") >= 900):
+                                raise JSONError("long integer or deep nesting", "", 0)
+                            ev = loads(raw)
+                        except JSONError:
+                            ev = _loads_slow(raw, newline, findings, display, line)
+                            if ev is _SKIP:
                                 continue
-                            ran = p.ran
-                            if ran is not None and len(hit) < MAX_ACTIVITIES:
-                                for camp in hit:
-                                    if not camp.once or camp.name not in ran:
-                                        break
-                                else:
-                                    continue  # only "once" campaigns that already ran: nothing would happen
-                            queue.extend(hit)
-                            self._now = now
-                            self._drain(p)
+                        if type(ev) is not dict:
+                            findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
                             continue
-            event(line, now, pid, etype, data, source)
-            started = True
-        counts["read"] += read
-        counts["simulated"] += simulated
-        counts["invalid"] = self.findings.count("PK751", "PK752")
-        return last
+                        try:  # subscripts are cheaper than .get(); a missing key takes the .get() way
+                            at, pid, etype = ev["at"], ev["person"], ev["type"]
+                        except KeyError:
+                            at, pid, etype = ev.get("at"), ev.get("person"), ev.get("type")
+                        data = ev["data"] if "data" in ev else None
+                        if type(at) is not str:
+                            findings.append(make("PK751", "'at' is missing or not a string", file=display, line=line))
+                            continue
+                        if type(pid) is not str:
+                            pid = str(pid) if type(pid) is int else ""
+                        if not pid or type(etype) is not str or not etype:
+                            findings.append(make("PK751", "'person' and 'type' must be non-empty strings", file=display,
+                                                 line=line))
+                            continue
+                        if type(data) is not dict:
+                            if data is not None:
+                                findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
+                                continue
+                            data = {}
+                        if at == prev_text:
+                            now = prev
+                        else:
+                            # fast path: "YYYY-MM-DDTHH:MM:SSZ" within the hour of the time before
+                            sec = min_sec(at[14:]) if at[:14] == prefix else None
+                            if sec is not None:
+                                now = prefix_ts + sec
+                            else:
+                                try:
+                                    dt = fromiso(at)  # parse_time, inlined
+                                    now = (dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)).timestamp()
+                                except (ValueError, OverflowError, OSError):
+                                    findings.append(make("PK751", f"'at' is not an ISO-8601 time: {at!r}", file=display,
+                                                         line=line))
+                                    continue
+                                if at[14:] in _MIN_SEC and _HOUR_PREFIX.fullmatch(at[:14]):
+                                    prefix, prefix_ts = at[:14], now - _MIN_SEC[at[14:]]
+                            if prev is not None and now < prev:
+                                findings.append(make("PK752", f"{at} is before the previous event ({iso(prev)})",
+                                                     file=display, line=line))
+                                continue
+                            prev, prev_text = now, at
+                            if until is not None and now > until:
+                                return last  # in time order, so nothing later matters
+                        read += 1
+                        last = now
+                        if etype == "score" and short and started and not (heap and heap[0][0] <= now):
+                            change = data["change"] if "change" in data else None
+                            if type(change) is str and change in plus and "score" not in data:
+                                p = people_get(pid)
+                                if p is not None:
+                                    fields = p.fields
+                                    old = fields.get(SCORE_KEY)
+                                    if type(old) is int or old is None:
+                                        if old is None:  # no score yet: counts from 0, the change a float as in _score
+                                            new_v = plus[change]
+                                            delta = float(new_v)
+                                        else:
+                                            delta = plus[change]
+                                            new_v = old + delta
+                                        fields[SCORE_KEY] = new_v
+                                        simulated += 1
+                                        ran = p.ran
+                                        if once_names is not None and ran is not None and len(tests) < MAX_ACTIVITIES:
+                                            for name in once_names:
+                                                if name not in ran:
+                                                    break
+                                            else:
+                                                continue
+                                        if floor is not None and float(new_v) < floor:
+                                            continue
+                                        hit = None
+                                        for camp, test, match in tests:
+                                            if test(new_v) if test is not None else match(old, new_v, delta):
+                                                if hit is None:
+                                                    hit = [camp]
+                                                else:
+                                                    hit.append(camp)
+                                        if hit is None:
+                                            continue
+                                        if ran is not None and len(hit) < MAX_ACTIVITIES:
+                                            for camp in hit:
+                                                if not camp.once or camp.name not in ran:
+                                                    break
+                                            else:
+                                                continue  # only "once" campaigns that already ran: nothing would happen
+                                        queue.extend(hit)
+                                        self._line = line  # as event() does: PK755 names the line
+                                        self._now = now
+                                        self._drain(p)
+                                        continue
+                        source = ev["source"] if "source" in ev else None
+                        event(line, now, pid, etype, data, source if type(source) is str else None)
+                        started = True
+            return last
+        finally:
+            self.counts["read"] += read
+            self.counts["simulated"] += simulated
+            self.counts["invalid"] = self.findings.count("PK751", "PK752")
 
     def event(self, line: int, now: float, pid: str, etype: str, data: dict[str, Any], source: str | None) -> None:
         if self.started is None:
@@ -1296,100 +1404,30 @@ def _blocks(fh: Any) -> Iterator[tuple[bytes, bool]]:
         yield rest, False
 
 
-def read_events(path: str | os.PathLike[str], findings: list[Finding]) -> Iterator[tuple[int, float, str, str, dict, str | None]]:
-    """Stream (line, time, person, type, data, source) from a JSON-lines file, in time order.
+_SKIP = object()  # what _loads_slow returns for a line that is skipped
 
-    Malformed and out-of-order lines become findings and are skipped. Lines are parsed
-    with orjson; a line it rejects (or that holds a long integer) goes the json module's
-    way, so what is accepted, and every error message, is the json module's.
-    """
-    display = os.fspath(path)
+
+def _loads_slow(raw: bytes, newline: bool, findings: FindingSink, display: str, line: int) -> Any:
+    """Parse a line the json module's way, on the line as text (undecodable bytes → U+FFFD):
+    the value, or _SKIP for a blank line or one that is not JSON (a PK751 finding)."""
+    text = (raw + b"\n" if newline else raw).decode("utf-8", "replace")
     try:
-        fh = open(path, "rb")
-    except OSError as e:
-        raise BadInput(f"cannot read events file {display}: {e.strerror}") from None
-    decoder = json.JSONDecoder()
-    scan = json.scanner.make_scanner(decoder)  # the C scanner, without decode()'s per-call wrapper
-    loads = orjson.loads
-    JSONError = orjson.JSONDecodeError
-    long_digits = _LONG_DIGITS.search
-    min_sec = _MIN_SEC.get
-    last = None
-    last_text = None  # not "": an empty first "at" must be reported, not taken as the previous time
-    prefix, prefix_ts = None, 0.0  # the last "YYYY-MM-DDTHH:" seen and its time
-    fromiso = datetime.fromisoformat
-    line = 0
-    with fh:
-        for block, newline in _blocks(fh):
-            careful = b"0000000000000000000" in block.translate(_DIGITS_AS_ZERO)
-            for raw in block.split(b"\n"):
-                line += 1
-                try:
-                    if (careful and long_digits(raw)) or (len(raw) >= 1800 and raw.count(b"[") + raw.count(b"{") >= 900):
-                        raise JSONError("long integer or deep nesting", "", 0)
-                    ev = loads(raw)
-                except JSONError:
-                    # the json module's way, on the line as text (undecodable bytes → U+FFFD)
-                    text = (raw + b"\n" if newline else raw).decode("utf-8", "replace")
-                    try:
-                        ev, end = scan(text, 0)
-                        if end < len(text) and not text[end:].isspace():
-                            raise ValueError("extra data")
-                    except (StopIteration, ValueError, RecursionError):
-                        if not text.strip():
-                            continue
-                        try:  # surrounding whitespace, or an error message worth showing
-                            ev = decoder.decode(text)
-                        except (ValueError, RecursionError) as e:
-                            findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display,
-                                                 line=line))
-                            continue
-                if type(ev) is not dict:
-                    findings.append(make("PK751", "the line is not a JSON object", file=display, line=line))
-                    continue
-                try:  # subscripts are cheaper than .get(); a missing key takes the .get() way
-                    at, pid, etype = ev["at"], ev["person"], ev["type"]
-                except KeyError:
-                    at, pid, etype = ev.get("at"), ev.get("person"), ev.get("type")
-                data = ev["data"] if "data" in ev else None
-                if type(at) is not str:
-                    findings.append(make("PK751", "'at' is missing or not a string", file=display, line=line))
-                    continue
-                if type(pid) is not str:
-                    pid = str(pid) if type(pid) is int else ""
-                if not pid or type(etype) is not str or not etype:
-                    findings.append(make("PK751", "'person' and 'type' must be non-empty strings", file=display,
-                                         line=line))
-                    continue
-                if type(data) is not dict:
-                    if data is not None:
-                        findings.append(make("PK751", "'data' must be a JSON object", file=display, line=line))
-                        continue
-                    data = {}
-                if at == last_text:
-                    now = last
-                else:
-                    # fast path: "YYYY-MM-DDTHH:MM:SSZ" within the hour of the time before
-                    sec = min_sec(at[14:]) if at[:14] == prefix else None
-                    if sec is not None:
-                        now = prefix_ts + sec
-                    else:
-                        try:
-                            dt = fromiso(at)  # parse_time, inlined
-                            now = (dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)).timestamp()
-                        except (ValueError, OverflowError, OSError):
-                            findings.append(make("PK751", f"'at' is not an ISO-8601 time: {at!r}", file=display,
-                                                 line=line))
-                            continue
-                        if at[14:] in _MIN_SEC and _HOUR_PREFIX.fullmatch(at[:14]):
-                            prefix, prefix_ts = at[:14], now - _MIN_SEC[at[14:]]
-                    if last is not None and now < last:
-                        findings.append(make("PK752", f"{at} is before the previous event ({iso(last)})",
-                                             file=display, line=line))
-                        continue
-                    last, last_text = now, at
-                source = ev["source"] if "source" in ev else None
-                yield line, now, pid, etype, data, source if type(source) is str else None
+        ev, end = _SCAN(text, 0)
+        if end < len(text) and not text[end:].isspace():
+            raise ValueError("extra data")
+        return ev
+    except (StopIteration, ValueError, RecursionError):
+        if not text.strip():
+            return _SKIP
+        try:  # surrounding whitespace, or an error message worth showing
+            return _DECODER.decode(text)
+        except (ValueError, RecursionError) as e:
+            findings.append(make("PK751", f"not JSON: {getattr(e, 'msg', str(e))}", file=display, line=line))
+            return _SKIP
+
+
+_DECODER = json.JSONDecoder()
+_SCAN = json.scanner.make_scanner(_DECODER)  # the C scanner, without decode()'s per-call wrapper
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -1433,7 +1471,7 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
             for pid, fields in read_people(people, model.names, sim.findings):
                 sim.add_person(pid, fields)
         if events is not None:
-            last = sim.run(read_events(events, sim.findings), until_ts)
+            last = sim.feed(events, until_ts)
         sim.finish(until_ts, last)
         return sim.result(until_ts)
     finally:
