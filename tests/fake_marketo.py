@@ -25,7 +25,11 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
   ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
   ``{"expireTokens": true}`` expires every issued token now (with ``"call"`` or
   ``"path"``: when that call arrives);
-  ``POST /_fake/faults/clear`` drops the faults not yet used.
+  ``POST /_fake/faults/clear`` drops the faults not yet used;
+- what an admin does in the UI (:meth:`FakeMarketo.complete_campaign`, :meth:`FakeMarketo.set_email` or
+  ``POST /_fake/edit``): ``{"campaign": "X", "rules": {Marketo's smart-list rules}, "fields": {"isActive": true}}``
+  sets a campaign's smart list (read back by ``smartList.json?includeRules=true``),
+  ``{"email": "X", "text": "…"}`` an email's text version.
 
 Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
 listens. Any client id/secret given with ``--client-id/--client-secret`` (or
@@ -162,12 +166,17 @@ class FakeMarketo:
                 rec["type"] = "trigger" if rules.get("triggers") else "batch"
             rec.update(fields, updatedAt=_now())
 
-    def set_email(self, name: str, *, text: str | None = None, **fields: Any) -> None:
-        """Edit an email as the Marketo UI would: its text version, record fields."""
+    def set_email(self, name: str, *, text: str | None = None, dynamic: dict[str, Any] | None = None,
+                  **fields: Any) -> None:
+        """Edit an email as the Marketo UI would: its text version, dynamic content ({section id:
+        {"segmentation": name, "segments": {segment: html}}}), record fields."""
         with self.lock:
             rec = next(a for a in self.assets["email"].values() if a["name"] == name)
             if text is not None:
                 rec["_text"] = text
+            for html_id, spec in (dynamic or {}).items():
+                rec["_sections"].setdefault(html_id, "")
+                rec["_dynamic"][html_id] = spec
             rec.update(fields, updatedAt=_now())
 
     def snapshot(self) -> dict[str, Any]:
@@ -714,7 +723,7 @@ def _email_create(fk, pp, q, files):
                          replyEmail={"type": "Text", "value": q["replyEmail"]},
                          operational=str(q.get("operational", "false")).lower() == "true", textOnly=False,
                          publishToMSI=False, webView=False, autoCopyToText=False, preHeader=None, version=2,
-                         _sections={}, _section_types={}, _variables={}, _text=None)
+                         _sections={}, _section_types={}, _variables={}, _text=None, _dynamic={})
 
 
 @route("POST", f"{A}/email/{{id}}/content/{{htmlId}}.json")
@@ -735,9 +744,25 @@ def _email_content(fk, pp, q, files):
         ctype = rec["_section_types"].get(html_id, "Text")
         shown: Any = [{"type": "HTML", "value": value}, {"type": "Text", "value": re.sub(r"<[^>]*>", "", value)}] \
             if ctype == "Text" else value
+        if html_id in rec["_dynamic"]:
+            ctype, shown = "DynamicContent", f"RVMtU2VjdGlvbi{i}"  # Marketo's dynamic content ids are opaque
         out.append({"htmlId": html_id, "contentType": ctype, "value": shown, "index": i, "isLocked": False,
                     "parentHtmlId": None})
     return {"result": out} if out else {"warnings": [NO_ASSETS]}
+
+
+@route("GET", f"{A}/email/{{id}}/dynamicContent/{{contentId}}.json")
+def _email_dynamic(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    html_id = next((h for i, h in enumerate(rec["_sections"]) if f"RVMtU2VjdGlvbi{i}" == pp["contentId"]), None)
+    if html_id not in rec["_dynamic"]:
+        raise ApiError("702", f"Dynamic content {pp['contentId']} not found")
+    spec = rec["_dynamic"][html_id]
+    seg_id = fk.segmentations.index(spec["segmentation"]) + 1
+    return {"result": [{"id": rec["id"], "segmentation": seg_id, "createdAt": rec["createdAt"],
+                        "updatedAt": rec["updatedAt"],
+                        "content": [{"id": str(i + 1), "segmentId": i + 1, "segmentName": name, "type": "HTML",
+                                     "content": html} for i, (name, html) in enumerate(spec["segments"].items())]}]}
 
 
 @route("GET", f"{A}/email/{{id}}/variables.json")
@@ -932,6 +957,17 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_fake/faults/clear" and method == "POST":
             with fk.lock:
                 fk.faults.clear()
+            return self._send(200, {"ok": True})
+        if path == "/_fake/edit" and method == "POST":  # edits an admin makes in the Marketo UI
+            data = json.loads(body or b"{}")
+            try:
+                if "campaign" in data:
+                    fk.complete_campaign(data["campaign"], data.get("rules"), **data.get("fields", {}))
+                else:
+                    fk.set_email(data["email"], text=data.get("text"), dynamic=data.get("dynamic"),
+                                 **data.get("fields", {}))
+            except (KeyError, StopIteration):
+                return self._send(404, {"error": "no such campaign or email"})
             return self._send(200, {"ok": True})
         if path == "/_fake/faults" and method == "POST":
             data = json.loads(body or b"[]")

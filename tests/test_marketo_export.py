@@ -261,3 +261,60 @@ def test_export_in_a_subprocess_is_byte_identical_and_never_shows_a_secret(fake,
     tokens = list(fake.tokens)
     assert tokens and fake.snapshot()["identity"] >= 2
     assert not [t for t in texts if SECRET in t or any(tok in t for tok in tokens)]
+
+
+def test_dynamic_content_is_read_with_its_segmentation(fake, env, invoke, tmp_path):
+    _import(invoke, fake)
+    segments = {"Default": "<p>Hello</p>", "Retail": "<p>Hello, retail</p>"}
+    fake.set_email("01 - Email - ALERT - MQL", dynamic={"body": {"segmentation": "Industry", "segments": segments}})
+    out = tmp_path / "exported"
+    result = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / EMAIL).read_text(encoding="utf-8"))
+    assert doc["dynamicContent"] == {"body": {"segmentation": "Industry", "segments": segments}}
+    assert "body" not in doc["sections"]
+    manifest = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+    assert manifest["requires"]["segmentations"] == ["Industry"]
+    assert fake.snapshot()["paths"]["GET /rest/asset/v1/email/{id}/dynamicContent/{contentId}.json"] == 1
+
+
+def test_hostile_answers_are_handled_not_tracebacks(fake, env, invoke, tmp_path):
+    _import(invoke, fake)
+    # rules that are not an object, an email section given as a bare string, a header field that is dynamic
+    next(a for a in fake.assets["smartCampaign"].values() if a["name"].startswith("01"))["_rules"] = ["not", "a", "dict"]
+    email = next(a for a in fake.assets["email"].values())
+    email["fromName"] = {"type": "DynamicContent", "value": "RVMtZnJvbU5hbWU="}
+    email["_section_types"]["ctaText"] = "Image"
+    out = tmp_path / "exported"
+    result = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / EMAIL).read_text(encoding="utf-8"))
+    assert "fromName" not in doc and "ctaText" not in doc["sections"]
+    needs = json.loads((out / "bundle.json").read_text(encoding="utf-8"))["needsCompletion"]
+    assert [n["what"] for n in needs if n.get("path") == EMAIL] == [
+        "fromName (DynamicContent)", "section 'ctaText' (Image)", "modules"]
+    assert [n["what"] for n in needs if n.get("path") == CAMPAIGN_01] == [
+        "smart list (triggers and filters)", "flow steps"]
+    # and an email Marketo gives without a subject cannot be a bundle email: a clear error, nothing written
+    email["subject"] = {"type": "Text", "value": ""}
+    failed = invoke("export", PROGRAM, "--target", fake.url, "--out", str(tmp_path / "second"))
+    assert failed.exit_code == 1
+    assert "PK914 [marketo-export-unmappable] email '01 - Email - ALERT - MQL' (id 1001) has no subject in " \
+           "Marketo (a bundle email needs one)" in failed.output
+    assert not (tmp_path / "second").exists()
+
+
+def test_nested_folders_come_back_as_a_tree(fake, env, invoke, tmp_path, sample_copy):
+    def nest(m: dict[str, Any]) -> None:
+        m["program"]["folders"][0]["folders"] = [{"name": "Scoring", "folders": [{"name": "Deep"}]}]
+        next(a for a in m["assets"] if a["path"] == CAMPAIGN_02)["folder"] = "Campaigns/Scoring/Deep"
+
+    edit_manifest(sample_copy, nest)
+    _import(invoke, fake, sample_copy)
+    out = tmp_path / "exported"
+    result = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+    assert manifest["program"]["folders"] == [{"name": "Campaigns", "folders": [
+        {"name": "Scoring", "folders": [{"name": "Deep"}]}]}, {"name": "Email Alert"}]
+    assert next(a for a in manifest["assets"] if a["path"] == CAMPAIGN_02)["folder"] == "Campaigns/Scoring/Deep"

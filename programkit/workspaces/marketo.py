@@ -349,7 +349,7 @@ class MarketoWorkspace(Workspace):
 
     def names(self, what: str) -> set[str]:
         if what == "segmentations":
-            return self._cached(what, lambda: {s["name"] for s in self.client.get(f"{A}/segmentation.json")})
+            return {s["name"] for s in self.segmentation_list()}
         if what == "snippets":
             return {s["name"] for s in self._design("snippet")}
         if what == "customObjects":
@@ -359,6 +359,10 @@ class MarketoWorkspace(Workspace):
                                 "requires by hand (Admin > Webhooks)")
             return set()
         raise ValueError(f"unknown name list {what!r}")
+
+    def segmentation_list(self) -> list[dict[str, Any]]:
+        """Marketo's segmentations (id, name, …), read once."""
+        return self._cached("segmentation-list", lambda: self.client.get(f"{A}/segmentation.json"))
 
     def crm(self) -> str | None:
         sfdc = sorted(f for f in self.fields() if f.startswith("sfdc"))

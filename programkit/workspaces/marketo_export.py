@@ -15,10 +15,11 @@ export lists in the manifest's ``needsCompletion`` and ``validate`` warns about
   expression), qualification rules and schedules the bundle format cannot say,
   smart-list rules without a name;
 - email **modules** (the content answer does not say which of the template's
-  modules an email uses), module-local variables, dynamic content, header
-  fields that are dynamic.
+  modules an email uses), module-local variables, header fields that are
+  dynamic, dynamic content whose segmentation or segments cannot be read.
 
-Calls per asset: email 3 (content, variables, text version), smart campaign 1
+Calls per asset: email 3 (content, variables, text version) plus one per
+dynamic-content section, smart campaign 1
 (its smart list with rules); the email and campaign records themselves come
 from the folder browse the export already made, images are downloaded from
 their public URL (no API call, no credentials sent).
@@ -163,6 +164,7 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
     snippets = {int(s["id"]): s["name"] for s in ws._design("snippet")} if any(
         isinstance(c, dict) and c.get("contentType") == "Snippet" for c in content) else {}
     sections: dict[str, str] = {}
+    dynamic: dict[str, str] = {}  # section id -> Marketo's dynamic content id
     for c in content:
         hid, ctype = c.get("htmlId") if isinstance(c, dict) else None, c.get("contentType") if isinstance(c, dict) \
             else None
@@ -172,15 +174,15 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
             sections[hid] = snippets[_ref_id(c.get("value"))]  # type: ignore[index]
         elif ctype in (None, "Text", "RichText", "HTML") and _html(c.get("value")) is not None:
             sections[hid] = _html(c.get("value"))  # type: ignore[assignment]
-        elif ctype == "DynamicContent":
-            gaps.add("", f"dynamic content of section {hid!r}",
-                     "export does not read an email's per-segment content; copy each segment's content from the "
-                     "Marketo UI into dynamicContent")
+        elif ctype == "DynamicContent" and isinstance(c.get("value"), (str, int)) and str(c["value"]):
+            dynamic[hid] = str(c["value"])
         else:
             gaps.add("", f"section {hid!r} ({ctype})",
                      f"a {ctype} section has no bundle equivalent; set it in the Marketo UI")
     if sections:
         doc["sections"] = sections
+    if dynamic:
+        doc["dynamicContent"] = _dynamic_content(ws, rec, dynamic, gaps)
     globals_: dict[str, Any] = {}
     for v in variables:
         if not isinstance(v, dict) or not isinstance(v.get("name"), str):
@@ -201,6 +203,30 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
                  f"the template has modules ({', '.join(modules)}) and Marketo's API does not say which of them "
                  "this email uses, in what order; list them in modules from the Marketo UI")
     return canonical.dump_bytes(doc), gaps.items
+
+
+def _dynamic_content(ws: "MarketoWorkspace", rec: dict[str, Any], dynamic: dict[str, str],
+                     gaps: Gaps) -> dict[str, Any]:
+    """Each dynamic section's segmentation (by name) and per-segment HTML (one call per section)."""
+    segmentations = {int(s["id"]): s["name"] for s in ws.segmentation_list() if _ref_id(s.get("id")) is not None}
+    out: dict[str, Any] = {}
+    for hid, cid in sorted(dynamic.items()):
+        try:
+            found = ws.client.get(f"{A}/email/{int(rec['id'])}/dynamicContent/{cid}.json")
+        except MarketoError as err:
+            raise _fail("email", rec, err) from None
+        dc = found[0] if found and isinstance(found[0], dict) else {}
+        seg = segmentations.get(_ref_id(dc.get("segmentation")) or -1)
+        segments = {i["segmentName"]: i["content"] for i in dc.get("content") or []
+                    if isinstance(i, dict) and isinstance(i.get("segmentName"), str)
+                    and isinstance(i.get("content"), str) and str(i.get("type", "HTML")).upper() == "HTML"}
+        if seg is None or not segments:
+            gaps.add("", f"dynamic content of section {hid!r}",
+                     f"Marketo's answer names {'no segmentation export knows' if seg is None else 'no HTML segment'}"
+                     "; copy each segment's content from the Marketo UI into dynamicContent")
+            continue
+        out[hid] = {"segmentation": seg, "segments": segments}
+    return out
 
 
 # -- smart campaigns --------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ USED = {
         ("POST", "/rest/asset/v1/email/{id}/content/{htmlId}.json"), ("POST", "/rest/asset/v1/email/{id}/variable/{name}.json"),
         ("GET", "/rest/asset/v1/email/{id}/content.json"), ("GET", "/rest/asset/v1/email/{id}/variables.json"),
         ("GET", "/rest/asset/v1/email/{id}/fullContent.json"),
+        ("GET", "/rest/asset/v1/email/{id}/dynamicContent/{contentId}.json"),
         ("POST", "/rest/asset/v1/email/{id}/delete.json"),
         ("GET", "/rest/asset/v1/smartCampaigns.json"), ("POST", "/rest/asset/v1/smartCampaigns.json"),
         ("GET", "/rest/asset/v1/smartCampaign/{id}/smartList.json"),
