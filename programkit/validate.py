@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, make, register_code, sort_key
-from .jsonpos import escape, locate_all
+from .jsonpos import escape, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .resources import data_json
@@ -490,8 +490,7 @@ register_code("PK115", "needs-completion-unknown-pointer", Severity.ERROR,
 def _resolves(doc: Any, pointer: str) -> bool:
     """Whether JSON pointer ``pointer`` (RFC 6901) names a member of ``doc``."""
     node = doc
-    for raw in pointer.split("/")[1:] if pointer else []:
-        key = raw.replace("~1", "/").replace("~0", "~")
+    for key in pointer_tokens(pointer):
         if isinstance(node, dict) and key in node:
             node = node[key]
         elif isinstance(node, list) and key.isdigit() and int(key) < len(node):

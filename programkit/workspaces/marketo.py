@@ -520,9 +520,14 @@ class MarketoWorkspace(Workspace):
     def prefetch(self, assets: Iterable[AssetInfo]) -> None:
         """Read the program's emails and campaigns side by side (within the limits); every asset that cannot be
         read is reported at once (PK913/PK914), not only the first."""
+        from . import marketo_export
+
         todo = [a.id for a in assets if a.kind in LOCAL and a.id not in self._exported]
-        if any(a.kind == "email" for a in assets):
-            self._design("emailTemplate")  # shared look-up: load it once, before the workers need it
+        # shared look-ups (the template list, each template's modules): load them once, before the workers
+        emails = [self._records.get(split_id(a.id)) or {} for a in assets if a.kind == "email"]
+        known = {int(t["id"]) for t in self._design("emailTemplate")} if emails else set()
+        for tid in sorted({t for rec in emails if (t := marketo_export.ref_id(rec.get("template"))) in known}):
+            self._template_modules(tid)
         problems: list[Finding] = []
         with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                 thread_name_prefix="marketo-export") as pool:

@@ -92,7 +92,7 @@ def _unmappable(kind: str, rec: dict[str, Any], what: str) -> ProgramkitError:
     return ProgramkitError(msg, [make("PK914", msg)])
 
 
-def _ref_id(ref: Any) -> int | None:
+def ref_id(ref: Any) -> int | None:
     """An asset id from Marketo's various spellings: 12, "12", {"id": 12}, {"value": 12}."""
     if isinstance(ref, dict):
         ref = ref.get("id", ref.get("value"))
@@ -142,7 +142,7 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
         raise _unmappable("email", rec, "has no subject in Marketo (a bundle email needs one)")
     doc["subject"] = subject
     templates = {int(t["id"]): t["name"] for t in ws._design("emailTemplate")}
-    tid = _ref_id(rec.get("template"))
+    tid = ref_id(rec.get("template"))
     if tid not in templates:
         raise _unmappable("email", rec, f"uses email template id {tid}, which is not in Marketo workspace "
                                         f"{ws.name!r}")
@@ -170,8 +170,8 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
             else None
         if not isinstance(hid, str) or not hid:
             continue
-        if ctype == "Snippet" and _ref_id(c.get("value")) in snippets:
-            sections[hid] = snippets[_ref_id(c.get("value"))]  # type: ignore[index]
+        if ctype == "Snippet" and ref_id(c.get("value")) in snippets:
+            sections[hid] = snippets[ref_id(c.get("value"))]  # type: ignore[index]
         elif ctype in (None, "Text", "RichText", "HTML") and _html(c.get("value")) is not None:
             sections[hid] = _html(c.get("value"))  # type: ignore[assignment]
         elif ctype == "DynamicContent" and isinstance(c.get("value"), (str, int)) and str(c["value"]):
@@ -208,7 +208,7 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
 def _dynamic_content(ws: "MarketoWorkspace", rec: dict[str, Any], dynamic: dict[str, str],
                      gaps: Gaps) -> dict[str, Any]:
     """Each dynamic section's segmentation (by name) and per-segment HTML (one call per section)."""
-    segmentations = {int(s["id"]): s["name"] for s in ws.segmentation_list() if _ref_id(s.get("id")) is not None}
+    segmentations = {int(s["id"]): s["name"] for s in ws.segmentation_list() if ref_id(s.get("id")) is not None}
     out: dict[str, Any] = {}
     for hid, cid in sorted(dynamic.items()):
         try:
@@ -216,7 +216,7 @@ def _dynamic_content(ws: "MarketoWorkspace", rec: dict[str, Any], dynamic: dict[
         except MarketoError as err:
             raise _fail("email", rec, err) from None
         dc = found[0] if found and isinstance(found[0], dict) else {}
-        seg = segmentations.get(_ref_id(dc.get("segmentation")) or -1)
+        seg = segmentations.get(ref_id(dc.get("segmentation")) or -1)
         segments = {i["segmentName"]: i["content"] for i in dc.get("content") or []
                     if isinstance(i, dict) and isinstance(i.get("segmentName"), str)
                     and isinstance(i.get("content"), str) and str(i.get("type", "HTML")).upper() == "HTML"}
