@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bundle_edits import CAMPAIGN_01, CAMPAIGN_02, EMAIL, edit_asset, edit_manifest, line_of
+from bundle_edits import CAMPAIGN_01, CAMPAIGN_02, EMAIL, col_of, edit_asset, edit_manifest, line_of
 from marketo_support import CLIENT_ID, SECRET, fake, marketo_env  # noqa: F401
 
 from programkit.validate import validate_path
@@ -318,3 +318,16 @@ def test_nested_folders_come_back_as_a_tree(fake, env, invoke, tmp_path, sample_
     assert manifest["program"]["folders"] == [{"name": "Campaigns", "folders": [
         {"name": "Scoring", "folders": [{"name": "Deep"}]}]}, {"name": "Email Alert"}]
     assert next(a for a in manifest["assets"] if a["path"] == CAMPAIGN_02)["folder"] == "Campaigns/Scoring/Deep"
+
+
+def test_a_plan_warns_about_what_still_needs_completion(sample_copy, invoke, tmp_path):
+    edit_manifest(sample_copy, lambda m: m.update(needsCompletion=[
+        {"path": CAMPAIGN_01, "pointer": "/flow", "what": "flow steps", "why": "not readable"}]))
+    db = str(tmp_path / "w.db")
+    assert invoke("workspace", "init", "--target", db, "--crm", "salesforce").exit_code == 0
+    result = invoke("plan", str(sample_copy), "--target", db)
+    assert result.exit_code == 0, result.output
+    line = line_of(sample_copy / CAMPAIGN_01, '"flow"')
+    column = col_of(sample_copy / CAMPAIGN_01, line, '"flow": ')
+    assert f"{CAMPAIGN_01}:{line}:{column}: PK113 [needs-completion] smartCampaign '01 - Sync New People to CRM': flow " \
+           "steps to complete by hand: not readable" in result.output
