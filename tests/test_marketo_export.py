@@ -304,10 +304,11 @@ def test_hostile_answers_are_handled_not_tracebacks(fake, env, invoke, tmp_path)
     assert not (tmp_path / "second").exists()
 
 
-def test_nested_folders_come_back_as_a_tree(fake, env, invoke, tmp_path, sample_copy):
+def test_nested_folders_and_rich_text_tokens_come_back(fake, env, invoke, tmp_path, sample_copy):
     def nest(m: dict[str, Any]) -> None:
         m["program"]["folders"][0]["folders"] = [{"name": "Scoring", "folders": [{"name": "Deep"}]}]
         next(a for a in m["assets"] if a["path"] == CAMPAIGN_02)["folder"] = "Campaigns/Scoring/Deep"
+        m["program"]["tokens"].append({"name": "Signature", "type": "richText", "value": "<p>Ops</p>"})
 
     edit_manifest(sample_copy, nest)
     _import(invoke, fake, sample_copy)
@@ -318,6 +319,9 @@ def test_nested_folders_come_back_as_a_tree(fake, env, invoke, tmp_path, sample_
     assert manifest["program"]["folders"] == [{"name": "Campaigns", "folders": [
         {"name": "Scoring", "folders": [{"name": "Deep"}]}]}, {"name": "Email Alert"}]
     assert next(a for a in manifest["assets"] if a["path"] == CAMPAIGN_02)["folder"] == "Campaigns/Scoring/Deep"
+    # a rich text token is "rich text" in Marketo and richText in a bundle, both ways
+    assert fake.tokens_by_folder[("Program", 1001)]["Signature"]["type"] == "rich text"
+    assert manifest["program"]["tokens"][-1] == {"name": "Signature", "type": "richText", "value": "<p>Ops</p>"}
 
 
 def test_a_plan_warns_about_what_still_needs_completion(sample_copy, invoke, tmp_path):

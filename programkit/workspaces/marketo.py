@@ -476,8 +476,11 @@ class MarketoWorkspace(Workspace):
         return {a["name"] for a in self._design(kind) if rx.fullmatch(a["name"])}
 
     def _content_sha(self, kind: str, mid: int) -> str:
+        aid = asset_id(kind, mid)
         try:
-            return _sha(self._read(kind, mid))
+            if aid not in self._exported:  # kept: an export reads the same content next
+                self._exported[aid] = (self._read(kind, mid), [])
+            return _sha(self._exported[aid][0])
         except MarketoError:
             return ""
 
