@@ -335,3 +335,22 @@ def test_a_plan_warns_about_what_still_needs_completion(sample_copy, invoke, tmp
     column = col_of(sample_copy / CAMPAIGN_01, line, '"flow": ')
     assert f"{CAMPAIGN_01}:{line}:{column}: PK113 [needs-completion] smartCampaign '01 - Sync New People to CRM': flow " \
            "steps to complete by hand: not readable" in result.output
+
+
+def test_an_email_listed_once_per_version_is_exported_once(fake, env, invoke, tmp_path, monkeypatch):
+    _import(invoke, fake)
+    import fake_marketo
+
+    listed = fake_marketo.ROUTES[("GET", "/rest/asset/v1/emails.json")]
+
+    def both_versions(fk, pp, q, files):  # Marketo lists an approved email with a draft twice
+        answer = listed(fk, pp, q, files)
+        rows = answer.get("result") or []
+        return {"result": [{**r, "status": "approved"} for r in rows] + rows} if rows else answer
+
+    monkeypatch.setitem(fake_marketo.ROUTES, ("GET", "/rest/asset/v1/emails.json"), both_versions)
+    out = tmp_path / "exported"
+    result = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert [a["kind"] for a in json.loads((out / "bundle.json").read_text(encoding="utf-8"))["assets"]].count(
+        "email") == 1

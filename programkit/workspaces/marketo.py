@@ -444,7 +444,14 @@ class MarketoWorkspace(Workspace):
                          or a.get("folder") == {"id": program_id, "type": "Program"}]
             else:
                 found = list(self.client.browse(path, folder={"id": program_id, "type": "Program"}))
+            # an asset with an approved version and a draft may be listed once per version: one entry, the
+            # approved one (what the content calls read when no status is given)
+            found.sort(key=lambda a: str(a.get("status") or "").lower() != "approved")
+            seen: set[Any] = set()
             for a in found:
+                if a["id"] in seen:
+                    continue
+                seen.add(a["id"])
                 self._records[(kind, a["id"])] = a
                 folder = self._folder_path(a.get("folder"))
                 rel = folder[len(base) + 1:] if folder and folder.startswith(base + "/") else None
