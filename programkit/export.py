@@ -552,6 +552,20 @@ def _ordered(assets: list[AssetInfo]) -> list[AssetInfo]:
     return sorted(assets, key=_sort_key)
 
 
+def _unexported(ws: Workspace, record: ImportRecord | None) -> list[dict[str, str]]:
+    """Needs-completion items for what the program was imported with but the target has no object for
+    (a lead lifecycle in Marketo), so an export cannot read it back."""
+    kinds = getattr(ws, "unexported_kinds", ())
+    out = []
+    for m in record.mapping if record is not None and kinds else ():
+        if isinstance(m, dict) and m.get("kind") in kinds and m.get("action") in _MAPPED_ACTIONS:
+            out.append({"what": f"{m['kind']} {m.get('bundleName') or m.get('workspaceName')!r}",
+                        "why": f"import #{record.id} brought it in from {record.bundle} {record.version}"
+                               f"{' (' + m['path'] + ')' if isinstance(m.get('path'), str) else ''}, but the target "
+                               f"has no object for it, so it cannot be read back: copy it from that bundle"})
+    return out
+
+
 def export_program(ws: Workspace, program: str, *, name: str | None = None,
                    version: str | None = None) -> ExportedBundle:
     """A bundle of ``program`` as data. Raises BadInput for a missing program or a bad --name/--version,
@@ -572,6 +586,9 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
 
     collector = _Collector(ws, info)
     local = ws.program_assets(info.id)
+    prefetch = getattr(ws, "prefetch", None)  # a remote target reads its assets side by side, all errors at once
+    if prefetch is not None:
+        prefetch(local)
     mapped = _mapped(record)
     design, snippets_named = collector.design(local, _imported_design(ws, mapped))
     assets = _ordered([_as_imported(a, mapped, record.bundle if record else None) for a in local + design])
@@ -583,6 +600,9 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     items = [(a, _entry_extras(a)) for a in assets]
     exported = ExportedBundle(manifest={})
     entries = []
+    # what a target could not give back (e.g. Marketo campaign flows) is listed, never dropped: needsCompletion
+    gaps = getattr(ws, "needs_completion", None)
+    needs: list[dict[str, str]] = _unexported(ws, record)
     for (asset, extras), path in zip(items, _assign_paths(items)):
         content = collector.exported(asset)
         entry = {**extras, "kind": asset.kind, "name": asset.name, "path": path,
@@ -591,6 +611,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
             entry["folder"] = asset.folder
         entries.append(entry)
         exported.files[path] = content
+        needs += [{"path": path, **{k: v for k, v in item.items() if v}} for item in gaps(asset.id)] if gaps else []
 
     manifest = {k: v for k, v in header.items() if k not in ("program", "assets")}
     manifest.setdefault("$schema", BUNDLE_SCHEMA_URL)
@@ -598,6 +619,10 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
         manifest["description"] = info.data["description"]
     manifest.update({"format": "programkit/1", "name": bundle_name, "version": bundle_version,
                      "program": copy.deepcopy(info.data), "assets": entries})
+    if gaps is not None:  # the target says what it could not read; else the imported bundle's list stands
+        manifest.pop("needsCompletion", None)
+        if needs:
+            manifest["needsCompletion"] = needs
     requires = _merge_requires(header.get("requires") or {}, computed)
     if requires:
         manifest["requires"] = requires

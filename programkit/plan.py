@@ -231,11 +231,12 @@ def make_plan(
 
     ``findings`` are the bundle's validation findings when the caller already
     has them (load + validate); otherwise the named checks run here. Their
-    errors become problems: a bundle with errors cannot be imported.
+    errors become problems: a bundle with errors cannot be imported. Its items still to complete by hand
+    (``needsCompletion``, PK113) are warnings of the plan: importing such a bundle is allowed, never silent.
     """
     manifest = bundle.manifest
     validation = list(findings) if findings is not None else (validate_bundle(bundle) if manifest else [])
-    problems = [f for f in validation if f.severity == Severity.ERROR]
+    problems = [f for f in validation if f.severity == Severity.ERROR or f.code == "PK113"]
     ws_info = {"name": workspace.name, "revision": workspace.revision()}
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):

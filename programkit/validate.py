@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, make, register_code, sort_key
-from .jsonpos import escape, locate_all
+from .jsonpos import escape, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .resources import data_json
@@ -467,6 +467,67 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
             if isinstance(seg, str) and seg.casefold() not in segs:
                 p = f"/dynamicContent/{section}/segmentation"
                 yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
+
+
+G3 = "completion"
+register_code("PK113", "needs-completion", Severity.WARNING,
+              "The bundle lists something its export could not read from the source (needsCompletion): "
+              "complete it by hand before relying on the bundle.",
+              hint="Fill in what the item names (e.g. the campaign's flow steps, from the Marketo UI), then remove "
+                   "the item from needsCompletion in bundle.json.",
+              example="smartCampaign '01 - Sync': flow steps to complete by hand: Marketo's asset API has no "
+                      "endpoint that reads a smart campaign's flow", group=G3)
+register_code("PK114", "needs-completion-unknown-path", Severity.ERROR,
+              "A needsCompletion item names a file that is not an asset of the bundle.",
+              hint="Use the path of an asset listed in assets, or leave path out for the program as a whole.",
+              example="/needsCompletion/0/path: 'campaigns/gone.json' is not an asset of the bundle", group=G3)
+register_code("PK115", "needs-completion-unknown-pointer", Severity.ERROR,
+              "A needsCompletion item's pointer does not lead anywhere in the document it is about.",
+              hint="Point at an existing member (e.g. /flow or /smartList), or leave pointer out.",
+              example="/needsCompletion/0/pointer: '/flows' is not in campaigns/01-sync.json", group=G3)
+
+
+def _resolves(doc: Any, pointer: str) -> bool:
+    """Whether JSON pointer ``pointer`` (RFC 6901) names a member of ``doc``."""
+    node = doc
+    for key in pointer_tokens(pointer):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return False
+    return True
+
+
+@check
+def needs_completion(bundle: Bundle) -> Iterator[Finding]:
+    """One warning per item an export could not read (at the place to complete), errors for dangling items."""
+    items = (bundle.manifest or {}).get("needsCompletion")
+    by_path = {a.path: a for a in bundle.assets}
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("what"), str) or not isinstance(item.get("why"), str):
+            continue  # the schema reports it
+        here = f"/needsCompletion/{i}"
+        path, pointer = item.get("path"), item.get("pointer")
+        pointer = pointer if isinstance(pointer, str) else None
+        if isinstance(path, str) and path not in by_path:
+            yield make("PK114", f"{here}/path: {path!r} is not an asset of the bundle", file="bundle.json",
+                       pointer=f"{here}/path")
+            continue
+        asset = by_path.get(path) if isinstance(path, str) else None
+        doc = bundle.manifest if asset is None else asset.content
+        if pointer and (asset is None or asset.kind not in HTML_KINDS) and doc is not None \
+                and not _resolves(doc, pointer):
+            yield make("PK115", f"{here}/pointer: {pointer!r} is not in {path or 'bundle.json'}", file="bundle.json",
+                       pointer=f"{here}/pointer")
+            continue
+        what = f"{asset.kind} {asset.name!r}: " if asset is not None else ""
+        message = f"{what}{item['what']} to complete by hand: {item['why']}"
+        if asset is not None and asset.kind not in HTML_KINDS and isinstance(asset.content, (dict, list)):
+            yield make("PK113", message, file=asset.path, pointer=pointer or "")
+        else:
+            yield make("PK113", message, file="bundle.json", pointer=here)
 
 
 # Template lint and the lead-lifecycle checks register their own checks; importing them

@@ -25,7 +25,11 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
   ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
   ``{"expireTokens": true}`` expires every issued token now (with ``"call"`` or
   ``"path"``: when that call arrives);
-  ``POST /_fake/faults/clear`` drops the faults not yet used.
+  ``POST /_fake/faults/clear`` drops the faults not yet used;
+- what an admin does in the UI (:meth:`FakeMarketo.complete_campaign`, :meth:`FakeMarketo.set_email` or
+  ``POST /_fake/edit``): ``{"campaign": "X", "rules": {Marketo's smart-list rules}, "fields": {"isActive": true}}``
+  sets a campaign's smart list (read back by ``smartList.json?includeRules=true``),
+  ``{"email": "X", "text": "…"}`` an email's text version.
 
 Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
 listens. Any client id/secret given with ``--client-id/--client-secret`` (or
@@ -41,6 +45,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import mimetypes
 import os
 import re
 import secrets
@@ -50,7 +55,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 ENDPOINTS_FILE = Path(__file__).resolve().parent / "data" / "marketo_endpoints.json"
 
@@ -151,6 +156,29 @@ class FakeMarketo:
             else:
                 self.faults.append(dict(fault))
 
+    def complete_campaign(self, name: str, rules: dict[str, Any] | None = None, **fields: Any) -> None:
+        """Stand in for an admin who finished a campaign in the Marketo UI: its smart-list rules (Marketo's
+        shape: filterMatchType, triggers, filters with conditions) and record fields (isActive, …)."""
+        with self.lock:
+            rec = next(a for a in self.assets["smartCampaign"].values() if a["name"] == name)
+            if rules is not None:
+                rec["_rules"] = rules
+                rec["type"] = "trigger" if rules.get("triggers") else "batch"
+            rec.update(fields, updatedAt=_now())
+
+    def set_email(self, name: str, *, text: str | None = None, dynamic: dict[str, Any] | None = None,
+                  **fields: Any) -> None:
+        """Edit an email as the Marketo UI would: its text version, dynamic content ({section id:
+        {"segmentation": name, "segments": {segment: html}}}), record fields."""
+        with self.lock:
+            rec = next(a for a in self.assets["email"].values() if a["name"] == name)
+            if text is not None:
+                rec["_text"] = text
+            for html_id, spec in (dynamic or {}).items():
+                rec["_sections"].setdefault(html_id, "")
+                rec["_dynamic"][html_id] = spec
+            rec.update(fields, updatedAt=_now())
+
     def snapshot(self) -> dict[str, Any]:
         """Stats and state as JSON-able data (also served at GET /_fake/stats)."""
         with self.lock:
@@ -215,6 +243,9 @@ class FakeMarketo:
                 elif hit and "http" in f:
                     self.faults.remove(f)
                     return f["http"], None
+                elif hit and "code" in f and "times" not in f and "name" not in f:
+                    self.faults.remove(f)  # one call of that endpoint answers success:false with the code
+                    return None, f["code"]
                 if "times" in f and f["times"] > 0:
                     f["times"] -= 1
                     if f["times"] == 0:
@@ -614,8 +645,9 @@ def _file_list(fk, pp, q, files):
 def _file_create(fk, pp, q, files):
     if "file" not in files:
         raise ApiError("701", "file cannot be blank (multipart file)")
-    return _design_create(fk, "file", q, files["file"], mimeType="application/octet-stream",
-                          size=len(files["file"]))
+    mime = mimetypes.guess_type(q["name"])[0] or "application/octet-stream"
+    return _design_create(fk, "file", q, files["file"], mimeType=mime, size=len(files["file"]),
+                          url=f"{fk.url}/rs/fake-munchkin/images/{quote(q['name'])}")
 
 
 @route("POST", f"{A}/file/{{id}}/content.json")
@@ -691,7 +723,7 @@ def _email_create(fk, pp, q, files):
                          replyEmail={"type": "Text", "value": q["replyEmail"]},
                          operational=str(q.get("operational", "false")).lower() == "true", textOnly=False,
                          publishToMSI=False, webView=False, autoCopyToText=False, preHeader=None, version=2,
-                         _sections={}, _variables={})
+                         _sections={}, _section_types={}, _variables={}, _text=None, _dynamic={})
 
 
 @route("POST", f"{A}/email/{{id}}/content/{{htmlId}}.json")
@@ -700,7 +732,54 @@ def _email_section(fk, pp, q, files):
     if q.get("type") not in ("Text", "DynamicContent", "Snippet"):
         raise ApiError("1003", "type must be Text, DynamicContent or Snippet")
     rec["_sections"][pp["htmlId"]] = q["value"]
+    rec["_section_types"][pp["htmlId"]] = q["type"]
     return {"result": [{"id": rec["id"]}]}
+
+
+@route("GET", f"{A}/email/{{id}}/content.json")
+def _email_content(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    out = []
+    for i, (html_id, value) in enumerate(rec["_sections"].items()):
+        ctype = rec["_section_types"].get(html_id, "Text")
+        shown: Any = [{"type": "HTML", "value": value}, {"type": "Text", "value": re.sub(r"<[^>]*>", "", value)}] \
+            if ctype == "Text" else value
+        if html_id in rec["_dynamic"]:
+            ctype, shown = "DynamicContent", f"RVMtU2VjdGlvbi{i}"  # Marketo's dynamic content ids are opaque
+        out.append({"htmlId": html_id, "contentType": ctype, "value": shown, "index": i, "isLocked": False,
+                    "parentHtmlId": None})
+    return {"result": out} if out else {"warnings": [NO_ASSETS]}
+
+
+@route("GET", f"{A}/email/{{id}}/dynamicContent/{{contentId}}.json")
+def _email_dynamic(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    html_id = next((h for i, h in enumerate(rec["_sections"]) if f"RVMtU2VjdGlvbi{i}" == pp["contentId"]), None)
+    if html_id not in rec["_dynamic"]:
+        raise ApiError("702", f"Dynamic content {pp['contentId']} not found")
+    spec = rec["_dynamic"][html_id]
+    seg_id = fk.segmentations.index(spec["segmentation"]) + 1
+    return {"result": [{"id": rec["id"], "segmentation": seg_id, "createdAt": rec["createdAt"],
+                        "updatedAt": rec["updatedAt"],
+                        "content": [{"id": str(i + 1), "segmentId": i + 1, "segmentName": name, "type": "HTML",
+                                     "content": html} for i, (name, html) in enumerate(spec["segments"].items())]}]}
+
+
+@route("GET", f"{A}/email/{{id}}/variables.json")
+def _email_variables(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    out = [{"name": k, "value": v, "moduleScope": False} for k, v in rec["_variables"].items()]
+    return {"result": out} if out else {"warnings": [NO_ASSETS]}
+
+
+@route("GET", f"{A}/email/{{id}}/fullContent.json")
+def _email_full(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    if str(q.get("type", "HTML")).lower() == "text":
+        content = rec.get("_text") or ""
+    else:
+        content = fk.assets["emailTemplate"][rec["template"]]["_content"].decode("utf-8")
+    return {"result": [{"id": rec["id"], "status": rec["status"], "content": content}]}
 
 
 @route("POST", f"{A}/email/{{id}}/variable/{{name}}.json")
@@ -733,7 +812,7 @@ def _sc_smart_list(fk, pp, q, files):
     out = {"id": rec["id"], "name": rec["name"], "description": "", "createdAt": rec["createdAt"],
            "updatedAt": rec["updatedAt"], "url": None, "folder": rec["folder"], "workspace": "Default"}
     if str(q.get("includeRules", "false")).lower() == "true":
-        out["rules"] = {"filterMatchType": "All", "triggers": [], "filters": []}
+        out["rules"] = rec.get("_rules") or {"filterMatchType": "All", "triggers": [], "filters": []}
     return {"result": [out]}
 
 
@@ -790,6 +869,18 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if url.path.startswith("/_fake/"):
             return self._control(method, url.path, body)
+        if url.path.startswith("/rs/") and method == "GET":  # a file's public URL: no token, not an API call
+            name = unquote(url.path.rsplit("/", 1)[-1])
+            with fk.lock:
+                rec = next((a for a in fk.assets["file"].values() if a["name"] == name), None)
+            if rec is None:
+                return self._send(404, {"error": "not found"})
+            self.send_response(200)
+            self.send_header("Content-Type", rec["mimeType"])
+            self.send_header("Content-Length", str(len(rec["_content"])))
+            self.end_headers()
+            self.wfile.write(rec["_content"])
+            return None
         if url.path == "/identity/oauth/token" and method == "GET":
             return self._send(*fk.identity(query))
         match = next(((m, p, mo) for m, p, rx in _PATTERNS if m == method and (mo := rx.match(url.path))), None)
@@ -867,6 +958,17 @@ class _Handler(BaseHTTPRequestHandler):
             with fk.lock:
                 fk.faults.clear()
             return self._send(200, {"ok": True})
+        if path == "/_fake/edit" and method == "POST":  # edits an admin makes in the Marketo UI
+            data = json.loads(body or b"{}")
+            try:
+                if "campaign" in data:
+                    fk.complete_campaign(data["campaign"], data.get("rules"), **data.get("fields", {}))
+                else:
+                    fk.set_email(data["email"], text=data.get("text"), dynamic=data.get("dynamic"),
+                                 **data.get("fields", {}))
+            except (KeyError, StopIteration):
+                return self._send(404, {"error": "no such campaign or email"})
+            return self._send(200, {"ok": True})
         if path == "/_fake/faults" and method == "POST":
             data = json.loads(body or b"[]")
             for fault in data if isinstance(data, list) else [data]:
@@ -878,7 +980,8 @@ class _Handler(BaseHTTPRequestHandler):
 _MESSAGES = {
     "600": "Access token missing", "601": "Access token invalid", "602": "Access token expired",
     "604": "Request timed out", "606": "Max rate limit exceeded", "611": "System error",
-    "615": "Concurrent access limit reached", "709": "Business rule violation",
+    "615": "Concurrent access limit reached", "702": "No data found for the given search criteria",
+    "709": "Business rule violation",
 }
 
 

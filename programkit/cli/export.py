@@ -7,6 +7,7 @@ import click
 from .. import canonical
 from ..errors import ProgramkitError
 from ..export import export_to
+from ..workspaces.marketo_client import DAILY_QUOTA
 from .common import fail, format_option, open_target, target_option, workspace_option
 
 
@@ -14,7 +15,7 @@ from .common import fail, format_option, open_target, target_option, workspace_o
 @click.argument("program")
 @target_option()
 @workspace_option()
-@click.option("--output", "-o", "out", required=True, type=click.Path(),
+@click.option("--output", "--out", "-o", "out", required=True, type=click.Path(),
               help="Bundle directory to write, or a .zip to write a reproducible archive.")
 @click.option("--version", "version", metavar="SEMVER",
               help="Bundle version [default: the imported bundle's version, else 1.0.0].")
@@ -32,12 +33,22 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     `requires` list computed from what they reference. It is validated before
     it is written; two exports of the same program are byte-identical.
 
+    From a Marketo instance (--target https://…mktorest.com) the program is read
+    through the asset API; what the API cannot read (a campaign's flow steps,
+    advanced rule logic, which modules an email uses, …) is listed in the
+    bundle's needsCompletion and `validate` warns about each item (PK113).
+
     Exit status: 0 exported, 1 the program references what the workspace
     lacks or the bundle would not validate (nothing written), 2 bad input.
     """
+    calls = None
     try:
         with open_target(target, workspace, create=False) as ws:
-            result = export_to(ws, program, out, name=name, version=version, force=force)
+            try:
+                result = export_to(ws, program, out, name=name, version=version, force=force)
+            finally:
+                client = getattr(ws, "client", None)  # a Marketo target: what reading cost
+                calls = client.calls if client is not None else None
     except ProgramkitError as err:
         fail(err)
     if fmt == "json":
@@ -56,7 +67,10 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     if result.archive_sha256:
         click.echo(f"  archive sha256: {result.archive_sha256}")
     for w in result.warnings:
-        click.echo(f"  {w.file or ''}: {w.severity} {w.code} [{w.rule}] {w.message}")
+        loc = f"{w.file}:{w.location}" if w.location else (w.file or "")
+        click.echo(f"  {loc}: {w.severity} {w.code} [{w.rule}] {w.message}")
+    if calls is not None:
+        click.echo(f"Marketo API: {calls} call(s) ({calls / DAILY_QUOTA:.2%} of the daily quota of {DAILY_QUOTA:,}).")
 
 
 COMMANDS = [export_cmd]

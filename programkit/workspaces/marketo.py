@@ -86,8 +86,12 @@ register_code("PK812", "marketo-rollback-manual", Severity.WARNING,
 #: bundle program type -> Marketo program type
 PROGRAM_TYPES = {"default": "Default", "event": "Event", "webinar": "Event with Webinar",
                  "nurture": "Engagement", "email": "Email"}
-#: token types the asset API can create
+#: token types the asset API can create (Marketo's spelling)
 API_TOKEN_TYPES = {"date", "number", "rich text", "score", "text"}
+#: bundle token type -> Marketo's spelling, where they differ
+MARKETO_TOKEN_TYPES = {"richText": "rich text", "sfdcCampaign": "sfdc campaign", "emailScript": "email script",
+                       "calendarFile": "calendar file"}
+BUNDLE_TOKEN_TYPES = {v: k for k, v in MARKETO_TOKEN_TYPES.items()}
 #: Design Studio kind -> (Marketo asset segment, browse endpoint, folder name)
 DESIGN = {
     "emailTemplate": ("emailTemplate", "/rest/asset/v1/emailTemplates.json", "Email Templates"),
@@ -287,6 +291,9 @@ class MarketoWorkspace(Workspace):
         self.client = client or MarketoClient.from_env(url, limits)
         self.state_dir = Path(state_dir) if state_dir else default_state_dir(url, workspace)
         self._cache: dict[str, Any] = {}
+        #: browse records of program assets, and what export read for each asset (bytes, needs-completion items)
+        self._records: dict[tuple[str, int], dict[str, Any]] = {}
+        self._exported: dict[int, tuple[bytes, list[dict[str, str]]]] = {}
         self._resume: Journal | None = None
         #: warnings about what the API could not tell, gathered while reading
         self.notes: list[Finding] = []
@@ -346,7 +353,7 @@ class MarketoWorkspace(Workspace):
 
     def names(self, what: str) -> set[str]:
         if what == "segmentations":
-            return self._cached(what, lambda: {s["name"] for s in self.client.get(f"{A}/segmentation.json")})
+            return {s["name"] for s in self.segmentation_list()}
         if what == "snippets":
             return {s["name"] for s in self._design("snippet")}
         if what == "customObjects":
@@ -356,6 +363,10 @@ class MarketoWorkspace(Workspace):
                                 "requires by hand (Admin > Webhooks)")
             return set()
         raise ValueError(f"unknown name list {what!r}")
+
+    def segmentation_list(self) -> list[dict[str, Any]]:
+        """Marketo's segmentations (id, name, …), read once."""
+        return self._cached("segmentation-list", lambda: self.client.get(f"{A}/segmentation.json"))
 
     def crm(self) -> str | None:
         sfdc = sorted(f for f in self.fields() if f.startswith("sfdc"))
@@ -398,12 +409,23 @@ class MarketoWorkspace(Workspace):
         if full:
             toks = self.client.get(f"{A}/folder/{p['id']}/tokens.json", folderType="Program")
             data["tokens"] = [_token_from_marketo(t) for t in (toks[0].get("tokens") if toks else []) or []]
-            base = self._program_path(p)
-            data["folders"] = [{"name": f["path"][len(base) + 1:]} for f in self._folders()
-                               if f["path"].startswith(base + "/") and f["folderId"]["type"] == "Folder"]
+            data["folders"] = self._folder_tree(self._program_path(p))
             statuses = self.channels().get(p.get("channel"), [])
             data["membershipStatuses"] = statuses
         return ProgramInfo(p["id"], p["name"], data, self._provenance(p["id"]))
+
+    def _folder_tree(self, base: str) -> list[dict[str, Any]]:
+        """The folders under path ``base`` as the bundle's nested ``folders`` list, by name."""
+        top: list[dict[str, Any]] = []
+        nodes: dict[str, dict[str, Any]] = {}
+        for f in sorted((f for f in self._folders() if f["path"].startswith(base + "/")
+                         and f["folderId"]["type"] == "Folder"), key=lambda f: (f["path"].count("/"), f["path"])):
+            parent, _, name = f["path"].rpartition("/")
+            node = nodes[f["path"]] = {"name": name}
+            siblings = top if parent == base else nodes.setdefault(parent, {"name": parent.rpartition("/")[2]}) \
+                .setdefault("folders", [])
+            siblings.append(node)
+        return top
 
     def program(self, name: str) -> ProgramInfo | None:
         hit = next((p for p in self._programs() if p["name"].casefold() == name.casefold()), None)
@@ -426,7 +448,15 @@ class MarketoWorkspace(Workspace):
                          or a.get("folder") == {"id": program_id, "type": "Program"}]
             else:
                 found = list(self.client.browse(path, folder={"id": program_id, "type": "Program"}))
+            # an asset with an approved version and a draft may be listed once per version: one entry, the
+            # approved one (what the content calls read when no status is given)
+            found.sort(key=lambda a: str(a.get("status") or "").lower() != "approved")
+            seen: set[Any] = set()
             for a in found:
+                if a["id"] in seen:
+                    continue
+                seen.add(a["id"])
+                self._records[(kind, a["id"])] = a
                 folder = self._folder_path(a.get("folder"))
                 rel = folder[len(base) + 1:] if folder and folder.startswith(base + "/") else None
                 out.append(AssetInfo(asset_id(kind, a["id"]), kind, a["name"], self._known_sha(kind, a) or "",
@@ -436,8 +466,8 @@ class MarketoWorkspace(Workspace):
     def _folder_path(self, ref: dict[str, Any] | None) -> str | None:
         if not ref:
             return None
-        node = next((f for f in self._folders() if f["folderId"] == {"id": ref.get("id"), "type": ref.get("type")}),
-                    None)
+        ref = {"id": ref.get("id", ref.get("value")), "type": str(ref.get("type") or "").capitalize()}
+        node = next((f for f in self._folders() if f["folderId"] == ref), None)
         return node["path"] if node else None
 
     def design_assets(self, kind: str, names: Iterable[str]) -> dict[str, AssetInfo]:
@@ -447,6 +477,8 @@ class MarketoWorkspace(Workspace):
             if a["name"].casefold() in wanted:
                 sha = self._known_sha(kind, a) or self._content_sha(kind, a["id"])
                 meta = {"templateType": a["templateType"]} if "templateType" in a else {}
+                if re.fullmatch(r"image/[a-z0-9.+-]+", str(a.get("mimeType") or "")):
+                    meta["mimeType"] = a["mimeType"]
                 out[a["name"].casefold()] = AssetInfo(asset_id(kind, a["id"]), kind, a["name"], sha, meta=meta)
         return out
 
@@ -455,8 +487,11 @@ class MarketoWorkspace(Workspace):
         return {a["name"] for a in self._design(kind) if rx.fullmatch(a["name"])}
 
     def _content_sha(self, kind: str, mid: int) -> str:
+        aid = asset_id(kind, mid)
         try:
-            return _sha(self._read(kind, mid))
+            if aid not in self._exported:  # kept: an export reads the same content next
+                self._exported[aid] = (self._read(kind, mid), [])
+            return _sha(self._exported[aid][0])
         except MarketoError:
             return ""
 
@@ -466,13 +501,64 @@ class MarketoWorkspace(Workspace):
         elif kind in ("landingPageTemplate", "snippet"):
             res = self.client.get(f"{A}/{kind}/{mid}/content.json")
         else:
-            raise MarketoError(f"reading a Marketo {kind} as a bundle file is not supported: export from a Marketo "
-                               "instance is not built yet (and the API cannot read campaign flow steps)", code="PK810")
+            raise MarketoError(f"a Marketo {kind} has no stored content to read here (see read())", code="PK913")
         return str((res[0] if res else {}).get("content") or "").encode("utf-8")
 
     def read(self, asset_id: int) -> bytes:
-        kind, mid = split_id(asset_id)
-        return self._read(kind, mid)
+        """An asset as a bundle file: Design Studio content as stored; emails and smart campaigns mapped into
+        bundle documents, images downloaded (see :mod:`.marketo_export`). Read once per workspace object."""
+        if asset_id not in self._exported:
+            from . import marketo_export
+
+            kind, mid = split_id(asset_id)
+            if kind == "image":
+                rec = next((a for a in self._design("image") if int(a["id"]) == mid), {"id": mid})
+                self._exported[asset_id] = (marketo_export.download(rec, self.client.limits.timeout), [])
+            elif kind in LOCAL:
+                rec = self._records.get((kind, mid))
+                if rec is None:
+                    raise MarketoError(f"{kind} {mid} is not an asset of a program read from Marketo", code="PK913")
+                mapper = marketo_export.email_document if kind == "email" else marketo_export.campaign_document
+                self._exported[asset_id] = mapper(self, rec)
+            else:
+                self._exported[asset_id] = (self._read(kind, mid), [])
+        return self._exported[asset_id][0]
+
+    def needs_completion(self, asset_id: int) -> list[dict[str, str]]:
+        """What reading ``asset_id`` could not get from Marketo (after :meth:`read`): pointer, what, why."""
+        return list(self._exported.get(asset_id, (b"", []))[1])
+
+    #: program kinds Marketo's API has no object for: an export lists the ones the program was imported with
+    unexported_kinds = MANUAL
+
+    def prefetch(self, assets: Iterable[AssetInfo]) -> None:
+        """Read the program's emails and campaigns side by side (within the limits); every asset that cannot be
+        read is reported at once (PK913/PK914), not only the first."""
+        from . import marketo_export
+
+        todo = [a.id for a in assets if a.kind in LOCAL and a.id not in self._exported]
+        # shared look-ups (the template list, each template's modules): load them once, before the workers
+        emails = [self._records.get(split_id(a.id)) or {} for a in assets if a.kind == "email"]
+        known = {int(t["id"]) for t in self._design("emailTemplate")} if emails else set()
+        for tid in sorted({t for rec in emails if (t := marketo_export.ref_id(rec.get("template"))) in known}):
+            self._template_modules(tid)
+        problems: list[Finding] = []
+        with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
+                                thread_name_prefix="marketo-export") as pool:
+            for fut in [pool.submit(self.read, aid) for aid in todo]:
+                try:
+                    fut.result()
+                except ProgramkitError as err:
+                    problems += err.findings
+        if problems:
+            raise ProgramkitError(f"{len(problems)} asset(s) of the program could not be exported from Marketo",
+                                  problems)
+
+    def _template_modules(self, template_id: int) -> list[str]:
+        from ..lint import template_ids
+
+        html = self.read(asset_id("emailTemplate", template_id)).decode("utf-8", errors="replace")
+        return sorted(template_ids(html)[2])
 
     def count(self) -> dict[str, int]:
         """Items per kind, with the keys the embedded target uses (webhooks cannot be counted: left out)."""
@@ -542,7 +628,7 @@ class MarketoWorkspace(Workspace):
                 out.append(make("PK808", f"tag {ttype!r} = {value!r} does not exist in Marketo", file="bundle.json",
                                 pointer=f"/program/tags/{ttype}"))
         for i, tok in enumerate(program.get("tokens") or []):
-            if tok.get("type") not in API_TOKEN_TYPES:
+            if MARKETO_TOKEN_TYPES.get(tok.get("type"), tok.get("type")) not in API_TOKEN_TYPES:
                 out.append(make("PK810", f"token {{{{my.{tok.get('name')}}}}} of type {tok.get('type')!r} cannot "
                                          "be created through the Marketo API", file="bundle.json",
                                 pointer=f"/program/tokens/{i}"))
@@ -622,6 +708,7 @@ class MarketoWorkspace(Workspace):
             writer.close()
             self._resume = None
             self._cache.clear()  # the instance changed: read it afresh
+            self._exported.clear()
             self.checklist = journal.checklist()
             if not journal.data["steps"] and not journal.data["checklist"]:
                 journal.path.unlink(missing_ok=True)  # nothing written (e.g. a no-op import): nothing to undo
@@ -708,7 +795,7 @@ def _token_from_marketo(t: dict[str, Any]) -> dict[str, Any]:
             value = int(value) if re.fullmatch(r"-?\d+", value) else float(value)
         except ValueError:
             pass
-    return {"name": t["name"], "type": t.get("type"), "value": value}
+    return {"name": t["name"], "type": BUNDLE_TOKEN_TYPES.get(t.get("type"), t.get("type")), "value": value}
 
 
 def manual_steps(campaign: dict[str, Any]) -> list[str]:
@@ -951,11 +1038,11 @@ class MarketoWriter(WorkspaceWriter):
             key = f"token:{pid}:{tok['name']}:{_sha(json.dumps(value).encode())[:12]}"
             if self.journal.done(key):
                 continue
-            if tok.get("type") not in API_TOKEN_TYPES:
+            if MARKETO_TOKEN_TYPES.get(tok["type"], tok["type"]) not in API_TOKEN_TYPES:
                 raise MarketoError(f"token {{{{my.{tok['name']}}}}} of type {tok.get('type')!r} cannot be created "
                                    "through the Marketo API", code="PK810")
             self.client.post(f"{A}/folder/{pid}/tokens.json", {
-                "folderType": "Program", "name": tok["name"], "type": tok["type"],
+                "folderType": "Program", "name": tok["name"], "type": MARKETO_TOKEN_TYPES.get(tok["type"], tok["type"]),
                 "value": value if isinstance(value, str) else json.dumps(value)})
             self.journal.add({"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]})
 
