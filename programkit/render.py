@@ -30,7 +30,7 @@ import jsonschema
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
-from .errors import BadInput, ProgramkitError
+from .errors import BadInput, ProgramkitError, require_path
 from .findings import Finding, Severity
 from .resources import package_dir
 
@@ -234,6 +234,8 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
 
 def read_values_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parameter values from a JSON object file (--values)."""
+    require_path(path, '--values names a JSON file holding an object of parameter names to values, '
+                       'e.g. {"prefix": "ACME", "mqlThreshold": 90}.')
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)

@@ -56,14 +56,14 @@ def test_preflight_failure_creates_no_file_and_no_workspace(sample_copy, empty):
     assert "workspace 'Client2' has none" in r.stdout
     assert listing(empty) == []
     r = subprocess.run(cmd + ["workspace", "list"], cwd=empty, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "programkit.db does not exist" in r.stderr
+    assert r.returncode == 2 and "programkit.db: no such file or directory" in r.stderr
     assert listing(empty) == []
 
 
 @pytest.mark.parametrize("args", [("plan",), ("import", "--dry-run"), ("import", "--dry-run", "--yes")])
 def test_plan_and_dry_run_into_a_missing_file_create_nothing(no_crm_bundle, empty, invoke, args):
     r = invoke(args[0], str(no_crm_bundle), *args[1:], "-t", str(empty / "programkit.db"), "-w", "Client2")
-    assert r.exit_code == 2 and "programkit.db does not exist" in r.stderr
+    assert r.exit_code == 2 and "programkit.db: no such file or directory" in r.stderr
     assert listing(empty) == []
 
 
@@ -153,7 +153,7 @@ def test_a_first_import_killed_midway_leaves_a_temporary_file_the_next_command_r
     assert left and all(n.startswith(".pk.db.") and ".importing" in n for n in left), left
     done = subprocess.run([sys.executable, "-m", "programkit", "workspace", "list", "--target", str(db)],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and f"{db} does not exist" in done.stderr  # still no workspace, and says so
+    assert done.returncode == 2 and f"{db}: no such file or directory" in done.stderr  # still no workspace, and says so
     assert listing(empty) == []
     killed = subprocess.run(_import_cmd(no_crm_bundle, db), capture_output=True, timeout=60,
                             env={**os.environ, KILL_AT_ENV: "3"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import canonical
-from ..errors import ProgramkitError
+from ..errors import ProgramkitError, require_folder_of
 from ..export import export_to
 from .common import fail, format_option, open_target, target_option, workspace_option
 
@@ -36,6 +36,7 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     lacks or the bundle would not validate (nothing written), 2 bad input.
     """
     try:
+        require_folder_of(out, "-o")
         with open_target(target, workspace, create=False) as ws:
             result = export_to(ws, program, out, name=name, version=version, force=force)
     except ProgramkitError as err:

@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - Windows: stale temporary files are lef
     fcntl = None  # type: ignore[assignment]
 
 from ..canonical import sha256_bytes
-from ..errors import BadInput, ProgramkitError
+from ..errors import BadInput, ProgramkitError, no_such_path, require_folder_of
 from ..resources import data_json
 from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace,
                    WorkspaceWriter)
@@ -234,8 +234,7 @@ def _check_path(display: str) -> None:
     if p.exists() and not p.is_file():
         raise BadInput(f"{display} is not a file",
                        hint=f"--target names a workspace database file, e.g. {Path(display, 'programkit.db')}.")
-    if not p.parent.exists():
-        raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
+    require_folder_of(display, "--target")
 
 
 def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
@@ -348,7 +347,7 @@ def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     path = os.fspath(db_path)
     sweep_stale_imports(path)
     if not Path(path).exists():  # a directory is not "missing": connect() says what it is
-        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
+        raise no_such_path(path, _init_hint(path))
     db = connect(path)
     try:
         rows = db.execute(
@@ -372,7 +371,7 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     path = os.fspath(db_path)
     sweep_stale_imports(path)
     if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
-        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
+        raise no_such_path(path, _init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
