@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from importlib.abc import Traversable
+from importlib.resources.abc import Traversable  # importlib.abc.Traversable goes in Python 3.14
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
