@@ -654,8 +654,9 @@ class SqliteWorkspace(Workspace):
         return self._record(row) if row else None
 
 
-#: side files SQLite may keep next to a database file
-_SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+#: a database file's side files, then the file itself: removed in this order, so that a kill part-way
+#: through the removal leaves the (named) file for the next sweep, never side files without it
+_SIDE_SUFFIXES = ("-wal", "-shm", "-journal", "")
 #: what follows ``.NAME.`` in the name of a first import's temporary file
 _IMPORTING = ".importing"
 
