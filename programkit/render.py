@@ -30,7 +30,7 @@ import jsonschema
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
-from .errors import BadInput, ProgramkitError, require_path
+from .errors import BadInput, ProgramkitError, no_such_path, require_path
 from .findings import Finding, Severity
 from .resources import package_dir
 
@@ -124,6 +124,9 @@ def find_template(name_or_path: str) -> Template:
         return load_template(shipped)
     if _is_template_dir(path):
         return load_template(path)
+    if is_path and not path.exists():
+        raise no_such_path(name_or_path, "TEMPLATE is a shipped template's name (`programkit new --list`) or a "
+                                         "folder holding template.json.")
     if is_path or path.is_dir():
         raise BadInput(f"{name_or_path} is not a template folder (it has no {MANIFEST})")
     known = ", ".join(t.name for t in list_templates()) or "none"

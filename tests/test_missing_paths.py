@@ -46,6 +46,8 @@ CASES = [
     (["workspace", "list", "-t", "nope.db"], "nope.db", INIT),
     (["history", "-t", "nope.db"], "nope.db", INIT),
     (["workspace", "init", "-t", "out/ws.db"], "out", f"--target out/ws.db {OUT}"),
+    (["new", "./nope", "fresh"], "./nope", "TEMPLATE is a shipped template's name (`programkit new --list`) or a "
+                                           "folder holding template.json."),
     (["new", "op-lead-management", "fresh", "--values", "nope.json"], "nope.json",
      "--values names a JSON file holding an object of parameter names to values"),
 ]
