@@ -303,6 +303,9 @@ def test_git_changes_outside_a_repository(invoke, tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--git-changes: `git diff" in res.output
     assert "Run it inside a git repository (pre-commit does), or pass the paths." in res.output
     assert invoke("validate", "--git-changes", ".").exit_code == 2  # only with --find-bundle
+    res = invoke("validate")  # PATH may be left out only with --find-bundle (a commit touching no file)
+    assert res.exit_code == 2 and "missing PATH: a bundle directory, its bundle.json or a .zip" in res.output
+    assert invoke("validate", "--find-bundle").exit_code == 0
 
 
 @pytest.mark.parametrize("name", ["bundle", "smartCampaign", "email", "program", "asset-entry"])
