@@ -27,9 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bundle import CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, unsafe_path_reason
+from .bundle import CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, not_a_bundle_dir, unsafe_path_reason
 from .canonical import refresh_digests, sha256_file
-from .errors import BadInput, ProgramkitError
+from .errors import BadInput, ProgramkitError, require_folder_of, require_path
+
+#: what `pack` takes, for the error about a missing or wrong DIRECTORY
+PACK_HINT = "`programkit pack` takes a bundle directory (the folder holding bundle.json); `programkit new` starts one."
+#: what `unpack` takes
+UNPACK_HINT = "Give a bundle archive (.zip), as `programkit pack` or `programkit export -o NAME.zip` writes."
 from .findings import Finding, Severity, make, sort_key
 from .load import MAX_TEXT_BYTES
 
@@ -99,9 +104,10 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
 
     src_dir = Path(src_dir)
     out_zip = Path(out_zip)
+    require_path(src_dir, PACK_HINT)
     if not (src_dir / MANIFEST).is_file():
-        raise BadInput(f"{src_dir}: not a bundle directory (no {MANIFEST})",
-                       hint="`programkit pack` takes the directory that holds bundle.json.")
+        raise not_a_bundle_dir(os.fspath(src_dir), PACK_HINT)
+    require_folder_of(out_zip, "-o")
     if (src_dir / MANIFEST).is_symlink():
         raise ProgramkitError(f"{src_dir}: not packed, {MANIFEST} is a symbolic link",
                               [make("PK109", f"{MANIFEST} is a symbolic link", file=MANIFEST)])
@@ -191,6 +197,7 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
     whose sha256 differs from the manifest. Files the manifest does not list
     are not extracted (reported as PK107 warnings).
     """
+    require_path(zip_path, UNPACK_HINT)
     zip_path, out_dir = Path(zip_path), Path(out_dir).absolute()
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
         raise BadInput(f"{out_dir}: exists and is not a directory")

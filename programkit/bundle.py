@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
 
-from .errors import BadInput, ProgramkitError
+from .errors import BUNDLE_HINT, BadInput, ProgramkitError, no_such_path
 from .findings import Finding, Severity, make, register_code
 
 MANIFEST = "bundle.json"
@@ -470,6 +470,12 @@ def _human(n: float) -> str:
     return f"{n:.1f} GiB"
 
 
+def not_a_bundle_dir(display: str, hint: str = "A bundle directory has bundle.json at its root; "
+                                                  "`programkit new` starts one.") -> BadInput:
+    """The error for a directory without bundle.json, in every command that takes a bundle directory."""
+    return BadInput(f"{display}: not a bundle (no {MANIFEST} in this directory)", hint=hint)
+
+
 def open_source(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> tuple[BundleSource, str]:
     """Open a bundle given as a directory, a bundle.json, or a .zip archive.
 
@@ -480,11 +486,10 @@ def open_source(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
     p = Path(path)
     display = os.fspath(path)
     if not p.exists():
-        raise BadInput(f"{display}: no such file or directory")
+        raise no_such_path(display, BUNDLE_HINT)
     if p.is_dir():
         if not (p / MANIFEST).is_file():
-            raise BadInput(f"{display}: not a bundle (no {MANIFEST} in this directory)",
-                           hint="A bundle directory has bundle.json at its root; `programkit new` starts one.")
+            raise not_a_bundle_dir(display)
         return DirSource(p, display), MANIFEST
     if p.suffix.lower() == ".json":
         return DirSource(p.parent, str(p.parent) if p.parent != Path(".") else "."), p.name

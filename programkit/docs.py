@@ -16,6 +16,7 @@ GROUP_TITLES = {
     "references": "References: names, folders, emails, templates, tokens",
     "campaigns": "Smart campaigns and emails as Marketo sees them",
     "archive": "Archives (.zip)",
+    "input": "Paths given to a command",
     "workspace": "Workspaces: inventory files and export",
 }
 

@@ -1,8 +1,27 @@
-"""Exceptions for input the tool cannot read at all (exit 2) and for stopped work."""
+"""Exceptions for input the tool cannot read at all (exit 2) and for stopped work.
+
+Every command reports a path that names nothing the same way, through
+:func:`no_such_path`: ``PATH: no such file or directory``, code PK413, and a
+hint saying what the path should name.
+"""
 
 from __future__ import annotations
 
-from .findings import Finding
+import difflib
+import os
+import shlex
+from typing import Union
+
+from .findings import Finding, Severity, make, register_code
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+register_code("PK413", "no-such-path", Severity.ERROR,
+              "A path given to a command (a bundle, template, archive, workspace file, inventory, people or "
+              "events file, or the folder an output goes in) does not exist.",
+              hint="Check the spelling and the current directory; the error's own hint says what the path "
+                   "should name.",
+              example="error: acme-olm: no such file or directory", group="input")
 
 
 class ProgramkitError(Exception):
@@ -21,3 +40,41 @@ class BadInput(ProgramkitError):
     """Unreadable input or bad usage: missing path, not a bundle, not a zip (exit 2)."""
 
     exit_code = 2
+
+
+def _did_you_mean(display: str) -> str:
+    """'Did you mean X? ' for a sibling whose name is close to the missing one, else ''."""
+    parent, name = os.path.split(os.path.normpath(display))
+    try:
+        siblings = [n for n in os.listdir(parent or ".") if not n.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(name, siblings, n=1, cutoff=0.75)
+    return f"Did you mean {os.path.join(parent, close[0])}? " if close else ""
+
+
+def no_such_path(path: PathLike, hint: str) -> BadInput:
+    """The error for a ``path`` that does not exist (exit 2): one wording and one code (PK413) for every
+    command; ``hint`` says what the path should name (and how to make it, if programkit can)."""
+    display = os.fspath(path)
+    message = f"{display}: no such file or directory"
+    return BadInput(message, [make("PK413", message)], hint=_did_you_mean(display) + hint)
+
+
+def require_path(path: PathLike, hint: str) -> None:
+    """Raise :func:`no_such_path` unless ``path`` exists."""
+    if not os.path.exists(path):
+        raise no_such_path(path, hint)
+
+
+def require_folder_of(path: PathLike, option: str) -> None:
+    """Raise :func:`no_such_path` for the folder an output ``path`` (given as ``option``) goes in, if missing."""
+    display = os.fspath(path)
+    folder = os.path.dirname(display)
+    if folder and not os.path.exists(folder):
+        raise no_such_path(folder, f"{option} {display} goes in the folder {folder}, which does not exist: "
+                                   f"create it first (mkdir -p {shlex.quote(folder)}).")
+
+
+#: what a bundle path may name, for the hints of the commands that read bundles
+BUNDLE_HINT = "Give a bundle directory (the folder holding bundle.json), its bundle.json, or a bundle archive (.zip)."

@@ -21,7 +21,11 @@ from typing import Any
 
 from .bundle import unsafe_path_reason
 from .canonical import sha256_bytes
-from .errors import BadInput
+from .errors import BadInput, require_path
+
+#: what `workspace load` takes
+INVENTORY_HINT = ("Give an inventory JSON file describing the instance: its fields, tags, templates, images... "
+                  "(`programkit schema inventory`; see docs/workspace.md).")
 from .findings import Finding, Severity, count, make, register_code
 from .jsonpos import locate
 from .load import parse_json_text, schema_findings
@@ -151,8 +155,9 @@ def check_inventory(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None
     """Read and check an inventory file: the document, its assets' bytes, and every problem found."""
     display = os.fspath(path)
     p = Path(display)
+    require_path(display, INVENTORY_HINT)
     if not p.is_file():
-        raise BadInput(f"{display} does not exist or is not a file", hint="Give the path of an inventory JSON file.")
+        raise BadInput(f"{display} is not a file", hint=INVENTORY_HINT)
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:

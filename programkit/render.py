@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from importlib.abc import Traversable
+from importlib.resources.abc import Traversable  # importlib.abc.Traversable goes in Python 3.14
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -30,7 +30,7 @@ import jsonschema
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
-from .errors import BadInput, ProgramkitError
+from .errors import BadInput, ProgramkitError, no_such_path, require_path
 from .findings import Finding, Severity
 from .resources import package_dir
 
@@ -124,6 +124,9 @@ def find_template(name_or_path: str) -> Template:
         return load_template(shipped)
     if _is_template_dir(path):
         return load_template(path)
+    if is_path and not path.exists():
+        raise no_such_path(name_or_path, "TEMPLATE is a shipped template's name (`programkit new --list`) or a "
+                                         "folder holding template.json.")
     if is_path or path.is_dir():
         raise BadInput(f"{name_or_path} is not a template folder (it has no {MANIFEST})")
     known = ", ".join(t.name for t in list_templates()) or "none"
@@ -234,6 +237,8 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
 
 def read_values_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parameter values from a JSON object file (--values)."""
+    require_path(path, '--values names a JSON file holding an object of parameter names to values, '
+                       'e.g. {"prefix": "ACME", "mqlThreshold": 90}.')
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -338,10 +343,12 @@ class RenderResult:
     values: dict[str, Any]
     files: list[str]
     findings: list[Finding] = field(default_factory=list)
+    #: with ``force``: files of the bundle that was in ``dest`` which the render no longer has, removed
+    removed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"template": self.template, "dest": self.dest, "values": self.values, "files": self.files,
-                "findings": [f.to_dict() for f in self.findings]}
+                "removed": self.removed, "findings": [f.to_dict() for f in self.findings]}
 
 
 def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
@@ -351,22 +358,87 @@ def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
         target.write_bytes(data)
 
 
+def _listed_files(dest: Path) -> set[str]:
+    """The files the bundle already in ``dest`` owns: bundle.json and every safe asset path it lists."""
+    from .bundle import unsafe_path_reason
+
+    try:
+        manifest = json.loads((dest / "bundle.json").read_bytes())
+        assets = manifest.get("assets") if isinstance(manifest, dict) else None
+    except (OSError, ValueError):
+        return {"bundle.json"}
+    paths = {a.get("path") for a in assets or [] if isinstance(a, dict)}
+    return {"bundle.json"} | {p for p in paths if isinstance(p, str) and not unsafe_path_reason(p)}
+
+
+def _replace_plan(dest: Path, rendered: Mapping[str, bytes]) -> list[str]:
+    """For ``--force``: the earlier bundle's files the new render no longer has (to remove).
+
+    Refuses (BadInput, nothing written) when ``dest`` holds a file that is neither in its
+    bundle.json nor in the new render -- a file of the user's, never deleted or left behind
+    silently -- or when a path to write goes through a symbolic link. Hidden files and folders
+    (``.git``, ``.gitignore``) are not part of a bundle and are left alone.
+    """
+    from .bundle import DirSource
+
+    present = DirSource(dest).names()  # what validate and pack see: hidden entries and linked folders excluded
+    listed = _listed_files(dest)
+    foreign = [p for p in present if p not in listed and p not in rendered]
+    if foreign:
+        shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
+        raise BadInput(f"{dest} holds {len(foreign)} file(s) that are not part of the bundle there: {shown}; "
+                       "nothing was written",
+                       hint="--force replaces only a bundle's own files (bundle.json and the files it lists). "
+                            "Move those files out, or choose a new directory.")
+    links = sorted({os.fspath(q.relative_to(dest)) for rel in rendered for q in _on_the_way(dest, rel)
+                    if q.is_symlink()})
+    if links:
+        raise BadInput(f"{dest}: {', '.join(links)} is a symbolic link; nothing was written",
+                       hint="programkit never writes through links: replace the link or choose a new directory.")
+    return sorted(p for p in present if p in listed and p not in rendered)
+
+
+def _on_the_way(root: Path, rel: str) -> Iterator[Path]:
+    """Every path from ``root`` down to ``root/rel``: the folders on the way, then the file."""
+    path = root
+    for part in rel.split("/"):
+        path = path / part
+        yield path
+
+
+def _remove_files(root: Path, stale: list[str]) -> None:
+    """Remove ``stale`` files of ``root``, then the folders they leave empty (never ``root`` itself)."""
+    for rel in stale:
+        (root / rel).unlink(missing_ok=True)
+    for rel in stale:
+        parent = (root / rel).parent
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+
 def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapping[str, Any],
                   force: bool = False) -> RenderResult:
     """Render ``template`` with resolved ``values`` into ``dest`` and validate it.
 
     Nothing is written unless the rendered bundle validates without errors.
-    ``dest`` must not exist or be empty; with ``force``, the bundle's files are
-    written over those already in ``dest`` (other files there are left alone).
+    ``dest`` must not exist or be empty; with ``force`` it may hold a bundle
+    (rendered before, or any bundle): its files are replaced by the render's,
+    and those the render no longer has are removed (:attr:`RenderResult.removed`),
+    so ``dest`` ends up exactly the render. Files there that the old bundle.json
+    does not list are never removed: they make ``force`` refuse, listed.
+    Hidden files and folders (``.git``) are not a bundle's and are left alone.
     """
     from .validate import validate_path  # validate imports the lint checks; keep render importable alone
 
     dest_path = Path(dest)
-    if dest_path.exists() and not dest_path.is_dir():
+    if dest_path.is_symlink() or (dest_path.exists() and not dest_path.is_dir()):
         raise BadInput(f"{dest_path} exists and is not a directory")
     if dest_path.is_dir() and any(dest_path.iterdir()) and not force:
-        raise BadInput(f"{dest_path} is not empty", hint="Choose a new directory, or pass --force to write into it.")
+        raise BadInput(f"{dest_path} is not empty",
+                       hint="Choose a new directory, or pass --force to replace the bundle in it.")
     files = render_files(template, values)
+    stale: list[str] = []
     with tempfile.TemporaryDirectory(prefix="programkit-new-") as tmp:
         staging = Path(tmp) / "bundle"
         _write_tree(staging, files)
@@ -379,12 +451,15 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
                 findings=[f for f in result.findings if f.severity is Severity.ERROR])
         if dest_path.is_dir() and not any(dest_path.iterdir()):
             dest_path.rmdir()
-        if dest_path.exists():  # --force: write over the bundle's own files, leave the rest
+        if dest_path.exists():  # --force: replace the bundle there, file by file; hidden entries stay
+            stale = _replace_plan(dest_path, rendered)
             _write_tree(dest_path, rendered)
+            _remove_files(dest_path, stale)
         else:
             dest_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(os.fspath(staging), os.fspath(dest_path))
-    return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings)
+    return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings,
+                        removed=stale)
 
 
 def new_bundle(name_or_path: str, dest: str | os.PathLike[str], values: Mapping[str, Any] | None = None,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from . import schema
-from .errors import BadInput
+from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code
 from .load import parse_json_text
 
@@ -125,6 +125,8 @@ def resolve(
 def load_rules_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and schema-check a ``--rules`` file. Raises BadInput (exit 2) with every finding."""
     file = os.fspath(path)
+    require_path(file, '--rules names a JSON file of conflict rules (`programkit schema conflictRules`), '
+                       'e.g. {"images": "reuseIfIdentical"}.')
     try:
         text = Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:

@@ -67,19 +67,65 @@ def validate_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = N
 
 
 def bundles_containing(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """The bundle directory around each path (the nearest one at or above it with a bundle.json), once each.
+    """The bundles a set of touched paths belongs to, once each: what a pre-commit hook validates.
 
-    Paths in no bundle are dropped. Relative paths are searched no higher than
-    the current directory, so a hook run in a repository stays inside it.
+    Each path maps to the bundle directory around it (the nearest one at or above it with a
+    bundle.json), whether the path still exists or was deleted -- a commit that only removes a
+    bundle's file must still have the remaining bundle checked. A ``.zip`` that is a bundle archive
+    is a bundle itself (a ``.zip`` that does not open as one is kept too, so validate says why).
+    Paths in no bundle, and bundles that no longer exist, are dropped. Relative paths are searched
+    no higher than the current directory, so a hook run in a repository stays inside it.
     """
     out: dict[str, None] = {}
     for path in paths:
         p = Path(path)
+        if p.suffix.lower() == ".zip" and p.is_file() and _may_be_bundle_archive(p):
+            out.setdefault(os.fspath(p), None)
         for d in ([p] if p.is_dir() else []) + list(p.parents):
             if (d / "bundle.json").is_file():
                 out.setdefault(os.fspath(d), None)
                 break
     return list(out)
+
+
+def _may_be_bundle_archive(path: Path) -> bool:
+    """False only for a readable zip with no bundle.json at its root or one folder down (some other zip)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return True
+    return any(n == "bundle.json" or (n.endswith("/bundle.json") and n.count("/") == 1) for n in names)
+
+
+#: set by ``pre-commit run --from-ref X --to-ref Y`` (as in CI): the range whose changes are checked
+PRE_COMMIT_REFS = ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF")
+
+
+def git_changed_paths(cwd: str | os.PathLike[str] | None = None) -> list[str]:
+    """Every path the commit being made changes -- added, modified, renamed from or to, and deleted --
+    relative to ``cwd``, from ``git diff --cached``; or the changes between $PRE_COMMIT_FROM_REF and
+    $PRE_COMMIT_TO_REF when pre-commit sets them. (pre-commit passes a hook only the files that still
+    exist, so deletions have to come from git.) Raises BadInput outside a git repository.
+    """
+    import subprocess
+
+    from .errors import BadInput
+
+    refs = [os.environ.get(name) for name in PRE_COMMIT_REFS]
+    args = ["git", "diff", "--name-only", "--no-renames", "--no-ext-diff", "--relative", "-z"]
+    args += [f"{refs[0]}...{refs[1]}"] if all(refs) else ["--cached"]
+    try:
+        done = subprocess.run(args, cwd=cwd, capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BadInput(f"--git-changes: cannot run git ({e})", hint="Install git, or pass the paths.") from None
+    if done.returncode:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise BadInput(f"--git-changes: `{' '.join(args)}` failed: {detail[0] if detail else done.returncode}",
+                       hint="Run it inside a git repository (pre-commit does), or pass the paths.")
+    return [os.fsdecode(p) for p in done.stdout.split(b"\0") if p]
 
 
 def validate_bundle(bundle: Bundle) -> list[Finding]:

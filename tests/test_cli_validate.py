@@ -210,6 +210,7 @@ def test_pre_commit_hook_validates_each_touched_bundle_once(invoke, tmp_path, mo
     (tmp_path / "bundles" / "bad" / CAMPAIGN_01).write_text("{")  # an asset edit, bundle.json untouched
     (tmp_path / "README.md").write_text("not in a bundle")
     monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")  # pre-commit runs hooks in a repository (nothing staged here)
     changed = ["README.md", "bundles/good/bundle.json", f"bundles/good/{TEMPLATE}",
                f"bundles/bad/{CAMPAIGN_01}", f"bundles/bad/{CAMPAIGN_02}"]
     result = invoke(*entry[1:], *changed, "-f", "json")
@@ -219,6 +220,92 @@ def test_pre_commit_hook_validates_each_touched_bundle_once(invoke, tmp_path, mo
     text = invoke(*entry[1:], *changed).output
     assert text.count("bundles/good: ok") == 1 and text.count("bundles/bad: failed") == 1
     assert invoke(*entry[1:], "README.md").exit_code == 0
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main",
+                           "-c", "commit.gpgsign=false", *args], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _hook(invoke, *extra: str, env: dict | None = None):
+    """Run the hook as pre-commit does: its entry, then the staged files that still exist (pre-commit's
+    `git diff --staged --name-only --diff-filter=ACMRTUXB`), from the repository root."""
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    entry = re.search(r"^  entry: (.+)$", hooks, re.M).group(1).split()
+    passed = _git(Path.cwd(), "diff", "--staged", "--name-only", "--diff-filter=ACMRTUXB").split()
+    return invoke(*entry[1:], *passed, *extra, env=env)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_pre_commit_hook_sees_deletions_and_archives(invoke, tmp_path, monkeypatch):
+    """A commit that only deletes a bundle's file still validates the bundle that remains; a committed bundle
+    .zip is validated (a zip that is not a bundle is not); a bundle deleted whole is not looked for."""
+    import zipfile
+
+    from programkit.archive import pack
+
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "  always_run: true\n" in hooks  # else pre-commit skips a commit that only deletes files
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE, repo / "bundles" / "olm")
+    shutil.copytree(SAMPLE, repo / "bundles" / "gone")
+    (repo / "README.md").write_text("bundles")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "bundles")
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
+    monkeypatch.delenv("PRE_COMMIT_TO_REF", raising=False)
+
+    _git(repo, "rm", "-q", f"bundles/olm/{CAMPAIGN_02}")  # bundle.json still lists it
+    res = _hook(invoke, "-f", "json")
+    assert res.exit_code == 1, res.output
+    assert {(d["bundle"], d["code"], d["file"]) for d in json.loads(res.output)} == {
+        ("bundles/olm", "PK105", "bundles/olm/bundle.json")}
+    _git(repo, "reset", "-q", "--hard")
+
+    _git(repo, "rm", "-rq", "bundles/gone")  # a whole bundle removed: nothing left to validate
+    res = _hook(invoke)
+    assert res.exit_code == 0 and res.output == "", res.output
+    _git(repo, "reset", "-q", "--hard")
+
+    pack(repo / "bundles" / "olm", repo / "olm-1.0.0.zip")
+    with zipfile.ZipFile(repo / "olm-1.0.0.zip") as z, zipfile.ZipFile(repo / "tampered.zip", "w") as out:
+        for info in z.infolist():
+            data = z.read(info)
+            out.writestr(info, data + b"\n" if info.filename == TEMPLATE else data)  # not what bundle.json says
+    with zipfile.ZipFile(repo / "docs.zip", "w") as out:
+        out.writestr("README.txt", "not a bundle")
+    _git(repo, "add", "-A")
+    res = _hook(invoke, "-f", "json")
+    assert res.exit_code == 1, res.output
+    assert {(d["bundle"], d["code"], d["file"]) for d in json.loads(res.output)} == {
+        ("tampered.zip", "PK106", "tampered.zip:bundle.json")}
+    assert "olm-1.0.0.zip: ok" in _hook(invoke).output
+    _git(repo, "commit", "-qm", "archives")
+
+    # pre-commit run --from-ref/--to-ref (CI): the deletions come from that range
+    _git(repo, "rm", "-q", f"bundles/olm/{CAMPAIGN_02}")
+    _git(repo, "commit", "-qm", "drop a campaign file")
+    env = {"PRE_COMMIT_FROM_REF": "HEAD~1", "PRE_COMMIT_TO_REF": "HEAD"}
+    res = _hook(invoke, "-f", "json", env=env)
+    assert res.exit_code == 1 and {d["code"] for d in json.loads(res.output)} == {"PK105"}
+
+
+def test_git_changes_outside_a_repository(invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    res = invoke("validate", "--find-bundle", "--git-changes")
+    assert res.exit_code == 2 and "--git-changes: `git diff" in res.output
+    assert "Run it inside a git repository (pre-commit does), or pass the paths." in res.output
+    assert invoke("validate", "--git-changes", ".").exit_code == 2  # only with --find-bundle
+    res = invoke("validate")  # PATH may be left out only with --find-bundle (a commit touching no file)
+    assert res.exit_code == 2 and "missing PATH: a bundle directory, its bundle.json or a .zip" in res.output
+    assert invoke("validate", "--find-bundle").exit_code == 0
 
 
 @pytest.mark.parametrize("name", ["bundle", "smartCampaign", "email", "program", "asset-entry"])

@@ -56,14 +56,14 @@ def test_preflight_failure_creates_no_file_and_no_workspace(sample_copy, empty):
     assert "workspace 'Client2' has none" in r.stdout
     assert listing(empty) == []
     r = subprocess.run(cmd + ["workspace", "list"], cwd=empty, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "programkit.db does not exist" in r.stderr
+    assert r.returncode == 2 and "programkit.db: no such file or directory" in r.stderr
     assert listing(empty) == []
 
 
 @pytest.mark.parametrize("args", [("plan",), ("import", "--dry-run"), ("import", "--dry-run", "--yes")])
 def test_plan_and_dry_run_into_a_missing_file_create_nothing(no_crm_bundle, empty, invoke, args):
     r = invoke(args[0], str(no_crm_bundle), *args[1:], "-t", str(empty / "programkit.db"), "-w", "Client2")
-    assert r.exit_code == 2 and "programkit.db does not exist" in r.stderr
+    assert r.exit_code == 2 and "programkit.db: no such file or directory" in r.stderr
     assert listing(empty) == []
 
 
@@ -133,3 +133,80 @@ def test_an_unknown_workspace_in_an_existing_file_is_not_created(no_crm_bundle, 
         assert r.exit_code == 2 and "has no workspace called 'Client2'" in r.stderr, args
     assert dump(db) == before and listing(tmp_path) == files
     assert [w["name"] for w in list_workspaces(db)] == ["Default"]
+
+
+def _import_cmd(bundle: Path, db: Path) -> list[str]:
+    return [sys.executable, "-m", "programkit", "import", str(bundle), "--target", str(db), "--yes"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="needs SIGKILL and file locks")
+def test_a_first_import_killed_midway_leaves_a_temporary_file_the_next_command_removes(no_crm_bundle, empty):
+    """kill -9 mid-way through a first import leaves `.NAME.*.importing` (never the target); the next command
+    that opens the target removes it (and its -wal/-shm), and the import then runs as if nothing happened."""
+    from programkit.apply import KILL_AT_ENV
+
+    db = empty / "pk.db"
+    killed = subprocess.run(_import_cmd(no_crm_bundle, db), capture_output=True, timeout=60,
+                            env={**os.environ, KILL_AT_ENV: "3"})
+    assert killed.returncode == -9, killed.stderr
+    left = listing(empty)
+    assert left and all(n.startswith(".pk.db.") and ".importing" in n for n in left), left
+    done = subprocess.run([sys.executable, "-m", "programkit", "workspace", "list", "--target", str(db)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"{db}: no such file or directory" in done.stderr  # still no workspace, and says so
+    assert listing(empty) == []
+    killed = subprocess.run(_import_cmd(no_crm_bundle, db), capture_output=True, timeout=60,
+                            env={**os.environ, KILL_AT_ENV: "3"})
+    assert killed.returncode == -9 and listing(empty)
+    done = subprocess.run(_import_cmd(no_crm_bundle, db), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert listing(empty) == ["pk.db"]
+
+
+def test_the_temporary_file_of_a_running_import_is_left_alone(no_crm_bundle, empty):
+    """A sweep from another process never takes the file of a first import that is still running."""
+    import time
+
+    from programkit.apply import DELAY_ENV
+    from programkit.workspaces.sqlite import sweep_stale_imports
+
+    db = empty / "pk.db"
+    proc = subprocess.Popen(_import_cmd(no_crm_bundle, db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, DELAY_ENV: "0.1"})
+    try:
+        deadline = time.monotonic() + 30
+        while not any(n.endswith(".importing") for n in listing(empty)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running = [n for n in listing(empty) if n.endswith(".importing")]
+        assert running and proc.poll() is None
+        assert sweep_stale_imports(db) == []
+        assert all(n in listing(empty) for n in running)
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert listing(empty) == ["pk.db"]
+
+
+def test_a_leftover_temporary_file_is_removed_only_when_unlocked(tmp_path):
+    """Simulated leftovers: unlocked ones (their process is gone) go with their side files; a locked one, an
+    unrelated hidden file and another target's temporary file stay."""
+    import fcntl
+
+    from programkit.workspaces.sqlite import sweep_stale_imports
+
+    db = tmp_path / "pk.db"
+    names = [".pk.db.a1b2c3.importing", ".pk.db.a1b2c3.importing-wal", ".pk.db.a1b2c3.importing-shm",
+             ".pk.db.live.importing", ".other.db.x.importing", ".pk.db.notes", "pk.db.importing"]
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+    held = os.open(tmp_path / ".pk.db.live.importing", os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        assert sweep_stale_imports(db) == [str(tmp_path / ".pk.db.a1b2c3.importing")]
+        assert listing(tmp_path) == sorted([".pk.db.live.importing", ".other.db.x.importing", ".pk.db.notes",
+                                            "pk.db.importing"])
+    finally:
+        os.close(held)
+    init_workspace(db).close()  # any command that opens the target sweeps
+    assert ".pk.db.live.importing" not in listing(tmp_path)

@@ -240,7 +240,7 @@ def test_cli_lint_exit_codes_and_text(invoke, tmp_path):
 
 def test_cli_lint_unreadable_exit_2(invoke, tmp_path):
     res = invoke("lint", str(tmp_path / "missing.html"))
-    assert res.exit_code == 2 and "missing.html: no such file" in res.output
+    assert res.exit_code == 2 and "missing.html: no such file or directory" in res.output
     binary = tmp_path / "latin1.html"
     binary.write_bytes(b"<p>caf\xe9</p>")
     res = invoke("lint", str(binary))

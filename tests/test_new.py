@@ -194,14 +194,75 @@ def test_refuses_non_empty_dir_unless_forced(tmp_path, invoke):
     dest = tmp_path / "out"
     dest.mkdir()
     assert invoke("new", NAME, str(dest)).exit_code == 0  # an empty directory is fine
-    (dest / "notes.txt").write_text("mine")
     before = tree(dest)
     res = invoke("new", NAME, str(dest), "--set", "prefix=ACME")
-    assert res.exit_code == 2 and "is not empty" in res.output
+    assert res.exit_code == 2 and f"error: {dest} is not empty" in res.output
+    assert "pass --force to replace the bundle in it" in res.output
     assert tree(dest) == before
-    assert invoke("new", NAME, str(dest), "--set", "prefix=ACME", "--force").exit_code == 0
-    assert (dest / "notes.txt").read_text() == "mine"
+    res = invoke("new", NAME, str(dest), "--set", "prefix=ACME", "--force")
+    assert res.exit_code == 0, res.output
+    assert "removed" not in res.output  # same files, new contents
     assert json.loads((dest / "bundle.json").read_text())["assets"][0]["name"] == "ACME - 01 - Sync New People to CRM"
+    render.new_bundle(NAME, tmp_path / "fresh", sets={"prefix": "ACME"})
+    assert tree(dest) == tree(tmp_path / "fresh")
+
+
+def test_force_leaves_exactly_the_render(tmp_path, invoke):
+    """Files of the earlier bundle that the new render does not produce are removed, and said so."""
+    tpl = make_template(tmp_path, {"bundle.json": "{}"})
+    dest = tmp_path / "out"
+    assert invoke("new", NAME, str(dest)).exit_code == 0
+    (dest / ".git").mkdir()
+    (dest / ".git" / "HEAD").write_text("ref: refs/heads/main\n")  # hidden: not the bundle's, left alone
+    (dest / ".gitignore").write_text("*.zip\n")
+    shutil.copytree(SAMPLE, tpl / "bundle", dirs_exist_ok=True)
+    manifest = json.loads((tpl / "bundle" / "bundle.json").read_text())
+    gone = [a["path"] for a in manifest["assets"] if a["kind"] == "leadLifecycle"]
+    manifest["assets"] = [a for a in manifest["assets"] if a["kind"] != "leadLifecycle"]
+    (tpl / "bundle" / "bundle.json").write_text(json.dumps(manifest))
+    for rel in gone:
+        (tpl / "bundle" / rel).unlink()
+    (tpl / "bundle" / "lifecycle").rmdir()
+    res = invoke("new", str(tpl), str(dest), "--set", "owner=x", "--force")
+    assert res.exit_code == 0, res.output
+    assert "removed lifecycle/lead-lifecycle.json (the new render has no such file)" in res.output
+    render.new_bundle(str(tpl), tmp_path / "fresh", sets={"owner": "x"})
+    expected = tree(tmp_path / "fresh") | {".git/HEAD": b"ref: refs/heads/main\n", ".gitignore": b"*.zip\n"}
+    assert tree(dest) == expected
+    assert not (dest / "lifecycle").exists()  # the folder it emptied went too
+    assert validate_path(dest).findings == []
+
+
+def test_force_refuses_files_that_are_not_the_bundles(tmp_path, invoke):
+    """A user's own file is never deleted, nor silently left in the new bundle: --force refuses and lists it."""
+    dest = tmp_path / "out"
+    assert invoke("new", NAME, str(dest)).exit_code == 0
+    (dest / "notes.txt").write_text("mine")
+    (dest / "emails" / "draft.json").write_text("{}")
+    before = tree(dest)
+    res = invoke("new", NAME, str(dest), "--set", "prefix=ACME", "--force")
+    assert res.exit_code == 2
+    assert (f"error: {dest} holds 2 file(s) that are not part of the bundle there: emails/draft.json, notes.txt; "
+            "nothing was written") in res.output
+    assert "Move those files out, or choose a new directory." in res.output
+    assert tree(dest) == before
+    other = tmp_path / "not-a-bundle"  # a folder with no bundle.json: every file is someone else's
+    other.mkdir()
+    (other / "report.pdf").write_bytes(b"%PDF")
+    res = invoke("new", NAME, str(other), "--force")
+    assert res.exit_code == 2 and "holds 1 file(s) that are not part of the bundle there: report.pdf" in res.output
+    assert tree(other) == {"report.pdf": b"%PDF"}
+
+
+def test_force_never_writes_through_a_link(tmp_path, invoke):
+    dest, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    assert invoke("new", NAME, str(dest)).exit_code == 0
+    shutil.move(dest / "emails", elsewhere)
+    (dest / "emails").symlink_to(elsewhere, target_is_directory=True)
+    before = tree(elsewhere)
+    res = invoke("new", NAME, str(dest), "--set", "prefix=ACME", "--force")
+    assert res.exit_code == 2 and "emails is a symbolic link; nothing was written" in res.output
+    assert tree(elsewhere) == before
 
 
 def test_same_values_give_byte_identical_bundles(tmp_path):

@@ -330,7 +330,7 @@ def test_empty_time_on_the_first_line_is_a_finding(tmp_path):
 
 
 def test_deep_nesting_and_long_integers_parse_as_the_json_module_does(tmp_path):
-    deep = '{"at": "2026-03-02T09:00:00Z", "person": "r1", "type": "created", "data": {"x": ' + "[" * 1000 + "]" * 1000 + "}}"
+    deep = '{"at": "2026-03-02T09:00:00Z", "person": "r1", "type": "created", "data": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
     path = tmp_path / "events.jsonl"
     path.write_text(deep + "\n" + json.dumps(ev("2026-03-02T09:00:00Z", "r2", "created", **REFERRAL, Big=2 ** 70)) + "\n",
                     encoding="utf-8")

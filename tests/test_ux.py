@@ -136,7 +136,8 @@ def test_plan_out_says_where_the_plan_went_on_stderr_only(sample_copy, tmp_path,
     assert json.loads(r.stdout)["summary"]["create"] == 12  # stdout is still only the plan
     assert f"Plan saved to {saved}; apply it with `programkit import" in r.stderr
     r = invoke("plan", str(sample_copy), "-t", str(db), "--out", str(tmp_path / "no" / "plan.json"))
-    assert r.exit_code == 2 and "cannot write plan" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and f"error: {tmp_path / 'no'}: no such file or directory" in r.stderr
+    assert "Traceback" not in r.output and not (tmp_path / "no").exists()
 
 
 def test_no_op_import_says_it_once(sample_copy, invoke, db):
@@ -150,7 +151,7 @@ def test_no_op_import_says_it_once(sample_copy, invoke, db):
 def test_github_format_annotates_an_unreadable_path(sample_copy, tmp_path, invoke):
     r = invoke("validate", "--format", "github", str(sample_copy), str(tmp_path / "nope"))
     assert r.exit_code == 2
-    assert f"::error file={tmp_path / 'nope'},title=programkit::" in r.stdout
+    assert f"::error file={tmp_path / 'nope'},title=PK413::{tmp_path / 'nope'}: no such file or directory" in r.stdout
 
 
 def test_junit_lines_start_with_line_and_column(sample_copy, invoke):
@@ -225,6 +226,6 @@ def test_lint_goes_on_past_an_unreadable_file_like_validate(tmp_path, invoke):
                     encoding="utf-8")
     r = invoke("lint", str(tmp_path / "nope.html"), str(good))
     assert r.exit_code == 2
-    assert "nope.html: no such file" in r.stderr and f"{good}: ok (0 errors, 0 warnings)" in r.stdout
+    assert "nope.html: no such file or directory" in r.stderr and f"{good}: ok (0 errors, 0 warnings)" in r.stdout
     r = invoke("lint", "--format", "github", str(tmp_path / "nope.html"))
-    assert r.stdout.startswith(f"::error file={tmp_path / 'nope.html'},title=programkit::")
+    assert r.stdout.startswith(f"::error file={tmp_path / 'nope.html'},title=PK413::")

@@ -358,7 +358,7 @@ def test_cli_errors_exit_2_with_a_clear_message(invoke, tmp_path):
     r = invoke("workspace", "show", "--target", db, "--workspace", "Nope")
     assert r.exit_code == 2 and f"error: {db} has no workspace called 'Nope'" in r.output
     r = invoke("workspace", "show", "--target", str(tmp_path / "missing.db"))
-    assert r.exit_code == 2 and "missing.db does not exist" in r.output
+    assert r.exit_code == 2 and "missing.db: no such file or directory" in r.output
     assert not (tmp_path / "missing.db").exists()
 
 

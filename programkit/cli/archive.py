@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from ..archive import pack, unpack_archive
-from ..bundle import open_source
-from ..errors import BadInput, ProgramkitError
+from ..archive import PACK_HINT, pack, unpack_archive
+from ..bundle import not_a_bundle_dir
+from ..errors import BadInput, ProgramkitError, require_path
 from ..inspect import inspect_path, render_text
 from .common import fail, format_option, limit_options, make_limits, styler, use_colour
 
@@ -57,8 +57,9 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.zip$")
 
 
 def _default_name(directory: Path) -> str:
-    if not (directory / "bundle.json").is_file():  # not a bundle at all: say so, as validate does
-        open_source(directory)
+    if not (directory / "bundle.json").is_file():  # not a bundle at all: say so, as pack itself does
+        require_path(directory, PACK_HINT)
+        raise not_a_bundle_dir(str(directory), PACK_HINT)
     try:
         manifest = json.loads((directory / "bundle.json").read_text(encoding="utf-8"))
         name = f"{manifest['name']}-{manifest['version']}.zip"

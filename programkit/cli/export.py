@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import canonical
-from ..errors import ProgramkitError
+from ..errors import ProgramkitError, require_folder_of
 from ..export import export_to
 from ..workspaces.marketo_client import DAILY_QUOTA
 from .common import fail, format_option, open_target, target_option, workspace_option
@@ -43,6 +43,7 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     """
     calls = None
     try:
+        require_folder_of(out, "-o")
         with open_target(target, workspace, create=False) as ws:
             try:
                 result = export_to(ws, program, out, name=name, version=version, force=force)

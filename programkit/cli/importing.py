@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 
 from ..apply import apply_plan
-from ..errors import BadInput, ProgramkitError
+from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..plan import ACTIONS, WRITES, Plan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
@@ -131,6 +131,9 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     """
     flags = _flags(kw)
     try:
+        require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
+        if out:
+            require_folder_of(out, "--out")
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
@@ -251,6 +254,7 @@ def _changes(plan: Plan, ws: Any) -> str:
 
 
 def _saved_plan(path: str) -> Plan:
+    require_path(path, "--plan names a plan file that `programkit plan BUNDLE --out plan.json` wrote.")
     try:
         return Plan.from_json(Path(path).read_text(encoding="utf-8"))
     except OSError as e:

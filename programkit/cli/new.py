@@ -43,7 +43,9 @@ def _show_params(name: str) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set a parameter (repeatable).")
 @click.option("--values", "values_file", type=click.Path(), metavar="FILE.json",
               help="Parameter values from a JSON object; --set wins over it.")
-@click.option("--force", is_flag=True, help="Write into DEST even if it is not empty.")
+@click.option("--force", is_flag=True,
+              help="Replace the bundle in a non-empty DEST: its files become exactly the render's (files the "
+                   "render no longer has are removed); refused if DEST holds files its bundle.json does not list.")
 def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, sets: tuple[str, ...],
             values_file: str | None, force: bool) -> None:
     """Render a starter TEMPLATE into DEST as a new bundle, then validate it.
@@ -53,7 +55,8 @@ def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, s
     when a value is invalid or the rendered bundle does not validate.
 
     Exit status: 0 written, 1 the rendered bundle has errors,
-    2 bad parameters, a broken template or a non-empty DEST.
+    2 bad parameters, a broken template or a non-empty DEST (with --force:
+    a DEST holding files that are not its bundle's, listed; nothing written).
     """
     try:
         if list_:
@@ -75,6 +78,8 @@ def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, s
     style = styler(use_colour())
     report = render_text([ValidationResult(result.dest, result.findings)], style, summary=False)
     click.echo(report, nl=False)
+    for rel in result.removed:
+        click.echo(f"removed {rel} (the new render has no such file)")
     click.echo(f"{style('created', fg='green', bold=True)} {result.dest} from {result.template} "
                f"({len(result.files)} files, validated: {len(result.findings)} findings)")
     raise SystemExit(EXIT_OK)

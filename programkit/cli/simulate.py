@@ -8,7 +8,7 @@ from typing import Iterable
 
 import click
 
-from ..errors import BadInput, ProgramkitError
+from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..simulate import iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
 
@@ -21,6 +21,26 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
             raise BadInput(f"--setting {item!r}: use NAME=true or NAME=false")
         out[name.strip()] = value.strip().casefold() in ("true", "on")
     return out
+
+
+#: what --people and --events must name (docs/simulate.md has the details)
+PEOPLE_HINT = ("--people names a CSV file: a header row with an 'id' column and the person fields the campaigns "
+               "read (display or API names, e.g. id,Email Address,Person Score), then one person a row. "
+               "See docs/simulate.md.")
+EVENTS_HINT = ('--events names a JSON Lines file: one event a line, in time order, e.g. '
+               '{"at": "2026-04-01T09:00:00Z", "person": "p1", "type": "score", "data": {"change": "+10"}}. '
+               'See docs/simulate.md.')
+
+
+def _check_paths(bundle: str, people: str | None, events: str | None, out: str | None) -> None:
+    """Every missing input, and a missing folder for --out, before any work (and before --out is created)."""
+    require_path(bundle, BUNDLE_HINT)
+    if people is not None:
+        require_path(people, PEOPLE_HINT)
+    if events is not None:
+        require_path(events, EVENTS_HINT)
+    if out is not None:
+        require_folder_of(out, "--out")
 
 
 def _write_atomic(path: str, pieces: Iterable[str]) -> None:
@@ -60,6 +80,7 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
     malformed or out-of-order lines (skipped and reported), 2 unreadable input.
     """
     try:
+        _check_paths(bundle, people, events, out)
         result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
     except ProgramkitError as err:
         fail(err)

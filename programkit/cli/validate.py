@@ -6,8 +6,9 @@ import click
 
 from ..bundle import unsafe_path_reason
 from ..report import render_github, render_json, render_junit, render_text
-from ..validate import ValidationResult, bundles_containing, validate_path
-from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, format_option, limit_options, make_limits,
+from ..validate import ValidationResult, bundles_containing, git_changed_paths, validate_path
+from ..errors import ProgramkitError
+from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, fail, format_option, limit_options, make_limits,
                      styler, use_colour)
 
 
@@ -30,15 +31,19 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False))
+@click.argument("paths", nargs=-1, type=click.Path(exists=False))
 @format_option()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option("--find-bundle", is_flag=True,
-              help="PATHs are any files: validate the bundle around each one once (the nearest bundle.json "
-                   "at or above it); files in no bundle are skipped. For pre-commit hooks.")
+              help="PATHs are any files, existing or deleted: validate the bundle around each one once (the "
+                   "nearest bundle.json at or above it), and each bundle .zip; files in no bundle are skipped. "
+                   "For pre-commit hooks.")
+@click.option("--git-changes", is_flag=True,
+              help="With --find-bundle: also every path git says the commit changes, deleted ones included "
+                   "(git diff --cached, or PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF when set).")
 @limit_options
-def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, max_files: int | None,
-                 max_size: str | None, max_ratio: float | None) -> None:
+def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, git_changes: bool,
+                 max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
     PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
@@ -48,7 +53,16 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
     2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
     """
     limits = make_limits(max_files, max_size, max_ratio)
+    if git_changes and not find_bundle:
+        raise click.UsageError("--git-changes works with --find-bundle")
+    if not paths and not find_bundle:
+        raise click.UsageError("missing PATH: a bundle directory, its bundle.json or a .zip")
     if find_bundle:
+        if git_changes:
+            try:
+                paths += tuple(git_changed_paths())
+            except ProgramkitError as err:
+                fail(err)
         paths = tuple(bundles_containing(paths))
     results, unreadable = each_path(paths, lambda path: validate_path(path, limits), fmt)
     if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import canonical
-from ..errors import BadInput, ProgramkitError
-from ..inventory import describe, load_inventory, render_text
+from ..errors import BadInput, ProgramkitError, require_path
+from ..inventory import INVENTORY_HINT, describe, load_inventory, render_text
 from ..report import render_json
 from ..report import render_text as render_findings
 from ..workspaces import open_target, target_kind
@@ -125,6 +125,7 @@ def load_cmd(inventory: str, target: str, workspace: str, fmt: str) -> None:
     """
     _file_only(target, "load")
     try:
+        require_path(inventory, INVENTORY_HINT)  # before the target: say the first thing that is wrong
         with open_target(target, workspace, create=False) as ws:
             result = load_inventory(ws, inventory)
             name = ws.name

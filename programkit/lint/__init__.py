@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import BadInput
+from ..errors import BadInput, no_such_path
 from ..findings import Finding, count, make, sort_key
 from ..model import Bundle
 from ..validate import check
@@ -88,7 +88,8 @@ def read_template(path: str | os.PathLike[str]) -> str:
     """A template file's text. Raises BadInput (exit 2) if it cannot be read as UTF-8 HTML."""
     p = Path(path)
     if not p.exists():
-        raise BadInput(f"{p}: no such file")
+        raise no_such_path(path, "Give the path of an Email 2.0 or guided landing page template file (.html); "
+                                 "`programkit validate BUNDLE` lints a bundle's templates.")
     if not p.is_file():
         raise BadInput(f"{p} is not a file", hint="To lint a bundle's templates run `programkit validate BUNDLE`.")
     size = p.stat().st_size

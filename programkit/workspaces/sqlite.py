@@ -31,8 +31,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+try:  # POSIX: a temporary file of a running first import is locked; one nobody locks is a dead import's
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: stale temporary files are left for the user
+    fcntl = None  # type: ignore[assignment]
+
 from ..canonical import sha256_bytes
-from ..errors import BadInput, ProgramkitError
+from ..errors import BadInput, ProgramkitError, no_such_path, require_folder_of
 from ..resources import data_json
 from ..rules import copy_pattern, copy_stem
 from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace,
@@ -230,8 +235,7 @@ def _check_path(display: str) -> None:
     if p.exists() and not p.is_file():
         raise BadInput(f"{display} is not a file",
                        hint=f"--target names a workspace database file, e.g. {Path(display, 'programkit.db')}.")
-    if not p.parent.exists():
-        raise BadInput(f"{display}: folder {p.parent} does not exist", hint="Create the folder first.")
+    require_folder_of(display, "--target")
 
 
 def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
@@ -320,6 +324,7 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     CRM). Raises BadInput if the file already has a workspace of that name.
     """
     busy_timeout = busy_timeout_from_env(busy_timeout)
+    sweep_stale_imports(db_path)
     db = connect(db_path, busy_timeout)
     try:
         ws_id = _create_workspace(db, os.fspath(db_path), name, crm, busy_timeout)
@@ -341,8 +346,9 @@ def _init_hint(path: str) -> str:
 def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The workspaces of a file: name, crm, revision, programs and assets."""
     path = os.fspath(db_path)
+    sweep_stale_imports(path)
     if not Path(path).exists():  # a directory is not "missing": connect() says what it is
-        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
+        raise no_such_path(path, _init_hint(path))
     db = connect(path)
     try:
         rows = db.execute(
@@ -364,8 +370,9 @@ def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WOR
     the workspaces the file does have.
     """
     path = os.fspath(db_path)
+    sweep_stale_imports(path)
     if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
-        raise BadInput(f"{path} does not exist", hint=_init_hint(path))
+        raise no_such_path(path, _init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
     db = connect(path, busy_timeout)
     try:
@@ -394,6 +401,7 @@ def open_new_file(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORK
     """
     path = os.fspath(db_path)
     _check_path(path)
+    sweep_stale_imports(path)
     if Path(path).exists():
         raise BadInput(f"{path} already exists", hint="Open it with open_workspace().")
     return NewFileWorkspace(path, workspace, crm, busy_timeout_from_env(busy_timeout))
@@ -642,6 +650,76 @@ class SqliteWorkspace(Workspace):
         return self._record(row) if row else None
 
 
+#: a database file's side files, then the file itself: removed in this order, so that a kill part-way
+#: through the removal leaves the (named) file for the next sweep, never side files without it
+_SIDE_SUFFIXES = ("-wal", "-shm", "-journal", "")
+#: what follows ``.NAME.`` in the name of a first import's temporary file
+_IMPORTING = ".importing"
+
+
+def _remove_with_side_files(path: str) -> None:
+    for suffix in _SIDE_SUFFIXES:
+        Path(path + suffix).unlink(missing_ok=True)
+
+
+def _locked_temp_file(target: Path) -> tuple[int, str]:
+    """A new hidden ``.NAME.*.importing`` file beside ``target``, and an open descriptor holding its lock.
+
+    The lock (``flock``, released by the kernel when the process ends, however it ends) is what tells
+    :func:`sweep_stale_imports` in another process that this import is alive.
+    """
+    while True:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_IMPORTING, dir=target.parent)
+        if fcntl is None:  # pragma: no cover
+            return fd, tmp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return fd, tmp
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # a sweep took it between mkstemp and flock: it is gone, take another
+
+
+def sweep_stale_imports(db_path: str | os.PathLike[str]) -> list[str]:
+    """Remove what first imports into ``db_path`` that were killed (``kill -9``, power loss) left beside it.
+
+    Only ``.NAME.*.importing`` files (and their ``-wal``/``-shm``/``-journal`` side files) that no process
+    holds locked are removed: a running import keeps its file locked until it finishes, and the kernel drops
+    the lock of a process that died. Returns the paths of the temporary files removed. Nothing is removed
+    where file locks are not available (Windows).
+    """
+    target = Path(os.fspath(db_path))
+    if fcntl is None or os.fspath(db_path) == ":memory:" or not target.parent.is_dir():
+        return []
+    removed = []
+    prefix = f".{target.name}."
+    try:
+        names = [n for n in os.listdir(target.parent) if n.startswith(prefix) and n.endswith(_IMPORTING)]
+    except OSError:
+        return []
+    for name in sorted(names):
+        tmp = os.path.join(target.parent, name)
+        try:
+            fd = os.open(tmp, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:  # gone meanwhile, a link, or not ours to open: leave it
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a live import holds it
+            os.close(fd)
+            continue
+        try:
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:  # still the file we locked
+                _remove_with_side_files(tmp)
+                removed.append(tmp)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
 class NewFileWorkspace(SqliteWorkspace):
     """A workspace of a file that is only created when its first write transaction commits.
 
@@ -651,8 +729,10 @@ class NewFileWorkspace(SqliteWorkspace):
     refused). The first :meth:`transaction` copies it into a hidden temporary file beside the target, writes
     there, commits, checkpoints the WAL, and only then links the finished file to its name (atomically, and
     refusing if another process created the file meanwhile). On any failure the temporary file and its
-    ``-wal``/``-shm`` side files are removed: the target path never holds a half-made or empty workspace. (Only a
-    ``kill -9`` in the middle can leave the temporary ``.NAME.*.importing`` file, never the target.)
+    ``-wal``/``-shm`` side files are removed: the target path never holds a half-made or empty workspace. A
+    ``kill -9`` in the middle can leave the temporary ``.NAME.*.importing`` file (never the target); the import
+    holds it locked while it runs, so the next command that opens the target removes it once its process is
+    gone (:func:`sweep_stale_imports`).
     """
 
     def __init__(self, path: str, name: str, crm: str | None, busy_timeout: float):
@@ -674,9 +754,7 @@ class NewFileWorkspace(SqliteWorkspace):
             with super().transaction() as w:
                 yield w
             return
-        target = Path(self.path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".importing", dir=target.parent)
-        os.close(fd)
+        lock, tmp = _locked_temp_file(Path(self.path))
         memory = self.db
         try:
             disk = sqlite3.connect(tmp)
@@ -696,8 +774,8 @@ class NewFileWorkspace(SqliteWorkspace):
                 if self.db is not memory:
                     self.db.close()
                 self.db = memory  # still the unborn workspace: nothing happened
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(tmp + suffix).unlink(missing_ok=True)
+            _remove_with_side_files(tmp)
+            os.close(lock)  # the lock goes last: no sweep can take the file while it is in use
         memory.close()
         self.db = connect(self.path, self.busy_timeout)
 
