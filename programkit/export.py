@@ -117,6 +117,7 @@ class ExportedBundle:
 
     manifest: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    version_reason: str | None = None  # why the version is not the imported bundle's, when it is not
 
     @property
     def manifest_bytes(self) -> bytes:
@@ -140,9 +141,11 @@ class ExportResult:
     assets: dict[str, int]
     requires: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
+    version_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "program": self.program, "name": self.name, "version": self.version, "digest": self.digest,
+        return {"out": self.out, "program": self.program, "name": self.name, "version": self.version,
+                "versionReason": self.version_reason, "digest": self.digest,
                 "archiveSha256": self.archive_sha256, "assets": self.assets, "requires": self.requires,
                 "warnings": [w.to_dict() for w in self.warnings]}
 
@@ -629,7 +632,24 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     else:
         manifest.pop("requires", None)
     exported.manifest = manifest
+    if version is None and record is not None and exported.digest != record.digest:
+        _mark_changed(exported, record)
     return exported
+
+
+def _mark_changed(exported: ExportedBundle, record: ImportRecord) -> None:
+    """Content that differs from the bundle it was imported from (imported under --as, with
+    keep-both copies, or edited since) is not that bundle: the same name and version with other
+    content would be refused on re-import to the origin (PK512). The version gets build metadata
+    naming the content, ``1.0.0+export.1a2b3c4d``: semver ignores it when ordering, so a re-import
+    is an in-place update and a real upstream 1.0.1 still sorts above it. Exporting that bundle's
+    import again gives it back unchanged (its digest then matches)."""
+    base = semver.Version.parse(exported.manifest["version"]).replace(build=None)
+    digest = exported.digest
+    exported.manifest["version"] = f"{base}+export.{digest[:8]}"
+    exported.version_reason = (f"the program differs from {record.bundle} {record.version} as imported "
+                               f"(import #{record.id}), so the version names the exported content; "
+                               f"pass --version to choose one")
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -699,7 +719,8 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
         kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
     warnings = [f for f in result.findings if f.severity is not Severity.ERROR]
     return ExportResult(display, exported.manifest["program"]["name"], exported.manifest["name"], exported.manifest["version"], exported.digest,
-                        archive_sha, kinds, exported.manifest.get("requires") or {}, warnings)
+                        archive_sha, kinds, exported.manifest.get("requires") or {}, warnings,
+                        exported.version_reason)
 
 
 def export_to(ws: Workspace, program: str, out: str | os.PathLike[str], *, name: str | None = None,

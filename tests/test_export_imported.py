@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import struct
 import zlib
@@ -146,6 +147,9 @@ def test_keep_both_copies_export_under_their_names_and_round_trip(tmp_path, invo
     expected = manifest(bundle)
     for entry in expected["assets"]:
         entry["name"] = {LP: f"{LP} - 1", IMAGE: "hero - 1.png"}.get(entry["name"], entry["name"])
+    # other content than the imported bundle's: the version names it (a re-import to the origin updates in place)
+    assert re.fullmatch(re.escape(expected["version"]) + r"\+export\.[0-9a-f]{8}", manifest(out)["version"])
+    expected["version"] = manifest(out)["version"]
     assert manifest(out) == expected  # the copies, at the bundle's paths and place, with the bundle's bytes
     assert {k: v for k, v in _files(out).items() if k != "bundle.json"} == {
         k: v for k, v in _files(bundle).items() if k != "bundle.json"}
@@ -194,3 +198,29 @@ def test_a_program_built_in_the_workspace_exports_referenced_assets_only(tmp_pat
         ws.close()
     assert [(e["kind"], e["name"]) for e in exported.manifest["assets"]] == [
         ("email", "Alert"), ("emailTemplate", "Quick Start Email Template")]
+
+
+def test_export_of_a_copy_imported_under_another_name_re_imports_in_place(tmp_path, invoke):
+    """Imported under --as, the program is not the bundle it came from: its export names its content in the
+    version, so importing it back into the same workspace updates the copy (not PK512, same version other
+    content), and a second import has nothing to do."""
+    db = tmp_path / "pk.db"
+    assert invoke("workspace", "init", "--crm", "salesforce", "--target", str(db)).exit_code == 0
+    assert invoke("import", str(SAMPLE), "--target", str(db), "--yes").exit_code == 0
+    assert invoke("import", str(SAMPLE), "--target", str(db), "--as", "OLM Copy", "--yes").exit_code == 0
+    r = invoke("export", "OLM Copy", "--target", str(db), "-o", str(tmp_path / "copy.zip"))
+    assert r.exit_code == 0, r.output
+    version = re.search(r": op-lead-management (\S+) \(", r.output).group(1)
+    assert re.fullmatch(r"1\.0\.0\+export\.[0-9a-f]{8}", version), r.output
+    assert "  version:  the program differs from op-lead-management 1.0.0 as imported (import #2)" in r.output
+    r = invoke("import", str(tmp_path / "copy.zip"), "--target", str(db), "--yes")
+    assert r.exit_code == 0 and "PK512" not in r.output, r.output
+    assert f"Imported op-lead-management {version} into workspace 'Default' as program 'OLM Copy'" in r.output
+    r = invoke("import", str(tmp_path / "copy.zip"), "--target", str(db), "--yes")
+    assert r.exit_code == 0 and "No changes:" in r.output, r.output
+    # exported again, the re-imported copy keeps that version: its digest now matches its import
+    r = invoke("export", "OLM Copy", "--target", str(db), "-o", str(tmp_path / "again.zip"))
+    assert r.exit_code == 0 and f"op-lead-management {version} (" in r.output and "  version:" not in r.output
+    # the original exports unchanged
+    r = invoke("export", "OP-Lead Management", "--target", str(db), "-o", str(tmp_path / "orig"))
+    assert ": op-lead-management 1.0.0 (" in r.output and "  version:" not in r.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def test_keep_both_copy_exports_under_its_name_with_the_bundles_content(invoke, 
     expected["assets"][2]["sha256"] = sha256_bytes(email)
     expected["assets"][3]["name"] = f"{TEMPLATE} - 1"
     assert expected["assets"][2]["path"] == EMAIL_PATH and expected["assets"][3]["path"] == TEMPLATE_PATH
+    assert re.fullmatch(r"1\.0\.0\+export\.[0-9a-f]{8}", manifest(out)["version"])  # other content: named
+    expected["version"] = manifest(out)["version"]
     assert manifest(out) == expected
     files = _files(out)
     assert files[EMAIL_PATH] == email
@@ -253,6 +256,8 @@ def test_renamed_images_and_snippets_are_exported_and_renamed_everywhere(tmp_pat
         entry["name"] = {TEMPLATE: f"{TEMPLATE} - 1", "logo.png": "logo - 1.png",
                          "Legal Footer": "Legal Footer - 1"}.get(entry["name"], entry["name"])
         entry["sha256"] = sha256_bytes(files[entry["path"]])
+    assert re.fullmatch(r"1\.0\.0\+export\.[0-9a-f]{8}", manifest(out)["version"])  # other content: named
+    expected["version"] = manifest(out)["version"]
     assert manifest(out) == expected
     assert [(a["kind"], a["name"], a["path"]) for a in expected["assets"]][2:] == [
         ("email", "01 - Email - ALERT - MQL", EMAIL_PATH), ("emailTemplate", f"{TEMPLATE} - 1", TEMPLATE_PATH),

@@ -64,6 +64,8 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
             names = [f["apiName"] if isinstance(f, dict) else f for f in req[key]]
             parts.append(f"{key} {', '.join(names)}")
     click.echo(f"  requires: {'; '.join(parts) or 'nothing'}")
+    if result.version_reason:
+        click.echo(f"  version:  {result.version_reason}")
     click.echo(f"  digest:   {result.digest}")
     if result.archive_sha256:
         click.echo(f"  archive sha256: {result.archive_sha256}")
