@@ -40,6 +40,15 @@ def marketo_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MARKETO_CLIENT_SECRET", SECRET)
 
 
+@pytest.fixture
+def cli_env(marketo_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Credentials, a private state directory (history, journals, checklists) and a fast rate window
+    for CLI runs against the stand-in; returns the state directory."""
+    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+    return tmp_path / "state"
+
+
 def apply_sample(ws, bundle, order=("emailTemplate", "landingPageTemplate", "image", "snippet", "email",
                                      "smartCampaign", "leadLifecycle")):
     """Write a bundle through a MarketoWorkspace's writer in dependency order (what apply does)."""

@@ -11,7 +11,7 @@ from programkit.apply import apply_plan
 from programkit.workspaces.marketo import MarketoWorkspace
 
 from import_helpers import PNG, add_asset, import_into, plan_for
-from marketo_support import client, fake, marketo_env  # noqa: F401
+from marketo_support import client, fake, cli_env, marketo_env  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "op-lead-management"
@@ -156,10 +156,8 @@ STILL = ("Still recorded as needing manual completion (import #1; the API cannot
 
 
 @pytest.fixture
-def env(marketo_env, monkeypatch, tmp_path):
-    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
-    return tmp_path / "state"
+def env(cli_env):
+    return cli_env
 
 
 def test_a_noop_reimport_says_nothing_to_do_and_once_what_is_still_left(fake, env, invoke, tmp_path):

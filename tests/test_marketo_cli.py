@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from marketo_support import CLIENT_ID, SECRET, fake, marketo_env  # noqa: F401
+from marketo_support import CLIENT_ID, SECRET, fake, cli_env, marketo_env  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = str(ROOT / "samples" / "op-lead-management")
 
 
 @pytest.fixture
-def env(marketo_env, monkeypatch, tmp_path):
-    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+def env(cli_env):
+    return cli_env
 
 
 def test_import_prints_the_checklist_and_a_second_run_has_nothing_to_do(fake, env, invoke):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bundle_edits import CAMPAIGN_01, CAMPAIGN_02, EMAIL, col_of, edit_asset, edit_manifest, line_of
-from marketo_support import CLIENT_ID, SECRET, fake, marketo_env  # noqa: F401
+from marketo_support import CLIENT_ID, SECRET, fake, cli_env, marketo_env  # noqa: F401
 
 from programkit.validate import validate_path
 
@@ -27,9 +27,8 @@ FLOW_WHY = ("Marketo's asset API cannot read a smart campaign's flow: Adobe's pu
 
 
 @pytest.fixture
-def env(marketo_env, monkeypatch, tmp_path):
-    monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("PROGRAMKIT_MARKETO_RATE", "50/1")
+def env(cli_env):
+    return cli_env
 
 
 def _sample(rel: str) -> Any:

@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 from ..errors import ProgramkitError
 from ..findings import Finding, Severity, make, register_code
 from ..rules import copy_pattern
+from . import marketo_export  # also registers PK913-PK915, which reads here raise
 from .base import (AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace, WorkspaceWriter,
                    renamed_design)
 from .marketo_client import Limits, MarketoClient, MarketoError, cost_estimate
@@ -508,8 +509,6 @@ class MarketoWorkspace(Workspace):
         """An asset as a bundle file: Design Studio content as stored; emails and smart campaigns mapped into
         bundle documents, images downloaded (see :mod:`.marketo_export`). Read once per workspace object."""
         if asset_id not in self._exported:
-            from . import marketo_export
-
             kind, mid = split_id(asset_id)
             if kind == "image":
                 rec = next((a for a in self._design("image") if int(a["id"]) == mid), {"id": mid})
@@ -534,8 +533,6 @@ class MarketoWorkspace(Workspace):
     def prefetch(self, assets: Iterable[AssetInfo]) -> None:
         """Read the program's emails and campaigns side by side (within the limits); every asset that cannot be
         read is reported at once (PK913/PK914), not only the first."""
-        from . import marketo_export
-
         todo = [a.id for a in assets if a.kind in LOCAL and a.id not in self._exported]
         # shared look-ups (the template list, each template's modules): load them once, before the workers
         emails = [self._records.get(split_id(a.id)) or {} for a in assets if a.kind == "email"]
