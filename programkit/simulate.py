@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Iterator
 import orjson
 
 from . import lifecycle as lc
-from .errors import BadInput, ProgramkitError
+from .errors import BadInput, ProgramkitError, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
 from .load import load_bundle
 from .model import Bundle
@@ -70,6 +70,15 @@ register_code("PK756", "bundle-not-simulable", Severity.ERROR, "The bundle has e
               example="campaigns/02.json /type: 'trigered' is not one of ['trigger', 'batch']", group=G)
 
 MAX_ACTIVITIES = 1000
+
+#: what --people and --events must name (docs/simulate.md has the details)
+PEOPLE_HINT = ("--people names a CSV file: a header row with an 'id' column and the person fields the campaigns "
+               "read (display or API names, e.g. id,Email Address,Person Score), then one person a row. "
+               "See docs/simulate.md.")
+EVENTS_HINT = ('--events names a JSON Lines file: one event a line, in time order, e.g. '
+               '{"at": "2026-04-01T09:00:00Z", "person": "p1", "type": "score", "data": {"change": "+10"}}. '
+               'See docs/simulate.md.')
+
 _PLUS = {f"+{n}": n for n in range(1000)}  # score changes "+N" → N, the common case
 NO_STATE = "(no state)"
 NOT_APPLICABLE = "(not applicable)"
@@ -1438,6 +1447,10 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
              settings: dict[str, bool] | None = None) -> SimulationResult:
     """Run the people and events through the bundle. Raises BadInput for unreadable input,
     ProgramkitError (PK756) for a bundle with errors."""
+    if people is not None:
+        require_path(people, PEOPLE_HINT)
+    if events is not None:
+        require_path(events, EVENTS_HINT)
     loaded = load_bundle(bundle_path)
     errors = [f for f in validate_loaded(loaded) if f.severity is Severity.ERROR]
     if errors:

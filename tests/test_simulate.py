@@ -255,8 +255,14 @@ def test_malformed_and_out_of_order_lines_are_findings_with_line_numbers(tmp_pat
 def test_unreadable_people_csv_is_bad_input(tmp_path):
     with pytest.raises(BadInput, match="'id' column"):
         simulate(PC, people=write_people(tmp_path, "name,Email Address\nx,y\n"))
-    with pytest.raises(BadInput, match="cannot read people file"):
+    # the library says what the CLI says: one wording, PK413, a hint naming the option and the layout
+    with pytest.raises(BadInput, match="missing.csv: no such file or directory") as caught:
         simulate(PC, people=tmp_path / "missing.csv")
+    assert [f.code for f in caught.value.findings] == ["PK413"]
+    assert caught.value.hint.startswith("--people names a CSV file: a header row with an 'id' column")
+    with pytest.raises(BadInput, match="gone.jsonl: no such file or directory") as caught:
+        simulate(PC, events=tmp_path / "gone.jsonl")
+    assert caught.value.hint.startswith("--events names a JSON Lines file")
 
 
 def test_duplicate_person_ids_are_findings(tmp_path):

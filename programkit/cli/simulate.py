@@ -9,7 +9,7 @@ from typing import Iterable
 import click
 
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
-from ..simulate import iter_json, iter_text, simulate, write_report
+from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
 
 
@@ -21,15 +21,6 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
             raise BadInput(f"--setting {item!r}: use NAME=true or NAME=false")
         out[name.strip()] = value.strip().casefold() in ("true", "on")
     return out
-
-
-#: what --people and --events must name (docs/simulate.md has the details)
-PEOPLE_HINT = ("--people names a CSV file: a header row with an 'id' column and the person fields the campaigns "
-               "read (display or API names, e.g. id,Email Address,Person Score), then one person a row. "
-               "See docs/simulate.md.")
-EVENTS_HINT = ('--events names a JSON Lines file: one event a line, in time order, e.g. '
-               '{"at": "2026-04-01T09:00:00Z", "person": "p1", "type": "score", "data": {"change": "+10"}}. '
-               'See docs/simulate.md.')
 
 
 def _check_paths(bundle: str, people: str | None, events: str | None, out: str | None) -> None:
