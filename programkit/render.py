@@ -345,10 +345,12 @@ class RenderResult:
     findings: list[Finding] = field(default_factory=list)
     #: with ``force``: files of the bundle that was in ``dest`` which the render no longer has, removed
     removed: list[str] = field(default_factory=list)
+    #: with ``force``: ``dest`` held a bundle, which the render replaced
+    replaced: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"template": self.template, "dest": self.dest, "values": self.values, "files": self.files,
-                "removed": self.removed, "findings": [f.to_dict() for f in self.findings]}
+                "removed": self.removed, "replaced": self.replaced, "findings": [f.to_dict() for f in self.findings]}
 
 
 def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
@@ -439,6 +441,7 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
                        hint="Choose a new directory, or pass --force to replace the bundle in it.")
     files = render_files(template, values)
     stale: list[str] = []
+    replaced = False
     with tempfile.TemporaryDirectory(prefix="programkit-new-") as tmp:
         staging = Path(tmp) / "bundle"
         _write_tree(staging, files)
@@ -453,13 +456,14 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
             dest_path.rmdir()
         if dest_path.exists():  # --force: replace the bundle there, file by file; hidden entries stay
             stale = _replace_plan(dest_path, rendered)
+            replaced = True
             _write_tree(dest_path, rendered)
             _remove_files(dest_path, stale)
         else:
             dest_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(os.fspath(staging), os.fspath(dest_path))
     return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings,
-                        removed=stale)
+                        removed=stale, replaced=replaced)
 
 
 def new_bundle(name_or_path: str, dest: str | os.PathLike[str], values: Mapping[str, Any] | None = None,

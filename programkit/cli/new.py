@@ -80,7 +80,8 @@ def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, s
     click.echo(report, nl=False)
     for rel in result.removed:
         click.echo(f"removed {rel} (the new render has no such file)")
-    click.echo(f"{style('created', fg='green', bold=True)} {result.dest} from {result.template} "
+    done = "replaced" if result.replaced else "created"
+    click.echo(f"{style(done, fg='green', bold=True)} {result.dest} from {result.template} "
                f"({len(result.files)} files, validated: {len(result.findings)} findings)")
     raise SystemExit(EXIT_OK)
 
