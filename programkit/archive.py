@@ -132,7 +132,7 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
         tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as raw:
             _write_zip(raw, src_dir, [MANIFEST] + listed, {a.path: a.sha256 for a in bundle.assets})
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, usual_mode())
         digest = sha256_file(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, out_zip)
@@ -163,6 +163,12 @@ def _write_zip(raw: Any, root: Path, names: list[str], digests: dict[str, str]) 
                 raise ProgramkitError(f"{root}: {name} changed while it was being packed; nothing was written",
                                       [make("PK106", f"{name} has sha256 {h.hexdigest()}, bundle.json says "
                                                      f"{digests[name][:12]}…", file=name)])
+
+
+def usual_mode(directory: bool = False) -> int:
+    """The mode a plain ``open``/``mkdir`` would give under the process umask: temporary files and folders
+    (0600/0700) that are renamed into place as the user's output get it first."""
+    return (0o777 if directory else 0o666) & ~_umask()
 
 
 def _umask() -> int:
@@ -220,7 +226,7 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
                                     mismatches,
                                     hint="The archive changed after it was packed: get it again from its source and "
                                          "compare its sha256 with the one `programkit pack` printed.")
-            os.chmod(tmp, 0o777 & ~_umask())
+            os.chmod(tmp, usual_mode(directory=True))
             _move_into_place(tmp, out_dir)
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)

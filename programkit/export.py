@@ -708,6 +708,9 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
 
             archive_sha = pack_dir(tmp, target)
         else:
+            from .archive import usual_mode
+
+            os.chmod(tmp, usual_mode(directory=True))  # mkdtemp made it 0700
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)

@@ -8,6 +8,7 @@ from typing import Iterable
 
 import click
 
+from ..archive import usual_mode
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
@@ -40,6 +41,7 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             write_report(pieces, fh.write)
+        os.chmod(tmp, usual_mode())  # mkstemp made it 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
