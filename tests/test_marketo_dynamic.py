@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from bundle_edits import EMAIL, EMAIL_NAME, edit_asset, edit_manifest, line_of
-from marketo_support import SECRET, fake, cli_env, marketo_env  # noqa: F401
+from marketo_support import SECRET, client, fake, cli_env, marketo_env  # noqa: F401
 
+from programkit.workspaces.marketo_client import MarketoError
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "op-lead-management"
 PROGRAM = "OP-Lead Management"
 SEGMENT_POST = "POST /rest/asset/v1/email/{id}/dynamicContent/{contentId}.json"
 SECTION_POST = "POST /rest/asset/v1/email/{id}/content/{htmlId}.json"
@@ -157,3 +160,34 @@ def test_a_failure_among_the_segment_writes_then_resume(fake, env, invoke, sampl
     undone = invoke("rollback", "--target", fake.url)
     assert undone.exit_code == 0, undone.output
     assert fake.snapshot()["programs"] == [] and not fake.assets["email"]
+
+
+def test_an_update_that_drops_the_dynamic_content_makes_the_section_static_again(fake, env, invoke, sample_copy):
+    bundle = _with_dynamic(sample_copy, DYNAMIC)
+    headline = json.loads((SAMPLE / EMAIL).read_text(encoding="utf-8"))["sections"]["headline"]
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes").exit_code == 0
+
+    def static(doc):
+        doc.pop("dynamicContent")
+        doc["sections"]["headline"] = headline
+    edit_asset(bundle, EMAIL, static)
+    edit_manifest(bundle, lambda data: data.update(version="1.1.0"))
+    result = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert result.exit_code == 0, result.output
+    rec = next(a for a in fake.assets["email"].values() if a["name"] == EMAIL_NAME)
+    assert rec["_dynamic"] == {} and rec["_sections"]["headline"] == headline
+
+
+def test_the_stand_in_refuses_a_segment_its_segmentation_lacks(fake, env, invoke, sample_copy, client):
+    assert invoke("import", str(_with_dynamic(sample_copy, DYNAMIC)), "--target", fake.url, "--yes").exit_code == 0
+    mid = next(a["id"] for a in fake.assets["email"].values() if a["name"] == EMAIL_NAME)
+    cid = next(c["value"] for c in client.get(f"/rest/asset/v1/email/{mid}/content.json") if c["htmlId"] == "headline")
+    with pytest.raises(MarketoError) as info:
+        client.post(f"/rest/asset/v1/email/{mid}/dynamicContent/{cid}.json",
+                    {"segment": "Energy", "type": "HTML", "value": "<h1>x</h1>"})
+    assert (info.value.marketo_code, info.value.message) == (
+        "709", f"Marketo 709 on POST /rest/asset/v1/email/{mid}/dynamicContent/{cid}.json: Segment 'Energy' not "
+               "found in segmentation 'Industry'")
+    assert _dynamic_of(fake) == DYNAMIC
+    assert [s["name"] for s in client.get("/rest/asset/v1/segmentation/1/segments.json")] == [
+        "Manufacturing", "Healthcare", "Retail", "Default"]
