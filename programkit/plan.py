@@ -637,7 +637,7 @@ class _Planner:
         for a in assets:
             sha = a.actual_sha256 or a.sha256
             act = Action(a.kind, a.name, "create", folder=a.folder, path=a.path, sha256=sha,
-                         reason="new " + a.kind + _local_note(a))
+                         reason="new " + a.kind + _local_note(a, self.ws))
             prev = self.previous.get((a.kind, _fold(a.name)))
             info = by_id.get(prev.get("workspaceId")) if prev else None
             info = info or by_name.get((a.kind, _fold(a.name)))
@@ -647,17 +647,17 @@ class _Planner:
                 if self.recorded[(a.kind, _fold(a.name))] == sha:
                     act.action, act.reason = "noop", "unchanged (on an earlier import's checklist)"
                 else:
-                    act.action, act.reason = "update", "changed in the bundle" + _local_note(a)
+                    act.action, act.reason = "update", "changed in the bundle" + _local_note(a, self.ws)
             elif info is not None:
                 used.add(info.id)
                 act.target_id = info.id
                 if info.sha256 == sha and _fold(info.folder) == _fold(a.folder) and info.name == a.name:
                     act.action, act.reason = "noop", "unchanged"
                 else:
-                    act.action, act.reason = "update", "changed in the bundle" + _local_note(a)
+                    act.action, act.reason = "update", "changed in the bundle" + _local_note(a, self.ws)
                     act.moved = _fold(info.folder) != _fold(a.folder) or info.name != a.name
                     if act.moved:
-                        act.reason = f"moved from {info.folder or 'the top'}/{info.name}" + _local_note(a)
+                        act.reason = f"moved from {info.folder or 'the top'}/{info.name}" + _local_note(a, self.ws)
             self.add(act)
         # workspace items the bundle does not have: removed by this version, or added by a user
         for x in current:
@@ -725,9 +725,13 @@ def _copy_number(name: str) -> int:
     return int(numbers[-1]) if numbers else 0
 
 
-def _local_note(a: Asset) -> str:
+def _local_note(a: Asset, ws: Any = None) -> str:
+    """A note on what importing ``a`` writes that is easy to miss: an email's dynamic content (a target may
+    say how it writes it: ``ws.dynamic_content_note(email)``)."""
     if a.kind == "email" and isinstance(a.content, dict) and a.content.get("dynamicContent"):
-        return " (dynamic content: imported, Marketo's import would skip it)"
+        describe = getattr(ws, "dynamic_content_note", None)
+        return describe(a.content) if callable(describe) else \
+            " (dynamic content: imported, Marketo's import would skip it)"
     return ""
 
 

@@ -29,7 +29,13 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
 - what an admin does in the UI (:meth:`FakeMarketo.complete_campaign`, :meth:`FakeMarketo.set_email` or
   ``POST /_fake/edit``): ``{"campaign": "X", "rules": {Marketo's smart-list rules}, "fields": {"isActive": true}}``
   sets a campaign's smart list (read back by ``smartList.json?includeRules=true``),
-  ``{"email": "X", "text": "…"}`` an email's text version.
+  ``{"email": "X", "text": "…"}`` an email's text version;
+- dynamic content as Adobe's guide writes it: ``POST email/{id}/content/{htmlId}.json`` with
+  ``type=DynamicContent&value=<segmentation id>`` makes a section dynamic (its id is then the section's
+  value in ``email/{id}/content.json``), ``POST email/{id}/dynamicContent/{id}.json`` with
+  ``segment=<name>&type=HTML&value=<html>`` sets one segment (a segment the segmentation does not have:
+  709), ``GET segmentation/{id}/segments.json`` lists a segmentation's segments (``segmentations``:
+  name -> segment names; each also has "Default").
 
 Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
 listens. Any client id/secret given with ``--client-id/--client-secret`` (or
@@ -76,6 +82,8 @@ CHANNELS = {
 PROGRAM_TYPES = {"Default", "Event", "Event with Webinar", "Engagement", "Email"}
 TOKEN_TYPES = {"date", "number", "rich text", "score", "sfdc campaign", "text"}
 NO_ASSETS = "No assets found for the given search criteria."
+#: the segmentations an instance starts with (segments in Marketo's order; "Default" is added to each)
+SEGMENTATIONS = {"Industry": ["Manufacturing", "Healthcare", "Retail"]}
 
 
 class ApiError(Exception):
@@ -101,7 +109,8 @@ class FakeMarketo:
     def __init__(self, client_id: str | None = None, client_secret: str | None = None, *,
                  rate_limit: int = 100, rate_window: float = 20.0, max_concurrent: int = 10,
                  token_ttl: float = 3600.0, latency: float = 0.0, crm: str | None = "salesforce",
-                 tag_types: dict[str, list[str]] | None = None, segmentations: tuple[str, ...] = ("Industry",),
+                 tag_types: dict[str, list[str]] | None = None,
+                 segmentations: tuple[str, ...] | dict[str, list[str]] = SEGMENTATIONS,
                  extra_fields: tuple[tuple[str, str, str], ...] = ()):
         self.client_id, self.client_secret = client_id, client_secret
         self.rate_limit, self.rate_window, self.max_concurrent = rate_limit, rate_window, max_concurrent
@@ -124,7 +133,10 @@ class FakeMarketo:
         self.fields = list(STANDARD_FIELDS) + (SFDC_FIELDS if crm == "salesforce" else []) + list(extra_fields)
         self.tag_types = tag_types if tag_types is not None else {
             "Program Purpose": ["Lead Management", "Nurture", "Events"], "Region": ["EMEA", "AMER", "APAC"]}
-        self.segmentations = list(segmentations)
+        # segmentation name -> its segments, in Marketo's order; every segmentation ends in "Default"
+        self.segments = {name: [x for x in (segmentations[name] if isinstance(segmentations, dict) else [])
+                                if x != "Default"] + ["Default"] for name in segmentations}
+        self.segmentations = list(self.segments)
         self._seed()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -528,6 +540,23 @@ def _segmentations(fk, pp, q, files):
                         "workspace": "Default"} for i, n in enumerate(fk.segmentations)]}
 
 
+def _segmentation(fk: FakeMarketo, raw_id: Any) -> str:
+    """The name of segmentation ``raw_id`` (ids are 1-based positions in fk.segmentations)."""
+    sid = int(raw_id) if str(raw_id).isdigit() else 0
+    if not 1 <= sid <= len(fk.segmentations):
+        raise ApiError("702", f"Segmentation {raw_id} not found")
+    return fk.segmentations[sid - 1]
+
+
+@route("GET", f"{A}/segmentation/{{id}}/segments.json")
+def _segments(fk, pp, q, files):
+    name = _segmentation(fk, pp["id"])
+    sid = int(pp["id"])
+    return _page([{"id": sid * 100 + i, "name": seg, "description": None, "createdAt": _now(), "updatedAt": _now(),
+                   "url": None, "status": "approved", "segmentationId": sid}
+                  for i, seg in enumerate(fk.segments[name], 1)], q)
+
+
 # Design Studio assets share one shape: name unique per kind, content stored as bytes.
 DESIGN = {"emailTemplate": 3, "landingPageTemplate": 5, "file": 4, "snippet": 6}
 
@@ -731,8 +760,19 @@ def _email_section(fk, pp, q, files):
     rec = _asset(fk, "email", pp["id"])
     if q.get("type") not in ("Text", "DynamicContent", "Snippet"):
         raise ApiError("1003", "type must be Text, DynamicContent or Snippet")
-    rec["_sections"][pp["htmlId"]] = q["value"]
-    rec["_section_types"][pp["htmlId"]] = q["type"]
+    html_id = pp["htmlId"]
+    if q["type"] == "DynamicContent":  # value: the segmentation's id; the section keeps its content as default
+        if not str(q["value"]).isdigit():
+            raise ApiError("1003", f"Invalid value '{q['value']}': a DynamicContent section takes a segmentation id")
+        name = _segmentation(fk, q["value"])
+        old = rec["_dynamic"].get(html_id)
+        rec["_sections"].setdefault(html_id, "")
+        if old is None or old["segmentation"] != name:  # another segmentation: its segments start empty
+            rec["_dynamic"][html_id] = {"segmentation": name, "segments": {}}
+    else:
+        rec["_dynamic"].pop(html_id, None)
+        rec["_sections"][html_id] = q["value"]
+    rec["_section_types"][html_id] = q["type"]
     return {"result": [{"id": rec["id"]}]}
 
 
@@ -751,18 +791,38 @@ def _email_content(fk, pp, q, files):
     return {"result": out} if out else {"warnings": [NO_ASSETS]}
 
 
-@route("GET", f"{A}/email/{{id}}/dynamicContent/{{contentId}}.json")
-def _email_dynamic(fk, pp, q, files):
+def _dynamic_section(fk: FakeMarketo, pp: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The email and the dynamic section (segmentation, segments) that content id ``pp["contentId"]`` names."""
     rec = _asset(fk, "email", pp["id"])
     html_id = next((h for i, h in enumerate(rec["_sections"]) if f"RVMtU2VjdGlvbi{i}" == pp["contentId"]), None)
     if html_id not in rec["_dynamic"]:
         raise ApiError("702", f"Dynamic content {pp['contentId']} not found")
-    spec = rec["_dynamic"][html_id]
+    return rec, rec["_dynamic"][html_id]
+
+
+@route("GET", f"{A}/email/{{id}}/dynamicContent/{{contentId}}.json")
+def _email_dynamic(fk, pp, q, files):
+    rec, spec = _dynamic_section(fk, pp)
     seg_id = fk.segmentations.index(spec["segmentation"]) + 1
+    order = fk.segments.get(spec["segmentation"], [])
     return {"result": [{"id": rec["id"], "segmentation": seg_id, "createdAt": rec["createdAt"],
                         "updatedAt": rec["updatedAt"],
-                        "content": [{"id": str(i + 1), "segmentId": i + 1, "segmentName": name, "type": "HTML",
-                                     "content": html} for i, (name, html) in enumerate(spec["segments"].items())]}]}
+                        "content": [{"id": str(i + 1), "segmentId": seg_id * 100 + (order.index(name) + 1 if name in
+                                                                                   order else 0),
+                                     "segmentName": name, "type": "HTML", "content": html}
+                                    for i, (name, html) in enumerate(spec["segments"].items())]}]}
+
+
+@route("POST", f"{A}/email/{{id}}/dynamicContent/{{contentId}}.json")
+def _email_dynamic_set(fk, pp, q, files):
+    # ``segment`` is in Adobe's guide (Dynamic Content), not in the Swagger's UpdateEmailDynamicContentRequest
+    rec, spec = _dynamic_section(fk, pp)
+    if q["type"] not in ("HTML", "Text"):
+        raise ApiError("1003", f"Invalid type '{q['type']}' for a dynamic content segment: must be HTML or Text")
+    if q.get("segment") not in fk.segments.get(spec["segmentation"], []):
+        raise ApiError("709", f"Segment '{q.get('segment')}' not found in segmentation '{spec['segmentation']}'")
+    spec["segments"][q["segment"]] = q["value"]
+    return {"result": [{"id": rec["id"]}]}
 
 
 @route("GET", f"{A}/email/{{id}}/variables.json")

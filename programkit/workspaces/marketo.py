@@ -84,6 +84,20 @@ register_code("PK812", "marketo-rollback-manual", Severity.WARNING,
               hint="Delete it by hand in Marketo (Design Studio > Images and Files for files).",
               example="file 'logo.png' (id 1001) cannot be deleted through the API", group=_GROUP)
 
+register_code("PK816", "marketo-segment-missing", Severity.ERROR,
+              "An email's dynamic content names a segment its segmentation does not have in Marketo.",
+              hint="Add the segment to the segmentation in Marketo (Database > Segmentations, then approve it), "
+                   "or rename the segment in the email's dynamicContent to one the segmentation has.",
+              example="emails/a.json /dynamicContent/body/segments/Retail: segment 'Retail' is not in Marketo's "
+                      "segmentation 'Industry' (it has Manufacturing, Healthcare, Default)", group=_GROUP)
+register_code("PK817", "marketo-dynamic-default", Severity.WARNING,
+              "A section is both a static section and dynamic content, and the dynamic content gives its own "
+              "Default segment: Marketo's section is one or the other, so the static HTML is not written.",
+              hint="Remove the section from sections (its Default segment is the content leads outside every "
+                   "segment see), or drop the Default segment so the static HTML becomes it.",
+              example="emails/a.json /sections/body: not written: the section is dynamic and its Default segment "
+                      "is written instead", group=_GROUP)
+
 #: bundle program type -> Marketo program type
 PROGRAM_TYPES = {"default": "Default", "event": "Event", "webinar": "Event with Webinar",
                  "nurture": "Engagement", "email": "Email"}
@@ -369,6 +383,24 @@ class MarketoWorkspace(Workspace):
         """Marketo's segmentations (id, name, …), read once."""
         return self._cached("segmentation-list", lambda: self.client.get(f"{A}/segmentation.json"))
 
+    def segmentation_id(self, name: str) -> int | None:
+        """The id of the segmentation called ``name`` (case-insensitive), or None."""
+        hit = next((s for s in self.segmentation_list() if str(s.get("name", "")).casefold() == name.casefold()), None)
+        return int(hit["id"]) if hit is not None else None
+
+    def segment_names(self, segmentation_id: int) -> list[str]:
+        """The segments of one segmentation (Marketo's spelling and order, "Default" included), read once."""
+        return self._cached(f"segments-{segmentation_id}", lambda: [
+            s["name"] for s in self.client.browse(f"{A}/segmentation/{segmentation_id}/segments.json")
+            if isinstance(s.get("name"), str)])
+
+    def dynamic_content_note(self, email: dict[str, Any]) -> str:
+        """The plan's note on an email with dynamic content (what importing it writes)."""
+        dyn = email.get("dynamicContent") or {}
+        segments = sum(len(_dynamic_segments(email, html_id)) for html_id in dyn)
+        return (f" (dynamic content: {segments} segment(s) in {len(dyn)} section(s), written through the asset "
+                "API)")
+
     def crm(self) -> str | None:
         sfdc = sorted(f for f in self.fields() if f.startswith("sfdc"))
         if sfdc:
@@ -642,11 +674,42 @@ class MarketoWorkspace(Workspace):
             elif asset.kind not in DESIGN and asset.kind not in LOCAL:
                 out.append(make("PK810", f"{asset.kind} {asset.name!r} has no Marketo equivalent",
                                 file="bundle.json", pointer=asset.pointer))
+        out += self._dynamic_preflight(bundle, writes)
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
             out.append(make("PK806", f"webhooks cannot be read through the Marketo API: required webhook "
                                      f"{hook!r} not checked", file="bundle.json", pointer="/requires/webhooks"))
         # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
         return out + [n for n in self.notes if n.code != "PK806" and n not in out]
+
+    def _dynamic_preflight(self, bundle: Any, writes: set[tuple[str, str]] | None) -> list[Finding]:
+        """Every segment the emails' dynamic content names that its Marketo segmentation lacks (all at once;
+        one segments call per segmentation used), and static sections the dynamic content overrides. A
+        segmentation missing altogether is the plan's PK503 (or validate's PK309), not repeated here."""
+        out: list[Finding] = []
+        for asset in bundle.assets:
+            email = asset.content if asset.kind == "email" and isinstance(asset.content, dict) else {}
+            dyn = email.get("dynamicContent")
+            if not isinstance(dyn, dict) or (writes is not None and (asset.kind, asset.name) not in writes):
+                continue
+            for html_id, spec in sorted(dyn.items()):
+                if not isinstance(spec, dict) or not isinstance(spec.get("segmentation"), str):
+                    continue
+                sid = self.segmentation_id(spec["segmentation"])
+                if sid is None:
+                    continue
+                have = self.segment_names(sid)
+                known = {n.casefold() for n in have}
+                for seg in spec.get("segments") or {}:
+                    if seg.casefold() not in known:
+                        out.append(make("PK816", f"segment {seg!r} is not in Marketo's segmentation "
+                                                 f"{spec['segmentation']!r} (it has {', '.join(have) or 'none'})",
+                                        file=asset.path, pointer=f"/dynamicContent/{html_id}/segments/{seg}"))
+                if html_id in (email.get("sections") or {}) and "default" in {
+                        n.casefold() for n in spec.get("segments") or {}}:
+                    out.append(make("PK817", f"section {html_id!r} is not written as static HTML: it is dynamic "
+                                             "and its Default segment is written instead",
+                                    file=asset.path, pointer=f"/sections/{html_id}"))
+        return out
 
     def estimate_calls(self, plan: Any, bundle: Any) -> dict[str, Any]:
         """API calls applying ``plan`` costs (its writes; the reads are already spent), against the daily quota."""
@@ -658,8 +721,7 @@ class MarketoWorkspace(Workspace):
             if act.kind == "email" and act.action != "delete":
                 email = contents.get((act.kind, act.name.casefold()))
                 email = email if isinstance(email, dict) else {}
-                calls += (act.action in ("create", "rename")) + len(email.get("sections") or {}) + \
-                    len(email.get("variables") or {})
+                calls += (act.action in ("create", "rename")) + email_content_calls(email)
             elif act.kind in ("landingPageTemplate", "snippet") and act.action in ("create", "rename"):
                 calls += 2
             elif act.kind != "tag":
@@ -783,6 +845,28 @@ class MarketoWorkspace(Workspace):
                 f"the API cannot tell whether it was done since): {what}.\n"
                 + "".join(f"Checklist: {f}\n" for f in pending["checklists"])
                 + f"`programkit history --target {self.url}` lists them.\n")
+
+
+def _dynamic_segments(email: dict[str, Any], html_id: str) -> dict[str, str]:
+    """The segments written for dynamic section ``html_id``: the bundle's, plus the section's static HTML (if
+    any) as the "Default" segment when the bundle gives no Default (Marketo's section is static or dynamic,
+    and a dynamic section's Default segment is what leads outside every segment see)."""
+    spec = (email.get("dynamicContent") or {}).get(html_id) or {}
+    segments = dict(spec.get("segments") or {})
+    static = (email.get("sections") or {}).get(html_id)
+    if isinstance(static, str) and "default" not in {n.casefold() for n in segments}:
+        segments["Default"] = static
+    return segments
+
+
+def email_content_calls(email: dict[str, Any]) -> int:
+    """Calls that write an email's content after its create: one per static section and per variable; per
+    dynamic section one to make it dynamic and one per segment, plus one read of the email's content per
+    email with dynamic content (for the sections' dynamic content ids)."""
+    dyn = email.get("dynamicContent") or {}
+    static = [h for h in email.get("sections") or {} if h not in dyn]
+    return (len(static) + len(email.get("variables") or {}) + len(dyn) + (1 if dyn else 0)
+            + sum(len(_dynamic_segments(email, h)) for h in dyn))
 
 
 def _token_from_marketo(t: dict[str, Any]) -> dict[str, Any]:
@@ -1148,6 +1232,7 @@ class MarketoWriter(WorkspaceWriter):
                 self._folder_ref(program_id, folder or None)  # a missing folder is created once, not by each worker
             if any(item[0] == "email" for item in items):
                 self.ws._design("emailTemplate")
+                self._load_segments(item[2] for item in items if item[0] == "email")
         with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                 thread_name_prefix="marketo-create") as pool:
             futures = [pool.submit(self.put_asset, kind, name, content, sha, folder=folder, program_id=program_id,
@@ -1162,6 +1247,14 @@ class MarketoWriter(WorkspaceWriter):
             failed = next(f for f in futures if not f.cancelled() and f.exception())  # the first, in plan order
             raise failed.exception()  # type: ignore[misc]
         return [fut.result() for fut in futures]
+
+    def _load_segments(self, contents: Iterable[bytes]) -> None:
+        """Read the segmentations and segments the emails' dynamic content uses, once, before workers need them."""
+        for content in contents:
+            for spec in (json.loads(content).get("dynamicContent") or {}).values():
+                sid = self.ws.segmentation_id(spec["segmentation"])
+                if sid is not None:
+                    self.ws.segment_names(sid)
 
     def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
                    program_id: int | None, index: int | None = None) -> None:
@@ -1228,10 +1321,63 @@ class MarketoWriter(WorkspaceWriter):
         return int(hit["id"])
 
     def _email_content(self, mid: int, email: dict[str, Any]) -> None:
+        dynamic = email.get("dynamicContent") or {}
         for html_id, value in sorted((email.get("sections") or {}).items()):
-            self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "Text", "value": value})
+            if html_id not in dynamic:  # a dynamic section's static HTML is its Default segment (below)
+                self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "Text", "value": value})
         for var, value in sorted((email.get("variables") or {}).items()):
             self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
+        if dynamic:
+            self._dynamic_content(mid, email)
+
+    def _dynamic_content(self, mid: int, email: dict[str, Any]) -> None:
+        """Write an email's dynamic content as Adobe's guide does (Dynamic Content, Marketo developer docs).
+
+        Per section: ``POST email/{id}/content/{htmlId}.json`` with ``type=DynamicContent&value=<segmentation
+        id>``; then one ``GET email/{id}/content.json`` for the email, whose dynamic sections' ``value`` is
+        their dynamic content id; then per segment ``POST email/{id}/dynamicContent/{contentId}.json`` with
+        ``segment=<name>&type=HTML&value=<html>``. Adobe's Swagger leaves ``segment`` out of
+        UpdateEmailDynamicContentRequest; the guide sends it, and without it the call could not say which
+        segment it sets, so this follows the guide. Each call is a journal step (the content id kept with
+        the section's), so a resumed import redoes none that was answered.
+        """
+        dynamic = email["dynamicContent"]
+        content_ids: dict[str, str] = {}
+        segmentations: dict[str, int] = {}
+        made: list[tuple[str, str]] = []
+        for html_id, spec in sorted(dynamic.items()):
+            sid = self.ws.segmentation_id(spec["segmentation"])
+            if sid is None:
+                raise MarketoError(f"segmentation {spec['segmentation']!r} (dynamic content of section {html_id!r}) "
+                                   "not found in Marketo", code="PK810")
+            segmentations[html_id] = sid
+            key = f"dynamic:{mid}:{html_id}:{sid}"
+            done = self.journal.done(key)
+            if done:
+                content_ids[html_id] = str(done["contentId"])
+                continue
+            self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "DynamicContent", "value": sid})
+            made.append((html_id, key))
+        if made:
+            sections = {c.get("htmlId"): c for c in self.client.get(f"{A}/email/{mid}/content.json")}
+            for html_id, key in made:
+                found = sections.get(html_id) or {}
+                if found.get("contentType") != "DynamicContent" or not isinstance(found.get("value"), (str, int)):
+                    raise MarketoError(f"Marketo did not make section {html_id!r} of email {mid} dynamic (its "
+                                       f"content type is {found.get('contentType')!r})", code="PK803")
+                content_ids[html_id] = str(found["value"])
+                self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "section": html_id,
+                                  "contentId": content_ids[html_id]})
+        for html_id in sorted(dynamic):
+            spelled = {n.casefold(): n for n in self.ws.segment_names(segmentations[html_id])}
+            for segment, html in _dynamic_segments(email, html_id).items():
+                key = f"segment:{mid}:{html_id}:{segment}:{_sha(html.encode('utf-8'))[:12]}"
+                if self.journal.done(key):
+                    continue
+                self.client.post(f"{A}/email/{mid}/dynamicContent/{content_ids[html_id]}.json", {
+                    "segment": spelled.get(segment.casefold(), segment), "type": "HTML", "value": html})
+                self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "section": html_id,
+                                  "segment": segment})
 
     def _upload_content(self, kind: str, mid: int, label: str, content: bytes,
                         entry: dict[str, Any] | None = None) -> None:

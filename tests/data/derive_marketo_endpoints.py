@@ -4,7 +4,9 @@ Source: https://github.com/AdobeDocs/marketo-apis (static/swagger-asset.json,
 swagger-identity.json, swagger-mapi.json), read at commit 3d7e817. Only the
 endpoints programkit's Marketo target and the stand-in server use are kept:
 method, path, request content type and parameter names (query/path/form, and
-the properties of a body parameter's schema).
+the properties of a body parameter's schema), plus the few parameters Adobe's
+developer guide documents and the Swagger omits (GUIDE_ONLY, each marked with
+its source).
 
     python tests/data/derive_marketo_endpoints.py /path/to/marketo-apis/static > tests/data/marketo_endpoints.json
 """
@@ -40,17 +42,27 @@ USED = {
         ("GET", "/rest/asset/v1/snippets.json"), ("POST", "/rest/asset/v1/snippets.json"),
         ("GET", "/rest/asset/v1/snippet/{id}/content.json"), ("POST", "/rest/asset/v1/snippet/{id}/content.json"),
         ("POST", "/rest/asset/v1/snippet/{id}/delete.json"),
-        ("GET", "/rest/asset/v1/segmentation.json"),
+        ("GET", "/rest/asset/v1/segmentation.json"), ("GET", "/rest/asset/v1/segmentation/{id}/segments.json"),
         ("GET", "/rest/asset/v1/emails.json"), ("POST", "/rest/asset/v1/emails.json"),
         ("POST", "/rest/asset/v1/email/{id}/content/{htmlId}.json"), ("POST", "/rest/asset/v1/email/{id}/variable/{name}.json"),
         ("GET", "/rest/asset/v1/email/{id}/content.json"), ("GET", "/rest/asset/v1/email/{id}/variables.json"),
         ("GET", "/rest/asset/v1/email/{id}/fullContent.json"),
         ("GET", "/rest/asset/v1/email/{id}/dynamicContent/{contentId}.json"),
+        ("POST", "/rest/asset/v1/email/{id}/dynamicContent/{contentId}.json"),
         ("POST", "/rest/asset/v1/email/{id}/delete.json"),
         ("GET", "/rest/asset/v1/smartCampaigns.json"), ("POST", "/rest/asset/v1/smartCampaigns.json"),
         ("GET", "/rest/asset/v1/smartCampaign/{id}/smartList.json"),
         ("POST", "/rest/asset/v1/smartCampaign/{id}/delete.json"),
     ],
+}
+
+#: parameters Adobe's developer guide documents and the Swagger omits: (method, path) -> (parameter, where, why).
+#: The guide's Dynamic Content page (experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/assets/
+#: dynamic-content) updates one segment of an email's dynamic section with ``segment=Southwest&type=HTML&value=…``,
+#: but UpdateEmailDynamicContentRequest has no ``segment`` property: without it the call could not say which segment.
+GUIDE_ONLY = {
+    ("POST", "/rest/asset/v1/email/{id}/dynamicContent/{contentId}.json"): [
+        {"name": "segment", "in": "body", "source": "developer guide, Dynamic Content (not in the Swagger)"}],
 }
 
 
@@ -68,6 +80,7 @@ def main(static: Path) -> None:
                     params += [{"name": n, "in": "body"} for n in defs.get(ref, {}).get("properties", {})]
                 else:
                     params.append({"name": p["name"], "in": p["in"], "required": bool(p.get("required"))})
+            params += GUIDE_ONLY.get((method, path), [])
             out.append({"method": method, "path": path, "consumes": (op.get("consumes") or [None])[0],
                         "params": params})
     json.dump({"source": "AdobeDocs/marketo-apis@3d7e817 static/swagger-*.json", "endpoints": out},
