@@ -35,10 +35,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .canonical import bundle_digest, sha256_bytes
-from .errors import ProgramkitError
+from .errors import BadInput, ProgramkitError
 from .findings import Severity, make, register_code
 from .model import PROGRAM_KINDS, Bundle
-from .plan import WRITES, Action, Plan, history_mapping
+from .plan import WRITES, Action, Plan, SavedPlan, history_mapping, plan_path
 from .workspaces.base import DESIGN_KINDS, ImportRecord, Workspace, WorkspaceWriter
 
 G = "import"
@@ -86,8 +86,17 @@ class _Hook:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def check_current(plan: Plan, bundle: Bundle, workspace: Workspace) -> None:
-    """Refuse a plan made for another workspace revision or another bundle."""
+def check_current(plan: Plan, bundle: Bundle, workspace: Workspace, source: str = "the plan") -> None:
+    """Refuse a plan made for another bundle (PK533, exit 2), another target (PK535), another content of the
+    bundle (PK521), another workspace or another revision of it (PK520). ``source`` names the plan in messages."""
+    name = bundle.manifest.get("name") if isinstance(bundle.manifest, dict) else None
+    if name is not None and plan.bundle.get("name") != name:
+        message = f"{source} is a plan for bundle {plan.bundle.get('name')}; the bundle given is {name}"
+        raise BadInput(message, [make("PK533", message)])
+    made_for, here = plan.workspace.get("target"), workspace.location
+    if made_for is not None and here is not None and made_for != here:
+        raise ProgramkitError(f"this plan was made for target {made_for}, not {here}; nothing was written", [make(
+            "PK535", f"{source} was made for target {made_for}, not {here}")])
     digest = bundle_digest(bundle.manifest) if bundle.manifest is not None else None
     if digest != plan.bundle.get("digest"):
         raise ProgramkitError("the bundle is not the one the plan was made for", [make(
@@ -101,6 +110,28 @@ def check_current(plan: Plan, bundle: Bundle, workspace: Workspace) -> None:
         raise ProgramkitError("the workspace changed since the plan was made; nothing was written", [make(
             "PK520", f"workspace {workspace.name!r} is at revision {revision}, the plan was made at revision "
                      f"{plan.workspace.get('revision')}")])
+
+
+def replay(saved: SavedPlan, path: str, workspace: Workspace) -> tuple[Plan, Bundle]:
+    """What ``import --plan`` applies: the plan made now from the bundle at ``path``, the workspace and the
+    options and rules ``saved`` records, provided ``saved`` is exactly that plan.
+
+    Refuses (nothing written) a plan for another bundle (PK533, exit 2), target (PK535), bundle content (PK521),
+    workspace or revision (PK520), and then a file that differs in any other way from the plan made now
+    (PK534, exit 1, one finding per difference): an edited or cut-down plan is never applied as it stands.
+    Returns the plan made now (equal to the file) and the loaded bundle, for :func:`apply_plan`.
+    """
+    plan, bundle = plan_path(path, workspace, **saved.replan_options())
+    check_current(saved.plan, bundle, workspace, saved.path)
+    differences = saved.differences(plan)
+    if differences:
+        n = len(differences)
+        raise ProgramkitError(
+            f"{saved.path} is not the plan programkit makes now for this bundle and workspace ({n} "
+            f"difference{'s' if n != 1 else ''}); nothing was written", differences,
+            hint="A saved plan is applied only as `programkit plan --out` wrote it: plan again (with the "
+                 "options you want: --as, --prune, the rule flags) and review that plan.")
+    return plan, bundle
 
 
 def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,

@@ -15,15 +15,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 import semver
 
 from .canonical import bundle_digest
+from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
 from .jsonpos import escape
 from .model import PROGRAM_KINDS, Asset, Bundle, folder_tree
-from .rules import REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
+from .rules import OPTIONS, REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
 from .validate import _with_lines, folder_paths, validate_bundle
 from .workspaces.base import DESIGN_KINDS, AssetInfo, ProgramInfo, Workspace
 
@@ -106,6 +108,58 @@ register_code("PK515", "not-identical", Severity.ERROR,
 register_code("PK516", "bundle-invalid", Severity.ERROR, "The bundle cannot be planned: it has no readable manifest.",
               hint="Run `programkit validate BUNDLE` and fix what it reports.",
               example="bundle.json: the manifest could not be read", group=G)
+SAVED_PLAN_HINT = "Give the file `programkit plan BUNDLE --out plan.json` wrote, or plan again."
+register_code("PK531", "plan-unreadable", Severity.ERROR,
+              "An --plan file is not a programkit plan: not JSON, cut short, or not shaped like a plan (exit 2).",
+              hint=SAVED_PLAN_HINT, example="p.json is not a programkit plan: a JSON list, not an object",
+              group=G)
+register_code("PK532", "plan-format", Severity.ERROR,
+              "An --plan file is a plan of another format version than this programkit reads (exit 2).",
+              hint="Plan again with this programkit (`programkit plan BUNDLE --out plan.json`).",
+              example="plan.json is a programkit-plan/2 plan; this programkit reads programkit-plan/1", group=G)
+register_code("PK533", "plan-other-bundle", Severity.ERROR,
+              "An --plan file is a plan for another bundle than the one given (exit 2).",
+              hint="Give the bundle the plan names, or plan this bundle (`programkit plan BUNDLE --out plan.json`).",
+              example="plan.json is a plan for bundle webinar-kit; the bundle given is op-lead-management", group=G)
+register_code("PK534", "plan-edited", Severity.ERROR,
+              "An --plan file is not the plan programkit makes now from the bundle, the workspace and the options "
+              "the file records (an action added, removed or changed, an option or rule changed): it was edited.",
+              hint="Apply only a plan as `programkit plan --out` wrote it: plan again (with the options you want, "
+                   "e.g. --as, --on-image) and review that.",
+              example="plan.json:/actions/3: emailTemplate 'Quick Start Email Template' is planned now "
+                      "(create) but not in the file", group=G)
+register_code("PK535", "plan-other-target", Severity.ERROR,
+              "An --plan file was made for another target (another workspace file or Marketo instance).",
+              hint="Apply it with the --target it was made for, or plan again against this target.",
+              example="this plan was made for target /home/me/a.db, not /home/me/b.db", group=G)
+register_code("PK536", "bad-program-name", Severity.ERROR,
+              "The program name given with --as is empty, blank, starts or ends with a space, holds a line break, "
+              "or is longer than Marketo's 255 characters (exit 2).",
+              hint="Give --as a program name of 1 to 255 characters, without leading or trailing spaces.",
+              example="--as '   ': the program name is blank", group=G)
+
+
+def check_program_name(name: str, what: str = "--as") -> None:
+    """Raise BadInput (PK536, exit 2) unless ``name`` is a program name Marketo takes: the rules a bundle's own
+    ``program.name`` follows (schemas/program.json: 1 to 255 characters, no leading or trailing whitespace, one
+    line); 255 is also the limit the Marketo asset API's Swagger gives a program name (clone program)."""
+    from .schema import get_schema
+
+    rule = get_schema("program")["properties"]["name"]
+    if not name:
+        why = "the program name is empty"
+    elif not name.strip():
+        why = "the program name is blank"
+    elif name != name.strip():
+        why = "the program name starts or ends with whitespace"
+    elif len(name) > rule["maxLength"]:
+        why = f"the program name has {len(name)} characters; a Marketo program name has at most {rule['maxLength']}"
+    elif not re.fullmatch(rule["pattern"], name):
+        why = "the program name holds a line break"
+    else:
+        return
+    message = f"{what} {name[:40]!r}{'…' if len(name) > 40 else ''}: {why}"
+    raise BadInput(message, [make("PK536", message)])
 
 
 @dataclass
@@ -237,7 +291,11 @@ def make_plan(
     manifest = bundle.manifest
     validation = list(findings) if findings is not None else (validate_bundle(bundle) if manifest else [])
     problems = [f for f in validation if f.severity == Severity.ERROR or f.code == "PK113"]
+    if as_name is not None:
+        check_program_name(as_name)
     ws_info = {"name": workspace.name, "revision": workspace.revision()}
+    if workspace.location is not None:
+        ws_info["target"] = workspace.location
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
         problems.insert(0, make("PK516", "the manifest could not be read", file=bundle.manifest_path))
@@ -376,8 +434,12 @@ class _Planner:
         bname, version = self.manifest.get("name"), self.manifest.get("version")
         digest = self.digest
         existing = self.ws.program(target)
-        self.program = {"name": name, "as": self.as_name if self.as_name and self.as_name != name else None,
-                        "action": "create", "id": None, "data": {}}
+        as_name = self.as_name if self.as_name and self.as_name != name else None
+        if existing is not None and as_name is not None:
+            # program names are matched case-insensitively: --as 'olm copy' finds 'OLM Copy', which keeps the
+            # name as it was written when it was made (the program is not renamed, the history shows that name)
+            as_name = existing.name if existing.name != name else None
+        self.program = {"name": name, "as": as_name, "action": "create", "id": None, "data": {}}
         by = "flag" if self.program["as"] else "default"
         if existing is None:
             action = "rename" if self.program["as"] else "create"
@@ -784,6 +846,7 @@ def plan_path(
     prune: bool = False,
     allow_downgrade: bool = False,
     keep_bytes: bool = True,
+    file_rules: Mapping[str, Any] | None = None,
 ) -> tuple[Plan, Bundle]:
     """Load and validate the bundle at ``path``, resolve the rules, plan. What ``plan``/``import`` run.
 
@@ -791,12 +854,13 @@ def plan_path(
     Rules given as ``flags`` (None = not given) outrank the file, which outranks the bundle.
     ``keep_bytes`` keeps the files' bytes on the bundle for :func:`~programkit.apply.apply_plan`
     (see :func:`~programkit.load.load_bundle`); a plan that is only shown does not need them.
+    ``file_rules``: rules-file level values already read (a saved plan's), instead of ``rules_file``.
     """
     from .load import load_bundle
     from .rules import load_rules_file, resolve
     from .validate import validate_loaded
 
-    file_rules = load_rules_file(rules_file) if rules_file else None
+    file_rules = load_rules_file(rules_file) if rules_file else file_rules
     # an unsafe archive raises UnsafeArchive (exit 1), not a bare traceback
     loaded = load_bundle(path, keep_bytes=keep_bytes)
     findings = validate_loaded(loaded)
@@ -808,3 +872,180 @@ def plan_path(
     plan = make_plan(loaded.bundle, workspace, rules, as_name=as_name, prune=prune,
                      allow_downgrade=allow_downgrade, findings=findings)
     return plan, loaded.bundle
+
+
+# --- saved plans (``plan --out``, ``import --plan``) ------------------------------------
+
+
+@dataclass
+class SavedPlan:
+    """A plan file as read: its path, its JSON exactly as written (what is compared), and the :class:`Plan`."""
+
+    path: str
+    data: dict[str, Any]
+    plan: Plan
+
+    @classmethod
+    def read(cls, path: str) -> "SavedPlan":
+        """Read and shape-check a plan file. Raises BadInput (exit 2): PK413 no such file, PK531 not a plan (not
+        JSON, cut short, not shaped like one), PK532 a plan of another format version."""
+        require_path(path, "--plan names a plan file that `programkit plan BUNDLE --out plan.json` wrote.")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as e:
+            raise BadInput(f"cannot read plan {path}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise _not_a_plan(path, "not UTF-8 text") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            cut = " (the file is cut short)" if e.pos >= len(text.rstrip()) else ""
+            raise _not_a_plan(path, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}{cut}") from None
+        except RecursionError:
+            raise _not_a_plan(path, "JSON nested too deeply") from None
+        if not isinstance(data, dict):
+            raise _not_a_plan(path, f"a JSON {_json_type(data)}, not an object")
+        fmt = data.get("format")
+        if fmt != PLAN_FORMAT:
+            if isinstance(fmt, str) and fmt.startswith("programkit-plan/"):
+                message = f"{path} is a {fmt} plan; this programkit reads {PLAN_FORMAT}"
+                raise BadInput(message, [make("PK532", message, file=path, pointer="/format")])
+            raise _not_a_plan(path, f"its format is {fmt!r}, not {PLAN_FORMAT!r}")
+        shape = (("bundle", dict), ("workspace", dict), ("program", dict), ("rules", dict), ("options", dict),
+                 ("actions", list), ("problems", list))
+        for key, typ in shape:
+            if not isinstance(data.get(key), typ):
+                what = "missing" if key not in data else f"a JSON {_json_type(data[key])}"
+                raise _not_a_plan(path, f"/{key} is {what}, not a JSON {_json_type(typ())}")
+        for i, a in enumerate(data["actions"]):
+            if not isinstance(a, dict) or not all(isinstance(a.get(k), str) for k in ("kind", "name", "action")) \
+                    or a["action"] not in ACTIONS:
+                raise _not_a_plan(path, f"/actions/{i} is not an action (kind, name and one of {', '.join(ACTIONS)})")
+        options = data["options"]
+        if not isinstance(options.get("as"), (str, type(None))) or \
+                not all(isinstance(options.get(k, False), bool) for k in ("prune", "allowDowngrade")):
+            raise _not_a_plan(path, "/options must give as (a name or null), prune and allowDowngrade (true/false)")
+        if not isinstance(data["bundle"].get("name"), (str, type(None))):
+            raise _not_a_plan(path, "/bundle/name is not a bundle name")
+        try:
+            plan = Plan.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise _not_a_plan(path, f"{type(e).__name__}: {e}") from None
+        return cls(path, data, plan)
+
+    def replan_options(self) -> dict[str, Any]:
+        """The options :func:`plan_path` needs to plan again what this file records: --as, --prune,
+        --allow-downgrade, and the rules set by a flag or a rules file (the bundle's and the defaults come from
+        the bundle and the code, so an edited one shows up as a difference)."""
+        levels: dict[str, dict[str, Any]] = {"flag": {}, "rules-file": {}}
+        for rule, decision in self.data["rules"].items():
+            if not isinstance(decision, dict) or decision.get("decidedBy") not in levels:
+                continue
+            value = decision.get("value")
+            allowed = (True, False) if rule == REUSE_IDENTICAL else OPTIONS.get(rule, ())
+            if any(value is v for v in allowed) or (isinstance(value, str) and value in allowed):
+                levels[decision["decidedBy"]][rule] = value
+        options = self.data["options"]
+        as_name = options.get("as")
+        if as_name is not None:
+            check_program_name(as_name, f"{self.path}: /options/as")
+        return {"flags": levels["flag"], "file_rules": levels["rules-file"], "as_name": as_name,
+                "prune": options.get("prune", False), "allow_downgrade": options.get("allowDowngrade", False)}
+
+    def differences(self, current: Plan) -> list[Finding]:
+        """Every way this file differs from ``current`` (the plan made now with :meth:`replan_options`), one
+        PK534 finding each: actions added, removed, changed or reordered, options, rules, program, bundle header,
+        summary, problems, keys a plan does not have. Empty: the file is exactly what is planned now."""
+        now = json.loads(current.to_json())
+        out: list[Finding] = []
+
+        def diff(pointer: str, message: str) -> None:
+            out.append(make("PK534", message, file=self.path, pointer=pointer))
+
+        for key in self.data:
+            if key not in now:
+                diff(f"/{escape(key)}", f"/{key} is not part of a plan")
+        for key in ("bundle", "workspace", "program", "rules", "options", "summary"):
+            _diff_fields(self.data.get(key), now[key], f"/{key}", diff)
+        _diff_actions(self.data["actions"], now["actions"], diff)
+        said = [(p.get("code"), p.get("message")) if isinstance(p, dict) else p for p in self.data["problems"]]
+        found = [(p["code"], p["message"]) for p in now["problems"]]
+        for i, p in enumerate(self.data["problems"]):
+            if said[i] not in found:
+                diff(f"/problems/{i}", f"problem {_short(p)} is not found now")
+        for p in now["problems"]:
+            if (p["code"], p["message"]) not in said:
+                diff("/problems", f"problem {p['code']} {_short(p['message'])} is found now but not in the file")
+        return out
+
+
+def _not_a_plan(path: str, why: str) -> BadInput:
+    message = f"{path} is not a programkit plan: {why}"
+    return BadInput(message, [make("PK531", message, file=path)])
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "true/false", type(None): "null"}.get(
+        type(value), "number")
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _diff_fields(saved: Any, now: Any, pointer: str, diff: Any) -> None:
+    """One difference per key of a section (``program/data`` one per key of the program object)."""
+    if not isinstance(saved, dict) or not isinstance(now, dict):
+        if saved != now:
+            diff(pointer, f"{pointer} is {_short(saved)} in the file, {_short(now)} planned now")
+        return
+    for key in list(saved) + [k for k in now if k not in saved]:
+        where = f"{pointer}/{escape(key)}"
+        if key not in now:
+            diff(where, f"{where} is in the file but not in the plan made now")
+        elif key not in saved:
+            diff(where, f"{where} is missing from the file (planned now: {_short(now[key])})")
+        elif pointer == "/program" and key == "data":
+            _diff_fields(saved[key], now[key], where, diff)
+        elif saved[key] != now[key]:
+            diff(where, f"{where} is {_short(saved[key])} in the file, {_short(now[key])} planned now")
+
+
+def _action_keys(actions: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """(kind, name, n) per action: the n-th action on that item (an item seldom has more than one)."""
+    seen: dict[tuple[str, str], int] = {}
+    keys = []
+    for a in actions:
+        item = (a["kind"], a["name"])
+        seen[item] = seen.get(item, -1) + 1
+        keys.append((*item, seen[item]))
+    return keys
+
+
+def _diff_actions(saved: list[dict[str, Any]], now: list[dict[str, Any]], diff: Any) -> None:
+    saved_keys, now_keys = _action_keys(saved), _action_keys(now)
+    planned = dict(zip(now_keys, range(len(now))))
+    in_file = dict(zip(saved_keys, range(len(saved))))
+    for j, key in enumerate(saved_keys):
+        a = saved[j]
+        label = f"{a['kind']} {a['name']!r}"
+        if key not in planned:
+            diff(f"/actions/{j}", f"{a['action']} {label} is in the file but not planned now")
+            continue
+        b = now[planned[key]]
+        for field_ in list(a) + [k for k in b if k not in a]:
+            if a.get(field_) != b.get(field_):
+                diff(f"/actions/{j}/{escape(field_)}", f"{label}: {field_} is {_short(a.get(field_))} in the file, "
+                                                        f"{_short(b.get(field_))} planned now")
+    for i, key in enumerate(now_keys):
+        if key not in in_file:
+            b = now[i]
+            diff("/actions", f"{b['action']} {b['kind']} {b['name']!r} is planned now (action {i + 1} of "
+                             f"{len(now)}) but not in the file")
+    common_saved = [k for k in saved_keys if k in planned]
+    common_now = [k for k in now_keys if k in in_file]
+    if common_saved != common_now:
+        j = next(i for i, (x, y) in enumerate(zip(common_saved, common_now)) if x != y)
+        diff("/actions", f"the actions are in another order than planned now (from {common_saved[j][0]} "
+                         f"{common_saved[j][1]!r} on)")

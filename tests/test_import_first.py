@@ -111,7 +111,8 @@ def test_a_file_created_meanwhile_is_left_alone(no_crm_bundle, tmp_path):
     ws = open_target(str(db), "Default", create=False, create_on_commit=True)
     try:
         plan, bundle = plan_path(str(no_crm_bundle), ws)
-        assert plan.ok and plan.workspace == {"name": "Default", "revision": "new"}
+        assert plan.ok and plan.workspace == {"name": "Default", "revision": "new",
+                                       "target": os.path.realpath(db)}
         assert not db.exists()
         init_workspace(db, crm="dynamics").close()
         before = dump(db)

@@ -10,9 +10,9 @@ from typing import Any, Callable
 
 import click
 
-from ..apply import apply_plan
+from ..apply import apply_plan, replay
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
-from ..plan import ACTIONS, WRITES, Plan, plan_path
+from ..plan import ACTIONS, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
 from ..workspaces import open_target
@@ -161,7 +161,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @plan_options
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
-              help="Apply this saved plan (from `plan --out`); refused if the workspace or bundle changed since.")
+              help="Apply this saved plan (from `plan --out`): planned again with the options it records and applied only "
+                   "if it is exactly that plan (refused if it was edited, or the workspace or bundle changed since).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
 @click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
@@ -186,23 +187,26 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     if resume:
         from .marketo import resume_cmd
 
-        if plan_file or dry_run or rules_file or as_name or prune or allow_downgrade or \
+        if plan_file or dry_run or rules_file or as_name is not None or prune or allow_downgrade or \
                 any(v is not None for v in flags.values()):
             fail(BadInput("--resume applies the plan the stopped import journalled; plan options do not apply"))
         return resume_cmd(bundle, target, workspace, fmt)
     try:
-        if plan_file and (rules_file or as_name or prune or allow_downgrade or any(v is not None for v in flags.values())):
+        if plan_file and (rules_file or as_name is not None or prune or allow_downgrade or
+                          any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
+        saved = SavedPlan.read(plan_file) if plan_file else None  # a bad file is refused before the target opens
         # A first import creates the workspace file, but only if it is applied: until its transaction commits
         # the new workspace lives in memory (a dry run, a failed preflight, a "no" or an error leave no file).
         # In a file that exists, an unknown --workspace is a typo to report, not a new workspace to import into.
         ws = open_target(target, workspace, create=False, create_on_commit=not dry_run)
         try:
-            plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
-                                     prune=prune, allow_downgrade=allow_downgrade)
-            if plan_file:
-                plan = _saved_plan(plan_file)
+            if saved is not None:  # planned again with the file's options; refused unless the file is that plan
+                plan, loaded = replay(saved, bundle, ws)
+            else:
+                plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
+                                         prune=prune, allow_downgrade=allow_downgrade)
             if fmt == "text":
                 click.echo(render_plan(plan, colour), nl=False)
                 if hasattr(ws, "cost_line"):  # a remote target pays per call
@@ -251,16 +255,6 @@ def _changes(plan: Plan, ws: Any) -> str:
         what = ", ".join(f"{sum(a.kind == k for a in manual)} {k}" for k in sorted({a.kind for a in manual}))
         text += f"; {what} on the checklist instead: the API cannot write {'it' if len(manual) == 1 else 'them'}"
     return text
-
-
-def _saved_plan(path: str) -> Plan:
-    require_path(path, "--plan names a plan file that `programkit plan BUNDLE --out plan.json` wrote.")
-    try:
-        return Plan.from_json(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise BadInput(f"cannot read plan {path}: {e.strerror}") from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise BadInput(f"{path} is not a programkit plan: {e}") from None
 
 
 def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:

@@ -146,6 +146,12 @@ class Workspace(ABC):
     #: the fields of a local token the target keeps (None: all of them); plan compares only these
     token_fields: tuple[str, ...] | None = None
 
+    @property
+    def location(self) -> str | None:
+        """Which target this is, as a plan records it (a file's absolute path, an instance's URL): a saved plan
+        applied to another target is refused by name. None: a target that cannot say (plans skip the check)."""
+        return None
+
     # -- inventory (bulk, read-only) ------------------------------------------------
     @abstractmethod
     def revision(self) -> str:

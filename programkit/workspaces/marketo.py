@@ -316,6 +316,13 @@ class MarketoWorkspace(Workspace):
         self.checklist: list[dict[str, Any]] = []
         self.checklist_file: Path | None = None
 
+    @property
+    def location(self) -> str:
+        """The instance's REST base URL without credentials, query or trailing slash (host lower-cased)."""
+        parts = urlsplit(self.url)
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        return f"{parts.scheme.lower()}://{host}{parts.path.rstrip('/')}"
+
     def __enter__(self) -> "MarketoWorkspace":
         return self
 

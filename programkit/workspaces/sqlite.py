@@ -444,6 +444,11 @@ class SqliteWorkspace(Workspace):
     def __repr__(self) -> str:
         return f"SqliteWorkspace({self.path!r}, {self.name!r})"
 
+    @property
+    def location(self) -> str:
+        """The workspace file's absolute path (links resolved), so a plan names the file wherever it was made."""
+        return os.path.realpath(self.path)
+
     def __enter__(self) -> "SqliteWorkspace":
         return self
 
