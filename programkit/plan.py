@@ -995,7 +995,8 @@ def _short(value: Any, width: int = 60) -> str:
 
 
 def _diff_fields(saved: Any, now: Any, pointer: str, diff: Any) -> None:
-    """One difference per key of a section (``program/data`` one per key of the program object)."""
+    """One difference per key of a section (``program/data`` one per key of the program object, ``rules`` one per
+    field of a rule)."""
     if not isinstance(saved, dict) or not isinstance(now, dict):
         if saved != now:
             diff(pointer, f"{pointer} is {_short(saved)} in the file, {_short(now)} planned now")
@@ -1006,7 +1007,7 @@ def _diff_fields(saved: Any, now: Any, pointer: str, diff: Any) -> None:
             diff(where, f"{where} is in the file but not in the plan made now")
         elif key not in saved:
             diff(where, f"{where} is missing from the file (planned now: {_short(now[key])})")
-        elif pointer == "/program" and key == "data":
+        elif (pointer, key) == ("/program", "data") or pointer == "/rules":
             _diff_fields(saved[key], now[key], where, diff)
         elif saved[key] != now[key]:
             diff(where, f"{where} is {_short(saved[key])} in the file, {_short(now[key])} planned now")
