@@ -92,11 +92,11 @@ def check_current(plan: Plan, bundle: Bundle, workspace: Workspace, source: str 
     name = bundle.manifest.get("name") if isinstance(bundle.manifest, dict) else None
     if name is not None and plan.bundle.get("name") != name:
         message = f"{source} is a plan for bundle {plan.bundle.get('name')}; the bundle given is {name}"
-        raise BadInput(message, [make("PK533", message)])
+        raise BadInput(message, [make("PK533", message, file=source)])
     made_for, here = plan.workspace.get("target"), workspace.location
     if made_for is not None and here is not None and made_for != here:
-        raise ProgramkitError(f"this plan was made for target {made_for}, not {here}; nothing was written", [make(
-            "PK535", f"{source} was made for target {made_for}, not {here}")])
+        message = f"this plan was made for target {made_for}, not {here}"
+        raise ProgramkitError(message + "; nothing was written", [make("PK535", message, file=source)])
     digest = bundle_digest(bundle.manifest) if bundle.manifest is not None else None
     if digest != plan.bundle.get("digest"):
         raise ProgramkitError("the bundle is not the one the plan was made for", [make(
