@@ -118,7 +118,9 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     blocking = [f for f in result.findings
                 if f.severity == Severity.ERROR and (check or f.code in NEVER_PACK)]
     if blocking or bundle is None or bundle.manifest is None:
-        raise ProgramkitError(f"{src_dir}: not packed, the bundle has errors", blocking or result.findings,
+        # --update-digests has written bundle.json already: say so, or the change goes unnoticed
+        rewritten = f" (bundle.json was updated all the same: new digests for {', '.join(updated)})" if updated else ""
+        raise ProgramkitError(f"{src_dir}: not packed, the bundle has errors{rewritten}", blocking or result.findings,
                               hint="Fix them (`programkit validate` lists them all); if you changed files on "
                                    "purpose, `--update-digests` rewrites the digests.")
     listed = sorted({a.path for a in bundle.assets})
