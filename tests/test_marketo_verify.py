@@ -145,7 +145,8 @@ def test_full_completion_exits_0_and_records_verified_without_claiming_flows(fak
     tail = result.output.split("\n\n")[-1].splitlines()
     assert tail[0] == ("Checked 4 asset(s) against Marketo: 16 step(s) done, 0 not done or different, 20 the API "
                        "cannot read (left to check in the UI).")
-    assert tail[1].startswith("PK824 [marketo-step-unconfirmable] 20 step(s) cannot be checked through the API")
+    assert tail[1] == ("PK824 [marketo-step-unconfirmable] 20 step(s) cannot be checked through the API (7 flow, "
+                       "1 email modules, 12 lead lifecycle): they stay manual and are never recorded as done.")
     assert tail[2] == "Import #1 is recorded as verified-except-manual in the history."
     history = invoke("history", "--target", fake.url).output.splitlines()
     assert " verified-except-manual op-lead-management 1.0.0  -> 'OP-Lead Management'  (11 create, 1 reuse)" \
@@ -240,3 +241,48 @@ def test_the_installed_script_verifies_after_an_admin_edits_over_http_and_never_
     texts = [before.stdout, before.stderr, after.stdout, after.stderr, history.stdout, history.stderr]
     texts += [p.read_text(encoding="utf-8", errors="replace") for p in env.rglob("*") if p.is_file()]
     assert not any(SECRET in t for t in texts)
+
+
+def test_an_upgrade_that_changed_a_campaign_is_checked_against_the_new_bundle(fake, env, invoke, sample_copy):
+    from programkit.canonical import refresh_digests
+
+    assert invoke("import", str(sample_copy), "--target", fake.url, "--yes").exit_code == 0
+    _complete(fake)
+    data = json.loads((sample_copy / "bundle.json").read_text())
+    data["version"] = "1.1.0"
+    (sample_copy / "bundle.json").write_text(json.dumps(data, indent=2))
+    doc = json.loads((sample_copy / CAMPAIGN_02).read_text())
+    doc["smartList"]["filters"][0]["values"] = ["100"]
+    (sample_copy / CAMPAIGN_02).write_text(json.dumps(doc, indent=2))
+    refresh_digests(sample_copy)
+    up = invoke("import", str(sample_copy), "--target", fake.url, "--yes")
+    assert up.exit_code == 0 and "- [ ] Review: the bundle changed this campaign" in up.output
+    result = invoke("verify", "--target", fake.url)
+    assert result.exit_code == 1
+    c02 = _block(result.output, f"smartCampaign '{C02}' (id 1002; import #2)")
+    assert "Review:" not in "\n".join(c02)  # a heading of the checklist, not a step Marketo could hold
+    assert c02[2:5] == ['  DIFFERS   Smart List: add filter 1 "Person Score" at least 100',
+                        '            expected: filter 1 "Person Score" at least 100',
+                        '            found:    filter 1 "Person Score" at least {{my.MQL Score Threshold}}']
+    # import #1's item for this campaign is superseded: checked once, as import #2's
+    assert f"smartCampaign '{C02}' (id 1002; import #1)" not in result.output
+    assert "Import #1 is recorded as verified-except-manual in the history." in result.output
+    assert "Import #2 is recorded as needs-manual-completion in the history." in result.output
+
+
+def test_an_import_recorded_without_the_bundles_intent_is_unchecked_not_passed(fake, env, invoke):
+    _import(invoke, fake)
+    _complete(fake)
+    (history,) = (env / "marketo").rglob("history.json")
+    rows = json.loads(history.read_text())
+    for item in rows[0]["checklist"]:
+        item.pop("expect", None)  # as an import recorded before verify existed
+    history.write_text(json.dumps(rows))
+    result = invoke("verify", "--target", fake.url)
+    assert result.exit_code == 1
+    c01 = _block(result.output, f"smartCampaign '{C01}' (id 1001; import #1)")
+    assert c01[1:3] == ['  UNCHECKED Smart List: add trigger "Person is Created"',
+                        "            (this import was recorded before programkit kept what each step asks for, so "
+                        "there is nothing to compare with: import the bundle again as a new program, or check this "
+                        "step in the UI)"]
+    assert "Import #1 is recorded as needs-manual-completion in the history." in result.output

@@ -13,6 +13,17 @@ from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import,
 from .common import EXIT_FINDINGS, fail, format_option, workspace_option
 
 
+def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:
+    """The Marketo workspace a command that only Marketo targets have works on (exit 2 for anything else)."""
+    if not target.startswith(("http://", "https://")):
+        fail(BadInput(f"--target {target!r} is not a Marketo REST URL", hint=hint))
+    try:
+        return MarketoWorkspace(target, workspace)
+    except ProgramkitError as err:
+        fail(err)
+        raise  # not reached: fail exits
+
+
 @click.command("rollback")
 @click.option("--target", required=True, metavar="URL",
               help="The Marketo instance's REST base URL, e.g. https://123-ABC-456.mktorest.com.")
@@ -26,12 +37,9 @@ def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool) -> N
     Credentials come from MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET. What the
     API cannot delete (files) is listed for you to delete by hand (exit 1).
     """
-    if not target.startswith(("http://", "https://")):
-        fail(BadInput(f"--target {target!r} is not a Marketo REST URL",
-                      hint="rollback undoes imports into a Marketo instance; the embedded workspace "
-                           "rolls back on its own"))
+    ws = _marketo(target, workspace, "rollback undoes imports into a Marketo instance; the embedded workspace "
+                                     "rolls back on its own")
     try:
-        ws = MarketoWorkspace(target, workspace)
         if list_:
             for j in list_journals(ws.state_dir):
                 created = sum(1 for s in j.data["steps"] if s["op"] == "create")
@@ -94,12 +102,9 @@ def verify_cmd(program: str | None, target: str, workspace: str, import_id: int 
     Exit status: 0 every step the API can read is done, 1 one is not done or
     differs, 2 bad input.
     """
-    if not target.startswith(("http://", "https://")):
-        fail(BadInput(f"--target {target!r} is not a Marketo REST URL",
-                      hint="verify checks manual steps left in a Marketo instance; an import into the embedded "
-                           "workspace leaves none"))
+    ws = _marketo(target, workspace, "verify checks manual steps left in a Marketo instance; an import into the "
+                                     "embedded workspace leaves none")
     try:
-        ws = MarketoWorkspace(target, workspace)
         results = marketo_verify.verify(ws, program, import_id)
         outcomes = marketo_verify.record_verification(ws, results)
     except ProgramkitError as err:

@@ -351,6 +351,9 @@ def to_dict(results: list[ItemResult], outcomes: dict[int, str]) -> dict[str, An
                       for r in results]}
 
 
+#: why a step cannot be checked -> what to call such steps in the summary
+WHAT_MANUAL = {NO_FLOW: "flow", NO_EXPRESSION: "advanced rule logic", NO_MODULES: "email modules",
+               NO_LIFECYCLE: "lead lifecycle"}
 LABEL = {DONE: "done", MISSING: "NOT DONE", DIFFERS: "DIFFERS", EXTRA: "EXTRA", MANUAL: "manual",
          UNCHECKED: "UNCHECKED"}
 
@@ -378,8 +381,12 @@ def render_text(results: list[ItemResult], outcomes: dict[int, str], calls: int)
         note = make("PK823", f"{bad} step(s) the API can read are not done in Marketo as the bundle asks (above)")
         lines.append(f"{note.code} [{note.rule}] {note.message}.")
     if manual:
-        note = make("PK824", f"{manual} step(s) cannot be checked through the API: flow steps, email modules, "
-                             "advanced rule logic and lead lifecycles stay manual and are never recorded as done")
+        why = [c.why for r in results for c in r.checks if c.status == MANUAL]
+        parts = ", ".join(f"{why.count(w)} {label}" for w, label in WHAT_MANUAL.items() if why.count(w))
+        other = sum(1 for w in why if w not in WHAT_MANUAL)
+        parts += f", {other} other" if other else ""
+        note = make("PK824", f"{manual} step(s) cannot be checked through the API ({parts}): they stay manual "
+                             "and are never recorded as done")
         lines.append(f"{note.code} [{note.rule}] {note.message}.")
     for i, o in sorted(outcomes.items()):
         lines.append(f"Import #{i} is recorded as {o} in the history.")
