@@ -150,7 +150,7 @@ def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fa
 
 FIRST = ("Imported op-lead-management 1.0.0 into workspace 'Default' as program 'OP-Lead Management' (import #1, "
          "10 changes; 1 leadLifecycle on the checklist instead: the API cannot write it).")
-STILL = ("Still recorded as needing manual completion (import #1; the API cannot tell whether it was done since): "
+STILL = ("Still recorded as needing manual completion (import #1; `programkit verify` checks what the API can read): "
          "smartCampaign '01 - Sync New People to CRM', '02 - Marketing Qualified'; email '01 - Email - ALERT - MQL'; "
          "leadLifecycle 'Lead Lifecycle'.")
 
@@ -218,7 +218,7 @@ def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fak
     history_file = checklist.parent.parent / "history.json"
     text = invoke("history", "--target", fake.url).output.splitlines()
     assert text[2:] == [
-        "      left for the Marketo UI (recorded; the API cannot tell whether it was done since):",
+        "      left for the Marketo UI (recorded; `programkit verify` checks what the API can read):",
         "        smartCampaign '01 - Sync New People to CRM' (id 1001): 10 steps",
         "        smartCampaign '02 - Marketing Qualified' (id 1002): 12 steps",
         "        email '01 - Email - ALERT - MQL' (id 1001): 2 steps",
