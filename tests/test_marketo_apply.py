@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -171,6 +173,7 @@ def test_a_noop_reimport_says_nothing_to_do_and_once_what_is_still_left(fake, en
     out = second.output
     assert "No changes: op-lead-management 1.0.0 is already imported (nothing to do)." in out
     assert "PK809" not in out and "Manual steps" not in out and "- [ ]" not in out
+    assert re.search(r"^Marketo API: [0-9]+ call\(s\) to plan; applying needs none\.$", out, re.M), out
     (checklist,) = (env / "marketo").rglob("checklists/*.md")
     assert out.split("Recorded as import #2 in the history; nothing else was written.\n")[1] == (
         f"{STILL}\nChecklist: {checklist}\n`programkit history --target {fake.url}` lists them.\n")

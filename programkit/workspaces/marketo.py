@@ -734,6 +734,8 @@ class MarketoWorkspace(Workspace):
     def cost_line(self, plan: Any, bundle: Any) -> str:
         """One line for the plan output: calls spent reading, calls the writes will take, share of the quota."""
         est = self.estimate_calls(plan, bundle)
+        if not est["calls"]:
+            return f"Marketo API: {self.client.calls} call(s) to plan; applying needs none.\n"
         return (f"Marketo API: {self.client.calls} call(s) to plan; applying takes about {est['calls']} more "
                 f"({est['shareOfDailyQuota']:.2%} of the daily quota of {est['dailyQuota']:,}).\n")
 
