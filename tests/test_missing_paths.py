@@ -26,6 +26,7 @@ CASES = [
     (["import", "nope", "-t", "ws.db", "--yes"], "nope", BUNDLE),
     (["import", "olm", "-t", "ws.db", "--plan", "nope.json"], "nope.json",
      "--plan names a plan file that `programkit plan BUNDLE --out plan.json` wrote."),
+    (["import", "nope", "-t", "ws.db", "--plan", "nope.json"], "nope", BUNDLE),  # the bundle first
     (["import", "olm", "-t", "ws.db", "--rules", "nope.json"], "nope.json",
      "--rules names a JSON file of conflict rules (`programkit schema conflictRules`)"),
     (["plan", "nope", "-t", "ws.db"], "nope", BUNDLE),

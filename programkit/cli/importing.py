@@ -34,7 +34,9 @@ def rule_options(fn: Callable) -> Callable:
                       help="Copy or replace same-named assets even when their content is identical.")(fn)
     fn = click.option("--rules", "rules_file", type=click.Path(dir_okay=False),
                       help="Conflict rules file (JSON, see `programkit schema conflictRules`).")(fn)
-    fn = click.option("--as", "as_name", metavar="NAME", help="Import the program under another name.")(fn)
+    fn = click.option("--as", "as_name", metavar="NAME",
+                      help="Import the program under another name (1 to 255 characters, no leading or trailing "
+                           "spaces).")(fn)
     return fn
 
 
@@ -161,8 +163,9 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @plan_options
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
-              help="Apply this saved plan (from `plan --out`): planned again with the options it records and applied only "
-                   "if it is exactly that plan (refused if it was edited, or the workspace or bundle changed since).")
+              help="Apply this saved plan (from `plan --out`): planned again with the options it records and "
+                   "applied only if it is exactly that plan (refused if it was edited, or the workspace or bundle "
+                   "changed since).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
 @click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
@@ -196,6 +199,8 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                           any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
+        if plan_file:  # the bundle's problem first (the first argument), then the plan file's, then the target's
+            require_path(bundle, BUNDLE_HINT)
         saved = SavedPlan.read(plan_file) if plan_file else None  # a bad file is refused before the target opens
         # A first import creates the workspace file, but only if it is applied: until its transaction commits
         # the new workspace lives in memory (a dry run, a failed preflight, a "no" or an error leave no file).
