@@ -957,6 +957,8 @@ class SavedPlan:
         PK534 finding each: actions added, removed, changed or reordered, options, rules, program, bundle header,
         summary, problems, keys a plan does not have. Empty: the file is exactly what is planned now."""
         now = json.loads(current.to_json())
+        if "target" not in self.data["workspace"]:  # saved before plans named their target: checked by revision
+            now["workspace"].pop("target", None)
         out: list[Finding] = []
 
         def diff(pointer: str, message: str) -> None:

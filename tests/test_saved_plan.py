@@ -193,6 +193,15 @@ def test_a_plan_for_another_file_names_both_targets(sample_copy, tmp_path, invok
     assert dump(other) == before
 
 
+def test_a_plan_saved_before_plans_named_their_target_still_applies(sample_copy, tmp_path, invoke, db):
+    plan = save_plan(invoke, sample_copy, db, tmp_path / "plan.json")
+    assert plan["workspace"] == {"name": "Default", "revision": "1.1", "target": os.path.realpath(db)}
+    old = edited(tmp_path / "old.json", plan, lambda p: p["workspace"].pop("target"))
+    r = invoke("import", str(sample_copy), "--target", str(db), "--plan", str(old), "--yes")
+    assert r.exit_code == 0, r.output
+    assert programs(db) == [PROGRAM]
+
+
 def test_a_changed_workspace_is_still_its_own_refusal(sample_copy, tmp_path, invoke, db):
     saved = tmp_path / "plan.json"
     save_plan(invoke, sample_copy, db, saved)
