@@ -18,6 +18,7 @@ GROUP_TITLES = {
     "archive": "Archives (.zip)",
     "input": "Paths given to a command",
     "workspace": "Workspaces: inventory files and export",
+    "new": "Starter templates (`programkit new`)",
 }
 
 

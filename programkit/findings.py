@@ -170,3 +170,14 @@ def load_all_codes() -> dict[str, Code]:
         if not info.name.endswith("__main__"):
             importlib.import_module(info.name)
     return CODES
+
+
+def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str:
+    """``"did you mean 'X'?"`` for the choice closest to ``word`` (ignoring case), else ``""``."""
+    import difflib
+
+    by_fold: dict[str, str] = {}
+    for c in choices:
+        by_fold.setdefault(c.casefold(), c)
+    close = difflib.get_close_matches(word.strip().casefold(), list(by_fold), n=1, cutoff=cutoff)
+    return f"did you mean {by_fold[close[0]]!r}?" if close else ""

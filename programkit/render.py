@@ -31,7 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
 from .errors import BadInput, ProgramkitError, no_such_path, require_path
-from .findings import Finding, Severity
+from .findings import CODES, Finding, Severity, make, register_code
 from .resources import package_dir
 
 MANIFEST = "template.json"
@@ -49,6 +49,8 @@ class Parameter:
     default: Any = None
     enum: list[Any] | None = None
     constraints: dict[str, Any] = field(default_factory=dict)
+    #: what ``constraints["pattern"]`` accepts, in words (e.g. "an email address"), for messages
+    pattern_description: str | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema a value of this parameter must match."""
@@ -65,6 +67,8 @@ class Parameter:
         if self.enum is not None:
             d["enum"] = self.enum
         d.update(self.constraints)
+        if self.pattern_description:
+            d["patternDescription"] = self.pattern_description
         return d
 
 
@@ -153,7 +157,7 @@ def load_template(root: Traversable) -> Template:
                 raise BadInput(f"{root}/{MANIFEST}: the pattern of parameter {name!r} is not a regular "
                                f"expression: {e}") from None
         p = Parameter(name, spec["type"], spec["description"], spec.get("required", False), spec.get("default"),
-                      spec.get("enum"), constraints)
+                      spec.get("enum"), constraints, spec.get("patternDescription"))
         if not p.required:
             problem = _check_value(p, p.default)
             if problem:
@@ -166,6 +170,21 @@ def load_template(root: Traversable) -> Template:
 
 # --- parameter values ----------------------------------------------------------
 
+G = "new"
+register_code("PK761", "bad-values-file", Severity.ERROR,
+              "The --values file of `programkit new` is not a JSON object of parameter names to values.",
+              hint='--values names a JSON file holding an object of parameter names to values, '
+                   'e.g. {"prefix": "ACME", "mqlThreshold": 90}.',
+              example="error: values file values.json is not valid JSON: Expecting ',' delimiter\n"
+                      "  values.json:3:5: PK761 [bad-values-file]", group=G)
+register_code("PK762", "bad-parameter", Severity.ERROR,
+              "A template parameter given to `programkit new` is unknown, missing or has a value the template "
+              "does not allow.",
+              hint="`programkit new TEMPLATE --params` lists the parameters, their types and allowed values.",
+              example="parameter 'alertRecipient': 'x' is not 'Person Owner', 'Account Owner', 'Opportunity Owner' "
+                      "or email addresses separated by commas", group=G)
+VALUES_HINT = CODES["PK761"].hint
+
 def _check_value(p: Parameter, value: Any) -> str | None:
     """Why ``value`` is not acceptable for ``p``, or None."""
     if (p.type in ("integer", "number") and isinstance(value, bool)) or (p.type == "integer" and isinstance(value, float)):
@@ -175,6 +194,8 @@ def _check_value(p: Parameter, value: Any) -> str | None:
         if error.validator == "enum":
             return f"{value!r} is not one of the allowed values: {', '.join(map(str, p.enum or []))}"
         if error.validator == "pattern":
+            if p.pattern_description:
+                return f"{value!r} is not {p.pattern_description}"
             return f"{value!r} does not match the pattern {p.constraints['pattern']!r}"
         return error.message
     return None
@@ -230,24 +251,30 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
             problems.append(f"parameter {name!r}: {problem}")
     if problems:
         known = ", ".join(template.parameters) or "none"
-        raise BadInput("; ".join(problems),
+        message = "; ".join(problems)
+        raise BadInput(message, [make("PK762", message)],
                        hint=f"parameters of {template.name}: {known} (see `programkit new {template.name} --params`)")
     return merged
 
 
 def read_values_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parameter values from a JSON object file (--values)."""
-    require_path(path, '--values names a JSON file holding an object of parameter names to values, '
-                       'e.g. {"prefix": "ACME", "mqlThreshold": 90}.')
+    require_path(path, VALUES_HINT)
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except OSError as e:
         raise BadInput(f"cannot read values file {os.fspath(path)}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        message = f"values file {os.fspath(path)} is not valid JSON: {e.msg}"
+        raise BadInput(message, [make("PK761", e.msg, file=os.fspath(path), line=e.lineno, column=e.colno)],
+                       hint=VALUES_HINT) from None
     except (ValueError, UnicodeDecodeError) as e:
-        raise BadInput(f"values file {os.fspath(path)} is not valid JSON: {e}") from None
+        message = f"values file {os.fspath(path)} is not valid JSON: {e}"
+        raise BadInput(message, [make("PK761", message)], hint=VALUES_HINT) from None
     if not isinstance(data, dict):
-        raise BadInput(f"values file {os.fspath(path)} must hold a JSON object of parameter names to values")
+        message = f"values file {os.fspath(path)} must hold a JSON object of parameter names to values"
+        raise BadInput(message, [make("PK761", message, file=os.fspath(path))], hint=VALUES_HINT)
     return data
 
 

@@ -38,7 +38,7 @@ import orjson
 
 from . import lifecycle as lc
 from .errors import BadInput, ProgramkitError, require_path
-from .findings import Finding, Severity, make, register_code, sort_key
+from .findings import Finding, Severity, did_you_mean, make, register_code, sort_key
 from .load import load_bundle
 from .model import Bundle
 from .validate import TOKEN_RE, catalog, validate_loaded
@@ -68,6 +68,29 @@ register_code("PK755", "campaign-loop", Severity.ERROR,
 register_code("PK756", "bundle-not-simulable", Severity.ERROR, "The bundle has errors, so it cannot be simulated.",
               hint="Run `programkit validate` and fix the errors first.",
               example="campaigns/02.json /type: 'trigered' is not one of ['trigger', 'batch']", group=G)
+register_code("PK757", "unknown-person-column", Severity.WARNING,
+              "A people CSV column is neither a standard field nor a field the bundle requires.",
+              hint="Check the column's spelling (display or API name): its values are kept, but no campaign or "
+                   "lifecycle condition reads a field by that name. A custom field belongs in requires.fields.",
+              example="people.csv:1:3: column 'Email Adress' is not a person field; did you mean 'Email Address'?",
+              group=G)
+register_code("PK758", "unknown-person-state", Severity.WARNING,
+              "A people CSV row gives a lifecycle state that the lifecycle does not have.",
+              hint="Use one of the lifecycle's states, spelled as the lifecycle spells them; the value was ignored, "
+                   "so the person starts in the initial state.",
+              example="people.csv:4:5: Lead Status 'Contactin' is not a state of 'Lead Status' (Open, Contacting, "
+                      "Qualified); the person starts in Open; did you mean 'Contacting'?",
+              group=G)
+register_code("PK759", "bad-person-value", Severity.WARNING,
+              "A people CSV cell of a numeric field (score, integer, float, currency) is not a number.",
+              hint="Give a number, e.g. 10 or 2.5; the value was kept as text, so numeric conditions on the field "
+                   "do not hold and score changes count from 0.",
+              example="people.csv:7:4: Person Score 'abc' is not a number", group=G)
+register_code("PK760", "bad-setting", Severity.ERROR,
+              "A --setting names no setting of the bundle's lead lifecycle, or its value is not true or false.",
+              hint="Use NAME=true or NAME=false with a setting the lifecycle lists under 'settings'.",
+              example="--setting foo=true: the lifecycle 'Referral Lifecycle' has no setting 'foo'; its settings: "
+                      "requireDisqualificationReason", group=G)
 
 MAX_ACTIVITIES = 1000
 
@@ -165,14 +188,27 @@ class FieldNames:
         self._map: dict[str, str] = {}
         self.display: dict[str, str] = {}
         self._seen: dict[str, str] = {}
+        self._api: list[str] = []
+        self.types: dict[str, str] = {}  # key → catalogue type ("score", "integer" …)
         fields = list(catalog()["standardFields"]) + [f for f in bundle.requires.get("fields") or [] if isinstance(f, dict)]
         for f in fields:
             display = f.get("displayName") or f.get("apiName")
             key = display.casefold()
             self.display.setdefault(key, display)
             self._map[key] = key
+            if isinstance(f.get("type"), str):
+                self.types.setdefault(key, f["type"])
             if isinstance(f.get("apiName"), str):
+                self._api.append(f["apiName"])
                 self._map.setdefault(f["apiName"].casefold(), key)
+
+    def known(self, name: str) -> bool:
+        """Whether ``name`` is a standard field, a required one, or one the bundle itself reads."""
+        return name.strip().casefold() in self._map
+
+    def spellings(self) -> list[str]:
+        """Every name a field is known by (display and API names), for "did you mean"."""
+        return sorted(set(self.display.values()) | set(self._api))
 
     def key(self, name: str) -> str:
         found = self._seen.get(name)  # names as spelled in the input repeat: skip strip and casefold
@@ -1114,9 +1150,11 @@ class Simulator:
         line = 0
         try:
             with fh:
-                for block, newline in _blocks(fh):
+                blocks = _blocks(fh)
+                for block, newline in blocks:
                     careful = b"0000000000000000000" in block.translate(_DIGITS_AS_ZERO)
-                    for raw in block.split(b"\n"):
+                    lines = iter(block.split(b"\n"))  # an iterator: what is left of it after --until is counted
+                    for raw in lines:
                         line += 1
                         try:
                             if (careful and long_digits(raw)) or (len(raw) >= 1800 and raw.count(b"[") + raw.count(b"{") >= 900):
@@ -1170,8 +1208,10 @@ class Simulator:
                                                      file=display, line=line))
                                 continue
                             prev, prev_text = now, at
-                            if until is not None and now > until:
-                                return last  # in time order, so nothing later matters
+                            if until is not None and now > until:  # in time order, so nothing later matters
+                                self.counts["afterUntil"] = 1 + _count_lines(lines) + sum(
+                                    _count_lines(b.split(b"\n")) for b, _ in blocks)
+                                return last
                         read += 1
                         last = now
                         if etype == "score" and short and started and not (heap and heap[0][0] <= now):
@@ -1344,8 +1384,16 @@ def _owner(value: Any) -> str:
 # --- input ---------------------------------------------------------------------------
 
 
-def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[Finding]) -> Iterator[tuple[str, dict]]:
-    """Rows of the people CSV as (id, fields); empty cells are left out."""
+NUMERIC_TYPES = frozenset({"score", "integer", "float", "currency"})
+
+
+def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[Finding],
+                lifecycle: Lifecycle | None = None) -> Iterator[tuple[str, dict]]:
+    """Rows of the people CSV as (id, fields); empty cells are left out.
+
+    Reported as they are read: a column no field is known by (PK757, once, on the header), a
+    state the ``lifecycle`` does not have (PK758) and a numeric field's cell that is not a number
+    (PK759), each at its line and column (the CSV column's 1-based index)."""
     display = os.fspath(path)
     try:
         fh = open(path, newline="", encoding="utf-8-sig")
@@ -1360,8 +1408,23 @@ def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[
         if not header or "id" not in [h.strip().casefold() for h in header]:
             raise BadInput(f"{display}: the first row must be a header with an 'id' column",
                            hint="e.g. id,Email Address,Person Score")
-        keys = [names.key(h) for h in header]
         id_col = [h.strip().casefold() for h in header].index("id")
+        header_line = reader.line_num
+        spellings = names.spellings()
+        for i, h in enumerate(header):
+            if i != id_col and h.strip() and not names.known(h):
+                close = did_you_mean(h, spellings)
+                findings.append(make("PK757", f"column {h.strip()!r} is not a person field (neither standard nor in "
+                                              f"the bundle's requires.fields)" + (f"; {close}" if close else ""),
+                                     file=display, line=header_line, column=i + 1))
+        keys = [names.key(h) for h in header]
+        # the cells to check on every row: (index, column name, what the cell must be)
+        checks = [(i, h.strip(), "number") for i, (h, k) in enumerate(zip(header, keys))
+                  if i != id_col and names.types.get(k) in NUMERIC_TYPES]
+        if lifecycle is not None and lifecycle.state_key is not None:
+            checks += [(i, h.strip(), "state") for i, (h, k) in enumerate(zip(header, keys))
+                       if i != id_col and k == lifecycle.state_key]
+        states = frozenset(lifecycle.states) if lifecycle is not None else frozenset()
         seen: dict[str, int] = {}
         try:
             for row in reader:
@@ -1374,6 +1437,23 @@ def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[
                     findings.append(make("PK753", msg, file=display, line=line))
                     continue
                 seen[pid] = line
+                for i, name, want in checks:
+                    value = row[i] if i < len(row) else ""
+                    if value == "":
+                        continue
+                    if want == "number":
+                        if _num(value) is None:
+                            findings.append(make("PK759", f"{name} {value!r} is not a number", file=display,
+                                                 line=line, column=i + 1))
+                    elif value not in states:
+                        assert lifecycle is not None
+                        close = did_you_mean(value, lifecycle.states, cutoff=0.6)
+                        findings.append(make(
+                            "PK758", f"{name} {value!r} is not a state of {lifecycle.name!r} "
+                                     f"({', '.join(lifecycle.states)}); ignored: the person starts in {lifecycle.initial} "
+                                     f"when the lifecycle applies"
+                                     + (f"; {close}" if close else ""),
+                            file=display, line=line, column=i + 1))
                 yield pid, {k: v for i, (k, v) in enumerate(zip(keys, row)) if i != id_col and v != ""}
         except (csv.Error, UnicodeDecodeError) as e:
             raise BadInput(f"{display}: line {reader.line_num}: not valid CSV ({e})") from None
@@ -1411,6 +1491,11 @@ def _blocks(fh: Any) -> Iterator[tuple[bytes, bool]]:
     rest = b"".join(carry)
     if rest:
         yield rest, False
+
+
+def _count_lines(lines: Iterable[bytes]) -> int:
+    """How many of ``lines`` are not blank (the events after --until, counted without parsing)."""
+    return sum(1 for raw in lines if raw.strip())
 
 
 _SKIP = object()  # what _loads_slow returns for a line that is skipped
@@ -1469,10 +1554,8 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
         raise ProgramkitError(f"cannot simulate the lifecycle {asset.path if asset else ''}: {e}",
                               hint="Numeric operators (at least, at most, greater than, less than, between) "
                                    "need numeric values.") from None
-    if settings and model.lifecycle is not None:
-        unknown = sorted(set(settings) - set(lc.settings_of(lc.lifecycle_asset(loaded.bundle).content)))
-        if unknown:
-            raise BadInput(f"unknown lifecycle setting(s): {', '.join(unknown)}")
+    if settings:
+        check_settings(settings, loaded.bundle, model.lifecycle)
     sim = Simulator(model, os.fspath(events) if events else "events")
     last = None
     # The run (reading the people included) allocates many small, long-lived objects and no
@@ -1481,7 +1564,7 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
     gc.disable()
     try:
         if people is not None:
-            for pid, fields in read_people(people, model.names, sim.findings):
+            for pid, fields in read_people(people, model.names, sim.findings, model.lifecycle):
                 sim.add_person(pid, fields)
         if events is not None:
             last = sim.feed(events, until_ts)
@@ -1490,6 +1573,24 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def check_settings(settings: dict[str, bool], bundle: Bundle, lifecycle: Lifecycle | None) -> None:
+    """Raise BadInput (PK760) for a --setting that names no setting of the bundle's lifecycle."""
+    known = lc.settings_of(lc.lifecycle_asset(bundle).content) if lifecycle is not None else {}
+    unknown = sorted(set(settings) - set(known))
+    if not unknown:
+        return
+    if lifecycle is None:
+        message = f"--setting {', '.join(unknown)}: the bundle has no lead lifecycle, so it has no settings"
+    elif not known:
+        message = f"--setting {', '.join(unknown)}: the lifecycle {lifecycle.name!r} has no settings"
+    else:
+        close = [did_you_mean(n, known) for n in unknown]
+        message = (f"--setting {', '.join(unknown)}: the lifecycle {lifecycle.name!r} has no setting of that name; "
+                   f"its settings: {', '.join(f'{n} (default {str(v).lower()})' for n, v in sorted(known.items()))}"
+                   + "".join(f"; {c}" for c in close if c))
+    raise BadInput(message, [make("PK760", message)])
 
 
 def lc_hint() -> str:
@@ -1507,7 +1608,8 @@ def iter_text(result: SimulationResult, people_limit: int | None = 20) -> Iterat
             + (f", until {result.until}" if result.until else ""))
     yield head + "\n"
     e = result.events
-    yield f"events: {e['read']} read, {e['simulated']} simulated, {e['rejected']} rejected, {e['invalid']} invalid\n"
+    after = (f"; {e['afterUntil']} later than --until {result.until}, not read" if e.get("afterUntil") else "")
+    yield f"events: {e['read']} read, {e['simulated']} simulated, {e['rejected']} rejected, {e['invalid']} invalid{after}\n"
     if result.states:
         yield "\n"
         yield "people per state:\n"
@@ -1548,9 +1650,13 @@ def iter_text(result: SimulationResult, people_limit: int | None = 20) -> Iterat
         yield f"  {p['id']}: {state}{extra}{flags}  ({path})\n"
     if people_limit and len(result.people) > people_limit:
         yield f"  … {len(result.people) - people_limit} more (use --format json for all)\n"
+    hinted: set[str] = set()
     for f in result.findings:
-        loc = f"{f.file}:{f.line}" if f.line else (f.file or "")
+        loc = f"{f.file}:{f.location}" if f.line else (f.file or "")
         yield f"{loc}: {f.severity.value} {f.code} [{f.rule}] {f.message}\n"
+        if f.hint and f.code not in hinted:  # each code's hint once, under its first finding
+            hinted.add(f.code)
+            yield f"    hint: {f.hint}\n"
 
 
 def render_text(result: SimulationResult, people_limit: int | None = 20) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .bundle import ArchiveLimits, UnsafeArchive
-from .findings import Finding, Severity, count, make, register_code, sort_key
+from .findings import Finding, Severity, count, did_you_mean, make, register_code, sort_key
 from .jsonpos import escape, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
@@ -375,6 +375,55 @@ register_code("PK210", "unknown-lead-field", Severity.ERROR,
 register_code("PK211", "duplicate-token", Severity.ERROR, "Two program tokens have the same name.",
               hint="Token names are unique within a program.", example="/program/tokens/3/name: 'MQL Threshold' is defined twice",
               group=G)
+register_code("PK212", "malformed-token", Severity.ERROR,
+              "Text that starts like a token ({{name.) is not a well-formed token, so Marketo shows it as written.",
+              hint="Write a token as {{namespace.Name}} or {{namespace.Name:default=value}}: no space before the '.', "
+                   "closed with '}}'.",
+              example="emails/alert.json:12:16 /subject: {{lead.Person Score} is not closed with '}}'", group=G)
+register_code("PK213", "unknown-token-namespace", Severity.WARNING,
+              "A token's namespace (the part before the '.') is not one Marketo documents.",
+              hint="Marketo's token namespaces: my, lead, company, campaign, program, member, trigger, system, social, "
+                   "salesperson (any case), and {{sp_…}} Sales Insight tokens. Check the spelling.",
+              example="emails/alert.json:9:14 /sections/body: {{compnay.Company Name}}: 'compnay' is not a Marketo "
+                      "token namespace; did you mean 'company'?", group=G)
+
+#: token namespaces Marketo documents (Tokens Overview, My Tokens, System Tokens Glossary), case-folded;
+#: Sales Insight's {{sp_…}} tokens have no '.' and are not checked
+TOKEN_NAMESPACES = ("my", "lead", "company", "campaign", "program", "member", "trigger", "system", "social",
+                    "salesperson")
+#: where a token seems to start: "{{", a word, a '.' (spaces allowed around the word)
+_TOKEN_START = re.compile(r"\{\{\s*([A-Za-z_]+)(\s*)\.")
+
+
+def token_syntax(text: str) -> Iterator[tuple[int, str, str]]:
+    """Problems of the tokens in ``text``: (offset, code, message) for each malformed token (PK212) and
+    each well-formed one whose namespace Marketo does not document (PK213)."""
+    for start in _TOKEN_START.finditer(text):
+        at = start.start()
+        whole = TOKEN_RE.match(text, at)
+        if whole is not None:
+            scope = whole.group(1)
+            if scope.casefold() not in TOKEN_NAMESPACES:
+                close = did_you_mean(scope, TOKEN_NAMESPACES, cutoff=0.6)
+                yield at, "PK213", (f"{whole.group(0)}: {scope!r} is not a Marketo token namespace"
+                                    + (f"; {close}" if close else ""))
+            continue
+        # every search stops at the next "{{": a string of many unclosed tokens is still read once
+        again = text.find("{{", at + 2)
+        bound = again if again >= 0 else len(text)
+        end = text.find("}}", at + 2, bound)
+        newline = text.find("\n", at, bound)
+        stop = min(x for x in (end, newline, bound) if x >= 0)
+        brace, tag = text.find("}", at, stop), text.find("<", at, stop)  # shown up to a lone '}' or a tag
+        stop = brace + 1 if brace >= 0 and (tag < 0 or brace < tag) else tag if tag >= 0 else stop
+        shown = text[at:min(stop, at + 60)].rstrip() + ("…" if stop > at + 60 else "")
+        if start.group(2):
+            yield at, "PK212", (f"{shown}{'}}' if stop == end else ''}: a space between {start.group(1)!r} and '.'; "
+                                f"write {{{{{start.group(1)}.…}}}}")
+        elif end < 0 or stop != end:
+            yield at, "PK212", f"{shown} is not closed with '}}}}'"
+        else:
+            yield at, "PK212", (f"{shown}}}}}: not a token (after the name only ':default=value' may follow)")
 
 
 @check
@@ -390,9 +439,12 @@ def tokens(bundle: Bundle) -> Iterator[Finding]:
     fields = known_field_names(bundle)
     for a in bundle.assets:
         for pointer, line, text in asset_strings(a):
+            where = f"{pointer}: " if pointer else ""
+            for offset, code, message in token_syntax(text):
+                yield make(code, where + message, file=a.path, pointer=pointer, line=line,
+                           column=offset + 1 if line is not None else None)
             for m in TOKEN_RE.finditer(text):
                 scope, name = m.group(1).lower(), m.group(2).strip()
-                where = f"{pointer}: " if pointer else ""
                 if scope == "my" and name.casefold() not in defined:
                     yield make("PK209", f"{where}{{{{my.{name}}}}} is not a program token", file=a.path,
                                pointer=pointer, line=line)

@@ -142,6 +142,7 @@ def test_three_missing_fields_fail_preflight(sample_copy, tmp_path, invoke, db):
     (("--rules", "{rules}"), "replace", "fail", ("fail", "rules-file")),
     (("--rules", "{rules}", "--on-email-template", "reuseIfIdentical"), "replace", "fail",
      ("reuseIfIdentical", "flag")),
+    (("--on-email-template", "KEEPBOTH"), "replace", None, ("keepBoth", "flag")),  # any case: the rule as spelled
 ])
 def test_precedence_on_the_command_line(sample_copy, tmp_path, invoke, db, args, bundle_rule, file_rule, expected):
     data = manifest(sample_copy)

@@ -166,8 +166,10 @@ def test_alert_to_account_owner(tmp_path):
     (["--set", "mqlThreshold=lots"], "parameter 'mqlThreshold': 'lots' is not of type 'integer'"),
     (["--set", "mqlThreshold=0"], "parameter 'mqlThreshold': 0 is less than the minimum of 1"),
     (["--set", "colour=red"], "unknown parameter 'colour'"),
-    (["--set", "prefix=AC/ME"], "parameter 'prefix': 'AC/ME' does not match the pattern"),
-    (["--set", "alertRecipient=the boss"], "parameter 'alertRecipient': 'the boss' does not match"),
+    (["--set", "prefix=AC/ME"], "parameter 'prefix': 'AC/ME' is not a prefix of letters, digits, spaces and "
+                                "_ . & - that starts and ends with a letter or digit (or nothing)"),
+    (["--set", "alertRecipient=the boss"], "parameter 'alertRecipient': 'the boss' is not 'Person Owner', "
+                                           "'Account Owner', 'Opportunity Owner' or email addresses separated by commas"),
     (["--set", "crm"], "--set 'crm' is not key=value"),
 ])
 def test_bad_parameters_exit_2_and_write_nothing(tmp_path, invoke, args, message):
@@ -175,7 +177,42 @@ def test_bad_parameters_exit_2_and_write_nothing(tmp_path, invoke, args, message
     res = invoke("new", NAME, str(dest), *args)
     assert res.exit_code == 2
     assert message in res.output
+    assert "\n  PK762 [bad-parameter]\n" in res.output
+    assert "does not match the pattern" not in res.output  # a description, never the regular expression
     assert not dest.exists()
+
+
+def test_values_file_that_is_not_json_has_a_code_a_location_and_a_hint(tmp_path, invoke):
+    values = tmp_path / "v.json"
+    values.write_text('{"prefix": "ACME",\n  mqlThreshold: 90}\n')
+    res = invoke("new", NAME, str(tmp_path / "out"), "--values", str(values))
+    assert res.exit_code == 2
+    assert res.output == (
+        f"error: values file {values} is not valid JSON: Expecting property name enclosed in double quotes\n"
+        f"  {values}:2:3: PK761 [bad-values-file]\n"
+        '  hint: --values names a JSON file holding an object of parameter names to values, '
+        'e.g. {"prefix": "ACME", "mqlThreshold": 90}.\n')
+    values.write_text("[1, 2]")
+    res = invoke("new", NAME, str(tmp_path / "out"), "--values", str(values))
+    assert (res.exit_code, res.output.splitlines()[1]) == (2, f"  {values}: PK761 [bad-values-file]")
+    assert not (tmp_path / "out").exists()
+
+
+def test_params_show_what_a_pattern_accepts(invoke):
+    out = invoke("new", NAME, "--params").output
+    assert "alertRecipient (string, default \"Person Owner\"; 'Person Owner', 'Account Owner', 'Opportunity Owner' or " \
+           "email addresses separated by commas (e.g. sales@example.com, ops@example.com))" in out
+    assert "^(" not in out
+
+
+def test_template_without_a_pattern_description_still_names_the_pattern(tmp_path):
+    shutil.copytree(str(render.find_template(NAME).root), tmp_path / "t")
+    manifest = tmp_path / "t" / "template.json"
+    data = json.loads(manifest.read_text())
+    del data["parameters"]["prefix"]["patternDescription"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(BadInput, match="'AC/ME' does not match the pattern '\\^"):
+        render.new_bundle(str(tmp_path / "t"), tmp_path / "x", sets={"prefix": "AC/ME"})
 
 
 def test_bad_values_file(tmp_path, invoke):

@@ -198,7 +198,7 @@ def test_hubspot_qualification_requires_a_deal_when_switched_on(tmp_path):
     assert [r["reason"] for r in simulate(HS, events=events).rejected] == ["'qualify' requires Deal Name: missing"]
     off = simulate(HS, events=events, settings={"requireDealOnQualification": False})
     assert person(off, "k1")["state"] == "Qualified"
-    with pytest.raises(BadInput, match="unknown lifecycle setting"):
+    with pytest.raises(BadInput, match="has no setting of that name"):
         simulate(HS, events=events, settings={"requireDeal": False})
 
 

@@ -209,6 +209,8 @@ CASES: dict[str, tuple[Edit, list[tuple[str, str | None]]]] = {
     "PK210": (_c(EMAIL, lambda d: d.update(subject="{{lead.Lead Grade}}")), [(EMAIL, "/subject")]),
     "PK211": (_m(lambda m: m["program"]["tokens"].append({"name": "mql score threshold", "type": "number", "value": 5})),
               [(M, "/program/tokens/3/name")]),
+    "PK212": (_c(EMAIL, lambda d: d.update(subject="{{lead.Person Score}")), [(EMAIL, "/subject")]),
+    "PK213": (_c(EMAIL, lambda d: d.update(subject="{{compnay.Company Name:default=x}}")), [(EMAIL, "/subject")]),
     "PK301": (_c(CAMPAIGN_01, lambda d: d["smartList"]["triggers"][0].update(trigger="Person Created")),
               [(CAMPAIGN_01, "/smartList/triggers/0/trigger")]),
     "PK302": (_c(CAMPAIGN_01, lambda d: d["smartList"]["filters"][0].update(filter="Lead Stat")),
@@ -480,7 +482,7 @@ def test_schema_pattern_errors_are_findings_with_the_quick_check(sample_copy):
 def test_unclosed_token_in_a_long_string_is_linear(sample_copy):
     # the old token pattern backtracked quadratically here (about a minute for this string)
     edit_asset(sample_copy, EMAIL, lambda d: d.update(text="{{my.MQL" + " " * 50_000 + "{{my.Nope }}"))
-    assert [(f.code, f.pointer) for f in validate_path(sample_copy).findings] == [("PK209", "/text")]
+    assert [(f.code, f.pointer) for f in validate_path(sample_copy).findings] == [("PK209", "/text"), ("PK212", "/text")]
 
 
 def test_damaged_zip_entry_is_a_finding_and_the_rest_is_validated(tmp_path, sample_copy):

@@ -27,7 +27,7 @@ model = S.compile_bundle(load_bundle(ROOT / "samples/op-lead-management").bundle
 best = floor = float("inf")
 for _ in range(5):
     sim = S.Simulator(model, str(events))
-    for pid, fields in S.read_people(people, model.names, sim.findings):
+    for pid, fields in S.read_people(people, model.names, sim.findings, model.lifecycle):
         sim.add_person(pid, fields)
     t = time.process_time()
     if hasattr(sim, "feed"):

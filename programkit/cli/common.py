@@ -33,8 +33,8 @@ def styler(colour: bool) -> Callable[..., str]:
 
 
 def format_option(choices: tuple[str, ...] = ("text", "json", "github", "junit")) -> Callable:
-    return click.option("--format", "-f", "fmt", type=click.Choice(choices), default="text", show_default=True,
-                        help="Output format.")
+    return click.option("--format", "-f", "fmt", type=click.Choice(choices, case_sensitive=False), default="text",
+                        show_default=True, help="Output format.")
 
 
 def echo_error(err: ProgramkitError) -> None:

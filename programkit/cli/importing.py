@@ -28,7 +28,8 @@ MARKS: dict[str, tuple[str, str | None]] = {
 def rule_options(fn: Callable) -> Callable:
     """--on-tag, --on-landing-page-template, --on-image, --on-email-template, --no-reuse-identical, --rules, --as."""
     for rule in reversed(list(OPTIONS)):
-        fn = click.option(FLAGS[rule], rule, type=click.Choice(OPTIONS[rule]), default=None,
+        fn = click.option(FLAGS[rule], rule, type=click.Choice(OPTIONS[rule], case_sensitive=False),
+                          default=None,
                           help=f"Conflict rule {rule} (default: the rules file, the bundle, then {OPTIONS[rule][0]}).")(fn)
     fn = click.option(FLAGS[REUSE_IDENTICAL], REUSE_IDENTICAL, flag_value=False, default=None,
                       help="Copy or replace same-named assets even when their content is identical.")(fn)
@@ -42,8 +43,8 @@ def rule_options(fn: Callable) -> Callable:
 
 def plan_options(fn: Callable) -> Callable:
     """What plan and import share: BUNDLE, the target, the rules, --as, --format."""
-    fn = click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text",
-                      show_default=True, help="Output format.")(fn)
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False),
+                      default="text", show_default=True, help="Output format.")(fn)
     fn = rule_options(fn)
     fn = workspace_option()(fn)
     fn = target_option()(fn)
@@ -273,8 +274,8 @@ def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
 @click.command("history")
 @target_option()
 @workspace_option()
-@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False), default="text",
+              show_default=True, help="Output format.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the most recent N imports.")
 def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
     """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""

@@ -21,7 +21,7 @@ def render(results: list[LintResult], fmt: str, unreadable: list[tuple[str, str]
 
 @click.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--kind", type=click.Choice([EMAIL, GUIDED]), default=None,
+@click.option("--kind", type=click.Choice([EMAIL, GUIDED], case_sensitive=False), default=None,
               help="Template kind. Default: landing-page-template if the file uses a guided landing page "
                    "element (mktoForm, mktoShareButton, mktoPoll, mktoReferral, mktoSweepstakes), else email-template.")
 @format_option()

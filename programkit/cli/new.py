@@ -7,6 +7,7 @@ import json
 import click
 
 from ..errors import BadInput, ProgramkitError
+from ..findings import make
 from ..render import find_template, list_templates, new_bundle, read_values_file
 from ..report import render_text
 from ..validate import ValidationResult
@@ -18,7 +19,8 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise BadInput(f"--set {pair!r} is not key=value", hint="e.g. --set prefix=ACME")
+            message = f"--set {pair!r} is not key=value"
+            raise BadInput(message, [make("PK762", message)], hint="e.g. --set prefix=ACME")
         sets[key.strip()] = value
     return sets
 
@@ -29,6 +31,8 @@ def _show_params(name: str) -> None:
     for p in template.parameters.values():
         default = "required" if p.required else f"default {json.dumps(p.default, ensure_ascii=False)}"
         allowed = f"; one of {', '.join(map(str, p.enum))}" if p.enum else ""
+        if p.pattern_description:
+            allowed += f"; {p.pattern_description}"
         if "minimum" in p.constraints or "maximum" in p.constraints:
             allowed += f"; {p.constraints.get('minimum', '')}..{p.constraints.get('maximum', '')}"
         click.echo(f"  {p.name} ({p.type}, {default}{allowed})")

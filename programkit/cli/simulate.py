@@ -10,6 +10,7 @@ import click
 
 from ..archive import usual_mode
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
+from ..findings import make
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
 
@@ -19,7 +20,8 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or value.strip().casefold() not in ("true", "false", "on", "off"):
-            raise BadInput(f"--setting {item!r}: use NAME=true or NAME=false")
+            message = f"--setting {item!r}: use NAME=true or NAME=false"
+            raise BadInput(message, [make("PK760", message)])
         out[name.strip()] = value.strip().casefold() in ("true", "on")
     return out
 

@@ -37,8 +37,8 @@ def workspace_group() -> None:
 @workspace_group.command("init")
 @target_option(FILE_HELP)
 @workspace_option()
-@click.option("--crm", type=click.Choice(["salesforce", "dynamics", "none"]), default="none", show_default=True,
-              help="The CRM the instance syncs with (bundles with CRM sync steps require one).")
+@click.option("--crm", type=click.Choice(["salesforce", "dynamics", "none"], case_sensitive=False), default="none",
+              show_default=True, help="The CRM the instance syncs with (bundles with CRM sync steps require one).")
 @click.option("--exist-ok", is_flag=True,
               help="Succeed, changing nothing, if the workspace already exists with this CRM (for scripts).")
 def init_cmd(target: str, workspace: str, crm: str, exist_ok: bool) -> None:
