@@ -134,7 +134,9 @@ def test_plan_out_says_where_the_plan_went_on_stderr_only(sample_copy, tmp_path,
     r = invoke("plan", str(sample_copy), "-t", str(db), "--out", str(saved), "--format", "json")
     assert r.exit_code == 0
     assert json.loads(r.stdout)["summary"]["create"] == 12  # stdout is still only the plan
-    assert f"Plan saved to {saved}; apply it with `programkit import" in r.stderr
+    # the command to paste reaches the same target
+    assert r.stderr == (f"Plan saved to {saved}; apply it with `programkit import {sample_copy} --target {db} "
+                        f"--plan {saved}`.\n")
     r = invoke("plan", str(sample_copy), "-t", str(db), "--out", str(tmp_path / "no" / "plan.json"))
     assert r.exit_code == 2 and f"error: {tmp_path / 'no'}: no such file or directory" in r.stderr
     assert "Traceback" not in r.output and not (tmp_path / "no").exists()

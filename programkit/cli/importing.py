@@ -15,7 +15,7 @@ from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, 
 from ..plan import ACTIONS, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
-from ..workspaces import open_target
+from ..workspaces import DEFAULT_TARGET, open_target
 from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
 
 #: terraform-like markers and colours per action
@@ -154,7 +154,10 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)
     if out:  # on stderr: stdout stays the plan alone (--format json pipes cleanly)
-        click.echo(f"Plan saved to {out}" + (f"; apply it with `programkit import {shlex.quote(bundle)} --plan "
+        where = "".join(f" {flag} {shlex.quote(value)}" for flag, value, default in
+                        (("--target", target, DEFAULT_TARGET), ("--workspace", workspace, "Default"))
+                        if value != default)  # the command to paste must reach the same target
+        click.echo(f"Plan saved to {out}" + (f"; apply it with `programkit import {shlex.quote(bundle)}{where} --plan "
                                              f"{shlex.quote(out)}`." if plan.ok else " (it has problems: "
                                              "`import --plan` will refuse it)."), err=True)
     raise SystemExit(EXIT_OK if plan.ok else EXIT_FINDINGS)
