@@ -559,11 +559,16 @@ def check_replaceable(dest: Path, hint: str) -> None:
                        hint="--force only replaces a bundle directory. " + hint)
     foreign = foreign_entries(dest)
     if foreign:
-        shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
-        raise BadInput(f"{dest} holds {len(foreign)} file(s) that are not part of the bundle there: {shown}; "
-                       "nothing was written",
-                       hint="--force replaces only a bundle's own files (bundle.json and the files it lists). "
-                            "Move those files out, or choose a new directory.")
+        raise foreign_files_error(dest, foreign)
+
+
+def foreign_files_error(dest: Path, foreign: list[str]) -> BadInput:
+    """The refusal of ``--force`` into ``dest`` holding files that are not the bundle's, listed."""
+    shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
+    return BadInput(f"{dest} holds {len(foreign)} file(s) that are not part of the bundle there: {shown}; "
+                    "nothing was written",
+                    hint="--force replaces only a bundle's own files (bundle.json and the files it lists). "
+                         "Move those files out, or choose a new directory.")
 
 
 def carry_hidden(old: Path, new: Path) -> list[str]:

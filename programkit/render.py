@@ -395,17 +395,13 @@ def _replace_plan(dest: Path, rendered: Mapping[str, bytes]) -> list[str]:
     silently -- or when a path to write goes through a symbolic link. Hidden files and folders
     (``.git``, ``.gitignore``) are not part of a bundle and are left alone.
     """
-    from .bundle import DirSource, listed_files
+    from .bundle import DirSource, foreign_files_error, listed_files
 
     present = DirSource(dest).names()  # what validate and pack see: hidden entries and linked folders excluded
     listed = listed_files(dest)
     foreign = [p for p in present if p not in listed and p not in rendered]
     if foreign:
-        shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
-        raise BadInput(f"{dest} holds {len(foreign)} file(s) that are not part of the bundle there: {shown}; "
-                       "nothing was written",
-                       hint="--force replaces only a bundle's own files (bundle.json and the files it lists). "
-                            "Move those files out, or choose a new directory.")
+        raise foreign_files_error(dest, foreign)
     links = sorted({os.fspath(q.relative_to(dest)) for rel in rendered for q in _on_the_way(dest, rel)
                     if q.is_symlink()})
     if links:
