@@ -67,3 +67,27 @@ def test_a_fault_list_with_one_bad_spec_adds_none_and_a_body_that_is_not_json_is
     assert fake.faults == []
     status, body = _post_faults(fake.url, b"{not json")
     assert status == 400 and body["error"].startswith("bad fault spec: ")
+
+
+# -- export of a program with no assets ----------------------------------------------------------------------
+
+
+def test_exporting_a_program_with_no_assets_says_so(fake, cli_env, invoke, tmp_path):
+    import shutil
+
+    from programkit.canonical import refresh_digests
+
+    bundle = tmp_path / "empty"
+    shutil.copytree(SAMPLE, bundle)
+    data = json.loads((bundle / "bundle.json").read_text())
+    data["assets"], data["program"]["folders"] = [], []
+    data.pop("requires", None)
+    (bundle / "bundle.json").write_text(json.dumps(data, indent=2))
+    refresh_digests(bundle)
+    imported = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert imported.exit_code == 0, imported.output
+    out = invoke("export", "OP-Lead Management", "--target", fake.url, "--out", str(tmp_path / "out"))
+    assert out.exit_code == 0, out.output
+    first = out.output.splitlines()[0]
+    assert first.startswith(f"Exported 'OP-Lead Management' to {tmp_path / 'out'}: op-lead-management 1.0.0")
+    assert first.endswith(" (no assets)")
