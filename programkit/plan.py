@@ -307,7 +307,11 @@ class _Planner:
         self.plan_design(design)
         self.plan_local(local)
         if mode == "noop":
-            self.all_noop()
+            drift = [a for a in self.actions if a.action in WRITES]
+            if drift:  # recorded as imported, but the target no longer holds it as it was: write it again
+                self.repair(drift)
+            else:
+                self.all_noop()
         self.program["data"] = self.program_data()
         # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles): with the
         # actions known, so what it says is about this plan (a lifecycle imported before is not "left" again);
@@ -681,6 +685,16 @@ class _Planner:
                                     owned=True))
 
     # -- same bundle, same digest ---------------------------------------------------------------
+    def repair(self, drift: list[Action]) -> None:
+        """Same bundle and digest as the program's provenance, but what the target holds differs from it
+        (something was deleted or changed there since, or an import was only partly rolled back): the
+        actions compared with the target's inventory stand, and the program is updated, not called noop."""
+        what = ", ".join(f"{a.action} {a.kind} {a.name!r}" for a in drift[:3]) + (", …" if len(drift) > 3 else "")
+        act = next(a for a in self.actions if a.kind == "program")
+        act.action = self.program["action"] = "update"
+        act.reason = (f"{self.bundle.manifest.get('name')} {self.bundle.manifest.get('version')} is recorded as "
+                      f"imported, but the target differs: {len(drift)} item(s) to write again ({what})")
+
     def all_noop(self) -> None:
         kept = []
         for act in self.actions:
