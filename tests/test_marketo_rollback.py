@@ -91,3 +91,149 @@ def test_exporting_a_program_with_no_assets_says_so(fake, cli_env, invoke, tmp_p
     first = out.output.splitlines()[0]
     assert first.startswith(f"Exported 'OP-Lead Management' to {tmp_path / 'out'}: op-lead-management 1.0.0")
     assert first.endswith(" (no assets)")
+
+
+# -- rolling back an upgrade -----------------------------------------------------------------------------------
+
+
+def _v110(sample_copy: Path, *, token: int = 150, edit_campaign: bool = True, drop_campaign: bool = True,
+          description: str | None = None) -> Path:
+    """The sample as 1.1.0: the MQL threshold token changed, campaign 01 edited, campaign 02 dropped."""
+    from programkit.canonical import refresh_digests
+
+    data = json.loads((sample_copy / "bundle.json").read_text())
+    data["version"] = "1.1.0"
+    data["program"]["tokens"][0]["value"] = token
+    if description is not None:
+        data["program"]["description"] = description
+    if drop_campaign:
+        data["assets"] = [a for a in data["assets"] if a["name"] != "02 - Marketing Qualified"]
+        (sample_copy / "campaigns" / "02-marketing-qualified.json").unlink()
+    if edit_campaign:
+        path = sample_copy / "campaigns" / "01-sync-new-people-to-crm.json"
+        campaign = json.loads(path.read_text())
+        campaign["description"] = "edited in 1.1.0"
+        path.write_text(json.dumps(campaign, indent=2))
+    (sample_copy / "bundle.json").write_text(json.dumps(data, indent=2))
+    refresh_digests(sample_copy)
+    return sample_copy
+
+
+def _token(fake, name: str) -> str:
+    (program,) = fake.programs
+    return fake.tokens_by_folder[("Program", program)][name]["value"]
+
+
+def test_rolling_back_an_upgrade_that_deleted_a_campaign_is_refused_and_touches_nothing(fake, cli_env, invoke,
+                                                                                       sample_copy):
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    up = invoke("import", str(_v110(sample_copy)), "--target", fake.url, "--prune", "--yes")
+    assert up.exit_code == 0, up.output
+    assert _token(fake, "MQL Score Threshold") == "150"
+    history = cli_env / "marketo" / fake.url.split("//")[1].replace(":", "_") / "Default" / "history.json"
+    before = history.read_text()
+    refused = invoke("rollback", "--target", fake.url)
+    assert refused.exit_code == 1
+    lines = refused.output.splitlines()
+    assert lines[0] == ("error: import #2 (op-lead-management 1.1.0) changed 1 thing(s) rollback cannot put back; "
+                        "nothing was changed")
+    assert lines[2] == (
+        "  PK812 [marketo-rollback-manual] smartCampaign '02 - Marketing Qualified' (id 1002): deleted by this "
+        "import (--prune); the API cannot bring it back and neither the journal nor the history keeps its content "
+        "(re-import op-lead-management 1.0.0 to create it again)")
+    assert "--force` deletes what it created" in refused.output
+    assert "to go back to op-lead-management 1.0.0, import that bundle again with --allow-downgrade" in refused.output
+    # nothing was touched: Marketo, history
+    assert _token(fake, "MQL Score Threshold") == "150"
+    assert fake.snapshot()["assets"]["smartCampaign"] == ["01 - Sync New People to CRM"]
+    assert history.read_text() == before
+
+
+def test_forced_rollback_puts_back_tokens_and_records_a_partial_rollback(fake, cli_env, invoke, sample_copy):
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    assert invoke("import", str(_v110(sample_copy, description="Changed in 1.1.0")), "--target", fake.url,
+                  "--prune", "--yes").exit_code == 0
+    (program,) = fake.programs.values()
+    assert program["description"] == "Changed in 1.1.0"
+    forced = invoke("rollback", "--target", fake.url, "--force")
+    assert forced.exit_code == 1
+    out = forced.output.splitlines()
+    assert out[0].startswith("partially rolled back journal ")
+    assert out[0].endswith(" (import #2): 0 item(s) deleted, 2 restored; 1 change(s) not undone (below); "
+                           "2 API call(s)")
+    assert out[1].startswith("  PK812 [marketo-rollback-manual] smartCampaign '02 - Marketing Qualified' (id 1002): "
+                             "deleted by this import (--prune)")
+    # put back: the token's value and the program's description (1.0.0's)
+    assert _token(fake, "MQL Score Threshold") == "100"
+    assert program["description"].startswith("Lead management best practice")
+    history = invoke("history", "--target", fake.url).output.splitlines()
+    assert " partially-rolled-back   op-lead-management 1.1.0 " in history[0]
+    assert " rolled-back " not in history[0]
+    # the program still has what the rollback could not undo: its provenance stays the upgrade
+    show = invoke("workspace", "show", "--target", fake.url).output
+    assert "OP-Lead Management (default, Operational; 1 email, 1 smartCampaign; from op-lead-management 1.1.0;" in show
+    listed = invoke("rollback", "--target", fake.url, "--list").output.splitlines()
+    assert listed[1].split()[1:3] == ["partially-rolled-back", "0"]
+    # going back to 1.0.0: its plan compares with what Marketo holds, so campaign 02 is created again
+    back = invoke("import", str(SAMPLE), "--target", fake.url, "--allow-downgrade", "--yes")
+    assert back.exit_code == 0, back.output
+    assert "   + create  smartCampaign  02 - Marketing Qualified  (new smartCampaign)" in back.output
+    assert "   . noop    token          MQL Score Threshold  (unchanged)" in back.output
+    assert fake.snapshot()["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
+
+
+def test_an_upgrade_that_changed_only_tokens_and_the_description_is_wholly_undone(fake, cli_env, invoke,
+                                                                                  sample_copy):
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    bundle = _v110(sample_copy, edit_campaign=False, drop_campaign=False, description="Changed in 1.1.0")
+    data = json.loads((bundle / "bundle.json").read_text())
+    data["program"]["tokens"].append({"name": "Recycle Days", "type": "number", "value": 30})
+    (bundle / "bundle.json").write_text(json.dumps(data, indent=2))
+    from programkit.canonical import refresh_digests
+
+    refresh_digests(bundle)
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes").exit_code == 0
+    assert _token(fake, "Recycle Days") == "30"
+    undone = invoke("rollback", "--target", fake.url)
+    assert undone.exit_code == 0, undone.output
+    assert undone.output.startswith("rolled back journal ")
+    assert ": 0 item(s) deleted, 3 restored; " in undone.output  # the description, the changed and the new token
+    (program,) = fake.programs.values()
+    assert program["description"].startswith("Lead management best practice")
+    assert _token(fake, "MQL Score Threshold") == "100"
+    assert "Recycle Days" not in fake.tokens_by_folder[("Program", program["id"])]
+    assert " rolled-back " in invoke("history", "--target", fake.url).output.splitlines()[0]
+    # Marketo is 1.0.0 again, and the plan says so from what it read
+    plan = invoke("plan", str(SAMPLE), "--target", fake.url)
+    assert "No changes: op-lead-management 1.0.0 is already imported (nothing to do)." in plan.output
+
+
+def test_a_plan_never_calls_noop_what_the_target_no_longer_holds(fake, cli_env, invoke):
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    # someone deletes a campaign in the Marketo UI; the local history still says 1.0.0 was imported
+    (cid,) = [i for i, a in fake.assets["smartCampaign"].items() if a["name"] == "02 - Marketing Qualified"]
+    del fake.assets["smartCampaign"][cid]
+    plan = invoke("plan", str(SAMPLE), "--target", fake.url)
+    assert "   + create  smartCampaign  02 - Marketing Qualified  (new smartCampaign)" in plan.output
+    assert ("   ~ update  program        OP-Lead Management  (op-lead-management 1.0.0 is recorded as imported, but "
+            "the target differs: 1 item(s) to write again (create smartCampaign '02 - Marketing Qualified'))"
+            ) in plan.output
+    assert "No changes" not in plan.output
+    again = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
+    assert again.exit_code == 0, again.output
+    assert fake.snapshot()["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
+    assert "No changes" in invoke("plan", str(SAMPLE), "--target", fake.url).output
+
+
+def test_rollback_of_an_unknown_journal_is_bad_input_listing_the_journals(fake, cli_env, invoke):
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    (journal,) = (cli_env / "marketo").rglob("journals/*.jsonl")
+    result = invoke("rollback", "--target", fake.url, "--journal", "nope")
+    assert result.exit_code == 2
+    assert "PK811" not in result.output and "--resume" not in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "error: unknown journal 'nope'"
+    host = fake.url.split("//")[1].replace(":", "_")
+    assert lines[1] == (f"  PK831 [marketo-unknown-journal] no import journal 'nope' for {host}/Default; journals "
+                        f"kept: {journal.stem} (complete)")
+    assert f"rollback --target {fake.url} --list" in result.output

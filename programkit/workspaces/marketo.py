@@ -177,10 +177,10 @@ class Journal:
     @classmethod
     def new(cls, state_dir: Path) -> "Journal":
         jid = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-        j = cls(state_dir / "journals" / f"{jid}.jsonl",
-                {"id": jid, "status": "running", "steps": [], "checklist": [], "startedAt": _now()})
+        j = cls(state_dir / "journals" / f"{jid}.jsonl", {"id": jid, "status": "running", "steps": [], "checklist": [],
+                                                          "startedAt": _now(), "startedNs": time.time_ns()})
         j.path.parent.mkdir(parents=True, exist_ok=True)
-        j._append({"event": "start", "id": jid, "startedAt": j.data["startedAt"]})
+        j._append({"event": "start", "id": jid, "startedAt": j.data["startedAt"], "startedNs": j.data["startedNs"]})
         return j
 
     @classmethod
@@ -275,9 +275,11 @@ class Journal:
 
 
 def list_journals(state_dir: Path) -> list[Journal]:
-    """The import journals kept for a target, oldest first."""
+    """The import journals kept for a target, oldest first (two started in the same second: by their start in
+    nanoseconds, since an id's random tail does not sort them)."""
     folder = state_dir / "journals"
-    return [Journal.read(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
+    journals = [Journal.read(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
+    return sorted(journals, key=lambda j: (j.id[:15], j.data.get("startedNs", 0)))
 
 
 def _now() -> str:
