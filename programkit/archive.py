@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bundle import CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, not_a_bundle_dir, unsafe_path_reason
+from .bundle import (CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, carry_hidden, check_replaceable,
+                     not_a_bundle_dir, return_hidden, unsafe_path_reason)
 from .canonical import refresh_digests, sha256_file
 from .errors import BadInput, ProgramkitError, require_folder_of, require_path
 
@@ -117,7 +118,9 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     blocking = [f for f in result.findings
                 if f.severity == Severity.ERROR and (check or f.code in NEVER_PACK)]
     if blocking or bundle is None or bundle.manifest is None:
-        raise ProgramkitError(f"{src_dir}: not packed, the bundle has errors", blocking or result.findings,
+        # --update-digests has written bundle.json already: say so, or the change goes unnoticed
+        rewritten = f" (bundle.json was updated all the same: new digests for {', '.join(updated)})" if updated else ""
+        raise ProgramkitError(f"{src_dir}: not packed, the bundle has errors{rewritten}", blocking or result.findings,
                               hint="Fix them (`programkit validate` lists them all); if you changed files on "
                                    "purpose, `--update-digests` rewrites the digests.")
     listed = sorted({a.path for a in bundle.assets})
@@ -207,9 +210,11 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
     zip_path, out_dir = Path(zip_path), Path(out_dir).absolute()
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
         raise BadInput(f"{out_dir}: exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise BadInput(f"{out_dir}: directory is not empty, nothing was written",
-                       hint="Choose another -o DIR, or pass --force to replace its contents.")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not force:
+            raise BadInput(f"{out_dir}: directory is not empty, nothing was written",
+                           hint="Choose another -o DIR, or pass --force to replace the bundle in it.")
+        check_replaceable(out_dir, "Choose another -o DIR.")
     source = ZipSource(zip_path, limits)
     try:
         expected, skipped, findings = _plan_extraction(source)
@@ -227,7 +232,7 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
                                     hint="The archive changed after it was packed: get it again from its source and "
                                          "compare its sha256 with the one `programkit pack` printed.")
             os.chmod(tmp, usual_mode(directory=True))
-            _move_into_place(tmp, out_dir)
+            move_into_place(tmp, out_dir)
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(e, OSError):
@@ -297,16 +302,22 @@ def _extract(source: ZipSource, name: str, root: Path, sha256: str | None) -> Fi
     return None
 
 
-def _move_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename the verified tree onto out_dir; an existing directory is swapped out, then removed."""
+def move_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename the verified tree ``tmp`` onto ``out_dir``; an existing directory is swapped out, then removed
+    (its top-level hidden entries, ``.git`` and the like, move into the new tree first)."""
     if not out_dir.exists():
         os.rename(tmp, out_dir)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-    os.rename(out_dir, old / "d")
+    moved = carry_hidden(out_dir, tmp)  # .git, .gitignore: not the bundle's, kept
     try:
-        os.rename(tmp, out_dir)
+        os.rename(out_dir, old / "d")
+        try:
+            os.rename(tmp, out_dir)
+        except BaseException:
+            os.rename(old / "d", out_dir)
+            raise
     except BaseException:
-        os.rename(old / "d", out_dir)
+        return_hidden(tmp, out_dir, moved)
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -17,6 +17,7 @@ import stat
 import struct
 import zipfile
 import zlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
@@ -504,3 +505,80 @@ def open_source(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
 
 def iter_files(source: BundleSource) -> Iterator[str]:
     yield from source.names()
+
+
+# --- replacing a bundle directory (--force) -------------------------------------------
+
+
+def listed_files(dest: Path) -> set[str]:
+    """The files the bundle in ``dest`` owns: bundle.json and every safe asset path it lists."""
+    try:
+        manifest = json.loads((dest / "bundle.json").read_bytes())
+        assets = manifest.get("assets") if isinstance(manifest, dict) else None
+    except (OSError, ValueError):
+        return {"bundle.json"}
+    paths = {a.get("path") for a in assets or [] if isinstance(a, dict)}
+    return {"bundle.json"} | {p for p in paths if isinstance(p, str) and not unsafe_path_reason(p)}
+
+
+def foreign_entries(dest: Path, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """What in ``dest`` is not the bundle's there (bundle.json and the files it lists, plus ``keep``):
+    the user's own files, links, and hidden entries below the top level. Top-level hidden entries
+    (``.git``, ``.gitignore``) are not a bundle's and are not listed: replacing keeps them."""
+    listed = listed_files(dest) | set(keep)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(dest):
+        rel = os.path.relpath(dirpath, dest)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for d in list(dirnames):
+            full = os.path.join(dirpath, d)
+            if (not prefix and d.startswith(".")) or os.path.islink(full):
+                dirnames.remove(d)
+                if os.path.islink(full):
+                    out.append(prefix + d)
+                continue
+            if d.startswith("."):
+                dirnames.remove(d)
+                out.append(prefix + d + "/")
+        for name in filenames:
+            path = prefix + name
+            if not prefix and name.startswith("."):
+                continue
+            if name.startswith(".") or os.path.islink(os.path.join(dirpath, name)) or path not in listed:
+                out.append(path)
+    return sorted(out)
+
+
+def check_replaceable(dest: Path, hint: str) -> None:
+    """For ``--force`` into an existing directory: refuse (BadInput, nothing written) unless it is empty or
+    holds a bundle and nothing else of the user's; never delete a file that is not the bundle's silently."""
+    if not any(dest.iterdir()):
+        return
+    if not (dest / "bundle.json").is_file():
+        raise BadInput(f"{dest} is not a bundle directory (no bundle.json); nothing was written",
+                       hint="--force only replaces a bundle directory. " + hint)
+    foreign = foreign_entries(dest)
+    if foreign:
+        shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
+        raise BadInput(f"{dest} holds {len(foreign)} file(s) that are not part of the bundle there: {shown}; "
+                       "nothing was written",
+                       hint="--force replaces only a bundle's own files (bundle.json and the files it lists). "
+                            "Move those files out, or choose a new directory.")
+
+
+def carry_hidden(old: Path, new: Path) -> list[str]:
+    """Move ``old``'s top-level hidden entries (``.git``, ``.gitignore``) into ``new``, which is about to
+    replace it; returns their names, for :func:`return_hidden` if the replacement fails."""
+    moved = []
+    for name in sorted(os.listdir(old)):
+        if name.startswith(".") and not os.path.lexists(new / name):
+            os.rename(old / name, new / name)
+            moved.append(name)
+    return moved
+
+
+def return_hidden(new: Path, old: Path, moved: list[str]) -> None:
+    """Undo :func:`carry_hidden` (the replacement failed): the entries go back where they were."""
+    for name in moved:
+        if os.path.lexists(new / name) and not os.path.lexists(old / name):
+            os.rename(new / name, old / name)

@@ -73,7 +73,7 @@ from urllib.parse import quote, unquote, urlsplit
 import semver
 
 from . import canonical
-from .bundle import unsafe_path_reason
+from .bundle import check_replaceable, unsafe_path_reason
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
@@ -672,8 +672,7 @@ def _check_out_dir(out: Path, force: bool) -> None:
         if not force:
             raise BadInput(f"{out} exists and is not empty", hint="Choose a new directory, or --force to replace "
                                                                    "a bundle directory written before.")
-        if not (out / "bundle.json").is_file():
-            raise BadInput(f"{out} is not a bundle directory; --force only replaces a directory holding bundle.json")
+        check_replaceable(out, "-o names a new directory or a .zip file.")
 
 
 def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force: bool = False) -> ExportResult:
@@ -708,12 +707,10 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
 
             archive_sha = pack_dir(tmp, target)
         else:
-            from .archive import usual_mode
+            from .archive import move_into_place, usual_mode
 
             os.chmod(tmp, usual_mode(directory=True))  # mkdtemp made it 0700
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
+            move_into_place(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

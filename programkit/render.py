@@ -360,19 +360,6 @@ def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def _listed_files(dest: Path) -> set[str]:
-    """The files the bundle already in ``dest`` owns: bundle.json and every safe asset path it lists."""
-    from .bundle import unsafe_path_reason
-
-    try:
-        manifest = json.loads((dest / "bundle.json").read_bytes())
-        assets = manifest.get("assets") if isinstance(manifest, dict) else None
-    except (OSError, ValueError):
-        return {"bundle.json"}
-    paths = {a.get("path") for a in assets or [] if isinstance(a, dict)}
-    return {"bundle.json"} | {p for p in paths if isinstance(p, str) and not unsafe_path_reason(p)}
-
-
 def _replace_plan(dest: Path, rendered: Mapping[str, bytes]) -> list[str]:
     """For ``--force``: the earlier bundle's files the new render no longer has (to remove).
 
@@ -381,10 +368,10 @@ def _replace_plan(dest: Path, rendered: Mapping[str, bytes]) -> list[str]:
     silently -- or when a path to write goes through a symbolic link. Hidden files and folders
     (``.git``, ``.gitignore``) are not part of a bundle and are left alone.
     """
-    from .bundle import DirSource
+    from .bundle import DirSource, listed_files
 
     present = DirSource(dest).names()  # what validate and pack see: hidden entries and linked folders excluded
-    listed = _listed_files(dest)
+    listed = listed_files(dest)
     foreign = [p for p in present if p not in listed and p not in rendered]
     if foreign:
         shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import schema
 from .errors import BadInput, require_path
-from .findings import Finding, Severity, make, register_code
+from .findings import Finding, Severity, make, register_code, sort_key
 from .load import parse_json_text
 
 #: rule → options, recommended (default) first. The JSON names of conflictRules.json.
@@ -142,6 +142,7 @@ def load_rules_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             findings.append(make("PK530", f"{pointer or '/'}: {message}", file=file, pointer=pointer,
                                  line=pos[0] if pos else None, column=pos[1] if pos else None))
     if findings:
+        findings.sort(key=sort_key)  # in file order, as validate lists them
         raise BadInput(f"rules file {file} is not valid", findings)  # PK530's hint says where the options are
     return {k: v for k, v in data.items() if k != "$schema"}
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -70,3 +71,22 @@ def apply_sample(ws, bundle, order=("emailTemplate", "landingPageTemplate", "ima
         w.record_import(ImportRecord(bundle.manifest["name"], bundle.manifest["version"], "digest",
                                      bundle.program["name"], {}, {}, mapping, "2026-11-23T10:00:00Z"))
     return pid
+
+
+def marketo_rules(sl: dict[str, Any], logic: str | None = None) -> dict[str, Any]:
+    """A bundle smartList in the shape Marketo answers with includeRules=true (values as strings), as an
+    admin who followed the import's checklist would have built it."""
+    def cond(name: str, op: str | None, values: list[Any], primary: bool) -> dict[str, Any]:
+        return {"activityAttributeId": 7, "activityAttributeName": name, "operator": op or "is",
+                "values": [json.dumps(v) if isinstance(v, bool) else str(v) for v in values], "isPrimary": primary}
+
+    triggers = [{"id": 100 + i, "name": t["trigger"], "ruleTypeId": 1, "ruleType": t["trigger"], "operator": "",
+                 "conditions": [cond(c["name"], c.get("operator"), c.get("values", []), j == 0)
+                                for j, c in enumerate(t.get("constraints", []))]}
+                for i, t in enumerate(sl.get("triggers", []))]
+    filters = [{"id": 200 + i, "name": f["filter"], "ruleTypeId": 2, "ruleType": f["filter"],
+                "operator": f.get("operator", "is"),
+                "conditions": [cond(f["filter"], f.get("operator"), f.get("values", []), True)]}
+               for i, f in enumerate(sl.get("filters", []))]
+    return {"filterMatchType": logic or {"all": "All", "any": "Any"}[sl.get("ruleLogic", "all")],
+            "triggers": triggers, "filters": filters}

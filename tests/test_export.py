@@ -245,8 +245,16 @@ def test_cli_export(invoke, tmp_path):
     assert filecmp.cmp(Path(out) / "bundle.json", SAMPLE / "bundle.json", shallow=False)
     r = invoke("export", "op-lead management", "--target", db, "-o", out)
     assert r.exit_code == 2 and f"error: {out} exists and is not empty" in r.output
+    (Path(out) / ".git").mkdir()
+    (Path(out) / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (Path(out) / "NOTES.md").write_text("mine")
+    r = invoke("export", "op-lead management", "--target", db, "-o", out, "--force", "--version", "2.0.0")
+    assert r.exit_code == 2, r.output  # --force never deletes a file that is not the bundle's
+    assert f"error: {out} holds 1 file(s) that are not part of the bundle there: NOTES.md; nothing was written" in r.output
+    (Path(out) / "NOTES.md").unlink()
     r = invoke("export", "op-lead management", "--target", db, "-o", out, "--force", "--version", "2.0.0")
     assert r.exit_code == 0 and json.loads((Path(out) / "bundle.json").read_text())["version"] == "2.0.0"
+    assert (Path(out) / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"  # hidden entries are kept
     r = invoke("export", "Nope", "--target", db, "-o", str(tmp_path / "x"))
     assert r.exit_code == 2
     assert r.output == ("error: workspace 'Default' has no program called 'Nope'\n"

@@ -219,11 +219,11 @@ def test_precedence_reaches_the_plan(sample_copy, levels, expected):
 
 def test_rules_file_schema_errors_have_lines(tmp_path):
     f = tmp_path / "rules.json"
-    f.write_text('{\n  "images": "keep-both",\n  "emailTemplates": "replace",\n  "colour": 1\n}\n')
+    f.write_text('{\n  "colour": 1,\n  "images": "keep-both",\n  "emailTemplates": "replace",\n  "programTags": 3\n}\n')
     with pytest.raises(BadInput) as e:
         R.load_rules_file(f)
-    found = sorted((x.code, x.line, x.pointer) for x in e.value.findings)
-    assert found == [("PK530", 2, "/images"), ("PK530", 4, "/colour")]
+    found = [(x.code, x.line, x.pointer) for x in e.value.findings]  # in file order
+    assert found == [("PK530", 2, "/colour"), ("PK530", 3, "/images"), ("PK530", 5, "/programTags")]
     assert "keep-both" in " ".join(x.message for x in e.value.findings)
     assert "colour" in " ".join(x.message for x in e.value.findings)
 

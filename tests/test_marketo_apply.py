@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -151,7 +152,7 @@ def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fa
 
 FIRST = ("Imported op-lead-management 1.0.0 into workspace 'Default' as program 'OP-Lead Management' (import #1, "
          "10 changes; 1 leadLifecycle on the checklist instead: the API cannot write it).")
-STILL = ("Still recorded as needing manual completion (import #1; the API cannot tell whether it was done since): "
+STILL = ("Still recorded as needing manual completion (import #1; `programkit verify` checks what the API can read): "
          "smartCampaign '01 - Sync New People to CRM', '02 - Marketing Qualified'; email '01 - Email - ALERT - MQL'; "
          "leadLifecycle 'Lead Lifecycle'.")
 
@@ -172,6 +173,7 @@ def test_a_noop_reimport_says_nothing_to_do_and_once_what_is_still_left(fake, en
     out = second.output
     assert "No changes: op-lead-management 1.0.0 is already imported (nothing to do)." in out
     assert "PK809" not in out and "Manual steps" not in out and "- [ ]" not in out
+    assert re.search(r"^Marketo API: [0-9]+ call\(s\) to plan; applying needs none\.$", out, re.M), out
     (checklist,) = (env / "marketo").rglob("checklists/*.md")
     assert out.split("Recorded as import #2 in the history; nothing else was written.\n")[1] == (
         f"{STILL}\nChecklist: {checklist}\n`programkit history --target {fake.url}` lists them.\n")
@@ -219,7 +221,7 @@ def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fak
     history_file = checklist.parent.parent / "history.json"
     text = invoke("history", "--target", fake.url).output.splitlines()
     assert text[2:] == [
-        "      left for the Marketo UI (recorded; the API cannot tell whether it was done since):",
+        "      left for the Marketo UI (recorded; `programkit verify` checks what the API can read):",
         "        smartCampaign '01 - Sync New People to CRM' (id 1001): 10 steps",
         "        smartCampaign '02 - Marketing Qualified' (id 1002): 12 steps",
         "        email '01 - Email - ALERT - MQL' (id 1001): 2 steps",

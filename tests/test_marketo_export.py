@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bundle_edits import CAMPAIGN_01, CAMPAIGN_02, EMAIL, col_of, edit_asset, edit_manifest, line_of
-from marketo_support import CLIENT_ID, SECRET, fake, cli_env, marketo_env  # noqa: F401
+from marketo_support import CLIENT_ID, SECRET, fake, cli_env, marketo_env, marketo_rules  # noqa: F401
 
 from programkit.validate import validate_path
 
@@ -33,25 +33,6 @@ def env(cli_env):
 
 def _sample(rel: str) -> Any:
     return json.loads((SAMPLE / rel).read_text(encoding="utf-8"))
-
-
-def marketo_rules(sl: dict[str, Any], logic: str | None = None) -> dict[str, Any]:
-    """A bundle smartList in the shape Marketo answers with includeRules=true (values as strings), as an
-    admin who followed the import's checklist would have built it."""
-    def cond(name: str, op: str | None, values: list[Any], primary: bool) -> dict[str, Any]:
-        return {"activityAttributeId": 7, "activityAttributeName": name, "operator": op or "is",
-                "values": [json.dumps(v) if isinstance(v, bool) else str(v) for v in values], "isPrimary": primary}
-
-    triggers = [{"id": 100 + i, "name": t["trigger"], "ruleTypeId": 1, "ruleType": t["trigger"], "operator": "",
-                 "conditions": [cond(c["name"], c.get("operator"), c.get("values", []), j == 0)
-                                for j, c in enumerate(t.get("constraints", []))]}
-                for i, t in enumerate(sl.get("triggers", []))]
-    filters = [{"id": 200 + i, "name": f["filter"], "ruleTypeId": 2, "ruleType": f["filter"],
-                "operator": f.get("operator", "is"),
-                "conditions": [cond(f["filter"], f.get("operator"), f.get("values", []), True)]}
-               for i, f in enumerate(sl.get("filters", []))]
-    return {"filterMatchType": logic or {"all": "All", "any": "Any"}[sl.get("ruleLogic", "all")],
-            "triggers": triggers, "filters": filters}
 
 
 def _strings(sl: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,18 @@ def test_update_digests_then_packs(sample_copy: Path, tmp_path: Path) -> None:
     assert zipfile.ZipFile(result.path).read("emails/01-email-alert-mql.json") == f.read_bytes()
 
 
+def test_update_digests_on_a_bundle_with_other_errors_says_it_rewrote_bundle_json(sample_copy: Path,
+                                                                                 tmp_path: Path) -> None:
+    f = sample_copy / "emails" / "01-email-alert-mql.json"
+    f.write_bytes(f.read_bytes().replace(b"MQL Score Threshold}}", b"MQL Treshold}}"))
+    with pytest.raises(ProgramkitError) as e:
+        pack(sample_copy, tmp_path / "x.zip", update_digests=True)
+    assert e.value.message == (f"{sample_copy}: not packed, the bundle has errors (bundle.json was updated all "
+                               "the same: new digests for emails/01-email-alert-mql.json)")
+    assert {x.code for x in e.value.findings} == {"PK209"}
+    assert not (tmp_path / "x.zip").exists()
+
+
 def test_not_a_bundle_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput):
         pack_dir(tmp_path, tmp_path / "x.zip")

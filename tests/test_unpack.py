@@ -41,13 +41,35 @@ def test_unpack_into_empty_dir_and_force(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     unpack_archive(tmp_path / "a.zip", out)  # an empty directory is fine
-    (out / "stale.txt").write_text("old")
+    (out / "emails" / "old-alert.json").write_text("{}")  # a bundle file of an earlier version ...
+    manifest = json.loads((out / "bundle.json").read_text())
+    manifest["assets"].append({"kind": "email", "name": "Old", "path": "emails/old-alert.json", "sha256": "0" * 64})
+    (out / "bundle.json").write_text(json.dumps(manifest))  # ... that its bundle.json lists
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "notes.txt").write_text("mine")  # the user's own file
     with pytest.raises(BadInput):
-        unpack_archive(tmp_path / "a.zip", out)
-    assert (out / "stale.txt").exists()
+        unpack_archive(tmp_path / "a.zip", out)  # not empty, no --force
+    with pytest.raises(BadInput, match=r"holds 1 file\(s\) that are not part of the bundle there: notes.txt"):
+        unpack_archive(tmp_path / "a.zip", out, force=True)  # never deletes what is not the bundle's
+    assert (out / "notes.txt").read_text() == "mine" and (out / "emails" / "old-alert.json").exists()
+    (out / "notes.txt").unlink()
     unpack_archive(tmp_path / "a.zip", out, force=True)
-    assert tree(out) == tree(SAMPLE)  # replaced whole: the stale file is gone
+    # the bundle replaced whole (the earlier version's file is gone); .git, not the bundle's, kept
+    assert tree(out) == tree(SAMPLE) | {".git/HEAD": b"ref: refs/heads/main\n"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "out"]  # no temp dirs left
+
+
+def test_unpack_force_refuses_a_directory_that_is_not_a_bundle(tmp_path: Path, invoke) -> None:
+    pack_dir(SAMPLE, tmp_path / "a.zip")
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "precious.txt").write_text("x")
+    (work / ".git").mkdir()
+    r = invoke("unpack", str(tmp_path / "a.zip"), "-o", str(work), "--force")
+    assert r.exit_code == 2, r.output
+    assert f"{work} is not a bundle directory (no bundle.json); nothing was written" in r.output
+    assert sorted(p.name for p in work.iterdir()) == [".git", "precious.txt"]
 
 
 def test_unpack_reads_a_bundle_under_one_top_folder(tmp_path: Path) -> None:

@@ -75,7 +75,8 @@ def _default_name(directory: Path) -> str:
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Directory to create [default: the archive's name without .zip, in the current directory].")
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty output directory.")
+@click.option("--force", is_flag=True, help="Replace the bundle in a non-empty output directory (refused if it holds files that are not "
+                   "the bundle's; .git and other hidden entries are kept).")
 @limit_options
 def unpack_cmd(archive: Path, output: Path | None, force: bool, max_files: int | None, max_size: str | None,
                max_ratio: float | None) -> None:

@@ -307,11 +307,19 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
                    f"-> {r['program']!r}  ({changes})")
         todo = r.get("manualCompletion")
         if todo:
-            click.echo("      left for the Marketo UI (recorded; the API cannot tell whether it was done since):")
+            checked = todo.get("verification")  # what `programkit verify` last found
+            checked_items = {(i["kind"], i["name"]): i for i in (checked or {}).get("items", [])}
+            click.echo(f"      checked against Marketo at {checked['at']} (`programkit verify`):" if checked else
+                       "      left for the Marketo UI (recorded; `programkit verify` checks what the API can read):")
             for item in todo["items"]:
                 where = f"id {item['marketoId']}" if item.get("marketoId") is not None else "not written"
-                click.echo(f"        {item['kind']} {item['name']!r} ({where}): {len(item['steps'])} "
-                           f"step{'s' * (len(item['steps']) != 1)}")
+                line = (f"        {item['kind']} {item['name']!r} ({where}): {len(item['steps'])} "
+                        f"step{'s' * (len(item['steps']) != 1)}")
+                seen = checked_items.get((item["kind"], item["name"]))
+                if seen:
+                    line += (f": {seen['done']} done, {seen['notDone']} not done or different, {seen['manual']} "
+                             "the API cannot read (check them in the UI)")
+                click.echo(line)
             if todo["checklist"]:
                 click.echo(f"      checklist: {todo['checklist']}")
     if kept is not None:

@@ -8,9 +8,21 @@ import json
 
 from ..errors import BadInput, ProgramkitError
 from ..workspaces import open_target, target_kind
+from ..workspaces import marketo_verify  # also registers PK823-PK825
 from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
 from ..workspaces.marketo_rollback import rollback
-from .common import EXIT_FINDINGS, fail
+from .common import EXIT_FINDINGS, fail, format_option, workspace_option
+
+
+def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:
+    """The Marketo workspace a command that only Marketo targets have works on (exit 2 for anything else)."""
+    if not target.startswith(("http://", "https://")):
+        fail(BadInput(f"--target {target!r} is not a Marketo REST URL", hint=hint))
+    try:
+        return MarketoWorkspace(target, workspace)
+    except ProgramkitError as err:
+        fail(err)
+        raise  # not reached: fail exits
 
 
 @click.command("rollback")
@@ -33,12 +45,9 @@ def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool, forc
     --force. What the API cannot delete (files) is listed for you to delete by
     hand (exit 1).
     """
-    if not target.startswith(("http://", "https://")):
-        fail(BadInput(f"--target {target!r} is not a Marketo REST URL",
-                      hint="rollback undoes imports into a Marketo instance; the embedded workspace "
-                           "rolls back on its own"))
+    ws = _marketo(target, workspace, "rollback undoes imports into a Marketo instance; the embedded workspace "
+                                     "rolls back on its own")
     try:
-        ws = MarketoWorkspace(target, workspace)
         if list_:
             journals = list_journals(ws.state_dir)
             for j in journals:
@@ -90,4 +99,45 @@ def resume_cmd(bundle: str, target: str, workspace: str, fmt: str) -> None:
         click.echo("\n" + ws.manual_steps_report(), nl=False)
 
 
-COMMANDS = [rollback_cmd]
+@click.command("verify")
+@click.argument("program", required=False)
+@click.option("--target", required=True, metavar="URL",
+              help="The Marketo instance's REST base URL, e.g. https://123-ABC-456.mktorest.com.")
+@workspace_option()
+@click.option("--import", "import_id", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Check only what import #N left (see `programkit history`).")
+@format_option(("text", "json"))
+def verify_cmd(program: str | None, target: str, workspace: str, import_id: int | None, fmt: str) -> None:
+    """Check the manual steps Marketo imports left against what Marketo now holds.
+
+    For each asset an import put on the manual-steps checklist, reads what the
+    API can read (as export does) and compares it with the bundle: smart-list
+    triggers and filters, rule logic, qualification rule, communication limits,
+    activation, an email's text version. Flow steps, email modules and lead
+    lifecycles cannot be read through the API: they are listed as manual, never
+    as done. PROGRAM (or --import N) narrows it down; by default every import
+    recorded with manual steps is checked. The result is recorded in the local
+    history (`programkit history`).
+
+    Exit status: 0 every step the API can read is done, 1 one is not done or
+    differs, 2 bad input.
+    """
+    ws = _marketo(target, workspace, "verify checks manual steps left in a Marketo instance; an import into the "
+                                     "embedded workspace leaves none")
+    try:
+        results = marketo_verify.verify(ws, program, import_id)
+        outcomes = marketo_verify.record_verification(ws, results)
+    except ProgramkitError as err:
+        fail(err)
+    if not results:
+        click.echo(f"Nothing to verify: no import into {target} (workspace {workspace!r}) left manual steps.")
+        return
+    if fmt == "json":
+        click.echo(json.dumps(marketo_verify.to_dict(results, outcomes), indent=2, ensure_ascii=False))
+    else:
+        click.echo(marketo_verify.render_text(results, outcomes, ws.client.calls), nl=False)
+    if not all(r.ok for r in results):
+        raise SystemExit(EXIT_FINDINGS)
+
+
+COMMANDS = [rollback_cmd, verify_cmd]

@@ -117,6 +117,9 @@ DESIGN = {
 }
 LOCAL = {"email": ("email", "/rest/asset/v1/emails.json"),
          "smartCampaign": ("smartCampaign", "/rest/asset/v1/smartCampaigns.json")}
+#: outcomes of an import that left a checklist: not checked (or a check found steps not done), every step
+#: the API can read checked done with some it cannot read left (flows, modules, a lifecycle), all checked done
+CHECKLIST_OUTCOMES = ("needs-manual-completion", "verified-except-manual", "verified")
 #: program kinds with no Marketo API object: never written, only put on the manual-steps checklist
 MANUAL = frozenset({"leadLifecycle"})
 #: Marketo ids are per asset type; AssetInfo ids must be unique across kinds, so they encode the kind.
@@ -631,7 +634,7 @@ class MarketoWorkspace(Workspace):
 
     def _provenance(self, program_id: int) -> Provenance | None:
         for rec in self.history():
-            if rec.outcome in ("applied", "needs-manual-completion", "noop", "partially-rolled-back") and any(
+            if rec.outcome in ("applied", "noop", "partially-rolled-back", *CHECKLIST_OUTCOMES) and any(
                     m.get("kind") == "program" and m.get("workspaceId") == program_id for m in rec.mapping):
                 return Provenance(rec.bundle, rec.version, rec.digest, rec.id or 0)
         return None
@@ -734,6 +737,8 @@ class MarketoWorkspace(Workspace):
     def cost_line(self, plan: Any, bundle: Any) -> str:
         """One line for the plan output: calls spent reading, calls the writes will take, share of the quota."""
         est = self.estimate_calls(plan, bundle)
+        if not est["calls"]:
+            return f"Marketo API: {self.client.calls} call(s) to plan; applying needs none.\n"
         return (f"Marketo API: {self.client.calls} call(s) to plan; applying takes about {est['calls']} more "
                 f"({est['shareOfDailyQuota']:.2%} of the daily quota of {est['dailyQuota']:,}).\n")
 
@@ -803,14 +808,17 @@ class MarketoWorkspace(Workspace):
         """What import ``record`` left to do in the Marketo UI: ``{"checklist": file or None, "items": [...]}``
         (one item per asset: kind, name, marketoId, folder, steps), or None if it left nothing (or was rolled
         back). The API cannot tell whether the steps were done since, so this is what was recorded, not a check."""
-        if record.outcome != "needs-manual-completion":
+        if record.outcome not in CHECKLIST_OUTCOMES:
             return None
         row = next((r for r in self._history_rows() if r.get("id") == record.id), None) or {}
-        items = [{k: v for k, v in i.items() if k != "index"} for i in row.get("checklist") or []]
+        items = [{k: v for k, v in i.items() if k not in ("index", "expect")} for i in row.get("checklist") or []]
         if not items:
             return None
         path = self.state_dir / "checklists" / f"{row.get('journal')}.md"
-        return {"checklist": str(path) if path.is_file() else None, "items": items}
+        out = {"checklist": str(path) if path.is_file() else None, "items": items}
+        if row.get("verification"):  # what `programkit verify` last found (see marketo_verify)
+            out["verification"] = row["verification"]
+        return out
 
     def pending_manual(self, program: str) -> dict[str, Any]:
         """What the imports of ``program`` recorded as needing manual completion: ``{"imports": [ids],
@@ -820,7 +828,7 @@ class MarketoWorkspace(Workspace):
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         files: list[str] = []
         for rec in reversed(self.history()):  # oldest first
-            if rec.program.casefold() != program.casefold():
+            if rec.program.casefold() != program.casefold() or rec.outcome != "needs-manual-completion":
                 continue
             left = self.manual_completion(rec)
             if left is None:
@@ -845,7 +853,7 @@ class MarketoWorkspace(Workspace):
         what = "; ".join(f"{kind} {', '.join(names)}" for kind, names in by_kind.items())
         ids = ", ".join(f"#{i}" for i in pending["imports"])
         return (f"Still recorded as needing manual completion (import{'s' * (len(pending['imports']) > 1)} {ids}; "
-                f"the API cannot tell whether it was done since): {what}.\n"
+                f"`programkit verify` checks what the API can read): {what}.\n"
                 + "".join(f"Checklist: {f}\n" for f in pending["checklists"])
                 + f"`programkit history --target {self.url}` lists them.\n")
 
@@ -882,33 +890,56 @@ def _token_from_marketo(t: dict[str, Any]) -> dict[str, Any]:
     return {"name": t["name"], "type": BUNDLE_TOKEN_TYPES.get(t.get("type"), t.get("type")), "value": value}
 
 
+def _constraints(rule: dict[str, Any]) -> str:
+    cons = "; ".join(f"{c['name']} {c.get('operator', 'is')} {', '.join(map(_text, c.get('values', [])))}"
+                     for c in rule.get("constraints") or [])
+    return f" with {cons}" if cons else ""
+
+
+def trigger_text(t: dict[str, Any]) -> str:
+    """A smart-list trigger as the checklist says it: name and constraints."""
+    return f"\"{t['trigger']}\"" + _constraints(t)
+
+
+def filter_text(f: dict[str, Any]) -> str:
+    """A smart-list filter as the checklist says it: name, operator, values and constraints."""
+    vals = ", ".join(map(_text, f.get("values") or []))
+    return f"\"{f['filter']}\" {f.get('operator', 'is')}" + (f" {vals}" if vals else "") + _constraints(f)
+
+
+def logic_text(logic: str) -> str:
+    return {"all": "Use ALL filters", "any": "Use ANY filters"}.get(logic, f"Use Advanced Filters: {logic}")
+
+
+def campaign_checks(campaign: dict[str, Any]) -> list[tuple[str, str]]:
+    """The checklist of one bundle smart campaign as (what, step) pairs: ``what`` names the setting a step is
+    about (``trigger:0``, ``filter:1``, ``ruleLogic``, ``flow:0``, ``qualificationRule``, ``communicationLimits``,
+    ``active``), so ``programkit verify`` can compare each step with what Marketo holds."""
+    checks = []
+    sl = campaign.get("smartList") or {}
+    for i, t in enumerate(sl.get("triggers") or []):
+        checks.append((f"trigger:{i}", f"Smart List: add trigger {trigger_text(t)}"))
+    for i, f in enumerate(sl.get("filters") or []):
+        checks.append((f"filter:{i}", f"Smart List: add filter {i + 1} {filter_text(f)}"))
+    if sl.get("filters"):
+        checks.append(("ruleLogic", "Smart List: set rule logic to " + logic_text(sl.get("ruleLogic", "all"))))
+    for i, s in enumerate(campaign.get("flow") or []):
+        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in s.items() if k != "step")
+        checks.append((f"flow:{i}", f"Flow: add step {i + 1} \"{s['step']}\"" + (f" ({args})" if args else "")))
+    if campaign.get("qualificationRule"):
+        checks.append(("qualificationRule",
+                       f"Schedule: set qualification rule to \"{campaign['qualificationRule']}\""))
+    if "communicationLimits" in campaign:
+        limits = "enable" if campaign["communicationLimits"] else "leave off"
+        checks.append(("communicationLimits", f"Schedule: {limits} communication limits"))
+    if campaign.get("active"):
+        checks.append(("active", "Schedule: activate the campaign (after the steps above)"))
+    return checks
+
+
 def manual_steps(campaign: dict[str, Any]) -> list[str]:
     """What must be set by hand in the UI for one bundle smart campaign: the API cannot write any of it."""
-    steps = []
-    sl = campaign.get("smartList") or {}
-    for t in sl.get("triggers") or []:
-        cons = "; ".join(f"{c['name']} {c.get('operator', 'is')} {', '.join(map(_text, c.get('values', [])))}"
-                         for c in t.get("constraints") or [])
-        steps.append(f"Smart List: add trigger \"{t['trigger']}\"" + (f" with {cons}" if cons else ""))
-    for i, f in enumerate(sl.get("filters") or [], 1):
-        vals = ", ".join(map(_text, f.get("values") or []))
-        steps.append(f"Smart List: add filter {i} \"{f['filter']}\" {f.get('operator', 'is')}"
-                     + (f" {vals}" if vals else ""))
-    if sl.get("filters"):
-        logic = sl.get("ruleLogic", "all")
-        steps.append("Smart List: set rule logic to " + {"all": "Use ALL filters", "any": "Use ANY filters"}.get(
-            logic, f"Use Advanced Filters: {logic}"))
-    for i, s in enumerate(campaign.get("flow") or [], 1):
-        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in s.items() if k != "step")
-        steps.append(f"Flow: add step {i} \"{s['step']}\"" + (f" ({args})" if args else ""))
-    if campaign.get("qualificationRule"):
-        steps.append(f"Schedule: set qualification rule to \"{campaign['qualificationRule']}\"")
-    if "communicationLimits" in campaign:
-        steps.append(f"Schedule: {'enable' if campaign['communicationLimits'] else 'leave off'} "
-                     "communication limits")
-    if campaign.get("active"):
-        steps.append("Schedule: activate the campaign (after the steps above)")
-    return steps
+    return [step for _, step in campaign_checks(campaign)]
 
 
 def lifecycle_steps(name: str, doc: dict[str, Any], campaigns: dict[str, dict[str, Any]]) -> list[str]:
@@ -953,6 +984,15 @@ def lifecycle_steps(name: str, doc: dict[str, Any], campaigns: dict[str, dict[st
               for k, v in (doc.get("reasonLists") or {}).items()]
     steps.append("Approve the model (after the steps above)")
     return steps
+
+
+#: the first step of a changed campaign's checklist: a heading for the steps after it, not a step of its own
+REVIEW_CAMPAIGN = "Review: the bundle changed this campaign; re-check every step below"
+
+
+def email_expect(email: dict[str, Any]) -> dict[str, Any]:
+    """What of a bundle email its checklist is about (kept for ``programkit verify``): text version, modules."""
+    return {k: email[k] for k in ("text", "modules") if email.get(k)}
 
 
 def _text(value: Any) -> str:
@@ -1288,8 +1328,9 @@ class MarketoWriter(WorkspaceWriter):
         where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else ""
         step = {"key": key, "op": "content", "kind": kind, "id": mid}
         if kind == "smartCampaign":  # no call: only the checklist
-            self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
-                                                   manual_steps(json.loads(content)), index))
+            campaign = json.loads(content)
+            self.journal.add(step, self._checklist("smartCampaign", name, mid, where, manual_steps(campaign), index,
+                                                   expect=campaign))
             return
 
         def run() -> None:
@@ -1305,7 +1346,7 @@ class MarketoWriter(WorkspaceWriter):
                                  "(the API sets HTML only)")
                 if email.get("modules"):
                     steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
-                item = self._checklist("email", name, mid, where, steps, index)
+                item = self._checklist("email", name, mid, where, steps, index, expect=email_expect(email))
             self.journal.add(step, item)
 
         self._submit(run)
@@ -1419,12 +1460,14 @@ class MarketoWriter(WorkspaceWriter):
 
     @staticmethod
     def _checklist(kind: str, name: str, mid: int | None, where: str, steps: list[str],
-                   index: int | None = None) -> dict[str, Any] | None:
-        """One asset's checklist item (None without steps); ``index``: its manifest position, for the order."""
+                   index: int | None = None, expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """One asset's checklist item (None without steps); ``index``: its manifest position, for the order;
+        ``expect``: what the bundle asks for, kept so ``programkit verify`` can compare it with Marketo later."""
         if not steps:
             return None
         item = {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps}
-        return item if index is None else {**item, "index": index}
+        item.update({"index": index} if index is not None else {}, **({"expect": expect} if expect else {}))
+        return item
 
     def replace_asset(self, asset_id: int, content: bytes, sha256: str, meta: dict[str, Any] | None = None) -> None:
         self._check()
@@ -1441,9 +1484,8 @@ class MarketoWriter(WorkspaceWriter):
         title = ((meta or {}).get("entry") or {}).get("name") or name
         if kind == "smartCampaign":
             self._campaigns[title] = json.loads(content)
-            item = self._checklist(kind, title, mid, "", ["Review: the bundle changed this campaign; re-check "
-                                                          "every step below"] + manual_steps(json.loads(content)),
-                                   (meta or {}).get("index"))
+            item = self._checklist(kind, title, mid, "", [REVIEW_CAMPAIGN] + manual_steps(json.loads(content)),
+                                   (meta or {}).get("index"), expect=json.loads(content))
         elif kind in MANUAL:  # nothing to write: the model in Revenue Cycle Modeler is changed by hand
             folder = ((meta or {}).get("entry") or {}).get("folder")
             where = self._program_path(mid) + (f"/{folder}" if folder else "")  # its id is the program's
