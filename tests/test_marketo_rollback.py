@@ -237,3 +237,27 @@ def test_rollback_of_an_unknown_journal_is_bad_input_listing_the_journals(fake, 
     assert lines[1] == (f"  PK831 [marketo-unknown-journal] no import journal 'nope' for {host}/Default; journals "
                         f"kept: {journal.stem} (complete)")
     assert f"rollback --target {fake.url} --list" in result.output
+
+
+# -- history of a target this machine never imported into ------------------------------------------------------
+
+
+def test_history_of_a_host_without_local_history_says_so_and_lists_the_hosts_that_have_one(fake, cli_env, invoke):
+    empty = invoke("history", "--target", "https://TYPO-host")
+    assert empty.exit_code == 0
+    assert empty.output.splitlines() == [
+        f"No local history for TYPO-host/Default (kept in {cli_env / 'marketo' / 'TYPO-host' / 'Default'}): Marketo "
+        "has no place for an import history, so programkit keeps it on the machine that imported; nothing was read "
+        "from Marketo."]
+    assert "No imports yet." not in empty.output
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
+    host = fake.url.split("//")[1]
+    typo = invoke("history", "--target", "https://TYPO-host")
+    assert typo.exit_code == 0
+    assert typo.output.splitlines()[1:] == [
+        "Did you mean one of these? (host/workspace with a local history; --target is the host's REST base URL, "
+        "--workspace the workspace)",
+        f"  {host}/Default  (2 imports)"]
+    assert invoke("history", "--target", fake.url, "--workspace", "Other").output.splitlines()[2] == \
+        f"  {host}/Default  (2 imports)"

@@ -17,6 +17,7 @@ changed is still there -- never as ``rolled-back``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -221,3 +222,22 @@ def rollback(ws: MarketoWorkspace, journal_id: str = "last", *, force: bool = Fa
         _write_json(ws.history_file, rows)
     ws._cache.clear()
     return result
+
+
+def no_local_history(ws: MarketoWorkspace) -> list[str]:
+    """What ``history`` says for a Marketo target with no local history (nothing is asked of Marketo): where it
+    would be kept, and the hosts and workspaces this machine does have a history for, closest first."""
+    here = ws.state_dir
+    host = here.parent.name.replace("_", ":")  # the state directory's name for host:port
+    lines = [f"No local history for {host}/{ws.name} (kept in {here}): Marketo has no place for an import history, "
+             "so programkit keeps it on the machine that imported; nothing was read from Marketo."]
+    others = {f"{p.parent.parent.name.replace('_', ':')}/{p.parent.name}": p
+              for p in here.parent.parent.glob("*/*/history.json") if p.parent != here}
+    if others:
+        order = difflib.get_close_matches(f"{host}/{ws.name}", list(others), n=len(others), cutoff=0)
+        lines.append("Did you mean one of these? (host/workspace with a local history; --target is the host's "
+                     "REST base URL, --workspace the workspace)")
+        for key in order:
+            count = len(json.loads(others[key].read_text(encoding="utf-8")))
+            lines.append(f"  {key}  ({count} import{'s' * (count != 1)})")
+    return lines
