@@ -173,7 +173,10 @@ def test_forced_rollback_puts_back_tokens_and_records_a_partial_rollback(fake, c
     show = invoke("workspace", "show", "--target", fake.url).output
     assert "OP-Lead Management (default, Operational; 1 email, 1 smartCampaign; from op-lead-management 1.1.0;" in show
     listed = invoke("rollback", "--target", fake.url, "--list").output.splitlines()
-    assert listed[1].split()[1:3] == ["partially-rolled-back", "0"]
+    assert [line.split()[1:6] for line in listed] == [
+        ["complete", "7", "created,", "0", "changed"],
+        # the program's description, the MQL token, campaign 01's new checklist, campaign 02's delete
+        ["partially-rolled-back", "0", "created,", "4", "changed"]]
     # going back to 1.0.0: its plan compares with what Marketo holds, so campaign 02 is created again
     back = invoke("import", str(SAMPLE), "--target", fake.url, "--allow-downgrade", "--yes")
     assert back.exit_code == 0, back.output

@@ -53,7 +53,7 @@ def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool, forc
             for j in journals:
                 created = sum(1 for s in j.data["steps"] if s["op"] == "create")
                 changed = sum(1 for s in j.data["steps"] if s["op"] in ("update", "replace", "delete")
-                              or s["op"] == "token" and s.get("previous", 0) is not None and not s.get("unchanged"))
+                              or s["op"] == "token" and "previous" in s and not s.get("unchanged"))
                 click.echo(f"{j.id}  {j.data['status']:<21} {created} created, {changed} changed  "
                            f"{j.data.get('startedAt', '')}")
             if not journals:
