@@ -236,7 +236,7 @@ def test_rollback_of_an_unknown_journal_is_bad_input_listing_the_journals(fake, 
     assert "PK811" not in result.output and "--resume" not in result.output
     lines = result.output.splitlines()
     assert lines[0] == "error: unknown journal 'nope'"
-    host = fake.url.split("//")[1].replace(":", "_")
+    host = fake.url.split("//")[1]
     assert lines[1] == (f"  PK831 [marketo-unknown-journal] no import journal 'nope' for {host}/Default; journals "
                         f"kept: {journal.stem} (complete)")
     assert f"rollback --target {fake.url} --list" in result.output

@@ -4,7 +4,7 @@ Reads are bulk: each inventory list is one browse endpoint paged 200 at a
 time, loaded once per workspace object. Writes go through the asset API one
 call at a time; a remote apply cannot be one transaction, so every call that
 creates something is recorded in a **journal** (a JSON file, saved after each
-step) that :func:`rollback` undoes in reverse order and a resumed import
+step) that :func:`.marketo_rollback.rollback` undoes in reverse order and a resumed import
 (:meth:`MarketoWorkspace.resume`) skips.
 
 What the asset API cannot do is never claimed as done:

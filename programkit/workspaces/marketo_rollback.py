@@ -76,7 +76,7 @@ def load_journal(ws: MarketoWorkspace, jid: str = "last") -> Journal:
     """The journal to roll back: ``last`` is the newest not wholly rolled back. An id that names no journal
     is bad input (PK831, exit 2), listing the ones there are."""
     folder = ws.state_dir / "journals"
-    where = f"{ws.state_dir.parent.name}/{ws.state_dir.name}"
+    where = f"{ws.state_dir.parent.name.replace('_', ':')}/{ws.name}"  # the state directory's name for host:port
     if jid == "last":
         journals = [j for j in list_journals(ws.state_dir) if j.data["status"] != ROLLED_BACK]
         if not journals:
