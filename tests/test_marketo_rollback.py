@@ -219,8 +219,9 @@ def test_a_plan_never_calls_noop_what_the_target_no_longer_holds(fake, cli_env, 
     plan = invoke("plan", str(SAMPLE), "--target", fake.url)
     assert "   + create  smartCampaign  02 - Marketing Qualified  (new smartCampaign)" in plan.output
     assert ("   ~ update  program        OP-Lead Management  (op-lead-management 1.0.0 is recorded as imported, but "
-            "the target differs: 1 item(s) to write again (create smartCampaign '02 - Marketing Qualified'))"
+            "the target no longer holds 1 item(s) of it (smartCampaign '02 - Marketing Qualified'): created again)"
             ) in plan.output
+    assert "   . noop    smartCampaign  01 - Sync New People to CRM" in plan.output
     assert "No changes" not in plan.output
     again = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
     assert again.exit_code == 0, again.output
