@@ -265,3 +265,14 @@ def test_history_of_a_host_without_local_history_says_so_and_lists_the_hosts_tha
         f"  {host}/Default  (2 imports)"]
     assert invoke("history", "--target", fake.url, "--workspace", "Other").output.splitlines()[2] == \
         f"  {host}/Default  (2 imports)"
+
+
+def test_journals_started_in_the_same_second_are_listed_in_the_order_they_started(tmp_path):
+    from programkit.workspaces.marketo import Journal, list_journals
+
+    first, second = Journal.new(tmp_path), Journal.new(tmp_path)
+    # the same second, and a random tail that sorts the later one first
+    for journal, name in ((first, "20261123T101500-ffffff"), (second, "20261123T101500-000000")):
+        journal.path.rename(tmp_path / "journals" / f"{name}.jsonl")
+    assert [j.data["startedNs"] for j in list_journals(tmp_path)] == [first.data["startedNs"],
+                                                                     second.data["startedNs"]]
