@@ -365,7 +365,14 @@ class _Planner:
         self.plan_design(design)
         self.plan_local(local)
         if mode == "noop":
-            self.all_noop()
+            # recorded as imported, but the target's inventory lacks some of it: create that again. (Only what
+            # is missing: whether content changed is known only while nobody edited it, and an admin
+            # completing the checklist edits campaigns and emails, which is no reason to rewrite them.)
+            missing = [a for a in self.actions if a.action == "create"]
+            if missing:
+                self.repair(missing)
+            else:
+                self.all_noop()
         self.program["data"] = self.program_data()
         # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles): with the
         # actions known, so what it says is about this plan (a lifecycle imported before is not "left" again);
@@ -743,6 +750,19 @@ class _Planner:
                                     owned=True))
 
     # -- same bundle, same digest ---------------------------------------------------------------
+    def repair(self, missing: list[Action]) -> None:
+        """Same bundle and digest as the program's provenance, but the target no longer holds some of it
+        (deleted there since, or an import only partly rolled back): those are created again and the program
+        is updated, never called noop."""
+        what = ", ".join(f"{a.kind} {a.name!r}" for a in missing[:3]) + (", …" if len(missing) > 3 else "")
+        for act in self.actions:
+            if act.action in WRITES and act not in missing:  # the rest stays as it was: no rewrite
+                act.action, act.reason = "noop", "already imported"
+        act = next(a for a in self.actions if a.kind == "program")
+        act.action = self.program["action"] = "update"
+        act.reason = (f"{self.bundle.manifest.get('name')} {self.bundle.manifest.get('version')} is recorded as "
+                      f"imported, but the target no longer holds {len(missing)} item(s) of it ({what}): created again")
+
     def all_noop(self) -> None:
         kept = []
         for act in self.actions:

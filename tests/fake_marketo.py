@@ -18,14 +18,17 @@ Like Marketo, it answers API errors with HTTP 200 and ``success: false``:
   ``max_concurrent`` calls in flight, ``token_ttl`` seconds per token,
   ``latency`` seconds added to each API call;
 - faults (:meth:`FakeMarketo.add_fault` or ``POST /_fake/faults``):
-  ``{"code": "606", "times": 3}`` answers the next 3 API calls with 606;
+  ``{"code": "606", "times": 3}`` answers the next 3 API calls with 606
+  (``{"http": 503, "times": 3}``: with HTTP 503);
   ``{"http": 503, "call": 7}`` answers the 7th API call with HTTP 503 (or
   ``"path": "POST /rest/asset/v1/emails.json"``: the next call of that endpoint; with
   ``"after": true`` it does the work first: a response lost after a create);
   ``{"code": "709", "name": "X"}`` refuses any create/update naming "X";
   ``{"expireTokens": true}`` expires every issued token now (with ``"call"`` or
   ``"path"``: when that call arrives);
-  ``POST /_fake/faults/clear`` drops the faults not yet used;
+  ``POST /_fake/faults/clear`` drops the faults not yet used; a fault that makes no sense (unknown
+  key, two effects, no "when", an endpoint the stand-in does not serve) is refused with HTTP 400 and
+  a message (:meth:`FakeMarketo.check_fault`);
 - what an admin does in the UI (:meth:`FakeMarketo.complete_campaign`, :meth:`FakeMarketo.set_email` or
   ``POST /_fake/edit``): ``{"campaign": "X", "rules": {Marketo's smart-list rules}, "fields": {"isActive": true}}``
   sets a campaign's smart list (read back by ``smartList.json?includeRules=true``),
@@ -161,7 +164,58 @@ class FakeMarketo:
                 "url": None, "folderId": {"id": fid, "type": "Folder"}, "folderType": ftype, "parent": parent,
                 "path": path, "isArchive": False, "isSystem": fid < 1000, "accessZoneId": 1, "workspace": "Default"}
 
+    def check_fault(self, fault: Any) -> dict[str, Any]:
+        """``fault`` checked and normalised (``code`` as a string); :class:`FaultSpecError` says what is wrong.
+
+        A fault is one effect -- ``code`` (a Marketo error code: ``success: false``), ``http`` (an HTTP
+        status, 400-599) or ``expireTokens`` -- and when it strikes: ``times`` (the next N API calls),
+        ``call`` (the Nth API call), ``path`` ("METHOD /rest/..." as in the contract: the next call of that
+        endpoint) or, for a code, ``name`` (any create/update naming it). ``after`` (with ``http``) does the
+        work first; ``message`` (with ``code``) replaces Marketo's message.
+        """
+        if not isinstance(fault, dict):
+            raise FaultSpecError(f"a fault is a JSON object, not {type(fault).__name__}")
+        unknown = sorted(set(fault) - FAULT_KEYS)
+        if unknown:
+            raise FaultSpecError(f"unknown key(s) {', '.join(unknown)}; a fault has {', '.join(sorted(FAULT_KEYS))}")
+        effects = [k for k in ("code", "http", "expireTokens") if k in fault]
+        if len(effects) != 1:
+            raise FaultSpecError("a fault has exactly one of code, http, expireTokens"
+                                 + (f" (got {', '.join(effects)})" if effects else ""))
+        whens = [k for k in ("times", "call", "path", "name") if k in fault]
+        if len(whens) > 1:
+            raise FaultSpecError(f"a fault strikes on one of times, call, path, name (got {', '.join(whens)})")
+        out = dict(fault)
+        if "code" in fault:
+            if isinstance(fault["code"], bool) or not re.fullmatch(r"\d{3,4}", str(fault["code"])):
+                raise FaultSpecError(f"code must be a Marketo error code such as \"606\", not {fault['code']!r}")
+            out["code"] = str(fault["code"])
+        if "http" in fault and (type(fault["http"]) is not int or not 400 <= fault["http"] <= 599):
+            raise FaultSpecError(f"http must be an HTTP error status 400-599, not {fault['http']!r}")
+        if "expireTokens" in fault and fault["expireTokens"] is not True:
+            raise FaultSpecError("expireTokens must be true")
+        for key in ("times", "call"):
+            if key in fault and (type(fault[key]) is not int or fault[key] < 1):
+                raise FaultSpecError(f"{key} must be a whole number of at least 1, not {fault[key]!r}")
+        if "path" in fault:
+            method, _, spath = str(fault["path"]).partition(" ")
+            if (method, spath) not in self.contract:
+                raise FaultSpecError(f"path {fault['path']!r} is not an endpoint the stand-in serves "
+                                     "(\"METHOD /rest/...\" as in tests/data/marketo_endpoints.json)")
+        if "name" in fault and ("code" not in fault or not isinstance(fault["name"], str)):
+            raise FaultSpecError("name (a string) goes with a code: creates and updates naming it are refused")
+        if "expireTokens" in fault and whens and whens[0] not in ("call", "path"):
+            raise FaultSpecError("expireTokens strikes now, or on a call or path")
+        if not whens and "expireTokens" not in fault:
+            raise FaultSpecError("say when the fault strikes: times, call, path or name")
+        if "after" in fault and ("http" not in fault or not isinstance(fault["after"], bool)):
+            raise FaultSpecError("after (true or false) goes with http: the work is done, then the answer is lost")
+        if "message" in fault and ("code" not in fault or not isinstance(fault["message"], str)):
+            raise FaultSpecError("message (a string) goes with code")
+        return out
+
     def add_fault(self, fault: dict[str, Any]) -> None:
+        fault = self.check_fault(fault)
         with self.lock:
             if fault.get("expireTokens") and "call" not in fault and "path" not in fault:
                 self.tokens = {t: 0.0 for t in self.tokens}
@@ -262,7 +316,11 @@ class FakeMarketo:
                     f["times"] -= 1
                     if f["times"] == 0:
                         self.faults.remove(f)
-                    return None, f["code"]
+                    if "http" not in f:
+                        return None, f["code"]
+                    if not f.get("after"):
+                        return f["http"], None
+                    self.after[threading.get_ident()] = f["http"]
             token = (auth or "").removeprefix("Bearer ").strip()
             if not token:
                 return None, "600"
@@ -1030,12 +1088,22 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(404, {"error": "no such campaign or email"})
             return self._send(200, {"ok": True})
         if path == "/_fake/faults" and method == "POST":
-            data = json.loads(body or b"[]")
-            for fault in data if isinstance(data, list) else [data]:
+            try:  # every fault checked before any is added: a bad list adds none
+                data = json.loads(body or b"[]")
+                faults = [fk.check_fault(f) for f in (data if isinstance(data, list) else [data])]
+            except ValueError as e:  # FaultSpecError, or a body that is not JSON
+                return self._send(400, {"error": f"bad fault spec: {e}"})
+            for fault in faults:
                 fk.add_fault(fault)
-            return self._send(200, {"ok": True})
+            return self._send(200, {"ok": True, "faults": len(faults)})
         self._send(404, {"error": "no such control endpoint"})
 
+
+class FaultSpecError(ValueError):
+    """A fault posted to ``/_fake/faults`` (or given to :meth:`FakeMarketo.add_fault`) that makes no sense."""
+
+
+FAULT_KEYS = frozenset({"code", "http", "expireTokens", "times", "call", "path", "name", "after", "message"})
 
 _MESSAGES = {
     "600": "Access token missing", "601": "Access token invalid", "602": "Access token expired",

@@ -129,7 +129,8 @@ def test_apply_hands_creates_over_in_batches_in_dependency_order(fake, ws, sampl
 
 def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fake, ws, sample_copy):
     from programkit.errors import ProgramkitError
-    from programkit.workspaces.marketo import resume_import, rollback
+    from programkit.workspaces.marketo import resume_import
+    from programkit.workspaces.marketo_rollback import rollback
 
     extra = _more_campaigns(sample_copy, 20)
     fake.add_fault({"code": "709", "name": "05 - Extra Campaign", "message": "Name is reserved"})
@@ -143,8 +144,8 @@ def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fa
     assert record.outcome == "needs-manual-completion"
     names = [a["name"] for a in fake.assets["smartCampaign"].values()]
     assert sorted(names) == sorted(["01 - Sync New People to CRM", "02 - Marketing Qualified", *extra])
-    journal, left = rollback(fresh(ws))
-    assert left == [] and fake.snapshot()["programs"] == [] and not fake.assets["smartCampaign"]
+    done = rollback(fresh(ws))
+    assert done.left == [] and fake.snapshot()["programs"] == [] and not fake.assets["smartCampaign"]
 
 
 # -- 3. honest output: a no-op re-import says nothing to do, and once what is still left -------------------

@@ -94,7 +94,8 @@ def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
 
 def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake, tmp_path, monkeypatch):
     from programkit.errors import ProgramkitError
-    from programkit.workspaces.marketo import Journal, resume_import, rollback
+    from programkit.workspaces.marketo import Journal, resume_import
+    from programkit.workspaces.marketo_rollback import rollback
     from programkit.workspaces.marketo_client import Limits, MarketoClient
 
     from marketo_support import CLIENT_ID, SECRET
@@ -128,8 +129,8 @@ def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake,
 
     # and the next plan sees the import: nothing to do
     assert _plan(bundle, MarketoWorkspace(fake.url, client=c)).nothing_to_do
-    journal, left = rollback(MarketoWorkspace(fake.url, client=c))
-    assert left == [] and fake.snapshot()["programs"] == []
+    done = rollback(MarketoWorkspace(fake.url, client=c))
+    assert done.left == [] and fake.snapshot()["programs"] == []
 
 
 def test_cost_estimate_is_the_writes_apply_makes(fake, ws):

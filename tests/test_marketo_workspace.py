@@ -12,7 +12,8 @@ import pytest
 
 from programkit.errors import ProgramkitError
 from programkit.load import load_bundle
-from programkit.workspaces.marketo import MarketoWorkspace, Journal, rollback
+from programkit.workspaces.marketo import MarketoWorkspace, Journal
+from programkit.workspaces.marketo_rollback import rollback
 from programkit.workspaces.marketo_client import Limits, MarketoClient
 
 from marketo_support import (CLIENT_ID, FAST, SECRET, FakeMarketo, apply_sample, client, fake,  # noqa: F401
@@ -115,8 +116,8 @@ def test_lead_lifecycle_is_not_written_but_checklisted_for_revenue_cycle_modeler
          "kind": "leadLifecycle", "id": None, "name": "Lead Lifecycle", "written": False}]
     assert not any("ifecycle" in path for path in fake.snapshot()["paths"])  # no call was made for it
     assert [r.outcome for r in ws.history()] == ["needs-manual-completion"]
-    _, left = rollback(ws)
-    assert left == [] and fake.snapshot()["programs"] == []
+    done = rollback(ws)
+    assert done.left == [] and fake.snapshot()["programs"] == []
 
 
 def test_inventory_after_import_matches_the_bundle(ws, bundle):
@@ -172,8 +173,8 @@ def test_5xx_mid_import_then_resume_finishes_without_duplicates(fake, tmp_path, 
 
 def test_rollback_deletes_what_the_import_created_newest_first(fake, ws, bundle):
     apply_sample(ws, bundle)
-    journal, left = rollback(ws)
-    assert left == [] and journal.data["status"] == "rolled-back"
+    done = rollback(ws)
+    assert done.left == [] and done.journal.data["status"] == "rolled-back"
     assert [r.outcome for r in ws.history()] == ["rolled-back"]
     snap = fake.snapshot()
     assert snap["programs"] == [] and all(v == [] for v in snap["assets"].values())
@@ -183,10 +184,10 @@ def test_rollback_deletes_what_the_import_created_newest_first(fake, ws, bundle)
 def test_rollback_reports_what_the_api_cannot_delete(fake, ws):
     with ws.transaction() as w:
         w.put_asset("image", "logo.png", b"\x89PNG", "0" * 64)
-    journal, left = rollback(ws)
-    assert [f.code for f in left] == ["PK812"]
-    assert "cannot be deleted through the Marketo API" in left[0].message
-    assert journal.data["status"] == "partly-rolled-back"
+    done = rollback(ws)
+    assert [f.code for f in done.left] == ["PK812"]
+    assert "cannot be deleted through the Marketo API" in done.left[0].message
+    assert done.journal.data["status"] == "partially-rolled-back"
 
 
 def test_preflight_lists_everything_marketo_cannot_take_at_once(ws):
@@ -222,7 +223,8 @@ import json, sys, urllib.request
 sys.path.insert(0, {str(ROOT / 'tests')!r})
 from marketo_support import apply_sample, FAST
 from programkit.load import load_bundle
-from programkit.workspaces.marketo import MarketoWorkspace, rollback
+from programkit.workspaces.marketo import MarketoWorkspace
+from programkit.workspaces.marketo_rollback import rollback
 from programkit.workspaces.marketo_client import MarketoClient
 ws = MarketoWorkspace({url!r}, client=MarketoClient.from_env({url!r}, FAST), state_dir={str(tmp_path / 'state')!r})
 b = load_bundle({str(SAMPLE)!r}).bundle

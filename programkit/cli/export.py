@@ -55,7 +55,7 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     if fmt == "json":
         click.echo(canonical.dumps(result.to_dict()), nl=False)
         return
-    assets = ", ".join(f"{n} {k}" for k, n in result.assets.items())
+    assets = ", ".join(f"{n} {k}" for k, n in result.assets.items()) or "no assets"
     click.echo(f"Exported {result.program!r} to {result.out}: {result.name} {result.version} ({assets})")
     req = result.requires
     parts = [f"crm {req['crm']}"] if req.get("crm") else []

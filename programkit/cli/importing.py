@@ -301,6 +301,11 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if not rows and kept is not None:  # a Marketo target: its history is on this machine, or nowhere
+        from ..workspaces.marketo_rollback import no_local_history
+
+        click.echo("\n".join(no_local_history(ws)))
+        return
     if not rows:
         click.echo("No imports yet.")
     width = max([8] + [len(r["outcome"]) for r in rows])  # "needs-manual-completion" is wider than "applied"

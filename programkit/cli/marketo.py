@@ -9,7 +9,8 @@ import json
 from ..errors import BadInput, ProgramkitError
 from ..workspaces import open_target, target_kind
 from ..workspaces import marketo_verify  # also registers PK823-PK825
-from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import, rollback
+from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
+from ..workspaces.marketo_rollback import rollback
 from .common import EXIT_FINDINGS, fail, format_option, workspace_option
 
 
@@ -31,28 +32,47 @@ def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:
 @click.option("--journal", "journal_id", default="last", show_default=True,
               help="Journal id of the import to undo (see --list).")
 @click.option("--list", "list_", is_flag=True, help="List the import journals kept for this target.")
-def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool) -> None:
-    """Delete what one Marketo import created, newest first.
+@click.option("--force", is_flag=True,
+              help="Roll back an import that changed or deleted what rollback cannot put back: undo the rest and "
+                   "record it as partially rolled back.")
+def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool, force: bool) -> None:
+    """Undo one Marketo import, newest step first: delete what it created, put back what it changed.
 
-    Credentials come from MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET. What the
-    API cannot delete (files) is listed for you to delete by hand (exit 1).
+    Credentials come from MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET. Token
+    values and the program's description and tags are put back from the
+    journal. An import that rewrote content or deleted assets cannot be wholly
+    undone: rollback refuses it (exit 1, listing each such change) unless
+    --force. What the API cannot delete (files) is listed for you to delete by
+    hand (exit 1).
     """
     ws = _marketo(target, workspace, "rollback undoes imports into a Marketo instance; the embedded workspace "
                                      "rolls back on its own")
     try:
         if list_:
-            for j in list_journals(ws.state_dir):
+            journals = list_journals(ws.state_dir)
+            for j in journals:
                 created = sum(1 for s in j.data["steps"] if s["op"] == "create")
-                click.echo(f"{j.id}  {j.data['status']:<20} {created} created  {j.data.get('startedAt', '')}")
+                changed = sum(1 for s in j.data["steps"] if s["op"] in ("update", "replace", "delete")
+                              or s["op"] == "token" and "previous" in s and not s.get("unchanged"))
+                click.echo(f"{j.id}  {j.data['status']:<21} {created} created, {changed} changed  "
+                           f"{j.data.get('startedAt', '')}")
+            if not journals:
+                click.echo(f"No import journals in {ws.state_dir / 'journals'}.")
             return
-        journal, left = rollback(ws, journal_id)
+        result = rollback(ws, journal_id, force=force)
     except ProgramkitError as err:
         fail(err)
-    undone = sum(1 for s in journal.data["steps"] if s.get("rolledBack"))
-    click.echo(f"rolled back journal {journal.id}: {undone} item(s) deleted; {ws.client.calls} API call(s)")
-    for f in left:
+    what = f"{result.deleted} item(s) deleted" + (f", {result.restored} restored" if result.restored else "")
+    which = f"journal {result.journal.id}" + (f" (import #{result.import_id})" if result.import_id else "")
+    if result.left:
+        click.echo(f"partially rolled back {which}: {what}; {len(result.left)} change(s) not undone (below); "
+                   f"{ws.client.calls} API call(s)")
+    else:
+        click.echo(f"rolled back {which}: {what}; {ws.client.calls} API call(s)")
+    for f in result.left:
         click.echo(f"  {f.code} [{f.rule}] {f.message}", err=True)
-    if left:
+    if result.left:
+        click.echo(f"Recorded as partially-rolled-back in {ws.history_file}.", err=True)
         raise SystemExit(EXIT_FINDINGS)
 
 

@@ -4,7 +4,7 @@ Reads are bulk: each inventory list is one browse endpoint paged 200 at a
 time, loaded once per workspace object. Writes go through the asset API one
 call at a time; a remote apply cannot be one transaction, so every call that
 creates something is recorded in a **journal** (a JSON file, saved after each
-step) that :func:`rollback` undoes in reverse order and a resumed import
+step) that :func:`.marketo_rollback.rollback` undoes in reverse order and a resumed import
 (:meth:`MarketoWorkspace.resume`) skips.
 
 What the asset API cannot do is never claimed as done:
@@ -180,10 +180,10 @@ class Journal:
     @classmethod
     def new(cls, state_dir: Path) -> "Journal":
         jid = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-        j = cls(state_dir / "journals" / f"{jid}.jsonl",
-                {"id": jid, "status": "running", "steps": [], "checklist": [], "startedAt": _now()})
+        j = cls(state_dir / "journals" / f"{jid}.jsonl", {"id": jid, "status": "running", "steps": [], "checklist": [],
+                                                          "startedAt": _now(), "startedNs": time.time_ns()})
         j.path.parent.mkdir(parents=True, exist_ok=True)
-        j._append({"event": "start", "id": jid, "startedAt": j.data["startedAt"]})
+        j._append({"event": "start", "id": jid, "startedAt": j.data["startedAt"], "startedNs": j.data["startedNs"]})
         return j
 
     @classmethod
@@ -278,9 +278,11 @@ class Journal:
 
 
 def list_journals(state_dir: Path) -> list[Journal]:
-    """The import journals kept for a target, oldest first."""
+    """The import journals kept for a target, oldest first (two started in the same second: by their start in
+    nanoseconds, since an id's random tail does not sort them)."""
     folder = state_dir / "journals"
-    return [Journal.read(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
+    journals = [Journal.read(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
+    return sorted(journals, key=lambda j: (j.id[:15], j.data.get("startedNs", 0)))
 
 
 def _now() -> str:
@@ -450,7 +452,8 @@ class MarketoWorkspace(Workspace):
             "tags": {t["tagType"]: t["tagValue"] for t in p.get("tags") or []},
         }
         if full:
-            toks = self.client.get(f"{A}/folder/{p['id']}/tokens.json", folderType="Program")
+            toks = self._cache[f"tokens-{p['id']}"] = self.client.get(f"{A}/folder/{p['id']}/tokens.json",
+                                                                       folderType="Program")
             data["tokens"] = [_token_from_marketo(t) for t in (toks[0].get("tokens") if toks else []) or []]
             data["folders"] = self._folder_tree(self._program_path(p))
             statuses = self.channels().get(p.get("channel"), [])
@@ -638,7 +641,7 @@ class MarketoWorkspace(Workspace):
 
     def _provenance(self, program_id: int) -> Provenance | None:
         for rec in self.history():
-            if rec.outcome in ("applied", "noop", *CHECKLIST_OUTCOMES) and any(
+            if rec.outcome in ("applied", "noop", "partially-rolled-back", *CHECKLIST_OUTCOMES) and any(
                     m.get("kind") == "program" and m.get("workspaceId") == program_id for m in rec.mapping):
                 return Provenance(rec.bundle, rec.version, rec.digest, rec.id or 0)
         return None
@@ -1160,7 +1163,10 @@ class MarketoWriter(WorkspaceWriter):
         for child in node.get("folders") or node.get("children") or []:
             self._ensure_tree(pid, child, path)
 
-    def _put_tokens(self, pid: int, tokens: list[dict[str, Any]]) -> None:
+    def _put_tokens(self, pid: int, tokens: list[dict[str, Any]],
+                    before: dict[str, dict[str, Any]] | None = None) -> None:
+        """Write the program's tokens; ``before`` (an existing program's tokens by name, as Marketo had them)
+        goes into each step as ``previous`` (None: the token is new), so rollback can put it back."""
         for tok in tokens:
             value = tok.get("value")
             key = f"token:{pid}:{tok['name']}:{_sha(json.dumps(value).encode())[:12]}"
@@ -1169,20 +1175,37 @@ class MarketoWriter(WorkspaceWriter):
             if MARKETO_TOKEN_TYPES.get(tok["type"], tok["type"]) not in API_TOKEN_TYPES:
                 raise MarketoError(f"token {{{{my.{tok['name']}}}}} of type {tok.get('type')!r} cannot be created "
                                    "through the Marketo API", code="PK810")
+            kind, text = MARKETO_TOKEN_TYPES.get(tok["type"], tok["type"]), value if isinstance(value, str) \
+                else json.dumps(value)
             self.client.post(f"{A}/folder/{pid}/tokens.json", {
-                "folderType": "Program", "name": tok["name"], "type": MARKETO_TOKEN_TYPES.get(tok["type"], tok["type"]),
-                "value": value if isinstance(value, str) else json.dumps(value)})
-            self.journal.add({"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]})
+                "folderType": "Program", "name": tok["name"], "type": kind, "value": text})
+            step = {"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]}
+            if before is not None:
+                prev = step["previous"] = before.get(tok["name"])
+                if prev is not None and prev["type"] == kind and str(prev["value"]) == text:
+                    step["unchanged"] = True  # posted again, same type and value: nothing for rollback to put back
+            self.journal.add(step)
+            self.ws._cache.pop(f"tokens-{pid}", None)  # the plan's read is out of date now
 
     def update_program(self, program_id: int, data: dict[str, Any]) -> None:
         self._check()
         key = f"update-program:{program_id}:{_sha(json.dumps(data, sort_keys=True).encode())[:12]}"
+        # what the program was, journalled with the change so rollback can restore it: its description and
+        # tags from the inventory's program list, its tokens as the plan read them (else one call)
+        was = next((p for p in self.ws._programs() if p["id"] == program_id), {})
         if not self.journal.done(key):
             res = self.client.post(f"{A}/program/{program_id}.json", {
                 "description": data.get("description") or None,
                 "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None})
-            self._step(key, "program", res[0] if res else {"id": program_id}, op="update")
-        self._put_tokens(program_id, data.get("tokens") or [])
+            self._step(key, "program", res[0] if res else {"id": program_id}, op="update",
+                       previous={"description": was.get("description") or "",
+                                 "tags": [{"tagType": t["tagType"], "tagValue": t["tagValue"]}
+                                          for t in was.get("tags") or []]})
+        toks = self.ws._cached(f"tokens-{program_id}", lambda: self.client.get(
+            f"{A}/folder/{program_id}/tokens.json", folderType="Program"))
+        before = {t["name"]: {"type": t["type"], "value": t.get("value")}
+                  for t in (toks[0].get("tokens") if toks else []) or []}
+        self._put_tokens(program_id, data.get("tokens") or [], before)
         for f in data.get("folders") or []:
             self._ensure_tree(program_id, f, "")
 
@@ -1535,37 +1558,3 @@ def resume_import(ws: MarketoWorkspace, bundle: Any, journal_id: str = "last") -
         raise ProgramkitError(f"journal {journal.id} has nothing to resume ({journal.data['status']})",
                               [make("PK811", f"journal {journal.id} is {journal.data['status']}; nothing to resume")])
     return apply_plan(Plan.from_dict(journal.data["plan"]), bundle, ws)
-
-
-def rollback(ws: MarketoWorkspace, journal_id: str = "last") -> tuple[Journal, list[Finding]]:
-    """Delete what one import created, newest first. Returns the journal and what must be done by hand."""
-    journal = Journal.load(ws.state_dir, journal_id)
-    left: list[Finding] = []
-    gone_programs: set[int] = set()
-    for step in reversed(journal.data["steps"]):
-        if step["op"] != "create" or step.get("rolledBack"):
-            continue
-        kind, mid = step["kind"], int(step["id"])
-        try:
-            if kind == "program":
-                _delete(ws.client, "program", mid)
-                gone_programs.add(mid)
-            else:
-                _delete(ws.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
-        except MarketoError as e:
-            if e.marketo_code in ("610", "702"):  # already gone
-                pass
-            else:
-                left.append(make("PK812", f"{kind} {step.get('name')!r} (id {mid}): {e.message}"))
-                continue
-        journal.mark_rolled_back(step)
-    journal.set_status("rolled-back" if not left else "partly-rolled-back")
-    history = ws.state_dir / "history.json"
-    if not left and history.is_file():
-        rows = json.loads(history.read_text(encoding="utf-8"))
-        for row in rows:
-            if row.get("journal") == journal.id:
-                row["outcome"] = "rolled-back"
-        _write_json(history, rows)
-    ws._cache.clear()
-    return journal, left
