@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
-from import_helpers import PNG, action, add_asset, import_into, manifest, plan_for
+from import_helpers import PNG, action, add_asset, import_into, manifest
 from programkit.archive import pack_dir
 from programkit.canonical import dump_bytes, sha256_bytes
 from programkit.errors import ProgramkitError

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from conftest import edit_json
-from programkit.workspaces import open_target
 from programkit.workspaces.sqlite import init_workspace, list_workspaces
 
 
