@@ -632,12 +632,12 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     else:
         manifest.pop("requires", None)
     exported.manifest = manifest
-    if version is None and record is not None and exported.digest != record.digest:
-        _mark_changed(exported, record)
+    if version is None and record is not None and (digest := exported.digest) != record.digest:
+        _mark_changed(exported, record, digest)
     return exported
 
 
-def _mark_changed(exported: ExportedBundle, record: ImportRecord) -> None:
+def _mark_changed(exported: ExportedBundle, record: ImportRecord, digest: str) -> None:
     """Content that differs from the bundle it was imported from (imported under --as, with
     keep-both copies, or edited since) is not that bundle: the same name and version with other
     content would be refused on re-import to the origin (PK512). The version gets build metadata
@@ -645,7 +645,6 @@ def _mark_changed(exported: ExportedBundle, record: ImportRecord) -> None:
     is an in-place update and a real upstream 1.0.1 still sorts above it. Exporting that bundle's
     import again gives it back unchanged (its digest then matches)."""
     base = semver.Version.parse(exported.manifest["version"]).replace(build=None)
-    digest = exported.digest
     exported.manifest["version"] = f"{base}+export.{digest[:8]}"
     exported.version_reason = (f"the program differs from {record.bundle} {record.version} as imported "
                                f"(import #{record.id}), so the version names the exported content; "
