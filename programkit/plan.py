@@ -23,6 +23,7 @@ import semver
 from .canonical import bundle_digest
 from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
+from .jsontypes import as_list
 from .jsonpos import escape
 from .model import PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .rules import OPTIONS, REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
@@ -426,7 +427,7 @@ class _Planner:
                                       f"(channels: {names})", "/program/channel")
             else:
                 statuses = {_fold(s) for s in found[1]}
-                for i, status in enumerate(prog.get("membershipStatuses") or []):
+                for i, status in enumerate(as_list(prog.get("membershipStatuses"))):
                     if isinstance(status, str) and _fold(status) not in statuses:
                         self.problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
@@ -529,7 +530,7 @@ class _Planner:
         old = {_fold(t.get("name")): t for t in (self.existing.data.get("tokens") or [])
                if isinstance(t, dict)} if self.upgrading else {}
         seen = set()
-        for t in self.bundle.program.get("tokens") or []:
+        for t in as_list(self.bundle.program.get("tokens")):
             if not isinstance(t, dict) or not isinstance(t.get("name"), str):
                 continue
             seen.add(_fold(t["name"]))

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .jsontypes import as_dict, as_list
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, did_you_mean, make, register_code, sort_key
 from .jsonpos import escape, locate_all, tokens as pointer_tokens
@@ -181,7 +182,7 @@ def standard_field_names() -> frozenset[str]:
 
 def known_field_names(bundle: Bundle) -> frozenset[str]:
     names = set(standard_field_names())
-    for f in bundle.requires.get("fields") or []:
+    for f in as_list(bundle.requires.get("fields")):
         if isinstance(f, dict):
             for k in ("apiName", "displayName"):
                 if isinstance(f.get(k), str):
@@ -334,7 +335,7 @@ def references(bundle: Bundle) -> Iterator[Finding]:
     for a in bundle.assets_of("smartCampaign"):
         if not isinstance(a.content, dict):
             continue
-        for i, step in enumerate(a.content.get("flow") or []):
+        for i, step in enumerate(as_list(a.content.get("flow"))):
             if isinstance(step, dict) and isinstance(step.get("email"), str) and step.get("step") in ("Send Alert", "Send Email"):
                 if step["email"].casefold() not in emails:
                     p = f"/flow/{i}/email"
@@ -353,12 +354,12 @@ def references(bundle: Bundle) -> Iterator[Finding]:
             template_ids[tpl.path] = _template_ids(tpl.content)
         editable, variables, modules = template_ids[tpl.path]
         for key, ids, what in (("sections", editable, "editable element"), ("variables", variables, "variable")):
-            for ident in a.content.get(key) or {}:
+            for ident in as_dict(a.content.get(key)):
                 if ident not in ids:
                     p = f"/{key}/{ident}"
                     yield make("PK208", f"{p}: the template {tpl.name!r} has no {what} {ident!r}", file=a.path, pointer=p)
-        for i, ident in enumerate(a.content.get("modules") or []):
-            if ident not in modules:
+        for i, ident in enumerate(as_list(a.content.get("modules"))):
+            if isinstance(ident, str) and ident not in modules:
                 p = f"/modules/{i}"
                 yield make("PK208", f"{p}: the template {tpl.name!r} has no module {ident!r}", file=a.path, pointer=p)
 
@@ -429,7 +430,7 @@ def token_syntax(text: str) -> Iterator[tuple[int, str, str]]:
 @check
 def tokens(bundle: Bundle) -> Iterator[Finding]:
     defined: set[str] = set()
-    for i, t in enumerate(bundle.program.get("tokens") or []):
+    for i, t in enumerate(as_list(bundle.program.get("tokens"))):
         if isinstance(t, dict) and isinstance(t.get("name"), str):
             name = t["name"].strip().casefold()
             if name in defined:
@@ -452,7 +453,7 @@ def tokens(bundle: Bundle) -> Iterator[Finding]:
                     yield make("PK210", f"{where}{{{{lead.{name}}}}} is not a standard field or in requires.fields",
                                file=a.path, pointer=pointer, line=line)
         if a.kind == "smartCampaign" and isinstance(a.content, dict):
-            for i, step in enumerate(a.content.get("flow") or []):
+            for i, step in enumerate(as_list(a.content.get("flow"))):
                 if isinstance(step, dict) and step.get("step") == "Change Data Value" and isinstance(step.get("attribute"), str):
                     if step["attribute"].casefold() not in fields:
                         p = f"/flow/{i}/attribute"
@@ -509,16 +510,16 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
     steps = {t.casefold() for t in cat["flowSteps"]}
     crm_steps = cat["crmFlowSteps"]
     req = bundle.requires
-    webhooks = {w.casefold() for w in req.get("webhooks") or [] if isinstance(w, str)}
-    statuses = {s for s in bundle.program.get("membershipStatuses") or [] if isinstance(s, str)}
+    webhooks = {w.casefold() for w in as_list(req.get("webhooks")) if isinstance(w, str)}
+    statuses = {s for s in as_list(bundle.program.get("membershipStatuses")) if isinstance(s, str)}
     program_name = bundle.program.get("name")
     for a in bundle.assets_of("smartCampaign"):
         doc = a.content
         if not isinstance(doc, dict):
             continue
         sl = doc.get("smartList") if isinstance(doc.get("smartList"), dict) else {}
-        trig = sl.get("triggers") or []
-        filt = sl.get("filters") or []
+        trig = as_list(sl.get("triggers"))
+        filt = as_list(sl.get("filters"))
         for i, t in enumerate(trig):
             if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
                 p = f"/smartList/triggers/{i}/trigger"
@@ -539,7 +540,7 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
                 if not 1 <= n <= len(filt):
                     yield make("PK305", f"/smartList/ruleLogic: filter {n} does not exist ({len(filt)} filters)",
                                file=a.path, pointer="/smartList/ruleLogic")
-        for i, step in enumerate(doc.get("flow") or []):
+        for i, step in enumerate(as_list(doc.get("flow"))):
             if not isinstance(step, dict) or not isinstance(step.get("step"), str):
                 continue
             name = step["step"]
@@ -553,11 +554,11 @@ def campaigns(bundle: Bundle) -> Iterator[Finding]:
                 p = f"/flow/{i}/webhook"
                 yield make("PK307", f"{p}: {step['webhook']!r} is not in requires.webhooks", file=a.path, pointer=p)
             if (name == "Change Program Status" and step.get("program") in (program_name, "{{program.name}}")
-                    and statuses and step.get("newStatus") not in statuses):
+                    and statuses and isinstance(step.get("newStatus"), str) and step["newStatus"] not in statuses):
                 p = f"/flow/{i}/newStatus"
                 yield make("PK308", f"{p}: {step.get('newStatus')!r} is not one of the program's statuses "
                                     f"({', '.join(sorted(statuses))})", file=a.path, pointer=p)
-    segs = {s.casefold() for s in req.get("segmentations") or [] if isinstance(s, str)}
+    segs = {s.casefold() for s in as_list(req.get("segmentations")) if isinstance(s, str)}
     for a in bundle.assets_of("email"):
         dyn = a.content.get("dynamicContent") if isinstance(a.content, dict) else None
         for section, spec in (dyn or {}).items() if isinstance(dyn, dict) else []:

@@ -13,10 +13,10 @@ import sys
 import click
 
 from .. import __version__
-from .common import run_guarded
+from .common import GuardedGroup, run_guarded
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="programkit")
 def cli() -> None:
     """Package, validate, import and export Marketo-style programs as versioned bundles."""
