@@ -44,7 +44,7 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     calls = None
     try:
         require_folder_of(out, "-o")
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=True) as ws:
             try:
                 result = export_to(ws, program, out, name=name, version=version, force=force)
             finally:

@@ -137,7 +137,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
         require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
         if out:
             require_folder_of(out, "--out")
-        ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
+        ws = open_target(target, workspace, create=False, readonly=True)  # plan writes nothing, not even a new file
         try:
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
@@ -209,7 +209,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         # A first import creates the workspace file, but only if it is applied: until its transaction commits
         # the new workspace lives in memory (a dry run, a failed preflight, a "no" or an error leave no file).
         # In a file that exists, an unknown --workspace is a typo to report, not a new workspace to import into.
-        ws = open_target(target, workspace, create=False, create_on_commit=not dry_run)
+        ws = open_target(target, workspace, create=False, create_on_commit=not dry_run, readonly=dry_run)
         try:
             if saved is not None:  # planned again with the file's options; refused unless the file is that plan
                 plan, loaded = replay(saved, bundle, ws)
@@ -283,7 +283,7 @@ def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
 def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
     """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""
     try:
-        ws = open_target(target, workspace, create=False)
+        ws = open_target(target, workspace, create=False, readonly=True)
         try:
             records = ws.history(limit)
             # a Marketo target: what each import left for the UI, and the local file the history is kept in

@@ -101,7 +101,7 @@ def list_cmd(target: str, fmt: str) -> None:
 def show_cmd(target: str, workspace: str, fmt: str) -> None:
     """Summarise a workspace: items per kind, tag types, and its programs with where they came from."""
     try:
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=True) as ws:
             summary = describe(ws, target)
     except ProgramkitError as err:
         fail(err)
