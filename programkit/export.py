@@ -689,8 +689,10 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
     is_zip = target.suffix.lower() == ".zip"
     if not target.parent.exists():
         raise BadInput(f"{display}: folder {target.parent} does not exist", hint="Create it first.")
-    if is_zip and target.is_dir():
-        raise BadInput(f"{display} is a directory; a .zip output names the archive file to write")
+    if is_zip:
+        from .output import check_output
+
+        check_output(target, "-o", force)  # a directory, FIFO, device or link is refused before any work
     if not is_zip:
         _check_out_dir(target, force)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -704,7 +706,7 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
         if is_zip:
             from .archive import pack_dir
 
-            archive_sha = pack_dir(tmp, target)
+            archive_sha = pack_dir(tmp, target, force=force)
         else:
             from .archive import move_into_place, usual_mode
 

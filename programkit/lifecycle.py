@@ -13,7 +13,7 @@ import re
 from collections import deque
 from typing import Any, Iterator
 
-from .jsontypes import as_dict, as_list
+from .jsontypes import as_list
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import escape
 from .model import Asset, Bundle

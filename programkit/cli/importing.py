@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from ..apply import apply_plan, replay
-from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
+from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
+from ..output import check_output, write_output
 from ..plan import ACTIONS, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
@@ -120,8 +120,9 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @click.command("plan")
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file that holds another plan.")
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-             out: str | None, **kw: Any) -> None:
+             out: str | None, force: bool, **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
     One line per bundle item: + create, ~ update, = reuse, -> rename (a
@@ -136,7 +137,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     try:
         require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
         if out:
-            require_folder_of(out, "--out")
+            check_output(out, "--out", force)
         ws = open_target(target, workspace, create=False, readonly=True)  # plan writes nothing, not even a new file
         try:
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
@@ -147,9 +148,9 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
         fail(err)
     if out:
         try:
-            Path(out).write_text(plan.to_json(), encoding="utf-8")
-        except OSError as e:
-            fail(BadInput(f"cannot write plan {out}: {e.strerror}"))
+            write_output(out, plan.to_json().encode("utf-8"), option="--out", force=force)
+        except ProgramkitError as err:
+            fail(err)
     click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)

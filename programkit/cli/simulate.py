@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Iterable
 
 import click
 
-from ..archive import usual_mode
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..findings import make
+from ..output import check_output, write_output
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
 
@@ -37,18 +35,9 @@ def _check_paths(bundle: str, people: str | None, events: str | None, out: str |
         require_folder_of(out, "--out")
 
 
-def _write_atomic(path: str, pieces: Iterable[str]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".simulate-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            write_report(pieces, fh.write)
-        os.chmod(tmp, usual_mode())  # mkstemp made it 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _write_atomic(path: str, pieces: Iterable[str], force: bool) -> None:
+    write_output(path, lambda fh: write_report(pieces, lambda text: fh.write(text.encode("utf-8"))),
+                 option="--out", force=force)
 
 
 @click.command("simulate")
@@ -61,9 +50,10 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
               help="Override a lifecycle setting, e.g. requireDisqualificationReason=false (repeatable).")
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file with other content.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
-                 fmt: str, out: str | None, show_all: bool) -> None:
+                 fmt: str, out: str | None, force: bool, show_all: bool) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.
 
     Prints each person's final state and history, people per state, the funnel
@@ -76,13 +66,18 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
     """
     try:
         _check_paths(bundle, people, events, out)
+        if out is not None:
+            check_output(out, "--out", force)
         result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
     except ProgramkitError as err:
         fail(err)
     # written in pieces: the alerts, rejections and findings are read back from disk as they go out
     pieces = iter_json(result) if fmt == "json" else iter_text(result, None if show_all else 20)
     if out:
-        _write_atomic(out, pieces)
+        try:
+            _write_atomic(out, pieces, force)
+        except ProgramkitError as err:
+            fail(err)
     else:
         write_report(pieces, lambda text: click.echo(text, nl=False))
     raise SystemExit(EXIT_FINDINGS if result.failed else EXIT_OK)
