@@ -174,11 +174,14 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
 @click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
+@click.option("--allow-shared-replace", is_flag=True,
+              help="Let the rule 'replace' replace a template, image or snippet other programs use too (the plan "
+                   "lists them; the history records the flag).")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
-               resume: bool = False, **kw: Any) -> None:
+               resume: bool = False, allow_shared_replace: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -200,7 +203,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
             fail(BadInput("--resume applies the plan the stopped import journalled; plan options do not apply"))
         return resume_cmd(bundle, target, workspace, fmt)
     try:
-        if plan_file and (rules_file or as_name is not None or prune or allow_downgrade or
+        if plan_file and (rules_file or as_name is not None or prune or allow_downgrade or allow_shared_replace or
                           any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
@@ -216,7 +219,8 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                 plan, loaded = replay(saved, bundle, ws)
             else:
                 plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
-                                         prune=prune, allow_downgrade=allow_downgrade)
+                                         prune=prune, allow_downgrade=allow_downgrade,
+                                         allow_shared_replace=allow_shared_replace)
             if fmt == "text":
                 click.echo(render_plan(plan, colour), nl=False)
                 if hasattr(ws, "cost_line"):  # a remote target pays per call
