@@ -97,7 +97,9 @@ def test_saved_plan_applies_exactly_and_refuses_drift(sample_copy, tmp_path, inv
     # a plan made before another change is refused, nothing written
     other = tmp_path / "pk2.db"
     init_workspace(other, crm="salesforce").close()
-    invoke("plan", str(sample_copy), "--target", str(other), "--out", str(saved))
+    # another plan over the saved one: replaced only with --force (issue #14)
+    assert invoke("plan", str(sample_copy), "--target", str(other), "--out", str(saved)).exit_code == 2
+    invoke("plan", str(sample_copy), "--target", str(other), "--out", str(saved), "--force")
     assert invoke("import", str(sample_copy), "--target", str(other), "--as", "Copy").exit_code == 0
     before = dump(other)
     r = invoke("import", str(sample_copy), "--target", str(other), "--plan", str(saved))
