@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable, Union
 
-from .errors import BadInput, require_folder_of
+from .errors import BadInput, file_type, require_folder_of
 from .findings import Severity, make, register_code
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -35,17 +35,6 @@ register_code("PK417", "output-not-a-file", Severity.ERROR,
               hint="Give the path of a regular file (or a new one).",
               example="error: -o /dev/null is a character device, not a regular file; nothing was written",
               group="input")
-
-
-def file_type(mode: int) -> str:
-    """What a path's ``st_mode`` says it is, in words ('a directory', 'a FIFO (named pipe)', …)."""
-    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                        (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"),
-                        (stat.S_ISREG, "a regular file")):
-        if test(mode):
-            return words
-    return "not a regular file"
 
 
 def check_output(path: PathLike, option: str, force: bool = False) -> bool:
