@@ -671,7 +671,10 @@ def _check_out_dir(out: Path, force: bool) -> None:
     if not out.exists():
         return
     if not out.is_dir() or out.is_symlink():
-        raise BadInput(f"{out} exists and is not a directory", hint="-o names a new directory or a .zip file.")
+        from .errors import file_type
+
+        raise BadInput(f"{out} exists and is {file_type(os.lstat(out).st_mode)}, not a directory",
+                       hint="-o names a new directory or a .zip file.")
     if any(out.iterdir()):
         if not force:
             raise BadInput(f"{out} exists and is not empty", hint="Choose a new directory, or --force to replace "

@@ -91,6 +91,10 @@ class GuardedGroup(click.Group):
     exception through instead.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["programkit.argv"] = list(args)  # the command line, for a crash report
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         out, err = sys.stdout, sys.stderr
         sys.stdout = EscapingStream(out, colour=use_colour(out))  # type: ignore[assignment]
@@ -106,7 +110,7 @@ class GuardedGroup(click.Group):
         except Exception as e:
             if os.environ.get("PROGRAMKIT_DEBUG"):
                 raise
-            click.echo(f"error: {save_crash(e)}", err=True)
+            click.echo(f"error: {save_crash(e, ctx.meta.get('programkit.argv'))}", err=True)
             ctx.exit(EXIT_INTERNAL)
         finally:
             sys.stdout, sys.stderr = out, err
