@@ -286,6 +286,8 @@ def _foreign_reason(db: sqlite3.Connection, display: str, *, empty_ok: bool, mig
         tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
     finally:
         db.execute("COMMIT")
+    if version < 0:
+        return f"schema version {version} (damaged header?)"
     if version > SCHEMA_VERSION:
         return None  # migrate() says "newer than this programkit"
     if version == 0:
