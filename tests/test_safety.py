@@ -478,3 +478,26 @@ def test_shown_escapes_every_control_and_format_character():
     assert shown("a\x1b[31mb\tc\nd\x7f\x9b\u200f\ud800") == "a\\u001b[31mb\\u0009c\\u000ad\\u007f\\u009b\\u200f\\ud800"
     assert escape_output("line\n\tok\x1b[1m", colour=False) == "line\n\tok\\u001b[1m"
     assert escape_output("\x1b[1mbold\x1b[0m \x1b]8;;x\x07", colour=True) == "\x1b[1mbold\x1b[0m \\u001b]8;;x\\u0007"
+
+
+# --- lint ------------------------------------------------------------------------------------------
+
+
+def test_an_xml_prolog_is_not_a_false_pk601():
+    from programkit.lint import lint_text
+
+    body = '<!DOCTYPE html>\n<html><body><div class="mktoText" id="a" mktoName="A">x</div></body></html>\n'
+    assert lint_text('<?xml version="1.0" encoding="UTF-8"?>\n' + body) == lint_text(body) == []
+    # the lines after the prolog keep their numbers
+    found = lint_text('<?xml version="1.0" encoding="UTF-8"?>\n<html><body>\n<div class="mktoText">x</div>'
+                      '</body></html>')
+    assert [(f.code, f.line) for f in found] == [("PK602", 3), ("PK603", 3)]
+
+
+def test_attribute_heavy_templates_are_capped_and_said():
+    from programkit.lint import lint_text
+    from programkit.lint.parse import MAX_ATTRIBUTES
+
+    attrs = " ".join(f'data-a{i}="v"' for i in range(MAX_ATTRIBUTES + 5))
+    found = lint_text(f'<html><body>\n<div class="mktoText" {attrs}>x</div></body></html>')
+    assert sorted((f.code, f.line) for f in found) == [("PK602", 2), ("PK603", 2), ("PK950", 2)]
