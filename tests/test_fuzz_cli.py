@@ -196,7 +196,7 @@ def test_fuzz_bundle_commands(recipe: dict[str, Any]) -> None:
         run(["pack", str(bundle), "-o", str(folder / "b.zip")], [bundle])
         status = run(["import", str(bundle), "-t", str(db), "--yes"], [bundle, db])
         if status == 0:
-            name = json.loads((bundle / "bundle.json").read_text(encoding="utf-8"))["program"]["name"]
+            name = json.loads((bundle / "bundle.json").read_text(encoding="utf-8-sig"))["program"]["name"]
             run(["export", name, "-t", str(db), "-o", str(folder / "out")], [db])
             run(["history", "-t", str(db)], [db], read_only=True)
             run(["workspace", "show", "-t", str(db)], [db], read_only=True)
