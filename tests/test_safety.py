@@ -501,3 +501,43 @@ def test_attribute_heavy_templates_are_capped_and_said():
     attrs = " ".join(f'data-a{i}="v"' for i in range(MAX_ATTRIBUTES + 5))
     found = lint_text(f'<html><body>\n<div class="mktoText" {attrs}>x</div></body></html>')
     assert sorted((f.code, f.line) for f in found) == [("PK602", 2), ("PK603", 2), ("PK950", 2)]
+
+
+# --- simulate input: a finding per bad row, nothing dropped silently --------------------------------
+
+EVENTS = Path(__file__).resolve().parent.parent / "docs/examples/simulate/marketo-events.jsonl"
+
+
+def test_people_csv_unterminated_quote_is_a_finding(invoke, tmp_path):
+    people = tmp_path / "p.csv"
+    people.write_text('id,Email Address\np1,a@x\np2,"unterminated\np3,c@x\n', encoding="utf-8")
+    r = invoke("simulate", str(SAMPLE), "--people", str(people), "--format", "json")
+    found = [(f["code"], f["line"]) for f in json.loads(r.output)["findings"]]
+    assert ("PK951", 3) in found and r.exit_code == 1
+
+
+def test_people_csv_rows_that_are_not_utf8_each_a_finding(invoke, tmp_path):
+    people = tmp_path / "p.csv"
+    people.write_bytes(b"id,Email Address\np\xff1,a@x\np2,b\xfe@x\np3,c@x\n")
+    r = invoke("simulate", str(SAMPLE), "--people", str(people), "--format", "json")
+    out = json.loads(r.output)
+    assert [(f["code"], f["line"], f["column"]) for f in out["findings"] if f["code"] == "PK951"] == [
+        ("PK951", 2, 1), ("PK951", 3, 2)]
+    assert r.exit_code == 1
+
+
+def test_people_csv_header_of_a_million_columns_is_refused_quickly(invoke, tmp_path):
+    people = tmp_path / "p.csv"
+    people.write_text("id," + ",".join(f"c{i}" for i in range(1_000_000)) + "\np1\n", encoding="utf-8")
+    r = invoke("simulate", str(SAMPLE), "--people", str(people))
+    assert r.exit_code == 2 and "1000001 columns" in r.output
+
+
+def test_events_with_a_bom_are_read_and_said(invoke, tmp_path):
+    events = tmp_path / "e.jsonl"
+    events.write_bytes(b"\xef\xbb\xbf" + EVENTS.read_bytes())
+    plain = json.loads(invoke("simulate", str(SAMPLE), "--events", str(EVENTS), "--format", "json").output)
+    r = invoke("simulate", str(SAMPLE), "--events", str(events), "--format", "json")
+    got = json.loads(r.output)
+    assert [f["code"] for f in got["findings"]] == ["PK120"] + [f["code"] for f in plain["findings"]]
+    assert got["people"] == plain["people"]
