@@ -541,3 +541,29 @@ def test_events_with_a_bom_are_read_and_said(invoke, tmp_path):
     got = json.loads(r.output)
     assert [f["code"] for f in got["findings"]] == ["PK120"] + [f["code"] for f in plain["findings"]]
     assert got["people"] == plain["people"]
+
+
+# --- a custom `new` template that loops, recurses or allocates without bound ------------------------
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "programkit/templates/op-lead-management"
+HOSTILE_TEMPLATES = {
+    "loop": ("[% for i in range(100000) %][% for j in range(100000) %][% endfor %][% endfor %]",
+             "rendering took longer than 2 s"),
+    "output": ("[% for i in range(100000) %][% for j in range(1000) %][[ 'x' * 1000 ]][% endfor %][% endfor %]",
+               "larger than 64 MiB"),
+    "recursion": ("[% macro r(n) %][[ r(n + 1) ]][% endmacro %][[ r(0) ]]", "nest too deeply"),
+    "alloc": ("[[ 'x' * 100000000000 ]]", "blocked by the sandbox"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_TEMPLATES))
+def test_a_hostile_custom_template_is_stopped_not_a_crash(kind, invoke, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROGRAMKIT_RENDER_TIMEOUT", "2")
+    template = tmp_path / "tpl"
+    shutil.copytree(TEMPLATES, template)
+    body, said = HOSTILE_TEMPLATES[kind]
+    readme = template / "bundle/emails/notes.txt"
+    readme.write_text(body, encoding="utf-8")
+    r = invoke("new", str(template), str(tmp_path / "out"))
+    assert r.exit_code == 2 and said in r.output, r.output
+    assert not (tmp_path / "out").exists()
