@@ -42,7 +42,7 @@ from programkit.cli import cli
 from programkit.terminal import has_unsafe
 from programkit.workspaces.sqlite import init_workspace
 
-settings.register_profile("ci", max_examples=int(os.environ.get("PROGRAMKIT_FUZZ_EXAMPLES", 30)), deadline=None,
+settings.register_profile("ci", max_examples=int(os.environ.get("PROGRAMKIT_FUZZ_EXAMPLES", 60)), deadline=None,
                           derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("nightly", max_examples=int(os.environ.get("PROGRAMKIT_FUZZ_EXAMPLES", 1000)), deadline=None,
