@@ -41,8 +41,17 @@ def rule_options(fn: Callable) -> Callable:
     return fn
 
 
+#: options of `import` that do not change the plan it makes (every other import option is a plan option, and
+#: `plan` takes it too: tests/test_plan_options.py holds the two commands to that)
+IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume")
+
+
 def plan_options(fn: Callable) -> Callable:
-    """What plan and import share: BUNDLE, the target, the rules, --as, --format."""
+    """What plan and import share: BUNDLE, the target, everything that changes the plan (the rules, --as,
+    --prune, --allow-downgrade), --format. One set, so `plan` can preview every import `import` can make."""
+    fn = click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")(fn)
+    fn = click.option("--prune", is_flag=True,
+                      help="Delete assets an earlier version of the bundle added and this one dropped.")(fn)
     fn = click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False),
                       default="text", show_default=True, help="Output format.")(fn)
     fn = rule_options(fn)
@@ -121,7 +130,7 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-             out: str | None, **kw: Any) -> None:
+             prune: bool, allow_downgrade: bool, out: str | None, **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
     One line per bundle item: + create, ~ update, = reuse, -> rename (a
@@ -140,6 +149,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
+                                      prune=prune, allow_downgrade=allow_downgrade,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
         finally:
             ws.close()
@@ -171,12 +181,10 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
                    "applied only if it is exactly that plan (refused if it was edited, or the workspace or bundle "
                    "changed since).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
-@click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
-@click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-               dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
+               prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
                resume: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
