@@ -70,3 +70,53 @@ def test_plan_allow_downgrade_previews_the_downgrade(sample_copy, invoke, db):
     assert allowed.exit_code == 0, allowed.output
     assert "~ update  program        OP-Lead Management  (downgrade op-lead-management 2.0.0 → 1.0.0 [flag])" \
         in allowed.output
+
+
+def _strip_blocked(plan: dict) -> list[dict]:
+    return [{k: v for k, v in a.items() if k != "blockedBy"} for a in plan["actions"]]
+
+
+def test_a_program_collision_marks_the_creates_blocked_and_says_as_name_unblocks_them(sample_copy, invoke, db):
+    assert invoke("import", str(sample_copy), "--target", str(db), "--yes").exit_code == 0
+    other = sample_copy.parent / "other"
+    other.mkdir()
+    (other / "bundle.json").write_text(json.dumps({**manifest(sample_copy), "name": "other-kit"}))
+    for a in manifest(sample_copy)["assets"]:
+        (other / a["path"]).parent.mkdir(parents=True, exist_ok=True)
+        (other / a["path"]).write_bytes((sample_copy / a["path"]).read_bytes())
+    r = invoke("plan", str(other), "--target", str(db))
+    assert r.exit_code == 1 and "PK510" in r.output
+    lines = r.output.splitlines()
+    assert "  (+) create  smartCampaign  01 - Sync New People to CRM  (new smartCampaign; blocked by PK510)" in lines
+    assert not [line for line in lines if line.startswith("   + create")]  # nothing reads as if it would run
+    assert "Plan: 9 create, 2 reuse, 1 skip; 9 blocked." in lines, r.output
+    assert ("Blocked: 9 writes marked ( ) above wait on PK510 and nothing is written. To unblock them, import "
+            "under another name with --as NAME; they are what that import would create.") in lines
+    blocked = json.loads(invoke("plan", str(other), "--target", str(db), "--format", "json").output)
+    assert {a.get("blockedBy") for a in blocked["actions"] if a["action"] == "create"} == {"PK510"}
+    # what unblocks it: --as; that plan's actions are exactly the blocked ones (the program renamed), unblocked
+    unblocked = json.loads(invoke("plan", str(other), "--target", str(db), "--as", "OLM 2", "--format",
+                                  "json").output)
+    assert unblocked["problems"] == [] and not any("blockedBy" in a for a in unblocked["actions"])
+    assert _strip_blocked(blocked)[1:] == unblocked["actions"][1:]
+
+
+def test_same_version_other_content_shows_the_upgrade_it_blocks(sample_copy, invoke, db):
+    assert invoke("import", str(sample_copy), "--target", str(db), "--yes").exit_code == 0
+    camp = sample_copy / "campaigns/01-sync-new-people-to-crm.json"
+    camp.write_text(camp.read_text().replace('"active": true', '"active": false'))
+    write_manifest(sample_copy, manifest(sample_copy))
+    r = invoke("plan", str(sample_copy), "--target", str(db))
+    assert r.exit_code == 1 and "PK512" in r.output
+    # not "create" for what the workspace has: the one change the new version would make, blocked
+    assert "+ create" not in r.output
+    assert "  (~) update  smartCampaign  01 - Sync New People to CRM  (changed in the bundle; blocked by PK512)" \
+        in r.output.splitlines()
+    assert "To unblock them, give the changed bundle a new version (e.g. 1.0.1)" in r.output
+    blocked = json.loads(invoke("plan", str(sample_copy), "--target", str(db), "--format", "json").output)
+    data = manifest(sample_copy)
+    data["version"] = "1.0.1"
+    write_manifest(sample_copy, data)
+    upgrade = json.loads(invoke("plan", str(sample_copy), "--target", str(db), "--format", "json").output)
+    assert upgrade["problems"] == []
+    assert _strip_blocked(blocked)[1:] == upgrade["actions"][1:]

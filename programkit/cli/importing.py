@@ -12,7 +12,7 @@ import click
 
 from ..apply import apply_plan, replay
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
-from ..plan import ACTIONS, WRITES, Plan, SavedPlan, plan_path
+from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
@@ -82,7 +82,10 @@ def render_plan(plan: Plan, colour: bool) -> str:
         mark, fg = MARKS[a.action]
         name = a.name + (f" -> {a.as_name}" if a.as_name else "")
         why = a.reason + (f" [{a.decided_by}]" if a.decided_by != "default" else "")
-        text = f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
+        if a.blocked_by:  # what the import would do once unblocked, never what runs now
+            mark, fg, why = f"({mark})", None, f"{why}; blocked by {a.blocked_by}"
+        text = f"  {mark:>3} {a.action:<7} {a.kind:<{width}}  {name}" if a.blocked_by or any(
+            x.blocked_by for x in plan.actions) else f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
         lines.append(style(text, fg=fg, dim=fg is None) + (style(f"  ({why})", dim=True) if why else ""))
     if plan.actions:
         lines.append("")
@@ -91,11 +94,17 @@ def render_plan(plan: Plan, colour: bool) -> str:
         lines.append(f"No changes: {b.get('name')} {b.get('version')} is already imported (nothing to do).")
     else:
         done = ", ".join(f"{counts[k]} {k}" for k in ACTIONS if counts[k])
-        lines.append(f"Plan: {done or 'no actions'}.")
+        blocked_n = sum(1 for a in plan.actions if a.blocked_by)
+        lines.append(f"Plan: {done or 'no actions'}" + (f"; {blocked_n} blocked." if blocked_n else "."))
+    blocked = [a for a in plan.actions if a.blocked_by]
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
         header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
         lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style)
+    for code in sorted({a.blocked_by for a in blocked}):
+        n = sum(a.blocked_by == code for a in blocked)
+        lines += ["", style(f"Blocked: {n} write{'s' if n != 1 else ''} marked ( ) above wait on {code} and "
+                            "nothing is written. To unblock them, " + UNBLOCK[code] + ".", fg="yellow")]
     # what a target could not check (e.g. webhooks through Marketo's API) is said, never passed silently
     warnings = [p for p in plan.problems if p.severity.value == "warning"]
     if warnings:
