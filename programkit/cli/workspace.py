@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
+from typing import Any, Callable
+
 from .. import canonical
+from ..usage import LISTED_KINDS, Listed, listing, used_by
 from ..errors import BadInput, ProgramkitError, require_path
 from ..inventory import INVENTORY_HINT, describe, load_inventory, render_text
 from ..report import render_json
@@ -94,18 +97,110 @@ def list_cmd(target: str, fmt: str) -> None:
         click.echo(f"{r['name']}  (crm: {r['crm'] or 'none'}; {programs}, {assets}; revision {r['revision']})")
 
 
+def json_option(fn: Callable) -> Callable:
+    """--json: the same as --format json (what a script reaches for first)."""
+    return click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(fn)
+
+
 @workspace_group.command("show")
 @target_option()
 @workspace_option()
 @format_option(("text", "json"))
-def show_cmd(target: str, workspace: str, fmt: str) -> None:
-    """Summarise a workspace: items per kind, tag types, and its programs with where they came from."""
+@json_option
+@click.option("--kind", type=click.Choice(LISTED_KINDS, case_sensitive=False), default=None,
+              help="List only the assets (or programs) of this kind, one per line.")
+def show_cmd(target: str, workspace: str, fmt: str, as_json: bool, kind: str | None) -> None:
+    """Summarise a workspace and list what it holds: items per kind, tag types, each program with its assets and
+    where it came from, and the Design Studio assets with how many assets use each.
+
+    --kind KIND lists only that kind (program, smartCampaign, email, leadLifecycle, emailTemplate,
+    landingPageTemplate, image, snippet); `workspace used-by NAME` says what uses a template, snippet or image.
+    """
+    fmt = "json" if as_json else fmt
     try:
         with open_target(target, workspace, create=False) as ws:
-            summary = describe(ws, target)
+            summary = describe(ws, target) if kind is None else None
+            listed = _listing(ws, kind)
     except ProgramkitError as err:
         fail(err)
-    click.echo(canonical.dumps(summary) if fmt == "json" else render_text(summary), nl=False)
+    if kind is not None:
+        rows = [x.to_dict() for x in listed] if kind != "program" else listed
+        click.echo(canonical.dumps(rows) if fmt == "json" else render_listing(listed, kind), nl=False)
+        return
+    if listed is not None:
+        summary["assets"] = [x.to_dict() for x in listed]
+    click.echo(canonical.dumps(summary) if fmt == "json" else render_text(summary) + render_assets(listed), nl=False)
+
+
+def _listing(ws: Any, kind: str | None) -> Any:
+    """The assets (or, for --kind program, the programs) to list; None when the target cannot list them and no
+    --kind asked for it (a Marketo instance: the summary alone)."""
+    if kind == "program":
+        return [{"name": p.name, "type": p.data.get("type"), "channel": p.data.get("channel"),
+                 "source": f"{p.provenance.bundle} {p.provenance.version}" if p.provenance else None,
+                 "importId": p.provenance.import_id if p.provenance else None} for p in ws.programs()]
+    if kind is None and not callable(getattr(ws, "design_studio_assets", None)):
+        return None
+    return listing(ws, kind)
+
+
+def render_assets(listed: list[Listed] | None) -> str:
+    """The asset lines under the summary: each program's assets, then Design Studio's."""
+    if not listed:
+        return ""
+    lines: list[str] = []
+    program = ""
+    width = max(len(x.kind) for x in listed)
+    for x in listed:
+        where = x.program or "Design Studio"
+        if where != program:
+            program = where
+            lines.append(f"{'Program' if x.program else 'Design Studio'}{' ' + repr(x.program) if x.program else ''}:")
+        path = f"{x.folder}/{x.name}" if x.folder and x.program else x.name
+        used = f"  (used by {x.used_by})" if x.program is None else ""
+        lines.append(f"  {x.kind:<{width}}  {path}{used}")
+    return "\n".join(lines) + "\n"
+
+
+def render_listing(listed: Any, kind: str) -> str:
+    if kind == "program":
+        return "".join(f"{p['name']}  ({p['type']}, {p['channel']}"
+                       + (f"; from {p['source']}, import #{p['importId']}" if p["source"] else "") + ")\n"
+                       for p in listed) or "No programs.\n"
+    if not listed:
+        return f"No {kind} assets.\n"
+    lines = []
+    for x in listed:
+        where = f"{x.program}/{x.folder + '/' if x.folder else ''}" if x.program else ""
+        used = f"  (used by {x.used_by})" if x.program is None else ""
+        lines.append(f"{where}{x.name}{used}")
+    return "\n".join(lines) + "\n"
+
+
+@workspace_group.command("used-by")
+@click.argument("name")
+@target_option()
+@workspace_option()
+@format_option(("text", "json"))
+@json_option
+def used_by_cmd(name: str, target: str, workspace: str, fmt: str, as_json: bool) -> None:
+    """What uses the template, snippet or image NAME: emails on a template, emails placing a snippet, emails,
+    templates and snippets showing an image (names are case-insensitive).
+
+    Exit status: 0 (used or not), 2 no Design Studio asset is called NAME.
+    """
+    try:
+        with open_target(target, workspace, create=False) as ws:
+            found = used_by(ws, name)
+    except ProgramkitError as err:
+        fail(err)
+    if fmt == "json" or as_json:
+        click.echo(canonical.dumps(found.to_dict()), nl=False)
+        return
+    for asset, users in found.found:
+        click.echo(f"{asset.kind} {asset.name!r}: " + (f"used by {len(users)}" if users else "used by nothing"))
+        for u in users:
+            click.echo(f"  {u.kind:<14} {u.name}  ({found.usage.where(u)})")
 
 
 @workspace_group.command("load")
