@@ -291,14 +291,20 @@ def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
     return apply_plan(plan, bundle, ws)
 
 
-@click.command("history")
+@click.group("history", invoke_without_command=True)
 @target_option()
 @workspace_option()
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False), default="text",
               show_default=True, help="Output format.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the most recent N imports.")
-def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
-    """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""
+@click.pass_context
+def history_cmd(ctx: click.Context, target: str, workspace: str, fmt: str, limit: int | None) -> None:
+    """List the imports into a workspace, newest first: bundle, version, program, outcome, changes.
+
+    `programkit history show N` shows import #N in full.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         ws = open_target(target, workspace, create=False)
         try:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+import sys
 from typing import Any, Callable
 
 from .. import canonical
+from ..remove import plan_remove, remove_program  # also registers PK579
 from ..usage import LISTED_KINDS, Listed, listing, used_by
 from ..errors import BadInput, ProgramkitError, require_path
 from ..inventory import INVENTORY_HINT, describe, load_inventory, render_text
@@ -239,6 +241,63 @@ def load_cmd(inventory: str, target: str, workspace: str, fmt: str) -> None:
         click.echo("\n".join(parts))
     if not result.ok:
         raise SystemExit(EXIT_FINDINGS)
+
+
+@workspace_group.command("remove")
+@click.argument("program")
+@target_option(FILE_HELP)
+@workspace_option()
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted and kept; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@format_option(("text", "json"))
+@json_option
+def remove_cmd(program: str, target: str, workspace: str, dry_run: bool, yes: bool, fmt: str, as_json: bool) -> None:
+    """Delete PROGRAM and the assets only it uses, all or nothing.
+
+    The program, its folders and its campaigns, emails and lifecycles go, and so
+    do the templates, snippets and images its imports brought in that nothing
+    else uses. An asset another program uses or imported stays, and so does one
+    that did not come from an import (the instance's own, from `workspace
+    load`); the preview says why each stays. Like import: the preview first, then
+    (on a terminal) a question unless --yes; --dry-run writes nothing.
+
+    Exit status: 0 removed (or --dry-run), 2 no such program or unreadable target.
+    """
+    _file_only(target, "remove")
+    fmt = "json" if as_json else fmt
+    try:
+        with open_target(target, workspace, create=False) as ws:
+            plan = plan_remove(ws, program)
+            if fmt == "text":
+                click.echo(render_remove(plan), nl=False)
+            if not dry_run:
+                if fmt == "text" and not yes and sys.stdin.isatty() and \
+                        not click.confirm(f"Remove program {plan.program.name!r}?", default=False):
+                    click.echo("Cancelled: nothing was written.")
+                    return
+                plan = remove_program(ws, program)
+    except ProgramkitError as err:
+        fail(err)
+    if fmt == "json":
+        click.echo(canonical.dumps({**plan.to_dict(), "removed": not dry_run}), nl=False)
+    elif dry_run:
+        click.echo("Dry run: nothing was written.")
+    else:
+        n = len(plan.local) + len(plan.design)
+        click.echo(f"Removed program {plan.program.name!r} and {n} asset{'s' if n != 1 else ''}.")
+
+
+def render_remove(plan: Any) -> str:
+    lines = [f"Remove program {plan.program.name!r} from the workspace:", ""]
+    lines.append(f"  - delete  program        {plan.program.name}")
+    width = max([13] + [len(a.kind) for a in plan.local + plan.design] + [len(a.kind) for a, _ in plan.kept])
+    for a in plan.local:
+        lines.append(f"  - delete  {a.kind:<{width}}  {a.folder + '/' if a.folder else ''}{a.name}")
+    for a in plan.design:
+        lines.append(f"  - delete  {a.kind:<{width}}  {a.name}  (Design Studio; only this program used it)")
+    for a, why in plan.kept:
+        lines.append(f"  . keep    {a.kind:<{width}}  {a.name}  (Design Studio; {why})")
+    return "\n".join(lines) + "\n\n"
 
 
 COMMANDS = [workspace_group]
