@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..bundle import unsafe_path_reason
+from ..digests import fix_digests  # also registers PK475-PK477
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, bundles_containing, git_changed_paths, validate_path
 from ..errors import ProgramkitError
@@ -86,8 +87,6 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
 def _fix_digests(paths: tuple[str, ...], fmt: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
     """Fix each path's digests and say what changed (on stderr when stdout is a machine format); a path that
     cannot be fixed (an archive, no bundle.json) is reported and left out of the validation."""
-    from ..digests import fix_digests
-
     def fix(path: str) -> str:
         result = fix_digests(path)
         say = lambda text: click.echo(text, err=fmt != "text")  # noqa: E731
