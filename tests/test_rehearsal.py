@@ -351,3 +351,65 @@ def test_remove_unknown_program_is_bad_input_with_a_suggestion(sample_copy, invo
     r = invoke("workspace", "remove", "OP-Lead Managment", "--target", str(db), "--yes")
     assert r.exit_code == 2 and "PK579" in r.output and "did you mean 'OP-Lead Management'" in r.output
     assert dump(db) == before
+
+
+# --- workspace load --from URL -------------------------------------------------------------------
+
+
+def _instance_with_the_sample(invoke, fake, bundle: Path) -> None:
+    """A Marketo instance that has the sample program (and its template and a logo) already."""
+    with_logo(bundle)
+    r = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert r.exit_code == 0, r.output
+
+
+def test_load_from_an_instance_mirrors_its_inventory_and_plans_see_it(fake, cli_env, invoke, sample_copy, tmp_path):
+    _instance_with_the_sample(invoke, fake, sample_copy)
+    db = tmp_path / "rehearsal.db"
+    assert invoke("workspace", "init", "--target", str(db)).exit_code == 0
+    r = invoke("workspace", "load", "--from", fake.url, "--target", str(db))
+    assert r.exit_code == 0, r.output
+    out = r.output.splitlines()
+    assert out[0].startswith(f"Read from {fake.url} (") and out[0].endswith(" API calls):")
+    assert "  fields                     13" in out and "  tag values                  6" in out
+    assert "  email templates             1" in out and "  images                      1" in out
+    assert "  programs (names)            1" in out and "  crm                     salesforce" in out
+    assert "  not mirrored: webhooks: the Marketo API cannot list them; describe them with an inventory file" in out
+    assert f"Loaded {fake.url} into workspace 'Default' of {db}" in out
+    assert "  programs                  1 added     0 updated     0 unchanged" in out
+    # what was read is in the workspace: the template's and logo's bytes as Marketo holds them
+    listed = json.loads(invoke("workspace", "show", "--target", str(db), "--json").output)
+    assert listed["crm"] == "salesforce" and listed["tagTypes"]["Region"] == ["AMER", "APAC", "EMEA"]
+    assert {(a["kind"], a["name"]) for a in listed["assets"]} == {("emailTemplate", "Quick Start Email Template"),
+                                                                  ("image", "logo.png")}
+    logo = next(a for a in listed["assets"] if a["kind"] == "image")
+    import hashlib
+
+    assert logo["sha256"] == hashlib.sha256(PNG).hexdigest()
+    # the rehearsal plans what the instance would: the program name is taken there
+    plan = invoke("plan", str(sample_copy), "--target", str(db))
+    assert plan.exit_code == 1 and "PK510" in plan.output and "(not imported from a bundle)" in plan.output
+    # loading again changes nothing, not even the revision (plans made since stay valid)
+    rev = listed["revision"]
+    again = invoke("workspace", "load", "--from", fake.url, "--target", str(db), "--format", "json")
+    assert again.exit_code == 0
+    data = json.loads(again.output)
+    assert data["from"] == fake.url and data["read"]["programs"] == 1
+    assert all(c["added"] == 0 and c["updated"] == 0 for c in data["changes"].values())
+    assert json.loads(invoke("workspace", "show", "--target", str(db), "--json").output)["revision"] == rev
+
+
+def test_load_from_needs_credentials_and_a_marketo_url_and_writes_nothing_without(fake, invoke, tmp_path,
+                                                                               monkeypatch):
+    db = tmp_path / "rehearsal.db"
+    assert invoke("workspace", "init", "--target", str(db)).exit_code == 0
+    before = dump(db)
+    monkeypatch.delenv("MARKETO_CLIENT_ID", raising=False)
+    monkeypatch.delenv("MARKETO_CLIENT_SECRET", raising=False)
+    r = invoke("workspace", "load", "--from", fake.url, "--target", str(db))
+    assert r.exit_code == 2 and "MARKETO_CLIENT_ID" in r.output
+    r = invoke("workspace", "load", "--from", str(tmp_path / "x.db"), "--target", str(db))
+    assert r.exit_code == 2 and "is not a Marketo REST URL" in r.output
+    r = invoke("workspace", "load", "--target", str(db))
+    assert r.exit_code == 2 and "give an INVENTORY file or --from URL" in r.output
+    assert dump(db) == before

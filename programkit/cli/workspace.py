@@ -206,41 +206,95 @@ def used_by_cmd(name: str, target: str, workspace: str, fmt: str, as_json: bool)
 
 
 @workspace_group.command("load")
-@click.argument("inventory", type=click.Path(dir_okay=False))
+@click.argument("inventory", type=click.Path(dir_okay=False), required=False)
+@click.option("--from", "source", metavar="URL",
+              help="Read the inventory from a Marketo instance (its REST base URL, https://…mktorest.com) instead of "
+                   "a file; credentials from MARKETO_CLIENT_ID / MARKETO_CLIENT_SECRET.")
+@click.option("--from-workspace", "source_workspace", default="Default", show_default=True, metavar="NAME",
+              help="With --from: the Marketo workspace to read.")
 @target_option(FILE_HELP)
 @workspace_option()
 @format_option(("text", "json"))
-def load_cmd(inventory: str, target: str, workspace: str, fmt: str) -> None:
-    """Describe an existing instance to a workspace from an INVENTORY JSON file.
+def load_cmd(inventory: str | None, source: str | None, source_workspace: str, target: str, workspace: str,
+             fmt: str) -> None:
+    """Describe an existing instance to a workspace, from an INVENTORY JSON file or (--from URL) read from the
+    Marketo instance itself.
 
     Fields, tag types, segmentations, snippets, webhooks, custom objects, CRM,
     channels, templates and images are added or updated (never removed).
     The file is checked in full first (`programkit schema inventory`); if
     anything is wrong every problem is listed and nothing is written.
 
+    --from URL mirrors the instance: its fields, tags, segmentations, custom
+    objects, channels, templates, snippets and images (with their bytes) and
+    its programs' names (created empty, so plans find the same name
+    collisions), through the same API reads a plan against it makes. What was
+    read is shown first, then what changed.
+
     Exit status: 0 loaded, 1 findings (nothing written), 2 unreadable input.
     """
     _file_only(target, "load")
+    if (inventory is None) == (source is None):
+        raise click.UsageError("give an INVENTORY file or --from URL (one of them)")
+    mirror = None
     try:
-        require_path(inventory, INVENTORY_HINT)  # before the target: say the first thing that is wrong
-        with open_target(target, workspace, create=False) as ws:
-            result = load_inventory(ws, inventory)
-            name = ws.name
+        if source is not None:
+            mirror, result, name = _load_from(source, source_workspace, target, workspace)
+        else:
+            require_path(inventory, INVENTORY_HINT)  # before the target: say the first thing that is wrong
+            with open_target(target, workspace, create=False) as ws:
+                result = load_inventory(ws, inventory)
+                name = ws.name
     except ProgramkitError as err:
         fail(err)
     if fmt == "json":
-        click.echo(canonical.dumps(result.to_dict()) if result.ok else render_json([result]), nl=False)
+        data = result.to_dict() if result.ok else None
+        if mirror is not None:
+            data = {**(data or {}), **mirror.to_dict()} if result.ok else None
+        click.echo(canonical.dumps(data) if data is not None else render_json([result]), nl=False)
     elif not result.ok:
         click.echo(render_findings([result], styler(use_colour())), nl=False)
         click.echo("nothing written", err=True)
     else:
+        if mirror is not None:
+            click.echo(render_mirror(mirror))
         parts = []
         for section, c in sorted(result.changes.items()):
             parts.append(f"  {section:<22}{c['added']:>5} added {c['updated']:>5} updated {c['unchanged']:>5} unchanged")
-        click.echo(f"Loaded {inventory} into workspace {name!r} of {target}")
+        click.echo(f"Loaded {source or inventory} into workspace {name!r} of {target}")
         click.echo("\n".join(parts))
     if not result.ok:
         raise SystemExit(EXIT_FINDINGS)
+
+
+def _load_from(source: str, source_workspace: str, target: str, workspace: str) -> tuple[Any, Any, str]:
+    """Read the Marketo instance ``source`` (before opening the target: a bad URL or credentials change nothing),
+    then merge what was read into the workspace file."""
+    from ..mirror import load_from
+
+    if target_kind(source) != "marketo":
+        raise BadInput(f"--from {source!r} is not a Marketo REST URL",
+                       hint="Give the instance's REST base URL, e.g. https://123-ABC-456.mktorest.com; an "
+                            "inventory file is given without --from.")
+    with open_target(source, source_workspace) as instance, open_target(target, workspace, create=False) as ws:
+        mirror, result = load_from(ws, instance)
+        return mirror, result, ws.name
+
+
+def render_mirror(mirror: Any) -> str:
+    counts = mirror.read_counts()
+    lines = [f"Read from {mirror.url} ({mirror.calls} API call{'s' if mirror.calls != 1 else ''}):"]
+    labels = (("fields", "fields"), ("tagTypes", "tag types"), ("tagValues", "tag values"),
+              ("segmentations", "segmentations"), ("customObjects", "custom objects"), ("channels", "channels"),
+              ("emailTemplates", "email templates"), ("landingPageTemplates", "landing page templates"),
+              ("images", "images"), ("snippets", "snippets"), ("programs", "programs (names)"))
+    for key, label in labels:
+        lines.append(f"  {label:<24}{counts[key]:>5}")
+    if mirror.doc.get("crm"):
+        lines.append(f"  crm                     {mirror.doc['crm']}")
+    for why in mirror.left_out:
+        lines.append(f"  not mirrored: {why}")
+    return "\n".join(lines)
 
 
 @workspace_group.command("remove")
