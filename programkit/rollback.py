@@ -115,7 +115,8 @@ def _row_label(ws: Any, tbl: str, row: dict[str, Any], programs: dict[int, str])
     if tbl == "folders":
         return "folder", row.get("path", "?"), f"program {programs.get(row.get('program_id'), '?')!r}"
     if tbl == "tag_values":
-        return "tag value", row.get("value", "?"), f"tag type {row.get('tag_key')!r}"
+        names = {k.casefold(): k for k in ws.tag_types()}
+        return "tag value", row.get("value", "?"), f"tag type {names.get(row.get('tag_key'), row.get('tag_key'))!r}"
     if tbl == "tag_types":
         return "tag type", row.get("name", "?"), ""
     if tbl == "fields":
@@ -179,7 +180,9 @@ def plan_rollback(ws: Any, import_id: int) -> RollbackPlan:
             plan.steps.append(Step("delete", kind, name, where))
         else:
             plan.steps.append(Step("put back" if op == "delete" else "restore", kind, name, where))
-    plan.steps.reverse()  # in the order the import made them: program first
+    rank = {"program": 0, "tag type": 3, "tag value": 4, "field": 5}
+    plan.steps.sort(key=lambda st: (rank.get(st.kind, 2 if st.where.startswith("program") else 1),
+                                    st.where.casefold(), st.kind, st.name.casefold()))  # the program first
     plan.problems += _in_use(ws, {r for t, r in inserted if t == "assets"}, {r for t, r in inserted if t == "programs"},
                              {r for t, r in inserted if t == "tag_values"}, programs)
     return plan
