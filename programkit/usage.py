@@ -119,7 +119,7 @@ def listing(ws: Workspace, kind: str | None = None) -> list[Listed]:
     out = [Listed(a.id, a.kind, a.name, found.programs.get(a.program_id or 0), a.folder, a.sha256,
                   counts.get(a.id, 0)) for a in found.assets.values() if kind in (None, a.kind)]
     return sorted(out, key=lambda x: (x.program is None, (x.program or "").casefold(), x.kind,
-                                      (x.folder or "").casefold(), x.name.casefold()))
+                                      (x.folder or "").casefold() if x.program else "", x.name.casefold()))
 
 
 @dataclass
