@@ -29,7 +29,7 @@ from .errors import BadInput, ProgramkitError, require_path
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import _decoder, _offsets
 
-G = "bundle"
+G = "fix-digests"
 register_code("PK475", "digest-not-followed", Severity.WARNING,
               "--fix-digests left an asset's sha256 as it was: its path is unsafe, goes through a symbolic link or "
               "leads outside the bundle directory, so its file is not read.",
