@@ -413,3 +413,34 @@ def test_load_from_needs_credentials_and_a_marketo_url_and_writes_nothing_withou
     r = invoke("workspace", "load", "--target", str(db))
     assert r.exit_code == 2 and "give an INVENTORY file or --from URL" in r.output
     assert dump(db) == before
+
+
+def test_rollback_of_a_first_import_that_created_the_file(sample_copy, invoke, tmp_path):
+    from import_helpers import import_into
+    from programkit.workspaces import open_target
+
+    db = tmp_path / "new.db"
+    ws = open_target(str(db), create=False, create_on_commit=True, crm="salesforce")
+    try:
+        import_into(sample_copy, ws)  # no init: the file appears when the import commits
+    finally:
+        ws.close()
+    assert db.exists()
+    r = invoke("rollback", "1", "--target", str(db), "--yes")
+    assert r.exit_code == 0, r.output
+    assert invoke("workspace", "show", "--target", str(db), "--kind", "program").output == "No programs.\n"
+
+
+def test_an_import_recorded_before_the_journal_is_refused_with_the_reason(sample_copy, invoke, db):
+    import sqlite3
+
+    imported(invoke, sample_copy, db)
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM changes")  # as a file written before schema 3 holds it
+    con.commit()
+    con.close()
+    before = dump(db)
+    r = invoke("rollback", "1", "--target", str(db), "--yes")
+    assert r.exit_code == 1 and "PK577" in r.output
+    assert "was recorded before programkit kept a change journal: it cannot be undone exactly" in r.output
+    assert dump(db) == before
