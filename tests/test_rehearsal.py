@@ -142,6 +142,7 @@ def test_history_show_gives_one_import_in_full(sample_copy, invoke, db):
                                                                               "decidedBy": "flag"}
     # the group's options reach `show` too; an unknown number is bad input naming the ones there are
     assert invoke("history", "--target", str(db), "show", "1").output == r.output
+    assert json.loads(invoke("history", "--target", str(db), "-f", "json", "show", "1").output)["id"] == 1
     missing = invoke("history", "show", "7", "--target", str(db))
     assert missing.exit_code == 2 and "has no import #7 (imports: #1)" in missing.output and "PK578" in missing.output
 

@@ -80,7 +80,7 @@ def history_show_cmd(ctx: click.Context, import_id: int, target: str, workspace:
     """One import in full: bundle, version and digest, program, outcome, the options and conflict rules it was
     planned with (and which level decided each), every action with its reason, and what each bundle item became
     in the workspace."""
-    target, workspace = _from_group(ctx, target, workspace)
+    target, workspace, fmt = _from_group(ctx, target, workspace, fmt)
     try:
         with open_target(target, workspace, create=False) as ws:
             record = find_import(ws, import_id)
@@ -93,15 +93,17 @@ def history_show_cmd(ctx: click.Context, import_id: int, target: str, workspace:
     click.echo(render_import(record, use_colour()), nl=False)
 
 
-def _from_group(ctx: click.Context, target: str, workspace: str) -> tuple[str, str]:
-    """``history --target X show N`` means the same as ``history show N --target X``."""
-    parent = ctx.parent.params if ctx.parent is not None else {}
-    src = ctx.get_parameter_source
-    if src("target") == click.core.ParameterSource.DEFAULT and parent.get("target"):
-        target = parent["target"]
-    if src("workspace") == click.core.ParameterSource.DEFAULT and parent.get("workspace"):
-        workspace = parent["workspace"]
-    return target, workspace
+def _from_group(ctx: click.Context, target: str, workspace: str, fmt: str) -> tuple[str, str, str]:
+    """``history --target X show N`` means the same as ``history show N --target X`` (so do --workspace and
+    --format): an option ``show`` was not given comes from ``history``."""
+    parent = ctx.parent if ctx.parent is not None else None
+    given = dict(target=target, workspace=workspace, fmt=fmt)
+    for name in given:
+        if parent is not None and ctx.get_parameter_source(name) in (click.core.ParameterSource.DEFAULT,
+                                                                     click.core.ParameterSource.ENVIRONMENT) \
+                and parent.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+            given[name] = parent.params[name]
+    return given["target"], given["workspace"], given["fmt"]
 
 
 def render_import(record: Any, colour: bool) -> str:
