@@ -183,8 +183,9 @@ def plan_rollback(ws: Any, import_id: int) -> RollbackPlan:
     rank = {"program": 0, "tag type": 3, "tag value": 4, "field": 5}
     plan.steps.sort(key=lambda st: (rank.get(st.kind, 2 if st.where.startswith("program") else 1),
                                     st.where.casefold(), st.kind, st.name.casefold()))  # the program first
-    plan.problems += _in_use(ws, {r for t, r in inserted if t == "assets"}, {r for t, r in inserted if t == "programs"},
-                             {r for t, r in inserted if t == "tag_values"}, programs)
+    # what the rollback itself restores (rows N wrote) goes back to a state before N: it cannot use what N made
+    plan.problems += _in_use(ws, {r for t, r in inserted if t == "assets"}, {r for t, r in touched if t == "assets"},
+                             {r for t, r in touched if t == "programs"}, {r for t, r in inserted if t == "tag_values"})
     return plan
 
 
@@ -197,9 +198,10 @@ def _by(ws: Any, what: str, import_id: int | None) -> str:
     return {"remove": "`workspace remove`", "load": "`workspace load`"}.get(what, "a later change")
 
 
-def _in_use(ws: Any, assets: set[int], programs_made: set[int], tag_rows: set[int],
-            programs: dict[int, str]) -> list[Finding]:
-    """PK576 for each asset (or tag value) the import created that something it did not create uses."""
+def _in_use(ws: Any, assets: set[int], assets_restored: set[int], programs_restored: set[int],
+            tag_rows: set[int]) -> list[Finding]:
+    """PK576 for each asset (or tag value) the import created that something else uses: anything but what the
+    rollback deletes or puts back as it was before the import."""
     from .usage import usage
 
     out: list[Finding] = []
@@ -209,7 +211,7 @@ def _in_use(ws: Any, assets: set[int], programs_made: set[int], tag_rows: set[in
             if asset_id not in found.assets:
                 continue
             for user in found.users_of(asset_id):
-                if user.id in assets:
+                if user.id in assets_restored:
                     continue
                 a = found.assets[asset_id]
                 out.append(make("PK576", f"{a.kind} {a.name!r} ({found.where(a)}) is used by {user.kind} "
@@ -219,7 +221,7 @@ def _in_use(ws: Any, assets: set[int], programs_made: set[int], tag_rows: set[in
         if row is None:
             continue
         for p in ws.programs():
-            if p.id in programs_made:
+            if p.id in programs_restored:
                 continue
             tags = {k.casefold(): str(v).casefold() for k, v in (p.data.get("tags") or {}).items()}
             if tags.get(row["tag_key"]) == row["value_key"]:
