@@ -13,6 +13,8 @@ from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, 
 from ..findings import make
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
+from .registry import registry_options
+from ..oci import is_reference
 
 
 def _settings(values: tuple[str, ...]) -> dict[str, bool]:
@@ -28,7 +30,8 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
 
 def _check_paths(bundle: str, people: str | None, events: str | None, out: str | None) -> None:
     """Every missing input, and a missing folder for --out, before any work (and before --out is created)."""
-    require_path(bundle, BUNDLE_HINT)
+    if not is_reference(bundle):  # a registry reference is checked when it is fetched
+        require_path(bundle, BUNDLE_HINT)
     if people is not None:
         require_path(people, PEOPLE_HINT)
     if events is not None:
@@ -52,6 +55,7 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 
 
 @click.command("simulate")
+@registry_options()
 @click.argument("bundle", type=click.Path(exists=False))
 @click.option("--people", "people", type=click.Path(exists=False), help="People CSV: an 'id' column and field columns.")
 @click.option("--events", "events", type=click.Path(exists=False),

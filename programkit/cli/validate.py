@@ -10,6 +10,7 @@ from ..validate import ValidationResult, bundles_containing, git_changed_paths, 
 from ..errors import ProgramkitError
 from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, fail, format_option, limit_options, make_limits,
                      styler, use_colour)
+from .registry import registry_options
 
 
 def _files(result: ValidationResult) -> list[str]:
@@ -31,6 +32,7 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
 
 
 @click.command("validate")
+@registry_options()
 @click.argument("paths", nargs=-1, type=click.Path(exists=False))
 @format_option()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
