@@ -101,10 +101,10 @@ def unpack_cmd(archive: Path, output: Path | None, force: bool, max_files: int |
 
 
 @click.command("inspect")
-@registry_options()
 @click.argument("path", type=click.Path())
 @format_option(("text", "json"))
 @limit_options
+@registry_options()
 def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Show a bundle's name, version, digests, program, assets, requires and rules.
 

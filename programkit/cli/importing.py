@@ -120,9 +120,9 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 
 
 @click.command("plan")
-@registry_options()
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
+@registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
              out: str | None, **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
@@ -167,7 +167,6 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 
 
 @click.command("import")
-@registry_options(signature=True)
 @plan_options
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
@@ -179,6 +178,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
+@registry_options(signature=True)
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
                resume: bool = False, **kw: Any) -> None:

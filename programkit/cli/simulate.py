@@ -55,7 +55,6 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 
 
 @click.command("simulate")
-@registry_options()
 @click.argument("bundle", type=click.Path(exists=False))
 @click.option("--people", "people", type=click.Path(exists=False), help="People CSV: an 'id' column and field columns.")
 @click.option("--events", "events", type=click.Path(exists=False),
@@ -66,6 +65,7 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
+@registry_options()
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
                  fmt: str, out: str | None, show_all: bool) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.

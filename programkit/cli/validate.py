@@ -32,7 +32,6 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
 
 
 @click.command("validate")
-@registry_options()
 @click.argument("paths", nargs=-1, type=click.Path(exists=False))
 @format_option()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
@@ -44,6 +43,7 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
               help="With --find-bundle: also every path git says the commit changes, deleted ones included "
                    "(git diff --cached, or PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF when set).")
 @limit_options
+@registry_options()
 def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, git_changes: bool,
                  max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
