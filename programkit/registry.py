@@ -140,7 +140,7 @@ def list_tags(ref_text: str, options: RegistryOptions | None = None) -> TagList:
 
 
 def _sorted_tags(ref: Reference, tags: list[str]) -> TagList:
-    versions = sorted(((v, t) for t in tags if (v := tag_version(t)) is not None), key=lambda p: p[0], reverse=True)
+    versions = sorted(((v, t) for t in tags if (v := tag_version(t)) is not None), reverse=True)
     others = sorted(t for t in tags if tag_version(t) is None and not _FALLBACK_TAG.match(t))
     return TagList(ref.repo, [t for _, t in versions], others)
 
@@ -457,9 +457,11 @@ def open_reference(ref_text: str, limits: ArchiveLimits | None = None) -> tuple[
     with options.client(ref) as client:
         artifact = resolve(client, ref)
         _check_signature(client, artifact, options)
-        dest = _session_dir() / f"{artifact.layer.digest[7:]}.zip"
-        if not dest.is_file():
-            _download(client, artifact, dest, limits)
+        fd, name = tempfile.mkstemp(prefix=f"{artifact.layer.digest[7:19]}-", suffix=".zip", dir=_session_dir())
+        os.close(fd)
+        dest = Path(name)
+        dest.unlink()  # _download creates it exclusively, and removes it again on any failure
+        _download(client, artifact, dest, limits)
     source = RegistrySource(dest, limits, str(artifact.ref))
     if not source.is_file(MANIFEST):
         source.close()

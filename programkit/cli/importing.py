@@ -137,7 +137,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     """
     flags = _flags(kw)
     try:
-        require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
+        if not bundle.startswith("oci://"):  # a registry reference is checked when it is fetched
+            require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
         if out:
             require_folder_of(out, "--out")
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from typing import Any, Callable
 
 import click
@@ -39,7 +40,7 @@ def registry_options(*, signature: bool = False) -> Callable[[Callable], Callabl
                     raise click.UsageError("--username needs --password-stdin (programkit never takes a password "
                                            "on the command line, where other users and shell history see it)")
                 options.username = username
-                options.password = click.get_text_stream("stdin").read().rstrip("\r\n")
+                options.password = sys.stdin.read().rstrip("\r\n")
             options.require_signature = require_signature
             options.trusted_keys = tuple(trusted_keys) or options.trusted_keys
             if wants:

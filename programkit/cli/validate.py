@@ -48,7 +48,8 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
                  max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
-    PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
+    PATH is a bundle directory, its bundle.json, a bundle archive (.zip), or a
+    registry reference (oci://HOST/REPO:TAG).
     Every problem in every bundle is listed, not just the first.
 
     Exit status: 0 no errors, 1 findings (warnings too with --strict),
