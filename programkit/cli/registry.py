@@ -210,11 +210,11 @@ def sign_cmd(reference: str, key: str, fmt: str, registry: RegistryOptions) -> N
 
 @signature_group.command("verify")
 @click.argument("reference", metavar="oci://HOST[:PORT]/REPO[:TAG|@sha256:DIGEST]")
-@click.option("--trusted-key", "trusted_keys", multiple=True, metavar="PUB", type=click.Path(dir_okay=False),
+@click.option("--trusted-key", "keys", multiple=True, metavar="PUB", type=click.Path(dir_okay=False),
               envvar=TRUSTED_ENV, show_envvar=True, help="A public key (PEM) you trust; repeat for several.")
 @format_option(("text", "json"))
 @registry_options()
-def verify_cmd(reference: str, trusted_keys: tuple[str, ...], fmt: str, registry: RegistryOptions) -> None:
+def verify_cmd(reference: str, keys: tuple[str, ...], fmt: str, registry: RegistryOptions) -> None:
     """Check the signatures of the bundle at REFERENCE against the keys you trust.
 
     Exit status: 0 a trusted key signed it, 1 unsigned, untrusted or a bad
@@ -223,9 +223,9 @@ def verify_cmd(reference: str, trusted_keys: tuple[str, ...], fmt: str, registry
     from ..signing import verify
 
     try:
-        if not trusted_keys:
+        if not keys:
             raise BadInput("signature verify needs at least one --trusted-key PUB (or PROGRAMKIT_TRUSTED_KEYS)")
-        result = verify(reference, trusted_keys, registry)
+        result = verify(reference, keys, registry)
     except ProgramkitError as err:
         fail(err)
     if fmt == "json":
