@@ -365,3 +365,49 @@ def test_library_round_trip_without_the_cli(registry, tmp_path):
     assert loaded.bundle.manifest["name"] == "op-lead-management"
     assert loaded.bundle.source.origin == {"reference": registry.ref("acme/olm:1.0.0"), "digest": pushed.digest}
 
+
+
+def _readme_round_trip() -> tuple[list[str], str]:
+    """The commands of the README's registry round trip (continuation lines joined), and the digest it shows."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Sharing bundles through a registry", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands, pending = [], ""
+    for line in section.splitlines():
+        line = line.split("  #", 1)[0].rstrip() if not line.lstrip().startswith("#") else ""
+        if not line and not pending:
+            continue
+        pending += line.rstrip("\\").strip() + " "
+        if not line.endswith("\\"):
+            commands.append(pending.strip())
+            pending = ""
+    digest = section.split("digest ", 1)[1].split()[0]
+    return [c for c in commands if c], digest
+
+
+def test_the_readme_round_trip_runs_as_written(registry, tmp_path):
+    """Push the sample, sign it, pull it elsewhere, import from the reference, history shows the digest."""
+    import shlex
+
+    exe = shutil.which("programkit", path=str(Path(sys.executable).parent)) or shutil.which("programkit")
+    commands, readme_digest = _readme_round_trip()
+    assert [shlex.split(c)[1] for c in commands] == ["push", "signature", "signature", "tags", "pull", "import",
+                                                     "history"]
+    shutil.copytree(SAMPLE, tmp_path / "samples" / "op-lead-management")
+    env = dict(os.environ, NO_COLOR="1")
+    outputs = []
+    for command in commands:
+        argv = [exe] + [a.replace("localhost:5000", f"localhost:{registry.port}") for a in shlex.split(command)[1:]]
+        cwd = tmp_path / "client" if argv[1] in ("tags", "pull", "import", "history") else tmp_path
+        cwd.mkdir(exist_ok=True)
+        if argv[1] == "import":  # the client's workspace, as a first import would need its CRM
+            argv = [a.replace("acme-signing.pub", str(tmp_path / "acme-signing.pub")) for a in argv]
+            subprocess.run([exe, "workspace", "init", "--crm", "salesforce"], cwd=cwd, check=True,
+                           capture_output=True, timeout=60, env=env)
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        outputs.append(done.stdout)
+    assert f"digest {readme_digest}" in outputs[0]  # the README's digest is the sample's real one
+    assert outputs[3].strip() == "1.0.0"
+    assert files_of(tmp_path / "client" / "olm") == files_of(SAMPLE)
+    assert (f"from oci://localhost:{registry.port}/acme/op-lead-management:1.0.0 ({readme_digest})"
+            in outputs[-1])
