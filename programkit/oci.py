@@ -24,61 +24,8 @@ from typing import IO, Any
 import httpx
 
 from .errors import BadInput, ProgramkitError
-from .findings import Severity, make, register_code
-
-G = "registry"
-register_code("PK920", "registry-reference", Severity.ERROR,
-              "A registry reference is not of the form oci://HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST].",
-              hint="Write e.g. oci://registry.example.com/team/op-lead-management:1.0.0; repository names are "
-                   "lower case.",
-              example="oci://localhost:5000/Acme: repository 'Acme' must be lower case", group=G)
-register_code("PK921", "registry-unreachable", Severity.ERROR,
-              "The registry could not be reached, or stopped answering part way.",
-              hint="Check the host and port, that the registry is running, and --plain-http for a registry "
-                   "without TLS on this machine; nothing was written locally.",
-              example="oci://localhost:5000/acme/olm: cannot connect to localhost:5000 (Connection refused)",
-              group=G)
-register_code("PK922", "registry-auth", Severity.ERROR,
-              "The registry refused the credentials, or needs some and none were found.",
-              hint="Log in (`docker login HOST` writes the credentials programkit reads), or pass --username with "
-                   "--password-stdin, or set PROGRAMKIT_REGISTRY_USERNAME and PROGRAMKIT_REGISTRY_PASSWORD.",
-              example="oci://localhost:5000/acme/olm: the registry refused the credentials (from --username)",
-              group=G)
-register_code("PK923", "registry-not-found", Severity.ERROR,
-              "The repository, tag or digest is not in the registry.",
-              hint="`programkit tags oci://HOST/REPOSITORY` lists the versions there.",
-              example="oci://localhost:5000/acme/olm:9.9.9: not found (MANIFEST_UNKNOWN)", group=G)
-register_code("PK924", "registry-digest-mismatch", Severity.ERROR,
-              "Content from the registry does not match its digest: it was changed or damaged on the way or in "
-              "storage.",
-              hint="Nothing was written. Report it to whoever runs the registry; push the bundle again from its "
-                   "source.",
-              example="blob sha256:4b1a…: received bytes have sha256 9f2c…", group=G)
-register_code("PK925", "registry-not-a-bundle", Severity.ERROR,
-              "The artifact at a reference is not a programkit bundle (another artifact type or media type).",
-              hint="Check the reference: `programkit push` stores bundles with artifact type "
-                   "application/vnd.programkit.bundle.v1.",
-              example="oci://localhost:5000/library/alpine:3: artifact type application/vnd.oci.image.config.v1+json "
-                      "is not a programkit bundle", group=G)
-register_code("PK926", "registry-tag-exists", Severity.ERROR,
-              "The tag already points to different content; programkit does not move a tag without --force.",
-              hint="Bump the bundle's version (a version names one content), push under another tag, or pass --force "
-                   "to move the tag.",
-              example="oci://localhost:5000/acme/olm:1.0.0 points to sha256:4b1a…, not to this bundle (sha256:9f2c…)",
-              group=G)
-register_code("PK927", "registry-error", Severity.ERROR,
-              "The registry answered with an error programkit cannot act on.",
-              hint="The message carries the registry's status and error code; check the registry's logs.",
-              example="oci://localhost:5000/acme/olm: PUT manifest: HTTP 500 (UNKNOWN)", group=G)
-register_code("PK928", "plain-http-refused", Severity.ERROR,
-              "Plain HTTP was asked for a registry that is not on this machine.",
-              hint="Plain HTTP sends bundles and credentials unencrypted: it is allowed for localhost and 127.0.0.1, "
-                   "or for hosts listed in PROGRAMKIT_INSECURE_REGISTRIES.",
-              example="--plain-http: registry.example.com is not on this machine", group=G)
-register_code("PK929", "registry-too-large", Severity.ERROR,
-              "An artifact from the registry is larger than programkit will read.",
-              hint="Raise --max-size (or PROGRAMKIT_MAX_SIZE) if the bundle is really that large.",
-              example="blob sha256:4b1a… is 9.0 GiB; the limit is 4.0 GiB", group=G)
+from . import registry_findings  # noqa: F401  (registers the PK92x/PK93x codes)
+from .findings import make
 
 SCHEME = "oci://"
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -106,7 +53,7 @@ class RegistryInputError(BadInput, RegistryError):
     """Unreadable input: a bad reference, an unreachable registry, refused credentials, not found (exit 2)."""
 
 
-def _error(code: str, message: str, *, usage: bool = True, hint: str | None = None) -> RegistryError:
+def registry_error(code: str, message: str, *, usage: bool = True, hint: str | None = None) -> RegistryError:
     cls = RegistryInputError if usage else RegistryError
     return cls(message, [make(code, message)], hint=hint or "")
 
@@ -133,7 +80,7 @@ class Reference:
         """What the manifest endpoint is asked for: the digest if there is one, else the tag."""
         target = self.digest or self.tag
         if target is None:
-            raise _error("PK920", f"{self}: names no tag or digest")
+            raise registry_error("PK920", f"{self}: names no tag or digest")
         return target
 
     @property
@@ -158,38 +105,38 @@ def is_reference(text: object) -> bool:
 
 def parse_reference(text: str, *, need_target: bool = False) -> Reference:
     """Parse ``oci://HOST[:PORT]/REPOSITORY[:TAG][@sha256:HEX]``. Raises BadInput (PK920)."""
-    shown = _printable(text)
+    shown = printable(text)
     if not is_reference(text):
-        raise _error("PK920", f"{shown}: not a registry reference (it must start with {SCHEME})")
+        raise registry_error("PK920", f"{shown}: not a registry reference (it must start with {SCHEME})")
     rest = text[len(SCHEME):]
     registry, slash, path = rest.partition("/")
     if not slash or not path:
-        raise _error("PK920", f"{shown}: names no repository (oci://HOST/REPOSITORY)")
+        raise registry_error("PK920", f"{shown}: names no repository (oci://HOST/REPOSITORY)")
     if not _HOST.match(registry):
-        raise _error("PK920", f"{shown}: {_printable(registry)!r} is not a registry host[:port]")
+        raise registry_error("PK920", f"{shown}: {printable(registry)!r} is not a registry host[:port]")
     digest = None
     if "@" in path:
         path, _, digest = path.partition("@")
         if not _DIGEST.match(digest):
-            raise _error("PK920", f"{shown}: digest {_printable(digest)!r} is not sha256: and 64 lower-case hex "
+            raise registry_error("PK920", f"{shown}: digest {printable(digest)!r} is not sha256: and 64 lower-case hex "
                                   "digits")
     tag = None
     last = path.rsplit("/", 1)[-1]
     if ":" in last:
         path, _, tag = path.rpartition(":")
         if not _TAG.match(tag):
-            raise _error("PK920", f"{shown}: tag {_printable(tag)!r} is not a valid tag (letters, digits, '_', "
+            raise registry_error("PK920", f"{shown}: tag {printable(tag)!r} is not a valid tag (letters, digits, '_', "
                                   "'.', '-'; at most 128)")
     if not _REPO.match(path):
         why = "must be lower case" if _REPO.match(path.lower()) else "is not a repository name"
-        raise _error("PK920", f"{shown}: repository {_printable(path)!r} {why}")
+        raise registry_error("PK920", f"{shown}: repository {printable(path)!r} {why}")
     ref = Reference(registry, path, tag, digest)
     if need_target and tag is None and digest is None:
-        raise _error("PK920", f"{shown}: names no tag or digest (add :TAG or @sha256:…)")
+        raise registry_error("PK920", f"{shown}: names no tag or digest (add :TAG or @sha256:…)")
     return ref
 
 
-def _printable(text: str, limit: int = 200) -> str:
+def printable(text: str, limit: int = 200) -> str:
     """Text from a user or a server, safe on a terminal: control characters shown escaped, long text cut."""
     out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
     return out if len(out) <= limit else out[:limit] + "…"
@@ -223,7 +170,7 @@ def check_plain_http(ref: Reference) -> None:
     listed = {h.strip().lower() for h in os.environ.get("PROGRAMKIT_INSECURE_REGISTRIES", "").split(",") if h.strip()}
     if is_loopback(ref.host) or ref.registry.lower() in listed or ref.host.lower() in listed:
         return
-    raise _error("PK928", f"--plain-http: {ref.registry} is not on this machine; programkit talks to it only over "
+    raise registry_error("PK928", f"--plain-http: {ref.registry} is not on this machine; programkit talks to it only over "
                           "HTTPS")
 
 
@@ -256,7 +203,7 @@ class Descriptor:
     def from_dict(cls, d: Any, where: str) -> "Descriptor":
         if not (isinstance(d, dict) and isinstance(d.get("mediaType"), str) and isinstance(d.get("digest"), str)
                 and _DIGEST.match(d["digest"]) and isinstance(d.get("size"), int) and d["size"] >= 0):
-            raise _error("PK927", f"{where}: not a valid OCI descriptor", usage=False)
+            raise registry_error("PK927", f"{where}: not a valid OCI descriptor", usage=False)
         ann = d.get("annotations")
         return cls(d["mediaType"], d["digest"], d["size"], d.get("artifactType") if isinstance(
             d.get("artifactType"), str) else None, ann if isinstance(ann, dict) else None)
@@ -348,9 +295,9 @@ class RegistryClient:
             request = self.http.build_request(method, url, headers=headers, **kw)
             return self.http.send(request, stream=stream)
         except httpx.TimeoutException:
-            raise _error("PK921", f"{self._where()}: {self.ref.registry} did not answer in time") from None
+            raise registry_error("PK921", f"{self._where()}: {self.ref.registry} did not answer in time") from None
         except httpx.TransportError as e:
-            raise _error("PK921", f"{self._where()}: cannot reach {self.ref.registry} ({_reason(e)})") from None
+            raise registry_error("PK921", f"{self._where()}: cannot reach {self.ref.registry} ({_reason(e)})") from None
 
     def _authenticate(self, challenge: str, scope: str) -> None:
         scheme, params = parse_challenge(challenge)
@@ -366,8 +313,8 @@ class RegistryClient:
         if scheme == "bearer" and params.get("realm"):
             self._auth[scope] = "Bearer " + self._token(params, scope)
             return
-        raise _error("PK927", f"{self._where()}: the registry asks for authentication programkit does not know "
-                              f"({_printable(scheme or 'none')})")
+        raise registry_error("PK927", f"{self._where()}: the registry asks for authentication programkit does not know "
+                              f"({printable(scheme or 'none')})")
 
     def _token(self, params: dict[str, str], scope: str) -> str:
         """A bearer token from the realm (the Docker token protocol; OAuth2 refresh tokens from a credential
@@ -375,7 +322,7 @@ class RegistryClient:
         realm = params["realm"]
         realm_url = urllib.parse.urlsplit(realm)
         if not (realm_url.scheme == "https" or (realm_url.scheme == "http" and is_loopback(realm_url.hostname or ""))):
-            raise _error("PK927", f"{self._where()}: the token realm {_printable(realm)} is not HTTPS; "
+            raise registry_error("PK927", f"{self._where()}: the token realm {printable(realm)} is not HTTPS; "
                                   "credentials are not sent there")
         query = {"service": params.get("service", ""), "scope": params.get("scope") or scope}
         creds = self.credentials
@@ -387,26 +334,26 @@ class RegistryClient:
                 auth = httpx.BasicAuth(creds.username, creds.password) if creds else None
                 r = self.http.get(realm, params=query, auth=auth)
         except httpx.TransportError as e:
-            raise _error("PK921", f"{self._where()}: cannot reach the token service ({_reason(e)})") from None
+            raise registry_error("PK921", f"{self._where()}: cannot reach the token service ({_reason(e)})") from None
         if r.status_code in (401, 403):
             raise self._refused() if creds else self._needs_credentials()
         if r.status_code != 200:
-            raise _error("PK927", f"{self._where()}: the token service answered HTTP {r.status_code}")
+            raise registry_error("PK927", f"{self._where()}: the token service answered HTTP {r.status_code}")
         try:
             body = r.json()
         except ValueError:
             body = None
         token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise _error("PK927", f"{self._where()}: the token service sent no token")
+            raise registry_error("PK927", f"{self._where()}: the token service sent no token")
         return token
 
     def _needs_credentials(self) -> RegistryError:
-        return _error("PK922", f"{self._where()}: the registry needs credentials and none were found")
+        return registry_error("PK922", f"{self._where()}: the registry needs credentials and none were found")
 
     def _refused(self) -> RegistryError:
         source = f" (from {self.credentials.source})" if self.credentials and self.credentials.source else ""
-        return _error("PK922", f"{self._where()}: the registry refused the credentials{source}")
+        return registry_error("PK922", f"{self._where()}: the registry refused the credentials{source}")
 
     def _check(self, response: httpx.Response, what: str, *ok: int) -> httpx.Response:
         if response.status_code in ok:
@@ -420,10 +367,10 @@ class RegistryClient:
         if status == 401:
             raise self._refused() if self.credentials else self._needs_credentials()
         if status == 403:
-            raise _error("PK922", f"{self._where()}: {what}: access denied{codes}")
+            raise registry_error("PK922", f"{self._where()}: {what}: access denied{codes}")
         if status == 404:
-            raise _error("PK923", f"{self._where()}: {what}: not found{codes}")
-        raise _error("PK927", f"{self._where()}: {what}: HTTP {status}{codes}", usage=False)
+            raise registry_error("PK923", f"{self._where()}: {what}: not found{codes}")
+        raise registry_error("PK927", f"{self._where()}: {what}: HTTP {status}{codes}", usage=False)
 
     def _scope(self, push: bool) -> str:
         return f"repository:{self.ref.repository}:{'pull,push' if push else 'pull'}"
@@ -445,7 +392,7 @@ class RegistryClient:
         r = self._check(self._send("POST", f"{self.base}/blobs/uploads/", scope=scope), "start blob upload", 202)
         location = r.headers.get("location")
         if not location:
-            raise _error("PK927", f"{self._where()}: the registry started an upload but gave no location",
+            raise registry_error("PK927", f"{self._where()}: the registry started an upload but gave no location",
                          usage=False)
         url = urllib.parse.urljoin(f"{self.base}/blobs/uploads/", location)
         url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"digest": digest})
@@ -455,7 +402,7 @@ class RegistryClient:
     def download_blob(self, desc: Descriptor, out: IO[bytes], max_size: int) -> None:
         """Stream a blob into ``out``, refusing more bytes than its descriptor says and a digest mismatch."""
         if desc.size > max_size:
-            raise _error("PK929", f"blob {desc.digest} is {_human(desc.size)}; the limit is {_human(max_size)}",
+            raise registry_error("PK929", f"blob {desc.digest} is {_human(desc.size)}; the limit is {_human(max_size)}",
                          usage=False)
         r = self._send("GET", f"{self.base}/blobs/{desc.digest}", scope=self._scope(False), stream=True)
         try:
@@ -470,7 +417,7 @@ class RegistryClient:
                     h.update(chunk)
                     out.write(chunk)
             except httpx.TransportError as e:
-                raise _error("PK921", f"{self._where()}: {self.ref.registry} stopped answering while sending blob "
+                raise registry_error("PK921", f"{self._where()}: {self.ref.registry} stopped answering while sending blob "
                                       f"{desc.digest} ({_reason(e)})") from None
         finally:
             r.close()
@@ -478,7 +425,7 @@ class RegistryClient:
         if n != desc.size or got != desc.digest:
             what = f"{n} bytes or more, not {desc.size}" if n > desc.size else (
                 f"{n} bytes, not {desc.size}" if n != desc.size else f"sha256 {got}")
-            raise _error("PK924", f"{self._where()}: blob {desc.digest}: received {what}; nothing was written",
+            raise registry_error("PK924", f"{self._where()}: blob {desc.digest}: received {what}; nothing was written",
                          usage=False)
 
     def read_blob(self, desc: Descriptor, max_size: int = MAX_MANIFEST) -> bytes:
@@ -498,30 +445,30 @@ class RegistryClient:
         try:
             if r.status_code == 404 and missing_ok:
                 return None
-            self._check(r, f"manifest {_printable(target)}", 200)
+            self._check(r, f"manifest {printable(target)}", 200)
             data = bytearray()
             try:
                 for chunk in r.iter_bytes(CHUNK):
                     data += chunk
                     if len(data) > MAX_MANIFEST:
-                        raise _error("PK929", f"{self._where()}: manifest {_printable(target)} is larger than "
+                        raise registry_error("PK929", f"{self._where()}: manifest {printable(target)} is larger than "
                                               f"{_human(MAX_MANIFEST)}", usage=False)
             except httpx.TransportError as e:
-                raise _error("PK921", f"{self._where()}: {self.ref.registry} stopped answering ({_reason(e)})") \
+                raise registry_error("PK921", f"{self._where()}: {self.ref.registry} stopped answering ({_reason(e)})") \
                     from None
         finally:
             r.close()
         digest = sha256_digest(bytes(data))
         expected = target if _DIGEST.match(target) else r.headers.get("docker-content-digest")
         if expected and expected.startswith("sha256:") and expected != digest:
-            raise _error("PK924", f"{self._where()}: manifest {_printable(target)}: received bytes have {digest}, "
-                                  f"not {_printable(expected)}", usage=False)
+            raise registry_error("PK924", f"{self._where()}: manifest {printable(target)}: received bytes have {digest}, "
+                                  f"not {printable(expected)}", usage=False)
         try:
             doc = json.loads(bytes(data))
         except (ValueError, RecursionError):
             doc = None
         if not isinstance(doc, dict):
-            raise _error("PK927", f"{self._where()}: manifest {_printable(target)} is not a JSON object", usage=False)
+            raise registry_error("PK927", f"{self._where()}: manifest {printable(target)} is not a JSON object", usage=False)
         media_type = doc.get("mediaType") if isinstance(doc.get("mediaType"), str) else \
             r.headers.get("content-type", "").split(";")[0]
         return Manifest(bytes(data), digest, media_type, doc)
@@ -534,7 +481,7 @@ class RegistryClient:
     def put_manifest(self, target: str, data: bytes, media_type: str) -> httpx.Response:
         r = self._send("PUT", f"{self.base}/manifests/{target}", scope=self._scope(True), content=data,
                        headers={"Content-Type": media_type})
-        return self._check(r, f"put manifest {_printable(target)}", 201, 200)
+        return self._check(r, f"put manifest {printable(target)}", 201, 200)
 
     # --- tags and referrers ----------------------------------------------------------------
 
@@ -571,7 +518,7 @@ class RegistryClient:
             except ValueError:
                 body = None
             if not isinstance(body, dict) or not isinstance(body.get("manifests"), list):
-                raise _error("PK927", f"{self._where()}: referrers of {digest}: not an image index", usage=False)
+                raise registry_error("PK927", f"{self._where()}: referrers of {digest}: not an image index", usage=False)
             out += [Descriptor.from_dict(d, f"referrers of {digest}") for d in body["manifests"]]
             nxt = _next_link(url, r.headers.get("link"))
             if nxt is None:
@@ -597,13 +544,13 @@ def _error_codes(response: httpx.Response) -> str:
         return ""
     errors = body.get("errors") if isinstance(body, dict) else None
     codes = [e.get("code") for e in errors or [] if isinstance(e, dict) and isinstance(e.get("code"), str)]
-    return f" ({_printable(', '.join(codes[:5]), 120)})" if codes else ""
+    return f" ({printable(', '.join(codes[:5]), 120)})" if codes else ""
 
 
 def _reason(e: Exception) -> str:
     text = str(e) or type(e).__name__
     m = re.search(r"\[Errno \d+\] ([^\]']+)", text)
-    return _printable(m.group(1) if m else text, 160)
+    return printable(m.group(1) if m else text, 160)
 
 
 def _human(n: float) -> str:

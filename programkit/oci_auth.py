@@ -19,14 +19,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .findings import Severity, make, register_code
+from . import registry_findings  # noqa: F401  (registers the PK92x/PK93x codes)
+from .findings import make
 from .oci import Credentials, RegistryInputError
-
-register_code("PK934", "registry-credentials-unreadable", Severity.ERROR,
-              "The Docker credentials file or a credential helper it names could not be used.",
-              hint="Check ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and that the docker-credential-NAME "
-                   "helper it names is installed and works (`docker-credential-NAME list`).",
-              example="docker-credential-pass: exited with status 1", group="registry")
 
 USER_ENV, PASSWORD_ENV = "PROGRAMKIT_REGISTRY_USERNAME", "PROGRAMKIT_REGISTRY_PASSWORD"
 HELPER_TIMEOUT = 30

@@ -37,7 +37,7 @@ from .bundle import MANIFEST, ArchiveLimits, ZipSource
 from .canonical import bundle_digest
 from .errors import BadInput, require_folder_of, require_path
 from .oci import (MANIFEST_TYPE, Credentials, Descriptor, Manifest, Reference, RegistryClient, RegistryError,
-                  RegistryInputError, _error, _printable, canonical_json, is_reference, parse_reference, sha256_digest)
+                  RegistryInputError, registry_error, printable, canonical_json, is_reference, parse_reference, sha256_digest)
 
 ARTIFACT_TYPE = "application/vnd.programkit.bundle.v1"
 BUNDLE_MEDIA_TYPE = "application/vnd.programkit.bundle.v1+zip"
@@ -148,7 +148,7 @@ def _sorted_tags(ref: Reference, tags: list[str]) -> TagList:
 def _newest_tag(client: RegistryClient, ref: Reference) -> str:
     tags = _sorted_tags(ref, client.list_tags())
     if not tags.versions:
-        raise _error("PK923", f"{ref}: no version tags in the repository; name one (oci://…:TAG)")
+        raise registry_error("PK923", f"{ref}: no version tags in the repository; name one (oci://…:TAG)")
     return tags.versions[0]
 
 
@@ -240,7 +240,7 @@ def push(bundle: str | os.PathLike[str], ref_text: str, options: RegistryOptions
     options = options or current_options()
     ref = parse_reference(ref_text)
     if ref.digest:
-        raise _error("PK920", f"{ref}: push names a tag, not a digest (the digest is computed from the bundle)")
+        raise registry_error("PK920", f"{ref}: push names a tag, not a digest (the digest is computed from the bundle)")
     with tempfile.TemporaryDirectory(prefix="programkit-push-") as tmp_name:
         tmp = Path(tmp_name)
         archive = _packed(bundle, tmp)
@@ -264,7 +264,7 @@ def push(bundle: str | os.PathLike[str], ref_text: str, options: RegistryOptions
             if existing == digest:
                 return PushResult(str(ref), digest, tag, archive_digest[7:], size, True)
             if existing is not None and not force:
-                raise _error("PK926", f"{ref} points to {existing}, not to this bundle ({digest}); nothing was pushed")
+                raise registry_error("PK926", f"{ref} points to {existing}, not to this bundle ({digest}); nothing was pushed")
             client.upload_blob(EMPTY, EMPTY_DESCRIPTOR.digest)
             if not client.blob_exists(archive_digest):
                 with open(archive, "rb") as fh:
@@ -272,7 +272,7 @@ def push(bundle: str | os.PathLike[str], ref_text: str, options: RegistryOptions
             response = client.put_manifest(tag, body, MANIFEST_TYPE)
             stored = response.headers.get("docker-content-digest")
             if stored and stored != digest:
-                raise _error("PK924", f"{ref}: the registry stored the manifest as {_printable(stored)}, not {digest}",
+                raise registry_error("PK924", f"{ref}: the registry stored the manifest as {printable(stored)}, not {digest}",
                              usage=False)
         return PushResult(str(ref), digest, tag, archive_digest[7:], size, False, existing)
 
@@ -312,17 +312,17 @@ def resolve(client: RegistryClient, ref: Reference) -> Artifact:
     assert m is not None
     shown = str(ref)
     if "manifests" in m.doc:
-        raise _error("PK925", f"{shown}: an image index (a list of manifests), not a programkit bundle", usage=False)
+        raise registry_error("PK925", f"{shown}: an image index (a list of manifests), not a programkit bundle", usage=False)
     config = m.doc.get("config") if isinstance(m.doc.get("config"), dict) else {}
     kind = m.doc.get("artifactType") or config.get("mediaType") or m.media_type
     if kind != ARTIFACT_TYPE:
-        raise _error("PK925", f"{shown}: artifact type {_printable(str(kind))} is not a programkit bundle",
+        raise registry_error("PK925", f"{shown}: artifact type {printable(str(kind))} is not a programkit bundle",
                      usage=False)
     layers = m.doc.get("layers") if isinstance(m.doc.get("layers"), list) else []
     found = [Descriptor.from_dict(d, shown) for d in layers]
     bundles = [d for d in found if d.media_type == BUNDLE_MEDIA_TYPE]
     if len(bundles) != 1 or len(found) != 1:
-        raise _error("PK925", f"{shown}: has {len(found)} layer(s); a programkit bundle has one, of media type "
+        raise registry_error("PK925", f"{shown}: has {len(found)} layer(s); a programkit bundle has one, of media type "
                               f"{BUNDLE_MEDIA_TYPE}", usage=False)
     return Artifact(ref.with_digest(m.digest), m, bundles[0])
 
@@ -398,7 +398,7 @@ def pull(ref_text: str, out: str | os.PathLike[str], options: RegistryOptions | 
                 src = ZipSource(tmp, limits, str(artifact.ref))  # a hostile archive is refused, not saved
                 try:
                     if not src.is_file(MANIFEST):
-                        raise _error("PK925", f"{artifact.ref}: the archive has no {MANIFEST}", usage=False)
+                        raise registry_error("PK925", f"{artifact.ref}: the archive has no {MANIFEST}", usage=False)
                     files = len(src.names())
                 finally:
                     src.close()
@@ -465,7 +465,7 @@ def open_reference(ref_text: str, limits: ArchiveLimits | None = None) -> tuple[
     source = RegistrySource(dest, limits, str(artifact.ref))
     if not source.is_file(MANIFEST):
         source.close()
-        raise _error("PK925", f"{artifact.ref}: the archive has no {MANIFEST} at its root", usage=False)
+        raise registry_error("PK925", f"{artifact.ref}: the archive has no {MANIFEST} at its root", usage=False)
     source.origin = {"reference": str(ref if (ref.tag or ref.digest) else artifact.ref.with_digest(None)),
                      "digest": artifact.digest}
     return source, MANIFEST

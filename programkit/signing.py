@@ -29,28 +29,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import BadInput, require_path
-from .findings import Severity, make, register_code
-from .oci import (INDEX_TYPE, MANIFEST_TYPE, Descriptor, RegistryClient, RegistryError, RegistryInputError, _printable,
+from . import registry_findings  # noqa: F401  (registers the PK92x/PK93x codes)
+from .findings import make
+from .oci import (INDEX_TYPE, MANIFEST_TYPE, Descriptor, RegistryClient, RegistryError, RegistryInputError, printable,
                   canonical_json, parse_reference, sha256_digest)
-
-G = "registry"
-register_code("PK930", "signature-missing", Severity.ERROR,
-              "A signature is required and the bundle in the registry has none.",
-              hint="Ask the publisher to run `programkit signature sign REF --key KEY`; nothing was written.",
-              example="oci://localhost:5000/acme/olm:1.0.0: no signature (sha256:4b1a…)", group=G)
-register_code("PK931", "signature-untrusted", Severity.ERROR,
-              "The bundle is signed, but by no key you trust.",
-              hint="Pass the publisher's public key with --trusted-key (or PROGRAMKIT_TRUSTED_KEYS) once you have "
-                   "checked it with them; nothing was written.",
-              example="signed by key sha256:77c1…, which is not among the trusted keys", group=G)
-register_code("PK932", "signature-invalid", Severity.ERROR,
-              "A signature does not verify: it was made over other content, or the signature bytes are wrong.",
-              hint="Do not use this bundle; tell its publisher. Nothing was written.",
-              example="signature sha256:9e0a… is over sha256:12ab…, not over this bundle (sha256:4b1a…)", group=G)
-register_code("PK933", "signing-key-unreadable", Severity.ERROR,
-              "A signing or trusted key file cannot be read, or is not an Ed25519 key in PEM.",
-              hint="`programkit signature keygen KEY` writes KEY (private) and KEY.pub (public, to share).",
-              example="acme.pub: not an Ed25519 public key in PEM", group=G)
 
 SIGNATURE_ARTIFACT_TYPE = "application/vnd.programkit.signature.v1"
 SIGNATURE_MEDIA_TYPE = "application/vnd.programkit.signature.v1+json"
@@ -292,7 +274,7 @@ def _check_one(client: RegistryClient, desc: Descriptor, subject: Descriptor,
         doc = manifest.doc
         refers = doc.get("subject") if isinstance(doc.get("subject"), dict) else {}
         if refers.get("digest") != subject.digest:
-            return check("other-content", f"its subject is {_printable(str(refers.get('digest')))}, not this bundle")
+            return check("other-content", f"its subject is {printable(str(refers.get('digest')))}, not this bundle")
         layers = [Descriptor.from_dict(d, desc.digest) for d in doc.get("layers") or []]
         sig_layers = [d for d in layers if d.media_type == SIGNATURE_MEDIA_TYPE]
         if len(sig_layers) != 1:
@@ -310,7 +292,7 @@ def _check_one(client: RegistryClient, desc: Descriptor, subject: Descriptor,
     if not isinstance(signed, dict) or signed.get("type") != PAYLOAD_TYPE or not isinstance(signed_subject, dict):
         return check("unreadable", "its payload is not a programkit signature payload", kid)
     if signed_subject.get("digest") != subject.digest:
-        return check("other-content", f"it is over {_printable(str(signed_subject.get('digest')))}, not over this "
+        return check("other-content", f"it is over {printable(str(signed_subject.get('digest')))}, not over this "
                                       f"bundle ({subject.digest})", kid)
     for tid, key in trusted.items():
         try:
@@ -320,7 +302,7 @@ def _check_one(client: RegistryClient, desc: Descriptor, subject: Descriptor,
         return check("valid", f"valid signature by trusted key {tid}", tid)
     if kid in trusted:
         return check("invalid", f"does not verify with key {kid}, which it names", kid)
-    return check("untrusted", f"signed by key {_printable(kid) or '(unnamed)'}, which is not among the trusted keys",
+    return check("untrusted", f"signed by key {printable(kid) or '(unnamed)'}, which is not among the trusted keys",
                  kid)
 
 

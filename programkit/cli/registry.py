@@ -10,9 +10,8 @@ from typing import Any, Callable
 
 import click
 
+from .. import registry_findings  # noqa: F401  (the codes; the HTTP and crypto libraries load on first use)
 from ..errors import BadInput, ProgramkitError
-from ..oci import _printable
-from ..registry import RegistryOptions, list_tags, pull, push, using
 from .common import fail, format_option, limit_options, make_limits
 
 TRUSTED_ENV, REQUIRE_ENV = "PROGRAMKIT_TRUSTED_KEYS", "PROGRAMKIT_REQUIRE_SIGNATURE"
@@ -31,6 +30,8 @@ def registry_options(*, signature: bool = False) -> Callable[[Callable], Callabl
         @functools.wraps(fn)
         def wrapper(*args: Any, plain_http: bool, username: str | None, password_stdin: bool,
                     require_signature: bool = False, trusted_keys: tuple[str, ...] = (), **kw: Any) -> Any:
+            from ..registry import RegistryOptions, using
+
             options = RegistryOptions.from_env()
             options.plain_http = plain_http or options.plain_http
             if password_stdin and username is None:
@@ -78,7 +79,7 @@ def _dump(data: Any) -> None:
 @click.option("--force", is_flag=True, help="Move the tag even if it points to other content.")
 @format_option(("text", "json"))
 @registry_options()
-def push_cmd(bundle: str, reference: str, force: bool, fmt: str, registry: RegistryOptions) -> None:
+def push_cmd(bundle: str, reference: str, force: bool, fmt: str, registry: Any) -> None:
     """Pack BUNDLE (a directory or .zip) and push it to a registry as an OCI artifact.
 
     The tag defaults to the bundle's version. The same bundle always gives the
@@ -89,6 +90,8 @@ def push_cmd(bundle: str, reference: str, force: bool, fmt: str, registry: Regis
     registry failed, 2 bad input, unreachable registry, refused credentials,
     or the tag holds other content.
     """
+    from ..registry import push
+
     try:
         result = push(bundle, reference, registry, force=force)
     except ProgramkitError as err:
@@ -113,7 +116,7 @@ def push_cmd(bundle: str, reference: str, force: bool, fmt: str, registry: Regis
 @limit_options
 @registry_options(signature=True)
 def pull_cmd(reference: str, output: str, force: bool, fmt: str, max_files: int | None, max_size: str | None,
-             max_ratio: float | None, registry: RegistryOptions) -> None:
+             max_ratio: float | None, registry: Any) -> None:
     """Pull a bundle from a registry into a directory (or a .zip with -o NAME.zip).
 
     Without a tag or digest, the newest version is pulled. Everything is
@@ -124,6 +127,8 @@ def pull_cmd(reference: str, output: str, force: bool, fmt: str, max_files: int 
     written), 2 bad input, unreachable registry, refused credentials, or the
     output exists (see --force).
     """
+    from ..registry import pull
+
     try:
         result = pull(reference, output, registry, force=force, limits=make_limits(max_files, max_size, max_ratio))
     except ProgramkitError as err:
@@ -139,12 +144,15 @@ def pull_cmd(reference: str, output: str, force: bool, fmt: str, max_files: int 
 @click.argument("repository", metavar="oci://HOST[:PORT]/REPO")
 @format_option(("text", "json"))
 @registry_options()
-def tags_cmd(repository: str, fmt: str, registry: RegistryOptions) -> None:
+def tags_cmd(repository: str, fmt: str, registry: Any) -> None:
     """List the versions of a bundle in a registry, newest first (semantic version order).
 
     Tags that are not versions follow, by name; the tags signatures are kept
     under (sha256-…) are not listed.
     """
+    from ..oci import printable
+    from ..registry import list_tags
+
     try:
         result = list_tags(repository, registry)
     except ProgramkitError as err:
@@ -154,9 +162,9 @@ def tags_cmd(repository: str, fmt: str, registry: RegistryOptions) -> None:
     if not result.versions and not result.others:
         click.echo(f"no tags in {result.repository}")
     for tag in result.versions:
-        click.echo(_printable(tag))
+        click.echo(printable(tag))
     if result.others:
-        click.echo("other tags: " + ", ".join(_printable(t) for t in result.others))
+        click.echo("other tags: " + ", ".join(printable(t) for t in result.others))
 
 
 @click.group("signature")
@@ -189,7 +197,7 @@ def keygen_cmd(key: str, force: bool) -> None:
 @click.option("--key", "key", required=True, type=click.Path(dir_okay=False), help="Private key (PEM) to sign with.")
 @format_option(("text", "json"))
 @registry_options()
-def sign_cmd(reference: str, key: str, fmt: str, registry: RegistryOptions) -> None:
+def sign_cmd(reference: str, key: str, fmt: str, registry: Any) -> None:
     """Sign the bundle at REFERENCE and store the signature in the registry beside it.
 
     The signature covers the bundle's manifest digest (which covers every
@@ -214,7 +222,7 @@ def sign_cmd(reference: str, key: str, fmt: str, registry: RegistryOptions) -> N
               envvar=TRUSTED_ENV, show_envvar=True, help="A public key (PEM) you trust; repeat for several.")
 @format_option(("text", "json"))
 @registry_options()
-def verify_cmd(reference: str, keys: tuple[str, ...], fmt: str, registry: RegistryOptions) -> None:
+def verify_cmd(reference: str, keys: tuple[str, ...], fmt: str, registry: Any) -> None:
     """Check the signatures of the bundle at REFERENCE against the keys you trust.
 
     Exit status: 0 a trusted key signed it, 1 unsigned, untrusted or a bad

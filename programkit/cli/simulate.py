@@ -14,7 +14,6 @@ from ..findings import make
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
 from .registry import registry_options
-from ..oci import is_reference
 
 
 def _settings(values: tuple[str, ...]) -> dict[str, bool]:
@@ -30,7 +29,7 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
 
 def _check_paths(bundle: str, people: str | None, events: str | None, out: str | None) -> None:
     """Every missing input, and a missing folder for --out, before any work (and before --out is created)."""
-    if not is_reference(bundle):  # a registry reference is checked when it is fetched
+    if not bundle.startswith("oci://"):  # a registry reference is checked when it is fetched
         require_path(bundle, BUNDLE_HINT)
     if people is not None:
         require_path(people, PEOPLE_HINT)
