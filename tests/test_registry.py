@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import zipfile
+
+import pytest
 from pathlib import Path
 
 
@@ -140,6 +142,22 @@ def test_import_from_a_reference_records_the_reference_and_its_digest(registry, 
     assert f"from {ref}:1.0.0 ({digest})" in text
     again = invoke("import", f"{ref}@{digest}", "-t", db, "--yes", "--plain-http")
     assert again.exit_code == 0 and "nothing else was written" in again.output
+
+
+def test_a_plan_saved_from_a_reference_is_applied_from_it(registry, invoke, tmp_path):
+    ref = registry.ref("acme/olm:1.0.0")
+    digest = digest_of(invoke, SAMPLE, ref)
+    db, plan = str(tmp_path / "ws.db"), str(tmp_path / "plan.json")
+    invoke("workspace", "init", "--crm", "salesforce", "-t", db)
+    assert invoke("plan", ref, "-t", db, "--out", plan, "--plain-http").exit_code == 0
+    applied = invoke("import", ref, "-t", db, "--plan", plan, "--yes", "--plain-http")
+    assert applied.exit_code == 0, applied.output
+    assert json.loads(invoke("history", "-t", db, "-f", "json").output)[0]["source"]["digest"] == digest
+
+
+def test_username_without_password_stdin_is_refused_as_usage(registry, invoke):
+    result = invoke("tags", registry.ref("acme/olm"), "--plain-http", "--username", "bob")
+    assert result.exit_code == 2 and "--username needs --password-stdin" in result.output
 
 
 def test_validate_inspect_plan_and_simulate_read_a_reference(registry, invoke, tmp_path):
@@ -410,3 +428,18 @@ def test_the_readme_round_trip_runs_as_written(registry, tmp_path):
     assert files_of(tmp_path / "client" / "olm") == files_of(SAMPLE)
     assert (f"from oci://localhost:{registry.port}/acme/op-lead-management:1.0.0 ({readme_digest})"
             in outputs[-1])
+
+
+def test_a_missing_registry_binary_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    import registry_support
+
+    import _pytest.outcomes
+
+    monkeypatch.setattr(registry_support.shutil, "which", lambda name: None)
+    monkeypatch.setattr(registry_support.os.path, "exists", lambda path: False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(_pytest.outcomes.Failed):
+        registry_support.registry_binary()
+    monkeypatch.delenv("CI")
+    with pytest.raises(_pytest.outcomes.Skipped):
+        registry_support.registry_binary()

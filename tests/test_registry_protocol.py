@@ -290,3 +290,23 @@ def test_a_credential_helper_that_is_missing_is_a_clear_error(tmp_path):
     with pytest.raises(ProgramkitError) as err:
         resolve_credentials("r.example")
     assert err.value.findings[0].code == "PK934" and "docker-credential-nonexistent-pk" in err.value.message
+
+
+def test_an_identity_token_is_exchanged_as_an_oauth2_refresh_token(tmp_path):
+    """`docker login` against a registry with OAuth2 stores an identitytoken: programkit posts it to the realm."""
+    stub = StubRegistry(bearer=("unused", "unused"))
+    posted: list[dict[str, str]] = []
+
+    def token(request: httpx.Request) -> httpx.Response:
+        assert request.method == "POST" and "authorization" not in request.headers
+        form = dict(httpx.QueryParams(request.read().decode()))
+        posted.append(form)
+        ok = form.get("grant_type") == "refresh_token" and form.get("refresh_token") == "refresh-abc"
+        return httpx.Response(200, json={"access_token": "tok-123"}) if ok else httpx.Response(401)
+
+    stub._token = token  # type: ignore[method-assign]
+    opts = options(stub)
+    opts.username, opts.password = "<token>", "refresh-abc"
+    assert reg.push(SAMPLE, REF, opts).tag == "1.0.0"
+    assert posted and posted[0]["service"] == "stub" and posted[0]["scope"].startswith("repository:acme/olm:")
+    assert all("refresh-abc" not in str(r.url) for r in stub.log)
