@@ -266,11 +266,13 @@ class RegistryClient:
         """One request, authenticated as the registry asks (once per scope), following redirects without the
         Authorization header. Network failures become PK921."""
         headers = dict(kw.pop("headers", {}) or {})
+        # credentials only ever go to the registry itself, never to a host an upload Location or a Link names
+        ours = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(self.base).netloc
         for attempt in range(2):
-            auth = self._auth.get(scope) or self._auth.get("*")
+            auth = (self._auth.get(scope) or self._auth.get("*")) if ours else None
             h = dict(headers, Authorization=auth) if auth else headers
             response = self._raw(method, url, headers=h, stream=stream, **kw)
-            if response.status_code != 401 or attempt == 1:
+            if response.status_code != 401 or attempt == 1 or not ours:
                 break
             challenge = response.headers.get("WWW-Authenticate", "")
             response.close()
@@ -282,7 +284,7 @@ class RegistryClient:
             hops += 1
             target = urllib.parse.urljoin(url, response.headers["location"])
             response.close()
-            if urllib.parse.urlsplit(target).netloc == urllib.parse.urlsplit(url).netloc:
+            if ours and urllib.parse.urlsplit(target).netloc == urllib.parse.urlsplit(url).netloc:
                 response = self._raw(method, target, headers=dict(headers, **({"Authorization": auth} if auth else {})),
                                      stream=stream, **kw)
             else:

@@ -310,3 +310,36 @@ def test_an_identity_token_is_exchanged_as_an_oauth2_refresh_token(tmp_path):
     assert reg.push(SAMPLE, REF, opts).tag == "1.0.0"
     assert posted and posted[0]["service"] == "stub" and posted[0]["scope"].startswith("repository:acme/olm:")
     assert all("refresh-abc" not in str(r.url) for r in stub.log)
+
+
+def test_credentials_never_follow_a_link_to_another_host(tmp_path):
+    """A tag list whose next page is on another host: that host gets no Authorization header."""
+    stub = StubRegistry(bearer=("bob", "pw"))
+    original = stub.handle
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "elsewhere.example.test":
+            stub.log.append(request)
+            return httpx.Response(200, json={"tags": ["9.9.9"]})
+        response = original(request)
+        if request.url.path.endswith("/tags/list") and response.status_code == 200:
+            response.headers["Link"] = '<https://elsewhere.example.test/v2/acme/olm/tags/list?last=x>; rel="next"'
+        return response
+
+    stub.handle = handle  # type: ignore[method-assign]
+    opts = options(stub, username="bob", password="pw")
+    reg.push(SAMPLE, REF, opts)
+    assert reg.list_tags(REF, opts).versions == ["9.9.9", "1.0.0"]
+    elsewhere = [r for r in stub.log if r.url.host == "elsewhere.example.test"]
+    assert elsewhere and all("authorization" not in r.headers for r in elsewhere)
+
+
+@given(st.text(max_size=80))
+def test_any_text_as_a_reference_parses_or_is_refused_with_a_finding(text):
+    try:
+        ref = parse_reference("oci://" + text)
+    except ProgramkitError as err:
+        assert err.findings[0].code == "PK920"
+        assert not any(ch in err.message for ch in "\x1b\r\n\x00")
+    else:
+        assert parse_reference(str(ref)) == ref
