@@ -269,6 +269,8 @@ class RegistryClient:
         # credentials only ever go to the registry itself, never to a host an upload Location or a Link names
         ours = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(self.base).netloc
         for attempt in range(2):
+            if hasattr(kw.get("content"), "seek"):  # a file being uploaded: from its start on every attempt
+                kw["content"].seek(0)
             auth = (self._auth.get(scope) or self._auth.get("*")) if ours else None
             h = dict(headers, Authorization=auth) if auth else headers
             response = self._raw(method, url, headers=h, stream=stream, **kw)
@@ -386,8 +388,9 @@ class RegistryClient:
         self._check(r, f"blob {digest}", 200)
         return True
 
-    def upload_blob(self, data: bytes, digest: str) -> None:
-        """Upload a blob in one PUT (skipped if the registry has it already)."""
+    def upload_blob(self, data: bytes | IO[bytes], digest: str) -> None:
+        """Upload a blob in one PUT (skipped if the registry has it already); a file is streamed, not read
+        into memory."""
         if self.blob_exists(digest):
             return
         scope = self._scope(True)

@@ -266,9 +266,8 @@ def push(bundle: str | os.PathLike[str], ref_text: str, options: RegistryOptions
             if existing is not None and not force:
                 raise registry_error("PK926", f"{ref} points to {existing}, not to this bundle ({digest}); nothing was pushed")
             client.upload_blob(EMPTY, EMPTY_DESCRIPTOR.digest)
-            if not client.blob_exists(archive_digest):
-                with open(archive, "rb") as fh:
-                    client.upload_blob(fh.read(), archive_digest)
+            with open(archive, "rb") as fh:
+                client.upload_blob(fh, archive_digest)
             response = client.put_manifest(tag, body, MANIFEST_TYPE)
             stored = response.headers.get("docker-content-digest")
             if stored and stored != digest:
