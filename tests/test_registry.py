@@ -219,6 +219,14 @@ def test_credentials_come_from_the_environment(auth_registry, invoke, monkeypatc
     push_ok(invoke, SAMPLE, auth_registry.ref("acme/olm"))
     result = invoke("validate", auth_registry.ref("acme/olm:1.0.0"), "--plain-http")
     assert result.exit_code == 0 and PASSWORD not in result.output
+    db = tmp_path / "ws.db"
+    invoke("workspace", "init", "--crm", "salesforce", "-t", str(db))
+    imported = invoke("import", auth_registry.ref("acme/olm:1.0.0"), "-t", str(db), "--yes", "--plain-http")
+    assert imported.exit_code == 0, imported.output
+    history = invoke("history", "-t", str(db), "-f", "json").output
+    # never stored: not in the workspace (history, plan, provenance), not in what history prints
+    assert all(PASSWORD.encode() not in f.read_bytes() for f in tmp_path.glob("ws.db*"))
+    assert PASSWORD not in history and USER not in history
 
 
 def test_credentials_come_from_the_docker_config_file(auth_registry, invoke, tmp_path):
