@@ -474,7 +474,7 @@ class RegistryClient:
             doc = None
         if not isinstance(doc, dict):
             raise registry_error("PK927", f"{self._where()}: manifest {printable(target)} is not a JSON object", usage=False)
-        media_type = doc.get("mediaType") if isinstance(doc.get("mediaType"), str) else \
+        media_type = mt if isinstance(mt := doc.get("mediaType"), str) else \
             r.headers.get("content-type", "").split(";")[0]
         return Manifest(bytes(data), digest, media_type, doc)
 
@@ -548,7 +548,7 @@ def _error_codes(response: httpx.Response) -> str:
     except (ValueError, httpx.ResponseNotRead):
         return ""
     errors = body.get("errors") if isinstance(body, dict) else None
-    codes = [e.get("code") for e in errors or [] if isinstance(e, dict) and isinstance(e.get("code"), str)]
+    codes = [c for e in errors or [] if isinstance(e, dict) and isinstance(c := e.get("code"), str)]
     return f" ({printable(', '.join(codes[:5]), 120)})" if codes else ""
 
 

@@ -72,11 +72,11 @@ def from_docker_config(registry: str) -> Credentials | None:
     if not isinstance(config, dict):
         raise _error(f"{path}: not a JSON object")
     want = registry.lower()
-    helpers = config.get("credHelpers") if isinstance(config.get("credHelpers"), dict) else {}
+    helpers = h if isinstance(h := config.get("credHelpers"), dict) else {}
     for server, helper in helpers.items():
         if _normalise(server) == want and isinstance(helper, str) and helper:
             return run_helper(helper, server, path)
-    auths = config.get("auths") if isinstance(config.get("auths"), dict) else {}
+    auths = a if isinstance(a := config.get("auths"), dict) else {}
     if isinstance(config.get("credsStore"), str) and config["credsStore"]:
         found = run_helper(config["credsStore"], _server_key(auths, want) or registry, path)
         if found is not None:

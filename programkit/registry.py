@@ -171,9 +171,9 @@ class PushResult:
                 "movedFrom": self.moved_from}
 
 
-def annotations(manifest: dict[str, Any], bundle_sha: str) -> dict[str, str]:
+def bundle_annotations(manifest: dict[str, Any], bundle_sha: str) -> dict[str, str]:
     """The manifest annotations for a bundle: what `tags`, registry UIs and `inspect` show without pulling."""
-    program = manifest.get("program") if isinstance(manifest.get("program"), dict) else {}
+    program = p if isinstance(p := manifest.get("program"), dict) else {}
     out: dict[str, str] = {}
 
     def put(key: str, value: Any) -> None:
@@ -208,7 +208,7 @@ def build_manifest(layer: Descriptor, manifest: dict[str, Any]) -> bytes:
         "artifactType": ARTIFACT_TYPE,
         "config": EMPTY_DESCRIPTOR.to_dict() | {"data": "e30="},
         "layers": [layer.to_dict()],
-        "annotations": annotations(manifest, bundle_digest(manifest)),
+        "annotations": bundle_annotations(manifest, bundle_digest(manifest)),
     }
     return canonical_json(doc)
 
@@ -312,12 +312,12 @@ def resolve(client: RegistryClient, ref: Reference) -> Artifact:
     shown = str(ref)
     if "manifests" in m.doc:
         raise registry_error("PK925", f"{shown}: an image index (a list of manifests), not a programkit bundle", usage=False)
-    config = m.doc.get("config") if isinstance(m.doc.get("config"), dict) else {}
+    config = c if isinstance(c := m.doc.get("config"), dict) else {}
     kind = m.doc.get("artifactType") or config.get("mediaType") or m.media_type
     if kind != ARTIFACT_TYPE:
         raise registry_error("PK925", f"{shown}: artifact type {printable(str(kind))} is not a programkit bundle",
                      usage=False)
-    layers = m.doc.get("layers") if isinstance(m.doc.get("layers"), list) else []
+    layers = ls if isinstance(ls := m.doc.get("layers"), list) else []
     found = [Descriptor.from_dict(d, shown) for d in layers]
     bundles = [d for d in found if d.media_type == BUNDLE_MEDIA_TYPE]
     if len(bundles) != 1 or len(found) != 1:

@@ -22,7 +22,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -33,6 +33,9 @@ from . import registry_findings  # noqa: F401  (registers the PK92x/PK93x codes)
 from .findings import make
 from .oci import (INDEX_TYPE, MANIFEST_TYPE, Descriptor, RegistryClient, RegistryError, RegistryInputError, printable,
                   canonical_json, parse_reference, sha256_digest)
+
+if TYPE_CHECKING:
+    from .registry import Artifact, RegistryOptions
 
 SIGNATURE_ARTIFACT_TYPE = "application/vnd.programkit.signature.v1"
 SIGNATURE_MEDIA_TYPE = "application/vnd.programkit.signature.v1+json"
@@ -160,7 +163,7 @@ def fallback_tag(digest: str) -> str:
     return digest.replace(":", "-")
 
 
-def sign(ref_text: str, key_path: str | os.PathLike[str], options: Any = None) -> SignResult:
+def sign(ref_text: str, key_path: str | os.PathLike[str], options: RegistryOptions | None = None) -> SignResult:
     """Sign the bundle at ``ref_text`` with the private key at ``key_path`` and store the signature beside it."""
     from .registry import EMPTY, EMPTY_DESCRIPTOR, current_options, resolve
 
@@ -256,7 +259,7 @@ def signatures(client: RegistryClient, digest: str) -> list[Descriptor]:
     return found[:MAX_SIGNATURES]
 
 
-def check_artifact(client: RegistryClient, artifact: Any, trusted: dict[str, Ed25519PublicKey]) -> VerifyResult:
+def check_artifact(client: RegistryClient, artifact: Artifact, trusted: dict[str, Ed25519PublicKey]) -> VerifyResult:
     result = VerifyResult(str(artifact.ref), artifact.digest)
     for desc in signatures(client, artifact.digest):
         result.checks.append(_check_one(client, desc, artifact.descriptor, trusted))
@@ -272,7 +275,7 @@ def _check_one(client: RegistryClient, desc: Descriptor, subject: Descriptor,
         manifest = client.get_manifest(desc.digest)
         assert manifest is not None
         doc = manifest.doc
-        refers = doc.get("subject") if isinstance(doc.get("subject"), dict) else {}
+        refers = r if isinstance(r := doc.get("subject"), dict) else {}
         if refers.get("digest") != subject.digest:
             return check("other-content", f"its subject is {printable(str(refers.get('digest')))}, not this bundle")
         layers = [Descriptor.from_dict(d, desc.digest) for d in doc.get("layers") or []]
@@ -306,7 +309,8 @@ def _check_one(client: RegistryClient, desc: Descriptor, subject: Descriptor,
                  kid)
 
 
-def verify(ref_text: str, trusted_keys: Iterable[str | os.PathLike[str]], options: Any = None) -> VerifyResult:
+def verify(ref_text: str, trusted_keys: Iterable[str | os.PathLike[str]],
+           options: RegistryOptions | None = None) -> VerifyResult:
     """Every signature of the bundle at ``ref_text``, checked against the trusted public keys."""
     from .registry import current_options, resolve
 
@@ -317,7 +321,7 @@ def verify(ref_text: str, trusted_keys: Iterable[str | os.PathLike[str]], option
         return check_artifact(client, resolve(client, ref), trusted)
 
 
-def require_signature(client: RegistryClient, artifact: Any, trusted_keys: Iterable[str]) -> list[str]:
+def require_signature(client: RegistryClient, artifact: Artifact, trusted_keys: Iterable[str]) -> list[str]:
     """Raise (nothing written) unless a trusted key signed ``artifact``; returns the keys that did."""
     keys = list(trusted_keys)
     if not keys:
