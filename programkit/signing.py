@@ -191,10 +191,10 @@ def sign(ref_text: str, key_path: str | os.PathLike[str], options: RegistryOptio
             return SignResult(str(artifact.ref), artifact.digest, kid, sig_digest, "referrers API")
         tag = fallback_tag(artifact.digest)
         index = client.get_manifest(tag, accept=INDEX_TYPE, missing_ok=True)
-        entries = list(index.doc.get("manifests") or []) if index is not None else []
         if index is not None and not isinstance(index.doc.get("manifests"), list):
             raise RegistryError(f"{ref.repo}:{tag} is not an image index; the signature was stored but cannot be "
                                 "listed", [make("PK927", f"{tag}: not an image index")])
+        entries = list(index.doc["manifests"]) if index is not None else []
         already = any(isinstance(e, dict) and e.get("digest") == sig_digest for e in entries)
         if not already:
             entries.append(Descriptor(MANIFEST_TYPE, sig_digest, len(manifest), SIGNATURE_ARTIFACT_TYPE,
@@ -254,7 +254,9 @@ def signatures(client: RegistryClient, digest: str) -> list[Descriptor]:
     if found is None:
         index = client.get_manifest(fallback_tag(digest), accept=INDEX_TYPE, missing_ok=True)
         entries = index.doc.get("manifests") if index is not None else None
-        found = [Descriptor.from_dict(d, fallback_tag(digest)) for d in entries or []
+        if not isinstance(entries, list):
+            entries = []  # no index, or not one: no signatures found that way
+        found = [Descriptor.from_dict(d, fallback_tag(digest)) for d in entries
                  if isinstance(d, dict) and d.get("artifactType") == SIGNATURE_ARTIFACT_TYPE]
     return found[:MAX_SIGNATURES]
 

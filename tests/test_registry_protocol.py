@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -343,3 +343,39 @@ def test_any_text_as_a_reference_parses_or_is_refused_with_a_finding(text):
         assert not any(ch in err.message for ch in "\x1b\r\n\x00")
     else:
         assert parse_reference(str(ref)) == ref
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 2 ** 40) | st.text(max_size=12)
+    | st.sampled_from(["sha256:" + "0" * 64, "application/vnd.programkit.bundle.v1",
+                       "application/vnd.programkit.bundle.v1+zip", signing.SIGNATURE_ARTIFACT_TYPE]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["mediaType", "artifactType", "config", "layers", "digest", "size", "manifests", "subject",
+                         "annotations", "schemaVersion"]), inner, max_size=6),
+    max_leaves=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(manifest=_JSON, index=_JSON)
+def test_whatever_json_a_registry_sends_is_refused_with_a_finding_never_a_crash(manifest, index):
+    """A hostile or broken registry: any manifest at the tag, any signature index beside it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stub = StubRegistry(referrers=False)
+        pushed = reg.push(SAMPLE, REF, options(stub))
+        public = Path(signing.keygen(Path(tmp) / "k").public)
+        body = json.dumps(index).encode()
+        stub.manifests["sha256:" + hashlib.sha256(body).hexdigest()] = (body, INDEX)
+        stub.tags[signing.fallback_tag(pushed.digest)] = "sha256:" + hashlib.sha256(body).hexdigest()
+        try:
+            signing.verify(REF + ":1.0.0", [public], options(stub))
+        except ProgramkitError as err:
+            assert err.findings or err.message
+        data = json.dumps(manifest).encode()
+        stub.manifests["sha256:" + hashlib.sha256(data).hexdigest()] = (data, "application/vnd.oci.image.manifest.v1+json")
+        stub.tags["1.0.0"] = "sha256:" + hashlib.sha256(data).hexdigest()
+        with pytest.raises(ProgramkitError) as err:
+            reg.pull(REF + ":1.0.0", Path(tmp) / "out", options(stub))
+        assert err.value.findings and err.value.findings[0].code.startswith("PK92")
+        assert not (Path(tmp) / "out").exists()
