@@ -165,6 +165,8 @@ def test_validate_inspect_plan_and_simulate_read_a_reference(registry, invoke, t
     digest = digest_of(invoke, SAMPLE, ref)
     validated = invoke("validate", ref, "--plain-http")
     assert validated.exit_code == 0 and "ok (0 errors, 0 warnings)" in validated.output
+    by_env = invoke("validate", ref, env={"PROGRAMKIT_REGISTRY_PLAIN_HTTP": "1"})
+    assert by_env.exit_code == 0, by_env.output
     inspected = json.loads(invoke("inspect", ref, "--plain-http", "--format", "json").output)
     assert inspected["source"] == "registry" and inspected["archive"]["registryDigest"] == digest
     db = str(tmp_path / "ws.db")
