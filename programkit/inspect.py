@@ -30,7 +30,7 @@ DESIGN_STUDIO = "Design Studio"
 @dataclass
 class Inspection:
     path: str
-    source: str  # "directory" or "archive"
+    source: str  # "directory", "archive", or "registry" (an archive read from oci://…)
     name: str | None
     version: str | None
     description: str | None
