@@ -167,3 +167,23 @@ def test_a_signature_whose_bytes_were_changed_does_not_verify(registry, invoke, 
                            "artifactType": SIGNATURE_ARTIFACT_TYPE}]}), "application/vnd.oci.image.index.v1+json")
     result = invoke("signature", "verify", ref, "--trusted-key", str(pub), "--plain-http")
     assert result.exit_code == 1 and "PK932" in result.output and "does not verify with key" in result.output
+
+
+def test_key_files_that_are_not_ed25519_pem_are_refused_clearly(invoke, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    keygen(invoke, tmp_path / "acme")
+    rsa_like = tmp_path / "ec.pem"
+    rsa_like.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "junk.pub").write_text("not a key")
+    ref = "oci://127.0.0.1:1/acme/olm:1.0.0"  # never reached: keys are read first
+    wrong_kind = invoke("signature", "sign", ref, "--key", str(rsa_like), "--plain-http")
+    assert wrong_kind.exit_code == 2 and "PK933" in wrong_kind.output and "not Ed25519" in wrong_kind.output
+    junk = invoke("signature", "verify", ref, "--trusted-key", str(tmp_path / "junk.pub"), "--plain-http")
+    assert junk.exit_code == 2 and "not an Ed25519 public key in PEM" in junk.output
+    private = invoke("signature", "verify", ref, "--trusted-key", str(tmp_path / "acme"), "--plain-http")
+    assert private.exit_code == 2 and "this is a private key: trust its .pub" in private.output
+    missing = invoke("signature", "verify", ref, "--trusted-key", str(tmp_path / "nope.pub"), "--plain-http")
+    assert missing.exit_code == 2 and "PK413" in missing.output
