@@ -20,6 +20,7 @@ GROUP_TITLES = {
     "workspace": "Workspaces: inventory files and export",
     "new": "Starter templates (`programkit new`)",
     "fix-digests": "Fixing digests in place (`validate --fix-digests`)",
+    "registry": "Registries (`oci://`) and signatures",
 }
 
 

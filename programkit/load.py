@@ -142,7 +142,15 @@ def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
         raise BadInput(f"{p}: not a bundle (a bundle's manifest is called bundle.json)",
                        hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
                             "validates the bundle a file belongs to.")
-    source, manifest_path = open_source(path, limits)
+    if p.startswith("oci://"):  # a registry reference: fetched, digest (and signature, if required) checked
+        from .registry import open_reference
+
+        source, manifest_path = open_reference(p, limits)
+    else:
+        from .registry import refuse_unsigned_path
+
+        refuse_unsigned_path(p)
+        source, manifest_path = open_source(path, limits)
     return load_from_source(source, manifest_path, keep_bytes=keep_bytes)
 
 

@@ -17,6 +17,7 @@ from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
 from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
+from .registry import registry_options
 
 #: terraform-like markers and colours per action
 MARKS: dict[str, tuple[str, str | None]] = {
@@ -129,7 +130,8 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
         counts[a["action"]] = counts.get(a["action"], 0) + 1
     return {"id": r.id, "workspace": r.workspace, "bundle": r.bundle, "version": r.version, "digest": r.digest,
             "program": r.program, "outcome": r.outcome, "startedAt": r.started_at, "finishedAt": r.finished_at,
-            "summary": counts, "rules": r.rules, "mapping": r.mapping}
+            "summary": counts, "rules": r.rules, "mapping": r.mapping,
+            "source": ((r.plan or {}).get("bundle") or {}).get("source")}
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -138,6 +140,7 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @click.command("plan")
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
+@registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
              prune: bool, allow_downgrade: bool, out: str | None, **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
@@ -152,7 +155,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     """
     flags = _flags(kw)
     try:
-        require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
+        if not bundle.startswith("oci://"):  # a registry reference is checked when it is fetched
+            require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
         if out:
             require_folder_of(out, "--out")
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
@@ -192,6 +196,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
+@registry_options(signature=True)
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
                resume: bool = False, **kw: Any) -> None:
@@ -220,7 +225,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                           any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        if plan_file:  # the bundle's problem first (the first argument), then the plan file's, then the target's
+        if plan_file and not bundle.startswith("oci://"):  # the bundle's problem first, then the plan file's, ...
             require_path(bundle, BUNDLE_HINT)
         saved = SavedPlan.read(plan_file) if plan_file else None  # a bad file is refused before the target opens
         # A first import creates the workspace file, but only if it is applied: until its transaction commits
@@ -336,6 +341,8 @@ def history_cmd(ctx: click.Context, target: str, workspace: str, fmt: str, limit
         changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
         click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<{width}} {r['bundle']} {r['version']}  "
                    f"-> {r['program']!r}  ({changes})")
+        if r["source"]:  # imported from a registry: the reference as given, and the digest it resolved to
+            click.echo(f"      from {r['source'].get('reference')} ({r['source'].get('digest')})")
         todo = r.get("manualCompletion")
         if todo:
             checked = todo.get("verification")  # what `programkit verify` last found

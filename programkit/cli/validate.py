@@ -11,6 +11,7 @@ from ..validate import ValidationResult, bundles_containing, git_changed_paths, 
 from ..errors import ProgramkitError
 from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, fail, format_option, limit_options, make_limits,
                      styler, use_colour)
+from .registry import registry_options
 
 
 def _files(result: ValidationResult) -> list[str]:
@@ -46,11 +47,13 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
               help="First set each asset's sha256 in bundle.json to its file's digest, in place (only those values "
                    "change; bundle directories only), print what changed, then validate.")
 @limit_options
+@registry_options()
 def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, git_changes: bool,
                  fix_digests: bool, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
-    PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
+    PATH is a bundle directory, its bundle.json, a bundle archive (.zip), or a
+    registry reference (oci://HOST/REPO:TAG).
     Every problem in every bundle is listed, not just the first.
 
     --fix-digests is for a file you edited on purpose: it updates the stale
