@@ -25,6 +25,7 @@ from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
 from .jsontypes import as_list
 from .jsonpos import escape
+from . import kinds
 from .model import PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .rules import OPTIONS, REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
 from .validate import _with_lines, folder_paths, validate_bundle
@@ -35,6 +36,13 @@ PLAN_FORMAT = "programkit-plan/1"
 ACTIONS = ("create", "reuse", "rename", "replace", "update", "skip", "noop", "delete")
 #: Actions that write to the workspace.
 WRITES = ("create", "rename", "replace", "update", "delete")
+#: What unblocks the writes of a plan a program-level problem stops (``Action.blocked_by``), as the plan says it.
+UNBLOCK = {
+    "PK510": "import under another name with --as NAME; they are what that import would create",
+    "PK511": "import a newer version, or pass --allow-downgrade to go back to this one; they are what the "
+             "downgrade would write",
+    "PK512": "give the changed bundle a new version (e.g. 1.0.1); they are what that upgrade in place would write",
+}
 
 G = "import"
 register_code("PK501", "missing-field", Severity.ERROR, "A person field the bundle requires is not in the workspace.",
@@ -190,6 +198,8 @@ class Action:
     moved: bool = False
     #: other programs that use the workspace asset this action deletes or replaces (kept, or needs a flag)
     used_by: list[str] = field(default_factory=list)
+    #: the problem code (PK510/PK511/PK512) that stops this write: it is what the import would do once unblocked
+    blocked_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "name": self.name, "action": self.action, "as": self.as_name,
@@ -204,6 +214,8 @@ class Action:
             d["moved"] = True
         if self.used_by:
             d["usedBy"] = list(self.used_by)
+        if self.blocked_by:
+            d["blockedBy"] = self.blocked_by
         return d
 
     @classmethod
@@ -211,7 +223,8 @@ class Action:
         return cls(kind=d["kind"], name=d["name"], action=d["action"], decided_by=d.get("decidedBy", "default"),
                    reason=d.get("reason", ""), as_name=d.get("as"), folder=d.get("folder"), path=d.get("path"),
                    sha256=d.get("sha256"), target_id=d.get("targetId"), owned=d.get("owned", False),
-                   moved=d.get("moved", False), used_by=list(d.get("usedBy") or []))
+                   moved=d.get("moved", False), used_by=list(d.get("usedBy") or []),
+                   blocked_by=d.get("blockedBy"))
 
     @property
     def workspace_name(self) -> str:
@@ -370,6 +383,8 @@ class _Planner:
         self.previous_import: int | None = None
         #: design assets changed in the workspace since the previous import (decided by the conflict rules)
         self.drifted: list[Action] = []
+        #: the program-level problem (PK510/PK511/PK512) that stops every write of this plan, if any
+        self.blocked: str | None = None
 
     def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None,
                 hint: str | None = None) -> None:
@@ -382,8 +397,9 @@ class _Planner:
         self.plan_folders()
         self.plan_tokens()
         self.plan_tags()
-        design = [a for a in self.bundle.assets if a.kind not in PROGRAM_KINDS]
-        local = [a for a in self.bundle.assets if a.kind in PROGRAM_KINDS]
+        # bundle order within a kind rank: what a document references by id on a target comes first (kind units)
+        design = sorted((a for a in self.bundle.assets if a.kind not in PROGRAM_KINDS), key=lambda a: kinds.rank(a.kind))
+        local = sorted((a for a in self.bundle.assets if a.kind in PROGRAM_KINDS), key=lambda a: kinds.rank(a.kind))
         self.plan_design(design)
         self.plan_local(local)
         if mode == "noop":
@@ -407,6 +423,17 @@ class _Planner:
         target_preflight = getattr(self.ws, "preflight", None)
         if callable(target_preflight):
             self.problems[self.target_at:self.target_at] = target_preflight(self.bundle, self.rules, self.actions)
+        self.mark_blocked()
+
+    def mark_blocked(self) -> None:
+        """A program-level problem stops the whole import: its writes are what the import would do once that
+        problem is solved the way its hint says (--as NAME: a new program; a new version or --allow-downgrade: an
+        upgrade in place), never what runs now. Each says so (``blockedBy``; :data:`UNBLOCK` says how)."""
+        if self.blocked is None:
+            return
+        for act in self.actions:
+            if act.action in WRITES and act.kind != "program":
+                act.blocked_by = self.blocked
 
     # -- preflight: what must already exist --------------------------------------------
     def preflight(self) -> None:
@@ -491,6 +518,7 @@ class _Planner:
             self.add(Action("program", name, "skip", by, "a program with this name already exists",
                             as_name=self.program["as"], target_id=existing.id))
             self.program["action"] = "skip"
+            self.blocked = "PK510"  # the rest is planned as --as NAME would: a new program
             return "fail"
         self.previous = self._previous_mapping(prov.import_id)
         old, new = _version(prov.version), _version(version)
@@ -505,6 +533,7 @@ class _Planner:
             self.add(Action("program", name, "skip", by, "same version, other content",
                             as_name=self.program["as"], target_id=existing.id))
             self.program["action"] = "skip"
+            self.blocked = "PK512"  # the rest is planned as the upgrade a new version would make
             return "fail"
         if old is not None and new is not None and new < old:
             if not self.allow_downgrade:
@@ -513,6 +542,7 @@ class _Planner:
                 self.add(Action("program", name, "skip", by, f"downgrade {prov.version} → {version} refused",
                                 as_name=self.program["as"], target_id=existing.id))
                 self.program["action"] = "skip"
+                self.blocked = "PK511"  # the rest is planned as the downgrade --allow-downgrade would make
                 return "fail"
             by = "flag"
         verb = "downgrade" if old is not None and new is not None and new < old else "upgrade"
@@ -539,7 +569,10 @@ class _Planner:
 
     @property
     def upgrading(self) -> bool:
-        return self.existing is not None and self.program.get("action") in ("update", "noop")
+        """Planning against the program's current content: an upgrade, a no-op, or one blocked only by its
+        version (PK511/PK512: once unblocked it is an upgrade in place)."""
+        return self.existing is not None and (self.program.get("action") in ("update", "noop")
+                                              or self.blocked in ("PK511", "PK512"))
 
     def add(self, action: Action) -> None:
         self.actions.append(action)
@@ -923,13 +956,9 @@ def _copy_number(name: str) -> int:
 
 
 def _local_note(a: Asset, ws: Any = None) -> str:
-    """A note on what importing ``a`` writes that is easy to miss: an email's dynamic content (a target may
-    say how it writes it: ``ws.dynamic_content_note(email)``)."""
-    if a.kind == "email" and isinstance(a.content, dict) and a.content.get("dynamicContent"):
-        describe = getattr(ws, "dynamic_content_note", None)
-        return describe(a.content) if callable(describe) else \
-            " (dynamic content: imported, Marketo's import would skip it)"
-    return ""
+    """A note on what importing ``a`` writes that is easy to miss (its kind unit says: an email's dynamic content)."""
+    unit = kinds.get(a.kind)
+    return unit.plan_note(a.content, ws) if unit is not None and a.content is not None else ""
 
 
 def _merge_folders(new: list[Any], old: list[Any]) -> list[Any]:
