@@ -259,7 +259,8 @@ NOT_WORKSPACES = {
     "old": (_old, "written by an older programkit (schema version 1)"),
 }
 READERS = [["plan", str(SAMPLE)], ["history"], ["workspace", "show"], ["workspace", "list"],
-           ["export", PROGRAM, "-o", "OUT"], ["import", str(SAMPLE), "--dry-run"]]
+           ["export", PROGRAM, "-o", "OUT"], ["import", str(SAMPLE), "--dry-run"], ["history", "show", "1"],
+           ["workspace", "used-by", TEMPLATE], ["rollback", "1", "--dry-run"]]
 
 
 @pytest.mark.parametrize("kind", sorted(NOT_WORKSPACES))
