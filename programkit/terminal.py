@@ -79,3 +79,9 @@ class EscapingStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def unescaped(stream: Any) -> Any:
+    """The terminal stream under an :class:`EscapingStream`, for output that is programkit's own and needs the
+    control characters (a progress bar redraws its line with ``\r``); never for text from input."""
+    return stream._stream if isinstance(stream, EscapingStream) else stream

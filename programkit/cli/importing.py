@@ -12,6 +12,7 @@ import click
 from ..apply import apply_plan, replay
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
 from ..output import check_output, write_output
+from ..terminal import unescaped
 from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
@@ -298,7 +299,8 @@ def _changes(plan: Plan, ws: Any) -> str:
 def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
     """Apply with a progress bar on a terminal when the import is long enough to want one."""
     if sys.stderr.isatty() and plan.writes >= 50:
-        with click.progressbar(length=len(plan.actions), label="Importing", file=sys.stderr) as bar:
+        # the bar is programkit's own text and redraws with \r: it goes to the terminal unescaped
+        with click.progressbar(length=len(plan.actions), label="Importing", file=unescaped(sys.stderr)) as bar:
             return apply_plan(plan, bundle, ws, progress=bar.update)
     return apply_plan(plan, bundle, ws)
 
