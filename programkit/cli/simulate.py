@@ -62,8 +62,11 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
+@click.option("--jobs", "jobs", type=int, metavar="N",
+              help="Split the people across N processes (same output). Default: the usable CPU cores "
+                   "(at most 8), one process for an events file under 8 MiB.")
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
-                 fmt: str, out: str | None, show_all: bool) -> None:
+                 fmt: str, out: str | None, show_all: bool, jobs: int | None) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.
 
     Prints each person's final state and history, people per state, the funnel
@@ -76,7 +79,8 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
     """
     try:
         _check_paths(bundle, people, events, out)
-        result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
+        result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings),
+                          jobs=jobs)
     except ProgramkitError as err:
         fail(err)
     # written in pieces: the alerts, rejections and findings are read back from disk as they go out

@@ -89,8 +89,8 @@ class CampaignEngine:
                 if step[3]:
                     fields = p.fields
                     to.append(_owner(next((fields[k] for k in step[3] if _text(fields.get(k))), None)))
-                (self.alerts if kind == "alert" else self.emails).append(
-                    {"at": now, "person": p.id, "campaign": camp.name, "email": step[1], "to": to})
+                record = {"at": now, "person": p.id, "campaign": camp.name, "email": step[1], "to": to}
+                (self.alerts if kind == "alert" else self.emails).append((self._act, record) if self.keyed else record)
             elif kind == "status":
                 p.status = step[2]
 

@@ -91,6 +91,10 @@ class FieldNames:
         self._seen: dict[str, str] = {}
         self._api: list[str] = []
         self.types: dict[str, str] = {}  # key → catalogue type ("score", "integer" …)
+        # where names the catalogue does not know were first spelled: the events line (0: the
+        # bundle or the people CSV), so worker processes' spellings merge into the first one
+        self.origin = 0
+        self.added: dict[str, int] = {}
         fields = list(catalog()["standardFields"]) + [f for f in bundle.requires.get("fields") or [] if isinstance(f, dict)]
         for f in fields:
             display = f.get("displayName") or f.get("apiName")
@@ -119,6 +123,7 @@ class FieldNames:
         found = self._map.get(k)
         if found is None:  # a field the catalogue does not know: shown as first spelled
             self.display.setdefault(k, name.strip())
+            self.added.setdefault(k, self.origin)
             self._map[k] = found = k
         self._seen[name] = found
         return found

@@ -13,15 +13,20 @@ from ..load import load_bundle
 from ..validate import validate_loaded
 from .engine import Simulator
 from .inputs import EVENTS_HINT, PEOPLE_HINT, check_settings, parse_time, read_people
+from .partitioned import auto_jobs, can_partition, simulate_partitioned
 from .result import SimulationResult
 from .rules import compile_bundle
 
 
 def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str] | None = None,
              events: str | os.PathLike[str] | None = None, until: str | None = None,
-             settings: dict[str, bool] | None = None) -> SimulationResult:
+             settings: dict[str, bool] | None = None, jobs: int | None = None) -> SimulationResult:
     """Run the people and events through the bundle. Raises BadInput for unreadable input,
-    ProgramkitError (PK756) for a bundle with errors."""
+    ProgramkitError (PK756) for a bundle with errors.
+
+    ``jobs``: worker processes the people are split across (the same result, byte for byte);
+    ``None`` chooses (:func:`~programkit.simulate.partitioned.auto_jobs`: the usable cores, one
+    process for a small events file)."""
     if people is not None:
         require_path(people, PEOPLE_HINT)
     if events is not None:
@@ -46,13 +51,22 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
                                    "need numeric values.") from None
     if settings:
         check_settings(settings, loaded.bundle, model.lifecycle)
-    sim = Simulator(model, os.fspath(events) if events else "events")
+    if jobs is None:
+        jobs = auto_jobs(events)
+    elif jobs < 1:
+        raise BadInput(f"--jobs {jobs}: give 1 or more worker processes", hint="e.g. --jobs 2")
+    elif jobs > 1 and not can_partition():
+        jobs = 1  # no fork on this system: one process gives the same result
+    events_file = os.fspath(events) if events else "events"
+    sim = Simulator(model, events_file)
     last = None
     # The run (reading the people included) allocates many small, long-lived objects and no
     # cycles: the cyclic collector would rescan them all again and again.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        if jobs > 1:
+            return simulate_partitioned(model, people, events, events_file, until_ts, jobs)
         if people is not None:
             for pid, fields in read_people(people, model.names, sim.findings, model.lifecycle):
                 sim.add_person(pid, fields)

@@ -4,6 +4,7 @@ each event (with the campaign and lifecycle engines as mixins)."""
 from __future__ import annotations
 
 import os
+import zlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,11 +37,32 @@ class Person:
 
 
 
-class Simulator(LifecycleEngine, CampaignEngine):
-    """Holds people and pending timers; feed it events in time order with :meth:`event`."""
+class _NoFindings:
+    """Where a worker that does not report the events file's bad lines sends them (share 0 does)."""
 
-    def __init__(self, model: Model, events_file: str = "events") -> None:
+    def append(self, f: Any) -> None:
+        pass
+
+
+def share_of(pid: str, jobs: int) -> int:
+    """Which of ``jobs`` workers runs a person: stable across processes and runs (not ``hash``)."""
+    return zlib.crc32(pid.encode("utf-8", "surrogatepass")) % jobs
+
+
+class Simulator(LifecycleEngine, CampaignEngine):
+    """Holds people and pending timers; feed it events in time order with :meth:`event`.
+
+    With ``share=(i, n)`` it is worker ``i`` of ``n`` (see :mod:`.partitioned`): it reads every
+    line (so every worker knows the clock, the order checks and ``--until``'s stop) but runs only
+    the people :func:`share_of` gives it, and keeps each alert, email and rejection with the key of
+    the activity that made it (``_act``) so the workers' records merge into the one-process order.
+    Only worker 0 reports the events file's bad lines and the bundle's findings."""
+
+    def __init__(self, model: Model, events_file: str = "events", share: tuple[int, int] | None = None) -> None:
         self.m = model
+        self.share = share
+        self.keyed = share is not None
+        self._act: Any = None  # the activity running (keyed mode): (time, phase, ...), see partitioned.py
         self.lc = model.lifecycle
         self.people: dict[str, Person] = {}
         self.heap: list[tuple[float, int, str, str, str, int]] = []
@@ -50,7 +72,7 @@ class Simulator(LifecycleEngine, CampaignEngine):
         self.emails = _Spill()
         self.rejected = _Spill()
         self.runs: dict[str, int] = {}
-        self.findings = FindingSink(model.findings)
+        self.findings = FindingSink(model.findings if share is None or share[0] == 0 else ())
         self.events_file = events_file
         self.started: float | None = None
         self.counts = {"read": 0, "simulated": 0, "rejected": 0, "invalid": 0}
@@ -66,9 +88,12 @@ class Simulator(LifecycleEngine, CampaignEngine):
         self.started = now
         if self.lc is None:
             return
+        keyed = self.keyed
         for pid in sorted(self.people):
             p = self.people[pid]
             self._now = now
+            if keyed:
+                self._act = (now, 0, pid)
             if self._applies(p):
                 start = p.fields.get(self.lc.state_key) if self.lc.state_key else None
                 self._enter_lifecycle(p, now, "start", start if start in self.lc.states else None)
@@ -94,7 +119,12 @@ class Simulator(LifecycleEngine, CampaignEngine):
         except OSError as e:
             raise BadInput(f"cannot read events file {display}: {e.strerror}",
                            hint="Pass --events EVENTS.jsonl: one JSON object per line, in time order.") from None
-        findings = self.findings
+        share = self.share
+        # a worker: whose line is it (people → worker, cached), and only worker 0 reports bad lines
+        owner: dict[str, int] | None = {} if share is not None else None
+        mine, jobs = share if share is not None else (0, 1)
+        findings: Any = self.findings if mine == 0 else _NoFindings()
+        names = self.m.names
         loads = orjson.loads
         JSONError = orjson.JSONDecodeError
         long_digits = _LONG_DIGITS.search
@@ -187,6 +217,17 @@ class Simulator(LifecycleEngine, CampaignEngine):
                                 return last
                         read += 1
                         last = now
+                        if owner is not None:
+                            s = owner.get(pid)
+                            if s is None:
+                                s = owner[pid] = share_of(pid, jobs)
+                            if s != mine:  # another worker's person: only the clock's start matters here
+                                if not started:
+                                    if self.started is None:
+                                        self._start(now)
+                                    started = True
+                                continue
+                            names.origin = line  # a field name first spelled here: where (for the merge)
                         if etype == "score" and short and started and not (heap and heap[0][0] <= now):
                             change = data["change"] if "change" in data else None
                             if type(change) is str and change in plus and "score" not in data:
@@ -230,6 +271,8 @@ class Simulator(LifecycleEngine, CampaignEngine):
                                         queue.extend(hit)
                                         self._line = line  # as event() does: PK755 names the line
                                         self._now = now
+                                        if owner is not None:
+                                            self._act = (now, 2, line)
                                         self._drain(p)
                                         continue
                         source = ev["source"] if "source" in ev else None
@@ -248,6 +291,8 @@ class Simulator(LifecycleEngine, CampaignEngine):
             self.advance(now)
         self._line = line
         self._now = now
+        if self.keyed:
+            self._act = (now, 2, line)
         p = self.people.get(pid)
         try:
             if etype == "created":
@@ -282,7 +327,8 @@ class Simulator(LifecycleEngine, CampaignEngine):
         except Rejected as r:
             self._queue.clear()
             self.counts["rejected"] += 1
-            self.rejected.append({"line": line, "at": now, "person": pid, "event": etype, "reason": str(r)})
+            record = {"line": line, "at": now, "person": pid, "event": etype, "reason": str(r)}
+            self.rejected.append((self._act, record) if self.keyed else record)
             return
         self.counts["simulated"] += 1
         if self._queue:
@@ -295,9 +341,13 @@ class Simulator(LifecycleEngine, CampaignEngine):
         if end is not None:
             self.advance(end)
             self._now = end
-        for camp in self.m.batch:  # batch campaigns run once, at the end, over everyone
+        self._line = 0  # a campaign loop in a batch run is not any line's
+        at_end = end if end is not None else float("inf")
+        for i, camp in enumerate(self.m.batch):  # batch campaigns run once, at the end, over everyone
             for pid in sorted(self.people):
                 p = self.people[pid]
+                if self.keyed:
+                    self._act = (at_end, 3, i, pid)
                 self._run(p, camp)
                 self._drain(p)
 

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from .engine import Person
 
 
+class Unshown(dict):
+    """A lifecycle event's data by field key, shown with display names when the result is built."""
+
+
 class Rejected(Exception):
     """An event the lifecycle (or the person's state) does not allow; its message is the reason."""
 
@@ -58,12 +62,16 @@ class LifecycleEngine:
                 break
 
     def _shown(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.keyed:  # display names are merged across workers at the end: shown then (result.py)
+            return Unshown(data)
         display = self.m.names.display
         return {display.get(k, k): data[k] for k in sorted(data)}
 
     def _schedule(self, due: float, pid: str, kind: str, name: str, epoch: int) -> None:
         self.seq += 1
-        heapq.heappush(self.heap, (due, self.seq, pid, kind, name, epoch))
+        # keyed (a worker): the scheduling activity's key and the count, which sort across workers
+        # as the one-process count does
+        heapq.heappush(self.heap, (due, (self._act, self.seq) if self.keyed else self.seq, pid, kind, name, epoch))
 
     def _conditions_hold(self, tr: Transition, fields: dict, data: dict | None) -> bool:
         for key, test in tr.conditions:
@@ -120,9 +128,12 @@ class LifecycleEngine:
         """Fire every timer and flag expiry due at or before ``now``, in due order."""
         heap = self.heap
         while heap and heap[0][0] <= now:
-            due, _, pid, kind, name, epoch = heapq.heappop(heap)
+            due, seq, pid, kind, name, epoch = heapq.heappop(heap)
             p = self.people[pid]
             self._now = due
+            self._line = 0  # a campaign loop set off by a timer is not any line's (PK755 without a line)
+            if self.keyed:
+                self._act = (due, 1, seq)
             if kind == "flag":
                 if p.flags and p.flags.get(name) == due:
                     del p.flags[name]

@@ -61,14 +61,15 @@ class _Spill:
     """Records appended while the run goes, kept in memory up to :data:`_CHUNK` and then
     written, a pickled chunk at a time, to an anonymous temporary file (gone when closed)."""
 
-    __slots__ = ("buffer", "chunks", "fh", "n", "size")
+    __slots__ = ("buffer", "chunks", "fh", "n", "size", "path")
 
-    def __init__(self, size: int | None = None) -> None:
+    def __init__(self, size: int | None = None, path: str | None = None) -> None:
         self.buffer: list[Any] = []
         self.chunks: list[tuple[int, int]] = []  # (offset, length) of each written chunk
         self.fh: Any = None
         self.n = 0
         self.size = size or _CHUNK
+        self.path = path  # a named file instead (a worker's, read back by the parent process)
 
     def append(self, record: Any) -> None:
         buffer = self.buffer
@@ -80,7 +81,8 @@ class _Spill:
         if not self.buffer:
             return
         if self.fh is None:
-            self.fh = tempfile.TemporaryFile(prefix="programkit-simulate-")
+            self.fh = (open(self.path, "w+b") if self.path is not None
+                       else tempfile.TemporaryFile(prefix="programkit-simulate-"))
         data = pickle.dumps(self.buffer, pickle.HIGHEST_PROTOCOL)
         fh = self.fh
         fh.seek(0, os.SEEK_END)
@@ -91,6 +93,23 @@ class _Spill:
 
     def __len__(self) -> int:
         return self.n + len(self.buffer)
+
+    def handed_over(self) -> tuple[str | None, list[tuple[int, int]], int]:
+        """Everything written out and closed, for another process: (path, chunks, count)."""
+        self.flush()
+        if self.fh is not None:
+            self.fh.close()
+        return self.path if self.fh is not None else None, self.chunks, self.n
+
+    @classmethod
+    def taken_over(cls, path: str | None, chunks: list[tuple[int, int]], n: int) -> _Spill:
+        """A spill another process handed over: open, and its name gone (the data stays while open)."""
+        spill = cls()
+        if path is not None:
+            spill.fh = open(path, "rb")
+            os.unlink(path)
+        spill.chunks, spill.n = chunks, n
+        return spill
 
     def read(self, chunk: int) -> list[Any]:
         offset, length = self.chunks[chunk]
@@ -160,6 +179,24 @@ def _stamped(spill: _Spill) -> Records:
         return r
 
     return Records(spill.__iter__, len(spill), convert)
+
+
+def merged_stamped(spills: list[_Spill]) -> Records:
+    """Workers' keyed records, ``(key, record)``, merged in key order (each spill is in key order:
+    the one-process order), keys dropped, raw timestamps read back as :func:`iso` text."""
+    stamp = _Stamper().text
+    key, record = operator.itemgetter(0), operator.itemgetter(1)
+
+    def source() -> Iterator[Any]:
+        return map(record, heapq.merge(*(iter(s) for s in spills), key=key))
+
+    def convert(r: dict[str, Any]) -> dict[str, Any]:
+        ts = r["at"]
+        if type(ts) is not str:
+            r["at"] = stamp(ts)
+        return r
+
+    return Records(source, sum(len(s) for s in spills), convert)
 
 
 class FindingSink:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Severity
+from .lifecycle_engine import Unshown
 from .records import _stamped, _Stamper, iso
 
 if TYPE_CHECKING:
@@ -51,8 +52,9 @@ class SimulationResult:
         }
 
 
-def build_result(sim: Simulator, until: float | None) -> SimulationResult:
-    """The result of a finished run: people sorted by id, then states, the funnel and campaign runs."""
+def people_part(sim: Simulator) -> tuple[list[dict[str, Any]], dict[str, int], list[int]]:
+    """A finished run's people, sorted by id, as the result shows them, with how many are in each
+    state and how many reached each funnel step (a worker's part of the result: they add up)."""
     lcm = sim.lc
     states: dict[str, int] = {}
     people = []
@@ -60,6 +62,7 @@ def build_result(sim: Simulator, until: float | None) -> SimulationResult:
     funnel_index = {s: i for i, s in enumerate(lcm.funnel)} if lcm else {}
     display = sim.m.names.display
     stamp = _Stamper()
+    keyed = sim.keyed
     # people mostly share their fields' names: sorted once per set of names, with display names
     layouts: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
@@ -74,6 +77,11 @@ def build_result(sim: Simulator, until: float | None) -> SimulationResult:
                     top = i
             for i in range(top + 1):
                 funnel_reached[i] += 1
+            if keyed:  # a worker kept lifecycle events' data by key: display names are final now
+                for h in p.history:
+                    data = h.get("data")
+                    if type(data) is Unshown:
+                        h["data"] = {display.get(k, k): data[k] for k in sorted(data)}
         fields = p.fields
         names = tuple(fields)
         layout = layouts.get(names)
@@ -84,6 +92,15 @@ def build_result(sim: Simulator, until: float | None) -> SimulationResult:
                        "flags": sorted(p.flags) if p.flags else [], "programStatus": p.status,
                        "fields": dict(zip(layout[1], map(fields.__getitem__, layout[0]))),
                        "history": stamp(p.history)})
+    return people, states, funnel_reached
+
+
+def assemble(sim: Simulator, until: float | None, people: list[dict[str, Any]], states: dict[str, int],
+             funnel_reached: list[int], runs: dict[str, int], counts: dict[str, int], alerts: Sequence[dict[str, Any]],
+             emails: Sequence[dict[str, Any]], rejected: Sequence[dict[str, Any]],
+             findings: Sequence[Finding]) -> SimulationResult:
+    """The result from its parts: states in the lifecycle's order, the funnel's conversions."""
+    lcm = sim.lc
     order = {s: i for i, s in enumerate(lcm.states)} if lcm else {}
     states = dict(sorted(states.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
     funnel = []
@@ -94,8 +111,15 @@ def build_result(sim: Simulator, until: float | None) -> SimulationResult:
                        "overall": round(funnel_reached[i] / funnel_reached[0], 4) if funnel_reached[0] else None})
     return SimulationResult(
         bundle=sim.m.bundle_name, version=sim.m.version, lifecycle=lcm.name if lcm else None,
-        until=iso(until) if until is not None else None, events=dict(sim.counts), people=people,
-        states=states, funnel=funnel, alerts=_stamped(sim.alerts), emails=_stamped(sim.emails),
-        rejected=_stamped(sim.rejected),
-        campaigns=dict(sorted(sim.runs.items())), findings=sim.findings.records(),
+        until=iso(until) if until is not None else None, events=counts, people=people,
+        states=states, funnel=funnel, alerts=alerts, emails=emails, rejected=rejected,
+        campaigns=dict(sorted(runs.items())), findings=findings,
     )
+
+
+def build_result(sim: Simulator, until: float | None) -> SimulationResult:
+    """The result of a finished run (one process): people sorted by id, then states, the funnel
+    and campaign runs; alerts, emails, rejections and findings read back from disk."""
+    people, states, funnel_reached = people_part(sim)
+    return assemble(sim, until, people, states, funnel_reached, sim.runs, dict(sim.counts), _stamped(sim.alerts),
+                    _stamped(sim.emails), _stamped(sim.rejected), sim.findings.records())
