@@ -20,12 +20,14 @@ events file's lines; :mod:`.rules` compiles the bundle into the rules the engine
 :mod:`.campaign_engine` and :mod:`.lifecycle_engine` run campaigns and lifecycle transitions;
 :mod:`.engine` holds the people, the clock and the event loop; :mod:`.records` spills per-event
 records to disk; :mod:`.result` builds the :class:`SimulationResult`; :mod:`.report` writes it
-out as text or JSON; :mod:`.driver` is the entry point, :func:`simulate`.
+out as text or JSON; :mod:`.driver` is the entry point, :func:`simulate`; :mod:`.partitioned` splits a run across
+processes (``--jobs``); :mod:`.core` chooses the compiled core (Cython) or the pure-Python one.
 """
 
 from __future__ import annotations
 
 from . import codes  # noqa: F401  (registers PK751–PK760)
+from .core import describe as core_in_use  # first: it decides whether the compiled modules load
 from .campaign_engine import MAX_ACTIVITIES
 from .conditions import SCORE_KEY, FieldNames, apply_score_change, value_test
 from .driver import lc_hint, simulate
@@ -41,6 +43,6 @@ __all__ = [
     "EVENTS_HINT", "MAX_ACTIVITIES", "NO_STATE", "NOT_APPLICABLE", "NUMERIC_TYPES", "PEOPLE_HINT", "SCORE_KEY",
     "Campaign", "FieldNames", "FindingSink", "Flag", "Lifecycle", "Model", "Person", "Records", "Rejected",
     "SimulationResult", "Simulator", "Timer", "Transition", "apply_score_change", "build_result", "check_settings",
-    "compile_bundle", "iso", "iter_json", "iter_text", "lc_hint", "parse_time", "read_people", "render_json",
+    "compile_bundle", "core_in_use", "iso", "iter_json", "iter_text", "lc_hint", "parse_time", "read_people", "render_json",
     "render_text", "simulate", "value_test", "write_report",
 ]

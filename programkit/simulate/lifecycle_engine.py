@@ -61,7 +61,7 @@ class LifecycleEngine:
                 self._enter(p, tr.to, now, tr.event, None)
                 break
 
-    def _shown(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _shown(self, data: dict[str, Any]) -> Any:  # a dict or Unshown (Any: the compiled core checks exact types)
         if self.keyed:  # display names are merged across workers at the end: shown then (result.py)
             return Unshown(data)
         display = self.m.names.display
