@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from conftest import SAMPLES
 from programkit.errors import BadInput
 from programkit.simulate import render_json, render_text, simulate
+from programkit.simulate import partitioned
 from programkit.simulate.partitioned import PARALLEL_MIN_EVENT_BYTES, auto_jobs, usable_cores
 
 # every sample's lifecycle events, plus ones no lifecycle has
@@ -117,14 +118,21 @@ def test_jobs_on_the_command_line(tmp_path, invoke):
     assert bad.exit_code == 2 and "--jobs" in bad.output
 
 
-def test_the_default_is_one_process_for_small_files_and_the_usable_cores_else(tmp_path):
+def test_the_default_is_one_process_for_small_files_and_the_idle_cores_else(tmp_path, monkeypatch):
     small = tmp_path / "small.jsonl"
     small.write_bytes(b"{}\n")
     assert auto_jobs(None) == 1 and auto_jobs(small) == 1
     big = tmp_path / "big.jsonl"
     with open(big, "wb") as fh:
         fh.truncate(PARALLEL_MIN_EVENT_BYTES)
-    assert auto_jobs(big) == min(usable_cores(), 8)
+    monkeypatch.setattr(partitioned, "usable_cores", lambda: 4)
+    for load, jobs in ((0.0, 4), (1.2, 3), (3.0, 1), (9.0, 1)):
+        monkeypatch.setattr(partitioned.os, "getloadavg", lambda load=load: (load, load, load))
+        assert auto_jobs(big) == jobs, load
+    monkeypatch.setattr(partitioned, "usable_cores", lambda: 64)
+    monkeypatch.setattr(partitioned.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert auto_jobs(big) == 8  # capped
+    assert usable_cores() >= 1
 
 
 def test_no_jobs_is_bad_input(tmp_path):

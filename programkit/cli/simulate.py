@@ -65,7 +65,7 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
 @click.option("--jobs", "jobs", type=int, metavar="N",
-              help="Split the people across N processes (same output). Default: the usable CPU cores "
+              help="Split the people across N processes (same output). Default: the idle usable CPU cores "
                    "(at most 8), one process for an events file under 8 MiB.")
 @registry_options()
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],

@@ -57,14 +57,27 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def idle_cores() -> int:
+    """The usable cores not busy with other work, by the 1-minute load average (at least 1): on
+    cores other processes keep busy, a second worker gets no second core and only adds work
+    (measured: half the speed of one process on two cores shared with a load of 5-8)."""
+    cores = usable_cores()
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this system
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
 def can_partition() -> bool:
     """Whether worker processes can be forked (they inherit the compiled bundle, which has closures)."""
     return "fork" in multiprocessing.get_all_start_methods()
 
 
 def auto_jobs(events: str | os.PathLike[str] | None) -> int:
-    """The default for ``--jobs``: the usable cores, capped at :data:`MAX_AUTO_JOBS`; one process
-    for an events file under :data:`PARALLEL_MIN_EVENT_BYTES` (or none), or where fork is missing."""
+    """The default for ``--jobs``: the usable cores that are idle (:func:`idle_cores`), capped at
+    :data:`MAX_AUTO_JOBS`; one process for an events file under :data:`PARALLEL_MIN_EVENT_BYTES`
+    (or none), or where fork is missing."""
     if events is None or not can_partition():
         return 1
     try:
@@ -72,7 +85,7 @@ def auto_jobs(events: str | os.PathLike[str] | None) -> int:
             return 1
     except OSError:
         return 1  # reading it will say what is wrong
-    return max(1, min(usable_cores(), MAX_AUTO_JOBS))
+    return max(1, min(idle_cores(), MAX_AUTO_JOBS))
 
 
 def _run_share(model: Model, share: tuple[int, int], people: str | os.PathLike[str] | None,
