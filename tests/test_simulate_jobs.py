@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -164,3 +167,33 @@ def test_a_field_no_catalogue_knows_is_shown_as_first_spelled_across_workers(tmp
                                                  {"Favourite Colour": "blue", "Shoe Size": 10}]
     assert one.people[1]["history"][1]["data"] == {"Favourite Colour": "blue", "Shoe Size": 10}
     assert render_json(simulate(op, events=events, jobs=2)) == render_json(one)
+
+
+def test_which_core_runs_and_why(monkeypatch):
+    """The compiled core runs only when every module was built, is not older than its source, and
+    PROGRAMKIT_PURE_PYTHON is not set; otherwise the reason is what --version shows."""
+    from programkit.simulate import core
+
+    monkeypatch.delenv("PROGRAMKIT_PURE_PYTHON", raising=False)
+    monkeypatch.setattr(core, "_compiled_path", lambda name: f"/built/{name}.so")
+    times = {}
+    monkeypatch.setattr(core.os.path, "exists", lambda path: True)
+    monkeypatch.setattr(core.os.path, "getmtime", lambda path: times.get(path, 100.0))
+    assert core._why_pure() is None
+    times[core.os.path.join(core._HERE, "engine.py")] = 100.0 + core._STALE_SECONDS / 2  # written by one install
+    assert core._why_pure() is None
+    times[core.os.path.join(core._HERE, "engine.py")] = 500.0  # edited after the build
+    assert core._why_pure() == "engine.py is newer than its compiled module (rebuild: pip install -e .)"
+    monkeypatch.setenv("PROGRAMKIT_PURE_PYTHON", "1")
+    assert core._why_pure() == "PROGRAMKIT_PURE_PYTHON is set"
+    monkeypatch.setenv("PROGRAMKIT_PURE_PYTHON", "0")
+    monkeypatch.setattr(core, "_compiled_path", lambda name: None)
+    assert core._why_pure() == "no compiled core was built"
+
+
+def test_the_forced_pure_core_loads_the_python_sources(tmp_path):
+    code = ("import programkit.simulate as s, programkit.simulate.engine as e, programkit.simulate.conditions as c;"
+            "print(s.core_in_use(), e.__file__.endswith('.py'), c.__file__.endswith('.py'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "PROGRAMKIT_PURE_PYTHON": "1"})
+    assert done.stdout == "pure Python (PROGRAMKIT_PURE_PYTHON is set) True True\n", done.stderr
