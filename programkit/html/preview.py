@@ -25,9 +25,9 @@ from lxml import etree, html as lxml_html
 #: a small grey box with the words "external image", as a data: URI (the policy allows img-src data:)
 PLACEHOLDER_IMAGE = (
     "data:image/svg+xml;charset=utf-8,"
-    "%3Csvg xmlns='http://www.w3.org/2000/svg' width='160' height='40'%3E%3Crect width='160' height='40' "
-    "fill='%23ddd'/%3E%3Ctext x='80' y='24' font-family='sans-serif' font-size='11' text-anchor='middle' "
-    "fill='%23555'%3Eexternal image%3C/text%3E%3C/svg%3E")
+    "%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20width='160'%20height='40'%3E%3Crect%20width='160'%20height='40'"
+    "%20fill='%23ddd'/%3E%3Ctext%20x='80'%20y='24'%20font-family='sans-serif'%20font-size='11'%20text-anchor="
+    "'middle'%20fill='%23555'%3Eexternal%20image%3C/text%3E%3C/svg%3E")
 
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(?!data:)[^)]*\1\s*\)", re.I)
 _CSS_IMPORT = re.compile(r"@import[^;]*;?", re.I)

@@ -245,10 +245,11 @@ def _group_of(act: Any) -> str:
 
 
 def replacement_reach(plan: Any, workspace: Any) -> dict[tuple[str, str], list[str]]:
-    """For each email template the plan replaces: the other programs of the workspace with emails built on
-    it (they change too). Only on a target that reads locally (an embedded workspace): on a remote one
+    """For each email template the plan replaces or updates in place: the other programs of the workspace with
+    emails built on it (they change too). Only on a target that reads locally (an embedded workspace): on a remote one
     each email is an API call, so it is not checked there and the report says so."""
-    replaced = {a.name.casefold(): a for a in plan.actions if a.action == "replace" and a.kind == "emailTemplate"}
+    replaced = {(a.as_name or a.name).casefold(): a for a in plan.actions
+                if a.action in ("replace", "update") and a.kind == "emailTemplate"}
     if not replaced or workspace is None or hasattr(workspace, "estimate_calls"):
         return {}
     program_name = (plan.program.get("as") or plan.program.get("name") or "").casefold()
@@ -268,7 +269,8 @@ def replacement_reach(plan: Any, workspace: Any) -> dict[tuple[str, str], list[s
                     except (ValueError, AttributeError):
                         template = None
                 if isinstance(template, str) and template.casefold() in replaced:
-                    names = out[("emailTemplate", template.casefold())]
+                    act = replaced[template.casefold()]
+                    names = out[("emailTemplate", act.name.casefold())]
                     if prog.name not in names:
                         names.append(prog.name)
     except Exception:  # noqa: BLE001 - what a replacement touches is extra information, never a failure
@@ -301,7 +303,7 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
                 diffs += row["diff"] is not None
             else:
                 row["diff_skipped"] = True
-        if act.action == "replace" and act.kind == "emailTemplate":
+        if act.action in ("replace", "update") and act.kind == "emailTemplate":
             row["reach"] = reach.get((act.kind, act.name.casefold()), [])
             row["reach_checked"] = not remote and workspace is not None
         groups.setdefault(_group_of(act), []).append(row)
