@@ -315,3 +315,37 @@ def test_reports_work_without_javascript_print_and_follow_dark_mode(browser: Any
         assert (tmp_path / "plan.pdf").read_bytes().startswith(b"%PDF")
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_previews_past_the_first_ones_are_built_on_request(browser: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large plan builds in only the first previews (each frame costs the browser a document); the others
+    come from a button, and with JavaScript off a note says so instead."""
+    from programkit.html import views
+
+    monkeypatch.setattr(views, "EAGER_PREVIEWS", 0)
+    target = workspace(tmp_path / "w.db")
+    cli_ok("import", str(SAMPLES / "op-lead-management"), "--yes", "--target", str(target))
+    report = tmp_path / "plan.html"
+    cli_ok("plan", str(changed_copy(tmp_path / "olm-1.1")), "--target", str(target), "--html", str(report))
+    loaded = open_report(browser, report, tmp_path / "deferred.png")
+    assert_clean(loaded)
+    assert browser.find_elements("css selector", "iframe") == []
+    buttons = visible(browser, "button[data-show-preview]")
+    assert len(buttons) == 4  # the email and the template, now and in the bundle
+    assert not any(n.is_displayed() for n in browser.find_elements("css selector", ".js-off-note"))
+    buttons[1].click()
+    (frame,) = visible(browser, "iframe.preview")
+    assert frame.get_attribute("sandbox") == "" and frame.get_attribute("title") == "Rendered: in the bundle"
+    browser.switch_to.frame(frame)
+    try:
+        assert "Changed body." in browser.find_element("css selector", "body").text
+    finally:
+        browser.switch_to.default_content()
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        open_report(browser, report, tmp_path / "deferred-no-js.png")
+        assert len(visible(browser, ".js-off-note")) == 4
+        assert not any(b.is_displayed() for b in browser.find_elements("css selector", "button[data-show-preview]"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

@@ -192,7 +192,7 @@ def state_diagram(doc: dict[str, Any], label: str, ident: str = "lc") -> Markup:
     x0 = 40 + (box_w + 40 if has_any else 0)
     pos: dict[str, tuple[float, float]] = {}
     rows = max(len(v) for v in cols.values())
-    y_top = 40
+    y_top = 56
     for c in sorted(cols):
         column = cols[c]
         off = (rows - len(column)) * (box_h + row_gap) / 2

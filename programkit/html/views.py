@@ -27,8 +27,11 @@ RULE_OF_KIND = {"landingPageTemplate": "landingPageTemplates", "image": "images"
                 "tag": "programTags"}
 #: a diff longer than this (lines per side) is not computed line by line
 MAX_DIFF_LINES = 4000
-#: at most this many diffs (with previews) in one plan report: a 10,000-asset upgrade stays a readable file
+#: at most this many diffs in one plan report: a 10,000-asset upgrade stays a readable file
 MAX_DIFFS = 200
+#: rendered previews built into the page (each iframe costs the browser ~30-50 ms to open); the rest are
+#: built when asked for (a button, with JavaScript) so a large plan still opens in seconds
+EAGER_PREVIEWS = 4
 #: an image is shown inline (as a data: URI) up to this size
 MAX_INLINE_IMAGE = 1 << 20
 DESIGN_STUDIO = "Design Studio"
@@ -288,7 +291,7 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
     reach = replacement_reach(plan, workspace)
     remote = workspace is not None and hasattr(workspace, "estimate_calls")
     groups: dict[str, list[dict[str, Any]]] = {}
-    diffs = 0
+    diffs = previews = 0
     for act in plan.actions:
         rule = RULE_OF_KIND.get(act.kind)
         row = {"action": act.action, "mark": ACTION_MARKS.get(act.action, "?"), "kind": act.kind, "name": act.name,
@@ -300,6 +303,9 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
             if diffs < MAX_DIFFS:
                 new_asset = by_path.get(act.path) or assets.get((act.kind, act.name.casefold(), act.path))
                 row["diff"] = _diff(act, bundle, workspace, new_asset)
+                if row["diff"] is not None:
+                    row["diff"]["eager"] = previews < EAGER_PREVIEWS
+                    previews += "new_preview" in row["diff"]
                 diffs += row["diff"] is not None
             else:
                 row["diff_skipped"] = True

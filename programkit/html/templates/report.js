@@ -20,6 +20,17 @@
       for (var j = 0; j < all.length; j++) { all[j].open = open; }
     });
   }
+  var notes = document.querySelectorAll(".js-off-note");
+  for (var n = 0; n < notes.length; n++) { notes[n].hidden = true; }
+  var shows = document.querySelectorAll("[data-show-preview]");
+  for (var s = 0; s < shows.length; s++) {
+    shows[s].hidden = false;
+    shows[s].addEventListener("click", function (ev) {
+      var button = ev.currentTarget;
+      var template = button.parentNode.querySelector("template");
+      button.parentNode.replaceChild(template.content.cloneNode(true), button);
+    });
+  }
   var closed = [];
   window.addEventListener("beforeprint", function () {
     closed = [];
