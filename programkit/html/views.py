@@ -447,7 +447,7 @@ def lifecycle_view(doc: Any, ident: str) -> dict[str, Any]:
         "reason_lists": doc.get("reasonLists") if isinstance(doc.get("reasonLists"), dict) else {},
         "settings": [s for s in doc.get("settings") or [] if isinstance(s, dict)],
         "funnel": doc.get("funnel") or [],
-        "diagram": charts.state_diagram(doc, f"State diagram of the lifecycle", ident=ident),
+        "diagram": charts.state_diagram(doc, "State diagram of the lifecycle", ident=ident),
     }
 
 
