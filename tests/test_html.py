@@ -300,3 +300,20 @@ def test_inspect_and_validate_html_from_the_cli(tmp_path: Path) -> None:
     assert "PK960" in refused.output
     missing = cli_ok("simulate", str(OLM), "--html", str(tmp_path / "no" / "s.html"), codes=(2,))
     assert "PK413" in missing.output
+
+
+def test_validate_html_of_unreadable_paths_and_an_unplannable_bundle(tmp_path: Path) -> None:
+    result = cli_ok("validate", str(tmp_path / "nothing-here"), "--format", "html", codes=(2,))
+    root = doc(result.output[result.output.index("<!DOCTYPE"):])
+    (article,) = root.xpath('//section[@aria-labelledby="unreadable"]//article')
+    assert "nothing-here" in article.text_content() and "no such file or directory" in article.text_content()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "bundle.json").write_text("{not json", encoding="utf-8")
+    target = workspace(tmp_path / "w.db")
+    out = tmp_path / "plan.html"
+    cli_ok("plan", str(broken), "--target", str(target), "--html", str(out), codes=(1,))
+    root = doc(out.read_text(encoding="utf-8"))
+    codes = [c.text for c in root.xpath('//section[@aria-labelledby="problems"]//article//a/code')]
+    assert "PK101" in codes and "PK516" in codes
+    assert "(unreadable bundle)" in root.xpath("string(//h1)")

@@ -352,6 +352,11 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
 
 # --- inspect ------------------------------------------------------------------------------------
 
+#: scan HTML for snippet and image names only up to this many of them (a bundle of 10,000 images is listed,
+#: its "used by" from HTML text is not worked out)
+MAX_NAMED_SCAN = 2000
+#: draw the dependency graph up to this many items; past that the table alone lists what uses what
+MAX_GRAPH_NODES = 150
 _MY_TOKEN = re.compile(r"\{\{\s*my\.([^{}:]+?)\s*(?::default=[^{}]*)?\}\}")
 
 
@@ -483,6 +488,10 @@ def inspect_view(inspection: Any, bundle: Bundle, findings: Sequence[Finding] = 
         if (src, dst) not in edges and src != dst:
             edges.append((src, dst))
 
+    # snippets and images are used by name in HTML (an image's name ends its URL): one pattern for them all
+    named = {a.name: a.kind for a in bundle.assets if a.kind in ("snippet", "image") and a.name}
+    by_text = re.compile("|".join(re.escape(n) for n in sorted(named, key=len, reverse=True))) \
+        if 0 < len(named) <= MAX_NAMED_SCAN else None
     for a in bundle.assets:
         src = by_name[(a.kind, a.name.casefold())]
         doc = a.content
@@ -496,9 +505,10 @@ def inspect_view(inspection: Any, bundle: Bundle, findings: Sequence[Finding] = 
         for text in texts:
             for m in _MY_TOKEN.finditer(text):
                 link(src, "token", m.group(1))
-            for other in bundle.assets:
-                if other.kind in ("snippet", "image") and other.name and other.name in text and other is not a:
-                    link(src, other.kind, other.name)
+            if by_text is not None and a.kind in ("email",) + HTML_KINDS:
+                for m in by_text.finditer(text):
+                    if m.group() != a.name:
+                        link(src, named[m.group()], m.group())
     for s, d in edges:
         nodes[s]["uses"].append(d)
         nodes[d]["used_by"].append(s)
@@ -546,7 +556,8 @@ def inspect_view(inspection: Any, bundle: Bundle, findings: Sequence[Finding] = 
         "nodes": sorted(graph_nodes, key=lambda n: (charts.GRAPH_COLUMNS.index(next(
             (c for c in charts.GRAPH_COLUMNS if n["kind"] in c), charts.GRAPH_COLUMNS[-1])), n["kind"], n["name"])),
         "node_names": {n["id"]: n for n in graph_nodes},
-        "graph": charts.dependency_graph(graph_nodes, edges, "Dependency graph: what uses what"),
+        "graph": charts.dependency_graph(graph_nodes, edges, "Dependency graph: what uses what")
+        if len(graph_nodes) <= MAX_GRAPH_NODES else None, "graph_limit": MAX_GRAPH_NODES,
         "campaigns": campaigns, "emails": emails, "lifecycles": lifecycles,
         "findings": fv, "codes": code_docs(f["code"] for f in fv),
         "folders": [p for p, _ in folder_tree(program)],
@@ -601,7 +612,7 @@ def validate_view(results: Sequence[Any], unreadable: Sequence[tuple[str, str]] 
         bundles.append({"path": r.path, "id": ids("bundle", r.path), "counts": c,
                         "failed": r.failed(strict), "files": [{"file": k, "id": ids("file", r.path, k),
                                                                 "findings": v} for k, v in by_file.items()]})
-    total = Counter()
+    total = Counter({"error": 0, "warning": 0, "info": 0})
     for b in bundles:
         total.update(b["counts"])
     return {"kind": "validate", "title": "Validation: " + ", ".join(b["path"] for b in bundles[:3])
