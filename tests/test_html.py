@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from marketo_support import cli_env, fake, marketo_env  # noqa: F401
 from html_support import (EXAMPLES, HOSTILE_NAME, SAMPLE_NAMES, SAMPLES, changed_copy, cli_ok, hostile_copy,
                           workspace)
 from programkit.html import content_security_policy, render_inspection, render_plan, render_validation
@@ -317,3 +318,57 @@ def test_validate_html_of_unreadable_paths_and_an_unplannable_bundle(tmp_path: P
     codes = [c.text for c in root.xpath('//section[@aria-labelledby="problems"]//article//a/code')]
     assert "PK101" in codes and "PK516" in codes
     assert "(unreadable bundle)" in root.xpath("string(//h1)")
+
+
+def test_plan_report_for_a_marketo_target_shows_the_call_estimate(fake, cli_env, invoke, tmp_path: Path) -> None:
+    out = tmp_path / "plan.html"
+    result = invoke("plan", str(OLM), "--target", fake.url, "--html", str(out))
+    assert result.exit_code == 0, result.output
+    cost_line = next(line for line in result.output.splitlines() if line.startswith("Marketo API:"))
+    root = doc(out.read_text(encoding="utf-8"))
+    text = " ".join(root.xpath("string(//section[@aria-labelledby='cost'])").split())
+    # the same figures the terminal prints: calls spent planning, calls applying takes, share of the quota
+    calls = cost_line.split("takes about ")[1].split()[0]
+    planned = cost_line.split("Marketo API: ")[1].split()[0]
+    assert f"Planning took {planned} calls" in text and f"applying takes about {calls} more" in text
+    assert "of the daily quota of 50,000" in text
+    # what a replaced template touches elsewhere is not looked up through the API (a call per email)
+    assert root.xpath("//section[@aria-labelledby='actions']")
+
+
+def test_keep_both_copy_and_replaced_image_are_compared_with_the_workspace(tmp_path: Path) -> None:
+    import base64 as b64
+
+    from bundle_edits import edit_manifest
+    from programkit.canonical import refresh_digests
+
+    red = b64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+    blue = b64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYPgPAAEDAQAIicLsAAAAAElFTkSuQmCC")
+    target = workspace(tmp_path / "w.db")
+    first = tmp_path / "first"
+    import shutil
+
+    shutil.copytree(OLM, first)
+    (first / "images").mkdir()
+    (first / "images" / "logo.png").write_bytes(red)
+    edit_manifest(first, lambda m: m["assets"].append({"kind": "image", "name": "logo.png", "path": "images/logo.png",
+                                                       "sha256": ""}))
+    refresh_digests(first)
+    cli_ok("import", str(first), "--yes", "--as", "Other Program", "--target", str(target))
+    newer = changed_copy(tmp_path / "newer")
+    (newer / "images").mkdir()
+    (newer / "images" / "logo.png").write_bytes(blue)
+    edit_manifest(newer, lambda m: m["assets"].append({"kind": "image", "name": "logo.png", "path": "images/logo.png",
+                                                       "sha256": ""}))
+    refresh_digests(newer)
+    root = doc(plan_report(newer, target, flags={"images": "replace"}))
+    (copy,) = root.xpath('//tr[@data-action="rename"]')
+    assert " ".join(copy.xpath("string(td[3])").split()) == "Quick Start Email Template → Quick Start Email Template - 1"
+    template_diff = copy.getnext()
+    assert "#c01020" in template_diff.xpath("string(.//td[contains(@class, 'chg-new')])")
+    assert "#1473e6" in template_diff.xpath("string(.//td[contains(@class, 'chg-old')])")
+    (image,) = root.xpath('//tr[@data-action="replace"]')
+    assert "images=replace (flag)" in image.text_content()
+    old, new = image.getnext().xpath(".//img/@src")
+    assert old == "data:image/png;base64," + b64.b64encode(red).decode()
+    assert new == "data:image/png;base64," + b64.b64encode(blue).decode()
