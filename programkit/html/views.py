@@ -135,7 +135,7 @@ def image_uri(data: bytes | None) -> str | None:
     if not data or len(data) > MAX_INLINE_IMAGE:
         return None
     for magic, mime in _IMAGE_TYPES.items():
-        if data.startswith(magic):
+        if data.startswith(magic) and (magic != b"RIFF" or data[8:12] == b"WEBP"):
             return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
     return None
 
