@@ -372,3 +372,29 @@ def test_keep_both_copy_and_replaced_image_are_compared_with_the_workspace(tmp_p
     old, new = image.getnext().xpath(".//img/@src")
     assert old == "data:image/png;base64," + b64.b64encode(red).decode()
     assert new == "data:image/png;base64," + b64.b64encode(blue).decode()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40) | st.sampled_from(
+    ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "</textarea></td></table>", "{{ 7*7 }}",
+     "&amp;&lt;", "<!--", "]]>", "javascript:alert(1)"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_TEXT, reason=_TEXT, kind=st.sampled_from(["email", "emailTemplate", "smartCampaign", "image"]))
+def test_any_name_is_shown_as_its_text_and_never_becomes_markup(name: str, reason: str, kind: str) -> None:
+    from programkit.findings import make
+    from programkit.plan import Action, Plan
+    from programkit.rules import Rules
+
+    plan = Plan({"name": name, "version": "1.0.0", "digest": "0" * 64, "manifest": {}}, {"name": name, "revision": "1"},
+                {"name": name, "as": None, "action": "create"}, Rules(),
+                actions=[Action(kind, name, "create", reason=reason, folder=name)],
+                problems=[make("PK516", name, file=name)])
+    root = doc(render_plan(plan))
+    assert len(root.xpath("//script")) == 1 and not root.xpath("//img|//iframe|//textarea")
+    (row,) = root.xpath('//tr[contains(@class, "action")]')
+    assert row.xpath("string(td[3])") == name
+    assert row.xpath("string(td[5])").strip() == reason.strip()
+    assert root.xpath("string(//article//p[@class='message'])") == name

@@ -49,8 +49,10 @@ TEMPLATE_DIR = "templates"
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report templates: autoescaping on for every template."""
+    # ChainableUndefined: an optional key a plan or result does not have (a workspace without a location,
+    # a plan read from an older file) shows as nothing rather than failing the whole report
     env = jinja2.Environment(loader=jinja2.PackageLoader("programkit.html", TEMPLATE_DIR),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             autoescape=True, undefined=jinja2.ChainableUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["hours"] = _hours
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
