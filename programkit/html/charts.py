@@ -123,6 +123,15 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+def _requirement(r: Any) -> str:
+    """A required or optional field of a transition: a name, or {"field", "requiredBy": setting}."""
+    if isinstance(r, str):
+        return r
+    if isinstance(r, dict) and isinstance(r.get("field"), str):
+        return r["field"] + (f" (when {r['requiredBy']} is on)" if r.get("requiredBy") else "")
+    return ""
+
+
 def lifecycle_edges(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Every arrow of a lifecycle: transitions (one per source state) and timers, with their conditions."""
     edges = []
@@ -130,15 +139,28 @@ def lifecycle_edges(doc: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(t, dict) or not isinstance(t.get("to"), str):
             continue
         cond = []
-        if t.get("requires"):
-            cond.append("requires " + ", ".join(str(r) for r in _names(t["requires"])))
+        requires = [_requirement(r) for r in (t.get("requires") if isinstance(t.get("requires"), list) else [])]
+        if requires:
+            cond.append("requires " + ", ".join(r for r in requires if r))
         reason = t.get("reason")
         if isinstance(reason, dict):
-            cond.append(f"reason ({reason.get('field', '')}) from '{reason.get('list', '')}'")
+            field = f" ({reason['field']})" if reason.get("field") else ""
+            cond.append(f"a reason{field} from '{reason.get('list', '')}'"
+                        + (f" when {reason['requiredBy']} is on" if reason.get("requiredBy") else ""))
+        if t.get("optional"):
+            cond.append("optional " + ", ".join(_requirement(r) for r in t["optional"] if _requirement(r)))
         if t.get("automatic"):
             cond.append("automatic")
-        if isinstance(t.get("onField"), (str, dict)):
-            cond.append(f"on {t['onField'] if isinstance(t['onField'], str) else t['onField'].get('field', '')}")
+        on = t.get("onField")
+        if isinstance(on, dict):
+            values = on.get("values")
+            cond.append(f"when {on.get('field', '')} becomes "
+                        + (" or ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+                           if isinstance(values, list) and values else "set"))
+        elif isinstance(on, str):
+            cond.append(f"when {on} changes")
+        if isinstance(t.get("description"), str):
+            cond.append(t["description"])
         for src in _names(t.get("from")) or [ANY]:
             edges.append({"from": ANY if src == "*" else src, "to": t["to"], "label": str(t.get("event", "")),
                           "conditions": cond, "timer": False})
