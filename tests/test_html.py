@@ -398,3 +398,19 @@ def test_any_name_is_shown_as_its_text_and_never_becomes_markup(name: str, reaso
     assert row.xpath("string(td[3])") == name
     assert row.xpath("string(td[5])").strip() == reason.strip()
     assert root.xpath("string(//article//p[@class='message'])") == name
+
+
+def test_lifecycle_transitions_with_their_conditions_and_timers() -> None:
+    root = doc(render_inspection(SAMPLES / "hubspot-lead-settings"))
+    rows = [" | ".join(" ".join(td.text_content().split()) for td in tr.xpath("td"))
+            for tr in root.xpath("//h4[.='Transitions and timers']/following-sibling::table[1]/tbody/tr")]
+    assert "Connected | qualify | Qualified | requires Deal Name (when requireDealOnQualification is on); " \
+           "optional Deal Amount" in rows
+    assert "(any state) | disqualify | Disqualified | a reason (Disqualification Reason) from 'Disqualification " \
+           "reasons' when requireDisqualificationReason is on" in rows
+    referrals = doc(render_inspection(SAMPLES / "partner-center-referrals"))
+    timer = [[td.text_content().strip() for td in tr.xpath("td")]
+             for tr in referrals.xpath("//tr[td[2][contains(., 'after 14 days')]]")]
+    assert timer == [["Received", "⏱ after 14 days", "Expired", "no answer in 14 days"]]
+    dashed = referrals.xpath("//figure//path[contains(@class, 'timer')]")
+    assert len(dashed) == 1 and dashed[0].get("stroke-dasharray")
