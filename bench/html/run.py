@@ -1,5 +1,6 @@
 """The HTML plan report of a 10,000-asset bundle: time to write it, its size, and how long headless
-Chromium takes to load it, against loading the same plan as plain text and as JSON in the same run.
+Chromium takes to load it, against loading the same plan as plain text and as JSON in the same run;
+and the same for ``inspect --html`` of the bundle against the text ``inspect`` prints.
 
     python bench/html/run.py [--assets 10000] [--emails 200] [--repeat 3] [--dir DIR]
 
@@ -32,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from programkit.apply import apply_plan  # noqa: E402
 from programkit.canonical import refresh_digests  # noqa: E402
 from programkit.cli.importing import render_plan as render_text_plan  # noqa: E402
-from programkit.html import render_plan  # noqa: E402
+from programkit.html import render_inspection, render_plan  # noqa: E402
+from programkit.inspect import inspect_path, render_text as inspect_text  # noqa: E402
 from programkit.plan import plan_path  # noqa: E402
 from programkit.workspaces import open_target  # noqa: E402
 from programkit.workspaces.sqlite import init_workspace  # noqa: E402
@@ -137,6 +139,20 @@ def main() -> None:
             for i, what in ((0, "load event"), (1, "driver.get")):  # the JSON viewer renders after its load event
                 print(f"  ratio HTML / text ({what}): {loads['html'][i] / loads['text'][i]:.1f}x; "
                       f"HTML / JSON: {loads['html'][i] / loads['json'][i]:.2f}x")
+        # the same bundle as `inspect --html` (tree, dependencies, every email with its preview), against
+        # the text `inspect` prints
+        t = time.perf_counter()
+        page = render_inspection(v2)
+        gen = time.perf_counter() - t
+        files = {"html": work / "inspect.html", "text": work / "inspect.txt"}
+        files["html"].write_text(page, encoding="utf-8")
+        files["text"].write_text(inspect_text(inspect_path(v2)), encoding="utf-8")
+        loads = {k: load_time(driver, p, args.repeat) for k, p in files.items()}
+        print(f"\ninspect: {args.assets + 5:,} assets")
+        print(f"  generate HTML: {gen:.2f} s")
+        for k, p in files.items():
+            print(f"  {k:<5} {p.stat().st_size / 1e6:7.2f} MB  load {loads[k][0]:5.2f} s (driver.get {loads[k][1]:5.2f} s)")
+        print(f"  ratio HTML / text (driver.get): {loads['html'][1] / loads['text'][1]:.1f}x")
     finally:
         driver.quit()
         if not args.dir:

@@ -34,6 +34,9 @@ MAX_DIFFS = 200
 EAGER_PREVIEWS = 4
 #: an image is shown inline (as a data: URI) up to this size
 MAX_INLINE_IMAGE = 1 << 20
+#: the inspect report shows this many images as thumbnails; the others are listed (a bundle of 10,000
+#: images would otherwise be a page of 10,000 pictures)
+MAX_THUMBNAILS = 48
 DESIGN_STUDIO = "Design Studio"
 PROGRAM_SETTINGS = "Program, folders, tokens and tags"
 
@@ -152,10 +155,11 @@ def _safe_read(workspace: Any, asset_id: int | None) -> bytes | None:
         return None
 
 
-def _bundle_bytes(bundle: Bundle | None, path: str | None) -> bytes | None:
+def _bundle_bytes(bundle: Bundle | None, path: str | None, asset: Any = None) -> bytes | None:
     if bundle is None or not path:
         return None
-    asset = next((a for a in bundle.assets if a.path == path), None)
+    if asset is None:
+        asset = next((a for a in bundle.assets if a.path == path), None)
     if asset is not None and asset.data is not None:
         return asset.data
     try:
@@ -539,12 +543,14 @@ def inspect_view(inspection: Any, bundle: Bundle, findings: Sequence[Finding] = 
             lifecycles.append({"id": ident, "name": a.name, "folder": a.folder,
                                **lifecycle_view(a.content, ident=f"lc{len(lifecycles)}")})
     design_rows = []
+    images = 0
     for a in sorted(design, key=lambda x: (x.kind, x.name)):
         row = _asset_row(a, by_name)
         if a.kind in HTML_KINDS and isinstance(a.content, str):
             row["preview"] = offline(render_email({}, a.content, tokens_by_name))
-        elif a.kind == "image":
-            row["image"] = image_uri(_bundle_bytes(bundle, a.path))
+        elif a.kind == "image" and images < MAX_THUMBNAILS:
+            row["image"] = image_uri(_bundle_bytes(bundle, a.path, a))
+            images += 1
         design_rows.append(row)
     graph_nodes = list(nodes.values())
     fv = [finding_view(f) for f in findings]
