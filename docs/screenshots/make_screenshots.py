@@ -77,8 +77,10 @@ def main() -> None:
             for name, (report, start) in reports(Path(tmp)).items():
                 driver.get(report.as_uri())
                 if start:
-                    driver.execute_script(f"document.querySelector({json.dumps(start)}).scrollIntoView(); "
-                                          "window.scrollBy(0, -120)")
+                    for _ in range(2):  # sections lay out when scrolled to (content-visibility): settle, then again
+                        driver.execute_script(f"document.querySelector({json.dumps(start)}).scrollIntoView(); "
+                                              "window.scrollBy(0, -120)")
+                        time.sleep(0.3)
                 time.sleep(0.5)  # lazy preview frames load once scrolled into view
                 png = OUT / f"{name}.png"
                 driver.save_screenshot(str(png))
