@@ -414,3 +414,21 @@ def test_lifecycle_transitions_with_their_conditions_and_timers() -> None:
     assert timer == [["Received", "⏱ after 14 days", "Expired", "no answer in 14 days"]]
     dashed = referrals.xpath("//figure//path[contains(@class, 'timer')]")
     assert len(dashed) == 1 and dashed[0].get("stroke-dasharray")
+
+
+def test_plan_report_shows_blocked_writes_as_blocked(tmp_path: Path) -> None:
+    import shutil
+
+    from bundle_edits import edit_manifest
+
+    target = workspace(tmp_path / "w.db")
+    other = tmp_path / "other"
+    shutil.copytree(OLM, other)
+    edit_manifest(other, lambda m: m.update(name="someone-else"))
+    cli_ok("import", str(other), "--yes", "--target", str(target))  # a program of the same name, another bundle
+    root = doc(plan_report(OLM, target))
+    blocked = root.xpath('//tr[contains(@class, "blocked")]')
+    assert len(blocked) >= 10  # folders, tokens, tag, campaigns, email, lifecycle: what `--as` would create
+    assert all("(blocked by PK510)" in " ".join(r.text_content().split()) for r in blocked)
+    banner = " ".join(root.xpath("string(//div[contains(@class, 'banner warn')])").split())
+    assert banner.startswith(f"{len(blocked)} writes blocked by PK510") and "--as NAME" in banner

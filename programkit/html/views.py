@@ -302,7 +302,8 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
                "as": act.as_name, "decided_by": act.decided_by, "reason": act.reason, "path": act.path,
                "folder": act.folder, "id": ids("action", act.kind, act.folder or "", act.name, act.action),
                "rule": f"{rule}={rules.value(rule)}" if rule else None,
-               "rule_level": rules[rule].decided_by if rule else None, "diff": None, "reach": None}
+               "rule_level": rules[rule].decided_by if rule else None, "diff": None, "reach": None,
+               "blocked_by": act.blocked_by}
         if act.action in ("update", "replace", "rename") and act.kind not in ("program", "folder", "token", "tag"):
             if diffs < MAX_DIFFS:
                 new_asset = by_path.get(act.path) or assets.get((act.kind, act.name.casefold(), act.path))
@@ -332,6 +333,9 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
             cost["planCalls"] = getattr(getattr(workspace, "client", None), "calls", None)
         except Exception:  # noqa: BLE001 - an estimate is advice: a failure to make one hides only it
             cost = None
+    from ..plan import UNBLOCK
+
+    blocked: Counter[str] = Counter(a.blocked_by for a in plan.actions if a.blocked_by)
     b = plan.bundle
     chart = charts.hbars([(c["action"], c["count"], f"{c['count']:,}") for c in counts],
                          "Planned actions by kind of action", width=520) if counts else Markup("")
@@ -351,6 +355,8 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
         "options": plan.options, "cost": cost, "remote": remote, "diffs": diffs,
         "diffs_capped": sum(1 for g in groups.values() for r in g if r.get("diff_skipped")),
         "codes": code_docs(p["code"] for p in problems),
+        "blocked": [{"code": c, "count": n, "unblock": UNBLOCK.get(c, ""), "anchor": "code-" + c.lower()}
+                    for c, n in sorted(blocked.items())],
     }
 
 
