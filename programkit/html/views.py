@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from ..findings import Finding, load_all_codes
 from ..model import HTML_KINDS, JSON_KINDS, PROGRAM_KINDS, Bundle, folder_tree
+from ..workspaces.base import DESIGN_KINDS
 from . import charts
 from .preview import offline, render_email
 
@@ -251,38 +252,35 @@ def _group_of(act: Any) -> str:
     return DESIGN_STUDIO
 
 
-def replacement_reach(plan: Any, workspace: Any) -> dict[tuple[str, str], list[str]]:
-    """For each email template the plan replaces or updates in place: the other programs of the workspace with
-    emails built on it (they change too). Only on a target that reads locally (an embedded workspace): on a remote one
-    each email is an API call, so it is not checked there and the report says so."""
-    replaced = {(a.as_name or a.name).casefold(): a for a in plan.actions
-                if a.action in ("replace", "update") and a.kind == "emailTemplate"}
-    if not replaced or workspace is None or hasattr(workspace, "estimate_calls"):
+def replacement_reach(plan: Any, workspace: Any) -> dict[int, dict[str, list[str]]]:
+    """For each Design Studio asset the plan replaces or updates in place (by workspace id): the other
+    programs whose assets use it, and the Design Studio assets that use it (they change too), as
+    ``workspace used-by`` finds them. Only on a target that can list every asset (an embedded workspace):
+    on Marketo each asset would be an API call, so it is not checked there and the report says so."""
+    changed = {a.target_id for a in plan.actions
+               if a.action in ("replace", "update") and a.kind in DESIGN_KINDS and a.target_id is not None}
+    if not changed or workspace is None or hasattr(workspace, "estimate_calls"):
         return {}
+    from ..usage import usage
+
     program_name = (plan.program.get("as") or plan.program.get("name") or "").casefold()
-    out: dict[tuple[str, str], list[str]] = defaultdict(list)
     try:
-        for prog in workspace.programs():
-            if prog.name.casefold() == program_name:
-                continue
-            for info in workspace.program_assets(prog.id):
-                if info.kind != "email":
-                    continue
-                template = info.meta.get("template") if isinstance(info.meta, dict) else None
-                if template is None:
-                    raw = _safe_read(workspace, info.id)
-                    try:
-                        template = json.loads(raw.decode("utf-8")).get("template") if raw else None
-                    except (ValueError, AttributeError):
-                        template = None
-                if isinstance(template, str) and template.casefold() in replaced:
-                    act = replaced[template.casefold()]
-                    names = out[("emailTemplate", act.name.casefold())]
-                    if prog.name not in names:
-                        names.append(prog.name)
+        found = usage(workspace)
     except Exception:  # noqa: BLE001 - what a replacement touches is extra information, never a failure
         return {}
-    return dict(out)
+    out: dict[int, dict[str, list[str]]] = {}
+    for asset_id in changed:
+        programs: list[str] = []
+        design: list[str] = []
+        for user in found.users_of(asset_id):
+            if user.program_id is None:
+                design.append(f"{user.kind} {user.name}")
+            else:
+                name = found.programs.get(user.program_id, "?")
+                if name.casefold() != program_name and name not in programs:
+                    programs.append(name)
+        out[asset_id] = {"programs": programs, "design": design}
+    return out
 
 
 def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) -> dict[str, Any]:
@@ -314,9 +312,9 @@ def plan_view(plan: Any, bundle: Bundle | None = None, workspace: Any = None) ->
                 diffs += row["diff"] is not None
             else:
                 row["diff_skipped"] = True
-        if act.action in ("replace", "update") and act.kind == "emailTemplate":
-            row["reach"] = reach.get((act.kind, act.name.casefold()), [])
-            row["reach_checked"] = not remote and workspace is not None
+        if act.action in ("replace", "update") and act.kind in DESIGN_KINDS and act.target_id is not None:
+            row["reach"] = reach.get(act.target_id, {"programs": [], "design": []})
+            row["reach_checked"] = act.target_id in reach
         groups.setdefault(_group_of(act), []).append(row)
     folder_order = [PROGRAM_SETTINGS] + [p for p, _ in folder_tree(bundle.program)] if bundle else [PROGRAM_SETTINGS]
     ordered = [g for g in folder_order if g in groups] + sorted(g for g in groups
