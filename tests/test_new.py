@@ -166,7 +166,7 @@ def test_alert_to_account_owner(tmp_path):
     (["--set", "mqlThreshold=lots"], "parameter 'mqlThreshold': 'lots' is not of type 'integer'"),
     (["--set", "mqlThreshold=0"], "parameter 'mqlThreshold': 0 is less than the minimum of 1"),
     (["--set", "colour=red"], "unknown parameter 'colour'"),
-    (["--set", "prefix=AC/ME"], "parameter 'prefix': 'AC/ME' is not a prefix of letters, digits, spaces and "
+    (["--set", "prefix=AC/ME"], "parameter 'prefix': 'AC/ME' is not a prefix of letters (any script), digits, spaces and "
                                 "_ . & - that starts and ends with a letter or digit (or nothing)"),
     (["--set", "alertRecipient=the boss"], "parameter 'alertRecipient': 'the boss' is not 'Person Owner', "
                                            "'Account Owner', 'Opportunity Owner' or email addresses separated by commas"),
