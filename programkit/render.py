@@ -327,6 +327,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _json_text(value: Any) -> str:
+    """``value`` escaped for the inside of a JSON string: ``"Lead status is [[ status | jsontext ]]."``."""
+    return json.dumps(str(value), ensure_ascii=False)[1:-1]
+
+
 #: Largest string or list a template expression may build with ``*`` (and largest ``**`` exponent).
 MAX_PRODUCT = 1 << 20
 MAX_EXPONENT = 256
@@ -360,6 +365,7 @@ def environment(files: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters["json"] = _json
+    env.filters["jsontext"] = _json_text
     env.filters["slug"] = slug
     return env
 

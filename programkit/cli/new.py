@@ -66,6 +66,8 @@ def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, s
         if list_:
             for t in list_templates():
                 click.echo(f"{t.name:<24} {t.description}")
+                click.echo(f"{'':<24} parameters: {', '.join(t.parameters) or 'none'}")
+            click.echo("`programkit new NAME --params` explains each parameter and its default.")
             return
         if template is None:
             raise BadInput("missing TEMPLATE", hint="`programkit new --list` shows the templates.")
