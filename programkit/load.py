@@ -121,11 +121,19 @@ def parse_json_text(text: str, file: str, findings: list[Finding]) -> tuple[bool
 
 
 def schema_findings(code: str, schema_name: str, instance: object, file: str) -> list[Finding]:
-    out = []
+    """One finding per place: two problems with one value (too long and a bad character) are one
+    message that quotes the value once."""
+    messages: dict[str, list[str]] = {}
     for error in schema.iter_errors(schema_name, instance):
         pointer, message = schema.located_message(error)
-        out.append(make(code, f"{pointer or '/'}: {message}", file=file, pointer=pointer))
-    return out
+        value = schema.shown(error.instance) + " "
+        said = messages.setdefault(pointer, [])
+        if said and said[0].startswith(value) and message.startswith(value):
+            message = message[len(value):]
+        if message not in said:
+            said.append(message)
+    return [make(code, f"{pointer or '/'}: {'; '.join(said)}", file=file, pointer=pointer)
+            for pointer, said in messages.items()]
 
 
 def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = None, *,

@@ -16,7 +16,7 @@ from ..plan import ACTIONS, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
-from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
+from .common import EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, styler, target_option, use_colour, workspace_option
 
 #: terraform-like markers and colours per action
 MARKS: dict[str, tuple[str, str | None]] = {
@@ -28,7 +28,7 @@ MARKS: dict[str, tuple[str, str | None]] = {
 def rule_options(fn: Callable) -> Callable:
     """--on-tag, --on-landing-page-template, --on-image, --on-email-template, --no-reuse-identical, --rules, --as."""
     for rule in reversed(list(OPTIONS)):
-        fn = click.option(FLAGS[rule], rule, type=click.Choice(OPTIONS[rule], case_sensitive=False),
+        fn = click.option(FLAGS[rule], rule, type=NamedChoice(OPTIONS[rule]),
                           default=None,
                           help=f"Conflict rule {rule} (default: the rules file, the bundle, then {OPTIONS[rule][0]}).")(fn)
     fn = click.option(FLAGS[REUSE_IDENTICAL], REUSE_IDENTICAL, flag_value=False, default=None,

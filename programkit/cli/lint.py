@@ -6,7 +6,7 @@ import click
 
 from ..lint import EMAIL, GUIDED, LintResult, lint_file
 from ..report import render_github, render_json, render_junit, render_text
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, format_option, styler, use_colour
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, NamedChoice, each_path, format_option, styler, use_colour
 
 
 def render(results: list[LintResult], fmt: str, unreadable: list[tuple[str, str]] | None = None) -> str:
@@ -21,7 +21,7 @@ def render(results: list[LintResult], fmt: str, unreadable: list[tuple[str, str]
 
 @click.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--kind", type=click.Choice([EMAIL, GUIDED], case_sensitive=False), default=None,
+@click.option("--kind", type=NamedChoice([EMAIL, GUIDED]), default=None,
               help="Template kind. Default: landing-page-template if the file uses a guided landing page "
                    "element (mktoForm, mktoShareButton, mktoPoll, mktoReferral, mktoSweepstakes), else email-template.")
 @format_option()
