@@ -26,7 +26,8 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
-        return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or ())
+        return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or (),
+                            strict=strict)
     return render_text(results, styler(use_colour()), strict=strict)
 
 

@@ -112,8 +112,8 @@ register_code("PK450", "not-a-template", Severity.ERROR,
               "and no Marketo (mkto…) class, as in a README or a JSON file.",
               hint="Lint Email 2.0 and guided landing page templates (.html); `programkit validate BUNDLE` "
                    "checks a bundle's other files.",
-              example="README.md: error PK450 [not-a-template] not an HTML template (no <html>, <body> or <head> "
-                      "element, no mkto… class); nothing was linted", group="template lint")
+              example="README.md: error PK450 [not-a-template] not an HTML template (a .md file); nothing was linted",
+              group="template lint")
 
 #: What every Email 2.0 or landing page template has: a document element, or at least a Marketo class.
 _TEMPLATE_MARK = re.compile(r"<\s*(html|body|head)\b|<!doctype\s+html|class\s*=\s*[\"'][^\"']*\bmkto", re.IGNORECASE)
@@ -143,7 +143,9 @@ def lint_file(path: str | os.PathLike[str], kind: str | None = None) -> LintResu
     display = os.fspath(path)
     text = read_template(path)
     if text.strip() and not _is_template(display, text):
-        message = "not an HTML template (no <html>, <body> or <head> element, no mkto… class); nothing was linted"
+        ext = os.path.splitext(display)[1].lower()
+        why = f"a {ext} file" if ext.endswith(_NEVER_TEMPLATES) else "no <html>, <body> or <head> element, no mkto… class"
+        message = f"not an HTML template ({why}); nothing was linted"
         return LintResult(display, kind or EMAIL, [make("PK450", message, file=display)])
     kind = kind or guess_kind(text)
     return LintResult(display, kind, lint_text(text, kind, file=display))
