@@ -204,3 +204,10 @@ def test_hubspot_stages_switches_and_reasons(tmp_path):
 def test_an_empty_reason_is_refused(tmp_path, invoke):
     res = invoke("new", "hubspot-lead-settings", str(tmp_path / "x"), "--set", "disqualificationReasons=A,,B")
     assert res.exit_code == 2 and "is not reasons separated by commas, none of them empty" in res.output
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/templates.md"])
+def test_the_docs_show_the_real_list(invoke, doc):
+    text = (SAMPLES.parent / doc).read_text(encoding="utf-8")
+    shown = text.split("$ programkit new --list\n", 1)[1].split("\n\n", 1)[0].split("```", 1)[0]
+    assert shown.rstrip("\n") == invoke("new", "--list").output.rstrip("\n")

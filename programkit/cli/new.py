@@ -33,6 +33,8 @@ def _show_params(name: str) -> None:
         allowed = f"; one of {', '.join(map(str, p.enum))}" if p.enum else ""
         if p.pattern_description:
             allowed += f"; {p.pattern_description}"
+        if "maxLength" in p.constraints:
+            allowed += f"; at most {p.constraints['maxLength']} characters"
         if "minimum" in p.constraints or "maximum" in p.constraints:
             allowed += f"; {p.constraints.get('minimum', '')}..{p.constraints.get('maximum', '')}"
         click.echo(f"  {p.name} ({p.type}, {default}{allowed})")
