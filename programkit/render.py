@@ -145,7 +145,8 @@ def load_template(root: Traversable) -> Template:
         doc = json.loads(root.joinpath(MANIFEST).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise BadInput(f"{root}/{MANIFEST} is not valid JSON: {e}") from None
-    errors = [f"{schema.pointer_of(e.absolute_path) or '/'}: {e.message}" for e in schema.iter_errors("template", doc)]
+    errors = [f"{pointer or '/'}: {message}"
+              for pointer, message in map(schema.located_message, schema.iter_errors("template", doc))]
     if errors:
         raise BadInput(f"{root}/{MANIFEST} does not match the template schema: " + "; ".join(errors),
                        hint="See `programkit schema template`.")

@@ -71,7 +71,7 @@ def test_list_says_what_each_starter_is_for(invoke):
 
 @pytest.mark.parametrize("name", STARTERS)
 def test_params_document_every_parameter_with_its_default(invoke, name):
-    res = invoke("new", name, "--params")
+    res = invoke("new", "--params", name)
     assert res.exit_code == 0
     template = render.find_template(name)
     assert res.output.startswith(f"{name}: {template.description}\n")
