@@ -211,3 +211,19 @@ def test_the_docs_show_the_real_list(invoke, doc):
     text = (SAMPLES.parent / doc).read_text(encoding="utf-8")
     shown = text.split("$ programkit new --list\n", 1)[1].split("\n\n", 1)[0].split("```", 1)[0]
     assert shown.rstrip("\n") == invoke("new", "--list").output.rstrip("\n")
+
+
+def test_a_rendered_expiry_time_is_what_simulate_runs(tmp_path, invoke):
+    """responseDays reaches the lifecycle's timer: the unanswered referral expires 30 days on, not 14."""
+    events = str(SAMPLES.parent / "docs/examples/simulate/referrals.jsonl")
+    expired: dict[str, str] = {}
+    for days in ("14", "30"):
+        out = tmp_path / days
+        assert invoke("new", "partner-center-referrals", str(out), "--set", f"responseDays={days}",
+                      "--set", "alertRecipient=ops@acme.example").exit_code == 0
+        res = invoke("simulate", str(out), "--events", events, "--until", "2026-05-01T00:00:00Z")
+        assert res.exit_code == 0, res.output
+        [line] = [ln for ln in res.output.splitlines() if "ALERT - Referral Expired →" in ln]
+        expired[days] = line.split()[0]
+        assert "→ ops@acme.example" in line
+    assert expired == {"14": "2026-03-16T11:00:00Z", "30": "2026-04-01T11:00:00Z"}
