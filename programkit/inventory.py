@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import kinds
 from .bundle import unsafe_path_reason
 from .canonical import sha256_bytes
 from .errors import BadInput, require_path
@@ -56,8 +57,7 @@ register_code("PK906", "inventory-bad-base64", Severity.ERROR, "An inventory ass
               example="/images/2/contentBase64: not valid base64 (Incorrect padding)", group=G)
 
 #: inventory section → asset kind
-ASSET_SECTIONS = {"emailTemplates": "emailTemplate", "landingPageTemplates": "landingPageTemplate",
-                  "images": "image", "snippets": "snippet"}
+ASSET_SECTIONS = {k.inventory_section: k.name for k in kinds.all_kinds() if k.inventory_section}
 #: manifest entry keys an inventory asset keeps in its meta (export writes them back into bundle entries)
 META_KEYS = ("description", "templateType", "mimeType")
 
@@ -134,7 +134,7 @@ def _check_duplicates(doc: dict[str, Any], file: str, findings: list[Finding]) -
             else:
                 seen[name.casefold()] = p
     for section in ("fields", "segmentations", "webhooks", "customObjects", "snippets", "channels",
-                    "emailTemplates", "landingPageTemplates", "images"):
+                    *(s for s in ASSET_SECTIONS if s != "snippets")):
         items = doc.get(section)
         if isinstance(items, list):
             check(section, items, "apiName" if section == "fields" else None)
@@ -267,13 +267,15 @@ def load_inventory(ws: Workspace, path: str | os.PathLike[str]) -> InventoryResu
 
 # --- summary -------------------------------------------------------------------------
 
-#: count() keys in display order, with their labels
+_NAMED = (("segmentations", "segmentations"), ("snippets", "snippets"), ("webhooks", "webhooks"),
+          ("customObjects", "custom objects"))
+#: count() keys in display order, with their labels (snippets are counted with the named requirements)
 COUNT_LABELS = (
     ("fields", "fields"), ("customFields", "custom fields"), ("channels", "channels"), ("tagTypes", "tag types"),
-    ("segmentations", "segmentations"), ("snippets", "snippets"), ("webhooks", "webhooks"),
-    ("customObjects", "custom objects"), ("emailTemplate", "email templates"),
-    ("landingPageTemplate", "landing page templates"), ("image", "images"), ("programs", "programs"),
-    ("smartCampaign", "smart campaigns"), ("email", "emails"), ("leadLifecycle", "lead lifecycles"),
+    *_NAMED,
+    *((k.name, k.label) for k in kinds.all_kinds() if not k.local and k.label not in dict(_NAMED).values()),
+    ("programs", "programs"),
+    *((k.name, k.label) for k in kinds.all_kinds() if k.local),
     ("imports", "imports"),
 )
 

@@ -24,6 +24,7 @@ from .canonical import bundle_digest
 from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
 from .jsonpos import escape
+from . import kinds
 from .model import PROGRAM_KINDS, Asset, Bundle, folder_tree
 from .rules import OPTIONS, REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy
 from .validate import _with_lines, folder_paths, validate_bundle
@@ -361,8 +362,9 @@ class _Planner:
         self.plan_folders()
         self.plan_tokens()
         self.plan_tags()
-        design = [a for a in self.bundle.assets if a.kind not in PROGRAM_KINDS]
-        local = [a for a in self.bundle.assets if a.kind in PROGRAM_KINDS]
+        # bundle order within a kind rank: what a document references by id on a target comes first (kind units)
+        design = sorted((a for a in self.bundle.assets if a.kind not in PROGRAM_KINDS), key=lambda a: kinds.rank(a.kind))
+        local = sorted((a for a in self.bundle.assets if a.kind in PROGRAM_KINDS), key=lambda a: kinds.rank(a.kind))
         self.plan_design(design)
         self.plan_local(local)
         if mode == "noop":
@@ -809,13 +811,9 @@ def _copy_number(name: str) -> int:
 
 
 def _local_note(a: Asset, ws: Any = None) -> str:
-    """A note on what importing ``a`` writes that is easy to miss: an email's dynamic content (a target may
-    say how it writes it: ``ws.dynamic_content_note(email)``)."""
-    if a.kind == "email" and isinstance(a.content, dict) and a.content.get("dynamicContent"):
-        describe = getattr(ws, "dynamic_content_note", None)
-        return describe(a.content) if callable(describe) else \
-            " (dynamic content: imported, Marketo's import would skip it)"
-    return ""
+    """A note on what importing ``a`` writes that is easy to miss (its kind unit says: an email's dynamic content)."""
+    unit = kinds.get(a.kind)
+    return unit.plan_note(a.content, ws) if unit is not None and a.content is not None else ""
 
 
 def _merge_folders(new: list[Any], old: list[Any]) -> list[Any]:
