@@ -435,3 +435,20 @@ def test_plan_report_shows_blocked_writes_as_blocked(tmp_path: Path) -> None:
     assert all("(blocked by PK510)" in " ".join(r.text_content().split()) for r in blocked)
     banner = " ".join(root.xpath("string(//div[contains(@class, 'banner warn')])").split())
     assert banner.startswith("9 writes blocked by PK510") and "--as NAME" in banner
+
+
+def test_inspect_report_of_a_broken_bundle_leads_with_its_errors(sample_copy: Path, tmp_path: Path) -> None:
+    from bundle_edits import CAMPAIGN_02, edit_asset
+
+    edit_asset(sample_copy, CAMPAIGN_02, lambda d: d["flow"][2].update(email="No Such Email"))
+    out = tmp_path / "inspect.html"
+    cli_ok("inspect", str(sample_copy), "--html", str(out), codes=(1,))
+    root = doc(out.read_text(encoding="utf-8"))
+    banner = root.xpath("//main//div[contains(@class, 'banner bad')]")[0]
+    assert "This bundle has 1 error" in banner.text_content() and banner.xpath(".//a/@href") == ["#findings"]
+    assert [a.xpath("string(.//a/code)") for a in root.xpath('//section[@aria-labelledby="findings"]//article')] == [
+        "PK206"]
+    (missing,) = [r for r in root.xpath('//section[@aria-labelledby="deps"]//tbody/tr')
+                  if r.xpath("string(td[1]/a)") == "No Such Email"]
+    assert "(not in the bundle)" in missing.xpath("string(td[1])")
+    assert missing.xpath("string(td[3])").strip() == "02 - Marketing Qualified"  # used by the campaign
