@@ -257,14 +257,18 @@ def test_script_planted_in_a_bundle_never_runs_and_nothing_is_fetched(browser: A
         hostile = [f for f in frames if "ALERT - MQL" in (f.get_attribute("title") or "")
                    or "bundle" in (f.get_attribute("title") or "")]
         assert hostile
+        planted = 0
         for frame in hostile:
             assert frame.get_attribute("sandbox") == ""
             browser.switch_to.frame(frame)
-            try:  # inside the sandboxed frame: the planted script did not run there either
+            try:  # inside the sandboxed frame: the planted script is there, and did not run there either
+                planted += browser.execute_script(
+                    "return [...document.scripts].filter(s => s.text.includes('window.pwned')).length")
                 assert browser.execute_script("return typeof window.pwned") == "undefined"
             finally:
                 browser.switch_to.default_content()
-        # the only console messages: Chromium saying it blocked the planted script in the sandbox
+        assert planted >= 1  # the email with the script was rendered, so the sandbox is what stopped it
+        # the only console messages, if any: Chromium saying it blocked the planted script in the sandbox
         assert all("Blocked script execution" in e["message"] for e in loaded["console"]), loaded["console"]
     assert beacon.hits == []
 
