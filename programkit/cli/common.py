@@ -34,8 +34,31 @@ def styler(colour: bool) -> Callable[..., str]:
     return lambda text, **_: text
 
 
+class NamedChoice(click.Choice):
+    """A choice matched without regard to case, shown in help and errors as the docs spell it.
+
+    click lowercases the choices of a case-insensitive Choice in ``--help`` (``keepboth``); the
+    docs, the rules file and the plan say ``keepBoth``, so help does too, and a near miss
+    gets a "did you mean".
+    """
+
+    def __init__(self, choices: Iterable[str]):
+        super().__init__(list(choices), case_sensitive=False)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:  # type: ignore[override]
+        return "[" + "|".join(map(str, self.choices)) + "]"
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        import difflib
+
+        names = [str(c) for c in self.choices]
+        close = difflib.get_close_matches(str(value).casefold(), [n.casefold() for n in names], n=1, cutoff=0.6)
+        mean = f" Did you mean {names[[n.casefold() for n in names].index(close[0])]!r}?" if close else ""
+        return f"{value!r} is not one of {', '.join(map(repr, names))}.{mean}"
+
+
 def format_option(choices: tuple[str, ...] = ("text", "json", "github", "junit")) -> Callable:
-    return click.option("--format", "-f", "fmt", type=click.Choice(choices, case_sensitive=False), default="text",
+    return click.option("--format", "-f", "fmt", type=NamedChoice(choices), default="text",
                         show_default=True, help="Output format.")
 
 
@@ -151,6 +174,20 @@ def workspace_option(help: str = "Workspace inside the target (Marketo's default
     """--workspace/-w: which workspace of the target; $PROGRAMKIT_WORKSPACE, else Default."""
     return click.option("--workspace", "-w", "workspace", envvar=WORKSPACE_ENV, default="Default", show_default=True,
                         show_envvar=True, metavar="NAME", help=help)
+
+
+def html_options(fn: Callable) -> Callable:
+    """--html FILE (a self-contained HTML report, besides the usual output) and --force (replace FILE)."""
+    fn = click.option("--force", "force", is_flag=True,
+                      help="Replace an existing output file (--html, --out) that holds other content.")(fn)
+    return click.option("--html", "html", type=click.Path(dir_okay=False), metavar="FILE",
+                        help="Also write a self-contained HTML report to FILE (it loads nothing from the network; "
+                             "an existing FILE is replaced only with --force).")(fn)
+
+
+def report_written(path: str) -> None:
+    """Say on stderr where the HTML report went (stdout stays the command's usual output)."""
+    click.echo(f"HTML report written to {path}", err=True)
 
 
 # --- archive limits, for every command that reads archives ---------------------

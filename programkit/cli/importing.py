@@ -10,14 +10,17 @@ from typing import Any, Callable
 import click
 
 from ..apply import apply_plan, replay
+from ..html import write_plan_report
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
 from ..output import check_output, write_output
 from ..terminal import unescaped
 from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
+from ..report import file_path
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
-from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
+from .common import (EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, html_options, report_written, styler, target_option,
+                     use_colour, workspace_option)
 from .registry import registry_options
 
 #: terraform-like markers and colours per action
@@ -30,7 +33,7 @@ MARKS: dict[str, tuple[str, str | None]] = {
 def rule_options(fn: Callable) -> Callable:
     """--on-tag, --on-landing-page-template, --on-image, --on-email-template, --no-reuse-identical, --rules, --as."""
     for rule in reversed(list(OPTIONS)):
-        fn = click.option(FLAGS[rule], rule, type=click.Choice(OPTIONS[rule], case_sensitive=False),
+        fn = click.option(FLAGS[rule], rule, type=NamedChoice(OPTIONS[rule]),
                           default=None,
                           help=f"Conflict rule {rule} (default: the rules file, the bundle, then {OPTIONS[rule][0]}).")(fn)
     fn = click.option(FLAGS[REUSE_IDENTICAL], REUSE_IDENTICAL, flag_value=False, default=None,
@@ -72,7 +75,9 @@ def _flags(kw: dict[str, Any]) -> dict[str, Any]:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def render_plan(plan: Plan, colour: bool) -> str:
+def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str:
+    """The plan as text; ``bundle_path`` (the BUNDLE argument) puts the bundle's folder before each
+    problem's file (``samples/x/bundle.json:77:7``), so it can be opened from where the command ran."""
     style = styler(colour)
     b, w = plan.bundle, plan.workspace
     program = plan.program.get("as") or plan.program.get("name")
@@ -105,7 +110,7 @@ def render_plan(plan: Plan, colour: bool) -> str:
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
         header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
-        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style)
+        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style, bundle_path)
     for code in sorted({a.blocked_by for a in blocked}):
         n = sum(a.blocked_by == code for a in blocked)
         lines += ["", style(f"Blocked: {n} write{'s' if n != 1 else ''} marked ( ) above wait on {code} and "
@@ -114,14 +119,15 @@ def render_plan(plan: Plan, colour: bool) -> str:
     warnings = [p for p in plan.problems if p.severity.value == "warning"]
     if warnings:
         header = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:"
-        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style)
+        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style, bundle_path)
     return "\n".join(lines) + "\n"
 
 
-def _problem_lines(problems: list[Any], style: Callable[..., str]) -> list[str]:
+def _problem_lines(problems: list[Any], style: Callable[..., str], bundle_path: str | None = None) -> list[str]:
     lines = []
     for p in problems:
-        loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
+        file = file_path(bundle_path, p.file) if bundle_path and p.file else p.file
+        loc = f"{file}:{p.location}" if p.location else (file or "")
         lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
         if p.hint:
             lines.append(style(f"      hint: {p.hint}", dim=True))
@@ -144,10 +150,11 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @click.command("plan")
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
-@click.option("--force", is_flag=True, help="Replace an existing --out file that holds another plan.")
+@html_options
 @registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-             prune: bool, allow_downgrade: bool, allow_shared_replace: bool, out: str | None, force: bool,
+             prune: bool, allow_downgrade: bool, allow_shared_replace: bool, out: str | None,
+             html: str | None = None, force: bool = False,
              **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
@@ -171,6 +178,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
                                       prune=prune, allow_downgrade=allow_downgrade,
                                       allow_shared_replace=allow_shared_replace,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
+            if html:  # while the workspace is open: the report diffs against its current content
+                write_plan_report(html, plan, bundle_, ws, force=force)
         finally:
             ws.close()
     except ProgramkitError as err:
@@ -180,9 +189,11 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
             write_output(out, plan.to_json().encode("utf-8"), option="--out", force=force)
         except ProgramkitError as err:
             fail(err)
-    click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
+    click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour(), bundle), nl=False)
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)
+    if html:
+        report_written(html)
     if out:  # on stderr: stdout stays the plan alone (--format json pipes cleanly)
         where = "".join(f" {flag} {shlex.quote(value)}" for flag, value, default in
                         (("--target", target, DEFAULT_TARGET), ("--workspace", workspace, "Default"))
@@ -203,10 +214,12 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
+@html_options
 @registry_options(signature=True)
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
-               resume: bool = False, allow_shared_replace: bool = False, **kw: Any) -> None:
+               resume: bool = False, html: str | None = None, force: bool = False,
+               allow_shared_replace: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -246,8 +259,11 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                 plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                          prune=prune, allow_downgrade=allow_downgrade,
                                          allow_shared_replace=allow_shared_replace)
+            if html:  # the plan this import applies, before anything is written (a refused file stops it here)
+                write_plan_report(html, plan, loaded, ws, force=force)
+                report_written(html)
             if fmt == "text":
-                click.echo(render_plan(plan, colour), nl=False)
+                click.echo(render_plan(plan, colour, bundle), nl=False)
                 if hasattr(ws, "cost_line"):  # a remote target pays per call
                     click.echo(ws.cost_line(plan, loaded), nl=False)
             if not plan.ok or dry_run:

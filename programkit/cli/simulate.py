@@ -10,7 +10,8 @@ from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, 
 from ..findings import make
 from ..output import check_output, write_output
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
-from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
+from ..html import check_writable, write_simulation_report
+from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, html_options, report_written
 from .registry import registry_options
 
 
@@ -52,11 +53,15 @@ def _write_atomic(path: str, pieces: Iterable[str], force: bool) -> None:
               help="Override a lifecycle setting, e.g. requireDisqualificationReason=false (repeatable).")
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
-@click.option("--force", is_flag=True, help="Replace an existing --out file with other content.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
+@click.option("--jobs", "jobs", type=int, metavar="N",
+              help="Split the people across N processes (same output). Default: the idle usable CPU cores "
+                   "(at most 8), one process for an events file under 8 MiB.")
+@html_options
 @registry_options()
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
-                 fmt: str, out: str | None, force: bool, show_all: bool) -> None:
+                 fmt: str, out: str | None, show_all: bool, jobs: int | None = None, html: str | None = None,
+                 force: bool = False) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.
 
     Prints each person's final state and history, people per state, the funnel
@@ -71,9 +76,16 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
         _check_paths(bundle, people, events, out)
         if out is not None:
             check_output(out, "--out", force)
-        result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
+        if html:
+            check_writable(html, force)  # before the simulation runs: a refused file costs nothing
+        result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings),
+                          jobs=jobs)
+        if html:
+            write_simulation_report(html, result, force=force)
     except ProgramkitError as err:
         fail(err)
+    if html:
+        report_written(html)
     # written in pieces: the alerts, rejections and findings are read back from disk as they go out
     pieces = iter_json(result) if fmt == "json" else iter_text(result, None if show_all else 20)
     if out:
