@@ -240,23 +240,12 @@ def _foreign(path: Path) -> None:
     con.close()
 
 
-def _old(path: Path) -> None:
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE workspaces (id INTEGER)")
-    con.execute("CREATE TABLE programs (id INTEGER)")
-    con.execute("CREATE TABLE assets (id INTEGER)")
-    con.execute("PRAGMA user_version = 1")
-    con.commit()
-    con.close()
-
-
 NOT_WORKSPACES = {
     "foreign": (_foreign, "a SQLite database with other tables (users)"),
     "empty": (lambda p: p.write_bytes(b""), "an empty file"),
     "malformed": (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200), "not a SQLite database"),
     "text": (lambda p: p.write_text("hello\n"), "not a SQLite database"),
     "newer": (lambda p: sqlite3.connect(p).execute("PRAGMA user_version = 99"), "newer than this programkit"),
-    "old": (_old, "written by an older programkit (schema version 1)"),
 }
 READERS = [["plan", str(SAMPLE)], ["history"], ["workspace", "show"], ["workspace", "list"],
            ["export", PROGRAM, "-o", "OUT"], ["import", str(SAMPLE), "--dry-run"], ["history", "show", "1"],
@@ -300,6 +289,22 @@ def test_read_only_commands_do_not_write_a_real_workspace(sample_copy, invoke, d
     for args in READERS[:4]:
         assert invoke(*args, "-t", str(db)).exit_code == 0
     assert db.read_bytes() == before
+
+
+def test_read_only_commands_read_an_older_workspace_without_upgrading_it(sample_copy, invoke, tmp_path):
+    from programkit.workspaces import sqlite as pk_sqlite
+
+    old = tmp_path / "old.db"
+    con = sqlite3.connect(old, isolation_level=None)
+    for step in pk_sqlite.MIGRATIONS[:2]:  # a file as programkit wrote it at schema version 2
+        step(con)
+    con.execute("PRAGMA user_version = 2")
+    con.close()
+    folder_before = files_of(tmp_path)
+    for args in READERS[:4]:
+        r = invoke(*args, "-t", str(old))
+        assert r.exit_code in (0, 2) and "PK414" not in r.output, (args, r.output)
+    assert files_of(tmp_path) == folder_before
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")

@@ -307,9 +307,6 @@ def _foreign_reason(db: sqlite3.Connection, display: str, *, empty_ok: bool, mig
     missing = sorted(expected - set(tables))
     if missing:
         return f"schema version {version}, but the tables {', '.join(missing)} are missing (damaged?)"
-    if version < SCHEMA_VERSION and not migrate_ok:
-        return (f"written by an older programkit (schema version {version}); a command that writes, e.g. "
-                "`programkit workspace init --exist-ok`, upgrades it")
     return None
 
 
@@ -341,6 +338,19 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     if why is not None:
         db.close()
         raise not_a_workspace(display, why)
+    if version < SCHEMA_VERSION:
+        # written by an older programkit: read an upgraded copy in memory, the file stays as it is (the next
+        # command that writes upgrades it)
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            db.backup(memory)
+            migrate(memory, display)
+        except BaseException:
+            memory.close()
+            raise
+        finally:
+            db.close()
+        return memory
     return db
 
 
