@@ -319,7 +319,11 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     _check_path(display)
     from urllib.parse import quote
 
-    uri = f"file:{quote(os.path.abspath(display))}?mode=ro"
+    # A WAL file opened read-only gets -wal and -shm files beside it, which a read-only connection cannot
+    # remove. With no -wal file there, no writer has the file open and everything is in the main file: read it
+    # as immutable (no side files). Otherwise a writer is at work and the side files exist already.
+    quiet = not os.path.exists(display + "-wal")
+    uri = f"file:{quote(os.path.abspath(display))}?mode=ro" + ("&immutable=1" if quiet else "")
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_from_env(None))
     except sqlite3.Error as e:
