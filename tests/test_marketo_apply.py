@@ -130,7 +130,7 @@ def test_apply_hands_creates_over_in_batches_in_dependency_order(fake, ws, sampl
 def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fake, ws, sample_copy):
     from programkit.errors import ProgramkitError
     from programkit.workspaces.marketo import resume_import
-    from programkit.workspaces.marketo_rollback import rollback
+    from programkit.workspaces.marketo.journal import rollback
 
     extra = _more_campaigns(sample_copy, 20)
     fake.add_fault({"code": "709", "name": "05 - Extra Campaign", "message": "Name is reserved"})

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from programkit.errors import BadInput
-from programkit.workspaces.marketo_client import Limits, MarketoClient, MarketoError, RateLimiter
+from programkit.workspaces.marketo.client import Limits, MarketoClient, MarketoError, RateLimiter
 
 from marketo_support import CLIENT_ID, FAST, SECRET, FakeMarketo, client, fake, marketo_env  # noqa: F401
 

@@ -11,7 +11,7 @@ import pytest
 from bundle_edits import EMAIL, EMAIL_NAME, edit_asset, edit_manifest, line_of
 from marketo_support import SECRET, client, fake, cli_env, marketo_env  # noqa: F401
 
-from programkit.workspaces.marketo_client import MarketoError
+from programkit.workspaces.marketo.client import MarketoError
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "op-lead-management"
 PROGRAM = "OP-Lead Management"

@@ -95,8 +95,8 @@ def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
 def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake, tmp_path, monkeypatch):
     from programkit.errors import ProgramkitError
     from programkit.workspaces.marketo import Journal, resume_import
-    from programkit.workspaces.marketo_rollback import rollback
-    from programkit.workspaces.marketo_client import Limits, MarketoClient
+    from programkit.workspaces.marketo.journal import rollback
+    from programkit.workspaces.marketo.client import Limits, MarketoClient
 
     from marketo_support import CLIENT_ID, SECRET
 

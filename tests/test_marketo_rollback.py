@@ -12,7 +12,7 @@ import pytest
 
 from marketo_support import CLIENT_ID, SECRET, client, cli_env, fake, marketo_env  # noqa: F401
 
-from programkit.workspaces.marketo_client import MarketoClient
+from programkit.workspaces.marketo.client import MarketoClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "op-lead-management"

@@ -13,8 +13,8 @@ import pytest
 from programkit.errors import ProgramkitError
 from programkit.load import load_bundle
 from programkit.workspaces.marketo import MarketoWorkspace, Journal
-from programkit.workspaces.marketo_rollback import rollback
-from programkit.workspaces.marketo_client import Limits, MarketoClient
+from programkit.workspaces.marketo.journal import rollback
+from programkit.workspaces.marketo.client import Limits, MarketoClient
 
 from marketo_support import (CLIENT_ID, FAST, SECRET, FakeMarketo, apply_sample, client, fake,  # noqa: F401
                              marketo_env)
@@ -224,8 +224,8 @@ sys.path.insert(0, {str(ROOT / 'tests')!r})
 from marketo_support import apply_sample, FAST
 from programkit.load import load_bundle
 from programkit.workspaces.marketo import MarketoWorkspace
-from programkit.workspaces.marketo_rollback import rollback
-from programkit.workspaces.marketo_client import MarketoClient
+from programkit.workspaces.marketo.journal import rollback
+from programkit.workspaces.marketo.client import MarketoClient
 ws = MarketoWorkspace({url!r}, client=MarketoClient.from_env({url!r}, FAST), state_dir={str(tmp_path / 'state')!r})
 b = load_bundle({str(SAMPLE)!r}).bundle
 print(ws.preflight(b), ws.notes, repr(ws.client))

@@ -7,7 +7,7 @@ import click
 from .. import canonical
 from ..errors import ProgramkitError, require_folder_of
 from ..export import export_to
-from ..workspaces.marketo_client import DAILY_QUOTA
+from ..workspaces.marketo.client import DAILY_QUOTA
 from .common import fail, format_option, open_target, target_option, workspace_option
 
 

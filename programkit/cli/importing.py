@@ -302,7 +302,7 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows and kept is not None:  # a Marketo target: its history is on this machine, or nowhere
-        from ..workspaces.marketo_rollback import no_local_history
+        from ..workspaces.marketo.journal import no_local_history
 
         click.echo("\n".join(no_local_history(ws)))
         return

@@ -8,9 +8,9 @@ import json
 
 from ..errors import BadInput, ProgramkitError
 from ..workspaces import open_target, target_kind
-from ..workspaces import marketo_verify  # also registers PK823-PK825
+from ..workspaces.marketo import verify as marketo_verify  # also registers PK823-PK825
 from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
-from ..workspaces.marketo_rollback import rollback
+from ..workspaces.marketo.journal import rollback
 from .common import EXIT_FINDINGS, fail, format_option, workspace_option
 
 
