@@ -978,7 +978,10 @@ def _email_create(fk, pp, q, files):
         raise ApiError("1003", "template must be an email template id")
     if template not in fk.assets["emailTemplate"]:
         raise ApiError("710", f"Email template {template} not found")
-    return _local_create(fk, "email", q, template=template, status="draft", subject={"type": "Text", "value": q["subject"]},
+    # A new Email 2.0 email starts with the template's modules marked mktoAddByDefault="true", in template order
+    # (EL assets/emails, Modules; guess: that the others start absent)
+    modules = [m for m, by_default in _template_modules(fk, template) if by_default]
+    return _local_create(fk, "email", q, template=template, _modules=modules, status="draft", subject={"type": "Text", "value": q["subject"]},
                          fromName={"type": "Text", "value": q["fromName"]},
                          fromEmail={"type": "Text", "value": q["fromEmail"]},
                          replyEmail={"type": "Text", "value": q["replyEmail"]},
@@ -1011,17 +1014,77 @@ def _email_section(fk, pp, q, files):
     return {"result": [{"id": rec["id"]}]}
 
 
+_MODULE = re.compile(r'<[^>]*\bclass="[^"]*\bmktoModule\b[^"]*"[^>]*>')
+
+
+def _template_modules(fk: FakeMarketo, template: int) -> list[tuple[str, bool]]:
+    """An Email 2.0 template's modules: (id, mktoAddByDefault) in the template's order."""
+    html = fk.assets["emailTemplate"][template]["_content"].decode("utf-8", "replace")
+    out = []
+    for tag in _MODULE.findall(html):
+        mid = re.search(r'\bid="([^"]+)"', tag)
+        if mid:
+            out.append((mid.group(1), 'mktoaddbydefault="false"' not in tag.lower()))
+    return out
+
+
+@route("POST", f"{A}/email/{{id}}/content/{{moduleId}}/add.json")
+def _email_module_add(fk, pp, q, files):
+    # Swagger addModuleUsingPOST: "Adds a new module to an email, with the given id"; name and index in the query
+    rec = _asset(fk, "email", pp["id"])
+    known = [m for m, _ in _template_modules(fk, rec["template"])]
+    if pp["moduleId"] not in known:
+        raise ApiError("702", f"Module '{pp['moduleId']}' is not in the email's template")
+    if pp["moduleId"] in rec["_modules"]:  # guess: one instance of each module (Marketo numbers copies)
+        raise ApiError("709", f"Module '{pp['moduleId']}' is already in the email")
+    index = int(q.get("index", len(rec["_modules"])))
+    rec["_modules"].insert(index, pp["moduleId"])
+    _edited(rec)
+    return {"result": [{"id": rec["id"]}]}
+
+
+@route("POST", f"{A}/email/{{id}}/content/{{moduleId}}/delete.json")
+def _email_module_delete(fk, pp, q, files):
+    rec = _asset(fk, "email", pp["id"])
+    if pp["moduleId"] not in rec["_modules"]:
+        raise ApiError("702", f"Module '{pp['moduleId']}' not found in the email")
+    rec["_modules"].remove(pp["moduleId"])
+    _edited(rec)
+    return {"result": [{"id": rec["id"]}]}
+
+
+@route("POST", f"{A}/email/{{id}}/content/rearrange.json")
+def _email_module_rearrange(fk, pp, q, files):
+    # Swagger rearrangeModulesUsingPOST: positions, "JSON array of module positions. Each position must be a JSON
+    # object with members 'index' and a 'moduleId'"
+    rec = _asset(fk, "email", pp["id"])
+    try:
+        positions = json.loads(q["positions"])
+        order = sorted(positions, key=lambda p: int(p["index"]))
+        ids = [p["moduleId"] for p in order]
+    except (ValueError, KeyError, TypeError):
+        raise ApiError("1003", "positions must be a JSON array of {index, moduleId}")
+    if sorted(ids) != sorted(rec["_modules"]):
+        raise ApiError("709", "positions must name each module of the email once")
+    rec["_modules"] = ids
+    _edited(rec)
+    return {"result": [{"id": rec["id"]}]}
+
+
 @route("GET", f"{A}/email/{{id}}/content.json")
 def _email_content(fk, pp, q, files):
     rec = _asset(fk, "email", pp["id"])
-    out = []
+    # modules first, in the email's order (guess: EL assets/emails lists an email's modules among its content
+    # sections with contentType "Module"; their exact place in the list is not documented)
+    out = [{"htmlId": m, "contentType": "Module", "value": {"moduleId": m}, "index": i, "isLocked": False,
+            "parentHtmlId": None} for i, m in enumerate(rec.get("_modules") or [])]
     for i, (html_id, value) in enumerate(rec["_sections"].items()):
         ctype = rec["_section_types"].get(html_id, "Text")
         text = (rec.get("_section_text") or {}).get(html_id, re.sub(r"<[^>]*>", "", value))
         shown: Any = [{"type": "HTML", "value": value}, {"type": "Text", "value": text}] if ctype == "Text" else value
         if html_id in rec["_dynamic"]:
             ctype, shown = "DynamicContent", f"RVMtU2VjdGlvbi{i}"  # Marketo's dynamic content ids are opaque
-        out.append({"htmlId": html_id, "contentType": ctype, "value": shown, "index": i, "isLocked": False,
+        out.append({"htmlId": html_id, "contentType": ctype, "value": shown, "index": len(out), "isLocked": False,
                     "parentHtmlId": None})
     return {"result": out} if out else {"warnings": [NO_ASSETS]}
 

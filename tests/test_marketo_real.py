@@ -295,3 +295,21 @@ def test_a_target_url_with_credentials_is_refused_and_not_echoed(fake):
 def test_a_target_url_ending_in_rest_works(fake, suffix):
     c = MarketoClient(fake.url + suffix, CLIENT_ID, SECRET, FAST)
     assert c.get("/rest/asset/v1/channels.json")
+
+
+# -- 4. what the API can do: modules, text version ---------------------------------------------------------------
+def test_email_modules_are_set_through_the_api_in_the_bundles_order(fake, cli_env, invoke):
+    done = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
+    assert done.exit_code == 0, done.output
+    email = next(iter(fake.assets["email"].values()))
+    assert email["_modules"] == ["personDetails", "callToAction"]
+    assert "Check the modules" not in done.output
+
+
+def test_the_text_version_is_written_through_the_api(fake, cli_env, invoke):
+    done = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
+    assert done.exit_code == 0, done.output
+    email = next(iter(fake.assets["email"].values()))
+    text = json.loads((SAMPLE / "emails" / "01-email-alert-mql.json").read_text())["text"]
+    assert text in (email.get("_section_text") or {}).values()
+    assert "Edit Text Version" not in done.output
