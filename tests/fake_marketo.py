@@ -1220,7 +1220,8 @@ def _sc_delete(fk, pp, q, files):
 
 
 # -- HTTP plumbing ---------------------------------------------------------------------------------------
-_PATTERNS = [(m, p, re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(p)) + "$"))
+_PATTERNS = [(m, p, re.compile("^" + re.sub(r"\\\{(\w+)\\\}", lambda mo: rf"(?P<{mo.group(1)}>" + (
+    r"\d+)" if mo.group(1) == "id" else r"[^/]+)"), re.escape(p)) + "$"))  # Marketo's ids are numbers
              for m, p in ROUTES]
 
 
@@ -1401,6 +1402,10 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 if "campaign" in data:
                     fk.complete_campaign(data["campaign"], data.get("rules"), **data.get("fields", {}))
+                elif "approve" in data:  # an admin approves a draft: {"approve": "emailTemplate", "name": "…"}
+                    with fk.lock:
+                        kind = {"image": "file"}.get(data["approve"], data["approve"])
+                        next(a for a in fk.assets[kind].values() if a["name"] == data["name"])["status"] = "approved"
                 else:
                     fk.set_email(data["email"], text=data.get("text"), dynamic=data.get("dynamic"),
                                  **data.get("fields", {}))

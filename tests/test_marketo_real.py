@@ -121,7 +121,7 @@ def test_import_approve_approves_templates_and_emails(fake, cli_env, invoke):
     assert done.exit_code == 0, done.output
     assert {a["status"] for a in fake.assets["emailTemplate"].values()} == {"approved"}
     assert {a["status"] for a in fake.assets["email"].values()} == {"approved"}
-    assert "Approve" not in done.output  # nothing left to approve by hand
+    assert "- [ ] Approve the email" not in done.output  # nothing left to approve by hand
 
 
 def test_without_approve_each_draft_is_a_checklist_line_and_verify_checks_it(fake, cli_env, invoke):

@@ -41,7 +41,7 @@ def test_an_http_status_fault_for_the_next_calls_is_served_not_a_crash(fake, cli
 
 @pytest.mark.parametrize("spec, message", [
     ({"http": 503}, "say when the fault strikes: times, call, path or name"),
-    ({"code": "606", "http": 503, "times": 1}, "a fault has exactly one of code, http, expireTokens (got code, http)"),
+    ({"code": "606", "http": 503, "times": 1}, "a fault has exactly one of code, http, expireTokens, malformed, redirect (got code, http)"),
     ({"times": 2}, "a fault has exactly one of code, http, expireTokens"),
     ({"code": "606", "times": 0}, "times must be a whole number of at least 1, not 0"),
     ({"code": "606", "times": 2, "call": 4}, "a fault strikes on one of times, call, path, name (got times, call)"),

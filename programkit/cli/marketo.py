@@ -76,15 +76,22 @@ def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool, forc
         raise SystemExit(EXIT_FINDINGS)
 
 
-def resume_cmd(bundle: str, target: str, workspace: str, fmt: str) -> None:
+def resume_cmd(bundle: str, target: str, workspace: str, fmt: str, *, approve: bool = False,
+               activate: bool = False, quiet: bool = False, tags: tuple[str, ...] = ()) -> None:
     """``import --resume``: apply the plan the stopped import journalled, skipping the steps it did."""
+    import sys
+
     from ..load import load_bundle
+    from .importing import marketo_options
 
     if target_kind(target) != "marketo":
         fail(BadInput("--resume applies to imports into a Marketo instance",
                       hint="an import into the embedded workspace is all or nothing: run it again"))
     try:
         ws = open_target(target, workspace)
+        marketo_options(ws, tags, approve, activate)
+        if not quiet:
+            ws.progress_to(sys.stderr)
         record = resume_import(ws, load_bundle(bundle).bundle)
     except ProgramkitError as err:
         fail(err)

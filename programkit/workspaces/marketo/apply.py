@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ...errors import ProgramkitError
 from ...findings import make
 from ..base import ImportRecord, WorkspaceWriter, renamed_design
-from .checklist import REVIEW_CAMPAIGN, lifecycle_steps, manual_steps, email_expect, render_checklist
+from .checklist import (ACTIVATE_REFUSED, APPROVABLE, REVIEW_CAMPAIGN, approve_step, campaign_checks, email_expect,
+                        lifecycle_steps, manual_steps, render_checklist, same_smart_list)
+from .export import Gaps, smart_list
 from .client import MarketoError
 from .common import (A, ADOPT_SLACK, API_TOKEN_TYPES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
                      PROGRAM_TYPES, asset_id, delete_remote, dynamic_segments, parse_time, sha256_hex, slug,
@@ -35,6 +37,9 @@ class MarketoWriter(WorkspaceWriter):
         self._pending: list[Future[None]] = []
         self._plock = threading.Lock()
         self._campaigns: dict[str, dict[str, Any]] = {}  # smart campaigns written by this import, by name
+        self._campaign_docs: dict[int, dict[str, Any]] = {}  # and by Marketo id (for --activate)
+        #: warnings the writes left (e.g. a campaign Marketo would not activate), shown with the checklist
+        self.ws.apply_warnings = []
 
     def begin(self, plan: dict[str, Any]) -> None:
         """Journal the plan being applied (called by apply), so ``resume_import`` can finish it."""
@@ -43,6 +48,8 @@ class MarketoWriter(WorkspaceWriter):
                 "PK811", f"journal {self.journal.id} imports {self.journal.data['plan']['bundle'].get('name')}, "
                          f"not {plan['bundle'].get('name')}")])
         self.journal.set_plan(plan)
+        if self.ws.progress is not None:
+            self.ws.progress.start(len(plan.get("actions") or []))
 
     def _submit(self, fn: Any) -> None:
         with self._plock:
@@ -123,9 +130,15 @@ class MarketoWriter(WorkspaceWriter):
         return self.ws.program_path(prog)
 
     def _root_folder(self, path: str) -> dict[str, Any]:
-        node = next((f for f in self.ws.folder_records() if f["path"].casefold() == path.casefold()
-                     or (f["name"].casefold() == path.strip("/").casefold() and f["folderId"]["type"] == "Folder")),
-                    None)
+        """Where new things go in this workspace's tree: "Marketing Activities" (the workspace's folder under
+        it), a Design Studio folder by name, or a path under the workspace's Marketing Activities."""
+        if path.casefold() == "marketing activities":
+            return self.ws.folder_root("Marketing Activities")
+        if path in (spec[2] for spec in DESIGN.values()):
+            return self.ws.folder_root("Design Studio", path)
+        want = f"/Marketing Activities/{self.ws.name}/{path.strip('/')}"
+        node = next((f for f in self.ws.folder_records() if f["path"].casefold() in (want.casefold(),
+                                                                                      path.casefold())), None)
         if node is None:
             raise MarketoError(f"folder {path!r} not found in Marketo workspace {self.ws.name!r}", code="PK810")
         return node["folderId"]
@@ -140,10 +153,12 @@ class MarketoWriter(WorkspaceWriter):
         else:
             parent = self._root_folder(folder or "Marketing Activities")
             known = self.ws.program_records()  # loaded before the create, so the new program is added once
+            # tags supplied at import (--tag TYPE=VALUE) for tag types Marketo requires and the bundle lacks
+            tags = {**self.ws.extra_tags, **(data.get("tags") or {})}
             res = self._create(data["name"], lambda: self.client.post(f"{A}/programs.json", {
                 "name": data["name"], "folder": parent, "type": PROGRAM_TYPES.get(data.get("type", "default")),
                 "channel": data.get("channel"), "description": data.get("description") or None,
-                "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None,
+                "tags": [{"tagType": k, "tagValue": v} for k, v in sorted(tags.items())] or None,
                 "costs": data.get("costs") or None})[0],
                 lambda: self.client.get(f"{A}/program/byName.json", name=data["name"]))
             pid = self._step(key, "program", res)
@@ -181,7 +196,8 @@ class MarketoWriter(WorkspaceWriter):
                 else json.dumps(value)
             self.client.post(f"{A}/folder/{pid}/tokens.json", {
                 "folderType": "Program", "name": tok["name"], "type": kind, "value": text})
-            step = {"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"]}
+            # the type goes into the journal: a token is deleted by name and type (Swagger DeleteTokenRequest)
+            step = {"key": key, "op": "token", "kind": "token", "id": pid, "name": tok["name"], "type": kind}
             if before is not None:
                 prev = step["previous"] = before.get(tok["name"])
                 if prev is not None and prev["type"] == kind and str(prev["value"]) == text:
@@ -195,14 +211,14 @@ class MarketoWriter(WorkspaceWriter):
         # what the program was, journalled with the change so rollback can restore it: its description and
         # tags from the inventory's program list, its tokens as the plan read them (else one call)
         was = next((p for p in self.ws.program_records() if p["id"] == program_id), {})
+        was_tags = self.ws.program_tags(program_id)  # not in the browse record: read from the program
         if not self.journal.done(key):
             res = self.client.post(f"{A}/program/{program_id}.json", {
                 "description": data.get("description") or None,
                 "tags": [{"tagType": k, "tagValue": v} for k, v in sorted((data.get("tags") or {}).items())] or None})
             self._step(key, "program", res[0] if res else {"id": program_id}, op="update",
                        previous={"description": was.get("description") or "",
-                                 "tags": [{"tagType": t["tagType"], "tagValue": t["tagValue"]}
-                                          for t in was.get("tags") or []]})
+                                 "tags": [{"tagType": k, "tagValue": v} for k, v in sorted(was_tags.items())]})
         toks = self.ws.cached(f"tokens-{program_id}", lambda: self.client.get(
             f"{A}/folder/{program_id}/tokens.json", folderType="Program"))
         before = {t["name"]: {"type": t["type"], "value": t.get("value")}
@@ -276,10 +292,21 @@ class MarketoWriter(WorkspaceWriter):
         else:
             campaign = json.loads(content)
             where = self._folder_ref(program_id, folder)
-            res = self._create(name, lambda: self.client.post(f"{A}/smartCampaigns.json", {
-                "name": name, "folder": where, "description": campaign.get("description") or None})[0],
-                lambda: self.client.browse(f"{A}/smartCampaigns.json", folder=where))
-            mid = self._step(key, kind, res, sha256=sha256)
+            source = self._clone_source(name, campaign, program_id)
+            if source is not None:
+                # Marketo's clone copies the smart list (triggers, filters) with the campaign (Adobe's Smart
+                # Campaigns page, Clone), which the asset API cannot write any other way
+                res = self._create(name, lambda: self.client.post(f"{A}/smartCampaign/{source}/clone.json", {
+                    "name": name, "folder": where, "description": campaign.get("description") or None})[0],
+                    lambda: self.client.browse(f"{A}/smartCampaigns.json", folder=where))
+                mid = self._step(key, kind, res, sha256=sha256, clonedFrom=source)
+            else:
+                res = self._create(name, lambda: self.client.post(f"{A}/smartCampaigns.json", {
+                    "name": name, "folder": where, "description": campaign.get("description") or None})[0],
+                    lambda: self.client.browse(f"{A}/smartCampaigns.json", folder=where))
+                mid = self._step(key, kind, res, sha256=sha256)
+        if kind == "smartCampaign":
+            self._campaign_docs[mid] = json.loads(content)
         self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"))
         return asset_id(kind, mid)
 
@@ -302,6 +329,8 @@ class MarketoWriter(WorkspaceWriter):
         if program_id is not None:
             for folder in sorted({item[4] or "" for item in items}):
                 self._folder_ref(program_id, folder or None)  # a missing folder is created once, not by each worker
+            if any(item[0] == "smartCampaign" for item in items):
+                self.ws.all_local_records("smartCampaign")  # where a campaign to clone is looked for
             if any(item[0] == "email" for item in items):
                 self.ws.design_records("emailTemplate")
                 self._load_segments(item[2] for item in items if item[0] == "email")
@@ -332,33 +361,73 @@ class MarketoWriter(WorkspaceWriter):
                    program_id: int | None, index: int | None = None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
-        if kind not in ("landingPageTemplate", "snippet", "email", "smartCampaign") or self.journal.done(key):
+        if kind not in ("emailTemplate", "landingPageTemplate", "snippet", "email", "smartCampaign") or \
+                self.journal.done(key):
             return
-        where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else ""
+        where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else \
+            self._folder_path(self._root_folder(DESIGN[kind][2]))
         step = {"key": key, "op": "content", "kind": kind, "id": mid}
+        approve = [] if self.ws.approve else [approve_step(kind)] if kind in APPROVABLE else []
         if kind == "smartCampaign":  # no call: only the checklist
             campaign = json.loads(content)
-            self.journal.add(step, self._checklist("smartCampaign", name, mid, where, manual_steps(campaign), index,
-                                                   expect=campaign))
+            self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
+                                                   self._campaign_steps(mid, campaign), index, expect=campaign))
+            return
+        if kind == "emailTemplate":  # its content went with the create: only the approval is left
+            self.journal.add(step, self._checklist(kind, name, mid, where, approve, index,
+                                                   expect={"approved": True}))
             return
 
         def run() -> None:
-            item = None
             if kind in ("landingPageTemplate", "snippet"):
                 self._upload_content(kind, mid, slug(name), content)
-            else:
-                email = json.loads(content)
-                self._email_content(mid, email)
-                steps = []
-                if email.get("text"):
-                    steps.append("Edit Text Version: paste the text version from the bundle "
-                                 "(the API sets HTML only)")
-                if email.get("modules"):
-                    steps.append(f"Check the modules {', '.join(email['modules'])} are present, in that order")
-                item = self._checklist("email", name, mid, where, steps, index, expect=email_expect(email))
-            self.journal.add(step, item)
+                self.journal.add(step, self._checklist(kind, name, mid, where, approve, index,
+                                                       expect={"approved": True}))
+                return
+            email = json.loads(content)
+            self._email_content(mid, email)
+            steps = []
+            if email.get("text") and not _text_section(email):
+                steps.append("Edit Text Version: paste the text version from the bundle (the email has no static "
+                             "section to carry it through the API)")
+            expect = {**email_expect(email), "approved": True} if approve else email_expect(email)
+            expect.pop("modules", None)  # written through the API
+            self.journal.add(step, self._checklist("email", name, mid, where, steps + approve, index, expect=expect))
 
         self._submit(run)
+
+    def _campaign_steps(self, mid: int, campaign: dict[str, Any]) -> list[str]:
+        """A new campaign's checklist: what a clone copied (the smart list) and what --activate does are left
+        out; everything else the API cannot write stays."""
+        cloned = any(s.get("clonedFrom") for s in list(self.journal.data["steps"])
+                     if s.get("kind") == "smartCampaign" and s.get("id") == mid and s.get("op") == "create")
+        out = []
+        for what, text in campaign_checks(campaign):
+            if cloned and what.split(":")[0] in ("trigger", "filter", "ruleLogic"):
+                continue
+            if what == "active" and self.ws.activate:
+                continue  # done after the writes (or put back with the reason Marketo gave)
+            out.append(text)
+        return out
+
+    def _clone_source(self, name: str, campaign: dict[str, Any], program_id: int) -> int | None:
+        """A campaign of the same name elsewhere in the workspace with the bundle's smart list, to clone (one
+        smart-list read per same-named candidate), or None."""
+        want = campaign.get("smartList") or {}
+        if not (want.get("triggers") or want.get("filters")):
+            return None
+        base = self._program_path(program_id)
+        for rec in self.ws.all_local_records("smartCampaign"):
+            path = self.ws.folder_path(rec.get("folder")) or ""
+            if str(rec.get("name", "")).casefold() != name.casefold() or path == base or \
+                    path.startswith(base + "/"):
+                continue
+            found = self.client.get(f"{A}/smartCampaign/{rec['id']}/smartList.json", includeRules=True)
+            rules = (found[0].get("rules") if found else None) or {}
+            have, _ = smart_list(rules, Gaps())
+            if same_smart_list(want, have):
+                return int(rec["id"])
+        return None
 
     def _manual_asset(self, kind: str, name: str, content: bytes, folder: str | None, program_id: int,
                       index: int | None = None) -> int:
@@ -395,13 +464,45 @@ class MarketoWriter(WorkspaceWriter):
 
     def _email_content(self, mid: int, email: dict[str, Any]) -> None:
         dynamic = email.get("dynamicContent") or {}
+        carrier = _text_section(email)
         for html_id, value in sorted((email.get("sections") or {}).items()):
             if html_id not in dynamic:  # a dynamic section's static HTML is its Default segment (below)
-                self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "Text", "value": value})
+                form = {"type": "Text", "value": value}
+                if email.get("text") and carrier:
+                    # the text version goes with the first static section (textValue, Swagger
+                    # UpdateEmailComponentContentRequest); the other sections' text is emptied, so the email's
+                    # text version is the bundle's
+                    form["textValue"] = email["text"] if html_id == carrier else ""
+                self.client.post(f"{A}/email/{mid}/content/{html_id}.json", form)
+        if email.get("modules"):
+            self._email_modules(mid, list(email["modules"]))
         for var, value in sorted((email.get("variables") or {}).items()):
             self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
         if dynamic:
             self._dynamic_content(mid, email)
+
+    def _email_modules(self, mid: int, wanted: list[str]) -> None:
+        """Make the email's modules the bundle's, in its order: read them (content.json lists Module sections),
+        delete the others, add the missing, rearrange (Adobe's Emails page, Modules; the Swagger's
+        email/{id}/content/{moduleId}/add.json, delete.json and content/rearrange.json)."""
+        key = f"modules:{mid}:{sha256_hex(json.dumps(wanted).encode())[:12]}"
+        if self.journal.done(key):
+            return
+        content = self.client.get(f"{A}/email/{mid}/content.json")
+        have = [c["htmlId"] for c in sorted((c for c in content if c.get("contentType") == "Module"),
+                                            key=lambda c: c.get("index", 0)) if isinstance(c.get("htmlId"), str)]
+        for module in [m for m in have if m not in wanted]:
+            self.client.post(f"{A}/email/{mid}/content/{module}/delete.json")
+            have.remove(module)
+        for i, module in enumerate(wanted):
+            if module not in have:
+                self.client.post(f"{A}/email/{mid}/content/{module}/add.json",
+                                 query={"name": module, "index": min(i, len(have))})
+                have.insert(min(i, len(have)), module)
+        if have != wanted:
+            self.client.post(f"{A}/email/{mid}/content/rearrange.json", {
+                "positions": json.dumps([{"index": i, "moduleId": m} for i, m in enumerate(wanted)])})
+        self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "modules": wanted})
 
     def _dynamic_content(self, mid: int, email: dict[str, Any]) -> None:
         """Write an email's dynamic content as Adobe's guide does (Dynamic Content, Marketo developer docs).
@@ -460,9 +561,8 @@ class MarketoWriter(WorkspaceWriter):
             self.client.post(f"{A}/file/{mid}/content.json",
                              files={"file": (entry.get("name") or label, content,
                                              entry.get("mimeType") or "application/octet-stream")})
-        elif kind == "snippet":
-            self.client.post(f"{A}/snippet/{mid}/content.json",
-                             query={"type": "HTML", "content": content.decode("utf-8")})
+        elif kind == "snippet":  # in the body: a URL over 8 KB is refused (HTTP 414)
+            self.client.post(f"{A}/snippet/{mid}/content.json", {"type": "HTML", "content": content.decode("utf-8")})
         else:  # emailTemplate, landingPageTemplate: an HTML file
             self.client.post(f"{A}/{kind}/{mid}/content.json",
                              files={"content": (f"{label}.html", content, "text/html")})
@@ -493,8 +593,12 @@ class MarketoWriter(WorkspaceWriter):
         title = ((meta or {}).get("entry") or {}).get("name") or name
         if kind == "smartCampaign":
             self._campaigns[title] = json.loads(content)
+            self._campaign_docs[mid] = json.loads(content)
             item = self._checklist(kind, title, mid, "", [REVIEW_CAMPAIGN] + manual_steps(json.loads(content)),
                                    (meta or {}).get("index"), expect=json.loads(content))
+        elif kind in APPROVABLE and not self.ws.approve:  # changed content is a draft until approved
+            item = self._checklist(kind, title, mid, "", [approve_step(kind)], (meta or {}).get("index"),
+                                   expect={"approved": True})
         elif kind in MANUAL:  # nothing to write: the model in Revenue Cycle Modeler is changed by hand
             folder = ((meta or {}).get("entry") or {}).get("folder")
             where = self._program_path(mid) + (f"/{folder}" if folder else "")  # its id is the program's
@@ -517,8 +621,53 @@ class MarketoWriter(WorkspaceWriter):
             raise MarketoError(f"tag {tag_type!r} = {value!r} does not exist in Marketo and the API cannot "
                                "create tags", code="PK808")
 
+    def _approve_and_activate(self) -> None:
+        """After every write: approve what the import wrote (--approve; templates, then snippets, then emails)
+        and activate the campaigns the bundle marks active (--activate). Each is a journal step, so a resumed
+        import does only what is left. An asset Marketo will not approve is a finding (PK826), all at once; a
+        campaign it will not activate stays on the checklist with Marketo's reason (PK836)."""
+        steps = [s for s in self.journal.data["steps"] if s.get("op") in ("create", "replace")]
+        refused = []
+        if self.ws.approve:
+            for kind in APPROVABLE:
+                for s in steps:
+                    key = f"approve:{kind}:{s['id']}"
+                    if s["kind"] != kind or self.journal.done(key):
+                        continue
+                    segment = DESIGN[kind][0] if kind in DESIGN else kind
+                    try:
+                        self.client.post(f"{A}/{segment}/{s['id']}/approveDraft.json")
+                    except MarketoError as err:
+                        if err.marketo_code is None:  # not Marketo's refusal (network, quota): stop here
+                            raise
+                        refused.append(make("PK826", f"{kind} {s.get('name') or s['id']!r} (id {s['id']}): "
+                                                     f"{err.message}"))
+                        continue
+                    self.journal.add({"key": key, "op": "approve", "kind": kind, "id": s["id"]})
+        if refused:
+            raise ProgramkitError(f"Marketo refused to approve {len(refused)} asset(s); they stay drafts", refused)
+        if self.ws.activate:
+            for mid, doc in sorted(self._campaign_docs.items()):
+                key = f"activate:{mid}"
+                if not doc.get("active") or self.journal.done(key):
+                    continue
+                try:
+                    self.client.post(f"{A}/smartCampaign/{mid}/activate.json")
+                except MarketoError as err:
+                    if err.marketo_code is None:
+                        raise
+                    name = next((n for n, d in self._campaigns.items() if d is doc), str(mid))
+                    why = err.message.split(": ", 1)[-1]
+                    self.ws.apply_warnings.append(make("PK836", f"smartCampaign {name!r} (id {mid}): {err.message}"))
+                    self.journal.add({"key": key, "op": "activate-refused", "kind": "smartCampaign", "id": mid},
+                                     self._checklist("smartCampaign", name, mid, "", [ACTIVATE_REFUSED.format(
+                                         why=why)], expect={"active": True}))
+                    continue
+                self.journal.add({"key": key, "op": "activate", "kind": "smartCampaign", "id": mid})
+
     def record_import(self, record: ImportRecord) -> int:
         self.drain()  # the checklist is complete only when every follow-up has run
+        self._approve_and_activate()
         if self.journal.data["checklist"] and record.outcome == "applied":
             record.outcome = "needs-manual-completion"
         record.workspace = record.workspace or self.ws.name
@@ -537,3 +686,9 @@ class MarketoWriter(WorkspaceWriter):
             self.ws.checklist_file.write_text(text, encoding="utf-8")
         return record.id
 
+
+
+def _text_section(email: dict[str, Any]) -> str | None:
+    """The static section that carries an email's text version through the API (the first by id), or None."""
+    dynamic = email.get("dynamicContent") or {}
+    return next((h for h in sorted(email.get("sections") or {}) if h not in dynamic), None)

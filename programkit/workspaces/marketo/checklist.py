@@ -128,3 +128,42 @@ def render_checklist(items: list[dict[str, Any]]) -> str:
         lines.append("")
     return "\n".join(lines)
 
+
+
+# -- comparing smart lists (verify, and the import's look for a campaign to clone) ---------------------------
+def constraints_key(rule: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    return sorted((c["name"].casefold(), str(c.get("operator", "is")).casefold(),
+                   tuple(plain_text(v) for v in c.get("values") or [])) for c in rule.get("constraints") or [])
+
+
+def trigger_key(t: dict[str, Any]) -> Any:
+    return t["trigger"].casefold(), constraints_key(t)
+
+
+def filter_key(f: dict[str, Any]) -> Any:
+    return (f["filter"].casefold(), str(f.get("operator", "is")).casefold(),
+            tuple(plain_text(v) for v in f.get("values") or []), constraints_key(f))
+
+
+def same_smart_list(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two bundle smartLists have the same triggers, filters (in order) and rule logic."""
+    return (sorted(map(trigger_key, a.get("triggers") or [])) == sorted(map(trigger_key, b.get("triggers") or []))
+            and list(map(filter_key, a.get("filters") or [])) == list(map(filter_key, b.get("filters") or []))
+            and (a.get("ruleLogic", "all") == b.get("ruleLogic", "all") or not a.get("filters")))
+
+
+#: kinds Marketo keeps as drafts until approved, in the order they are approved (a template before the emails
+#: on it, a snippet before the emails that place it)
+APPROVABLE = ("emailTemplate", "landingPageTemplate", "snippet", "email")
+#: how a checklist names each approvable kind
+KIND_LABEL = {"emailTemplate": "email template", "landingPageTemplate": "landing page template",
+              "snippet": "snippet", "email": "email"}
+APPROVE_PREFIX = "Approve the "
+
+
+def approve_step(kind: str) -> str:
+    return f"{APPROVE_PREFIX}{KIND_LABEL[kind]} (import with --approve to let programkit do it)"
+
+
+#: the checklist step of a campaign --activate could not activate
+ACTIVATE_REFUSED = "Schedule: activate the campaign after its triggers are added (Marketo refused --activate: {why})"

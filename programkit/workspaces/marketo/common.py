@@ -66,6 +66,23 @@ register_code("PK817", "marketo-dynamic-default", Severity.WARNING,
               example="emails/a.json /sections/body: not written: the section is dynamic and its Default segment "
                       "is written instead", group=_GROUP)
 
+register_code("PK818", "marketo-required-tag-missing", Severity.ERROR,
+              "Marketo requires a tag type for this program type, and neither the bundle nor the import gives it.",
+              hint="Add the tag to the bundle's program.tags, or import with --tag 'TYPE=VALUE' (a value Admin > Tags "
+                   "allows).",
+              example="tag type 'Region' is required for default programs in Marketo and the bundle has none "
+                      "(allowed: AMER, APAC, EMEA)", group=_GROUP)
+register_code("PK826", "marketo-not-approved", Severity.ERROR,
+              "Marketo refused to approve an asset the import wrote (--approve); it stays a draft.",
+              hint="Fix what Marketo names (e.g. the template's HTML), import again, or approve it in the Marketo UI.",
+              example="emailTemplate 'Quick Start Email Template' (id 1001): Marketo 709 on POST "
+                      "/rest/asset/v1/emailTemplate/1001/approveDraft.json: Template has errors", group=_GROUP)
+register_code("PK836", "marketo-not-activated", Severity.WARNING,
+              "Marketo refused to activate a smart campaign (--activate); it stays on the checklist with the reason.",
+              hint="Add what the campaign lacks in the Marketo UI (e.g. its triggers), then activate it there.",
+              example="smartCampaign '02 - Marketing Qualified' (id 1002): Marketo 709: Cannot activate a smart "
+                      "campaign without triggers", group=_GROUP)
+
 #: bundle program type -> Marketo program type
 PROGRAM_TYPES = {"default": "Default", "event": "Event", "webinar": "Event with Webinar",
                  "nurture": "Engagement", "email": "Email"}
@@ -90,6 +107,24 @@ LOCAL = {"email": ("email", "/rest/asset/v1/emails.json"),
 CHECKLIST_OUTCOMES = ("needs-manual-completion", "verified-except-manual", "verified")
 #: program kinds with no Marketo API object: never written, only put on the manual-steps checklist
 MANUAL = frozenset({"leadLifecycle"})
+#: Marketo program type -> its token in a tag type's applicableProgramTypes ("[program,email_batch,nurture,event,
+#: webinar]", developers.marketo.com/rest-api/assets/programs/tags/; which token is which type: from the names)
+TYPE_TOKENS = {"Default": "program", "Email": "email_batch", "Engagement": "nurture", "Event": "event",
+               "Event with Webinar": "webinar"}
+
+
+def bracketed(text: Any) -> list[str]:
+    """Marketo's one-string lists, ``"[a, b,c]"`` -> ``["a", "b", "c"]`` (a real list is taken as it is)."""
+    if isinstance(text, list):
+        return [str(v).strip() for v in text if str(v).strip()]
+    if not isinstance(text, str):
+        return []
+    inner = text.strip()
+    if inner.startswith("[") and inner.endswith("]"):
+        inner = inner[1:-1]
+    return [v.strip() for v in inner.split(",") if v.strip()]
+
+
 #: Marketo ids are per asset type; AssetInfo ids must be unique across kinds, so they encode the kind.
 KIND_CODE = {"emailTemplate": 1, "landingPageTemplate": 2, "image": 3, "snippet": 4, "email": 5,
               "smartCampaign": 6, "leadLifecycle": 7}
@@ -161,11 +196,14 @@ def dynamic_segments(email: dict[str, Any], html_id: str) -> dict[str, str]:
 def email_content_calls(email: dict[str, Any]) -> int:
     """Calls that write an email's content after its create: one per static section and per variable; per
     dynamic section one to make it dynamic and one per segment, plus one read of the email's content per
-    email with dynamic content (for the sections' dynamic content ids)."""
+    email with dynamic content (for the sections' dynamic content ids); for modules one read and at most one
+    add per module (a rearrange only when the template's defaults come in another order)."""
     dyn = email.get("dynamicContent") or {}
     static = [h for h in email.get("sections") or {} if h not in dyn]
+    modules = email.get("modules") or []
     return (len(static) + len(email.get("variables") or {}) + len(dyn) + (1 if dyn else 0)
-            + sum(len(dynamic_segments(email, h)) for h in dyn))
+            + sum(len(dynamic_segments(email, h)) for h in dyn)
+            + (1 + len(modules) if modules else 0))  # modules: one read, at most one add each
 
 
 def token_from_marketo(t: dict[str, Any]) -> dict[str, Any]:

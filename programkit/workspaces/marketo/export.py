@@ -121,7 +121,8 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
     try:
         content = ws.client.get(f"{A}/email/{mid}/content.json")
         variables = ws.client.get(f"{A}/email/{mid}/variables.json")
-        text = ws.client.get(f"{A}/email/{mid}/fullContent.json", type="Text")
+        # fullContent serves Email 1.0 only; a 2.0 email's text version is in its sections (textValue)
+        text = ws.client.get(f"{A}/email/{mid}/fullContent.json", type="Text") if rec.get("version") == 1 else None
     except MarketoError as err:
         raise _fail("email", rec, err) from None
     doc: dict[str, Any] = {}
@@ -165,11 +166,19 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
         isinstance(c, dict) and c.get("contentType") == "Snippet" for c in content) else {}
     sections: dict[str, str] = {}
     dynamic: dict[str, str] = {}  # section id -> Marketo's dynamic content id
-    for c in content:
-        hid, ctype = c.get("htmlId") if isinstance(c, dict) else None, c.get("contentType") if isinstance(c, dict) \
-            else None
+    modules: list[str] = []
+    texts: list[str] = []  # section text versions set apart from the HTML (textValue)
+    for c in sorted((c for c in content if isinstance(c, dict)), key=lambda c: c.get("index") or 0):
+        hid, ctype = c.get("htmlId"), c.get("contentType")
         if not isinstance(hid, str) or not hid:
             continue
+        if ctype == "Module":  # the email's modules, in its order (Adobe's Emails page, Modules)
+            modules.append(hid)
+            continue
+        if ctype in (None, "Text", "RichText", "HTML"):
+            section_text = _section_text(c.get("value"))
+            if section_text is not None:
+                texts.append(section_text)
         if ctype == "Snippet" and ref_id(c.get("value")) in snippets:
             sections[hid] = snippets[ref_id(c.get("value"))]  # type: ignore[index]
         elif ctype in (None, "Text", "RichText", "HTML") and _html(c.get("value")) is not None:
@@ -194,15 +203,30 @@ def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, 
             globals_[v["name"]] = v["value"]
     if globals_:
         doc["variables"] = globals_
-    body = (text[0].get("content") if text and isinstance(text[0], dict) else None) or ""
+    if text is not None:  # Email 1.0: fullContent's text version
+        body = (text[0].get("content") if text and isinstance(text[0], dict) else None) or ""
+    else:
+        body = "".join(texts)
     if isinstance(body, str) and body.strip():
         doc["text"] = body
-    modules = ws.template_modules(tid)
     if modules:
-        gaps.add("", "modules",
-                 f"the template has modules ({', '.join(modules)}) and Marketo's API does not say which of them "
-                 "this email uses, in what order; list them in modules from the Marketo UI")
+        doc["modules"] = modules
     return canonical.dump_bytes(doc), gaps.items
+
+
+def _section_text(value: Any) -> str | None:
+    """A static section's text version when it was set apart from its HTML (``textValue``), else None.
+
+    Marketo answers a Text section's value as ``[{"type": "HTML", …}, {"type": "Text", …}]``; a text part that is
+    only the HTML with its tags removed is what Marketo derives by itself (guess: the stand-in derives it so),
+    not a text version anyone wrote."""
+    if not isinstance(value, list):
+        return None
+    parts = {v.get("type"): v.get("value") for v in value if isinstance(v, dict)}
+    html, text = parts.get("HTML"), parts.get("Text")
+    if not isinstance(text, str) or not isinstance(html, str):
+        return None
+    return None if text == re.sub(r"<[^>]*>", "", html) else text
 
 
 def _dynamic_content(ws: "MarketoWorkspace", rec: dict[str, Any], dynamic: dict[str, str],

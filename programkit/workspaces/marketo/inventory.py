@@ -17,10 +17,11 @@ from ...rules import copy_pattern
 from ..base import AssetInfo, FieldInfo, ProgramInfo, Provenance, Workspace
 from . import export as marketo_export
 from .client import Limits, MarketoClient, MarketoError, cost_estimate
-from .common import (A, API_TOKEN_TYPES, CHECKLIST_OUTCOMES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
+from .common import (A, API_TOKEN_TYPES, TYPE_TOKENS, bracketed, CHECKLIST_OUTCOMES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
                      PROGRAM_TYPES, asset_id, default_state_dir, dynamic_segments, email_content_calls, sha256_hex,
                      split_id, token_from_marketo)
 from .journal import Journal, list_journals
+from .progress import ProgressLine, for_stream
 
 
 class MarketoInventory(Workspace):
@@ -35,6 +36,15 @@ class MarketoInventory(Workspace):
         self.asset_records: dict[tuple[str, int], dict[str, Any]] = {}
         self._exported: dict[int, tuple[bytes, list[dict[str, str]]]] = {}
         self._resume: Journal | None = None
+        #: program tags given at import (``--tag TYPE=VALUE``), for required tag types the bundle lacks
+        self.extra_tags: dict[str, str] = {}
+        #: what to do after writing: approve drafts (``--approve``), activate campaigns (``--activate``)
+        self.approve = False
+        self.activate = False
+        #: what the last writes warned about (e.g. a campaign Marketo would not activate)
+        self.apply_warnings: list[Finding] = []
+        #: the progress line on a terminal (see :meth:`progress_to`), or None
+        self.progress: ProgressLine | None = None
         #: warnings about what the API could not tell, gathered while reading
         self.notes: list[Finding] = []
         #: the checklist of the last transaction, and the file it was saved to
@@ -47,6 +57,14 @@ class MarketoInventory(Workspace):
         parts = urlsplit(self.url)
         host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
         return f"{parts.scheme.lower()}://{host}{parts.path.rstrip('/')}"
+
+    def progress_to(self, stream: Any) -> None:
+        """Show a progress line for long imports and exports on ``stream`` when it is a terminal."""
+        self.progress = for_stream(stream, "Marketo", lambda: (self.client.calls, self.client.waited))
+
+    def progress_tick(self, n: int = 1) -> None:
+        if self.progress is not None:
+            self.progress.tick(n)
 
     def __enter__(self) -> "MarketoInventory":
         return self
@@ -150,16 +168,59 @@ class MarketoInventory(Workspace):
             return out
         return self.cached("channels", load)
 
-    def tag_types(self) -> dict[str, set[str]]:
-        def load() -> dict[str, set[str]]:
+    def tag_type_records(self) -> dict[str, dict[str, Any]]:
+        """Each tag type: ``values`` (allowed), ``required`` and ``applies`` (Marketo's program-type tokens).
+
+        Marketo writes ``applicableProgramTypes`` and ``allowableValues`` as one bracketed string each
+        (``"[program,email_batch,nurture,event,webinar]"``, ``"[AAA1 RT1, AAA1 RT2]"``), and gives the values
+        only by name (developers.marketo.com/rest-api/assets/programs/tags/): one by-name call per tag type.
+        """
+        def load() -> dict[str, dict[str, Any]]:
             out = {}
-            # the browse list omits allowed values; one by-name call per tag type (there are few)
             for t in self.client.browse(f"{A}/tagTypes.json"):
+                if not isinstance(t.get("tagType"), str):
+                    continue
                 found = self.client.get(f"{A}/tagType/byName.json", name=t["tagType"])
-                raw = (found[0].get("allowableValues") if found else "") or ""
-                out[t["tagType"]] = {v.strip() for v in raw.split(",") if v.strip()}
+                rec = found[0] if found else t
+                out[t["tagType"]] = {"values": set(bracketed(rec.get("allowableValues"))),
+                                     "required": rec.get("required") is True,
+                                     "applies": set(bracketed(rec.get("applicableProgramTypes")))}
             return out
         return self.cached("tags", load)
+
+    def tag_types(self) -> dict[str, set[str]]:
+        return {name: rec["values"] for name, rec in self.tag_type_records().items()}
+
+    def required_tag_types(self, program_type: str | None) -> list[str]:
+        """The tag types Marketo requires for a program of (bundle) type ``program_type``."""
+        token = TYPE_TOKENS.get(PROGRAM_TYPES.get(program_type or "default", ""), "")
+        return sorted(n for n, rec in self.tag_type_records().items()
+                      if rec["required"] and (token in rec["applies"] or not rec["applies"]))
+
+    def program_tags(self, program_id: int) -> dict[str, str]:
+        """A program's tags: read from ``program/{id}.json`` -- the browse list has none (Adobe's Programs page:
+        "tags associated with a program are not returned by this endpoint")."""
+        def load() -> dict[str, str]:
+            found = self.client.get(f"{A}/program/{program_id}.json")
+            tags = (found[0].get("tags") if found else None) or []
+            return {t["tagType"]: t["tagValue"] for t in tags if isinstance(t, dict) and "tagType" in t}
+        return self.cached(f"program-tags-{program_id}", load)
+
+    def folder_root(self, tree: str, name: str | None = None) -> dict[str, Any]:
+        """The folder new things go into in this workspace: ``/Marketing Activities/<workspace>`` (``tree``
+        "Marketing Activities") or ``/Design Studio/<workspace>/<name>``; else, on an instance without
+        workspace folders, the folder of that name the workspace's browse lists once."""
+        want = f"/{tree}/{self.name}" + (f"/{name}" if name else "")
+        folders = self.folder_records()
+        node = next((f for f in folders if str(f.get("path", "")).casefold() == want.casefold()), None)
+        if node is None:
+            label = name or tree
+            hits = [f for f in folders if str(f.get("name", "")).casefold() == label.casefold()
+                    and (f.get("folderId") or {}).get("type") == "Folder"]
+            node = hits[0] if len(hits) == 1 else None
+        if node is None:
+            raise MarketoError(f"folder {want!r} not found in Marketo workspace {self.name!r}", code="PK810")
+        return {"id": node["folderId"]["id"], "type": node["folderId"]["type"]}
 
     def program_path(self, program: dict[str, Any]) -> str:
         node = next((f for f in self.folder_records() if f["folderId"] == {"id": program["id"], "type": "Program"}), None)
@@ -172,6 +233,7 @@ class MarketoInventory(Workspace):
             "tags": {t["tagType"]: t["tagValue"] for t in p.get("tags") or []},
         }
         if full:
+            data["tags"] = self.program_tags(p["id"])
             toks = self.cache[f"tokens-{p['id']}"] = self.client.get(f"{A}/folder/{p['id']}/tokens.json",
                                                                        folderType="Program")
             data["tokens"] = [token_from_marketo(t) for t in (toks[0].get("tokens") if toks else []) or []]
@@ -209,9 +271,10 @@ class MarketoInventory(Workspace):
         for kind, (_, path) in LOCAL.items():
             # one program: browse its folder; many (e.g. `workspace show`): one pass over the instance
             if f"all-{kind}" in self.cache or len(self.program_records()) > 20:
+                # a folder reference is {"type", "value", "folderName"} in answers: compare paths, not shapes
                 found = [a for a in self.all_local_records(kind)
-                         if (self.folder_path(a.get("folder")) or "").startswith(base + "/")
-                         or a.get("folder") == {"id": program_id, "type": "Program"}]
+                         if (self.folder_path(a.get("folder")) or "") == base
+                         or (self.folder_path(a.get("folder")) or "").startswith(base + "/")]
             else:
                 found = list(self.client.browse(path, folder={"id": program_id, "type": "Program"}))
             # an asset with an approved version and a draft may be listed once per version: one entry, the
@@ -389,6 +452,19 @@ class MarketoInventory(Workspace):
             if value not in tags.get(ttype, set()):
                 out.append(make("PK808", f"tag {ttype!r} = {value!r} does not exist in Marketo", file="bundle.json",
                                 pointer=f"/program/tags/{ttype}"))
+        for ttype, value in sorted(self.extra_tags.items()):
+            if value not in self.tag_types().get(ttype, set()):
+                out.append(make("PK808", f"tag {ttype!r} = {value!r} (--tag) does not exist in Marketo"))
+        # tag types Marketo requires for this program type: Marketo refuses the program without them, so every
+        # missing one is listed now (the existing program of an upgrade already has them)
+        given = set(program.get("tags") or {}) if tags is not None else set()
+        if not any(p["name"].casefold() == str(program.get("name", "")).casefold() for p in self.program_records()):
+            for ttype in self.required_tag_types(program.get("type")):
+                if ttype not in given and ttype not in self.extra_tags:
+                    allowed = ", ".join(sorted(self.tag_types().get(ttype, set()))) or "none listed"
+                    out.append(make("PK818", f"tag type {ttype!r} is required for {program.get('type', 'default')} "
+                                             f"programs in Marketo and the bundle has none (allowed: {allowed})",
+                                    file="bundle.json", pointer="/program/tags"))
         for i, tok in enumerate(program.get("tokens") or []):
             if MARKETO_TOKEN_TYPES.get(tok.get("type"), tok.get("type")) not in API_TOKEN_TYPES:
                 out.append(make("PK810", f"token {{{{my.{tok.get('name')}}}}} of type {tok.get('type')!r} cannot "
@@ -459,6 +535,11 @@ class MarketoInventory(Workspace):
                 calls += 2
             elif act.kind != "tag":
                 calls += 1
+            if act.action != "delete":  # --approve: one call per draft written; --activate: one per campaign
+                content = contents.get((act.kind, act.name.casefold()))
+                calls += self.approve and act.kind in ("emailTemplate", "landingPageTemplate", "snippet", "email")
+                calls += self.activate and act.kind == "smartCampaign" and isinstance(content, dict) and \
+                    bool(content.get("active"))
         return cost_estimate(calls)
 
     def cost_line(self, plan: Any, bundle: Any) -> str:

@@ -188,7 +188,7 @@ def resume_import(ws: MarketoWorkspace, bundle: Any, journal_id: str = "last") -
         ws.cancel_resume()
         raise ProgramkitError(f"journal {journal.id} has nothing to resume ({journal.data['status']})",
                               [make("PK811", f"journal {journal.id} is {journal.data['status']}; nothing to resume")])
-    return apply_plan(Plan.from_dict(journal.data["plan"]), bundle, ws)
+    return apply_plan(Plan.from_dict(journal.data["plan"]), bundle, ws, progress=ws.progress_tick)
 
 
 #: history outcomes
@@ -304,11 +304,16 @@ def _undo(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int]) -> str
     if op == "token" and mid not in programs and "previous" in step and not step.get("unchanged"):
         prev = step["previous"]
         if prev is None:  # new with this import
-            ws.client.post(f"{A}/folder/{mid}/tokens/delete.json", {"folderType": "Program", "name": step["name"]})
+            # deleted by name and type (Swagger DeleteTokenRequest); journals before the type was kept: text
+            ws.client.post(f"{A}/folder/{mid}/tokens/delete.json", {"folderType": "Program", "name": step["name"],
+                                                                    "type": step.get("type") or "text"})
         else:
             ws.client.post(f"{A}/folder/{mid}/tokens.json", {
                 "folderType": "Program", "name": step["name"], "type": prev["type"],
                 "value": prev["value"] if isinstance(prev["value"], str) else json.dumps(prev["value"])})
+        return "restored"
+    if op == "activate" and mid is not None:  # deactivated before it is deleted (or left as it was before)
+        ws.client.post(f"{A}/smartCampaign/{mid}/deactivate.json")
         return "restored"
     if op == "update" and kind == "program" and mid not in programs and "previous" in step:
         prev = step["previous"]

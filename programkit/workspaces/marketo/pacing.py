@@ -9,6 +9,7 @@ with at most ``Limits.concurrent`` in flight.
 from __future__ import annotations
 
 import collections
+import datetime
 import os
 import re
 import threading
@@ -18,8 +19,30 @@ from typing import Any, Callable, Mapping
 
 from ...errors import BadInput
 
-#: Codes worth waiting for: rate (606), concurrency (615), timeout (604), system error (611).
-TRANSIENT_CODES = frozenset({"606", "615", "604", "611"})
+#: Codes worth waiting for (experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/error-codes): rate
+#: (606), concurrency (615), timeout (604), "API Temporarily Unavailable" (608), "Transient Error ... may be
+#: retried" (713). 611 (system error) and 612 (invalid content type) are findings of their own, not retried: the
+#: same request would fail the same way. 607 (daily quota) waits for midnight US Central: see :func:`quota_reset`.
+TRANSIENT_CODES = frozenset({"606", "615", "604", "608", "713"})
+#: the daily quota resets at midnight in this time zone (Marketo's error-codes page: 607 "Daily quota reached …
+#: resets daily at 12:00AM CST")
+QUOTA_ZONE = "America/Chicago"
+
+
+def quota_reset(now: datetime.datetime | None = None) -> datetime.datetime:
+    """When Marketo's daily API quota next resets: the next midnight US Central, as an aware datetime."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(QUOTA_ZONE)
+    local = (now or datetime.datetime.now(datetime.timezone.utc)).astimezone(zone)
+    midnight = datetime.datetime.combine(local.date() + datetime.timedelta(days=1), datetime.time(0), tzinfo=zone)
+    return midnight
+
+
+def backoff_delay(limits: "Limits", attempt: int, jitter: float) -> float:
+    """The wait before retry ``attempt`` (0-based): exponential from ``limits.backoff``, capped, with jitter
+    (``jitter`` in [0, 1): the delay is 50-100% of the exponential step)."""
+    return min(limits.max_backoff, limits.backoff * 2 ** attempt) * (0.5 + jitter / 2)
 
 @dataclass(frozen=True)
 class Limits:
@@ -66,6 +89,8 @@ class RateLimiter:
         self._starts: collections.deque[float] = collections.deque()
         self._next = 0.0
         self._lock = threading.Lock()
+        #: seconds spent waiting for a start slot (shown by the progress line)
+        self.waited = 0.0
 
     def acquire(self) -> None:
         # Sleeping while holding the lock queues callers in order: pacing is serial by nature.
@@ -85,6 +110,7 @@ class RateLimiter:
                     base = self._next if now - self._next < self.interval else now
                     self._next = base + self.interval
                     return
+                self.waited += wait
                 self._sleep(wait)
 
     def penalise(self, seconds: float) -> None:

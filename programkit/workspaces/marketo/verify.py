@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import BadInput, ProgramkitError
 from ...findings import Severity, make, register_code
-from .checklist import REVIEW_CAMPAIGN, campaign_checks, filter_text, logic_text, plain_text, trigger_text
-from .common import CHECKLIST_OUTCOMES, asset_id, now_utc, write_json
+from .checklist import (ACTIVATE_REFUSED, APPROVABLE, APPROVE_PREFIX, REVIEW_CAMPAIGN, campaign_checks, filter_key, filter_text,
+                        logic_text, trigger_key, trigger_text)
+from .common import CHECKLIST_OUTCOMES, DESIGN, asset_id, now_utc, write_json
+
+ACTIVATE_PREFIX = ACTIVATE_REFUSED.split("(")[0].rstrip()
 
 if TYPE_CHECKING:  # pragma: no cover
     from .workspace import MarketoWorkspace
@@ -134,20 +137,6 @@ def _program_id(ws: MarketoWorkspace, row: dict[str, Any]) -> int | None:
 
 
 # -- comparing -----------------------------------------------------------------------------------------
-def _cons_key(rule: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
-    return sorted((c["name"].casefold(), str(c.get("operator", "is")).casefold(),
-                   tuple(plain_text(v) for v in c.get("values") or [])) for c in rule.get("constraints") or [])
-
-
-def _trigger_key(t: dict[str, Any]) -> Any:
-    return t["trigger"].casefold(), _cons_key(t)
-
-
-def _filter_key(f: dict[str, Any]) -> Any:
-    return (f["filter"].casefold(), str(f.get("operator", "is")).casefold(),
-            tuple(plain_text(v) for v in f.get("values") or []), _cons_key(f))
-
-
 def _match(expected: list[dict[str, Any]], found: list[dict[str, Any]], key: Any,
            name: str) -> tuple[dict[int, tuple[int, bool]], list[int]]:
     """Pair each expected rule with a found one: same settings first, then same name (settings differ).
@@ -168,8 +157,8 @@ def _match(expected: list[dict[str, Any]], found: list[dict[str, Any]], key: Any
 
 def _rules(kind: str, step_of: dict[str, str], expected: list[dict[str, Any]], found: list[dict[str, Any]],
            advanced: bool) -> list[Check]:
-    key, name, text = ((_trigger_key, "trigger", trigger_text) if kind == "trigger"
-                       else (_filter_key, "filter", filter_text))
+    key, name, text = ((trigger_key, "trigger", trigger_text) if kind == "trigger"
+                       else (filter_key, "filter", filter_text))
     pairs, left = _match(expected, found, key, name)
     have = ", ".join(f'"{f[name]}"' for f in found)
     out = []
@@ -266,8 +255,33 @@ def _email(item: dict[str, Any], found: dict[str, Any]) -> list[Check]:
     return out
 
 
+def _approval(ws: MarketoWorkspace, kind: str, mid: Any, step: str) -> Check:
+    """An "Approve the …" step: done when Marketo lists the asset as approved."""
+    if kind in DESIGN:
+        rec = next((a for a in ws.design_records(kind) if a.get("id") == mid), None)
+    else:
+        rec = ws.asset_records.get((kind, mid))
+    if rec is None:
+        return Check(MISSING, step, "approved", f"no {kind} with id {mid} in Marketo")
+    status = str(rec.get("status") or "").lower()
+    return Check(DONE, step) if status == "approved" else Check(MISSING, step, "approved",
+                                                                f"not approved (status {status or 'unknown'})")
+
+
 def _item_checks(ws: MarketoWorkspace, item: dict[str, Any], pid: int | None) -> list[Check]:
     kind, mid, steps = item["kind"], item.get("marketoId"), [s for s in item["steps"] if s != REVIEW_CAMPAIGN]
+    approvals = [_approval(ws, kind, mid, s) for s in steps if kind in APPROVABLE and s.startswith(APPROVE_PREFIX)]
+    steps = [s for s in steps if not (kind in APPROVABLE and s.startswith(APPROVE_PREFIX))]
+    if approvals and not steps:
+        return approvals
+    if approvals:
+        return approvals + _item_checks(ws, {**item, "steps": steps}, pid)
+    if kind == "smartCampaign" and steps and all(s.startswith(ACTIVATE_PREFIX) for s in steps):
+        rec = ws.asset_records.get((kind, mid))
+        if rec is None:
+            return [Check(MISSING, s, "active", f"no smartCampaign with id {mid} in Marketo") for s in steps]
+        return [Check(DONE, s) if rec.get("isActive") is True else Check(MISSING, s, "active", "not active")
+                for s in steps]
     if kind not in ("smartCampaign", "email"):
         return [Check(MANUAL, s, why=NO_LIFECYCLE if kind == "leadLifecycle" else UNKNOWN_STEP) for s in steps]
     if "expect" not in item:

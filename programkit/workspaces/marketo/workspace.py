@@ -65,6 +65,8 @@ class MarketoWorkspace(MarketoInventory):
             journal.set_status("complete", finishedAt=now_utc())
         finally:
             writer.close()
+            if self.progress is not None:
+                self.progress.close()
             self._resume = None
             self.cache.clear()  # the instance changed: read it afresh
             self._exported.clear()
@@ -80,7 +82,8 @@ class MarketoWorkspace(MarketoInventory):
         saved = f"Saved to {self.checklist_file}.\n" if self.checklist_file else ""
         note = make("PK809", f"{steps} manual step(s) in {len(self.checklist)} asset(s) are not done: the import "
                              "is recorded as needs-manual-completion")
-        return render_checklist(self.checklist) + f"{note.code} [{note.rule}] {note.message}.\n" + saved
+        warned = "".join(f"{w.code} [{w.rule}] {w.message}\n" for w in self.apply_warnings)
+        return render_checklist(self.checklist) + warned + f"{note.code} [{note.rule}] {note.message}.\n" + saved
 
     @property
     def history_file(self) -> Path:
