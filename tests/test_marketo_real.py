@@ -5,6 +5,7 @@ bodies and limits, error codes, malformed answers and redirects."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -262,11 +263,17 @@ def test_a_malformed_answer_is_a_finding_naming_the_endpoint(fake, client, shape
     assert "GET /rest/asset/v1/channels.json" in err.value.message
 
 
-def test_a_malformed_answer_mid_import_keeps_the_journal_and_resume_finishes(fake, cli_env, invoke):
-    fake.add_fault({"malformed": "html", "path": "POST /rest/asset/v1/smartCampaigns.json"})
+@pytest.mark.parametrize("fault,code", [({"malformed": "html"}, "PK833"), ({"malformed": "list"}, "PK833"),
+                                        ({"malformed": "null"}, "PK833"), ({"malformed": "string"}, "PK833"),
+                                        ({"malformed": "cut"}, "PK833"), ({"code": "611"}, "PK827"),
+                                        ({"code": "612"}, "PK828")])
+def test_a_fault_mid_import_keeps_the_journal_and_resume_finishes(fake, cli_env, invoke, fault, code):
+    fake.add_fault({**fault, "path": "POST /rest/asset/v1/smartCampaigns.json"})
     stopped = invoke("import", str(SAMPLE), "--target", fake.url, "--yes")
     assert stopped.exit_code in (1, 2), stopped.output
-    assert "PK833" in stopped.output and "Traceback" not in stopped.output
+    assert code in stopped.output and "PK811" in stopped.output and "Traceback" not in stopped.output
+    (journal,) = (cli_env / "marketo").rglob("journals/*.jsonl")
+    assert '"op": "create"' in journal.read_text()  # what was done before the fault is journalled
     resumed = invoke("import", str(SAMPLE), "--target", fake.url, "--resume", "--yes")
     assert resumed.exit_code == 0, resumed.output
     assert len(fake.assets["smartCampaign"]) == 2
@@ -313,3 +320,42 @@ def test_the_text_version_is_written_through_the_api(fake, cli_env, invoke):
     text = json.loads((SAMPLE / "emails" / "01-email-alert-mql.json").read_text())["text"]
     assert text in (email.get("_section_text") or {}).values()
     assert "Edit Text Version" not in done.output
+
+
+# -- 8. progress ---------------------------------------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_shows_items_calls_waits_and_time_left():
+    from programkit.workspaces.marketo.progress import ProgressLine, for_stream
+
+    now = [0.0]
+    line = ProgressLine(_Terminal(), "Marketo", lambda: (37, 4.2), clock=lambda: now[0], every=0)
+    line.start(4)
+    now[0] = 10.0
+    line.tick(2)
+    assert line.text() == "Marketo: 2/4 items, 37 API call(s), 4s waiting for Marketo's limits, about 0:10 left"
+    line.close()
+    assert line.stream.getvalue().endswith("\n")
+    assert for_stream(io.StringIO(), "Marketo", lambda: (0, 0.0)) is None  # not a terminal: no progress
+
+
+def test_import_shows_progress_on_a_terminal_unless_quiet(fake, cli_env, monkeypatch):
+    from programkit.cli.importing import _apply
+    from programkit.load import load_bundle
+    from programkit.plan import plan_path
+
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    ws = MarketoWorkspace(fake.url)
+    plan, bundle = plan_path(str(SAMPLE), ws, flags={})
+    _apply(plan, bundle, ws, quiet=True)
+    assert terminal.getvalue() == ""
+    fake.programs.clear()
+    ws2 = MarketoWorkspace(fake.url, state_dir=cli_env / "other")
+    plan, bundle = plan_path(str(SAMPLE), ws2, flags={})
+    _apply(plan, bundle, ws2)
+    shown = terminal.getvalue()
+    assert f"Marketo: {len(plan.actions)}/{len(plan.actions)} items" in shown and "API call(s)" in shown
