@@ -821,6 +821,31 @@ def _approve(fk: FakeMarketo, kind: str, raw_id: str) -> dict[str, Any]:
     return {"result": [{"id": rec["id"]}]}
 
 
+def _by_id(fk: FakeMarketo, kind: str, raw_id: str) -> dict[str, Any]:
+    # Swagger getEmailByIdUsingGET and its siblings: one record (approved, else the draft)
+    return {"result": [_public(_asset(fk, kind, raw_id))]}
+
+
+@route("GET", f"{A}/email/{{id}}.json")
+def _email_by_id(fk, pp, q, files):
+    return _by_id(fk, "email", pp["id"])
+
+
+@route("GET", f"{A}/emailTemplate/{{id}}.json")
+def _et_by_id(fk, pp, q, files):
+    return _by_id(fk, "emailTemplate", pp["id"])
+
+
+@route("GET", f"{A}/snippet/{{id}}.json")
+def _snippet_by_id(fk, pp, q, files):
+    return _by_id(fk, "snippet", pp["id"])
+
+
+@route("GET", f"{A}/landingPageTemplate/{{id}}.json")
+def _lpt_by_id(fk, pp, q, files):
+    return _by_id(fk, "landingPageTemplate", pp["id"])
+
+
 @route("POST", f"{A}/emailTemplate/{{id}}/approveDraft.json")
 def _et_approve(fk, pp, q, files):
     return _approve(fk, "emailTemplate", pp["id"])

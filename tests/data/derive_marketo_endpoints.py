@@ -66,6 +66,8 @@ USED = {
         ("POST", "/rest/asset/v1/email/{id}/content/{moduleId}/add.json"),
         ("POST", "/rest/asset/v1/email/{id}/content/{moduleId}/delete.json"),
         ("POST", "/rest/asset/v1/email/{id}/content/rearrange.json"),
+        ("GET", "/rest/asset/v1/email/{id}.json"), ("GET", "/rest/asset/v1/emailTemplate/{id}.json"),
+        ("GET", "/rest/asset/v1/snippet/{id}.json"), ("GET", "/rest/asset/v1/landingPageTemplate/{id}.json"),
     ],
 }
 

@@ -643,7 +643,14 @@ class MarketoWriter(WorkspaceWriter):
                         refused.append(make("PK826", f"{kind} {s.get('name') or s['id']!r} (id {s['id']}): "
                                                      f"{err.message}"))
                         continue
-                    self.journal.add({"key": key, "op": "approve", "kind": kind, "id": s["id"]})
+                    # approving changes updatedAt: journal the new one with the digest of what was written, so the
+                    # next plan still knows the content without reading it (one read per asset)
+                    rec = self.client.get(f"{A}/{segment}/{s['id']}.json")
+                    written = next((w for w in reversed(self.journal.data["steps"]) if w.get("kind") == kind
+                                    and w.get("id") == s["id"] and w.get("sha256")), {})
+                    self.journal.add({"key": key, "op": "approve", "kind": kind, "id": s["id"],
+                                      "updatedAt": rec[0].get("updatedAt") if rec else None,
+                                      **({"sha256": written["sha256"]} if written else {})})
         if refused:
             raise ProgramkitError(f"Marketo refused to approve {len(refused)} asset(s); they stay drafts", refused)
         if self.ws.activate:

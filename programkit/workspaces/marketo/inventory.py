@@ -535,9 +535,9 @@ class MarketoInventory(Workspace):
                 calls += 2
             elif act.kind != "tag":
                 calls += 1
-            if act.action != "delete":  # --approve: one call per draft written; --activate: one per campaign
+            if act.action != "delete":  # --approve: two calls per draft (approve, read back); --activate: one
                 content = contents.get((act.kind, act.name.casefold()))
-                calls += self.approve and act.kind in ("emailTemplate", "landingPageTemplate", "snippet", "email")
+                calls += 2 * (self.approve and act.kind in ("emailTemplate", "landingPageTemplate", "snippet", "email"))
                 calls += self.activate and act.kind == "smartCampaign" and isinstance(content, dict) and \
                     bool(content.get("active"))
         return cost_estimate(calls)
