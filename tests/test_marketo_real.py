@@ -180,6 +180,7 @@ def test_activate_without_triggers_in_marketo_stays_on_the_checklist_with_the_re
     done = invoke("import", str(SAMPLE), "--target", fake.url, "--activate", "--yes")
     assert done.exit_code == 0, done.output
     assert "activate the campaign after its triggers are added" in done.output
+    assert "PK836 [marketo-not-activated] smartCampaign '02 - Marketing Qualified' (id 1002)" in done.output
     assert not any(a["isActive"] for a in fake.assets["smartCampaign"].values())
 
 

@@ -38,6 +38,7 @@ class MarketoWriter(WorkspaceWriter):
         self._plock = threading.Lock()
         self._campaigns: dict[str, dict[str, Any]] = {}  # smart campaigns written by this import, by name
         self._campaign_docs: dict[int, dict[str, Any]] = {}  # and by Marketo id (for --activate)
+        self._campaign_items: dict[int, tuple[str, str, int | None]] = {}  # id -> name, folder, manifest index
         #: warnings the writes left (e.g. a campaign Marketo would not activate), shown with the checklist
         self.ws.apply_warnings = []
 
@@ -307,6 +308,8 @@ class MarketoWriter(WorkspaceWriter):
                 mid = self._step(key, kind, res, sha256=sha256)
         if kind == "smartCampaign":
             self._campaign_docs[mid] = json.loads(content)
+            self._campaign_items[mid] = (name, self._folder_path(self._folder_ref(program_id, folder)),
+                                         meta.get("index"))
         self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"))
         return asset_id(kind, mid)
 
@@ -594,6 +597,7 @@ class MarketoWriter(WorkspaceWriter):
         if kind == "smartCampaign":
             self._campaigns[title] = json.loads(content)
             self._campaign_docs[mid] = json.loads(content)
+            self._campaign_items[mid] = (title, "", (meta or {}).get("index"))
             item = self._checklist(kind, title, mid, "", [REVIEW_CAMPAIGN] + manual_steps(json.loads(content)),
                                    (meta or {}).get("index"), expect=json.loads(content))
         elif kind in APPROVABLE and not self.ws.approve:  # changed content is a draft until approved
@@ -663,12 +667,12 @@ class MarketoWriter(WorkspaceWriter):
                 except MarketoError as err:
                     if err.marketo_code is None:
                         raise
-                    name = next((n for n, d in self._campaigns.items() if d is doc), str(mid))
+                    name, where, index = self._campaign_items.get(mid, (str(mid), "", None))
                     why = err.message.split(": ", 1)[-1]
                     self.ws.apply_warnings.append(make("PK836", f"smartCampaign {name!r} (id {mid}): {err.message}"))
                     self.journal.add({"key": key, "op": "activate-refused", "kind": "smartCampaign", "id": mid},
-                                     self._checklist("smartCampaign", name, mid, "", [ACTIVATE_REFUSED.format(
-                                         why=why)], expect={"active": True}))
+                                     self._checklist("smartCampaign", name, mid, where, [ACTIVATE_REFUSED.format(
+                                         why=why)], index, expect={"active": True}))
                     continue
                 self.journal.add({"key": key, "op": "activate", "kind": "smartCampaign", "id": mid})
 

@@ -362,12 +362,12 @@ class MarketoInventory(Workspace):
         """Read the program's emails and campaigns side by side (within the limits); every asset that cannot be
         read is reported at once (PK913/PK914), not only the first."""
         todo = [a.id for a in assets if a.kind in LOCAL and a.id not in self._exported]
-        # shared look-ups (the template list, each template's modules): load them once, before the workers
-        emails = [self.asset_records.get(split_id(a.id)) or {} for a in assets if a.kind == "email"]
-        known = {int(t["id"]) for t in self.design_records("emailTemplate")} if emails else set()
-        for tid in sorted({t for rec in emails if (t := marketo_export.ref_id(rec.get("template"))) in known}):
-            self.template_modules(tid)
+        # shared look-ups (the template list): load them once, before the workers
+        if any(a.kind == "email" for a in assets):
+            self.design_records("emailTemplate")
         problems: list[Finding] = []
+        if self.progress is not None:
+            self.progress.start(len(todo))
         with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                 thread_name_prefix="marketo-export") as pool:
             for fut in [pool.submit(self.read, aid) for aid in todo]:
@@ -375,15 +375,12 @@ class MarketoInventory(Workspace):
                     fut.result()
                 except ProgramkitError as err:
                     problems += err.findings
+                self.progress_tick()
+        if self.progress is not None:
+            self.progress.close()
         if problems:
             raise ProgramkitError(f"{len(problems)} asset(s) of the program could not be exported from Marketo",
                                   problems)
-
-    def template_modules(self, template_id: int) -> list[str]:
-        from ...lint import template_ids
-
-        html = self.read(asset_id("emailTemplate", template_id)).decode("utf-8", errors="replace")
-        return sorted(template_ids(html)[2])
 
     def count(self) -> dict[str, int]:
         """Items per kind, with the keys the embedded target uses (webhooks cannot be counted: left out)."""
