@@ -1268,6 +1268,9 @@ def _parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, str], dict[str,
 class _Handler(BaseHTTPRequestHandler):
     server_state: FakeMarketo
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY a client that keeps its connection open
+    # (httpx's pool) waits ~40 ms per answer for a delayed ACK -- a stand-in artefact, not Marketo's behaviour
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - never log: URLs carry secrets
         pass
@@ -1459,6 +1462,8 @@ class HeaderSink:
         sink = self
 
         class H(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 

@@ -339,8 +339,10 @@ class MarketoClient:
                  state: dict[str, Any]) -> dict[str, Any]:
         """One try (a token refresh or two included); raises :class:`_Retry` for what is worth another."""
         while True:
-            self._rate.acquire()
             with self._slots:
+                # paced once a slot is free, so the start counted is when the call goes out: counted earlier, a
+                # call that waited for a slot would arrive bunched with later ones (Marketo counts arrivals)
+                self._rate.acquire()
                 with self._stats_lock:
                     self.calls += 1
                 headers = {"Authorization": f"Bearer {state['token']}", "Accept": "application/json"}
