@@ -37,6 +37,7 @@ from typing import Any, Callable
 from .canonical import bundle_digest, sha256_bytes
 from .errors import BadInput, ProgramkitError
 from .findings import Severity, make, register_code
+from . import kinds
 from .model import PROGRAM_KINDS, Bundle
 from .plan import WRITES, Action, Plan, SavedPlan, history_mapping, plan_path
 from .workspaces.base import DESIGN_KINDS, ImportRecord, Workspace, WorkspaceWriter
@@ -151,6 +152,9 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
         program=plan.program.get("as") or plan.program["name"], rules=plan.rules.to_dict(), plan=plan.to_dict(),
         mapping=[], started_at=_now(), outcome="noop" if plan.nothing_to_do else "applied",
         workspace=workspace.name)
+    origin = getattr(bundle.source, "origin", None)  # read from a registry: the history keeps reference and digest
+    if origin:
+        record.plan["bundle"] = dict(record.plan["bundle"], source=origin)
     hook = _Hook()
     with workspace.transaction() as w:
         check_current(plan, bundle, workspace)  # under the write lock: nobody can change it now
@@ -176,8 +180,8 @@ def _with_positions(mapping: list[dict[str, Any]], bundle: Bundle) -> list[dict[
 
 
 #: program-local kinds created in batches: nothing in them refers to another asset of the batch by id (a lead
-#: lifecycle names the program's campaigns, so it is created on its own, after them)
-BATCH_LOCAL = ("email", "smartCampaign")
+#: lifecycle names the program's campaigns, so it is created on its own, after them). Each kind unit says.
+BATCH_LOCAL = tuple(k.name for k in kinds.all_kinds() if k.local and k.batch)
 
 
 class _Applier:
@@ -199,6 +203,7 @@ class _Applier:
         self.pid: int | None = plan.program.get("id")
         self.pending: list[tuple[int, Action, bytes, str, dict[str, Any]]] = []
         self.pending_local = False
+        self.pending_rank = 0
         #: Design Studio assets that live under another name than the bundle's (keep-both copies):
         #: local assets carry this so a reader can resolve their references ("template": …) by bundle name
         self.design_names: dict[str, dict[str, str]] = {}
@@ -211,9 +216,10 @@ class _Applier:
         for i, act in enumerate(self.plan.actions):
             local = _batched(act)
             if local is not None:
-                if self.pending and local != self.pending_local:
+                # a batch holds one scope and one kind rank: a form is written before the page that embeds it
+                if self.pending and (local != self.pending_local or kinds.rank(act.kind) != self.pending_rank):
                     self.flush()
-                self.pending_local = local
+                self.pending_local, self.pending_rank = local, kinds.rank(act.kind)
                 self.pending.append((i, act, *self.content(act)))
                 if len(self.pending) >= self.BATCH:
                     self.flush()

@@ -19,6 +19,8 @@ GROUP_TITLES = {
     "input": "Paths given to a command",
     "workspace": "Workspaces: inventory files and export",
     "new": "Starter templates (`programkit new`)",
+    "fix-digests": "Fixing digests in place (`validate --fix-digests`)",
+    "registry": "Registries (`oci://`) and signatures",
 }
 
 

@@ -72,18 +72,20 @@ from urllib.parse import quote, unquote, urlsplit
 
 import semver
 
-from . import canonical
+from . import canonical, kinds
 from .bundle import check_replaceable, unsafe_path_reason
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
+from .jsonpos import tokens as pointer_tokens
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
-from .validate import TOKEN_RE, catalog, iter_strings, standard_field_names
+from .validate import TOKEN_RE, iter_strings, standard_field_names
 from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
-              "An email of the exported program names an email template the workspace does not have.",
-              hint="Load or import the template into the workspace, or fix the email's template name.",
+              "An asset of the exported program (an email, a landing page) names a template or another Design "
+              "Studio asset the workspace does not have.",
+              hint="Load or import the template into the workspace, or fix the name in the asset.",
               example="email '01 - Email - ALERT - MQL' names template 'Quick Start' that is not in workspace 'Default'",
               group=G)
 register_code("PK911", "export-unknown-field", Severity.ERROR,
@@ -99,9 +101,7 @@ register_code("PK912", "export-crm-conflict", Severity.ERROR,
 
 BUNDLE_SCHEMA_URL = "https://schemas.programkit.dev/v1/bundle.json"
 #: folder of generated file paths, by kind
-KIND_DIRS = {"smartCampaign": "campaigns", "email": "emails", "leadLifecycle": "lifecycles",
-             "emailTemplate": "design-studio", "landingPageTemplate": "design-studio", "snippet": "design-studio",
-             "image": "images"}
+KIND_DIRS = {k.name: k.directory for k in kinds.all_kinds()}
 #: manifest entry keys (beyond kind, name, folder, path, sha256) an asset's meta may carry
 ENTRY_KEYS = ("description", "templateType", "mimeType")
 _LIST_REQUIRES = ("segmentations", "snippets", "webhooks", "customObjects")
@@ -295,6 +295,21 @@ def _rename_images(text: str, renames: dict[str, str]) -> str:
     return _CSS_URL.sub(sub, _ATTR_URL.sub(sub, text))
 
 
+def _is_design(kind: str) -> bool:
+    unit = kinds.get(kind)
+    return unit is not None and not unit.local
+
+
+def _set_at(doc: Any, pointer: str, value: Any) -> None:
+    """Set the member at JSON ``pointer`` of ``doc`` (it exists: a kind unit found a reference there)."""
+    keys = pointer_tokens(pointer)
+    node = doc
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    last = keys[-1]
+    node[int(last) if isinstance(node, list) else last] = value
+
+
 def _map_strings(doc: Any, fn: Any) -> None:
     """Apply ``fn`` to every string value of a parsed JSON document, in place (iteratively: no depth limit)."""
     stack = [doc]
@@ -338,18 +353,25 @@ class _Collector:
     def design(self, local: list[AssetInfo], imported: Iterable[AssetInfo] = ()) -> tuple[list[AssetInfo], set[str]]:
         """Design Studio assets the local assets reference plus ``imported`` (and the images those reference),
         and snippet names known only as requirements."""
-        emails = [(a, _json(self.read(a))) for a in local if a.kind == "email"]
-        wanted = {t for a, doc in emails if (t := self.template_of(a, doc)) is not None}
-        templates = self.ws.design_assets("emailTemplate", wanted)
-        for a, doc in emails:
-            name = self.template_of(a, doc)
-            if name is not None and name.casefold() not in templates:
-                written = doc["template"]
-                said = f"{name!r}" if name == written else f"{name!r} ({written!r} in its file)"
-                self.problems.append(make("PK910", f"email {a.name!r} names template {said} that is not in "
-                                                   f"workspace {self.ws.name!r}"))
+        docs = [(a, _json(self.read(a))) for a in local if (u := kinds.get(a.kind)) is not None and u.is_json]
+        # what each kind unit says its documents reference in Design Studio (an email's template, a page's)
+        refs = [(a, ref) for a, doc in docs for ref in kinds.get(a.kind).references(doc) if _is_design(ref.kind)]
+        wanted: dict[str, set[str]] = {}
+        for a, ref in refs:
+            wanted.setdefault(ref.kind, set()).add(self.resolve(a, ref.kind, ref.name))
+        by_kind = {kind: self.ws.design_assets(kind, names) for kind, names in wanted.items()}
         found: dict[int, AssetInfo] = {a.id: a for a in imported}
-        found.update({t.id: t for t in templates.values() if t.id not in found})
+        for a, ref in refs:
+            name = self.resolve(a, ref.kind, ref.name)
+            info = by_kind[ref.kind].get(name.casefold())
+            if info is None:
+                said = f"{name!r}" if name == ref.name else f"{name!r} ({ref.name!r} in its file)"
+                self.problems.append(make("PK910", f"{a.kind} {a.name!r} names {ref.label or ref.kind} {said} that "
+                                                   f"is not in workspace {self.ws.name!r}"))
+            elif info.id not in found:
+                found[info.id] = info
+        templates = by_kind.get("emailTemplate", {})
+        emails = [(a, doc) for a, doc in docs if a.kind == "email"]
         # snippets: what an email puts in its template's mktoSnippet elements
         snippet_names: set[str] = set()
         for a, doc in emails:
@@ -366,9 +388,9 @@ class _Collector:
         snippets = self.ws.design_assets("snippet", snippet_names)
         found.update({s.id: s for s in snippets.values() if s.id not in found})
         named_only = {n for n in snippet_names if n.casefold() not in snippets}
-        # images: referenced from emails, templates and snippets (each resolved through its own meta)
+        # images: referenced from the program's documents, templates and snippets (each resolved through its meta)
         wanted_images: set[str] = set()
-        for a in [a for a in local if a.kind == "email"] + list(found.values()):
+        for a in [a for a in local if (u := kinds.get(a.kind)) is not None and u.is_text] + list(found.values()):
             wanted_images |= self.images_of(a)
         images = self.ws.design_assets("image", wanted_images)
         found.update({i.id: i for i in images.values() if i.id not in found})
@@ -379,13 +401,17 @@ class _Collector:
         rewritten to the workspace names (see the module docstring)."""
         data = self.read(asset)
         images = renamed_design(asset.meta, "image")
-        if asset.kind == "email":
-            templates, snippets = renamed_design(asset.meta, "emailTemplate"), renamed_design(asset.meta, "snippet")
-            doc = _json(data) if templates or snippets or images else None
+        unit = kinds.get(asset.kind)
+        if unit is not None and unit.is_json:
+            names = asset.meta.get("designNames")
+            snippets = renamed_design(asset.meta, "snippet") if asset.kind == "email" else {}
+            doc = _json(data) if names else None
             if not isinstance(doc, dict):
                 return data
-            if isinstance(doc.get("template"), str):
-                doc["template"] = templates.get(doc["template"].casefold(), doc["template"])
+            for ref in list(unit.references(doc)):  # the names its kind unit says it references, as the workspace has them
+                new = renamed_design(asset.meta, ref.kind).get(ref.name.casefold()) if _is_design(ref.kind) else None
+                if new is not None:
+                    _set_at(doc, ref.pointer, new)
             sections = doc.get("sections")
             for ident, value in sections.items() if isinstance(sections, dict) else ():
                 name = _TAG.sub("", value).strip() if ident in self.slots.get(asset.id, ()) and \
@@ -406,7 +432,6 @@ class _Collector:
 
     def requires(self, assets: list[AssetInfo], snippets_named: set[str]) -> dict[str, Any]:
         """What the exported assets need from a target, computed from their content."""
-        cat = catalog()
         standard = standard_field_names()
         by_name: dict[str, Any] = {}
         for f in self.ws.fields().values():
@@ -416,6 +441,14 @@ class _Collector:
         segs: set[str] = set()
         hooks: set[str] = set()
         crms: dict[str, str] = {}
+
+        class need:  # what the kind units report (kinds.Needs)
+            webhook = staticmethod(hooks.add)
+            segmentation = staticmethod(segs.add)
+
+            @staticmethod
+            def crm(crm: str, why: str) -> None:
+                crms.setdefault(crm, why)
 
         unknown: set[tuple[str, str]] = set()
 
@@ -441,23 +474,13 @@ class _Collector:
                 for m in TOKEN_RE.finditer(s):
                     if m.group(1).lower() == "lead":
                         use_field(m.group(2), where)
-            doc = _json(content) if a.kind in JSON_KINDS else None
+            unit = kinds.get(a.kind)
+            doc = _json(content) if unit is not None and unit.is_json else None
             if not isinstance(doc, dict):
                 continue
-            if a.kind == "smartCampaign":
-                for step in doc.get("flow") or []:
-                    if not isinstance(step, dict) or not isinstance(step.get("step"), str):
-                        continue
-                    if step["step"] == "Change Data Value" and isinstance(step.get("attribute"), str):
-                        use_field(step["attribute"], where)
-                    if step["step"] == "Call Webhook" and isinstance(step.get("webhook"), str):
-                        hooks.add(step["webhook"])
-                    if step["step"] in cat["crmFlowSteps"]:
-                        crms.setdefault(cat["crmFlowSteps"][step["step"]], f"{where} uses {step['step']!r}")
-            if a.kind == "email" and isinstance(doc.get("dynamicContent"), dict):
-                for spec in doc["dynamicContent"].values():
-                    if isinstance(spec, dict) and isinstance(spec.get("segmentation"), str):
-                        segs.add(spec["segmentation"])
+            for _, name in unit.fields(doc):  # fields its kind unit says the document names (Change Data Value)
+                use_field(name, where)
+            unit.needs(doc, need, where)
         if len(crms) > 1:
             self.problems.append(make("PK912", " and ".join(f"{v} ({k})" for k, v in sorted(crms.items()))))
         spelled = {what: {n.casefold(): n for n in self.ws.names(what)} for what in ("segmentations", "webhooks")}

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import kinds
 from .bundle import BundleSource
 
+# Derived from the kind units (programkit/kinds/): never list kinds by hand.
 #: Asset kinds whose file is a JSON document with its own schema.
-JSON_KINDS = ("smartCampaign", "email", "leadLifecycle")
+JSON_KINDS = kinds.names(format="json")
 #: Asset kinds whose file is HTML text.
-HTML_KINDS = ("emailTemplate", "landingPageTemplate", "snippet")
+HTML_KINDS = kinds.names(format="html")
 #: Kinds that live in the program's folder tree (the rest are Design Studio assets).
-PROGRAM_KINDS = ("smartCampaign", "email", "leadLifecycle")
-ALL_KINDS = ("smartCampaign", "email", "emailTemplate", "landingPageTemplate", "image", "snippet", "leadLifecycle")
+PROGRAM_KINDS = kinds.names(scope="program")
+ALL_KINDS = kinds.names()
 
 
 def folder_tree(program: dict[str, Any]) -> list[tuple[str, str]]:

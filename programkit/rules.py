@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from . import schema
+from . import kinds, schema
 from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
 from .load import parse_json_text
@@ -42,12 +42,8 @@ FLAGS: dict[str, str] = {
     "emailTemplates": "--on-email-template",
     REUSE_IDENTICAL: "--no-reuse-identical",
 }
-#: Design Studio kind → the rule that governs a same-named asset of that kind.
-RULE_OF_KIND: dict[str, str] = {
-    "landingPageTemplate": "landingPageTemplates",
-    "image": "images",
-    "emailTemplate": "emailTemplates",
-}
+#: Design Studio kind → the rule that governs a same-named asset of that kind (declared by each kind unit).
+RULE_OF_KIND: dict[str, str] = kinds.rules_of_kinds()
 #: Levels, highest precedence first.
 LEVELS = ("flag", "rules-file", "bundle", "default")
 
@@ -168,7 +164,8 @@ def copy_stem(kind: str, name: str) -> tuple[str, str]:
 
     Images keep their extension last ("logo.png" → ("logo", ".png")); every other name is all stem.
     """
-    if kind == "image":
+    unit = kinds.get(kind)
+    if unit is not None and unit.copy_keeps_extension:
         m = _EXT_RE.match(name)
         if m:
             return m["stem"], m["ext"]

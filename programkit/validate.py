@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -20,7 +19,8 @@ from .findings import Finding, Severity, count, did_you_mean, make, register_cod
 from .jsonpos import escape, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
-from .resources import data_json
+from . import kinds
+from .catalog import catalog, known_field_names, standard_field_names  # noqa: F401 (callers import them from here)
 
 Check = Callable[[Bundle], Iterable[Finding]]
 CHECKS: list[Check] = []
@@ -165,30 +165,6 @@ def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]
 TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]*)(?::default=[^{}]*)?\}\}")
 
 
-@lru_cache(maxsize=1)
-def catalog() -> dict[str, Any]:
-    return data_json("marketo.json")
-
-
-@lru_cache(maxsize=1)
-def standard_field_names() -> frozenset[str]:
-    names: set[str] = set()
-    for f in catalog()["standardFields"]:
-        names.add(f["displayName"].casefold())
-        names.add(f["apiName"].casefold())
-    return frozenset(names)
-
-
-def known_field_names(bundle: Bundle) -> frozenset[str]:
-    names = set(standard_field_names())
-    for f in bundle.requires.get("fields") or []:
-        if isinstance(f, dict):
-            for k in ("apiName", "displayName"):
-                if isinstance(f.get(k), str):
-                    names.add(f[k].casefold())
-    return frozenset(names)
-
-
 def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Every string inside a JSON value, with its pointer, in document order.
 
@@ -232,10 +208,6 @@ def folder_paths(program: dict[str, Any]) -> tuple[set[str], list[tuple[str, str
         seen.add(path.casefold())
         paths.add(path)
     return paths, dups
-
-
-def _by_name(bundle: Bundle, kind: str) -> dict[str, Asset]:
-    return {a.name.casefold(): a for a in bundle.assets_of(kind)}
 
 
 # --- checks ------------------------------------------------------------------
@@ -305,62 +277,28 @@ def folders(bundle: Bundle) -> Iterator[Finding]:
                        file=bundle.manifest_path, pointer=p)
 
 
-register_code("PK206", "unresolved-email", Severity.ERROR,
-              "A flow step names an email that is not in the bundle.",
-              hint="Add the email to the bundle or fix the step's email name (names are case-insensitive).",
-              example="campaigns/02.json /flow/1/email: 'MQL Alert' is not an email in this bundle", group=G)
-register_code("PK207", "unresolved-template", Severity.ERROR,
-              "An email names an email template that is not in the bundle.",
-              hint="Add the template to the bundle; emails are imported with the template they use.",
-              example="emails/alert.json /template: 'Quick Start' is not an emailTemplate in this bundle", group=G)
-register_code("PK208", "unknown-section", Severity.ERROR,
-              "An email fills an editable section, variable or module its template does not have.",
-              hint="Use the ids of the template's mktoText/mktoImg elements, <meta> variables and mktoModule elements.",
-              example="emails/alert.json /sections/body: the template has no editable element 'body'", group=G)
-
-
-def _template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
-    """Editable element ids, variable ids and module ids of an Email 2.0 template (parsed as lint parses it)."""
-    from .lint import template_ids  # lint imports this module for @check
-
-    return template_ids(html)
+def _bundle_names(bundle: Bundle) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for a in bundle.assets:
+        out.setdefault(a.kind, set()).add(a.name.casefold())
+    return out
 
 
 @check
 def references(bundle: Bundle) -> Iterator[Finding]:
-    emails = _by_name(bundle, "email")
-    templates = _by_name(bundle, "emailTemplate")
-    template_ids: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    for a in bundle.assets_of("smartCampaign"):
-        if not isinstance(a.content, dict):
-            continue
-        for i, step in enumerate(a.content.get("flow") or []):
-            if isinstance(step, dict) and isinstance(step.get("email"), str) and step.get("step") in ("Send Alert", "Send Email"):
-                if step["email"].casefold() not in emails:
-                    p = f"/flow/{i}/email"
-                    yield make("PK206", f"{p}: {step['email']!r} is not an email in this bundle", file=a.path, pointer=p)
-    for a in bundle.assets_of("email"):
-        if not isinstance(a.content, dict) or not isinstance(a.content.get("template"), str):
-            continue
-        tpl = templates.get(a.content["template"].casefold())
-        if tpl is None:
-            yield make("PK207", f"/template: {a.content['template']!r} is not an emailTemplate in this bundle",
-                       file=a.path, pointer="/template")
-            continue
-        if not isinstance(tpl.content, str):
-            continue
-        if tpl.path not in template_ids:  # many emails share one template: scan it once
-            template_ids[tpl.path] = _template_ids(tpl.content)
-        editable, variables, modules = template_ids[tpl.path]
-        for key, ids, what in (("sections", editable, "editable element"), ("variables", variables, "variable")):
-            for ident in a.content.get(key) or {}:
-                if ident not in ids:
-                    p = f"/{key}/{ident}"
-                    yield make("PK208", f"{p}: the template {tpl.name!r} has no {what} {ident!r}", file=a.path, pointer=p)
-        for i, ident in enumerate(a.content.get("modules") or []):
-            if ident not in modules:
-                p = f"/modules/{i}"
-                yield make("PK208", f"{p}: the template {tpl.name!r} has no module {ident!r}", file=a.path, pointer=p)
+    """Every reference a kind unit declares in its documents names an asset of the bundle (references that may
+    name an asset of the target instead are left to the plan's preflight)."""
+    present = _bundle_names(bundle)
+    for unit in kinds.all_kinds():
+        for a in bundle.assets_of(unit.name):
+            if a.content is None:
+                continue
+            for ref in unit.references(a.content):
+                if ref.outside or ref.name.casefold() in present.get(ref.kind, ()):
+                    continue
+                article = "an" if ref.kind[0] in "aeiou" else "a"
+                yield make(ref.code, f"{ref.pointer}: {ref.name!r} is not {article} {ref.kind} in this bundle",
+                           file=a.path, pointer=ref.pointer or None)
 
 
 register_code("PK209", "undefined-token", Severity.ERROR,
@@ -451,120 +389,20 @@ def tokens(bundle: Bundle) -> Iterator[Finding]:
                 elif scope == "lead" and name.casefold() not in fields:
                     yield make("PK210", f"{where}{{{{lead.{name}}}}} is not a standard field or in requires.fields",
                                file=a.path, pointer=pointer, line=line)
-        if a.kind == "smartCampaign" and isinstance(a.content, dict):
-            for i, step in enumerate(a.content.get("flow") or []):
-                if isinstance(step, dict) and step.get("step") == "Change Data Value" and isinstance(step.get("attribute"), str):
-                    if step["attribute"].casefold() not in fields:
-                        p = f"/flow/{i}/attribute"
-                        yield make("PK210", f"{p}: field {step['attribute']!r} is not a standard field or in requires.fields",
-                                   file=a.path, pointer=p)
-
-
-G2 = "campaigns"
-register_code("PK301", "unknown-trigger", Severity.WARNING, "A trigger name is not one programkit knows from Marketo.",
-              hint="Check the spelling against Marketo's trigger list; unknown triggers are kept as written.",
-              example="campaigns/01.json /smartList/triggers/0/trigger: 'Person Created' is not a known Marketo trigger",
-              group=G2)
-register_code("PK302", "unknown-filter", Severity.WARNING, "A filter name is not one programkit knows from Marketo.",
-              hint="Check the spelling against Marketo's filter list; unknown filters are kept as written.",
-              example="campaigns/02.json /smartList/filters/0/filter: 'Lead Stat' is not a known Marketo filter", group=G2)
-register_code("PK303", "unknown-flow-step", Severity.WARNING, "A flow step name is not one programkit knows from Marketo.",
-              hint="Check the spelling against Marketo's flow step list; importing to Marketo rejects unknown steps.",
-              example="campaigns/02.json /flow/0/step: 'Change Value' is not a known Marketo flow step", group=G2)
-register_code("PK304", "campaign-type-mismatch", Severity.ERROR,
-              "A trigger campaign has no trigger, or a batch campaign has triggers.",
-              hint="Trigger campaigns need at least one trigger; batch campaigns use filters only.",
-              example="campaigns/02.json /smartList/triggers: a trigger campaign needs at least one trigger", group=G2)
-register_code("PK305", "rule-logic", Severity.ERROR,
-              "Advanced rule logic refers to a filter number the smart list does not have.",
-              hint="Filters are numbered from 1 in the order they are listed.",
-              example="campaigns/02.json /smartList/ruleLogic: filter 3 does not exist (2 filters)", group=G2)
-register_code("PK306", "crm-not-required", Severity.ERROR,
-              "A flow step needs a CRM sync that requires.crm does not name.",
-              hint="Set requires.crm to the CRM the step syncs with, so preflight checks the target has it.",
-              example="campaigns/01.json /flow/0/step: 'Sync Person to SFDC' needs requires.crm = 'salesforce'", group=G2)
-register_code("PK307", "webhook-not-required", Severity.ERROR,
-              "A Call Webhook step names a webhook that requires.webhooks does not list.",
-              hint="List the webhook under requires.webhooks so preflight checks the target has it.",
-              example="campaigns/03.json /flow/2/webhook: 'Enrich' is not in requires.webhooks", group=G2)
-register_code("PK308", "unknown-program-status", Severity.ERROR,
-              "A Change Program Status step sets a status the program's channel does not have.",
-              hint="Use one of program.membershipStatuses.",
-              example="campaigns/02.json /flow/0/newStatus: 'Member' is not one of the program's statuses (01-Member)",
-              group=G2)
-register_code("PK309", "segmentation-not-required", Severity.ERROR,
-              "An email's dynamic content uses a segmentation that requires.segmentations does not list.",
-              hint="List the segmentation under requires.segmentations.",
-              example="emails/a.json /dynamicContent/body/segmentation: 'Region' is not in requires.segmentations",
-              group=G2)
+        unit = kinds.get(a.kind)
+        if unit is not None and a.content is not None:
+            for p, name in unit.fields(a.content):
+                if name.strip().casefold() not in fields:
+                    yield make("PK210", f"{p}: field {name!r} is not a standard field or in requires.fields",
+                               file=a.path, pointer=p)
 
 
 @check
-def campaigns(bundle: Bundle) -> Iterator[Finding]:
-    cat = catalog()
-    triggers = {t.casefold() for t in cat["triggers"]}
-    # Marketo filters on any person field too, and every activity filter has a "Not …" inactivity twin.
-    filters = {t.casefold() for t in cat["filters"]} | known_field_names(bundle)
-    filters |= {"not " + f for f in filters}
-    steps = {t.casefold() for t in cat["flowSteps"]}
-    crm_steps = cat["crmFlowSteps"]
-    req = bundle.requires
-    webhooks = {w.casefold() for w in req.get("webhooks") or [] if isinstance(w, str)}
-    statuses = {s for s in bundle.program.get("membershipStatuses") or [] if isinstance(s, str)}
-    program_name = bundle.program.get("name")
-    for a in bundle.assets_of("smartCampaign"):
-        doc = a.content
-        if not isinstance(doc, dict):
-            continue
-        sl = doc.get("smartList") if isinstance(doc.get("smartList"), dict) else {}
-        trig = sl.get("triggers") or []
-        filt = sl.get("filters") or []
-        for i, t in enumerate(trig):
-            if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
-                p = f"/smartList/triggers/{i}/trigger"
-                yield make("PK301", f"{p}: {t['trigger']!r} is not a known Marketo trigger", file=a.path, pointer=p)
-        for i, f in enumerate(filt):
-            if isinstance(f, dict) and isinstance(f.get("filter"), str) and f["filter"].casefold() not in filters:
-                p = f"/smartList/filters/{i}/filter"
-                yield make("PK302", f"{p}: {f['filter']!r} is not a known Marketo filter", file=a.path, pointer=p)
-        if doc.get("type") == "trigger" and not trig:
-            yield make("PK304", "/smartList: a trigger campaign needs at least one trigger", file=a.path,
-                       pointer="/smartList")
-        elif doc.get("type") == "batch" and trig:
-            yield make("PK304", "/smartList/triggers: a batch campaign cannot have triggers", file=a.path,
-                       pointer="/smartList/triggers")
-        logic = sl.get("ruleLogic")
-        if isinstance(logic, str) and logic not in ("all", "any"):
-            for n in sorted({int(x) for x in re.findall(r"\d+", logic)}):
-                if not 1 <= n <= len(filt):
-                    yield make("PK305", f"/smartList/ruleLogic: filter {n} does not exist ({len(filt)} filters)",
-                               file=a.path, pointer="/smartList/ruleLogic")
-        for i, step in enumerate(doc.get("flow") or []):
-            if not isinstance(step, dict) or not isinstance(step.get("step"), str):
-                continue
-            name = step["step"]
-            if name.casefold() not in steps:
-                p = f"/flow/{i}/step"
-                yield make("PK303", f"{p}: {name!r} is not a known Marketo flow step", file=a.path, pointer=p)
-            if name in crm_steps and req.get("crm") != crm_steps[name]:
-                p = f"/flow/{i}/step"
-                yield make("PK306", f"{p}: {name!r} needs requires.crm = {crm_steps[name]!r}", file=a.path, pointer=p)
-            if name == "Call Webhook" and isinstance(step.get("webhook"), str) and step["webhook"].casefold() not in webhooks:
-                p = f"/flow/{i}/webhook"
-                yield make("PK307", f"{p}: {step['webhook']!r} is not in requires.webhooks", file=a.path, pointer=p)
-            if (name == "Change Program Status" and step.get("program") in (program_name, "{{program.name}}")
-                    and statuses and step.get("newStatus") not in statuses):
-                p = f"/flow/{i}/newStatus"
-                yield make("PK308", f"{p}: {step.get('newStatus')!r} is not one of the program's statuses "
-                                    f"({', '.join(sorted(statuses))})", file=a.path, pointer=p)
-    segs = {s.casefold() for s in req.get("segmentations") or [] if isinstance(s, str)}
-    for a in bundle.assets_of("email"):
-        dyn = a.content.get("dynamicContent") if isinstance(a.content, dict) else None
-        for section, spec in (dyn or {}).items() if isinstance(dyn, dict) else []:
-            seg = spec.get("segmentation") if isinstance(spec, dict) else None
-            if isinstance(seg, str) and seg.casefold() not in segs:
-                p = f"/dynamicContent/{section}/segmentation"
-                yield make("PK309", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
+def kind_checks(bundle: Bundle) -> Iterator[Finding]:
+    """The checks each kind unit declares (a campaign's triggers, filters and flow; an email's sections…)."""
+    for unit in kinds.all_kinds():
+        for fn in unit.checks:
+            yield from fn(bundle)
 
 
 G3 = "completion"

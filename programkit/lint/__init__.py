@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .. import kinds
 from ..errors import BadInput, no_such_path
 from ..findings import Finding, count, make, sort_key
 from ..model import Bundle
@@ -115,14 +116,9 @@ def lint_file(path: str | os.PathLike[str], kind: str | None = None) -> LintResu
 
 
 def asset_kind(kind: str, entry: dict[str, Any]) -> str | None:
-    """The lint kind of a bundle asset, None if lint has nothing to say about it."""
-    if kind == "emailTemplate":
-        return EMAIL
-    if kind == "landingPageTemplate":
-        return GUIDED if entry.get("templateType") == "guided" else FREEFORM
-    if kind == "snippet":
-        return SNIPPET
-    return None
+    """The lint kind of a bundle asset (its kind unit says), None if lint has nothing to say about it."""
+    unit = kinds.get(kind)
+    return unit.lint(entry) if unit is not None and unit.lint is not None else None
 
 
 @check

@@ -17,10 +17,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-#: Design Studio kinds: shared by all programs of a workspace, looked up by name.
-DESIGN_KINDS = ("emailTemplate", "landingPageTemplate", "image", "snippet")
+from .. import kinds
+
+#: Design Studio kinds: shared by all programs of a workspace, looked up by name (from the kind units).
+DESIGN_KINDS = kinds.names(scope="design")
 #: Program-local kinds: live in a program's folder tree.
-LOCAL_KINDS = ("smartCampaign", "email", "leadLifecycle")
+LOCAL_KINDS = kinds.names(scope="program")
 
 
 def renamed_design(meta: dict[str, Any], kind: str) -> dict[str, str]:

@@ -1,0 +1,190 @@
+"""smartCampaign: a trigger or batch campaign — smart list (triggers, filters, rule logic), flow, schedule.
+
+Everything programkit knows about a campaign document beyond its schema lives here: what it references
+(flow steps naming emails), which person fields it writes, what it needs from a target, and its checks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..catalog import catalog, known_field_names
+from ..findings import Finding, Severity, make, register_code
+from .base import Kind, Needs, Ref
+
+if TYPE_CHECKING:
+    from ..model import Bundle
+
+register_code("PK206", "unresolved-email", Severity.ERROR,
+              "A flow step names an email that is not in the bundle.",
+              hint="Add the email to the bundle or fix the step's email name (names are case-insensitive).",
+              example="campaigns/02.json /flow/1/email: 'MQL Alert' is not an email in this bundle", group="references")
+
+G2 = "campaigns"
+register_code("PK301", "unknown-trigger", Severity.WARNING, "A trigger name is not one programkit knows from Marketo.",
+              hint="Check the spelling against Marketo's trigger list; unknown triggers are kept as written.",
+              example="campaigns/01.json /smartList/triggers/0/trigger: 'Person Created' is not a known Marketo trigger",
+              group=G2)
+register_code("PK302", "unknown-filter", Severity.WARNING, "A filter name is not one programkit knows from Marketo.",
+              hint="Check the spelling against Marketo's filter list; unknown filters are kept as written.",
+              example="campaigns/02.json /smartList/filters/0/filter: 'Lead Stat' is not a known Marketo filter", group=G2)
+register_code("PK303", "unknown-flow-step", Severity.WARNING, "A flow step name is not one programkit knows from Marketo.",
+              hint="Check the spelling against Marketo's flow step list; importing to Marketo rejects unknown steps.",
+              example="campaigns/02.json /flow/0/step: 'Change Value' is not a known Marketo flow step", group=G2)
+register_code("PK304", "campaign-type-mismatch", Severity.ERROR,
+              "A trigger campaign has no trigger, or a batch campaign has triggers.",
+              hint="Trigger campaigns need at least one trigger; batch campaigns use filters only.",
+              example="campaigns/02.json /smartList/triggers: a trigger campaign needs at least one trigger", group=G2)
+register_code("PK305", "rule-logic", Severity.ERROR,
+              "Advanced rule logic refers to a filter number the smart list does not have.",
+              hint="Filters are numbered from 1 in the order they are listed.",
+              example="campaigns/02.json /smartList/ruleLogic: filter 3 does not exist (2 filters)", group=G2)
+register_code("PK306", "crm-not-required", Severity.ERROR,
+              "A flow step needs a CRM sync that requires.crm does not name.",
+              hint="Set requires.crm to the CRM the step syncs with, so preflight checks the target has it.",
+              example="campaigns/01.json /flow/0/step: 'Sync Person to SFDC' needs requires.crm = 'salesforce'", group=G2)
+register_code("PK307", "webhook-not-required", Severity.ERROR,
+              "A Call Webhook step names a webhook that requires.webhooks does not list.",
+              hint="List the webhook under requires.webhooks so preflight checks the target has it.",
+              example="campaigns/03.json /flow/2/webhook: 'Enrich' is not in requires.webhooks", group=G2)
+register_code("PK308", "unknown-program-status", Severity.ERROR,
+              "A Change Program Status step sets a status the program's channel does not have.",
+              hint="Use one of program.membershipStatuses.",
+              example="campaigns/02.json /flow/0/newStatus: 'Member' is not one of the program's statuses (01-Member)",
+              group=G2)
+
+#: flow steps that send an email of the bundle
+SEND_STEPS = ("Send Alert", "Send Email")
+
+
+def smart_list_refs(sl: Any, prefix: str = "/smartList") -> Iterator[Ref]:
+    """References of a smart list's triggers and filters (the shape campaigns and reusable smart lists share)
+    to assets by name: extended by the kinds that triggers and filters name (see :data:`SMART_LIST_REFS`)."""
+    if not isinstance(sl, dict):
+        return
+    for group, key in (("triggers", "trigger"), ("filters", "filter")):
+        for i, rule in enumerate(sl.get(group) or []):
+            if not isinstance(rule, dict) or not isinstance(rule.get(key), str):
+                continue
+            target = SMART_LIST_REFS.get(rule[key].casefold())
+            if target is None:
+                continue
+            kind, attribute, code, label = target
+            value = rule.get(attribute)
+            names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            for j, name in enumerate(names):
+                if isinstance(name, str):
+                    p = f"{prefix}/{group}/{i}/{attribute}" + (f"/{j}" if isinstance(value, list) else "")
+                    yield Ref(p, kind, name, code=code, outside=True, label=label)
+
+
+#: trigger/filter name (casefolded) → (kind it names, the rule's attribute holding the name(s), finding code, label).
+#: Kind units add to it when they register (a form: "Fills Out Form" → its "form").
+SMART_LIST_REFS: dict[str, tuple[str, str, str, str]] = {}
+
+
+def references(doc: Any) -> Iterator[Ref]:
+    if not isinstance(doc, dict):
+        return
+    for i, step in enumerate(doc.get("flow") or []):
+        if isinstance(step, dict) and isinstance(step.get("email"), str) and step.get("step") in SEND_STEPS:
+            yield Ref(f"/flow/{i}/email", "email", step["email"], code="PK206", label="email")
+    yield from smart_list_refs(doc.get("smartList"))
+
+
+def fields(doc: Any) -> Iterator[tuple[str, str]]:
+    """Person fields the campaign writes by name (Change Data Value), with their pointers."""
+    if not isinstance(doc, dict):
+        return
+    for i, step in enumerate(doc.get("flow") or []):
+        if isinstance(step, dict) and step.get("step") == "Change Data Value" and isinstance(step.get("attribute"), str):
+            yield f"/flow/{i}/attribute", step["attribute"]
+
+
+def needs(doc: Any, need: Needs, where: str) -> None:
+    crm_steps = catalog()["crmFlowSteps"]
+    for step in doc.get("flow") or [] if isinstance(doc, dict) else []:
+        if not isinstance(step, dict) or not isinstance(step.get("step"), str):
+            continue
+        if step["step"] == "Call Webhook" and isinstance(step.get("webhook"), str):
+            need.webhook(step["webhook"])
+        if step["step"] in crm_steps:
+            need.crm(crm_steps[step["step"]], f"{where} uses {step['step']!r}")
+
+
+def smart_list_findings(sl: dict[str, Any], file: str, known_fields: frozenset[str], prefix: str = "/smartList",
+                        ) -> Iterator[Finding]:
+    """PK301/PK302/PK305 for a smart list: known triggers and filters, rule logic numbering filters that exist."""
+    cat = catalog()
+    triggers = {t.casefold() for t in cat["triggers"]}
+    # Marketo filters on any person field too, and every activity filter has a "Not …" inactivity twin.
+    filters = {t.casefold() for t in cat["filters"]} | known_fields
+    filters |= {"not " + f for f in filters}
+    trig = sl.get("triggers") or []
+    filt = sl.get("filters") or []
+    for i, t in enumerate(trig):
+        if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
+            p = f"{prefix}/triggers/{i}/trigger"
+            yield make("PK301", f"{p}: {t['trigger']!r} is not a known Marketo trigger", file=file, pointer=p)
+    for i, f in enumerate(filt):
+        if isinstance(f, dict) and isinstance(f.get("filter"), str) and f["filter"].casefold() not in filters:
+            p = f"{prefix}/filters/{i}/filter"
+            yield make("PK302", f"{p}: {f['filter']!r} is not a known Marketo filter", file=file, pointer=p)
+    logic = sl.get("ruleLogic")
+    if isinstance(logic, str) and logic not in ("all", "any"):
+        for n in sorted({int(x) for x in re.findall(r"\d+", logic)}):
+            if not 1 <= n <= len(filt):
+                yield make("PK305", f"{prefix}/ruleLogic: filter {n} does not exist ({len(filt)} filters)",
+                           file=file, pointer=f"{prefix}/ruleLogic")
+
+
+def campaigns(bundle: "Bundle") -> Iterator[Finding]:
+    cat = catalog()
+    known = known_field_names(bundle)
+    steps = {t.casefold() for t in cat["flowSteps"]}
+    crm_steps = cat["crmFlowSteps"]
+    req = bundle.requires
+    webhooks = {w.casefold() for w in req.get("webhooks") or [] if isinstance(w, str)}
+    statuses = {s for s in bundle.program.get("membershipStatuses") or [] if isinstance(s, str)}
+    program_name = bundle.program.get("name")
+    for a in bundle.assets_of("smartCampaign"):
+        doc = a.content
+        if not isinstance(doc, dict):
+            continue
+        sl = doc.get("smartList") if isinstance(doc.get("smartList"), dict) else {}
+        trig = sl.get("triggers") or []
+        findings = list(smart_list_findings(sl, a.path, known))
+        yield from (f for f in findings if f.code != "PK305")
+        if doc.get("type") == "trigger" and not trig:
+            yield make("PK304", "/smartList: a trigger campaign needs at least one trigger", file=a.path,
+                       pointer="/smartList")
+        elif doc.get("type") == "batch" and trig:
+            yield make("PK304", "/smartList/triggers: a batch campaign cannot have triggers", file=a.path,
+                       pointer="/smartList/triggers")
+        yield from (f for f in findings if f.code == "PK305")
+        for i, step in enumerate(doc.get("flow") or []):
+            if not isinstance(step, dict) or not isinstance(step.get("step"), str):
+                continue
+            name = step["step"]
+            if name.casefold() not in steps:
+                p = f"/flow/{i}/step"
+                yield make("PK303", f"{p}: {name!r} is not a known Marketo flow step", file=a.path, pointer=p)
+            if name in crm_steps and req.get("crm") != crm_steps[name]:
+                p = f"/flow/{i}/step"
+                yield make("PK306", f"{p}: {name!r} needs requires.crm = {crm_steps[name]!r}", file=a.path, pointer=p)
+            if name == "Call Webhook" and isinstance(step.get("webhook"), str) and step["webhook"].casefold() not in webhooks:
+                p = f"/flow/{i}/webhook"
+                yield make("PK307", f"{p}: {step['webhook']!r} is not in requires.webhooks", file=a.path, pointer=p)
+            if (name == "Change Program Status" and step.get("program") in (program_name, "{{program.name}}")
+                    and statuses and step.get("newStatus") not in statuses):
+                p = f"/flow/{i}/newStatus"
+                yield make("PK308", f"{p}: {step.get('newStatus')!r} is not one of the program's statuses "
+                                    f"({', '.join(sorted(statuses))})", file=a.path, pointer=p)
+
+
+KIND = Kind(
+    name="smartCampaign", label="smart campaigns", format="json", scope="program", directory="campaigns",
+    schema="smartCampaign", rank=20, batch=True, references=references, checks=(campaigns,), needs=needs,
+    fields=fields,
+)
