@@ -39,6 +39,7 @@ class MarketoWriter(WorkspaceWriter):
         self._campaigns: dict[str, dict[str, Any]] = {}  # smart campaigns written by this import, by name
         self._campaign_docs: dict[int, dict[str, Any]] = {}  # and by Marketo id (for --activate)
         self._campaign_items: dict[int, tuple[str, str, int | None]] = {}  # id -> name, folder, manifest index
+        self._by_name: dict[str, list[dict[str, Any]]] | None = None  # see _campaigns_by_name
         #: warnings the writes left (e.g. a campaign Marketo would not activate), shown with the checklist
         self.ws.apply_warnings = []
 
@@ -333,7 +334,7 @@ class MarketoWriter(WorkspaceWriter):
             for folder in sorted({item[4] or "" for item in items}):
                 self._folder_ref(program_id, folder or None)  # a missing folder is created once, not by each worker
             if any(item[0] == "smartCampaign" for item in items):
-                self.ws.all_local_records("smartCampaign")  # where a campaign to clone is looked for
+                self._campaigns_by_name()  # where a campaign to clone is looked for: read before the workers
             if any(item[0] == "email" for item in items):
                 self.ws.design_records("emailTemplate")
                 self._load_segments(item[2] for item in items if item[0] == "email")
@@ -413,17 +414,28 @@ class MarketoWriter(WorkspaceWriter):
             out.append(text)
         return out
 
+    def _campaigns_by_name(self) -> dict[str, list[dict[str, Any]]]:
+        """The workspace's smart campaigns by name (folded), indexed once: where a campaign to clone is looked for."""
+        with self._plock:
+            if self._by_name is None:
+                self._by_name = {}
+                for rec in self.ws.all_local_records("smartCampaign"):
+                    self._by_name.setdefault(str(rec.get("name", "")).casefold(), []).append(rec)
+            return self._by_name
+
     def _clone_source(self, name: str, campaign: dict[str, Any], program_id: int) -> int | None:
         """A campaign of the same name elsewhere in the workspace with the bundle's smart list, to clone (one
         smart-list read per same-named candidate), or None."""
         want = campaign.get("smartList") or {}
         if not (want.get("triggers") or want.get("filters")):
             return None
+        candidates = self._campaigns_by_name().get(name.casefold())
+        if not candidates:
+            return None
         base = self._program_path(program_id)
-        for rec in self.ws.all_local_records("smartCampaign"):
+        for rec in candidates:
             path = self.ws.folder_path(rec.get("folder")) or ""
-            if str(rec.get("name", "")).casefold() != name.casefold() or path == base or \
-                    path.startswith(base + "/"):
+            if path == base or path.startswith(base + "/"):
                 continue
             found = self.client.get(f"{A}/smartCampaign/{rec['id']}/smartList.json", includeRules=True)
             rules = (found[0].get("rules") if found else None) or {}
