@@ -38,6 +38,7 @@ PACK_HINT = "`programkit pack` takes a bundle directory (the folder holding bund
 UNPACK_HINT = "Give a bundle archive (.zip), as `programkit pack` or `programkit export -o NAME.zip` writes."
 from .findings import Finding, Severity, make, sort_key
 from .load import MAX_TEXT_BYTES
+from .output import check_output, write_output
 
 #: fixed entry timestamp: the earliest a zip can hold
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -87,19 +88,23 @@ def entry_info(path: str, size: int) -> zipfile.ZipInfo:
     return info
 
 
-def pack_dir(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bool = False) -> str:
+def pack_dir(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bool = False,
+             force: bool = False) -> str:
     """Pack a bundle directory into a reproducible zip; return the archive's sha256 hex."""
-    return pack(src_dir, out_zip, check=check, update_digests=update_digests).sha256
+    return pack(src_dir, out_zip, check=check, update_digests=update_digests, force=force).sha256
 
 
-def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bool = False) -> PackResult:
+def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bool = False,
+         force: bool = False) -> PackResult:
     """Validate, then pack a bundle directory into ``out_zip`` atomically.
 
     Refuses (:class:`ProgramkitError`, exit 1, findings attached) a bundle with
     errors; with ``check=False`` only the load errors that mean the files are
     not what the manifest says (bad JSON, unsafe or missing paths, digest
     mismatches, symlinks) still refuse. ``update_digests`` first rewrites the
-    manifest's digests from the files (see :func:`canonical.refresh_digests`).
+    manifest's digests from the files (see :func:`canonical.refresh_digests`). The archive is written with
+    :func:`~programkit.output.write_output`: an existing ``out_zip`` with other bytes is replaced only with
+    ``force``, and never one that is not a regular file.
     """
     from .validate import validate_path
 
@@ -109,6 +114,7 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     if not (src_dir / MANIFEST).is_file():
         raise not_a_bundle_dir(os.fspath(src_dir), PACK_HINT)
     require_folder_of(out_zip, "-o")
+    check_output(out_zip, "-o", force)  # before any work: a directory or device at -o is refused at once
     if (src_dir / MANIFEST).is_symlink():
         raise ProgramkitError(f"{src_dir}: not packed, {MANIFEST} is a symbolic link",
                               [make("PK109", f"{MANIFEST} is a symbolic link", file=MANIFEST)])
@@ -126,25 +132,14 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     listed = sorted({a.path for a in bundle.assets})
     unlisted = [f for f in result.findings if f.code == "PK107"]
     skipped = sorted(f.file or "" for f in unlisted)
-    if out_zip.is_dir():
-        raise BadInput(f"{out_zip}: is a directory; -o names the archive file to write")
-    tmp: Path | None = None
     try:
-        out_zip.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
-        tmp = Path(tmp_name)
-        with os.fdopen(fd, "wb") as raw:
-            _write_zip(raw, src_dir, [MANIFEST] + listed, {a.path: a.sha256 for a in bundle.assets})
-        os.chmod(tmp, usual_mode())
-        digest = sha256_file(tmp)
-        size = tmp.stat().st_size
-        os.replace(tmp, out_zip)
-    except BaseException as e:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise BadInput(f"{e.filename or out_zip}: cannot pack ({e.strerror or e}), nothing was written") from None
-        raise
+        write_output(out_zip, lambda raw: _write_zip(raw, src_dir, [MANIFEST] + listed,
+                                                     {a.path: a.sha256 for a in bundle.assets}),
+                     option="-o", force=force)
+    except OSError as e:  # reading a bundle file failed
+        raise BadInput(f"{e.filename or out_zip}: cannot pack ({e.strerror or e}), nothing was written") from None
+    digest = sha256_file(out_zip)
+    size = out_zip.stat().st_size
     warnings = [f for f in result.findings if f.severity != Severity.ERROR]
     return PackResult(out_zip, digest, size, [MANIFEST] + listed, skipped, sorted(warnings, key=sort_key), updated)
 

@@ -477,6 +477,21 @@ def not_a_bundle_dir(display: str, hint: str = "A bundle directory has bundle.js
     return BadInput(f"{display}: not a bundle (no {MANIFEST} in this directory)", hint=hint)
 
 
+def _refuse_special(p: Path, display: str) -> None:
+    """BadInput if ``p`` exists and is a FIFO, device or socket (what it is, not "does not exist")."""
+    import stat as _stat
+
+    from .errors import file_type
+
+    try:
+        mode = os.stat(p).st_mode
+    except (OSError, ValueError):
+        return
+    if not (_stat.S_ISREG(mode) or _stat.S_ISDIR(mode)):
+        raise BadInput(f"{display} is {file_type(mode)}, not a bundle file",
+                       hint="Give a bundle directory, its bundle.json (a regular file) or a .zip archive.")
+
+
 def open_source(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> tuple[BundleSource, str]:
     """Open a bundle given as a directory, a bundle.json, or a .zip archive.
 
@@ -490,8 +505,10 @@ def open_source(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
         raise no_such_path(display, BUNDLE_HINT)
     if p.is_dir():
         if not (p / MANIFEST).is_file():
+            _refuse_special(p / MANIFEST, os.path.join(display, MANIFEST))
             raise not_a_bundle_dir(display)
         return DirSource(p, display), MANIFEST
+    _refuse_special(p, display)  # a FIFO would hang the read, a device never end: said, never opened
     if p.suffix.lower() == ".json":
         return DirSource(p.parent, str(p.parent) if p.parent != Path(".") else "."), p.name
     if p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):

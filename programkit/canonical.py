@@ -9,8 +9,9 @@ from typing import Any
 
 
 def dumps(value: Any) -> str:
-    """Canonical JSON text: sorted keys, two-space indent, UTF-8 characters kept, trailing newline."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Canonical JSON text: sorted keys, two-space indent, UTF-8 characters kept, trailing newline.
+    NaN and Infinity are not JSON: never written (ValueError)."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def dump_bytes(value: Any) -> bytes:
@@ -35,17 +36,30 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
     Returns the paths whose digest changed. Files that are missing are left
     for ``validate`` to report.
     """
+    from .bundle import DirSource, unsafe_path_reason
+    from .jsontypes import strict_loads
+    from .output import write_output
+
     manifest_path = bundle_dir / "bundle.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    try:
+        manifest = strict_loads(manifest_path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return []  # unreadable or not JSON: validate (which runs next) says what is wrong, nothing is rewritten
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("assets"), list):
+        return []
+    source = DirSource(Path(bundle_dir))
     changed = []
-    for entry in manifest.get("assets", []):
-        file = bundle_dir / entry.get("path", "")
-        if entry.get("path") and file.is_file() and not file.is_symlink():
-            digest = sha256_file(file)
-            if entry.get("sha256") != digest:
-                changed.append(entry["path"])
-                entry["sha256"] = digest
-    manifest_path.write_text(dumps(manifest), encoding="utf-8")
+    for entry in manifest["assets"]:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        # only a regular file inside the bundle, reached through no link: a path that climbs out ('..', absolute)
+        # or a link to /etc/passwd is never read or hashed, and never gets a digest in bundle.json
+        if not isinstance(path, str) or unsafe_path_reason(path) is not None or not source.is_file(path):
+            continue
+        digest = sha256_file(Path(bundle_dir) / path)
+        if entry.get("sha256") != digest:
+            changed.append(path)
+            entry["sha256"] = digest
+    write_output(manifest_path, dumps(manifest).encode("utf-8"), option="bundle.json", force=True)
     return changed
 
 
@@ -59,5 +73,5 @@ def bundle_digest(manifest: Any) -> str:
     archive have the same digest. (Compact, not :func:`dumps`'s indented form,
     because indenting disables the C encoder: 10k assets cost 0.15 s instead of 0.02 s.)
     """
-    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return sha256_bytes(text.encode("utf-8"))

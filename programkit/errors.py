@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
+import stat
 from typing import Union
 
 from .findings import Finding, Severity, make, register_code
@@ -61,10 +62,25 @@ def no_such_path(path: PathLike, hint: str) -> BadInput:
     return BadInput(message, [make("PK413", message)], hint=_did_you_mean(display) + hint)
 
 
+def file_type(mode: int) -> str:
+    """What a path's ``st_mode`` says it is, in words ('a directory', 'a FIFO (named pipe)', …)."""
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"),
+                        (stat.S_ISREG, "a regular file")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
 def require_path(path: PathLike, hint: str) -> None:
-    """Raise :func:`no_such_path` unless ``path`` exists."""
+    """Raise :func:`no_such_path` unless ``path`` exists; BadInput if it is a FIFO, device or socket (opening one
+    would hang or never end: every input path is a file or a directory)."""
     if not os.path.exists(path):
         raise no_such_path(path, hint)
+    mode = os.stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise BadInput(f"{os.fspath(path)} is {file_type(mode)}, not a file; nothing was read", hint=hint)
 
 
 def require_folder_of(path: PathLike, option: str) -> None:

@@ -56,7 +56,6 @@ What is detected as referenced:
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import mimetypes
@@ -211,11 +210,17 @@ def _as_imported(asset: AssetInfo, mapped: dict[int, dict[str, Any]], bundle: st
     return dataclasses.replace(asset, meta={**asset.meta, **extra}) if extra else asset
 
 
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON data through the C encoder/decoder: copy.deepcopy spends several Python frames a
+    level and hits the recursion limit on a 300-deep folder tree that imported fine."""
+    return json.loads(json.dumps(value))
+
+
 def _manifest_header(record: ImportRecord | None) -> dict[str, Any]:
     if record is None:
         return {}
     header = (record.plan.get("bundle") or {}).get("manifest") if isinstance(record.plan, dict) else None
-    return copy.deepcopy(header) if isinstance(header, dict) else {}
+    return _json_copy(header) if isinstance(header, dict) else {}
 
 
 def _json(data: bytes) -> Any:
@@ -498,7 +503,7 @@ class _Collector:
 
 def _merge_requires(original: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]:
     """The original bundle's requires, plus what the assets need that it does not list (appended, sorted)."""
-    out = copy.deepcopy(original) if isinstance(original, dict) else {}
+    out = _json_copy(original) if isinstance(original, dict) else {}
     have_fields = {f.get("apiName", "").casefold() for f in out.get("fields") or [] if isinstance(f, dict)}
     extra = [f for f in computed.get("fields") or [] if f["apiName"].casefold() not in have_fields]
     if extra:
@@ -644,7 +649,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     if not header and isinstance(info.data.get("description"), str):
         manifest["description"] = info.data["description"]
     manifest.update({"format": "programkit/1", "name": bundle_name, "version": bundle_version,
-                     "program": copy.deepcopy(info.data), "assets": entries})
+                     "program": _json_copy(info.data), "assets": entries})
     if gaps is not None:  # the target says what it could not read; else the imported bundle's list stands
         manifest.pop("needsCompletion", None)
         if needs:
@@ -689,7 +694,10 @@ def _check_out_dir(out: Path, force: bool) -> None:
     if not out.exists():
         return
     if not out.is_dir() or out.is_symlink():
-        raise BadInput(f"{out} exists and is not a directory", hint="-o names a new directory or a .zip file.")
+        from .errors import file_type
+
+        raise BadInput(f"{out} exists and is {file_type(os.lstat(out).st_mode)}, not a directory",
+                       hint="-o names a new directory or a .zip file.")
     if any(out.iterdir()):
         if not force:
             raise BadInput(f"{out} exists and is not empty", hint="Choose a new directory, or --force to replace "
@@ -712,8 +720,10 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
     is_zip = target.suffix.lower() == ".zip"
     if not target.parent.exists():
         raise BadInput(f"{display}: folder {target.parent} does not exist", hint="Create it first.")
-    if is_zip and target.is_dir():
-        raise BadInput(f"{display} is a directory; a .zip output names the archive file to write")
+    if is_zip:
+        from .output import check_output
+
+        check_output(target, "-o", force)  # a directory, FIFO, device or link is refused before any work
     if not is_zip:
         _check_out_dir(target, force)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -727,7 +737,7 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
         if is_zip:
             from .archive import pack_dir
 
-            archive_sha = pack_dir(tmp, target)
+            archive_sha = pack_dir(tmp, target, force=force)
         else:
             from .archive import move_into_place, usual_mode
 

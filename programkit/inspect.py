@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .jsontypes import as_dict, as_list
 from .bundle import ArchiveLimits, ZipSource
 from .canonical import bundle_digest, sha256_file
 from .findings import Finding, count
@@ -114,9 +115,9 @@ def _program(bundle: Bundle) -> dict[str, Any]:
     p = bundle.program
     folders = [path for path, _ in folder_tree(p)]
     tokens = [{"name": t.get("name"), "type": t.get("type"), "value": t.get("value")}
-              for t in p.get("tokens") or [] if isinstance(t, dict)]
+              for t in as_list(p.get("tokens")) if isinstance(t, dict)]
     return {"name": p.get("name"), "type": p.get("type"), "channel": p.get("channel"),
-            "statuses": p.get("membershipStatuses") or [], "tags": p.get("tags") or {},
+            "statuses": as_list(p.get("membershipStatuses")), "tags": as_dict(p.get("tags")),
             "tokens": tokens, "folders": folders}
 
 
@@ -167,7 +168,7 @@ def _render_inspection(ins: Inspection, style: Callable[..., str]) -> str:
                  f"{ins.findings['warning']} warnings")
     p = ins.program
     lines += ["", f"program  {p['name'] or '?'}  (type {p['type'] or '?'}, channel {p['channel'] or '?'})",
-              f"  statuses  {', '.join(p['statuses']) or '-'}",
+              f"  statuses  {', '.join(map(str, p['statuses'])) or '-'}",
               f"  tags      {', '.join(f'{k}={v}' for k, v in sorted(p['tags'].items())) or '-'}",
               f"  folders   {', '.join(p['folders']) or '-'}"]
     lines.append(f"  tokens    {len(p['tokens'])}")

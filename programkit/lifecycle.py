@@ -13,6 +13,7 @@ import re
 from collections import deque
 from typing import Any, Iterator
 
+from .jsontypes import as_list
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import escape
 from .model import Asset, Bundle
@@ -34,20 +35,20 @@ def duration_seconds(text: str) -> int:
 
 
 def state_names(doc: dict[str, Any]) -> list[str]:
-    return [s["name"] for s in doc.get("states") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    return [s["name"] for s in as_list(doc.get("states")) if isinstance(s, dict) and isinstance(s.get("name"), str)]
 
 
 def from_states(transition: dict[str, Any], states: list[str], terminal: set[str]) -> list[str]:
     """The states a transition leaves from; '*' means every non-terminal state."""
     raw = transition.get("from")
-    names = [raw] if isinstance(raw, str) else [x for x in raw or [] if isinstance(x, str)]
+    names = [raw] if isinstance(raw, str) else [x for x in as_list(raw) if isinstance(x, str)]
     if "*" in names:
         return [s for s in states if s not in terminal]
     return names
 
 
 def settings_of(doc: dict[str, Any]) -> dict[str, bool]:
-    return {s["name"]: bool(s.get("value")) for s in doc.get("settings") or []
+    return {s["name"]: bool(s.get("value")) for s in as_list(doc.get("settings"))
             if isinstance(s, dict) and isinstance(s.get("name"), str)}
 
 
@@ -114,7 +115,7 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
     """Every structural problem in one lifecycle document (assumed schema-shaped where it matters)."""
     states = state_names(doc)
     seen: dict[str, int] = {}
-    for i, s in enumerate(doc.get("states") or []):
+    for i, s in enumerate(as_list(doc.get("states"))):
         if not isinstance(s, dict) or not isinstance(s.get("name"), str):
             continue
         key = s["name"].casefold()
@@ -131,10 +132,10 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
             yield make("PK702", f"{pointer}: {what}{name!r} is not a state (states: {listing})", file=file, pointer=pointer)
 
     yield from unknown(doc.get("initial"), "/initial")
-    terminal = [t for t in doc.get("terminal") or [] if isinstance(t, str)]
+    terminal = [t for t in as_list(doc.get("terminal")) if isinstance(t, str)]
     for i, t in enumerate(terminal):
         yield from unknown(t, f"/terminal/{i}")
-    for i, t in enumerate(doc.get("funnel") or []):
+    for i, t in enumerate(as_list(doc.get("funnel"))):
         yield from unknown(t, f"/funnel/{i}")
     terminal_set = set(terminal)
     settings = settings_of(doc)
@@ -153,7 +154,7 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
             yield make("PK707", f"{pointer}: {value!r} is not a setting (settings: {', '.join(sorted(settings)) or 'none'})",
                        file=file, pointer=pointer)
 
-    transitions = [t for t in doc.get("transitions") or []]
+    transitions = [t for t in as_list(doc.get("transitions"))]
     handled: dict[tuple[str, str], int] = {}
     for i, t in enumerate(transitions):
         if not isinstance(t, dict):
@@ -163,11 +164,11 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
         from_list = [raw_from] if isinstance(raw_from, str) else raw_from if isinstance(raw_from, list) else []
         for j, f in enumerate(from_list):
             yield from unknown(f, f"{base}/from" if isinstance(raw_from, str) else f"{base}/from/{j}")
-            if f in terminal_set:
+            if isinstance(f, str) and f in terminal_set:
                 p = f"{base}/from" if isinstance(raw_from, str) else f"{base}/from/{j}"
                 yield make("PK704", f"{p}: {f!r} is terminal but this transition leaves it", file=file, pointer=p)
         yield from unknown(t.get("to"), f"{base}/to")
-        for j, req in enumerate(t.get("requires") or []):
+        for j, req in enumerate(as_list(t.get("requires"))):
             if isinstance(req, dict):
                 yield from setting_ref(req.get("requiredBy"), f"{base}/requires/{j}/requiredBy")
         reason = t.get("reason")
@@ -186,22 +187,22 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
                                         f"/transitions/{handled[key]}", file=file, pointer=base)
                 else:
                     handled[key] = i
-    for i, tm in enumerate(doc.get("timers") or []):
+    for i, tm in enumerate(as_list(doc.get("timers"))):
         if not isinstance(tm, dict):
             continue
         yield from unknown(tm.get("state"), f"/timers/{i}/state")
         yield from unknown(tm.get("to"), f"/timers/{i}/to")
-        if tm.get("state") in terminal_set:
+        if isinstance(tm.get("state"), str) and tm["state"] in terminal_set:
             yield make("PK706", f"/timers/{i}/state: timer {tm.get('name')!r} runs on terminal state {tm['state']!r}",
                        file=file, pointer=f"/timers/{i}/state")
-    for i, fl in enumerate(doc.get("flags") or []):
+    for i, fl in enumerate(as_list(doc.get("flags"))):
         if isinstance(fl, dict):
             yield from unknown(fl.get("onEnter"), f"/flags/{i}/onEnter")
 
     initial = doc.get("initial")
-    if initial in known:
+    if isinstance(initial, str) and initial in known:
         reached = _reachable(doc, states, terminal_set)
-        for i, s in enumerate(doc.get("states") or []):
+        for i, s in enumerate(as_list(doc.get("states"))):
             name = s.get("name") if isinstance(s, dict) else None
             if isinstance(name, str) and name not in reached and seen.get(name.casefold()) == i:
                 yield make("PK703", f"/states/{i}: state {name!r} cannot be reached from {initial!r}", file=file,
@@ -210,11 +211,11 @@ def lifecycle_findings(doc: dict[str, Any], file: str) -> Iterator[Finding]:
 
 def _reachable(doc: dict[str, Any], states: list[str], terminal: set[str]) -> set[str]:
     edges: dict[str, set[str]] = {}
-    for t in doc.get("transitions") or []:
+    for t in as_list(doc.get("transitions")):
         if isinstance(t, dict) and isinstance(t.get("to"), str):
             for f in from_states(t, states, terminal):
                 edges.setdefault(f, set()).add(t["to"])
-    for tm in doc.get("timers") or []:
+    for tm in as_list(doc.get("timers")):
         if isinstance(tm, dict) and isinstance(tm.get("state"), str) and isinstance(tm.get("to"), str):
             edges.setdefault(tm["state"], set()).add(tm["to"])
     start = doc["initial"]

@@ -23,6 +23,7 @@ from .bundle import (ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open
                      unsafe_path_reason)
 from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
+from .jsontypes import JsonInputError, strict_loads
 from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
 
 G = "bundle"
@@ -69,6 +70,34 @@ register_code("PK112", "unreadable-file", Severity.ERROR,
               hint="Check the file's permissions and name; bundle paths are UTF-8 and each segment under 256 bytes.",
               example="/assets/3/path: images/logo.png cannot be read: Permission denied", group=G)
 
+register_code("PK117", "not-json-number", Severity.ERROR,
+              "A JSON file holds NaN, Infinity or a number too large for a 64-bit float: not JSON, and programkit "
+              "never writes them.",
+              hint="Write a plain number (or a string if the value is not a number).",
+              example="bundle.json:12:8: Infinity is not JSON (JSON has no NaN or Infinity)", group=G)
+register_code("PK118", "number-too-long", Severity.ERROR,
+              "A JSON file holds an integer with thousands of digits, more than programkit reads.",
+              hint="Use a number of at most a few hundred digits, or a string.",
+              example="bundle.json:3:9: a number with more digits than programkit reads", group=G)
+register_code("PK119", "lone-surrogate", Severity.ERROR,
+              "A JSON string holds a \\uD800-\\uDFFF escape without its pair: not Unicode text, so it cannot be "
+              "stored, hashed or written.",
+              hint="Use the character itself or both halves of its surrogate pair (e.g. \\ud83d\\ude00).",
+              example="bundle.json:5:12: a string holds a lone surrogate escape", group=G)
+register_code("PK120", "byte-order-mark", Severity.WARNING,
+              "A JSON or HTML file starts with a UTF-8 byte order mark (BOM). programkit reads it, but JSON "
+              "forbids it and other tools reject it.",
+              hint="Save the file as UTF-8 without BOM (editors: 'UTF-8', not 'UTF-8 with BOM'), then "
+                   "`programkit pack DIR --update-digests`.",
+              example="bundle.json: starts with a UTF-8 byte order mark (BOM)", group=G)
+register_code("PK121", "crlf-line-endings", Severity.WARNING,
+              "A JSON or HTML file has Windows (CRLF) line endings. Digests are of the exact bytes, so a checkout "
+              "that converts line endings (git's core.autocrlf) changes every digest.",
+              hint="Save with LF line endings and keep git from converting them: add `* -text` (or "
+                   "`*.json text eol=lf` and `*.html text eol=lf`) to .gitattributes, then "
+                   "`programkit pack DIR --update-digests`.",
+              example="emails/alert.json: has Windows (CRLF) line endings", group=G)
+
 MAX_TEXT_BYTES = 16 << 20
 #: what reading a damaged zip entry raises besides OSError (checked before OSError: BadZipFile is not one)
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)  # RuntimeError: encrypted, unsupported method
@@ -101,6 +130,10 @@ class LoadResult:
 
 
 def _decode(data: bytes, file: str, findings: list[Finding]) -> str | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        findings.append(make("PK120", "starts with a UTF-8 byte order mark (BOM)", file=file))
+    if b"\r\n" in data:
+        findings.append(make("PK121", "has Windows (CRLF) line endings", file=file))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -111,12 +144,12 @@ def _decode(data: bytes, file: str, findings: list[Finding]) -> str | None:
 def parse_json_text(text: str, file: str, findings: list[Finding]) -> tuple[bool, object]:
     """Parse JSON, turning a syntax error into a PK101 finding with line and column."""
     try:
-        return True, json.loads(text)
+        return True, strict_loads(text)
     except json.JSONDecodeError as e:
         findings.append(make("PK101", e.msg, file=file, line=e.lineno, column=e.colno))
         return False, None
-    except RecursionError:
-        findings.append(make("PK101", "JSON nested too deeply", file=file, line=1, column=1))
+    except JsonInputError as e:
+        findings.append(make(e.code, e.message, file=file, line=e.lineno, column=e.colno))
         return False, None
 
 
@@ -291,6 +324,19 @@ def _load_asset(bundle: Bundle, asset: Asset, findings: list[Finding], keep: _Ke
                              file=bundle.manifest_path, pointer=pointer))
 
 
+def _not_a_file(source: BundleSource, path: str) -> str | None:
+    """What a bundle directory holds at ``path`` when it is there but not a regular file ('a FIFO (named pipe)',
+    'a directory', …), else None."""
+    if not isinstance(source, DirSource):
+        return None
+    from .errors import file_type
+
+    try:
+        return file_type(os.lstat(source._full(path)).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
 def _read_asset(bundle: Bundle, asset: Asset, findings: list[Finding], keep: _Keep | None = None) -> None:
     source, manifest = bundle.source, bundle.manifest_path
     pointer = asset.pointer + "/path"
@@ -305,7 +351,12 @@ def _read_asset(bundle: Bundle, asset: Asset, findings: list[Finding], keep: _Ke
     else:
         exists = source.is_file(full)
     if not exists:
-        findings.append(make("PK105", f"{pointer}: {asset.path} does not exist", file=manifest, pointer=pointer))
+        other = _not_a_file(source, full)
+        if other:  # a FIFO, directory or device where the file belongs: said, never opened (a FIFO would hang)
+            findings.append(make("PK112", f"{pointer}: {asset.path!r} is {other}, not a regular file",
+                                 file=manifest, pointer=pointer))
+        else:
+            findings.append(make("PK105", f"{pointer}: {asset.path} does not exist", file=manifest, pointer=pointer))
         return
     is_text = asset.kind in JSON_KINDS or asset.kind in HTML_KINDS
     if is_text or keep is not None:

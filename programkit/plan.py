@@ -23,6 +23,7 @@ import semver
 from .canonical import bundle_digest
 from .errors import BadInput, require_path
 from .findings import Finding, Severity, make, register_code, sort_key
+from .jsontypes import as_list
 from .jsonpos import escape
 from . import kinds
 from .model import PROGRAM_KINDS, Asset, Bundle, folder_tree
@@ -117,6 +118,13 @@ register_code("PK515", "not-identical", Severity.ERROR,
 register_code("PK516", "bundle-invalid", Severity.ERROR, "The bundle cannot be planned: it has no readable manifest.",
               hint="Run `programkit validate BUNDLE` and fix what it reports.",
               example="bundle.json: the manifest could not be read", group=G)
+register_code("PK116", "shared-replace", Severity.ERROR,
+              "The rule 'replace' would replace a Design Studio asset that other programs use too: their emails "
+              "would change with it. The plan lists every program affected.",
+              hint="Pass --allow-shared-replace to replace it anyway (the history records that you did), or choose "
+                   "keepBoth so the other programs keep what they use.",
+              example="emailTemplate 'Quick Start Email Template' is also used by 'Webinar 2026'; replacing it "
+                      "changes what they send", group=G)
 SAVED_PLAN_HINT = "Give the file `programkit plan BUNDLE --out plan.json` wrote, or plan again."
 register_code("PK531", "plan-unreadable", Severity.ERROR,
               "An --plan file is not a programkit plan: not JSON, cut short, or not shaped like a plan (exit 2).",
@@ -189,6 +197,8 @@ class Action:
     owned: bool = False
     #: a local asset whose name or folder changed: apply moves it (the interface has no rename)
     moved: bool = False
+    #: other programs that use the workspace asset this action deletes or replaces (kept, or needs a flag)
+    used_by: list[str] = field(default_factory=list)
     #: the problem code (PK510/PK511/PK512) that stops this write: it is what the import would do once unblocked
     blocked_by: str | None = None
 
@@ -203,6 +213,8 @@ class Action:
             d["owned"] = True
         if self.moved:
             d["moved"] = True
+        if self.used_by:
+            d["usedBy"] = list(self.used_by)
         if self.blocked_by:
             d["blockedBy"] = self.blocked_by
         return d
@@ -212,7 +224,8 @@ class Action:
         return cls(kind=d["kind"], name=d["name"], action=d["action"], decided_by=d.get("decidedBy", "default"),
                    reason=d.get("reason", ""), as_name=d.get("as"), folder=d.get("folder"), path=d.get("path"),
                    sha256=d.get("sha256"), target_id=d.get("targetId"), owned=d.get("owned", False),
-                   moved=d.get("moved", False), blocked_by=d.get("blockedBy"))
+                   moved=d.get("moved", False), used_by=list(d.get("usedBy") or []),
+                   blocked_by=d.get("blockedBy"))
 
     @property
     def workspace_name(self) -> str:
@@ -264,7 +277,7 @@ class Plan:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Plan":
@@ -293,6 +306,7 @@ def make_plan(
     prune: bool = False,
     allow_downgrade: bool = False,
     findings: Iterable[Finding] | None = None,
+    allow_shared_replace: bool = False,
 ) -> Plan:
     """Plan importing ``bundle`` into ``workspace``. Reads the workspace, never writes.
 
@@ -310,6 +324,8 @@ def make_plan(
     if workspace.location is not None:
         ws_info["target"] = workspace.location
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
+    if allow_shared_replace:  # only when given: plans saved before the option existed stay the same
+        options["allowSharedReplace"] = True
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
         problems.insert(0, make("PK516", "the manifest could not be read", file=bundle.manifest_path))
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
@@ -317,6 +333,7 @@ def make_plan(
                     problems=sorted(problems, key=sort_key), options=options)
     digest = bundle_digest(manifest)  # once: it serialises the whole manifest (10k entries: ~10 ms)
     planner = _Planner(bundle, workspace, rules, as_name, prune, allow_downgrade, digest)
+    planner.allow_shared_replace = allow_shared_replace
     planner.run()
     problems.extend(_with_lines(planner.problems, bundle.texts))
     header = {k: v for k, v in manifest.items() if k not in ("program", "assets")}
@@ -361,6 +378,12 @@ class _Planner:
         self.previous: dict[tuple[str, str], dict[str, Any]] = {}
         #: digests the previous import recorded for assets of kinds the target cannot hold (never in its inventory)
         self.recorded: dict[tuple[str, str], str | None] = {}
+        self.allow_shared_replace = False
+        #: sha256 of each design asset as the previous import wrote it: (kind, folded name) → digest
+        self.imported_sha: dict[tuple[str, str], str] = {}
+        self.previous_import: int | None = None
+        #: design assets changed in the workspace since the previous import (decided by the conflict rules)
+        self.drifted: list[Action] = []
         #: the program-level problem (PK510/PK511/PK512) that stops every write of this plan, if any
         self.blocked: str | None = None
 
@@ -384,11 +407,16 @@ class _Planner:
             # recorded as imported, but the target's inventory lacks some of it: create that again. (Only what
             # is missing: whether content changed is known only while nobody edited it, and an admin
             # completing the checklist edits campaigns and emails, which is no reason to rewrite them.)
+            self._refer_to_copies()
             missing = [a for a in self.actions if a.action == "create"]
-            if missing:
-                self.repair(missing)
+            pruned = [a for a in self.actions if a.action == "delete"]
+            if missing or self.drifted:
+                self.repair(missing + pruned, self.drifted)
+            elif pruned:
+                self.prune_only(pruned)
             else:
                 self.all_noop()
+        self.guard_shared()
         self.program["data"] = self.program_data()
         # a target's own limits (a Marketo instance cannot create tags, some token types, lifecycles): with the
         # actions known, so what it says is about this plan (a lifecycle imported before is not "left" again);
@@ -453,7 +481,7 @@ class _Planner:
                                       f"(channels: {names})", "/program/channel")
             else:
                 statuses = {_fold(s) for s in found[1]}
-                for i, status in enumerate(prog.get("membershipStatuses") or []):
+                for i, status in enumerate(as_list(prog.get("membershipStatuses"))):
                     if isinstance(status, str) and _fold(status) not in statuses:
                         self.problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
@@ -531,6 +559,10 @@ class _Planner:
             (r for r in self.ws.history() if r.id == import_id), None)
         if record is None:
             return {}
+        self.previous_import = import_id
+        self.imported_sha = {(a.get("kind"), _fold(a.get("name"))): a["sha256"]
+                             for a in (record.plan or {}).get("actions") or []
+                             if isinstance(a, dict) and a.get("kind") in DESIGN_KINDS and isinstance(a.get("sha256"), str)}
         # kinds the target cannot hold (a lifecycle on Marketo) exist only in that record: keep their digests
         self.recorded = {(a.get("kind"), _fold(a.get("name"))): a.get("sha256")
                          for a in (record.plan or {}).get("actions") or [] if a.get("kind") in self.ws.manual_kinds}
@@ -562,7 +594,7 @@ class _Planner:
         old = {_fold(t.get("name")): t for t in (self.existing.data.get("tokens") or [])
                if isinstance(t, dict)} if self.upgrading else {}
         seen = set()
-        for t in self.bundle.program.get("tokens") or []:
+        for t in as_list(self.bundle.program.get("tokens")):
             if not isinstance(t, dict) or not isinstance(t.get("name"), str):
                 continue
             seen.add(_fold(t["name"]))
@@ -631,8 +663,12 @@ class _Planner:
             if prev is not None:  # this bundle wrote it before: keep it up to date in place
                 base.target_id, base.as_name = prev.id, prev.name if prev.name != a.name else None
                 base.owned = True
+                written = self.imported_sha.get((a.kind, _fold(a.name)))
                 if prev.sha256 == sha:
                     base.action, base.reason = "noop", "unchanged"
+                elif written is not None and prev.sha256 != written:
+                    self.add(self.drift(a, base, prev, taken.setdefault(a.kind, set())))
+                    continue
                 else:
                     base.action, base.reason = "update", "changed in the bundle"
                 self.add(base)
@@ -645,6 +681,29 @@ class _Planner:
                 self.add(base)
                 continue
             self.add(self._conflict(a, base, existing, kind_taken))
+
+    def drift(self, a: Asset, base: Action, current: AssetInfo, kind_taken: set[str]) -> Action:
+        """A design asset this bundle wrote was changed in the workspace since (``workspace load``, an edit in
+        the instance): never a silent noop or overwrite. The kind's conflict rule decides, as for a same-named
+        asset: keepBoth/copy imports the bundle's as a copy, replace overwrites the edit, fail and
+        reuseIfIdentical stop the import, useDestination keeps the workspace's."""
+        base.owned = True
+        act = self._conflict(a, base, current, kind_taken)
+        since = f"import #{self.previous_import}" if self.previous_import else "the import"
+        act.reason = f"changed in the workspace since {since}; {act.reason}"
+        self.drifted.append(act)
+        return act
+
+    def _refer_to_copies(self) -> None:
+        """A drifted design asset imported as a copy: the bundle's own assets are rewritten (same bytes) so what
+        they record as the names they use points at the copy, not at the edited asset."""
+        if not any(d.action == "rename" for d in self.drifted):
+            return
+        for act in self.actions:
+            if act.kind in PROGRAM_KINDS and act.action == "noop" and act.path is not None:
+                act.action, act.reason = "update", "unchanged; now uses the bundle's copy of an asset edited " \
+                                                   "in the workspace"
+                self.drifted.append(act)
 
     def _mapped_design(self, by_kind: dict[str, list[Asset]]) -> dict[tuple[str, str], AssetInfo]:
         """Design assets a previous import of this bundle created (not ones it merely reused)."""
@@ -782,19 +841,76 @@ class _Planner:
                 self.removed(Action(kind, m.get("bundleName", ""), "skip", target_id=m.get("workspaceId"),
                                     owned=True))
 
+    # -- shared Design Studio assets ------------------------------------------------------------
+    def guard_shared(self) -> None:
+        """A design asset another program uses is never deleted by --prune (kept, "used by: …"), and replacing
+        one needs --allow-shared-replace (PK116 otherwise); either way the plan names every program affected."""
+        from .usage import design_users, used_by_text
+
+        risky = [a for a in self.actions if a.kind in DESIGN_KINDS and a.action in ("delete", "replace")
+                 and isinstance(a.target_id, int)]
+        if not risky:
+            return
+        own = self.existing.id if self.existing is not None else None
+        extra_ids = {a.target_id for a in self.actions if a.kind in PROGRAM_KINDS and a.action == "skip"
+                     and a.reason.startswith("added in the workspace")}
+        extra = [x for x in self.ws.program_assets(own) if x.id in extra_ids] if own is not None and extra_ids else []
+        users = design_users(self.ws, {a.target_id for a in risky}, program_id=own, own_extra=extra)
+        for act in risky:
+            names = users.get(act.target_id)
+            if not names:
+                continue
+            act.used_by = names
+            if act.action == "delete":
+                act.action, act.decided_by = "skip", "default"
+                act.reason = f"removed from the bundle; kept, {used_by_text(names)}"
+            elif self.allow_shared_replace:
+                act.decided_by = "flag"
+                act.reason += f" ({used_by_text(names)}; --allow-shared-replace)"
+            else:
+                act.reason += f" ({used_by_text(names)})"
+                self.problem("PK116", f"{act.kind} {act.name!r} in workspace {self.ws.name!r} is "
+                                      f"{used_by_text(names)}; replacing it changes what they use",
+                             self._pointer_of(act))
+
+    def _pointer_of(self, act: Action) -> str | None:
+        for a in self.bundle.assets:
+            if a.kind == act.kind and a.name == act.name:
+                return a.pointer + "/name"
+        return None
+
     # -- same bundle, same digest ---------------------------------------------------------------
-    def repair(self, missing: list[Action]) -> None:
+    def repair(self, missing: list[Action], drifted: list[Action] = ()) -> None:  # type: ignore[assignment]
         """Same bundle and digest as the program's provenance, but the target no longer holds some of it
-        (deleted there since, or an import only partly rolled back): those are created again and the program
-        is updated, never called noop."""
-        what = ", ".join(f"{a.kind} {a.name!r}" for a in missing[:3]) + (", …" if len(missing) > 3 else "")
+        (deleted there since, or an import only partly rolled back) or holds it changed (``drifted``): those are
+        created again or left to the conflict rules, and the program is updated, never called noop."""
+        keep = [*missing, *drifted]
         for act in self.actions:
-            if act.action in WRITES and act not in missing:  # the rest stays as it was: no rewrite
+            if act.action in WRITES and all(act is not k for k in keep):  # the rest stays as it was: no rewrite
                 act.action, act.reason = "noop", "already imported"
         act = next(a for a in self.actions if a.kind == "program")
         act.action = self.program["action"] = "update"
-        act.reason = (f"{self.bundle.manifest.get('name')} {self.bundle.manifest.get('version')} is recorded as "
-                      f"imported, but the target no longer holds {len(missing)} item(s) of it ({what}): created again")
+        name = f"{self.bundle.manifest.get('name')} {self.bundle.manifest.get('version')}"
+        gone = [a for a in missing if a.action == "create"]
+        if gone:
+            what = ", ".join(f"{a.kind} {a.name!r}" for a in gone[:3]) + (", …" if len(gone) > 3 else "")
+            act.reason = (f"{name} is recorded as imported, but the target no longer holds {len(gone)} item(s) of "
+                          f"it ({what}): created again")
+        else:
+            changed = [a for a in drifted if a.kind in DESIGN_KINDS]
+            what = ", ".join(f"{a.kind} {a.name!r}" for a in changed[:3]) + (", …" if len(changed) > 3 else "")
+            act.reason = f"{name} is recorded as imported, but the workspace changed {what} since: see below"
+
+    def prune_only(self, pruned: list[Action]) -> None:
+        """Same bundle and digest as the program's provenance, with --prune: what an earlier upgrade of this
+        bundle dropped and kept is deleted now (an import that only prunes is not a noop)."""
+        for act in self.actions:
+            if act.action in WRITES and act not in pruned:
+                act.action, act.reason = "noop", "already imported"
+        act = next(a for a in self.actions if a.kind == "program")
+        act.action = self.program["action"] = "update"
+        act.reason = (f"{self.bundle.manifest.get('name')} {self.bundle.manifest.get('version')} is already "
+                      f"imported; --prune deletes {len(pruned)} item(s) an earlier version had")
 
     def all_noop(self) -> None:
         kept = []
@@ -896,6 +1012,7 @@ def plan_path(
     allow_downgrade: bool = False,
     keep_bytes: bool = True,
     file_rules: Mapping[str, Any] | None = None,
+    allow_shared_replace: bool = False,
 ) -> tuple[Plan, Bundle]:
     """Load and validate the bundle at ``path``, resolve the rules, plan. What ``plan``/``import`` run.
 
@@ -919,7 +1036,7 @@ def plan_path(
         bundle_rules = None  # schema-invalid rules: validation reports them, planning must not choke
     rules = resolve(flags=flags, rules_file=file_rules, bundle=bundle_rules)
     plan = make_plan(loaded.bundle, workspace, rules, as_name=as_name, prune=prune,
-                     allow_downgrade=allow_downgrade, findings=findings)
+                     allow_downgrade=allow_downgrade, findings=findings, allow_shared_replace=allow_shared_replace)
     return plan, loaded.bundle
 
 
@@ -999,7 +1116,8 @@ class SavedPlan:
         if as_name is not None:
             check_program_name(as_name, f"{self.path}: /options/as")
         return {"flags": levels["flag"], "file_rules": levels["rules-file"], "as_name": as_name,
-                "prune": options.get("prune", False), "allow_downgrade": options.get("allowDowngrade", False)}
+                "prune": options.get("prune", False), "allow_downgrade": options.get("allowDowngrade", False),
+                "allow_shared_replace": options.get("allowSharedReplace", False) is True}
 
     def differences(self, current: Plan) -> list[Finding]:
         """Every way this file differs from ``current`` (the plan made now with :meth:`replan_options`), one

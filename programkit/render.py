@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable  # importlib.abc.Traversable goes in Python 3.14
 from pathlib import Path
@@ -371,6 +372,54 @@ def environment(files: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
     return env
 
 
+#: Limits on rendering one template (a custom template is code someone else wrote): total output, and seconds
+#: (env PROGRAMKIT_RENDER_TIMEOUT). Loops are bounded by the sandbox's range() limit but nest; recursion by
+#: Python's own limit, caught below.
+MAX_RENDER_BYTES = 64 << 20
+RENDER_TIMEOUT = 20.0
+
+
+class _RenderTimeout(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise _RenderTimeout in the rendering code after ``seconds`` (POSIX main thread; elsewhere no limit)."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_: Any) -> None:
+        raise _RenderTimeout()
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _render_bounded(tpl: Any, values: dict[str, Any], budget: list[int]) -> str:
+    """Render streaming, stopping once the output passes what is left of ``budget[0]`` bytes."""
+    out = []
+    for chunk in tpl.generate(values):
+        budget[0] -= len(chunk)
+        if budget[0] < 0:
+            raise _RenderTooLarge()
+        out.append(chunk)
+    return "".join(out)
+
+
+class _RenderTooLarge(Exception):
+    pass
+
+
 def render_files(template: Template, values: Mapping[str, Any]) -> dict[str, bytes]:
     """Render every file of the template; JSON files come out canonical. Raises BadInput on template errors."""
     texts: dict[str, str] = {}
@@ -382,29 +431,53 @@ def render_files(template: Template, values: Mapping[str, Any]) -> dict[str, byt
             binary[rel] = data  # images and the like are copied as they are
     env = environment(texts)
     out: dict[str, bytes] = dict(binary)
-    for rel in sorted(texts):
-        try:
-            text = env.get_template(rel).render(dict(values))
-        except jinja2.TemplateSyntaxError as e:
-            raise BadInput(f"template {template.name}: {rel}:{e.lineno}: {e.message}") from None
-        except jinja2.exceptions.SecurityError as e:
-            raise BadInput(f"template {template.name}: {rel}: blocked by the sandbox: {e}") from None
-        except jinja2.UndefinedError as e:
-            raise BadInput(f"template {template.name}: {rel}: {e.message}",
-                           hint="Templates can use their declared parameters only; attributes starting "
-                                "with '_' are blocked by the sandbox.") from None
-        except (jinja2.TemplateError, TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
-            raise BadInput(f"template {template.name}: {rel}: {type(e).__name__}: {e}") from None
-        if rel.endswith(".json"):
-            try:
-                text = canonical.dumps(json.loads(text))
-            except ValueError as e:
-                raise BadInput(f"template {template.name}: {rel} does not render to valid JSON: {e}",
-                               hint="Insert values into JSON with the json filter: [[ value | json ]].") from None
-        out[rel] = text.encode("utf-8")
+    budget = [MAX_RENDER_BYTES]
+    try:
+        timeout = float(os.environ.get("PROGRAMKIT_RENDER_TIMEOUT") or RENDER_TIMEOUT)
+    except ValueError:
+        timeout = RENDER_TIMEOUT
+    with _deadline(timeout):
+        for rel in sorted(texts):
+            out[rel] = _render_one(template, env, rel, values, budget, timeout)
     if "bundle.json" not in out:
         raise BadInput(f"template {template.name} has no bundle/bundle.json")
     return out
+
+
+def _render_one(template: Template, env: Any, rel: str, values: Mapping[str, Any], budget: list[int],
+                timeout: float) -> bytes:
+    try:
+        text = _render_bounded(env.get_template(rel), dict(values), budget)
+    except _RenderTimeout:
+        raise BadInput(f"template {template.name}: {rel}: rendering took longer than {timeout:g} s; stopped",
+                       hint="A loop in the template runs too long; PROGRAMKIT_RENDER_TIMEOUT=SECONDS allows "
+                            "more.") from None
+    except _RenderTooLarge:
+        raise BadInput(f"template {template.name}: {rel}: the rendered bundle is larger than "
+                       f"{MAX_RENDER_BYTES >> 20} MiB; stopped", hint="A loop in the template writes too much.") \
+            from None
+    except RecursionError:
+        raise BadInput(f"template {template.name}: {rel}: macros or includes nest too deeply (a macro that "
+                       "calls itself without end?); stopped") from None
+    except MemoryError:
+        raise BadInput(f"template {template.name}: {rel}: rendering ran out of memory; stopped") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise BadInput(f"template {template.name}: {rel}:{e.lineno}: {e.message}") from None
+    except jinja2.exceptions.SecurityError as e:
+        raise BadInput(f"template {template.name}: {rel}: blocked by the sandbox: {e}") from None
+    except jinja2.UndefinedError as e:
+        raise BadInput(f"template {template.name}: {rel}: {e.message}",
+                       hint="Templates can use their declared parameters only; attributes starting "
+                            "with '_' are blocked by the sandbox.") from None
+    except (jinja2.TemplateError, TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+        raise BadInput(f"template {template.name}: {rel}: {type(e).__name__}: {e}") from None
+    if rel.endswith(".json"):
+        try:
+            text = canonical.dumps(json.loads(text))
+        except ValueError as e:
+            raise BadInput(f"template {template.name}: {rel} does not render to valid JSON: {e}",
+                           hint="Insert values into JSON with the json filter: [[ value | json ]].") from None
+    return text.encode("utf-8")
 
 
 @dataclass

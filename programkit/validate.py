@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .jsontypes import as_list
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, did_you_mean, make, register_code, sort_key
 from .jsonpos import escape, locate_all, tokens as pointer_tokens
@@ -367,7 +368,7 @@ def token_syntax(text: str) -> Iterator[tuple[int, str, str]]:
 @check
 def tokens(bundle: Bundle) -> Iterator[Finding]:
     defined: set[str] = set()
-    for i, t in enumerate(bundle.program.get("tokens") or []):
+    for i, t in enumerate(as_list(bundle.program.get("tokens"))):
         if isinstance(t, dict) and isinstance(t.get("name"), str):
             name = t["name"].strip().casefold()
             if name in defined:

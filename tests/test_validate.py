@@ -194,6 +194,12 @@ CASES: dict[str, tuple[Edit, list[tuple[str, str | None]]]] = {
     "PK109": (_symlink_template, [(M, "/assets/3/path")]),
     "PK110": (_m(lambda m: m.update(version="01.0.0")), [(M, "/version")]),
     "PK112": (_add_entry(kind="image", name="Logo", path="a" * 300 + ".png", sha256="0" * 64), [(M, "/assets/5/path")]),
+    # issue #14: input that crashed or passed silently before is a finding at its line and column
+    "PK117": (_write(EMAIL, b'{"subject": "x", "template": "Quick Start Email Template", "n": NaN}'), [(EMAIL, None)]),
+    "PK118": (_write(EMAIL, b'{"subject": "x", "n": ' + b"7" * 5000 + b'}'), [(EMAIL, None)]),
+    "PK119": (_write(EMAIL, b'{"subject": "x \\udc80", "template": "Quick Start Email Template"}'), [(EMAIL, None)]),
+    "PK120": (lambda b: _write(EMAIL, b"\xef\xbb\xbf" + (b / EMAIL).read_bytes())(b), [(EMAIL, None)]),
+    "PK121": (lambda b: _write(EMAIL, (b / EMAIL).read_bytes().replace(b"\n", b"\r\n"))(b), [(EMAIL, None)]),
     "PK201": (lambda b: (shutil.copy(b / CAMPAIGN_02, b / "campaigns/copy.json"), _add_entry(
         kind="smartCampaign", name="02 - marketing qualified", folder="campaigns", path="campaigns/copy.json",
         sha256=json.loads((b / M).read_text())["assets"][1]["sha256"])(b)), [(M, "/assets/5/name")]),

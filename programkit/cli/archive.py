@@ -29,23 +29,27 @@ def _warn(findings: list[Any]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Archive to write [default: NAME-VERSION.zip in the current directory].")
 @click.option("--update-digests", is_flag=True, help="First set every asset's sha256 in bundle.json from its file.")
+@click.option("--force", is_flag=True, help="Replace an existing archive at --output (one with other bytes).")
 @click.option("--no-validate", is_flag=True,
               help="Pack despite validation errors; unreadable JSON, unsafe or missing paths and digest "
                    "mismatches still refuse.")
-def pack_cmd(directory: Path, output: Path | None, update_digests: bool, no_validate: bool) -> None:
+def pack_cmd(directory: Path, output: Path | None, update_digests: bool, force: bool, no_validate: bool) -> None:
     """Pack a bundle directory into a reproducible .zip.
 
     The same bundle always gives the same bytes: bundle.json then the listed
     files sorted by path, fixed timestamps and modes, no extra metadata.
     Files not listed in bundle.json are left out (and named on stderr).
 
+    An existing archive with other bytes is replaced only with --force; a
+    directory, FIFO, device or link at --output never.
+
     Exit status: 0 packed, 1 the bundle has errors (nothing written),
-    2 DIRECTORY is not a bundle.
+    2 DIRECTORY is not a bundle, or --output cannot be written.
     """
     try:
         if output is None:
             output = Path(_default_name(directory))
-        result = pack(directory, output, check=not no_validate, update_digests=update_digests)
+        result = pack(directory, output, check=not no_validate, update_digests=update_digests, force=force)
     except ProgramkitError as err:
         fail(err)
     for p in result.updated_digests:

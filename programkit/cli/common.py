@@ -10,12 +10,14 @@ from typing import Any, Callable, Iterable
 import click
 
 from ..bundle import ArchiveLimits
+from ..crash import save_crash
 from ..errors import ProgramkitError
 from ..findings import Finding
+from ..terminal import EscapingStream
 from ..workspaces import DEFAULT_TARGET, open_target  # noqa: F401  (re-exported for the commands)
 
 #: exit codes, as documented in the README
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def use_colour(stream: Any = None) -> bool:
@@ -102,6 +104,41 @@ def each_path(paths: Iterable[str], read: Callable[[str], Any], fmt: str) -> tup
     return results, unreadable
 
 
+class GuardedGroup(click.Group):
+    """The command group: every command's output escaped for the terminal, and the exit-status contract kept.
+
+    Everything a command writes to stdout/stderr passes through :func:`~programkit.terminal.escape_output`, so
+    a name holding ESC or a carriage return is shown, never interpreted. A ProgramkitError that a command did
+    not catch exits with its own code (1 or 2); any other exception is a bug: one line on stderr naming it and
+    the file its traceback was saved to, exit 3 (:mod:`programkit.crash`). Set PROGRAMKIT_DEBUG=1 to let the
+    exception through instead.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["programkit.argv"] = list(args)  # the command line, for a crash report
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        out, err = sys.stdout, sys.stderr
+        sys.stdout = EscapingStream(out, colour=use_colour(out))  # type: ignore[assignment]
+        sys.stderr = EscapingStream(err, colour=use_colour(err))  # type: ignore[assignment]
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt, GeneratorExit):
+            raise
+        except ProgramkitError as e:
+            echo_error(e)
+            ctx.exit(e.exit_code)
+        except Exception as e:
+            if os.environ.get("PROGRAMKIT_DEBUG"):
+                raise
+            click.echo(f"error: {save_crash(e, ctx.meta.get('programkit.argv'))}", err=True)
+            ctx.exit(EXIT_INTERNAL)
+        finally:
+            sys.stdout, sys.stderr = out, err
+
+
 def run_guarded(cli: click.Group, argv: list[str], prog_name: str) -> None:
     """Run the click group; turn ProgramkitError into a clean message and its exit code."""
     try:
@@ -141,7 +178,8 @@ def workspace_option(help: str = "Workspace inside the target (Marketo's default
 
 def html_options(fn: Callable) -> Callable:
     """--html FILE (a self-contained HTML report, besides the usual output) and --force (replace FILE)."""
-    fn = click.option("--force", "force", is_flag=True, help="Replace the --html file if it exists.")(fn)
+    fn = click.option("--force", "force", is_flag=True,
+                      help="Replace an existing output file (--html, --out) that holds other content.")(fn)
     return click.option("--html", "html", type=click.Path(dir_okay=False), metavar="FILE",
                         help="Also write a self-contained HTML report to FILE (it loads nothing from the network; "
                              "an existing FILE is replaced only with --force).")(fn)

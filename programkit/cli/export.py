@@ -10,6 +10,7 @@ from .. import canonical
 from ..errors import ProgramkitError, require_folder_of
 from ..export import export_to
 from ..workspaces.marketo.client import DAILY_QUOTA
+from ..terminal import unescaped
 from .common import fail, format_option, open_target, target_option, workspace_option
 
 
@@ -47,9 +48,9 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     calls = None
     try:
         require_folder_of(out, "-o")
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=True) as ws:
             if not quiet and hasattr(ws, "progress_to"):  # a Marketo export: items, calls, waits, time left
-                ws.progress_to(sys.stderr)
+                ws.progress_to(unescaped(sys.stderr))  # programkit's own progress line, redrawn with \r
             try:
                 result = export_to(ws, program, out, name=name, version=version, force=force)
             finally:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from ..apply import apply_plan, replay
 from ..html import write_plan_report
-from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
+from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
+from ..output import check_output, write_output
+from ..terminal import unescaped
 from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..report import file_path
@@ -54,6 +55,9 @@ IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume", "require_signature", "tr
 def plan_options(fn: Callable) -> Callable:
     """What plan and import share: BUNDLE, the target, everything that changes the plan (the rules, --as,
     --prune, --allow-downgrade, --tag), --format. One set, so `plan` can preview every import `import` can make."""
+    fn = click.option("--allow-shared-replace", is_flag=True,
+                      help="Let the rule 'replace' replace a template, image or snippet other programs use too "
+                           "(the plan lists them; the history records the flag).")(fn)
     fn = click.option("--tag", "tags", multiple=True, metavar="TYPE=VALUE",
                       help="Marketo target: a program tag for a tag type Marketo requires and the bundle lacks "
                            "(repeatable).")(fn)
@@ -168,8 +172,8 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @html_options
 @registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-             prune: bool, allow_downgrade: bool, out: str | None, html: str | None = None, force: bool = False,
-             tags: tuple[str, ...] = (), **kw: Any) -> None:
+             prune: bool, allow_downgrade: bool, allow_shared_replace: bool, out: str | None,
+             html: str | None = None, force: bool = False, tags: tuple[str, ...] = (), **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
     One line per bundle item: + create, ~ update, = reuse, -> rename (a
@@ -185,12 +189,13 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
         if not bundle.startswith("oci://"):  # a registry reference is checked when it is fetched
             require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
         if out:
-            require_folder_of(out, "--out")
-        ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
+            check_output(out, "--out", force)
+        ws = open_target(target, workspace, create=False, readonly=True)  # plan writes nothing, not even a new file
         try:
             marketo_options(ws, tags)
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                       prune=prune, allow_downgrade=allow_downgrade,
+                                      allow_shared_replace=allow_shared_replace,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
             if html:  # while the workspace is open: the report diffs against its current content
                 write_plan_report(html, plan, bundle_, ws, force=force)
@@ -200,9 +205,9 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
         fail(err)
     if out:
         try:
-            Path(out).write_text(plan.to_json(), encoding="utf-8")
-        except OSError as e:
-            fail(BadInput(f"cannot write plan {out}: {e.strerror}"))
+            write_output(out, plan.to_json().encode("utf-8"), option="--out", force=force)
+        except ProgramkitError as err:
+            fail(err)
     click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour(), bundle), nl=False)
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)
@@ -240,7 +245,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
                resume: bool = False, html: str | None = None, force: bool = False, approve: bool = False,
-               activate: bool = False, quiet: bool = False, tags: tuple[str, ...] = (), **kw: Any) -> None:
+               activate: bool = False, quiet: bool = False, tags: tuple[str, ...] = (),
+               allow_shared_replace: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -263,7 +269,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         return resume_cmd(bundle, target, workspace, fmt, approve=approve, activate=activate, quiet=quiet,
                           tags=tags)
     try:
-        if plan_file and (rules_file or as_name is not None or prune or allow_downgrade or
+        if plan_file and (rules_file or as_name is not None or prune or allow_downgrade or allow_shared_replace or
                           any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
@@ -273,14 +279,15 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         # A first import creates the workspace file, but only if it is applied: until its transaction commits
         # the new workspace lives in memory (a dry run, a failed preflight, a "no" or an error leave no file).
         # In a file that exists, an unknown --workspace is a typo to report, not a new workspace to import into.
-        ws = open_target(target, workspace, create=False, create_on_commit=not dry_run)
+        ws = open_target(target, workspace, create=False, create_on_commit=not dry_run, readonly=dry_run)
         try:
             marketo_options(ws, tags, approve, activate)
             if saved is not None:  # planned again with the file's options; refused unless the file is that plan
                 plan, loaded = replay(saved, bundle, ws)
             else:
                 plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
-                                         prune=prune, allow_downgrade=allow_downgrade)
+                                         prune=prune, allow_downgrade=allow_downgrade,
+                                         allow_shared_replace=allow_shared_replace)
             if html:  # the plan this import applies, before anything is written (a refused file stops it here)
                 write_plan_report(html, plan, loaded, ws, force=force)
                 report_written(html)
@@ -338,10 +345,11 @@ def _apply(plan: Plan, bundle: Any, ws: Any, quiet: bool = False) -> ImportRecor
     """Apply with a progress bar on a terminal when the import is long enough to want one."""
     if hasattr(ws, "progress_to"):  # a Marketo target: items, API calls, waits for its limits, time left
         if not quiet:
-            ws.progress_to(sys.stderr)
+            ws.progress_to(unescaped(sys.stderr))  # programkit's own progress line, redrawn with \r
         return apply_plan(plan, bundle, ws, progress=ws.progress_tick)
     if sys.stderr.isatty() and plan.writes >= 50 and not quiet:
-        with click.progressbar(length=len(plan.actions), label="Importing", file=sys.stderr) as bar:
+        # the bar is programkit's own text and redraws with \r: it goes to the terminal unescaped
+        with click.progressbar(length=len(plan.actions), label="Importing", file=unescaped(sys.stderr)) as bar:
             return apply_plan(plan, bundle, ws, progress=bar.update)
     return apply_plan(plan, bundle, ws)
 
@@ -361,7 +369,7 @@ def history_cmd(ctx: click.Context, target: str, workspace: str, fmt: str, limit
     if ctx.invoked_subcommand is not None:
         return
     try:
-        ws = open_target(target, workspace, create=False)
+        ws = open_target(target, workspace, create=False, readonly=True)
         try:
             records = ws.history(limit)
             # a Marketo target: what each import left for the UI, and the local file the history is kept in

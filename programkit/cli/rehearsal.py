@@ -26,7 +26,7 @@ def embedded_rollback(import_id: int | None, target: str, workspace: str, dry_ru
         raise click.UsageError("give the number of the import to roll back: `programkit rollback N` "
                                "(`programkit history` lists them)")
     try:
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=dry_run) as ws:
             plan = plan_rollback(ws, import_id)
             if plan.ok and not dry_run:
                 _show_rollback(plan, fmt, done=False)
@@ -82,7 +82,7 @@ def history_show_cmd(ctx: click.Context, import_id: int, target: str, workspace:
     in the workspace."""
     target, workspace, fmt = _from_group(ctx, target, workspace, fmt)
     try:
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=True) as ws:  # history show only reads
             record = find_import(ws, import_id)
     except ProgramkitError as err:
         fail(err)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Iterable
 
 import click
 
-from ..archive import usual_mode
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..findings import make
+from ..output import check_output, write_output
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from ..html import check_writable, write_simulation_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, html_options, report_written
@@ -40,18 +38,9 @@ def _check_paths(bundle: str, people: str | None, events: str | None, out: str |
         require_folder_of(out, "--out")
 
 
-def _write_atomic(path: str, pieces: Iterable[str]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".simulate-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            write_report(pieces, fh.write)
-        os.chmod(tmp, usual_mode())  # mkstemp made it 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _write_atomic(path: str, pieces: Iterable[str], force: bool) -> None:
+    write_output(path, lambda fh: write_report(pieces, lambda text: fh.write(text.encode("utf-8"))),
+                 option="--out", force=force)
 
 
 @click.command("simulate")
@@ -85,6 +74,8 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
     """
     try:
         _check_paths(bundle, people, events, out)
+        if out is not None:
+            check_output(out, "--out", force)
         if html:
             check_writable(html, force)  # before the simulation runs: a refused file costs nothing
         result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings),
@@ -98,7 +89,10 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
     # written in pieces: the alerts, rejections and findings are read back from disk as they go out
     pieces = iter_json(result) if fmt == "json" else iter_text(result, None if show_all else 20)
     if out:
-        _write_atomic(out, pieces)
+        try:
+            _write_atomic(out, pieces, force)
+        except ProgramkitError as err:
+            fail(err)
     else:
         write_report(pieces, lambda text: click.echo(text, nl=False))
     raise SystemExit(EXIT_FINDINGS if result.failed else EXIT_OK)

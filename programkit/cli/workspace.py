@@ -120,7 +120,7 @@ def show_cmd(target: str, workspace: str, fmt: str, as_json: bool, kind: str | N
     """
     fmt = "json" if as_json else fmt
     try:
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=True) as ws:
             summary = describe(ws, target) if kind is None else None
             listed = _listing(ws, kind)
     except ProgramkitError as err:
@@ -192,7 +192,7 @@ def used_by_cmd(name: str, target: str, workspace: str, fmt: str, as_json: bool)
     Exit status: 0 (used or not), 2 no Design Studio asset is called NAME.
     """
     try:
-        with open_target(target, workspace, create=False) as ws:
+        with open_target(target, workspace, create=False, readonly=True) as ws:
             found = used_by(ws, name)
     except ProgramkitError as err:
         fail(err)

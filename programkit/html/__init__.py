@@ -131,6 +131,9 @@ def check_writable(path: str | os.PathLike[str], force: bool, option: str = "--h
     if os.path.isdir(display):
         message = f"{display}: is a directory; {option} names the report file to write"
         raise BadInput(message, [make("PK961", message)])
+    from ..output import check_output
+
+    check_output(display, option, force=True)  # a FIFO, device or link is never written through, even with --force
     if os.path.lexists(display) and not force:
         message = f"{display}: already exists; nothing was written"
         raise BadInput(message, [make("PK960", message)], hint="Pass --force to replace it, or choose another name.")

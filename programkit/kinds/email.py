@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..jsontypes import as_dict, as_list
 from ..findings import Finding, Severity, make, register_code
 from .base import Kind, Needs, Ref
 
@@ -56,19 +57,19 @@ def sections(bundle: "Bundle") -> Iterator[Finding]:
             scanned[tpl.path] = template_ids(tpl.content)
         editable, variables, modules = scanned[tpl.path]
         for key, ids, what in (("sections", editable, "editable element"), ("variables", variables, "variable")):
-            for ident in a.content.get(key) or {}:
+            for ident in as_dict(a.content.get(key)):
                 if ident not in ids:
                     p = f"/{key}/{ident}"
                     yield make("PK208", f"{p}: the template {tpl.name!r} has no {what} {ident!r}", file=a.path, pointer=p)
-        for i, ident in enumerate(a.content.get("modules") or []):
-            if ident not in modules:
+        for i, ident in enumerate(as_list(a.content.get("modules"))):
+            if isinstance(ident, str) and ident not in modules:
                 p = f"/modules/{i}"
                 yield make("PK208", f"{p}: the template {tpl.name!r} has no module {ident!r}", file=a.path, pointer=p)
 
 
 def segmentations(bundle: "Bundle") -> Iterator[Finding]:
     """PK309: dynamic content by a segmentation the bundle does not require."""
-    segs = {s.casefold() for s in bundle.requires.get("segmentations") or [] if isinstance(s, str)}
+    segs = {s.casefold() for s in as_list(bundle.requires.get("segmentations")) if isinstance(s, str)}
     for a in bundle.assets_of("email"):
         dyn = a.content.get("dynamicContent") if isinstance(a.content, dict) else None
         for section, spec in (dyn or {}).items() if isinstance(dyn, dict) else []:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..jsontypes import as_list
 from ..catalog import catalog, known_field_names
 from ..findings import Finding, Severity, did_you_mean, make, register_code
 from .base import Kind, Needs, Ref
@@ -70,7 +71,7 @@ def smart_list_refs(sl: Any, prefix: str = "/smartList") -> Iterator[Ref]:
     if not isinstance(sl, dict):
         return
     for group, key in (("triggers", "trigger"), ("filters", "filter")):
-        for i, rule in enumerate(sl.get(group) or []):
+        for i, rule in enumerate(as_list(sl.get(group))):
             if not isinstance(rule, dict) or not isinstance(rule.get(key), str):
                 continue
             target = SMART_LIST_REFS.get(rule[key].casefold())
@@ -93,7 +94,7 @@ SMART_LIST_REFS: dict[str, tuple[str, str, str, str]] = {}
 def references(doc: Any) -> Iterator[Ref]:
     if not isinstance(doc, dict):
         return
-    for i, step in enumerate(doc.get("flow") or []):
+    for i, step in enumerate(as_list(doc.get("flow"))):
         if isinstance(step, dict) and isinstance(step.get("email"), str) and step.get("step") in SEND_STEPS:
             yield Ref(f"/flow/{i}/email", "email", step["email"], code="PK206", label="email")
     yield from smart_list_refs(doc.get("smartList"))
@@ -103,14 +104,14 @@ def fields(doc: Any) -> Iterator[tuple[str, str]]:
     """Person fields the campaign writes by name (Change Data Value), with their pointers."""
     if not isinstance(doc, dict):
         return
-    for i, step in enumerate(doc.get("flow") or []):
+    for i, step in enumerate(as_list(doc.get("flow"))):
         if isinstance(step, dict) and step.get("step") == "Change Data Value" and isinstance(step.get("attribute"), str):
             yield f"/flow/{i}/attribute", step["attribute"]
 
 
 def needs(doc: Any, need: Needs, where: str) -> None:
     crm_steps = catalog()["crmFlowSteps"]
-    for step in doc.get("flow") or [] if isinstance(doc, dict) else []:
+    for step in as_list(doc.get("flow")) if isinstance(doc, dict) else []:
         if not isinstance(step, dict) or not isinstance(step.get("step"), str):
             continue
         if step["step"] == "Call Webhook" and isinstance(step.get("webhook"), str):
@@ -127,8 +128,8 @@ def smart_list_findings(sl: dict[str, Any], file: str, known_fields: frozenset[s
     # Marketo filters on any person field too, and every activity filter has a "Not …" inactivity twin.
     filters = {t.casefold() for t in cat["filters"]} | known_fields
     filters |= {"not " + f for f in filters}
-    trig = sl.get("triggers") or []
-    filt = sl.get("filters") or []
+    trig = as_list(sl.get("triggers"))
+    filt = as_list(sl.get("filters"))
     for i, t in enumerate(trig):
         if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
             p = f"{prefix}/triggers/{i}/trigger"
@@ -155,15 +156,15 @@ def campaigns(bundle: "Bundle") -> Iterator[Finding]:
     steps = {t.casefold() for t in cat["flowSteps"]}
     crm_steps = cat["crmFlowSteps"]
     req = bundle.requires
-    webhooks = {w.casefold() for w in req.get("webhooks") or [] if isinstance(w, str)}
-    statuses = {s for s in bundle.program.get("membershipStatuses") or [] if isinstance(s, str)}
+    webhooks = {w.casefold() for w in as_list(req.get("webhooks")) if isinstance(w, str)}
+    statuses = {s for s in as_list(bundle.program.get("membershipStatuses")) if isinstance(s, str)}
     program_name = bundle.program.get("name")
     for a in bundle.assets_of("smartCampaign"):
         doc = a.content
         if not isinstance(doc, dict):
             continue
         sl = doc.get("smartList") if isinstance(doc.get("smartList"), dict) else {}
-        trig = sl.get("triggers") or []
+        trig = as_list(sl.get("triggers"))
         findings = list(smart_list_findings(sl, a.path, known))
         yield from (f for f in findings if f.code != "PK305")
         if doc.get("type") == "trigger" and not trig:
@@ -173,7 +174,7 @@ def campaigns(bundle: "Bundle") -> Iterator[Finding]:
             yield make("PK304", "/smartList/triggers: a batch campaign cannot have triggers", file=a.path,
                        pointer="/smartList/triggers")
         yield from (f for f in findings if f.code == "PK305")
-        for i, step in enumerate(doc.get("flow") or []):
+        for i, step in enumerate(as_list(doc.get("flow"))):
             if not isinstance(step, dict) or not isinstance(step.get("step"), str):
                 continue
             name = step["step"]
@@ -187,7 +188,7 @@ def campaigns(bundle: "Bundle") -> Iterator[Finding]:
                 p = f"/flow/{i}/webhook"
                 yield make("PK307", f"{p}: {step['webhook']!r} is not in requires.webhooks", file=a.path, pointer=p)
             if (name == "Change Program Status" and step.get("program") in (program_name, "{{program.name}}")
-                    and statuses and step.get("newStatus") not in statuses):
+                    and statuses and isinstance(step.get("newStatus"), str) and step["newStatus"] not in statuses):
                 p = f"/flow/{i}/newStatus"
                 yield make("PK308", f"{p}: {step.get('newStatus')!r} is not one of the program's statuses "
                                     f"({', '.join(sorted(statuses))})", file=a.path, pointer=p)

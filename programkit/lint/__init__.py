@@ -20,7 +20,7 @@ from ..errors import BadInput, no_such_path
 from ..findings import Finding, Severity, count, make, register_code, sort_key
 from ..model import Bundle
 from ..validate import check
-from .parse import MAX_HTML_BYTES, TooLarge, parse_html
+from .parse import MAX_ATTRIBUTES, MAX_HTML_BYTES, TooLarge, capped_attributes, parse_html
 from .rules import EMAIL, FREEFORM, GUIDED, KINDS, LP_ONLY, RULES, SNIPPET, collect
 
 __all__ = ["lint_text", "lint_file", "LintResult", "guess_kind", "KINDS", "EMAIL", "GUIDED", "FREEFORM", "SNIPPET"]
@@ -41,6 +41,9 @@ def lint_text(text: str, kind: str = EMAIL, file: str | None = None) -> list[Fin
     for r in RULES:
         if kind in r.kinds:
             findings.extend(r.fn(doc))
+    findings += [make("PK950", f"an element has more than {MAX_ATTRIBUTES} attributes; those after the first "
+                               f"{MAX_ATTRIBUTES} were not linted", file=file, line=line)
+                 for line in capped_attributes(text)[1]]
     return sorted(findings, key=sort_key)
 
 

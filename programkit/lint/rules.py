@@ -163,6 +163,11 @@ def _what(doc: Doc) -> Iterator[tuple[etree._Element, str, bool]]:
         yield el, "container", False
 
 
+register_code("PK950", "too-many-attributes", Severity.WARNING,
+              "An element of a template has more attributes than lint reads (256); the rest are not checked. "
+              "(Parsing cost grows with the square of one element's attribute count, so lint caps it.)",
+              hint="Remove the attributes Marketo does not need; no template needs hundreds on one element.",
+              example="design-studio/welcome.html:12: an element has more than 256 attributes", group=G)
 # PK601 is reported by the engine (it needs no parsed tree).
 register_code("PK601", "template-unparsable", Severity.ERROR, "An HTML template or snippet has no markup to parse.",
               hint="The file is empty or is not HTML; Marketo cannot use it.",

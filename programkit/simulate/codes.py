@@ -29,6 +29,13 @@ register_code("PK755", "campaign-loop", Severity.ERROR,
 register_code("PK756", "bundle-not-simulable", Severity.ERROR, "The bundle has errors, so it cannot be simulated.",
               hint="Run `programkit validate` and fix the errors first.",
               example="campaigns/02.json /type: 'trigered' is not one of ['trigger', 'batch']", group=G)
+register_code("PK951", "bad-person-csv-row", Severity.ERROR,
+              "A people CSV row cannot be read: bytes that are not UTF-8 (so its id is not text), a quote that is "
+              "never closed, or broken quoting. The row is reported and left out, never dropped silently.",
+              hint="Save the file as UTF-8 and close every quoted cell (a quote inside a cell is written twice: "
+                   "\"\").",
+              example="people.csv:7: a quoted cell is never closed: lines 7 to 12 were read as one cell, not used",
+              group="simulate")
 register_code("PK757", "unknown-person-column", Severity.WARNING,
               "A people CSV column is neither a standard field nor a field the bundle requires.",
               hint="Check the column's spelling (display or API name): its values are kept, but no campaign or "

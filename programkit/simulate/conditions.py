@@ -116,6 +116,8 @@ class FieldNames:
         return sorted(set(self.display.values()) | set(self._api))
 
     def key(self, name: str) -> str:
+        if not isinstance(name, str):  # a number where the schema allows one (a constraint value): its text
+            name = str(name)
         found = self._seen.get(name)  # names as spelled in the input repeat: skip strip and casefold
         if found is not None:
             return found

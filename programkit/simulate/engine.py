@@ -159,6 +159,9 @@ class Simulator(LifecycleEngine, CampaignEngine):
                     lines = iter(block.split(b"\n"))  # an iterator: what is left of it after --until is counted
                     for raw in lines:
                         line += 1
+                        if line == 1 and raw.startswith(b"\xef\xbb\xbf"):  # read, and said (PK120)
+                            raw = raw[3:]
+                            findings.append(make("PK120", "starts with a UTF-8 byte order mark (BOM)", file=display))
                         try:
                             if (careful and long_digits(raw)) or (len(raw) >= 1800 and raw.count(b"[") + raw.count(b"{") >= 900):
                                 raise JSONError("long integer or deep nesting", "", 0)

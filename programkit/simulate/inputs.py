@@ -50,15 +50,21 @@ def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[
     (PK759), each at its line and column (the CSV column's 1-based index)."""
     display = os.fspath(path)
     try:
-        fh = open(path, newline="", encoding="utf-8-sig")
+        # undecodable bytes become lone surrogates, found per row below (a finding each), not a failed file
+        fh = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
     except OSError as e:
         raise BadInput(f"cannot read people file {display}: {e.strerror}", hint="Pass --people PEOPLE.csv") from None
     with fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, strict=True)  # strict: an unclosed quote is an error, not the rest of the file
         try:
             header = next(reader, None)
         except (csv.Error, UnicodeDecodeError) as e:
             raise BadInput(f"{display}: not a CSV file ({e})") from None
+        if header and len(header) > MAX_PEOPLE_COLUMNS:
+            raise BadInput(f"{display}: the header has {len(header)} columns; at most {MAX_PEOPLE_COLUMNS} are read",
+                           hint="A people CSV has an id column and the person fields the campaigns read.")
+        if header and not _utf8(header):
+            raise BadInput(f"{display}: the header row is not UTF-8 text", hint="Save the file as UTF-8.")
         if not header or "id" not in [h.strip().casefold() for h in header]:
             raise BadInput(f"{display}: the first row must be a header with an 'id' column",
                            hint="e.g. id,Email Address,Person Score")
@@ -80,37 +86,71 @@ def read_people(path: str | os.PathLike[str], names: FieldNames, findings: list[
                        if i != id_col and k == lifecycle.state_key]
         states = frozenset(lifecycle.states) if lifecycle is not None else frozenset()
         seen: dict[str, int] = {}
+        for line, row in _rows(reader, display, findings):
+            if not any(c.strip() for c in row):
+                continue
+            pid = row[id_col].strip() if id_col < len(row) else ""
+            if not pid or pid in seen:
+                msg = "empty id" if not pid else f"id {pid!r} is already used on line {seen[pid]}"
+                findings.append(make("PK753", msg, file=display, line=line))
+                continue
+            seen[pid] = line
+            for i, name, want in checks:
+                value = row[i] if i < len(row) else ""
+                if value == "":
+                    continue
+                if want == "number":
+                    if _num(value) is None:
+                        findings.append(make("PK759", f"{name} {value!r} is not a number", file=display,
+                                             line=line, column=i + 1))
+                elif value not in states:
+                    assert lifecycle is not None
+                    close = did_you_mean(value, lifecycle.states, cutoff=0.6)
+                    findings.append(make(
+                        "PK758", f"{name} {value!r} is not a state of {lifecycle.name!r} "
+                                 f"({', '.join(lifecycle.states)}); ignored: the person starts in {lifecycle.initial} "
+                                 f"when the lifecycle applies"
+                                 + (f"; {close}" if close else ""),
+                        file=display, line=line, column=i + 1))
+            yield pid, {k: v for i, (k, v) in enumerate(zip(keys, row)) if i != id_col and v != ""}
+
+
+#: most columns a people CSV may have (one header of a million columns took minutes)
+MAX_PEOPLE_COLUMNS = 2000
+
+
+def _utf8(row: list[str]) -> bool:
+    """Whether a row read with ``surrogateescape`` was valid UTF-8 (no escaped byte in any cell)."""
+    try:
+        "".join(row).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _rows(reader: Any, display: str, findings: list[Finding]) -> Iterator[tuple[int, list[str]]]:
+    """(line, row) of each readable row after the header; each unreadable one is a PK951 finding at its line
+    (bytes that are not UTF-8, broken quoting, a quote never closed) and is left out."""
+    while True:
+        start = reader.line_num + 1
         try:
-            for row in reader:
-                line = reader.line_num
-                if not any(c.strip() for c in row):
-                    continue
-                pid = row[id_col].strip() if id_col < len(row) else ""
-                if not pid or pid in seen:
-                    msg = "empty id" if not pid else f"id {pid!r} is already used on line {seen[pid]}"
-                    findings.append(make("PK753", msg, file=display, line=line))
-                    continue
-                seen[pid] = line
-                for i, name, want in checks:
-                    value = row[i] if i < len(row) else ""
-                    if value == "":
-                        continue
-                    if want == "number":
-                        if _num(value) is None:
-                            findings.append(make("PK759", f"{name} {value!r} is not a number", file=display,
-                                                 line=line, column=i + 1))
-                    elif value not in states:
-                        assert lifecycle is not None
-                        close = did_you_mean(value, lifecycle.states, cutoff=0.6)
-                        findings.append(make(
-                            "PK758", f"{name} {value!r} is not a state of {lifecycle.name!r} "
-                                     f"({', '.join(lifecycle.states)}); ignored: the person starts in {lifecycle.initial} "
-                                     f"when the lifecycle applies"
-                                     + (f"; {close}" if close else ""),
-                            file=display, line=line, column=i + 1))
-                yield pid, {k: v for i, (k, v) in enumerate(zip(keys, row)) if i != id_col and v != ""}
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise BadInput(f"{display}: line {reader.line_num}: not valid CSV ({e})") from None
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            if "unexpected end of data" in str(e):
+                findings.append(make("PK951", f"a quoted cell is never closed: lines {start} to {reader.line_num} "
+                                              "were read as one cell, not used", file=display, line=start))
+                return
+            findings.append(make("PK951", f"the row is not valid CSV ({e}); left out", file=display, line=start))
+            continue
+        if not _utf8(row):
+            bad = next(i for i, c in enumerate(row) if not _utf8([c]))
+            where = "its id (not text)" if bad == 0 else f"column {bad + 1}"
+            findings.append(make("PK951", f"bytes that are not UTF-8 in {where}; the row is left out",
+                                 file=display, line=start, column=bad + 1))
+            continue
+        yield start, row
 
 
 # Integers beyond 64 bits: orjson turns them into floats, the json module keeps them exact.

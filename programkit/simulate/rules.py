@@ -286,7 +286,7 @@ def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: 
             return ((new is None or new(value)) and (prev is None or prev(old))
                     and (source is None or source(src)))
 
-        keys = [model.names.key(resolve(v)) for c in attrs for v in c.get("values") or []] or ["*"]
+        keys = [model.names.key(str(resolve(v))) for c in attrs for v in c.get("values") or []] or ["*"]
         for key in keys:
             model.on_change.setdefault(key, []).append((campaign, match))
     elif name == "score is changed":
@@ -302,7 +302,7 @@ def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: 
             def smatch(old: Any, value: Any, delta: float, new=new, change=change) -> bool:
                 return (new is None or new(value)) and (change is None or change(delta))
 
-        keys = [model.names.key(resolve(v)) for c in score_names for v in c.get("values") or []] or [SCORE_KEY]
+        keys = [model.names.key(str(resolve(v))) for c in score_names for v in c.get("values") or []] or [SCORE_KEY]
         for key in keys:
             model.on_score.setdefault(key, []).append((campaign, smatch))
     elif name in ("person is synced to sfdc", "person is synced to microsoft"):

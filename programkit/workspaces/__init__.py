@@ -31,7 +31,8 @@ def _sqlite_path(target: str) -> str:
 
 
 def open_target(target: str | os.PathLike[str] | None = None, workspace: str | None = None, *,
-                create: bool = True, crm: str | None = None, create_on_commit: bool = False) -> Workspace:
+                create: bool = True, crm: str | None = None, create_on_commit: bool = False,
+                readonly: bool = False) -> Workspace:
     """The workspace ``workspace`` (default "Default") of ``target`` (default ./programkit.db).
 
     A path (optionally ``sqlite:PATH``) opens the embedded SQLite target; with
@@ -42,6 +43,9 @@ def open_target(target: str | os.PathLike[str] | None = None, workspace: str | N
     With ``create_on_commit`` (what an import uses) a missing file is only
     created when the first write transaction commits; until then the new
     workspace exists in memory only (see :class:`.sqlite.NewFileWorkspace`).
+
+    With ``readonly`` (what commands that only read use) a workspace file is opened read-only: never written,
+    and a file that is not a programkit workspace is refused (PK414) and left byte-identical.
     """
     from .sqlite import DEFAULT_WORKSPACE, open_new_file, open_workspace
 
@@ -53,4 +57,5 @@ def open_target(target: str | os.PathLike[str] | None = None, workspace: str | N
     path = _sqlite_path(target)
     if create_on_commit and not os.path.lexists(path):
         return open_new_file(path, workspace or DEFAULT_WORKSPACE, crm=crm)
-    return open_workspace(path, workspace or DEFAULT_WORKSPACE, create=create, crm=crm)
+    return open_workspace(path, workspace or DEFAULT_WORKSPACE, create=create and not readonly, crm=crm,
+                          readonly=readonly)

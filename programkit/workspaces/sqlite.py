@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover - Windows: stale temporary files are lef
 
 from ..canonical import sha256_bytes
 from ..errors import BadInput, ProgramkitError, no_such_path, require_folder_of
+from ..findings import Severity, make, register_code
 from ..resources import data_json
 from ..rules import copy_pattern, copy_stem
 from . import sqlite_journal
@@ -55,6 +56,45 @@ CRMS = ("salesforce", "dynamics")
 NAME_KINDS = ("segmentations", "webhooks", "customObjects", "snippets")
 #: SQLite's default limit on host parameters is 999 in old builds; stay well under it.
 _CHUNK = 500
+
+
+register_code("PK414", "not-a-workspace", Severity.ERROR,
+              "A --target file is not a programkit workspace: another SQLite database, an empty or damaged file, or "
+              "one whose schema version this programkit does not read (exit 2). It is left exactly as it was.",
+              hint="--target names a file made by `programkit workspace init`; check the path (or PROGRAMKIT_TARGET).",
+              example="error: data.db is not a programkit workspace file: a SQLite database with other tables "
+                      "(users, orders)", group="input")
+register_code("PK415", "workspace-not-writable", Severity.ERROR,
+              "The workspace file cannot be written: read-only file or folder, full disk, or an I/O error. Nothing "
+              "was changed (exit 2).",
+              hint="Make the file and its folder writable, or free disk space, and run the command again.",
+              example="error: programkit.db cannot be written (attempt to write a readonly database); nothing was "
+                      "changed", group="input")
+
+#: the tables every programkit workspace file has (schema version 2)
+_WORKSPACE_TABLES = {"workspaces", "fields", "channels", "programs", "assets", "imports"}
+
+
+def not_a_workspace(path: str, why: str) -> BadInput:
+    """The error (exit 2, PK414) for a --target file that is not a programkit workspace."""
+    message = f"{path} is not a programkit workspace file: {why}"
+    return BadInput(message, [make("PK414", message, file=path)],
+                    hint="--target names a file made by `programkit workspace init`; this one was left as it was.")
+
+
+def not_writable(path: str, err: BaseException) -> BadInput:
+    """The error (exit 2, PK415) for a workspace file a write failed on (read-only, full disk, I/O error)."""
+    message = f"{path} cannot be written ({err}); nothing was changed"
+    return BadInput(message, [make("PK415", message, file=path)],
+                    hint="Make the file and its folder writable, or free disk space, and run the command again.")
+
+
+#: sqlite3 errors that mean "this file cannot be written" rather than a bug
+_WRITE_ERRORS = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open", "database or disk is full")
+
+
+def is_write_failure(err: BaseException) -> bool:
+    return isinstance(err, sqlite3.OperationalError) and any(w in str(err).lower() for w in _WRITE_ERRORS)
 
 
 class WorkspaceBusy(ProgramkitError):
@@ -244,24 +284,116 @@ def _check_path(display: str) -> None:
     require_folder_of(display, "--target")
 
 
+def _foreign_reason(db: sqlite3.Connection, display: str, *, empty_ok: bool, migrate_ok: bool) -> str | None:
+    """Why an open SQLite file is not a programkit workspace (None if it is one, or an old one to migrate)."""
+    db.execute("BEGIN")  # version and tables from one snapshot: another process may be migrating the file
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    finally:
+        db.execute("COMMIT")
+    if version < 0:
+        return f"schema version {version} (damaged header?)"
+    if version > SCHEMA_VERSION:
+        return None  # migrate() says "newer than this programkit"
+    if version == 0:
+        if tables:
+            shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+            return f"a SQLite database with other tables ({shown})"
+        if not empty_ok:
+            return "an empty file" if os.path.getsize(display) == 0 else "an empty SQLite database"
+        return None  # an empty file becomes a workspace when a command creates one in it
+    expected = _WORKSPACE_TABLES if version >= 2 else {"workspaces", "programs", "assets"}
+    missing = sorted(expected - set(tables))
+    if missing:
+        return f"schema version {version}, but the tables {', '.join(missing)} are missing (damaged?)"
+    return None
+
+
+def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open an existing workspace file for reading only (``mode=ro``): a command that only reads never writes,
+    never migrates, and refuses a file that is not a programkit workspace (PK414), leaving it byte-identical."""
+    display = os.fspath(path)
+    if not os.path.lexists(display):
+        raise no_such_path(display, _init_hint(display))
+    _check_path(display)
+    from urllib.parse import quote
+
+    # A WAL file opened read-only gets -wal and -shm files beside it, which a read-only connection cannot
+    # remove. With no -wal file there, no writer has the file open and everything is in the main file: read it
+    # as immutable (no side files). Otherwise a writer is at work and the side files exist already.
+    quiet = not os.path.exists(display + "-wal")
+    uri = f"file:{quote(os.path.abspath(display))}?mode=ro" + ("&immutable=1" if quiet else "")
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_from_env(None))
+    except sqlite3.Error as e:
+        raise not_a_workspace(display, f"cannot be opened ({e})") from None
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise _newer(display, version)
+        why = _foreign_reason(db, display, empty_ok=False, migrate_ok=False)
+    except sqlite3.DatabaseError as e:
+        db.close()
+        raise not_a_workspace(display, f"not a SQLite database ({e})") from None
+    except BaseException:
+        db.close()
+        raise
+    if why is not None:
+        db.close()
+        raise not_a_workspace(display, why)
+    if version < SCHEMA_VERSION:
+        # written by an older programkit: read an upgraded copy in memory, the file stays as it is (the next
+        # command that writes upgrades it)
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            db.backup(memory)
+            migrate(memory, display)
+        except BaseException:
+            memory.close()
+            raise
+        finally:
+            db.close()
+        return memory
+    return db
+
+
 def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
-            migrate_to: int = SCHEMA_VERSION) -> sqlite3.Connection:
-    """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated."""
+            migrate_to: int = SCHEMA_VERSION, allow_empty: bool = True) -> sqlite3.Connection:
+    """Open (creating if missing) a workspace file: WAL, foreign keys on, schema migrated.
+
+    A file that is another SQLite database, or (unless ``allow_empty``: a command that creates a workspace) an
+    empty one, is refused (PK414) before anything is written to it."""
     display = os.fspath(path)
     busy_timeout = busy_timeout_from_env(busy_timeout)
     _check_path(display)
+    db = None
     try:
         db = sqlite3.connect(display, timeout=busy_timeout, isolation_level=None)
+        if display != ":memory:" and os.path.exists(display):
+            # a foreign file is refused before anything (journal mode, migrations) is written to it
+            why = _foreign_reason(db, display, empty_ok=allow_empty, migrate_ok=True)
+            if why is not None:
+                db.close()
+                raise not_a_workspace(display, why)
         db.execute("PRAGMA foreign_keys = ON")
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":  # pragma: no cover - e.g. a file on a filesystem without shared memory
             pass
         db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
     except sqlite3.DatabaseError as e:
-        raise BadInput(f"{display} is not a programkit workspace file ({e})",
-                       hint="--target names a SQLite file made by `programkit workspace init`.") from e
+        if db is not None:
+            db.close()
+        if is_write_failure(e):
+            raise not_writable(display, e) from None
+        raise not_a_workspace(display, f"not a SQLite database ({e})") from None
     try:
         migrate(db, display, migrate_to, busy_timeout)
+    except sqlite3.OperationalError as e:
+        db.close()
+        if is_write_failure(e):
+            raise not_writable(display, e) from None
+        raise
     except BaseException:
         db.close()
         raise
@@ -352,10 +484,8 @@ def _init_hint(path: str) -> str:
 def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The workspaces of a file: name, crm, revision, programs and assets."""
     path = os.fspath(db_path)
-    sweep_stale_imports(path)
-    if not Path(path).exists():  # a directory is not "missing": connect() says what it is
-        raise no_such_path(path, _init_hint(path))
-    db = connect(path)
+    sweep_stale_imports(path)  # a dead first import's hidden temporary file, never the file itself
+    db = connect_readonly(path)  # listing only reads: the file stays byte-identical
     try:
         rows = db.execute(
             """SELECT w.name, w.crm, w.id || '.' || w.revision, w.created_at,
@@ -369,18 +499,25 @@ def list_workspaces(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def open_workspace(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORKSPACE, create: bool = True,
-                   busy_timeout: float | None = None, crm: str | None = None) -> "SqliteWorkspace":
+                   busy_timeout: float | None = None, crm: str | None = None,
+                   readonly: bool = False) -> "SqliteWorkspace":
     """Open a workspace of a file; with ``create`` make the file and/or workspace if missing.
 
     Without ``create`` a missing file or workspace is BadInput (exit 2) naming
-    the workspaces the file does have.
+    the workspaces the file does have. With ``readonly`` (commands that only read: plan, history, workspace
+    show, export) the file is opened ``mode=ro`` and never written or migrated (a dead first import's hidden
+    temporary file beside it is still removed).
     """
     path = os.fspath(db_path)
-    sweep_stale_imports(path)
-    if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
-        raise no_such_path(path, _init_hint(path))
     busy_timeout = busy_timeout_from_env(busy_timeout)
-    db = connect(path, busy_timeout)
+    sweep_stale_imports(path)
+    if readonly:
+        db = connect_readonly(path)
+        create = False
+    else:
+        if not create and not Path(path).exists():  # a directory is not "missing": connect() says what it is
+            raise no_such_path(path, _init_hint(path))
+        db = connect(path, busy_timeout, allow_empty=create)
     try:
         row = _workspace_row(db, workspace)
         if row is None:
@@ -1041,13 +1178,18 @@ class SqliteWriter(WorkspaceWriter):
     # -- history ---------------------------------------------------------------------
 
     def record_import(self, record: ImportRecord) -> int:
-        """Add a history row. An applied import also becomes the provenance of the program it names."""
+        """Add a history row. An applied import also becomes the provenance of the program it names.
+
+        A history row alone does not count as a change to the workspace: a re-import with nothing to do
+        records its ``noop`` without bumping the revision, so plans saved before it stay valid."""
+        dirty = self.dirty
         cur = self._exec(
             "INSERT INTO imports (workspace_id, bundle, version, digest, program, rules, plan, mapping, started_at, "
             "finished_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self.ws.id, record.bundle, record.version, record.digest, record.program, _dump(record.rules),
             _dump(record.plan), _dump(record.mapping), record.started_at, record.finished_at, record.outcome)
         import_id = int(cur.lastrowid)
+        self.dirty = dirty
         self.journal_as, self.journal_import = "import", import_id
         if record.outcome in ("applied", "needs-manual-completion"):
             self._exec("UPDATE programs SET import_id = ? WHERE workspace_id = ? AND name_key = ?",
