@@ -361,10 +361,13 @@ class _Collector:
             wanted.setdefault(ref.kind, set()).add(self.resolve(a, ref.kind, ref.name))
         by_kind = {kind: self.ws.design_assets(kind, names) for kind, names in wanted.items()}
         found: dict[int, AssetInfo] = {a.id: a for a in imported}
+        outside_named: set[str] = set()
         for a, ref in refs:
             name = self.resolve(a, ref.kind, ref.name)
             info = by_kind[ref.kind].get(name.casefold())
-            if info is None:
+            if info is None and ref.outside:  # may be a requirement only (a page's snippet in requires.snippets)
+                outside_named.add(name)
+            elif info is None:
                 said = f"{name!r}" if name == ref.name else f"{name!r} ({ref.name!r} in its file)"
                 self.problems.append(make("PK910", f"{a.kind} {a.name!r} names {ref.label or ref.kind} {said} that "
                                                    f"is not in workspace {self.ws.name!r}"))
@@ -387,7 +390,7 @@ class _Collector:
                         snippet_names.add(self.resolve(a, "snippet", name))
         snippets = self.ws.design_assets("snippet", snippet_names)
         found.update({s.id: s for s in snippets.values() if s.id not in found})
-        named_only = {n for n in snippet_names if n.casefold() not in snippets}
+        named_only = {n for n in snippet_names if n.casefold() not in snippets} | outside_named
         # images: referenced from the program's documents, templates and snippets (each resolved through its meta)
         wanted_images: set[str] = set()
         for a in [a for a in local if (u := kinds.get(a.kind)) is not None and u.is_text] + list(found.values()):

@@ -140,6 +140,14 @@ register_code("PK536", "bad-program-name", Severity.ERROR,
               example="--as '   ': the program name is blank", group=G)
 
 
+register_code("PK537", "missing-referenced-asset", Severity.ERROR,
+              "A campaign or smart list names a form, landing page, smart list or static list that is neither in "
+              "the bundle nor in the workspace.",
+              hint="Add it to the bundle, create it in the workspace first, or fix the name in the trigger or filter.",
+              example="campaigns/registered.json:14:21 /smartList/triggers/0/constraints/0/values/0: form "
+                      "'Event Registration' is neither in the bundle nor in workspace 'Default'", group=G)
+
+
 def check_program_name(name: str, what: str = "--as") -> None:
     """Raise BadInput (PK536, exit 2) unless ``name`` is a program name Marketo takes: the rules a bundle's own
     ``program.name`` follows (schemas/program.json: 1 to 255 characters, no leading or trailing whitespace, one
@@ -412,6 +420,7 @@ class _Planner:
                     continue
                 self.problem(code, f"/requires/{key}/{i}: {what} {name!r} is missing in workspace {ws!r}",
                              f"/requires/{key}/{i}")
+        self.preflight_references()
         crm = req.get("crm")
         if isinstance(crm, str) and self.ws.crm() != crm:
             have = self.ws.crm()
@@ -434,6 +443,30 @@ class _Planner:
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
                                      f"/program/membershipStatuses/{i}")
         self.target_at = len(self.problems)  # the target's own preflight goes here, once the actions are known
+
+    def preflight_references(self) -> None:
+        """PK537: what the bundle's documents name that may already be in the target (a form in a "Fills Out Form"
+        trigger, a smart list in "Member of Smart List") is in the bundle or in the workspace (kind units say which
+        references these are). The workspace is asked only about names the bundle does not have."""
+        present: dict[str, set[str]] = {}
+        for a in self.bundle.assets:
+            present.setdefault(a.kind, set()).add(_fold(a.name))
+        wanted: list[tuple[Asset, Any]] = []
+        for a in self.bundle.assets:
+            unit = kinds.get(a.kind)
+            if unit is None or a.content is None:
+                continue
+            for ref in unit.references(a.content):
+                target = kinds.get(ref.kind)
+                if ref.outside and target is not None and target.local and _fold(ref.name) not in present.get(ref.kind, ()):
+                    wanted.append((a, ref))
+        have: dict[str, set[str]] = {}
+        for a, ref in wanted:
+            if ref.kind not in have:
+                have[ref.kind] = {_fold(n) for n in self.ws.local_names(ref.kind)}
+            if _fold(ref.name) not in have[ref.kind]:
+                self.problem("PK537", f"{ref.pointer}: {ref.label or ref.kind} {ref.name!r} is neither in the bundle "
+                                      f"nor in workspace {self.ws.name!r}", ref.pointer, file=a.path)
 
     # -- the program ---------------------------------------------------------------------
     def plan_program(self) -> str:
