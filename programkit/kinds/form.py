@@ -28,7 +28,7 @@ register_code("PK221", "form-duplicate-field", Severity.ERROR, "A form lists the
 register_code("PK222", "form-values-missing", Severity.ERROR,
               "A select, checkboxes or radio buttons form field has no pick-list values.",
               hint="List the choices under values ({\"label\": …, \"value\": …}).",
-              example="forms/registration.json /fields/4: 'Industry' is a select without values", group=G)
+              example="forms/registration.json /fields/4/type: 'Industry' is a select without values", group=G)
 register_code("PK223", "form-unknown-rule-field", Severity.ERROR,
               "A form's visibility rule or progressive profiling names a field that is not a field of the form.",
               hint="Name a field listed in the form's fields (its 'field' value).",
@@ -71,8 +71,8 @@ def form_checks(bundle: "Bundle") -> Iterator[Finding]:
             else:
                 seen[key] = i
             if f.get("type") in PICK_LIST and not f.get("values"):
-                yield make("PK222", f"/fields/{i}: {f['field']!r} is a {f['type']} without values", file=a.path,
-                           pointer=f"/fields/{i}")
+                yield make("PK222", f"/fields/{i}/type: {f['field']!r} is a {f['type']} without values",
+                           file=a.path, pointer=f"/fields/{i}/type")
         for i, f in enumerate(doc.get("fields") or []):
             vis = f.get("visibility") if isinstance(f, dict) else None
             for j, rule in enumerate(vis.get("rules") or [] if isinstance(vis, dict) else []):
