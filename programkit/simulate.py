@@ -304,6 +304,8 @@ class Model:
     on_synced: dict[str, list[Campaign]]
     batch: list[Campaign]
     findings: list[Finding]
+    #: (activity, casefolded form or page name, or "*") → trigger campaigns: "Fills Out Form", "Visits Web Page"
+    on_activity: dict[tuple[str, str], list[Campaign]] = field(default_factory=dict)
 
 
 def _tokens(bundle: Bundle) -> dict[str, Any]:
@@ -485,6 +487,12 @@ def _constraint_tests(trigger: dict, resolve: Callable) -> dict[str, Callable[[A
     return out
 
 
+#: trigger → (the event type that fires it, the constraint naming the form or page): form fills and page visits
+ACTIVITY_TRIGGERS = {"fills out form": ("fillsOutForm", "form"), "visits web page": ("visitsWebPage", "web page")}
+#: event type → the data key naming the form or page
+ACTIVITY_EVENTS = {"fillsOutForm": "form", "visitsWebPage": "page"}
+
+
 def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: str, resolve: Callable) -> None:
     name = t["trigger"].strip().casefold()
     cons = _constraint_tests(t, resolve)
@@ -518,6 +526,12 @@ def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: 
         keys = [model.names.key(resolve(v)) for c in score_names for v in c.get("values") or []] or [SCORE_KEY]
         for key in keys:
             model.on_score.setdefault(key, []).append((campaign, smatch))
+    elif name in ACTIVITY_TRIGGERS:
+        activity, constraint = ACTIVITY_TRIGGERS[name]
+        names = [str(resolve(v)).strip().casefold() for c in t.get("constraints") or []
+                 if c["name"].strip().casefold() == constraint for v in c.get("values") or []] or ["*"]
+        for key in names:
+            model.on_activity.setdefault((activity, key), []).append(campaign)
     elif name in ("person is synced to sfdc", "person is synced to microsoft"):
         model.on_synced.setdefault(name.rsplit(" ", 1)[1], []).append(campaign)
     else:
@@ -974,6 +988,34 @@ class Simulator:
             self._enter(p, tr.to, now, etype, data)
 
     # --- fields and campaigns -------------------------------------------------------------
+    def _activity(self, p: Person | None, pid: str, etype: str, data: dict[str, Any], now: float) -> Person:
+        """A form fill (``data``: ``form`` and the ``fields`` it submits) or a page visit (``page``): a fill by someone
+        not in the database creates them, as Marketo does (a Person is Created with source "Form fill"); the
+        submitted fields are set (Data Value Changes fires); then the trigger campaigns on that form or page run."""
+        what = data.get(ACTIVITY_EVENTS[etype])
+        if not isinstance(what, str) or not what.strip():
+            raise Rejected(f"a {etype} event needs data.{ACTIVITY_EVENTS[etype]}: the name of the "
+                           f"{'form' if etype == 'fillsOutForm' else 'landing page'}")
+        submitted = data.get("fields") if etype == "fillsOutForm" else None
+        if submitted is not None and not isinstance(submitted, dict):
+            raise Rejected("data.fields of a form fill must be a JSON object (field → value)")
+        key = self.m.names.key
+        if p is None:
+            if etype != "fillsOutForm":
+                raise Rejected(f"no person {pid!r} (an anonymous page visit is not simulated)")
+            p = Person(pid, {key(k): v for k, v in (submitted or {}).items()})
+            self.people[pid] = p
+            for camp, match in self.m.on_created:
+                if match("Form fill"):
+                    self._queue.append(camp)
+            if self.lc is not None and self._applies(p):
+                self._enter_lifecycle(p, now, "created")
+        elif submitted:
+            self._set_fields(p, [(key(k), v) for k, v in submitted.items()], "Form fill")
+        for k in ((etype, what.strip().casefold()), (etype, "*")):
+            self._queue.extend(self.m.on_activity.get(k, ()))
+        return p
+
     def _set_fields(self, p: Person, changes: list[tuple[str, Any]], source: str | None) -> None:
         fields = p.fields
         changed = []
@@ -1288,6 +1330,8 @@ class Simulator:
                         self._queue.append(camp)
                 if self.lc is not None and self._applies(p):
                     self._enter_lifecycle(p, now, "created")
+            elif etype in ACTIVITY_EVENTS:
+                p = self._activity(p, pid, etype, data, now)
             elif p is None:
                 raise Rejected(f"no person {pid!r} (create them first with a 'created' event or list them in the people CSV)")
             elif etype == "change":

@@ -348,3 +348,44 @@ def test_schema_command_describes_the_new_kinds(invoke):
         res = invoke("schema", kind)
         assert res.exit_code == 0 and json.loads(res.output)["$id"].endswith(f"/{kind}.json")
     assert "never carried" in json.loads(invoke("schema", "staticList").output)["description"]
+
+
+def test_every_pages_and_forms_code_has_a_broken_case():
+    from programkit.findings import load_all_codes
+
+    registered = {c.code for c in load_all_codes().values() if c.group == "pages and forms"}
+    assert registered == {BROKEN[case][2] for case in BROKEN} - {"PK210", "PK218", "PK610", "PK618", "PK103"} | \
+        {"PK216", "PK218"}
+
+
+# --- simulate: form fills and page visits are events ------------------------------------------------------
+
+EVENTS = [
+    {"at": "2027-03-01T09:00:00Z", "person": "p1", "type": "fillsOutForm",
+     "data": {"form": "event registration form", "fields": {"Email Address": "ada@example.com", "First Name": "Ada"}}},
+    {"at": "2027-03-01T09:01:00Z", "person": "p1", "type": "visitsWebPage", "data": {"page": "Event Registration Page"}},
+    {"at": "2027-03-01T09:02:00Z", "person": "p2", "type": "fillsOutForm",
+     "data": {"form": "Another Form", "fields": {"Email Address": "bob@example.com"}}},
+    {"at": "2027-03-01T09:03:00Z", "person": "p3", "type": "visitsWebPage", "data": {"page": "Event Registration Page"}},
+    {"at": "2027-03-01T09:04:00Z", "person": "p2", "type": "visitsWebPage", "data": {}},
+]
+
+
+def test_simulate_runs_form_fills_and_page_visits_through_the_campaigns(tmp_path, invoke):
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in EVENTS), encoding="utf-8")
+    res = invoke("simulate", str(EVENT), "--events", str(events), "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    people = {p["id"]: p for p in out["people"]}
+    # a fill by someone new creates them with the submitted fields; "02 - Registered" registers and confirms
+    assert people["p1"]["programStatus"] == "Registered"
+    assert people["p1"]["fields"] == {"Email Address": "ada@example.com", "First Name": "Ada"}
+    assert [(e["person"], e["email"]) for e in out["emails"]] == [("p1", "02 - Confirmation")]
+    # another form fires nothing, but its person exists now
+    assert people["p2"]["programStatus"] is None
+    runs = out["campaigns"]
+    assert runs["02 - Registered"] == 1 and runs["06 - Visited Registration Page"] == 1
+    assert [(r["line"], r["person"], r["reason"]) for r in out["rejected"]] == [
+        (4, "p3", "no person 'p3' (an anonymous page visit is not simulated)"),
+        (5, "p2", "a visitsWebPage event needs data.page: the name of the landing page")]

@@ -17,7 +17,7 @@ from .smart_campaign import SMART_LIST_REFS
 if TYPE_CHECKING:
     from ..model import Bundle
 
-G = "references"
+G = "pages and forms"
 register_code("PK220", "thank-you-page-outside", Severity.ERROR,
               "A form's thank-you landing page is not a landing page of the bundle.",
               hint="Add the landing page to the bundle, or send people to a URL (thankYou.type 'url') instead.",

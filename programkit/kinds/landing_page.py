@@ -22,7 +22,7 @@ from .smart_campaign import SMART_LIST_REFS
 if TYPE_CHECKING:
     from ..model import Bundle
 
-G = "references"
+G = "pages and forms"
 register_code("PK214", "page-template-missing", Severity.ERROR,
               "A landing page names a landing page template that is not in the bundle.",
               hint="Add the template to the bundle (pages are imported with the template they use), or fix the name.",

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 register_code("PK224", "smart-list-triggers", Severity.ERROR, "A reusable smart list has triggers.",
               hint="Triggers belong to a campaign's smart list; a reusable smart list has filters only.",
               example="lists/attendees.json /smartList/triggers: a reusable smart list cannot have triggers",
-              group="campaigns")
+              group="pages and forms")
 
 SMART_LIST_REFS.update({"member of smart list": ("smartList", "smart list", "PK537", "smart list")})
 
