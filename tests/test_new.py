@@ -312,7 +312,11 @@ def test_same_values_give_byte_identical_bundles(tmp_path):
 def test_list_and_params(invoke):
     res = invoke("new", "--list")
     assert res.exit_code == 0
-    assert res.output.startswith("op-lead-management       Operational lead management:")
+    assert res.output.splitlines()[:2] == [
+        "event-program            Event program: invitation, registration page with a form, confirmation, reminder, "
+        "attended/no-show.",
+        "op-lead-management       Operational lead management: sync new people to the CRM, MQL at a score threshold "
+        "with an alert."]
     params = invoke("new", NAME, "--params").output
     assert "  crm (string, default \"salesforce\"; one of salesforce, dynamics)" in params
     assert "  mqlThreshold (integer, default 100; 1..100000)" in params
