@@ -389,3 +389,23 @@ def test_simulate_runs_form_fills_and_page_visits_through_the_campaigns(tmp_path
     assert [(r["line"], r["person"], r["reason"]) for r in out["rejected"]] == [
         (4, "p3", "no person 'p3' (an anonymous page visit is not simulated)"),
         (5, "p2", "a visitsWebPage event needs data.page: the name of the landing page")]
+
+
+_json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                     max_size=3), max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sections=st.dictionaries(st.text(max_size=12), _json_value, max_size=4),
+       fields=st.lists(_json_value, max_size=4),
+       thanks=_json_value.filter(lambda t: not (isinstance(t, dict) and t.get("type") in ("stay", "landingPage", "url"))),
+       html=st.text(st.sampled_from('<>/="\' abmktoTextForm${}x-'), max_size=80))
+def test_hostile_pages_and_forms_are_findings_never_a_crash(tmp_path_factory, sections, fields, thanks, html):
+    bundle = tmp_path_factory.mktemp("hostile") / "event"
+    shutil.copytree(EVENT, bundle)
+    edit_asset(bundle, PAGE, lambda d: d.update(sections={**sections, "body": {"type": "html", "value": html}}))
+    edit_asset(bundle, FORM, lambda d: d.update(fields=fields, thankYou=thanks))
+    findings = validate_path(bundle).findings  # no exception, whatever the documents hold
+    assert all(f.code and f.hint and f.file for f in findings)
+    assert any(f.file == FORM and f.code == "PK103" for f in findings)  # no thankYou of this shape is valid
