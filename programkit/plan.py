@@ -148,6 +148,15 @@ register_code("PK537", "missing-referenced-asset", Severity.ERROR,
                       "'Event Registration' is neither in the bundle nor in workspace 'Default'", group=G)
 
 
+register_code("PK538", "destination-template-lacks-section", Severity.ERROR,
+              "With useDestination, a landing page of the bundle would be shown on the workspace's own template, "
+              "which lacks an editable element or variable the page fills: that content would be lost.",
+              hint="Import with --on-landing-page-template copy (the bundle's template as a copy), or add the "
+                   "element to the workspace's template.",
+              example="landing-pages/register.json:6:5 /sections/form: the workspace's template 'Event Page' has no "
+                      "editable element 'form' (rule landingPageTemplates=useDestination)", group=G)
+
+
 def check_program_name(name: str, what: str = "--as") -> None:
     """Raise BadInput (PK536, exit 2) unless ``name`` is a program name Marketo takes: the rules a bundle's own
     ``program.name`` follows (schemas/program.json: 1 to 255 characters, no leading or trailing whitespace, one
@@ -684,6 +693,8 @@ class _Planner:
         if existing is not None and option == "useDestination":
             act.action, act.decided_by = "reuse", by
             act.reason = f"{label}: use the workspace's template" + ("" if identical else " (content differs)")
+            if not identical:
+                self.destination_problems(a, existing)
             return act
         if existing is not None and option == "reuseIfIdentical":
             if identical:
@@ -724,6 +735,16 @@ class _Planner:
         act.action, act.decided_by, act.target_id = "rename", by, None
         act.reason = f"{label}: the workspace has another {a.name!r}" if existing else f"{label}: name used twice"
         return act
+
+    def destination_problems(self, a: Asset, existing: AssetInfo) -> None:
+        """PK538: documents that would lose content on the workspace's own asset (``useDestination``), as their kind
+        units say (a landing page section the workspace's template does not have)."""
+        units = [u for u in kinds.all_kinds() if u.on_destination is not None]
+        content = self.ws.read(existing.id) if units else b""
+        for unit in units:
+            for asset, pointer, message in unit.on_destination(self.bundle, a.kind, a.name, content):
+                self.problem("PK538", f"{pointer}: {message} (rule {RULE_OF_KIND.get(a.kind)}=useDestination)",
+                             pointer, file=asset.path)
 
     def _identical_copy(self, kind: str, name: str, sha: str | None) -> AssetInfo | None:
         """The lowest-numbered copy ("Name - N") of ``kind`` ``name`` in the workspace with content ``sha``."""

@@ -409,3 +409,17 @@ def test_hostile_pages_and_forms_are_findings_never_a_crash(tmp_path_factory, se
     findings = validate_path(bundle).findings  # no exception, whatever the documents hold
     assert all(f.code and f.hint and f.file for f in findings)
     assert any(f.file == FORM and f.code == "PK103" for f in findings)  # no thankYou of this shape is valid
+
+
+def test_use_destination_with_a_template_lacking_a_page_section_stops_before_losing_content(tmp_path):
+    theirs = THEIRS.replace('<div class="mktoText" id="footer" mktoName="Footer"><p>Questions? Reply to the '
+                            'invitation.</p></div>', "")
+    assert theirs != THEIRS
+    ws = _workspace_with_their_template(tmp_path, theirs)
+    plan, _ = plan_for(EVENT, ws, flags={"landingPageTemplates": "useDestination"})
+    assert [(p.code, p.file, p.line, p.message) for p in plan.problems] == [
+        ("PK538", PAGE, line_of(EVENT / PAGE, '"footer"'),
+         "/sections/footer: the workspace's template 'Event Landing Page Template' has no editable element 'footer' "
+         "(rule landingPageTemplates=useDestination)")]
+    copied, _ = plan_for(EVENT, ws, flags={"landingPageTemplates": "copy"})
+    assert copied.problems == []

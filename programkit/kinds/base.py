@@ -99,6 +99,10 @@ class Kind:
     fields: Callable[[Any], Iterator[tuple[str, str]]] = _no_fields
     #: what its document needs from a target, told to export's ``Needs`` (fields, webhooks, segmentations, CRM)
     needs: Callable[[Any, Needs, str], None] = _no_needs
+    #: what goes wrong for this kind's documents when the plan uses the target's own Design Studio asset instead of
+    #: the bundle's (``useDestination``): (bundle, that asset's kind, name, the target's bytes) → (asset, pointer,
+    #: message) for each document that would lose content (a page section the target's template lacks)
+    on_destination: Callable[[Any, str, str, bytes], Iterator[tuple[Any, str, str]]] | None = None
     #: a note for the plan on what importing this document writes that is easy to miss (an email's dynamic
     #: content), given the document and the target; "" for nothing
     plan_note: Callable[[Any, Any], str] = lambda doc, ws: ""

@@ -153,6 +153,31 @@ def page_checks(bundle: "Bundle") -> Iterator[Finding]:
                 yield make("PK228", f"{p}: {seg!r} is not in requires.segmentations", file=a.path, pointer=p)
 
 
+def on_destination(bundle: "Bundle", kind: str, name: str, content: bytes) -> Iterator[tuple[Any, str, str]]:
+    """With ``useDestination``, the pages on template ``name`` are shown on the target's own template: every section
+    and variable they fill must be one of its editable elements (else Marketo drops that content)."""
+    if kind != "landingPageTemplate":
+        return
+    from ..lint import page_template_slots
+
+    slots, variables = page_template_slots(content.decode("utf-8", "replace"))
+    if not slots and not variables:
+        return  # a free-form template: content is placed freely
+    for a in bundle.assets_of("landingPage"):
+        doc = a.content
+        if not isinstance(doc, dict) or not isinstance(doc.get("template"), str) or \
+                doc["template"].casefold() != name.casefold():
+            continue
+        for ident, section in _sections(doc):
+            if ident not in slots:
+                yield a, f"/sections/{escape(ident)}", f"the workspace's template {name!r} has no editable element {ident!r}"
+            elif section.get("type") == "form" and slots[ident] != "mktoForm":
+                yield a, f"/sections/{escape(ident)}", f"the workspace's template {name!r} has no form element {ident!r}"
+        for ident in doc.get("variables") or {}:
+            if ident not in variables:
+                yield a, f"/variables/{escape(ident)}", f"the workspace's template {name!r} has no variable {ident!r}"
+
+
 def page_links(text: str) -> Iterator[str]:
     """URL paths of the program's pages that HTML links to ('/register.html' → 'register')."""
     for m in PAGE_LINK.finditer(text):
@@ -187,4 +212,4 @@ def needs(doc: Any, need: Needs, where: str) -> None:
 # rank 18: after the forms it embeds; before emails and campaigns (they link to it by URL, name it in triggers)
 KIND = Kind(name="landingPage", label="landing pages", format="json", scope="program", directory="landing-pages",
             schema="landingPage", rank=18, batch=True, references=references, checks=(page_checks, email_links),
-            needs=needs)
+            needs=needs, on_destination=on_destination)
