@@ -423,3 +423,18 @@ def test_use_destination_with_a_template_lacking_a_page_section_stops_before_los
          "(rule landingPageTemplates=useDestination)")]
     copied, _ = plan_for(EVENT, ws, flags={"landingPageTemplates": "copy"})
     assert copied.problems == []
+
+
+def test_a_newer_version_updates_the_changed_form_and_page_in_place(event, tmp_path):
+    ws = init_workspace(tmp_path / "pk.db")
+    import_into(event, ws)
+    edit_asset(event, FORM, lambda d: d.update(buttonText="Save my seat"))
+    edit_asset(event, THANKS, lambda d: d.update(title="See you soon"))
+    data = manifest(event)
+    data["version"] = "1.1.0"
+    write_manifest(event, data)
+    plan, _ = import_into(event, ws)
+    changed = sorted((a.kind, a.name) for a in plan.actions if a.action == "update" and a.kind != "program")
+    assert changed == [("form", "Event Registration Form"), ("landingPage", "Event Thank You Page")]
+    export_to(ws, PROGRAM, tmp_path / "out")
+    assert _files(tmp_path / "out") == _files(event)
