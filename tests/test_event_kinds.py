@@ -438,3 +438,24 @@ def test_a_newer_version_updates_the_changed_form_and_page_in_place(event, tmp_p
     assert changed == [("form", "Event Registration Form"), ("landingPage", "Event Thank You Page")]
     export_to(ws, PROGRAM, tmp_path / "out")
     assert _files(tmp_path / "out") == _files(event)
+
+
+def test_the_marketo_target_refuses_the_new_kinds_in_its_preflight(tmp_path, monkeypatch):
+    """Until the Marketo target writes pages, forms and lists, its plan has a problem per such asset: no import."""
+    from marketo_support import CLIENT_ID, FAST, SECRET
+    from fake_marketo import FakeMarketo
+    from programkit.workspaces.marketo import MarketoWorkspace
+    from programkit.workspaces.marketo_client import MarketoClient
+
+    server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=50, rate_window=1.0, max_concurrent=10)
+    server.start()
+    try:
+        monkeypatch.setenv("PROGRAMKIT_STATE_DIR", str(tmp_path / "state"))
+        ws = MarketoWorkspace(server.url, client=MarketoClient(server.url, CLIENT_ID, SECRET, FAST))
+        plan, _ = plan_for(EVENT, ws)
+        new_kinds = {"landingPage", "form", "staticList", "smartList"}
+        pointers = {f"/assets/{i}" for i, a in enumerate(manifest(EVENT)["assets"]) if a["kind"] in new_kinds}
+        refused = {p.pointer for p in plan.problems if p.code == "PK810"}
+        assert refused == pointers and not plan.ok
+    finally:
+        server.stop()
