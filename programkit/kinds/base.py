@@ -37,6 +37,8 @@ class Ref:
     outside: bool = False
     #: how the referring document calls the target in messages ("template", "form", …)
     label: str = ""
+    #: the name is part of the string at ``pointer`` (a snippet's name inside an email section's HTML), not all of it
+    within: bool = False
 
 
 class Needs(Protocol):
@@ -92,6 +94,9 @@ class Kind:
     batch: bool = False
     #: references by name in its parsed document (json: the dict; html: the text)
     references: Callable[[Any], Iterator[Ref]] = _no_refs
+    #: references that depend on another asset's content: (document, ``lookup(kind, name)`` → that Design Studio
+    #: asset's text or None) → refs (an email's snippets are the values it gives its template's mktoSnippet elements)
+    context_references: Callable[[Any, Callable[[str, str], str | None]], Iterator[Ref]] | None = None
     #: validate checks of this kind beyond schema and references (each yields findings for the bundle)
     checks: tuple[Check, ...] = ()
     #: person fields its document names outside tokens, as (pointer, field name): validate checks each is
