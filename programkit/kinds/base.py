@@ -8,7 +8,7 @@ so every stage can import the kinds without a cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 if TYPE_CHECKING:  # types only: the stages import the kinds, never the other way round
@@ -113,9 +113,6 @@ class Kind:
     plan_note: Callable[[Any, Any], str] = lambda doc, ws: ""
     #: a keep-both copy keeps the name's extension last ("logo - 1.png"): names that are file names
     copy_keeps_extension: bool = False
-    #: a sentence for docs and ``programkit schema``: what a bundle never carries for this kind, if anything
-    never_carried: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_json(self) -> bool:

@@ -14,6 +14,6 @@ SMART_LIST_REFS.update({"member of list": ("staticList", "list", "PK537", "stati
                         "added to list": ("staticList", "list", "PK537", "static list"),
                         "removed from list": ("staticList", "list", "PK537", "static list")})
 
+# no references, no checks: its document is a description (members are never carried; schemas/staticList.json)
 KIND = Kind(name="staticList", label="static lists", format="json", scope="program", directory="lists",
-            schema="staticList", rank=15, batch=True,
-            never_carried="members: people are data, not program design; a list is imported empty")
+            schema="staticList", rank=15, batch=True)
