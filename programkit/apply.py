@@ -152,6 +152,9 @@ def apply_plan(plan: Plan, bundle: Bundle, workspace: Workspace, *,
         program=plan.program.get("as") or plan.program["name"], rules=plan.rules.to_dict(), plan=plan.to_dict(),
         mapping=[], started_at=_now(), outcome="noop" if plan.nothing_to_do else "applied",
         workspace=workspace.name)
+    origin = getattr(bundle.source, "origin", None)  # read from a registry: the history keeps reference and digest
+    if origin:
+        record.plan["bundle"] = dict(record.plan["bundle"], source=origin)
     hook = _Hook()
     with workspace.transaction() as w:
         check_current(plan, bundle, workspace)  # under the write lock: nobody can change it now

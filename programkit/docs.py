@@ -20,6 +20,8 @@ GROUP_TITLES = {
     "workspace": "Workspaces: inventory files and export",
     "new": "Starter templates (`programkit new`)",
     "pages and forms": "Landing pages, forms and lists",
+    "fix-digests": "Fixing digests in place (`validate --fix-digests`)",
+    "registry": "Registries (`oci://`) and signatures",
 }
 
 

@@ -30,7 +30,7 @@ DESIGN_STUDIO = "Design Studio"
 @dataclass
 class Inspection:
     path: str
-    source: str  # "directory" or "archive"
+    source: str  # "directory", "archive", or "registry" (an archive read from oci://…)
     name: str | None
     version: str | None
     description: str | None
@@ -74,13 +74,15 @@ def inspect_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = No
     findings = validate_loaded(loaded)
     archive = None
     if isinstance(bundle.source, ZipSource):
-        p = Path(path)
+        p = Path(bundle.source.path)  # the fetched archive, for a registry reference
         archive = {"sha256": sha256_file(p), "size": p.stat().st_size}
+        if getattr(bundle.source, "origin", None):  # read from a registry: the manifest digest it resolved to
+            archive["registryDigest"] = bundle.source.origin["digest"]
         bundle.source.close()
     manifest = bundle.manifest or {}
     return Inspection(
         path=os.fspath(path),
-        source="archive" if archive else "directory",
+        source=("registry" if archive.get("registryDigest") else "archive") if archive else "directory",
         name=_str(manifest.get("name")),
         version=_str(manifest.get("version")),
         description=_str(manifest.get("description")),
@@ -126,6 +128,8 @@ def render_text(ins: Inspection, style: Callable[..., str] = lambda t, **_: t) -
     lines.append(f"bundle digest   {ins.bundle_digest}")
     if ins.archive:
         lines.append(f"archive sha256  {ins.archive['sha256']}  ({ins.archive['size']} bytes)")
+        if ins.archive.get("registryDigest"):
+            lines.append(f"registry digest {ins.archive['registryDigest']}")
     verified = "all match" if ins.digests_verified else "NOT all match (run `programkit validate`)"
     lines.append(f"file digests    {verified}; validate: {ins.findings['error']} errors, "
                  f"{ins.findings['warning']} warnings")

@@ -167,9 +167,19 @@ def check_inventory(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None
     ok, doc = parse_json_text(text, file, findings)
     if not ok:
         return None, [], findings
+    doc, assets, findings = check_inventory_doc(doc, file, p.parent, findings)
+    return doc, assets, _with_lines(findings, text, file)
+
+
+def check_inventory_doc(doc: Any, file: str, base: Path, findings: list[Finding] | None = None
+                        ) -> tuple[dict[str, Any] | None, list[_Asset], list[Finding]]:
+    """Check an inventory document (parsed, from a file or built from an instance): schema, duplicates, assets'
+    bytes (paths relative to ``base``) and digests. Returns the document (None if the schema fails), the assets,
+    and the findings (without lines)."""
+    findings = findings if findings is not None else []
     findings.extend(schema_findings("PK901", "inventory", doc, file))
     if findings or not isinstance(doc, dict):
-        return None, [], _with_lines(findings, text, file)
+        return None, [], findings
     _check_duplicates(doc, file, findings)
     assets: list[_Asset] = []
     for section, kind in ASSET_SECTIONS.items():
@@ -177,7 +187,7 @@ def check_inventory(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None
             if not isinstance(item, dict):
                 continue  # a snippet given by name only
             pointer = f"/{section}/{i}"
-            data = _read_asset(item, pointer, p.parent, file, findings)
+            data = _read_asset(item, pointer, base, file, findings)
             if data is None:
                 continue
             digest = sha256_bytes(data)
@@ -188,7 +198,7 @@ def check_inventory(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None
                 continue
             meta = {k: item[k] for k in META_KEYS if k in item}
             assets.append(_Asset(kind, item["name"], data, digest, item.get("folder"), meta))
-    return doc, assets, _with_lines(findings, text, file)
+    return doc, assets, findings
 
 
 def _tally(changes: dict[str, dict[str, int]], section: str, outcome: str) -> None:
@@ -202,6 +212,14 @@ def load_inventory(ws: Workspace, path: str | os.PathLike[str]) -> InventoryResu
     result = InventoryResult(os.fspath(path), findings)
     if doc is None or not result.ok:
         return result
+    merge_inventory(ws, doc, assets, result)
+    return result
+
+
+def merge_inventory(ws: Workspace, doc: dict[str, Any], assets: list[_Asset], result: InventoryResult,
+                    programs: list[dict[str, Any]] = ()) -> None:
+    """Merge a checked inventory into ``ws`` in one transaction: add or update, never remove; ``programs``
+    (program objects: name, type, channel) are created when the workspace has no program of that name."""
     changes = result.changes
     fields = {k.casefold(): v for k, v in ws.fields().items()}
     tags = {k.casefold(): (k, {v.casefold() for v in vals}) for k, vals in ws.tag_types().items()}
@@ -262,7 +280,11 @@ def load_inventory(ws: Workspace, path: str | os.PathLike[str]) -> InventoryResu
                     w.replace_asset(old.id, a.content, a.sha256, {**old.meta, **a.meta})
                     _tally(changes, section_of[kind], "updated")
             w.put_assets(new)
-    return result
+        for data in programs:
+            have = ws.program(data["name"]) is not None
+            _tally(changes, "programs", "unchanged" if have else "added")
+            if not have:
+                w.create_program(data)
 
 
 # --- summary -------------------------------------------------------------------------

@@ -43,9 +43,8 @@ register_code("PK105", "asset-missing", Severity.ERROR, "An asset's file is not 
               example="/assets/2/path: emails/alert.json does not exist", group=G)
 register_code("PK106", "digest-mismatch", Severity.ERROR,
               "An asset file's sha256 differs from the one in bundle.json (edited or tampered).",
-              hint="If the edit is intended, `programkit pack DIR --update-digests` rewrites every digest in "
-                   "bundle.json (and packs), or put the file's sha256 (in the message) in bundle.json; otherwise "
-                   "restore the file.",
+              hint="If the edit is intended, `programkit validate --fix-digests DIR` updates the digests in "
+                   "bundle.json in place (nothing else changes); otherwise restore the file.",
               example="/assets/2/sha256: emails/alert.json has sha256 9f2c…e41d (full digest), bundle.json says 4b1a90c2d3e4…",
               group=G)
 register_code("PK107", "unlisted-file", Severity.WARNING, "A file in the bundle is not listed in bundle.json.",
@@ -143,7 +142,15 @@ def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
         raise BadInput(f"{p}: not a bundle (a bundle's manifest is called bundle.json)",
                        hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
                             "validates the bundle a file belongs to.")
-    source, manifest_path = open_source(path, limits)
+    if p.startswith("oci://"):  # a registry reference: fetched, digest (and signature, if required) checked
+        from .registry import open_reference
+
+        source, manifest_path = open_reference(p, limits)
+    else:
+        from .registry import refuse_unsigned_path
+
+        refuse_unsigned_path(p)
+        source, manifest_path = open_source(path, limits)
     return load_from_source(source, manifest_path, keep_bytes=keep_bytes)
 
 

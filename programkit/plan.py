@@ -35,6 +35,13 @@ PLAN_FORMAT = "programkit-plan/1"
 ACTIONS = ("create", "reuse", "rename", "replace", "update", "skip", "noop", "delete")
 #: Actions that write to the workspace.
 WRITES = ("create", "rename", "replace", "update", "delete")
+#: What unblocks the writes of a plan a program-level problem stops (``Action.blocked_by``), as the plan says it.
+UNBLOCK = {
+    "PK510": "import under another name with --as NAME; they are what that import would create",
+    "PK511": "import a newer version, or pass --allow-downgrade to go back to this one; they are what the "
+             "downgrade would write",
+    "PK512": "give the changed bundle a new version (e.g. 1.0.1); they are what that upgrade in place would write",
+}
 
 G = "import"
 register_code("PK501", "missing-field", Severity.ERROR, "A person field the bundle requires is not in the workspace.",
@@ -198,6 +205,8 @@ class Action:
     owned: bool = False
     #: a local asset whose name or folder changed: apply moves it (the interface has no rename)
     moved: bool = False
+    #: the problem code (PK510/PK511/PK512) that stops this write: it is what the import would do once unblocked
+    blocked_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "name": self.name, "action": self.action, "as": self.as_name,
@@ -210,6 +219,8 @@ class Action:
             d["owned"] = True
         if self.moved:
             d["moved"] = True
+        if self.blocked_by:
+            d["blockedBy"] = self.blocked_by
         return d
 
     @classmethod
@@ -217,7 +228,7 @@ class Action:
         return cls(kind=d["kind"], name=d["name"], action=d["action"], decided_by=d.get("decidedBy", "default"),
                    reason=d.get("reason", ""), as_name=d.get("as"), folder=d.get("folder"), path=d.get("path"),
                    sha256=d.get("sha256"), target_id=d.get("targetId"), owned=d.get("owned", False),
-                   moved=d.get("moved", False))
+                   moved=d.get("moved", False), blocked_by=d.get("blockedBy"))
 
     @property
     def workspace_name(self) -> str:
@@ -366,6 +377,8 @@ class _Planner:
         self.previous: dict[tuple[str, str], dict[str, Any]] = {}
         #: digests the previous import recorded for assets of kinds the target cannot hold (never in its inventory)
         self.recorded: dict[tuple[str, str], str | None] = {}
+        #: the program-level problem (PK510/PK511/PK512) that stops every write of this plan, if any
+        self.blocked: str | None = None
 
     def problem(self, code: str, message: str, pointer: str | None = None, file: str | None = None,
                 hint: str | None = None) -> None:
@@ -399,6 +412,17 @@ class _Planner:
         target_preflight = getattr(self.ws, "preflight", None)
         if callable(target_preflight):
             self.problems[self.target_at:self.target_at] = target_preflight(self.bundle, self.rules, self.actions)
+        self.mark_blocked()
+
+    def mark_blocked(self) -> None:
+        """A program-level problem stops the whole import: its writes are what the import would do once that
+        problem is solved the way its hint says (--as NAME: a new program; a new version or --allow-downgrade: an
+        upgrade in place), never what runs now. Each says so (``blockedBy``; :data:`UNBLOCK` says how)."""
+        if self.blocked is None:
+            return
+        for act in self.actions:
+            if act.action in WRITES and act.kind != "program":
+                act.blocked_by = self.blocked
 
     # -- preflight: what must already exist --------------------------------------------
     def preflight(self) -> None:
@@ -508,6 +532,7 @@ class _Planner:
             self.add(Action("program", name, "skip", by, "a program with this name already exists",
                             as_name=self.program["as"], target_id=existing.id))
             self.program["action"] = "skip"
+            self.blocked = "PK510"  # the rest is planned as --as NAME would: a new program
             return "fail"
         self.previous = self._previous_mapping(prov.import_id)
         old, new = _version(prov.version), _version(version)
@@ -522,6 +547,7 @@ class _Planner:
             self.add(Action("program", name, "skip", by, "same version, other content",
                             as_name=self.program["as"], target_id=existing.id))
             self.program["action"] = "skip"
+            self.blocked = "PK512"  # the rest is planned as the upgrade a new version would make
             return "fail"
         if old is not None and new is not None and new < old:
             if not self.allow_downgrade:
@@ -530,6 +556,7 @@ class _Planner:
                 self.add(Action("program", name, "skip", by, f"downgrade {prov.version} → {version} refused",
                                 as_name=self.program["as"], target_id=existing.id))
                 self.program["action"] = "skip"
+                self.blocked = "PK511"  # the rest is planned as the downgrade --allow-downgrade would make
                 return "fail"
             by = "flag"
         verb = "downgrade" if old is not None and new is not None and new < old else "upgrade"
@@ -552,7 +579,10 @@ class _Planner:
 
     @property
     def upgrading(self) -> bool:
-        return self.existing is not None and self.program.get("action") in ("update", "noop")
+        """Planning against the program's current content: an upgrade, a no-op, or one blocked only by its
+        version (PK511/PK512: once unblocked it is an upgrade in place)."""
+        return self.existing is not None and (self.program.get("action") in ("update", "noop")
+                                              or self.blocked in ("PK511", "PK512"))
 
     def add(self, action: Action) -> None:
         self.actions.append(action)

@@ -175,8 +175,26 @@ def test_the_temporary_file_of_a_running_import_is_left_alone(no_crm_bundle, emp
     proc = subprocess.Popen(_import_cmd(no_crm_bundle, db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, DELAY_ENV: "0.1"})
     try:
+        import fcntl
+
+        def locked_by_the_import(name: str) -> bool:
+            # mkstemp comes a moment before flock: only a locked file is a running import's (an unlocked one
+            # may be swept, and the import then takes another; on a loaded machine the test saw that gap)
+            try:
+                fd = os.open(empty / name, os.O_RDONLY)
+            except OSError:
+                return False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            finally:
+                os.close(fd)
+            return False
+
         deadline = time.monotonic() + 30
-        while not any(n.endswith(".importing") for n in listing(empty)) and time.monotonic() < deadline:
+        while (not any(n.endswith(".importing") and locked_by_the_import(n) for n in listing(empty))
+               and time.monotonic() < deadline):
             time.sleep(0.01)
         running = [n for n in listing(empty) if n.endswith(".importing")]
         assert running and proc.poll() is None

@@ -71,7 +71,7 @@ def test_digest_mismatch_hint_names_the_command_that_fixes_it(sample_copy, invok
     path = sample_copy / "emails/01-email-alert-mql.json"
     path.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
     r = invoke("validate", str(sample_copy))
-    assert r.exit_code == 1 and "programkit pack DIR --update-digests" in r.output
+    assert r.exit_code == 1 and "programkit validate --fix-digests DIR" in r.output
 
 
 def test_a_mistyped_bundle_key_points_at_the_key_and_suggests_the_name(sample_copy, invoke):

@@ -183,7 +183,7 @@ def test_a_version_1_file_is_migrated_forward_and_keeps_its_data(tmp_path):
         assert w.history() == []
         assert w.revision() == "1.3"
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     db.close()
 
 

@@ -14,6 +14,7 @@ from ..bundle import not_a_bundle_dir
 from ..errors import BadInput, ProgramkitError, require_path
 from ..inspect import inspect_path, render_text
 from .common import fail, format_option, limit_options, make_limits, styler, use_colour
+from .registry import registry_options
 
 def _warn(findings: list[Any]) -> None:
     style = styler(use_colour())
@@ -100,13 +101,15 @@ def unpack_cmd(archive: Path, output: Path | None, force: bool, max_files: int |
 
 
 @click.command("inspect")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path())
 @format_option(("text", "json"))
 @limit_options
-def inspect_cmd(path: Path, fmt: str, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
+@registry_options()
+def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Show a bundle's name, version, digests, program, assets, requires and rules.
 
-    PATH is a bundle directory, its bundle.json, or an archive.
+    PATH is a bundle directory, its bundle.json, an archive, or a registry
+    reference (oci://HOST/REPO:TAG).
 
     Exit status: 0 shown, 1 unsafe archive, 2 PATH is not a bundle.
     """

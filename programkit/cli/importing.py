@@ -12,11 +12,12 @@ import click
 
 from ..apply import apply_plan, replay
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
-from ..plan import ACTIONS, WRITES, Plan, SavedPlan, plan_path
+from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
 from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
+from .registry import registry_options
 
 #: terraform-like markers and colours per action
 MARKS: dict[str, tuple[str, str | None]] = {
@@ -41,8 +42,17 @@ def rule_options(fn: Callable) -> Callable:
     return fn
 
 
+#: options of `import` that do not change the plan it makes (every other import option is a plan option, and
+#: `plan` takes it too: tests/test_plan_options.py holds the two commands to that)
+IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume")
+
+
 def plan_options(fn: Callable) -> Callable:
-    """What plan and import share: BUNDLE, the target, the rules, --as, --format."""
+    """What plan and import share: BUNDLE, the target, everything that changes the plan (the rules, --as,
+    --prune, --allow-downgrade), --format. One set, so `plan` can preview every import `import` can make."""
+    fn = click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")(fn)
+    fn = click.option("--prune", is_flag=True,
+                      help="Delete assets an earlier version of the bundle added and this one dropped.")(fn)
     fn = click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False),
                       default="text", show_default=True, help="Output format.")(fn)
     fn = rule_options(fn)
@@ -73,7 +83,10 @@ def render_plan(plan: Plan, colour: bool) -> str:
         mark, fg = MARKS[a.action]
         name = a.name + (f" -> {a.as_name}" if a.as_name else "")
         why = a.reason + (f" [{a.decided_by}]" if a.decided_by != "default" else "")
-        text = f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
+        if a.blocked_by:  # what the import would do once unblocked, never what runs now
+            mark, fg, why = f"({mark})", None, f"{why}; blocked by {a.blocked_by}"
+        text = f"  {mark:>3} {a.action:<7} {a.kind:<{width}}  {name}" if a.blocked_by or any(
+            x.blocked_by for x in plan.actions) else f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
         lines.append(style(text, fg=fg, dim=fg is None) + (style(f"  ({why})", dim=True) if why else ""))
     if plan.actions:
         lines.append("")
@@ -82,11 +95,17 @@ def render_plan(plan: Plan, colour: bool) -> str:
         lines.append(f"No changes: {b.get('name')} {b.get('version')} is already imported (nothing to do).")
     else:
         done = ", ".join(f"{counts[k]} {k}" for k in ACTIONS if counts[k])
-        lines.append(f"Plan: {done or 'no actions'}.")
+        blocked_n = sum(1 for a in plan.actions if a.blocked_by)
+        lines.append(f"Plan: {done or 'no actions'}" + (f"; {blocked_n} blocked." if blocked_n else "."))
+    blocked = [a for a in plan.actions if a.blocked_by]
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
         header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
         lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style)
+    for code in sorted({a.blocked_by for a in blocked}):
+        n = sum(a.blocked_by == code for a in blocked)
+        lines += ["", style(f"Blocked: {n} write{'s' if n != 1 else ''} marked ( ) above wait on {code} and "
+                            "nothing is written. To unblock them, " + UNBLOCK[code] + ".", fg="yellow")]
     # what a target could not check (e.g. webhooks through Marketo's API) is said, never passed silently
     warnings = [p for p in plan.problems if p.severity.value == "warning"]
     if warnings:
@@ -111,7 +130,8 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
         counts[a["action"]] = counts.get(a["action"], 0) + 1
     return {"id": r.id, "workspace": r.workspace, "bundle": r.bundle, "version": r.version, "digest": r.digest,
             "program": r.program, "outcome": r.outcome, "startedAt": r.started_at, "finishedAt": r.finished_at,
-            "summary": counts, "rules": r.rules, "mapping": r.mapping}
+            "summary": counts, "rules": r.rules, "mapping": r.mapping,
+            "source": ((r.plan or {}).get("bundle") or {}).get("source")}
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -120,8 +140,9 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @click.command("plan")
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
+@registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-             out: str | None, **kw: Any) -> None:
+             prune: bool, allow_downgrade: bool, out: str | None, **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
     One line per bundle item: + create, ~ update, = reuse, -> rename (a
@@ -134,12 +155,14 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     """
     flags = _flags(kw)
     try:
-        require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
+        if not bundle.startswith("oci://"):  # a registry reference is checked when it is fetched
+            require_path(bundle, BUNDLE_HINT)  # the first argument's problem first, then the target's
         if out:
             require_folder_of(out, "--out")
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
+                                      prune=prune, allow_downgrade=allow_downgrade,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
         finally:
             ws.close()
@@ -171,12 +194,11 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
                    "applied only if it is exactly that plan (refused if it was edited, or the workspace or bundle "
                    "changed since).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
-@click.option("--prune", is_flag=True, help="Delete assets an earlier version of the bundle added and this one dropped.")
-@click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
+@registry_options(signature=True)
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-               dry_run: bool, plan_file: str | None, yes: bool, prune: bool, allow_downgrade: bool,
+               prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
                resume: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
@@ -203,7 +225,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                           any(v is not None for v in flags.values())):
             raise BadInput("--plan applies a saved plan as it is; rule options, --as, --prune and "
                            "--allow-downgrade belong to `programkit plan`")
-        if plan_file:  # the bundle's problem first (the first argument), then the plan file's, then the target's
+        if plan_file and not bundle.startswith("oci://"):  # the bundle's problem first, then the plan file's, ...
             require_path(bundle, BUNDLE_HINT)
         saved = SavedPlan.read(plan_file) if plan_file else None  # a bad file is refused before the target opens
         # A first import creates the workspace file, but only if it is applied: until its transaction commits
@@ -274,14 +296,20 @@ def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
     return apply_plan(plan, bundle, ws)
 
 
-@click.command("history")
+@click.group("history", invoke_without_command=True)
 @target_option()
 @workspace_option()
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False), default="text",
               show_default=True, help="Output format.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the most recent N imports.")
-def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> None:
-    """List the imports into a workspace, newest first: bundle, version, program, outcome, changes."""
+@click.pass_context
+def history_cmd(ctx: click.Context, target: str, workspace: str, fmt: str, limit: int | None) -> None:
+    """List the imports into a workspace, newest first: bundle, version, program, outcome, changes.
+
+    `programkit history show N` shows import #N in full.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         ws = open_target(target, workspace, create=False)
         try:
@@ -313,6 +341,8 @@ def history_cmd(target: str, workspace: str, fmt: str, limit: int | None) -> Non
         changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
         click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<{width}} {r['bundle']} {r['version']}  "
                    f"-> {r['program']!r}  ({changes})")
+        if r["source"]:  # imported from a registry: the reference as given, and the digest it resolved to
+            click.echo(f"      from {r['source'].get('reference')} ({r['source'].get('digest')})")
         todo = r.get("manualCompletion")
         if todo:
             checked = todo.get("verification")  # what `programkit verify` last found

@@ -11,7 +11,7 @@ from ..workspaces import open_target, target_kind
 from ..workspaces import marketo_verify  # also registers PK823-PK825
 from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
 from ..workspaces.marketo_rollback import rollback
-from .common import EXIT_FINDINGS, fail, format_option, workspace_option
+from .common import EXIT_FINDINGS, fail, format_option, target_option, workspace_option
 
 
 def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:
@@ -26,27 +26,53 @@ def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:
 
 
 @click.command("rollback")
-@click.option("--target", required=True, metavar="URL",
-              help="The Marketo instance's REST base URL, e.g. https://123-ABC-456.mktorest.com.")
-@click.option("--workspace", "workspace", default="Default", show_default=True, help="Marketo workspace.")
+@click.argument("import_id", metavar="[N]", type=click.IntRange(min=1), required=False)
+@target_option("A workspace file, or a Marketo instance's REST base URL, e.g. https://123-ABC-456.mktorest.com.")
+@workspace_option()
 @click.option("--journal", "journal_id", default="last", show_default=True,
-              help="Journal id of the import to undo (see --list).")
-@click.option("--list", "list_", is_flag=True, help="List the import journals kept for this target.")
+              help="Marketo: journal id of the import to undo (see --list).")
+@click.option("--list", "list_", is_flag=True, help="Marketo: list the import journals kept for this target.")
 @click.option("--force", is_flag=True,
-              help="Roll back an import that changed or deleted what rollback cannot put back: undo the rest and "
-                   "record it as partially rolled back.")
-def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool, force: bool) -> None:
-    """Undo one Marketo import, newest step first: delete what it created, put back what it changed.
+              help="Marketo: roll back an import that changed or deleted what rollback cannot put back: undo the "
+                   "rest and record it as partially rolled back.")
+@click.option("--dry-run", is_flag=True, help="Workspace file: show what the rollback would undo; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Workspace file: do not ask for confirmation on a terminal.")
+@format_option(("text", "json"))
+def rollback_cmd(import_id: int | None, target: str, workspace: str, journal_id: str, list_: bool, force: bool,
+                 dry_run: bool, yes: bool, fmt: str) -> None:
+    """Undo one import: `rollback N` undoes import #N (see `programkit history`).
 
-    Credentials come from MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET. Token
-    values and the program's description and tags are put back from the
+    A workspace file (the default target, or --target / $PROGRAMKIT_TARGET): the
+    workspace returns to its state before import N, in one transaction: what it
+    created is deleted, what it changed or deleted is put back byte for byte.
+    Refused, nothing written (exit 1), when a later change touched the same items
+    or something the import did not create uses what it created: roll those
+    back first, newest first. --dry-run shows the steps; on a terminal it asks
+    before writing unless --yes.
+
+    A Marketo instance (an https://…mktorest.com target): undo one import from
+    its journal, newest step first: delete what it created, put back what it
+    changed. Credentials come from MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET.
+    Token values and the program's description and tags are put back from the
     journal. An import that rewrote content or deleted assets cannot be wholly
     undone: rollback refuses it (exit 1, listing each such change) unless
     --force. What the API cannot delete (files) is listed for you to delete by
     hand (exit 1).
     """
+    if target_kind(target) == "sqlite":
+        from .rehearsal import embedded_rollback
+
+        if list_ or force or journal_id != "last":
+            fail(BadInput("--journal, --list and --force are for a Marketo target",
+                          hint="On a workspace file, `programkit history` lists the imports and `programkit "
+                               "rollback N` undoes import #N."))
+        return embedded_rollback(import_id, target, workspace, dry_run, yes, fmt)
+    if dry_run:
+        fail(BadInput("--dry-run is for a workspace file", hint="`programkit rollback --list` lists the journals."))
     ws = _marketo(target, workspace, "rollback undoes imports into a Marketo instance; the embedded workspace "
                                      "rolls back on its own")
+    if import_id is not None:  # import #N: its journal, as the local history recorded it
+        journal_id = _journal_of(ws, import_id)
     try:
         if list_:
             journals = list_journals(ws.state_dir)
@@ -76,6 +102,17 @@ def rollback_cmd(target: str, workspace: str, journal_id: str, list_: bool, forc
         raise SystemExit(EXIT_FINDINGS)
 
 
+def _journal_of(ws: MarketoWorkspace, import_id: int) -> str:
+    """The journal of Marketo import #N, from the local history (bad input if there is none)."""
+    rows = json.loads(ws.history_file.read_text(encoding="utf-8")) if ws.history_file.is_file() else []
+    row = next((r for r in rows if r.get("id") == import_id and r.get("journal")), None)
+    if row is None:
+        fail(BadInput(f"no import #{import_id} with a journal for {ws.url}",
+                      hint=f"`programkit history --target {ws.url}` lists the imports; `rollback --list` the "
+                           "journals."))
+    return str(row["journal"])
+
+
 def resume_cmd(bundle: str, target: str, workspace: str, fmt: str) -> None:
     """``import --resume``: apply the plan the stopped import journalled, skipping the steps it did."""
     from ..load import load_bundle
@@ -101,8 +138,7 @@ def resume_cmd(bundle: str, target: str, workspace: str, fmt: str) -> None:
 
 @click.command("verify")
 @click.argument("program", required=False)
-@click.option("--target", required=True, metavar="URL",
-              help="The Marketo instance's REST base URL, e.g. https://123-ABC-456.mktorest.com.")
+@target_option("The Marketo instance's REST base URL, e.g. https://123-ABC-456.mktorest.com.")
 @workspace_option()
 @click.option("--import", "import_id", type=click.IntRange(min=1), default=None, metavar="N",
               help="Check only what import #N left (see `programkit history`).")

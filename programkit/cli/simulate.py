@@ -13,6 +13,7 @@ from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, 
 from ..findings import make
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
 from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
+from .registry import registry_options
 
 
 def _settings(values: tuple[str, ...]) -> dict[str, bool]:
@@ -28,7 +29,8 @@ def _settings(values: tuple[str, ...]) -> dict[str, bool]:
 
 def _check_paths(bundle: str, people: str | None, events: str | None, out: str | None) -> None:
     """Every missing input, and a missing folder for --out, before any work (and before --out is created)."""
-    require_path(bundle, BUNDLE_HINT)
+    if not bundle.startswith("oci://"):  # a registry reference is checked when it is fetched
+        require_path(bundle, BUNDLE_HINT)
     if people is not None:
         require_path(people, PEOPLE_HINT)
     if events is not None:
@@ -62,6 +64,7 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
+@registry_options()
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
                  fmt: str, out: str | None, show_all: bool) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from ..bundle import unsafe_path_reason
+from ..digests import fix_digests  # also registers PK475-PK477
 from ..report import render_github, render_json, render_junit, render_text
 from ..validate import ValidationResult, bundles_containing, git_changed_paths, validate_path
 from ..errors import ProgramkitError
 from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, fail, format_option, limit_options, make_limits,
                      styler, use_colour)
+from .registry import registry_options
 
 
 def _files(result: ValidationResult) -> list[str]:
@@ -41,13 +43,22 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
 @click.option("--git-changes", is_flag=True,
               help="With --find-bundle: also every path git says the commit changes, deleted ones included "
                    "(git diff --cached, or PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF when set).")
+@click.option("--fix-digests", is_flag=True,
+              help="First set each asset's sha256 in bundle.json to its file's digest, in place (only those values "
+                   "change; bundle directories only), print what changed, then validate.")
 @limit_options
+@registry_options()
 def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, git_changes: bool,
-                 max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
+                 fix_digests: bool, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
-    PATH is a bundle directory, its bundle.json, or a bundle archive (.zip).
+    PATH is a bundle directory, its bundle.json, a bundle archive (.zip), or a
+    registry reference (oci://HOST/REPO:TAG).
     Every problem in every bundle is listed, not just the first.
+
+    --fix-digests is for a file you edited on purpose: it updates the stale
+    sha256 values of bundle.json in place (nothing else in it changes; a .zip is
+    refused), says which, then validates as usual.
 
     Exit status: 0 no errors, 1 findings (warnings too with --strict),
     2 a PATH that cannot be read as a bundle (the other PATHs are still validated).
@@ -64,12 +75,36 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
             except ProgramkitError as err:
                 fail(err)
         paths = tuple(bundles_containing(paths))
+    refused: list[tuple[str, str]] = []
+    if fix_digests:
+        paths, refused = _fix_digests(paths, fmt)
     results, unreadable = each_path(paths, lambda path: validate_path(path, limits), fmt)
+    unreadable = refused + unreadable
     if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse
         click.echo(render(results, fmt, strict, unreadable), nl=False)
     if unreadable:
         raise SystemExit(EXIT_USAGE)
     raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)
+
+
+def _fix_digests(paths: tuple[str, ...], fmt: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """Fix each path's digests and say what changed (on stderr when stdout is a machine format); a path that
+    cannot be fixed (an archive, no bundle.json) is reported and left out of the validation."""
+    def fix(path: str) -> str:
+        result = fix_digests(path)
+        say = lambda text: click.echo(text, err=fmt != "text")  # noqa: E731
+        for c in result.changed:
+            old = c.old[:12] + "…" if isinstance(c.old, str) and len(c.old) > 12 else c.old
+            say(f"{result.manifest}: {c.path}: sha256 {old} -> {c.new}")
+        for f in result.left:
+            say(f"{result.manifest}: {f.code} [{f.rule}] {f.message}")
+        n = len(result.changed)
+        say(f"{result.manifest}: {n} digest{'s' if n != 1 else ''} updated" if n else
+            f"{result.manifest}: every digest is up to date; not written")
+        return path
+
+    kept, refused = each_path(paths, fix, fmt)
+    return tuple(kept), refused
 
 
 @click.command("rules")

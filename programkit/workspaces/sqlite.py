@@ -40,6 +40,7 @@ from ..canonical import sha256_bytes
 from ..errors import BadInput, ProgramkitError, no_such_path, require_folder_of
 from ..resources import data_json
 from ..rules import copy_pattern, copy_stem
+from . import sqlite_journal
 from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace,
                    WorkspaceWriter)
 
@@ -179,8 +180,13 @@ def _migrate_2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE programs ADD COLUMN import_id INTEGER REFERENCES imports(id) ON DELETE SET NULL")
 
 
+def _migrate_3(db: sqlite3.Connection) -> None:
+    """The change journal (what each write transaction changed, for ``rollback N``): see sqlite_journal."""
+    sqlite_journal.migrate(db)
+
+
 #: Forward migrations: MIGRATIONS[i] takes a file from user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2, _migrate_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -561,6 +567,12 @@ class SqliteWorkspace(Workspace):
                 out[r[7]] = _asset(r)
         return out
 
+    def design_studio_assets(self) -> list[AssetInfo]:
+        """Every Design Studio asset of the workspace (listings, ``used-by``, ``workspace remove``)."""
+        return [_asset(r) for r in self._all(
+            f"SELECT {_ASSET_COLS} FROM assets WHERE workspace_id = ? AND program_id IS NULL "
+            "ORDER BY kind, name_key", self.id)]
+
     def design_names(self, kind: str, base: str) -> set[str]:
         """Existing names of ``kind`` that are ``base`` or a Marketo copy name of it (case-insensitive).
 
@@ -620,6 +632,7 @@ class SqliteWorkspace(Workspace):
         """One BEGIN IMMEDIATE transaction; commits on success, rolls back on any exception."""
         if self._writer is not None:
             raise ProgramkitError("a workspace transaction is already open (transactions do not nest)")
+        sqlite_journal.start(self.db)
         _begin(self.db, self.path, self.busy_timeout)
         writer = SqliteWriter(self)
         self._writer = writer
@@ -627,6 +640,7 @@ class SqliteWorkspace(Workspace):
             yield writer
             if writer.dirty:
                 self.db.execute("UPDATE workspaces SET revision = revision + 1 WHERE id = ?", (self.id,))
+                sqlite_journal.keep(self.db, self.id, writer.journal_as, writer.journal_import)
         except BaseException:
             writer.closed = True
             self._writer = None
@@ -849,6 +863,9 @@ class SqliteWriter(WorkspaceWriter):
         self.db = ws.db
         self.dirty = False
         self.closed = False
+        #: what the change journal records this transaction as, and the import it belongs to (recorded or undone)
+        self.journal_as = "write"
+        self.journal_import: int | None = None
 
     def _exec(self, sql: str, *params: Any) -> sqlite3.Cursor:
         if self.closed:
@@ -1036,6 +1053,7 @@ class SqliteWriter(WorkspaceWriter):
             self.ws.id, record.bundle, record.version, record.digest, record.program, _dump(record.rules),
             _dump(record.plan), _dump(record.mapping), record.started_at, record.finished_at, record.outcome)
         import_id = int(cur.lastrowid)
+        self.journal_as, self.journal_import = "import", import_id
         if record.outcome in ("applied", "needs-manual-completion"):
             self._exec("UPDATE programs SET import_id = ? WHERE workspace_id = ? AND name_key = ?",
                        import_id, self.ws.id, _key(record.program))

@@ -1,0 +1,152 @@
+"""What a workspace holds, asset by asset, and what uses what: ``workspace show --kind``, ``workspace used-by``,
+and the checks of ``workspace remove`` and ``rollback`` (never delete an asset something else uses).
+
+A reference is read from the asset's bytes the way export reads it (:mod:`programkit.export`): an email's
+template, the snippets it places in its template's ``mktoSnippet`` elements, and images named in email,
+template and snippet HTML (``src``, ``href``, CSS ``url(…)``, a section value that is an image URL), each
+resolved through the asset's ``designNames`` meta (an import's keep-both copies). Only direct uses count: an
+email on a template that shows a logo uses the template; the template uses the logo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .errors import BadInput
+from .workspaces.base import DESIGN_KINDS, LOCAL_KINDS, AssetInfo, Workspace, renamed_design
+
+#: kinds a listing accepts (``--kind``), in the order a listing shows them
+LISTED_KINDS = ("program",) + LOCAL_KINDS + DESIGN_KINDS
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One asset of a listing: where it lives and what uses it."""
+
+    id: int
+    kind: str
+    name: str
+    program: str | None  # None: Design Studio
+    folder: str | None
+    sha256: str
+    used_by: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "name": self.name, "program": self.program,
+                "folder": self.folder, "sha256": self.sha256, "usedBy": self.used_by}
+
+
+@dataclass
+class Usage:
+    """Every asset of a workspace and the Design Studio assets each one uses directly (by id)."""
+
+    assets: dict[int, AssetInfo]
+    programs: dict[int, str]  # program id → name
+    uses: dict[int, set[int]] = field(default_factory=dict)
+
+    def users_of(self, asset_id: int) -> list[AssetInfo]:
+        return sorted((self.assets[u] for u, used in self.uses.items() if asset_id in used),
+                      key=lambda a: (self.programs.get(a.program_id or 0, ""), a.kind, a.name.casefold()))
+
+    def where(self, asset: AssetInfo) -> str:
+        return f"program {self.programs[asset.program_id]!r}" if asset.program_id else "Design Studio"
+
+
+def all_assets(ws: Workspace) -> list[AssetInfo]:
+    """Every asset of the workspace: each program's, then Design Studio's (a target that cannot enumerate its
+    Design Studio is bad input here: listings and usage need all of it)."""
+    lister = getattr(ws, "design_studio_assets", None)
+    if not callable(lister):
+        raise BadInput(f"workspace {ws.name!r}: this target cannot list its assets one by one",
+                       hint="Listings and `used-by` work on a workspace file; `workspace load --from URL` mirrors "
+                            "a Marketo instance into one.")
+    out: list[AssetInfo] = []
+    for p in ws.programs():
+        out.extend(ws.program_assets(p.id))
+    return out + list(lister())
+
+
+def usage(ws: Workspace) -> Usage:
+    """Read every asset once and resolve what each one uses."""
+    from .export import _TAG, _image_candidates, _json, _snippet_slots, _strings, _text
+
+    assets = {a.id: a for a in all_assets(ws)}
+    programs = {p.id: p.name for p in ws.programs()}
+    design = {(a.kind, a.name.casefold()): a.id for a in assets.values() if a.program_id is None}
+    result = Usage(assets, programs)
+    contents: dict[int, bytes] = {}
+
+    def read(a: AssetInfo) -> bytes:
+        if a.id not in contents:
+            contents[a.id] = ws.read(a.id)
+        return contents[a.id]
+
+    def named(a: AssetInfo, kind: str, name: str) -> int | None:
+        return design.get((kind, renamed_design(a.meta, kind).get(name.casefold(), name).casefold()))
+
+    for a in assets.values():
+        used: set[int] = set()
+        if a.kind in ("email", "emailTemplate", "landingPageTemplate", "snippet"):
+            used |= {i for n in _image_candidates(_strings(a.kind, read(a))) if (i := named(a, "image", n))}
+        if a.kind == "email":
+            doc = _json(read(a))
+            tpl_name = doc.get("template") if isinstance(doc, dict) else None
+            tpl = named(a, "emailTemplate", tpl_name) if isinstance(tpl_name, str) else None
+            if tpl is not None:
+                used.add(tpl)
+                slots = _snippet_slots(_text(read(assets[tpl])))
+                sections = doc.get("sections")
+                for ident, value in sections.items() if isinstance(sections, dict) else ():
+                    if ident in slots and isinstance(value, str) and (n := _TAG.sub("", value).strip()):
+                        if (s := named(a, "snippet", n)) is not None:
+                            used.add(s)
+        used.discard(a.id)
+        if used:
+            result.uses[a.id] = used
+    return result
+
+
+def listing(ws: Workspace, kind: str | None = None) -> list[Listed]:
+    """Every asset (or every one of ``kind``), programs' first, each with how many assets use it."""
+    if kind is not None and kind not in LISTED_KINDS:
+        raise BadInput(f"unknown kind {kind!r}", hint=f"--kind is one of {', '.join(LISTED_KINDS)}.")
+    found = usage(ws)
+    counts: dict[int, int] = {}
+    for used in found.uses.values():
+        for i in used:
+            counts[i] = counts.get(i, 0) + 1
+    out = [Listed(a.id, a.kind, a.name, found.programs.get(a.program_id or 0), a.folder, a.sha256,
+                  counts.get(a.id, 0)) for a in found.assets.values() if kind in (None, a.kind)]
+    return sorted(out, key=lambda x: (x.program is None, (x.program or "").casefold(), x.kind,
+                                      (x.folder or "").casefold() if x.program else "", x.name.casefold()))
+
+
+@dataclass
+class UsedBy:
+    """``workspace used-by NAME``: each asset called NAME and the assets that use it."""
+
+    name: str
+    found: list[tuple[AssetInfo, list[AssetInfo]]]
+    usage: Usage
+
+    def to_dict(self) -> dict[str, Any]:
+        def one(a: AssetInfo) -> dict[str, Any]:
+            return {"id": a.id, "kind": a.kind, "name": a.name,
+                    "program": self.usage.programs.get(a.program_id or 0), "folder": a.folder}
+        return {"name": self.name, "assets": [{**one(a), "usedBy": [one(u) for u in users]}
+                                              for a, users in self.found]}
+
+
+def used_by(ws: Workspace, name: str, kinds: Iterable[str] = DESIGN_KINDS) -> UsedBy:
+    """The Design Studio assets called ``name`` (case-insensitive; any of ``kinds``) and what uses each."""
+    found = usage(ws)
+    wanted = set(kinds)
+    matches = sorted((a for a in found.assets.values()
+                      if a.program_id is None and a.kind in wanted and a.name.casefold() == name.casefold()),
+                     key=lambda a: a.kind)
+    if not matches:
+        raise BadInput(f"workspace {ws.name!r} has no template, snippet or image called {name!r}",
+                       hint="`programkit workspace show --kind emailTemplate` (or snippet, image, "
+                            "landingPageTemplate) lists the names there are.")
+    return UsedBy(name, [(a, found.users_of(a.id)) for a in matches], found)
