@@ -44,7 +44,7 @@ def rule_options(fn: Callable) -> Callable:
 
 #: options of `import` that do not change the plan it makes (every other import option is a plan option, and
 #: `plan` takes it too: tests/test_plan_options.py holds the two commands to that)
-IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume")
+IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume", "require_signature", "trusted_keys")
 
 
 def plan_options(fn: Callable) -> Callable:
