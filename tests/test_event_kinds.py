@@ -459,3 +459,15 @@ def test_the_marketo_target_refuses_the_new_kinds_in_its_preflight(tmp_path, mon
         assert refused == pointers and not plan.ok
     finally:
         server.stop()
+
+
+def test_used_by_lists_the_pages_on_a_landing_page_template(tmp_path, invoke):
+    db = tmp_path / "pk.db"
+    assert invoke("workspace", "init", "--target", str(db)).exit_code == 0
+    assert invoke("import", str(EVENT), "--target", str(db), "--yes").exit_code == 0
+    r = invoke("workspace", "used-by", LP_TEMPLATE_NAME, "--target", str(db))
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == [
+        f"landingPageTemplate '{LP_TEMPLATE_NAME}': used by 2",
+        f"  landingPage    Event Registration Page  (program '{PROGRAM}')",
+        f"  landingPage    Event Thank You Page  (program '{PROGRAM}')"]
