@@ -9,7 +9,10 @@ code: a test compares the committed file with this output. Regenerate with
 
 from __future__ import annotations
 
-from .findings import Code, load_all_codes
+import re
+
+from .errors import BadInput
+from .findings import Code, did_you_mean, load_all_codes
 
 GROUP_TITLES = {
     "bundle": "Bundle files: syntax, schemas, paths, digests",
@@ -70,6 +73,45 @@ def findings_markdown() -> str:
                 f"- Example: `{c.example}`" if "`" not in c.example else f"- Example: ``{c.example}``",
             ]
     return "\n".join(out) + "\n"
+
+
+def find_code(text: str) -> Code:
+    """The finding code ``text`` names: ``PK512``, ``pk512``, ``512`` or its rule name (``same-version-changed``).
+
+    Raises BadInput (exit 2) with the closest code or rule name when there is none.
+    """
+    codes = load_all_codes()
+    wanted = text.strip()
+    if re.fullmatch(r"(?i)(pk)?\d{3}", wanted):
+        key = "PK" + wanted[-3:]
+        if key in codes:
+            return codes[key]
+    by_name = {c.name: c for c in codes.values()}
+    if wanted.casefold() in by_name:
+        return by_name[wanted.casefold()]
+    mean = did_you_mean(wanted, [*codes, *by_name], cutoff=0.6)
+    raise BadInput(f"no finding code {text!r}" + (f"; {mean}" if mean else ""),
+                   hint="`programkit rules` lists every code; codes look like PK512, rule names like "
+                        "same-version-changed.")
+
+
+def explain_text(c: Code) -> str:
+    """One code for a person: what it means, an example of the finding, and how to fix it."""
+    title = GROUP_TITLES.get(c.group, c.group.capitalize())
+    return "\n".join([
+        f"{c.code} [{c.name}]  {c.severity.value}  ({title})",
+        "",
+        "Meaning:",
+        f"  {c.summary}",
+        "",
+        "Example:",
+        f"  {c.example}",
+        "",
+        "Fix:",
+        f"  {c.hint}",
+        "",
+        f"Reference: docs/findings.md#{c.code.lower()}",
+    ]) + "\n"
 
 
 def main() -> None:

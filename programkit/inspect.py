@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from .bundle import ArchiveLimits, ZipSource
 from .canonical import bundle_digest, sha256_file
-from .findings import count
+from .findings import Finding, count
 from .load import load_bundle
 from .model import PROGRAM_KINDS, Bundle, folder_tree
 
@@ -42,6 +42,13 @@ class Inspection:
     assets: list[dict[str, Any]] = field(default_factory=list)
     requires: dict[str, Any] = field(default_factory=dict)
     conflict_rules: dict[str, Any] = field(default_factory=dict)
+    #: what validate says, in full: shown (and exit 1) when there are errors
+    finding_list: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """False when the bundle has errors: what is shown of it may be incomplete or wrong."""
+        return self.findings.get("error", 0) == 0
 
     def by_kind(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -62,6 +69,7 @@ class Inspection:
             "digestsVerified": self.digests_verified, "findings": self.findings, "program": self.program,
             "assets": {"byKind": self.by_kind(), "byFolder": self.by_folder(), "items": self.assets},
             "requires": self.requires, "conflictRules": self.conflict_rules,
+            "ok": self.ok, "findingList": [f.to_dict() for f in self.finding_list],
         }
 
 
@@ -94,6 +102,7 @@ def inspect_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = No
         assets=_assets(bundle),
         requires=bundle.requires,
         conflict_rules=manifest.get("conflictRules") if isinstance(manifest.get("conflictRules"), dict) else {},
+        finding_list=findings,
     )
 
 
@@ -121,7 +130,30 @@ def _assets(bundle: Bundle) -> list[dict[str, Any]]:
 
 
 def render_text(ins: Inspection, style: Callable[..., str] = lambda t, **_: t) -> str:
-    """Plain text for a person: identity first, then program, assets, requires and rules."""
+    """Plain text for a person: identity first, then program, assets, requires and rules.
+
+    A bundle with errors shows its findings first, as ``validate`` does; one whose bundle.json
+    cannot be read shows only them, not a page of blanks.
+    """
+    from .report import render_text as render_findings
+    from .validate import ValidationResult
+
+    head = ""
+    if not ins.ok:
+        head = render_findings([ValidationResult(ins.path, ins.finding_list)], style, summary=False)
+        if ins.bundle_digest is None:
+            return head + (f"cannot inspect {ins.path}: bundle.json does not read "
+                           f"({_counted(ins.findings)}); `programkit validate` lists the same\n")
+        head += f"{ins.path} has {_counted(ins.findings)}: what follows may be incomplete\n\n"
+    return head + _render_inspection(ins, style)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    e, w = counts.get("error", 0), counts.get("warning", 0)
+    return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
+
+
+def _render_inspection(ins: Inspection, style: Callable[..., str]) -> str:
     lines = [f"{style(ins.name or '?', bold=True)} {ins.version or '?'}  ({ins.source}: {ins.path})"]
     if ins.description:
         lines.append(f"  {ins.description}")
@@ -134,7 +166,7 @@ def render_text(ins: Inspection, style: Callable[..., str] = lambda t, **_: t) -
     lines.append(f"file digests    {verified}; validate: {ins.findings['error']} errors, "
                  f"{ins.findings['warning']} warnings")
     p = ins.program
-    lines += ["", f"program  {p['name']}  (type {p['type']}, channel {p['channel']})",
+    lines += ["", f"program  {p['name'] or '?'}  (type {p['type'] or '?'}, channel {p['channel'] or '?'})",
               f"  statuses  {', '.join(p['statuses']) or '-'}",
               f"  tags      {', '.join(f'{k}={v}' for k, v in sorted(p['tags'].items())) or '-'}",
               f"  folders   {', '.join(p['folders']) or '-'}"]

@@ -162,7 +162,7 @@ def check_inventory(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise BadInput(f"{display} is not UTF-8 text ({e.reason} at byte {e.start})") from e
-    file = p.name
+    file = display  # as given: the report shows it as it is, never joined onto itself
     findings: list[Finding] = []
     ok, doc = parse_json_text(text, file, findings)
     if not ok:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -120,11 +121,19 @@ def parse_json_text(text: str, file: str, findings: list[Finding]) -> tuple[bool
 
 
 def schema_findings(code: str, schema_name: str, instance: object, file: str) -> list[Finding]:
-    out = []
+    """One finding per place: two problems with one value (too long and a bad character) are one
+    message that quotes the value once."""
+    messages: dict[str, list[str]] = {}
     for error in schema.iter_errors(schema_name, instance):
         pointer, message = schema.located_message(error)
-        out.append(make(code, f"{pointer or '/'}: {message}", file=file, pointer=pointer))
-    return out
+        value = schema.shown(error.instance) + " "
+        said = messages.setdefault(pointer, [])
+        if said and said[0].startswith(value) and message.startswith(value):
+            message = message[len(value):]
+        if message not in said:
+            said.append(message)
+    return [make(code, f"{pointer or '/'}: {'; '.join(said)}", file=file, pointer=pointer)
+            for pointer, said in messages.items()]
 
 
 def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = None, *,
@@ -173,6 +182,7 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json", *
     bundle.texts[manifest_path] = text
     ok, manifest = parse_json_text(text, manifest_path, findings)
     if not ok:
+        _check_despite_broken_manifest(bundle, text, findings, keep)
         return result
     findings.extend(schema_findings("PK102", "bundle", manifest, manifest_path))
     if not isinstance(manifest, dict):
@@ -194,6 +204,50 @@ def load_from_source(source: BundleSource, manifest_path: str = "bundle.json", *
         if name not in listed:
             findings.append(make("PK107", f"{name} is not listed in {manifest_path}", file=name))
     return result
+
+
+_ASSETS_KEY = re.compile(r'"assets"\s*:\s*(?=\[)')
+
+
+def _assets_array(text: str) -> list | None:
+    """The "assets" array of a bundle.json that does not parse as a whole, when that array parses on its own."""
+    decoder = json.JSONDecoder()
+    for m in _ASSETS_KEY.finditer(text):
+        try:
+            value, _ = decoder.raw_decode(text, m.end())
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(value, list):
+            return value
+    return None
+
+
+def _check_despite_broken_manifest(bundle: Bundle, text: str, findings: list[Finding], keep: _Keep | None) -> None:
+    """bundle.json has a syntax error: still report what is wrong with the files, in the same run.
+
+    When its "assets" list still reads on its own, each listed file is checked as usual (missing,
+    digest, JSON syntax, schema); otherwise every JSON file of the bundle is checked for syntax.
+    The salvaged assets are not put on the bundle: with no manifest, nothing is planned from them.
+    """
+    entries = _assets_array(text)
+    if entries is not None:
+        for index, entry in enumerate(entries):
+            asset = _asset(index, entry)
+            if asset is not None:
+                _load_asset(bundle, asset, findings, keep)
+        return
+    for name in bundle.source.names():
+        if name == bundle.manifest_path or not name.lower().endswith(".json"):
+            continue
+        try:
+            data = bundle.source.read_bytes(name)
+        except (OSError, *_DAMAGED):
+            continue  # unreadable entries are reported when the manifest is fixed and they are listed
+        if len(data) > MAX_TEXT_BYTES:
+            continue
+        doc_text = _decode(data, name, findings)
+        if doc_text is not None:
+            parse_json_text(doc_text, name, findings)
 
 
 def _check_version(manifest: dict, file: str, findings: list[Finding]) -> None:

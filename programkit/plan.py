@@ -45,7 +45,8 @@ UNBLOCK = {
 
 G = "import"
 register_code("PK501", "missing-field", Severity.ERROR, "A person field the bundle requires is not in the workspace.",
-              hint="Create the field in the workspace (same API name and type), then plan again.",
+              hint="Create the field in the instance (same API name and type); the embedded workspace learns an "
+                   "instance's fields from `programkit workspace load INVENTORY.json`. Then plan again.",
               example="/requires/fields/0: field 'leadGrade' (string) is missing in workspace 'default'", group=G)
 register_code("PK502", "field-type-mismatch", Severity.ERROR,
               "A required person field exists in the workspace with another type (Marketo's import fails on this).",

@@ -15,6 +15,7 @@ template leaves nothing behind.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 import jsonschema
+from anyascii import anyascii
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
@@ -143,7 +145,8 @@ def load_template(root: Traversable) -> Template:
         doc = json.loads(root.joinpath(MANIFEST).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise BadInput(f"{root}/{MANIFEST} is not valid JSON: {e}") from None
-    errors = [f"{schema.pointer_of(e.absolute_path) or '/'}: {e.message}" for e in schema.iter_errors("template", doc)]
+    errors = [f"{pointer or '/'}: {message}"
+              for pointer, message in map(schema.located_message, schema.iter_errors("template", doc))]
     if errors:
         raise BadInput(f"{root}/{MANIFEST} does not match the template schema: " + "; ".join(errors),
                        hint="See `programkit schema template`.")
@@ -185,6 +188,13 @@ register_code("PK762", "bad-parameter", Severity.ERROR,
                       "or email addresses separated by commas", group=G)
 VALUES_HINT = CODES["PK761"].hint
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """``value`` as it is quoted in a message: a long string is cut, so the message shows it once, briefly."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "…"
+    return repr(value)
+
+
 def _check_value(p: Parameter, value: Any) -> str | None:
     """Why ``value`` is not acceptable for ``p``, or None."""
     if (p.type in ("integer", "number") and isinstance(value, bool)) or (p.type == "integer" and isinstance(value, float)):
@@ -192,13 +202,28 @@ def _check_value(p: Parameter, value: Any) -> str | None:
     validator = jsonschema.Draft202012Validator(p.json_schema())
     for error in validator.iter_errors(value):
         if error.validator == "enum":
-            return f"{value!r} is not one of the allowed values: {', '.join(map(str, p.enum or []))}"
+            close = difflib.get_close_matches(str(value), [str(e) for e in p.enum or []], n=1, cutoff=0.6)
+            mean = f"; did you mean {close[0]!r}?" if close else ""
+            return f"{value!r} is not one of the allowed values: {', '.join(map(str, p.enum or []))}{mean}"
+        if error.validator == "maxLength":
+            return f"{_shown(value)} is {len(value)} characters long; the limit is {error.validator_value}"
+        if error.validator == "minLength":
+            return f"{value!r} is {len(value)} characters long; at least {error.validator_value} are needed"
         if error.validator == "pattern":
             if p.pattern_description:
-                return f"{value!r} is not {p.pattern_description}"
-            return f"{value!r} does not match the pattern {p.constraints['pattern']!r}"
+                return f"{_shown(value)} is not {p.pattern_description}"
+            return f"{_shown(value)} does not match the pattern {p.constraints['pattern']!r}"
         return error.message
     return None
+
+
+def _canonical_choice(p: Parameter, value: Any) -> Any:
+    """A string given in another case than an allowed value (``--set crm=Dynamics``) is that value."""
+    if isinstance(value, str) and p.enum and value not in p.enum:
+        same = [e for e in p.enum if isinstance(e, str) and e.casefold() == value.casefold()]
+        if len(same) == 1:
+            return same[0]
+    return value
 
 
 def parse_set(p: Parameter, text: str) -> Any:
@@ -228,10 +253,12 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
     """
     problems: list[str] = []
     merged: dict[str, Any] = {}
-    for source in (values or {}, sets or {}):
+    values, sets = _by_parameter_name(template, values or {}), _by_parameter_name(template, sets or {})
+    for source in (values, sets):
         for key in source:
             if key not in template.parameters:
-                problems.append(f"unknown parameter {key!r}")
+                close = difflib.get_close_matches(key, list(template.parameters), n=1, cutoff=0.6)
+                problems.append(f"unknown parameter {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     for name, p in template.parameters.items():
         if sets and name in sets:
             try:
@@ -246,6 +273,7 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
             continue
         else:
             merged[name] = p.default
+        merged[name] = _canonical_choice(p, merged[name])
         problem = _check_value(p, merged[name])
         if problem:
             problems.append(f"parameter {name!r}: {problem}")
@@ -255,6 +283,12 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
         raise BadInput(message, [make("PK762", message)],
                        hint=f"parameters of {template.name}: {known} (see `programkit new {template.name} --params`)")
     return merged
+
+
+def _by_parameter_name(template: Template, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys spelt in another case than a parameter (``mqlthreshold``) name that parameter."""
+    names = {n.casefold(): n for n in template.parameters}
+    return {(k if k in template.parameters else names.get(k.casefold(), k)): v for k, v in given.items()}
 
 
 def read_values_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -281,13 +315,22 @@ def read_values_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 # --- rendering -------------------------------------------------------------------
 
 def slug(text: str) -> str:
-    """A bundle slug: lowercase ASCII letters and digits, '-' between words, at most 64 characters."""
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64].strip("-")
+    """A bundle slug: lowercase ASCII letters and digits, '-' between words, at most 64 characters.
+
+    Other scripts are transliterated first (anyascii): "Équipe Montréal" → ``equipe-montreal``,
+    "営業チーム" → ``yingyechimu``, "Straße" → ``strasse``.
+    """
+    s = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")[:64].strip("-")
     return s or "bundle"
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _json_text(value: Any) -> str:
+    """``value`` escaped for the inside of a JSON string: ``"Lead status is [[ status | jsontext ]]."``."""
+    return json.dumps(str(value), ensure_ascii=False)[1:-1]
 
 
 #: Largest string or list a template expression may build with ``*`` (and largest ``**`` exponent).
@@ -323,6 +366,7 @@ def environment(files: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters["json"] = _json
+    env.filters["jsontext"] = _json_text
     env.filters["slug"] = slug
     return env
 

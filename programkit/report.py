@@ -141,8 +141,12 @@ def github_error(path: str, message: str, title: str = "programkit") -> str:
 
 
 def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[str]] | None = None,
-                 suite_name: str = "programkit", unreadable: Sequence[tuple[str, str]] = ()) -> str:
+                 suite_name: str = "programkit", unreadable: Sequence[tuple[str, str]] = (),
+                 strict: bool = False) -> str:
     """JUnit XML: one testsuite per bundle, one testcase per file, a failure per failing file.
+
+    With ``strict`` (``--strict``, which exits 1 on warnings) a file with warnings is a failure too,
+    so the report agrees with the exit status.
 
     ``unreadable`` (path, message) pairs are inputs that could not be read as a bundle at all: each is a
     testsuite with one ``<error>``, so a CI report does not look green when a path was never validated.
@@ -165,8 +169,9 @@ def render_junit(results: Sequence[Result], files: Callable[[Result], Iterable[s
         failures = 0
         for name in sorted(by_file):
             case = etree.SubElement(suite, "testcase", classname=clean(r.path), name=clean(name))
-            errors = [f for f in by_file[name] if f.severity is Severity.ERROR]
-            warnings = [f for f in by_file[name] if f.severity is not Severity.ERROR]
+            errors = [f for f in by_file[name] if f.severity is Severity.ERROR
+                      or (strict and f.severity is Severity.WARNING)]
+            warnings = [f for f in by_file[name] if f not in errors]
             if errors:
                 failures += 1
                 fail = etree.SubElement(case, "failure", message=f"{errors[0].code} {clean(errors[0].message)}",

@@ -118,6 +118,24 @@ def resolve(
     return Rules(decisions)
 
 
+def canonical_case(data: Any) -> Any:
+    """Rules-file keys and options spelt in another case (``"Images": "keepboth"``) as the schema spells them.
+
+    Anything that is not a rule or an option of it in another case is left for the schema check,
+    which names it and suggests the closest name.
+    """
+    if not isinstance(data, dict):
+        return data
+    rules = {r.casefold(): r for r in DEFAULTS}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        rule = key if key in DEFAULTS else rules.get(key.casefold(), key)
+        if rule in OPTIONS and isinstance(value, str) and value not in OPTIONS[rule]:
+            value = next((o for o in OPTIONS[rule] if o.casefold() == value.casefold()), value)
+        out[rule if rule not in out else key] = value
+    return out
+
+
 def load_rules_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and schema-check a ``--rules`` file. Raises BadInput (exit 2) with every finding."""
     file = os.fspath(path)
@@ -132,6 +150,7 @@ def load_rules_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if ok:
         from .jsonpos import locate
 
+        data = canonical_case(data)
         for error in schema.iter_errors("conflictRules", data):
             pointer, message = schema.located_message(error)  # an unknown key: that key, and a suggestion
             pos = locate(text, pointer) if pointer else (1, 1)

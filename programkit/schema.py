@@ -114,6 +114,65 @@ def pointer_of(path: Any) -> str:
     return "".join("/" + escape(p) for p in path)
 
 
+#: What each ``pattern`` of the shipped schemas accepts, in words that read after "is not": a
+#: finding says "'OP Lead' is not a slug: …", never the regular expression. A schema node may
+#: also say it itself with ``patternDescription``. (A test checks every shipped pattern is here.)
+PATTERN_WORDS: dict[str, str] = {
+    "^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$":
+        "a slug: lowercase letters, digits and -, starting and ending with a letter or digit, at most 64 characters",
+    "^[^\\s].*[^\\s]$|^[^\\s]$": "a one-line name that does not start or end with a space",
+    "^[0-9a-f]{64}$": "a sha256: 64 lowercase hexadecimal digits",
+    "^[^{}:.][^{}:]*$": "a token name: no { } or :, and not starting with .",
+    "^([^@\\s]+@[^@\\s]+\\.[^@\\s]+|\\{\\{[^}]+\\}\\})$": "an email address (name@example.com) or a {{token}}",
+    "^(all|any|[0-9 ()]+(\\s*(and|or|AND|OR)\\s*[0-9 ()]+)*)$":
+        "rule logic: all, any, or filter numbers joined by and / or, with parentheses (e.g. 1 and (2 or 3))",
+    "^[1-9][0-9]* (minutes?|hours?|days?|weeks?)$":
+        "a duration: a whole number above 0 and minutes, hours, days or weeks (e.g. 14 days)",
+    "^[0-9]+ (minutes?|hours?|days?|weeks?)$": "a duration: a whole number and minutes, hours, days or weeks (e.g. 72 hours)",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date: YYYY-MM-DD",
+    "^image/[a-z0-9.+-]+$": "an image media type (e.g. image/png)",
+    "^[A-Za-z][A-Za-z0-9_]*$": "an identifier: a letter, then letters, digits and _",
+    "^[A-Za-z_][A-Za-z0-9_]{0,63}$": "an identifier: a letter or _, then at most 63 letters, digits and _",
+    "^[^/]+$": "a name without /",
+    "^[^\\n]+$": "one line of text",
+    "^(/.*)?$": "a JSON pointer: empty, or starting with /",
+    "^-?[0-9]+(\\.[0-9]+)?$": "a number: digits, maybe a leading - and a decimal part",
+    "^[+-=]?[0-9]+$": "a score change: a whole number, maybe after + - or =",
+    "^[+\\-=]?\\s*([0-9]+|\\{\\{my\\.[^}]+\\}\\})$":
+        "a score change: a whole number or a {{my.token}}, maybe after + - or =",
+    "^(?!(created|change|score)$)": "a name other than created, change and score",
+}
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``value`` as a message quotes it, once: a long string or document is cut."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def problem_in_words(error: ValidationError) -> str | None:
+    """What is wrong with the value, in words and without the value, or None (use jsonschema's message)."""
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "pattern":
+        words = (error.schema.get("patternDescription") if isinstance(error.schema, dict) else None) \
+            or PATTERN_WORDS.get(expected)
+        return f"is not {words}" if words else f"does not have the expected form (the pattern {expected!r})"
+    if kind == "maxLength" and isinstance(value, str):
+        return f"is {len(value)} characters long; the limit is {expected}"
+    if kind == "minLength" and isinstance(value, str):
+        return "is empty" if not value else f"is {len(value)} characters long; at least {expected} are needed"
+    if kind == "enum" and isinstance(expected, list):
+        names = [str(e) for e in expected]
+        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6) if isinstance(value, str) else []
+        if not close and isinstance(value, str):
+            close = [n for n in names if n.casefold() == value.casefold()]
+        mean = f"; did you mean {close[0]!r}?" if close else ""
+        return f"is not one of: {', '.join(names)}{mean}"
+    if kind == "const":
+        return f"is not {expected!r}"
+    return None
+
+
 def located_message(error: ValidationError) -> tuple[str, str]:
     """(JSON pointer, message) for a schema error, as a user wants to read it.
 
@@ -136,7 +195,8 @@ def located_message(error: ValidationError) -> tuple[str, str]:
             more = f" (and {len(extra) - 1} more unknown)" if len(extra) > 1 else ""
             return pointer + "/" + escape(key), \
                 f"unknown property {key!r}{more}; {hint}"
-    return pointer, error.message
+    words = problem_in_words(error)
+    return pointer, f"{shown(error.instance)} {words}" if words else error.message
 
 
 def describe(error: ValidationError) -> ValidationError:

@@ -122,7 +122,7 @@ def test_missing_segments_are_all_listed_by_preflight(fake, env, invoke, sample_
     missing = [line for line in result.output.splitlines() if "PK816" in line]
 
     def where(seg: str) -> str:
-        return f"{EMAIL}:{line_of(bundle / EMAIL, chr(34) + seg + chr(34))}:{col_of_key(bundle / EMAIL, seg)}"
+        return f"{bundle / EMAIL}:{line_of(bundle / EMAIL, chr(34) + seg + chr(34))}:{col_of_key(bundle / EMAIL, seg)}"
     assert missing == [
         f"  {where('Public Sector')}: PK816 [marketo-segment-missing] segment 'Public Sector' is not in Marketo's "
         f"segmentation 'Industry' {has}",

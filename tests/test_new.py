@@ -166,7 +166,7 @@ def test_alert_to_account_owner(tmp_path):
     (["--set", "mqlThreshold=lots"], "parameter 'mqlThreshold': 'lots' is not of type 'integer'"),
     (["--set", "mqlThreshold=0"], "parameter 'mqlThreshold': 0 is less than the minimum of 1"),
     (["--set", "colour=red"], "unknown parameter 'colour'"),
-    (["--set", "prefix=AC/ME"], "parameter 'prefix': 'AC/ME' is not a prefix of letters, digits, spaces and "
+    (["--set", "prefix=AC/ME"], "parameter 'prefix': 'AC/ME' is not a prefix of letters (any script), digits, spaces and "
                                 "_ . & - that starts and ends with a letter or digit (or nothing)"),
     (["--set", "alertRecipient=the boss"], "parameter 'alertRecipient': 'the boss' is not 'Person Owner', "
                                            "'Account Owner', 'Opportunity Owner' or email addresses separated by commas"),
@@ -312,11 +312,9 @@ def test_same_values_give_byte_identical_bundles(tmp_path):
 def test_list_and_params(invoke):
     res = invoke("new", "--list")
     assert res.exit_code == 0
-    assert res.output.splitlines()[:2] == [
-        "event-program            Event program: invitation, registration page with a form, confirmation, reminder, "
-        "attended/no-show.",
-        "op-lead-management       Operational lead management: sync new people to the CRM, MQL at a score threshold "
-        "with an alert."]
+    assert "\nop-lead-management       Operational lead management:" in res.output
+    assert "event-program            Event program: invitation, registration page with a form, confirmation, " \
+           "reminder, attended/no-show.\n" in res.output
     params = invoke("new", NAME, "--params").output
     assert "  crm (string, default \"salesforce\"; one of salesforce, dynamics)" in params
     assert "  mqlThreshold (integer, default 100; 1..100000)" in params

@@ -184,6 +184,7 @@ def test_inspect_json_of_an_archive(tmp_path: Path, invoke) -> None:
         "requires": {"crm": "salesforce"},
         "conflictRules": {"emailTemplates": "keepBoth", "images": "keepBoth", "landingPageTemplates": "copy",
                           "programTags": "create"},
+        "ok": True, "findingList": [],
     }
 
 
@@ -227,13 +228,14 @@ recommended conflict rules
 """
 
 
-def test_inspect_reports_tampering_without_failing(sample_copy: Path, invoke) -> None:
+def test_inspect_reports_tampering_with_the_finding_and_exit_1(sample_copy: Path, invoke) -> None:
     f = sample_copy / "emails" / "01-email-alert-mql.json"
     f.write_bytes(f.read_bytes() + b"\n")
     r = invoke("inspect", "-f", "json", str(sample_copy))
-    assert r.exit_code == 0
+    assert r.exit_code == 1
     got = json.loads(r.stdout)
-    assert (got["digestsVerified"], got["findings"]["error"]) == (False, 1)
+    assert (got["digestsVerified"], got["findings"]["error"], got["ok"]) == (False, 1, False)
+    assert [(x["code"], x["pointer"]) for x in got["findingList"]] == [("PK106", "/assets/2/sha256")]
 
 
 def test_inspect_not_a_bundle_exit_2(tmp_path: Path, invoke) -> None:

@@ -476,7 +476,7 @@ def test_schema_pattern_errors_are_findings_with_the_quick_check(sample_copy):
     edit_manifest(sample_copy, lambda m: m["program"].update(name="\x1f"))
     findings = validate_path(sample_copy).findings
     assert [(f.code, f.pointer) for f in findings] == [("PK102", "/program/name")]
-    assert "does not match" in findings[0].message
+    assert "is not a one-line name that does not start or end with a space" in findings[0].message
 
 
 def test_unclosed_token_in_a_long_string_is_linear(sample_copy):

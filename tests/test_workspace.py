@@ -448,9 +448,9 @@ def test_cli_load_schema_errors_are_findings_with_lines_and_nothing_is_written(i
     r = invoke("workspace", "load", str(path), "--target", db)
     assert r.exit_code == 1
     assert r.output.splitlines()[0] == (
-        f"{path}:24:15: error PK901 [inventory-schema] /fields/3/type: 'strin' is not one of ['string', 'text', "
-        "'email', 'phone', 'url', 'integer', 'float', 'currency', 'boolean', 'date', 'datetime', 'score', "
-        "'reference', 'percent']")
+        f"{path}:24:15: error PK901 [inventory-schema] /fields/3/type: 'strin' is not one of: string, text, "
+        "email, phone, url, integer, float, currency, boolean, date, datetime, score, reference, percent; "
+        "did you mean 'string'?")
     assert r.output.splitlines()[-1] == "nothing written"
     # once the schema error is fixed, every other problem is listed together
     doc = json.loads(path.read_text())

@@ -13,7 +13,7 @@ from ..archive import PACK_HINT, pack, unpack_archive
 from ..bundle import not_a_bundle_dir
 from ..errors import BadInput, ProgramkitError, require_path
 from ..inspect import inspect_path, render_text
-from .common import fail, format_option, limit_options, make_limits, styler, use_colour
+from .common import EXIT_FINDINGS, fail, format_option, limit_options, make_limits, styler, use_colour
 from .registry import registry_options
 
 def _warn(findings: list[Any]) -> None:
@@ -111,7 +111,11 @@ def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None
     PATH is a bundle directory, its bundle.json, an archive, or a registry
     reference (oci://HOST/REPO:TAG).
 
-    Exit status: 0 shown, 1 unsafe archive, 2 PATH is not a bundle.
+    A bundle with errors is shown with its findings first (as `validate` lists
+    them), or only with them when its bundle.json cannot be read.
+
+    Exit status: 0 shown, 1 the bundle has errors or is an unsafe archive,
+    2 PATH is not a bundle.
     """
     try:
         ins = inspect_path(path, make_limits(max_files, max_size, max_ratio))
@@ -121,6 +125,8 @@ def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None
         click.echo(json.dumps(ins.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(ins, styler(use_colour())), nl=False)
+    if not ins.ok:
+        raise SystemExit(EXIT_FINDINGS)
 
 
 COMMANDS = [pack_cmd, unpack_cmd, inspect_cmd]

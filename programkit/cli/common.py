@@ -32,8 +32,31 @@ def styler(colour: bool) -> Callable[..., str]:
     return lambda text, **_: text
 
 
+class NamedChoice(click.Choice):
+    """A choice matched without regard to case, shown in help and errors as the docs spell it.
+
+    click lowercases the choices of a case-insensitive Choice in ``--help`` (``keepboth``); the
+    docs, the rules file and the plan say ``keepBoth``, so help does too, and a near miss
+    gets a "did you mean".
+    """
+
+    def __init__(self, choices: Iterable[str]):
+        super().__init__(list(choices), case_sensitive=False)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:  # type: ignore[override]
+        return "[" + "|".join(map(str, self.choices)) + "]"
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        import difflib
+
+        names = [str(c) for c in self.choices]
+        close = difflib.get_close_matches(str(value).casefold(), [n.casefold() for n in names], n=1, cutoff=0.6)
+        mean = f" Did you mean {names[[n.casefold() for n in names].index(close[0])]!r}?" if close else ""
+        return f"{value!r} is not one of {', '.join(map(repr, names))}.{mean}"
+
+
 def format_option(choices: tuple[str, ...] = ("text", "json", "github", "junit")) -> Callable:
-    return click.option("--format", "-f", "fmt", type=click.Choice(choices, case_sensitive=False), default="text",
+    return click.option("--format", "-f", "fmt", type=NamedChoice(choices), default="text",
                         show_default=True, help="Output format.")
 
 

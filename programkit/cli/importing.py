@@ -14,9 +14,10 @@ from ..apply import apply_plan, replay
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
+from ..report import file_path
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
-from .common import EXIT_FINDINGS, EXIT_OK, fail, styler, target_option, use_colour, workspace_option
+from .common import EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, styler, target_option, use_colour, workspace_option
 from .registry import registry_options
 
 #: terraform-like markers and colours per action
@@ -29,7 +30,7 @@ MARKS: dict[str, tuple[str, str | None]] = {
 def rule_options(fn: Callable) -> Callable:
     """--on-tag, --on-landing-page-template, --on-image, --on-email-template, --no-reuse-identical, --rules, --as."""
     for rule in reversed(list(OPTIONS)):
-        fn = click.option(FLAGS[rule], rule, type=click.Choice(OPTIONS[rule], case_sensitive=False),
+        fn = click.option(FLAGS[rule], rule, type=NamedChoice(OPTIONS[rule]),
                           default=None,
                           help=f"Conflict rule {rule} (default: the rules file, the bundle, then {OPTIONS[rule][0]}).")(fn)
     fn = click.option(FLAGS[REUSE_IDENTICAL], REUSE_IDENTICAL, flag_value=False, default=None,
@@ -68,7 +69,9 @@ def _flags(kw: dict[str, Any]) -> dict[str, Any]:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def render_plan(plan: Plan, colour: bool) -> str:
+def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str:
+    """The plan as text; ``bundle_path`` (the BUNDLE argument) puts the bundle's folder before each
+    problem's file (``samples/x/bundle.json:77:7``), so it can be opened from where the command ran."""
     style = styler(colour)
     b, w = plan.bundle, plan.workspace
     program = plan.program.get("as") or plan.program.get("name")
@@ -101,7 +104,7 @@ def render_plan(plan: Plan, colour: bool) -> str:
     errors = [p for p in plan.problems if p.severity.value == "error"]
     if errors:
         header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
-        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style)
+        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style, bundle_path)
     for code in sorted({a.blocked_by for a in blocked}):
         n = sum(a.blocked_by == code for a in blocked)
         lines += ["", style(f"Blocked: {n} write{'s' if n != 1 else ''} marked ( ) above wait on {code} and "
@@ -110,14 +113,15 @@ def render_plan(plan: Plan, colour: bool) -> str:
     warnings = [p for p in plan.problems if p.severity.value == "warning"]
     if warnings:
         header = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:"
-        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style)
+        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style, bundle_path)
     return "\n".join(lines) + "\n"
 
 
-def _problem_lines(problems: list[Any], style: Callable[..., str]) -> list[str]:
+def _problem_lines(problems: list[Any], style: Callable[..., str], bundle_path: str | None = None) -> list[str]:
     lines = []
     for p in problems:
-        loc = f"{p.file}:{p.location}" if p.location else (p.file or "")
+        file = file_path(bundle_path, p.file) if bundle_path and p.file else p.file
+        loc = f"{file}:{p.location}" if p.location else (file or "")
         lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
         if p.hint:
             lines.append(style(f"      hint: {p.hint}", dim=True))
@@ -173,7 +177,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
             Path(out).write_text(plan.to_json(), encoding="utf-8")
         except OSError as e:
             fail(BadInput(f"cannot write plan {out}: {e.strerror}"))
-    click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour()), nl=False)
+    click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour(), bundle), nl=False)
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)
     if out:  # on stderr: stdout stays the plan alone (--format json pipes cleanly)
@@ -239,7 +243,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                 plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                          prune=prune, allow_downgrade=allow_downgrade)
             if fmt == "text":
-                click.echo(render_plan(plan, colour), nl=False)
+                click.echo(render_plan(plan, colour, bundle), nl=False)
                 if hasattr(ws, "cost_line"):  # a remote target pays per call
                     click.echo(ws.cost_line(plan, loaded), nl=False)
             if not plan.ok or dry_run:

@@ -33,6 +33,8 @@ def _show_params(name: str) -> None:
         allowed = f"; one of {', '.join(map(str, p.enum))}" if p.enum else ""
         if p.pattern_description:
             allowed += f"; {p.pattern_description}"
+        if "maxLength" in p.constraints:
+            allowed += f"; at most {p.constraints['maxLength']} characters"
         if "minimum" in p.constraints or "maximum" in p.constraints:
             allowed += f"; {p.constraints.get('minimum', '')}..{p.constraints.get('maximum', '')}"
         click.echo(f"  {p.name} ({p.type}, {default}{allowed})")
@@ -66,6 +68,8 @@ def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, s
         if list_:
             for t in list_templates():
                 click.echo(f"{t.name:<24} {t.description}")
+                click.echo(f"{'':<24} parameters: {', '.join(t.parameters) or 'none'}")
+            click.echo("`programkit new NAME --params` explains each parameter and its default.")
             return
         if template is None:
             raise BadInput("missing TEMPLATE", hint="`programkit new --list` shows the templates.")

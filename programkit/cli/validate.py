@@ -28,7 +28,8 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
     if fmt == "github":
         return render_github(results)
     if fmt == "junit":
-        return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or ())
+        return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or (),
+                            strict=strict)
     return render_text(results, styler(use_colour()), strict=strict)
 
 
@@ -108,14 +109,22 @@ def _fix_digests(paths: tuple[str, ...], fmt: str) -> tuple[tuple[str, ...], lis
 
 
 @click.command("rules")
+@click.argument("codes", nargs=-1, metavar="[CODE]...")
 @format_option(("text", "json", "markdown"))
-def rules_cmd(fmt: str) -> None:
+def rules_cmd(codes: tuple[str, ...], fmt: str) -> None:
     """List every finding code with its severity, meaning, hint and an example.
 
+    With CODE (PK512, 512 or a rule name such as same-version-changed): that
+    code's meaning, an example and the fix, as `programkit explain CODE`.
     --format markdown writes the reference kept in docs/findings.md.
+
+    Exit status: 0 shown, 2 an unknown CODE.
     """
     from ..findings import load_all_codes
 
+    if codes:
+        explain_codes(codes, fmt)
+        return
     if fmt == "markdown":
         from ..docs import findings_markdown
 
@@ -132,4 +141,36 @@ def rules_cmd(fmt: str) -> None:
         click.echo(f"{c.code}  {c.severity.value:<7}  {c.name:<28} {c.summary}")
 
 
-COMMANDS = [validate_cmd, rules_cmd]
+def explain_codes(codes: tuple[str, ...], fmt: str) -> None:
+    """Show each CODE in full (text) or as JSON objects; an unknown one fails with a suggestion."""
+    from ..docs import explain_text, find_code
+
+    try:
+        found = [find_code(c) for c in codes]
+    except ProgramkitError as err:
+        fail(err)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([{"code": c.code, "name": c.name, "severity": c.severity.value, "group": c.group,
+                                "summary": c.summary, "hint": c.hint, "example": c.example} for c in found],
+                              indent=2))
+        return
+    click.echo("\n".join(explain_text(c) for c in found), nl=False)
+
+
+@click.command("explain")
+@click.argument("codes", nargs=-1, required=True, metavar="CODE...")
+@format_option(("text", "json"))
+def explain_cmd(codes: tuple[str, ...], fmt: str) -> None:
+    """What a finding code means, an example of it, and how to fix it.
+
+    CODE is PK512, 512, or a rule name such as same-version-changed
+    (`programkit rules` lists them all).
+
+    Exit status: 0 shown, 2 an unknown CODE.
+    """
+    explain_codes(codes, fmt)
+
+
+COMMANDS = [validate_cmd, rules_cmd, explain_cmd]

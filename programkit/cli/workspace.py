@@ -16,7 +16,7 @@ from ..report import render_json
 from ..report import render_text as render_findings
 from ..workspaces import open_target, target_kind
 from ..workspaces.sqlite import init_workspace, list_workspaces
-from .common import EXIT_FINDINGS, fail, format_option, styler, target_option, use_colour, workspace_option
+from .common import EXIT_FINDINGS, NamedChoice, fail, format_option, styler, target_option, use_colour, workspace_option
 
 
 def _file_only(target: str, command: str) -> None:
@@ -42,7 +42,7 @@ def workspace_group() -> None:
 @workspace_group.command("init")
 @target_option(FILE_HELP)
 @workspace_option()
-@click.option("--crm", type=click.Choice(["salesforce", "dynamics", "none"], case_sensitive=False), default="none",
+@click.option("--crm", type=NamedChoice(["salesforce", "dynamics", "none"]), default="none",
               show_default=True, help="The CRM the instance syncs with (bundles with CRM sync steps require one).")
 @click.option("--exist-ok", is_flag=True,
               help="Succeed, changing nothing, if the workspace already exists with this CRM (for scripts).")
@@ -109,7 +109,7 @@ def json_option(fn: Callable) -> Callable:
 @workspace_option()
 @format_option(("text", "json"))
 @json_option
-@click.option("--kind", type=click.Choice(LISTED_KINDS, case_sensitive=False), default=None,
+@click.option("--kind", type=NamedChoice(LISTED_KINDS), default=None,
               help="List only the assets (or programs) of this kind, one per line.")
 def show_cmd(target: str, workspace: str, fmt: str, as_json: bool, kind: str | None) -> None:
     """Summarise a workspace and list what it holds: items per kind, tag types, each program with its assets and

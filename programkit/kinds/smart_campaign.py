@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..catalog import catalog, known_field_names
-from ..findings import Finding, Severity, make, register_code
+from ..findings import Finding, Severity, did_you_mean, make, register_code
 from .base import Kind, Needs, Ref
 
 if TYPE_CHECKING:
@@ -22,9 +22,15 @@ register_code("PK206", "unresolved-email", Severity.ERROR,
               example="campaigns/02.json /flow/1/email: 'MQL Alert' is not an email in this bundle", group="references")
 
 G2 = "campaigns"
-register_code("PK301", "unknown-trigger", Severity.WARNING, "A trigger name is not one programkit knows from Marketo.",
-              hint="Check the spelling against Marketo's trigger list; unknown triggers are kept as written.",
-              example="campaigns/01.json /smartList/triggers/0/trigger: 'Person Created' is not a known Marketo trigger",
+register_code("PK301", "unknown-trigger", Severity.WARNING,
+              "A trigger name is not in the catalogue of Marketo triggers programkit ships (programkit/data/"
+              "marketo.json). A warning, not an error: an instance can also have triggers the catalogue cannot "
+              "list (custom activities, LaunchPoint integrations), so the name is kept as written.",
+              hint="Fix the spelling (the message names the nearest trigger in the catalogue); if the instance "
+                   "really has this trigger (a custom activity, an integration), leave it: Marketo decides.",
+              example="campaigns/01.json /smartList/triggers/0/trigger: 'Person Created' is not a known Marketo "
+                      "trigger; did you mean 'Person is Created'? (a warning: custom-activity and integration "
+                      "triggers are not in programkit's catalogue)",
               group=G2)
 register_code("PK302", "unknown-filter", Severity.WARNING, "A filter name is not one programkit knows from Marketo.",
               hint="Check the spelling against Marketo's filter list; unknown filters are kept as written.",
@@ -140,7 +146,11 @@ def smart_list_findings(sl: dict[str, Any], file: str, known_fields: frozenset[s
     for i, t in enumerate(trig):
         if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
             p = f"{prefix}/triggers/{i}/trigger"
-            yield make("PK301", f"{p}: {t['trigger']!r} is not a known Marketo trigger", file=file, pointer=p)
+            mean = did_you_mean(t["trigger"], cat["triggers"], cutoff=0.6)
+            mean = f"; {mean}" if mean else ""
+            yield make("PK301", f"{p}: {t['trigger']!r} is not a known Marketo trigger{mean} (a warning: "
+                                "custom-activity and integration triggers are not in programkit's catalogue)",
+                       file=file, pointer=p)
     for i, f in enumerate(filt):
         if isinstance(f, dict) and isinstance(f.get("filter"), str) and f["filter"].casefold() not in filters:
             p = f"{prefix}/filters/{i}/filter"

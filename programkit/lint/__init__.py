@@ -10,6 +10,7 @@ standalone file has no program to check them against.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -156,10 +157,46 @@ def read_template(path: str | os.PathLike[str]) -> str:
                        hint="Save the template as UTF-8.") from None
 
 
+register_code("PK450", "not-a-template", Severity.ERROR,
+              "A file given to `programkit lint` is not an HTML template: no <html>, <body> or <head> element "
+              "and no Marketo (mkto…) class, as in a README or a JSON file.",
+              hint="Lint Email 2.0 and guided landing page templates (.html); `programkit validate BUNDLE` "
+                   "checks a bundle's other files.",
+              example="README.md: error PK450 [not-a-template] not an HTML template (a .md file); nothing was linted",
+              group="template lint")
+
+#: What every Email 2.0 or landing page template has: a document element, or at least a Marketo class.
+_TEMPLATE_MARK = re.compile(r"<\s*(html|body|head)\b|<!doctype\s+html|class\s*=\s*[\"'][^\"']*\bmkto", re.IGNORECASE)
+
+
+#: Files that hold text about templates, or data, but are never a template themselves.
+_NEVER_TEMPLATES = (".md", ".markdown", ".rst", ".txt", ".json", ".csv", ".jsonl", ".yml", ".yaml", ".py", ".js",
+                    ".css")
+
+
+def _is_template(path: str, text: str) -> bool:
+    """A template has a document element or a Marketo class; an .html file may be a plain fragment
+    (a table) too. A README's ``<you>`` or ``<a commit sha>`` does not make it one, nor do the
+    template examples quoted in a Markdown file."""
+    if path.lower().endswith(_NEVER_TEMPLATES):
+        return False
+    if _TEMPLATE_MARK.search(text):
+        return True
+    return path.lower().endswith((".html", ".htm")) and re.search(r"<[A-Za-z][\w-]*[\s/>]", text) is not None
+
+
 def lint_file(path: str | os.PathLike[str], kind: str | None = None) -> LintResult:
-    """Lint one template file; ``kind`` None guesses it (see :func:`guess_kind`)."""
+    """Lint one template file; ``kind`` None guesses it (see :func:`guess_kind`).
+
+    A file that is no template at all (a README, a JSON file) is one PK450 finding, not "ok".
+    """
     display = os.fspath(path)
     text = read_template(path)
+    if text.strip() and not _is_template(display, text):
+        ext = os.path.splitext(display)[1].lower()
+        why = f"a {ext} file" if ext.endswith(_NEVER_TEMPLATES) else "no <html>, <body> or <head> element, no mkto… class"
+        message = f"not an HTML template ({why}); nothing was linted"
+        return LintResult(display, kind or EMAIL, [make("PK450", message, file=display)])
     kind = kind or guess_kind(text)
     return LintResult(display, kind, lint_text(text, kind, file=display))
 
