@@ -13,7 +13,9 @@ from ..archive import PACK_HINT, pack, unpack_archive
 from ..bundle import not_a_bundle_dir
 from ..errors import BadInput, ProgramkitError, require_path
 from ..inspect import inspect_path, render_text
-from .common import EXIT_FINDINGS, fail, format_option, limit_options, make_limits, styler, use_colour
+from ..html import write_inspection_report
+from .common import (EXIT_FINDINGS, fail, format_option, html_options, limit_options, make_limits, report_written, styler,
+                     use_colour)
 from .registry import registry_options
 
 def _warn(findings: list[Any]) -> None:
@@ -103,9 +105,11 @@ def unpack_cmd(archive: Path, output: Path | None, force: bool, max_files: int |
 @click.command("inspect")
 @click.argument("path", type=click.Path())
 @format_option(("text", "json"))
+@html_options
 @limit_options
 @registry_options()
-def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
+def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None, max_ratio: float | None,
+                html: str | None = None, force: bool = False) -> None:
     """Show a bundle's name, version, digests, program, assets, requires and rules.
 
     PATH is a bundle directory, its bundle.json, an archive, or a registry
@@ -119,8 +123,12 @@ def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None
     """
     try:
         ins = inspect_path(path, make_limits(max_files, max_size, max_ratio))
+        if html:
+            write_inspection_report(html, path, make_limits(max_files, max_size, max_ratio), force=force)
     except ProgramkitError as err:
         fail(err)
+    if html:
+        report_written(html)
     if fmt == "json":
         click.echo(json.dumps(ins.to_dict(), indent=2, ensure_ascii=False))
     else:

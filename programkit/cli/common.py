@@ -139,6 +139,19 @@ def workspace_option(help: str = "Workspace inside the target (Marketo's default
                         show_envvar=True, metavar="NAME", help=help)
 
 
+def html_options(fn: Callable) -> Callable:
+    """--html FILE (a self-contained HTML report, besides the usual output) and --force (replace FILE)."""
+    fn = click.option("--force", "force", is_flag=True, help="Replace the --html file if it exists.")(fn)
+    return click.option("--html", "html", type=click.Path(dir_okay=False), metavar="FILE",
+                        help="Also write a self-contained HTML report to FILE (it loads nothing from the network; "
+                             "an existing FILE is replaced only with --force).")(fn)
+
+
+def report_written(path: str) -> None:
+    """Say on stderr where the HTML report went (stdout stays the command's usual output)."""
+    click.echo(f"HTML report written to {path}", err=True)
+
+
 # --- archive limits, for every command that reads archives ---------------------
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.I)

@@ -11,13 +11,15 @@ from typing import Any, Callable
 import click
 
 from ..apply import apply_plan, replay
+from ..html import write_plan_report
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
 from ..report import file_path
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
-from .common import EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, styler, target_option, use_colour, workspace_option
+from .common import (EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, html_options, report_written, styler, target_option,
+                     use_colour, workspace_option)
 from .registry import registry_options
 
 #: terraform-like markers and colours per action
@@ -144,9 +146,11 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @click.command("plan")
 @plan_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Also save the plan as JSON (for import --plan).")
+@html_options
 @registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
-             prune: bool, allow_downgrade: bool, out: str | None, **kw: Any) -> None:
+             prune: bool, allow_downgrade: bool, out: str | None, html: str | None = None, force: bool = False,
+             **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
     One line per bundle item: + create, ~ update, = reuse, -> rename (a
@@ -168,6 +172,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                       prune=prune, allow_downgrade=allow_downgrade,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
+            if html:  # while the workspace is open: the report diffs against its current content
+                write_plan_report(html, plan, bundle_, ws, force=force)
         finally:
             ws.close()
     except ProgramkitError as err:
@@ -180,6 +186,8 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
     click.echo(plan.to_json() if fmt == "json" else render_plan(plan, use_colour(), bundle), nl=False)
     if fmt == "text" and hasattr(ws, "cost_line"):  # a remote target pays per call
         click.echo(ws.cost_line(plan, bundle_), nl=False)
+    if html:
+        report_written(html)
     if out:  # on stderr: stdout stays the plan alone (--format json pipes cleanly)
         where = "".join(f" {flag} {shlex.quote(value)}" for flag, value, default in
                         (("--target", target, DEFAULT_TARGET), ("--workspace", workspace, "Default"))
@@ -200,10 +208,11 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
+@html_options
 @registry_options(signature=True)
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
-               resume: bool = False, **kw: Any) -> None:
+               resume: bool = False, html: str | None = None, force: bool = False, **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -242,6 +251,9 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
             else:
                 plan, loaded = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                          prune=prune, allow_downgrade=allow_downgrade)
+            if html:  # the plan this import applies, before anything is written (a refused file stops it here)
+                write_plan_report(html, plan, loaded, ws, force=force)
+                report_written(html)
             if fmt == "text":
                 click.echo(render_plan(plan, colour, bundle), nl=False)
                 if hasattr(ws, "cost_line"):  # a remote target pays per call

@@ -12,7 +12,8 @@ from ..archive import usual_mode
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_folder_of, require_path
 from ..findings import make
 from ..simulate import EVENTS_HINT, PEOPLE_HINT, iter_json, iter_text, simulate, write_report
-from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option
+from ..html import check_writable, write_simulation_report
+from .common import EXIT_FINDINGS, EXIT_OK, fail, format_option, html_options, report_written
 from .registry import registry_options
 
 
@@ -64,9 +65,10 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
+@html_options
 @registry_options()
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
-                 fmt: str, out: str | None, show_all: bool) -> None:
+                 fmt: str, out: str | None, show_all: bool, html: str | None = None, force: bool = False) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.
 
     Prints each person's final state and history, people per state, the funnel
@@ -79,9 +81,15 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
     """
     try:
         _check_paths(bundle, people, events, out)
+        if html:
+            check_writable(html, force)  # before the simulation runs: a refused file costs nothing
         result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
+        if html:
+            write_simulation_report(html, result, force=force)
     except ProgramkitError as err:
         fail(err)
+    if html:
+        report_written(html)
     # written in pieces: the alerts, rejections and findings are read back from disk as they go out
     pieces = iter_json(result) if fmt == "json" else iter_text(result, None if show_all else 20)
     if out:

@@ -11,6 +11,7 @@ from ..validate import ValidationResult, bundles_containing, git_changed_paths, 
 from ..errors import ProgramkitError
 from .common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, each_path, fail, format_option, limit_options, make_limits,
                      styler, use_colour)
+from ..html import check_writable, render_validation, write_report
 from .registry import registry_options
 
 
@@ -30,12 +31,17 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
     if fmt == "junit":
         return render_junit(results, _files, suite_name="programkit validate", unreadable=unreadable or (),
                             strict=strict)
+    if fmt == "html":
+        return render_validation(results, unreadable or (), strict)
     return render_text(results, styler(use_colour()), strict=strict)
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=False))
-@format_option()
+@format_option(("text", "json", "github", "junit", "html"))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the report to FILE (temp file + rename) instead of standard output; e.g. with --format html.")
+@click.option("--force", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option("--find-bundle", is_flag=True,
               help="PATHs are any files, existing or deleted: validate the bundle around each one once (the "
@@ -50,7 +56,8 @@ def render(results: list[ValidationResult], fmt: str, strict: bool = False,
 @limit_options
 @registry_options()
 def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bool, git_changes: bool,
-                 fix_digests: bool, max_files: int | None, max_size: str | None, max_ratio: float | None) -> None:
+                 fix_digests: bool, max_files: int | None, max_size: str | None, max_ratio: float | None,
+                 output: str | None = None, force: bool = False) -> None:
     """Validate bundles: JSON syntax, schemas, files and digests, names and references.
 
     PATH is a bundle directory, its bundle.json, a bundle archive (.zip), or a
@@ -76,13 +83,25 @@ def validate_cmd(paths: tuple[str, ...], fmt: str, strict: bool, find_bundle: bo
             except ProgramkitError as err:
                 fail(err)
         paths = tuple(bundles_containing(paths))
+    if output:
+        try:
+            check_writable(output, force, "-o")  # before the work: a refused file costs nothing
+        except ProgramkitError as err:
+            fail(err)
     refused: list[tuple[str, str]] = []
     if fix_digests:
         paths, refused = _fix_digests(paths, fmt)
     results, unreadable = each_path(paths, lambda path: validate_path(path, limits), fmt)
     unreadable = refused + unreadable
-    if results or not unreadable or fmt in ("json", "junit"):  # machine formats always parse
-        click.echo(render(results, fmt, strict, unreadable), nl=False)
+    if results or not unreadable or fmt in ("json", "junit", "html"):  # machine formats always parse
+        text = render(results, fmt, strict, unreadable)
+        if output:
+            try:
+                write_report(output, text, force, "-o")
+            except ProgramkitError as err:
+                fail(err)
+        else:
+            click.echo(text, nl=False)
     if unreadable:
         raise SystemExit(EXIT_USAGE)
     raise SystemExit(EXIT_FINDINGS if any(r.failed(strict) for r in results) else EXIT_OK)
