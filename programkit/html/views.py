@@ -15,9 +15,9 @@ from typing import Any, Iterable, Sequence
 from markupsafe import Markup
 
 from ..findings import Finding, load_all_codes
+from ..kinds import rules_of_kinds
 from ..model import HTML_KINDS, JSON_KINDS, PROGRAM_KINDS, Bundle, folder_tree
 from ..workspaces.base import DESIGN_KINDS
-from ..kinds import rules_of_kinds
 from . import charts
 from .preview import offline, render_email
 
