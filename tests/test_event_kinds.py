@@ -471,3 +471,12 @@ def test_used_by_lists_the_pages_on_a_landing_page_template(tmp_path, invoke):
         f"landingPageTemplate '{LP_TEMPLATE_NAME}': used by 2",
         f"  landingPage    Event Registration Page  (program '{PROGRAM}')",
         f"  landingPage    Event Thank You Page  (program '{PROGRAM}')"]
+
+
+def test_form_fills_simulate_the_same_in_parallel(tmp_path, invoke):
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in EVENTS), encoding="utf-8")
+    one = invoke("simulate", str(EVENT), "--events", str(events), "--format", "json")
+    two = invoke("simulate", str(EVENT), "--events", str(events), "--format", "json", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert one.output == two.output

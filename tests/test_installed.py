@@ -63,7 +63,11 @@ def test_unreadable_input_exit_2_without_traceback(tmp_path):
 def test_python_dash_m_and_version(tmp_path):
     done = subprocess.run([sys.executable, "-m", "programkit", "--version"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)
-    assert done.returncode == 0 and re.fullmatch(r"programkit, version \d+\.\d+\.\d+\S*\n", done.stdout)
+    assert done.returncode == 0 and re.fullmatch(r"programkit, version \d+\.\d+\.\d+\S*; simulate core: "
+                                                 r"(compiled \(Cython\)|pure Python \(.+\))\n", done.stdout)
+    forced = subprocess.run([sys.executable, "-m", "programkit", "--version"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "PROGRAMKIT_PURE_PYTHON": "1"})
+    assert forced.stdout.endswith("; simulate core: pure Python (PROGRAMKIT_PURE_PYTHON is set)\n")
 
 
 def _on_a_tty(args: list[str], env: dict[str, str]) -> str:

@@ -444,7 +444,7 @@ def test_records_spill_to_disk_and_read_back_the_same(tmp_path, monkeypatch):
     with people, not events); with tiny chunks and runs the output is the same, byte for byte."""
     import random
 
-    import programkit.simulate as sim
+    import programkit.simulate.records as sim  # where the spill sizes live
     from programkit.findings import make, sort_key
     from programkit.simulate import FindingSink, render_json, render_text
 

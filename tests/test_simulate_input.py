@@ -86,7 +86,7 @@ def test_events_after_until_are_counted_and_said(tmp_path):
 
 
 def test_events_after_until_across_blocks(tmp_path, monkeypatch):
-    import programkit.simulate as S
+    import programkit.simulate.inputs as S  # where the block size lives
 
     monkeypatch.setattr(S, "_BLOCK", 256)  # many blocks: the count goes on past the block the stop is in
     lines = [json.dumps({"at": f"2026-03-{d:02d}T00:00:00Z", "person": "p1", "type": "set-open"}) for d in range(1, 29)]

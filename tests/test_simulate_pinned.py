@@ -15,6 +15,7 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLES
 from programkit.simulate import render_json, render_text, simulate
 
@@ -109,7 +110,8 @@ def _digest(text: str, tmp_path: Path) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # a lone \\ud800 escape survives
 
 
-def test_marketo_full_output_is_pinned(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2, 3])  # --jobs N: the same bytes as one process
+def test_marketo_full_output_is_pinned(tmp_path, jobs):
     people = tmp_path / "people.csv"
     rows = ["id,Email Address,Person Owner Email Address,Person Score,Job Title"]
     rows += [f"p{i},p{i}@example.com,owner{i % 7}@example.com,{(i * 13) % 60},{'CTO' if i % 3 else ''}"
@@ -117,7 +119,7 @@ def test_marketo_full_output_is_pinned(tmp_path):
     people.write_text("\n".join(rows) + "\n", encoding="utf-8")
     events = tmp_path / "events.jsonl"
     _marketo_events(events, 600, 6000)
-    result = simulate(SAMPLES / "op-lead-management", people=people, events=events)
+    result = simulate(SAMPLES / "op-lead-management", people=people, events=events, jobs=jobs)
     out = render_json(result)
     assert (result.events, len(result.people), len(result.alerts), len(result.rejected), len(result.findings)) == (
         {"read": 5858, "simulated": 3935, "rejected": 1923, "invalid": 129}, 633, 17, 1923, 129)
@@ -127,7 +129,8 @@ def test_marketo_full_output_is_pinned(tmp_path):
     assert _digest(render_text(result, None), tmp_path) == "fd9713a7837b926802ade5cd420c227d3cb4c9fb8f573f0950521c64e5d1d956"
 
 
-def test_partner_center_full_output_is_pinned(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_partner_center_full_output_is_pinned(tmp_path, jobs):
     rnd = random.Random(5)
     lines = []
     for day in range(1, 29):
@@ -142,6 +145,6 @@ def test_partner_center_full_output_is_pinned(tmp_path):
                                      "data": data}))
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = simulate(PC, events=events, until="2026-05-01T00:00:00Z")
+    result = simulate(PC, events=events, until="2026-05-01T00:00:00Z", jobs=jobs)
     assert _digest(render_json(result), tmp_path) == "c0816d27c62efaef012ba3d624cd8cf03699bc6f098f13e5fe5fa1eea836e280"
     assert _digest(render_text(result, None), tmp_path) == "e0864c761bb8509b1ede0edbeec93173cac5c9159d9d6b31e060d8910dcfb799"

@@ -1,24 +1,34 @@
 """Benchmark: people and events through the OP-Lead Management sample with `programkit simulate`.
 
 Generates (deterministically, into a temporary directory) a people CSV and a
-JSON-lines events file, then times, in the same run:
+JSON-lines events file, then times, in the same run, round after round:
 
-* the floor: reading the events file line by line and ``json.loads`` of each line;
-* a lower floor: ``orjson.loads`` of each line and reading its four fields, the least
-  any event loop written in Python pays per event;
-* the simulation (library call, as ``programkit simulate`` makes it), on one core.
+* the floor: ``orjson.loads`` of each line and reading its four fields, the least any
+  event loop written in Python pays per event (and ``json.loads``, the standard library's);
+* the simulation on the pure-Python core (``PROGRAMKIT_PURE_PYTHON=1``), one process;
+* the simulation on the compiled core, one process (if it is built: ``pip install -e .``);
+* the simulation with ``--jobs 2`` (compiled core if built), and ``--jobs 1`` of the same core
+  right before it, for the speed-up.
 
-Prints events/s for both, the ratio simulation/floor, and peak memory (tracemalloc)
-of the simulation. Default: 100k people, 1M events; ``--scale 0.1`` runs a tenth.
+Each simulation runs in a fresh subprocess (the core is chosen at import), as the library
+call ``programkit simulate`` makes. Prints, per configuration, the median over the rounds of
+events/s (wall and CPU) and the ratio to the orjson floor, the spread (min-max) to show how
+noisy the machine was, and peak memory per person: tracemalloc in one process (a separate run:
+it slows the run down), peak RSS of the busiest process with ``--jobs 2``.
+Default: 100k people, 1M events, 3 rounds; ``--scale 0.1`` runs a tenth.
 
-    python bench/simulate/run.py [--scale 1.0] [--keep DIR]
+    python bench/simulate/run.py [--scale 1.0] [--rounds 3] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
+import statistics
+import subprocess
 import shutil
 import sys
 import tempfile
@@ -32,7 +42,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from programkit.simulate import simulate  # noqa: E402
 
 
 def generate(directory: Path, people: int, events: int) -> tuple[Path, Path]:
@@ -94,42 +103,103 @@ def fields_floor(events: Path) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
+def child(directory: Path, jobs: int, trace: bool) -> None:
+    """One simulation in this process; prints what it measured as JSON (the parent reads it)."""
+    from programkit.simulate import core_in_use, simulate
+
+    sample = ROOT / "samples/op-lead-management"
+    people, events = directory / "people.csv", directory / "events.jsonl"
+    if trace:
+        tracemalloc.start()
+    t, c = time.perf_counter(), time.process_time()
+    result = simulate(sample, people=people, events=events, jobs=jobs)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = tracemalloc.get_traced_memory()[1] if trace else None
+    print(json.dumps({
+        "core": core_in_use(), "wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime, "peak": peak,
+        # ru_maxrss: KiB on Linux; the busiest of this process and its workers
+        "rss": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss) * 1024,
+        "people": len(result.people), "states": result.states, "alerts": len(result.alerts),
+        "rejected": len(result.rejected), "campaigns": result.campaigns}))
+
+
+def run_child(directory: Path, jobs: int, pure: bool, trace: bool = False) -> dict:
+    env = {**os.environ, "PROGRAMKIT_PURE_PYTHON": "1" if pure else "0"}
+    done = subprocess.run([sys.executable, __file__, "--child", str(directory), "--jobs", str(jobs)]
+                          + (["--trace"] if trace else []), env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of 100k people / 1M events")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of every configuration (medians are shown)")
     ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child(args.child, args.jobs, args.trace)
+        return
     n_people, n_events = int(100_000 * args.scale), int(1_000_000 * args.scale)
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-simulate-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        sample = ROOT / "samples/op-lead-management"
         t = time.perf_counter()
-        people, events = generate(work, n_people, n_events)
+        if not (work / "events.jsonl").exists() or not args.keep:
+            generate(work, n_people, n_events)
+        events = work / "events.jsonl"
         print(f"generated {n_people} people, {n_events} events in {time.perf_counter() - t:.1f}s "
-              f"({events.stat().st_size / 1e6:.0f} MB)")
-        floor_s, floor_cpu = floor(events)
-        orj_s, orj_cpu = fields_floor(events)
-        t, c = time.perf_counter(), time.process_time()
-        result = simulate(sample, people=people, events=events)
-        sim_s, sim_cpu = time.perf_counter() - t, time.process_time() - c
-        tracemalloc.start()
-        simulate(sample, people=people, events=events)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print("                                      wall                    CPU (process time)")
-        print(f"floor  (read + json.loads per line): {floor_s:6.2f}s {n_events / floor_s:>10,.0f} ev/s   "
-              f"{floor_cpu:6.2f}s {n_events / floor_cpu:>10,.0f} ev/s")
-        print(f"floor  (orjson.loads + 4 fields):    {orj_s:6.2f}s {n_events / orj_s:>10,.0f} ev/s   "
-              f"{orj_cpu:6.2f}s {n_events / orj_cpu:>10,.0f} ev/s")
-        print(f"simulate (campaigns + lifecycle):    {sim_s:6.2f}s {n_events / sim_s:>10,.0f} ev/s   "
-              f"{sim_cpu:6.2f}s {n_events / sim_cpu:>10,.0f} ev/s")
-        print(f"ratio simulate/floor (CPU): {sim_cpu / floor_cpu:.2f}x the time of json.loads of the events, "
-              f"{sim_cpu / orj_cpu:.2f}x orjson.loads + 4 fields")
-        print(f"peak memory (tracemalloc, simulation): {peak / 1e6:.0f} MB for {len(result.people)} people "
-              f"({peak / max(1, len(result.people)):.0f} B/person)")
-        print(f"states: {result.states}")
-        print(f"alerts: {len(result.alerts)}, rejected: {len(result.rejected)}, campaigns: {result.campaigns}")
+              f"({events.stat().st_size / 1e6:.0f} MB); {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+        compiled = run_child(work, 1, pure=False)["core"].startswith("compiled")
+        configs = [("pure Python, 1 process", 1, True)]
+        if compiled:
+            configs.append(("compiled, 1 process", 1, False))
+        configs.append(("--jobs 2" + (" (compiled)" if compiled else " (pure Python)"), 2, not compiled))
+        runs: dict[str, list[dict]] = {name: [] for name, _, _ in configs}
+        floors: list[tuple[float, float]] = []
+        json_floors: list[tuple[float, float]] = []
+        for r in range(args.rounds):
+            floors.append(fields_floor(events))
+            json_floors.append(floor(events))
+            for name, jobs, pure in configs:
+                runs[name].append(run_child(work, jobs, pure))
+            print(f"  round {r + 1}/{args.rounds} done (load {os.getloadavg()[0]:.1f})", flush=True)
+        traced = {name: run_child(work, jobs, pure, trace=True) for name, jobs, pure in configs if jobs == 1}
+
+        def med(values: list[float]) -> float:
+            return statistics.median(values)
+
+        floor_wall, floor_cpu = med([w for w, _ in floors]), med([c for _, c in floors])
+        print(f"\nmedians of {args.rounds} rounds (min-max in brackets); ratio = simulate time / floor time (CPU)")
+        print(f"{'':34} {'wall ev/s':>11} {'CPU ev/s':>11} {'ratio':>7}   spread of wall ev/s")
+        print(f"{'floor: orjson.loads + 4 fields':34} {n_events / floor_wall:>11,.0f} {n_events / floor_cpu:>11,.0f} "
+              f"{1:>6.2f}x   [{n_events / max(w for w, _ in floors):,.0f}-{n_events / min(w for w, _ in floors):,.0f}]")
+        jw, jc = med([w for w, _ in json_floors]), med([c for _, c in json_floors])
+        print(f"{'floor: json.loads (stdlib)':34} {n_events / jw:>11,.0f} {n_events / jc:>11,.0f} {jc / floor_cpu:>6.2f}x")
+        for name, _, _ in configs:
+            walls, cpus = [x["wall"] for x in runs[name]], [x["cpu"] for x in runs[name]]
+            print(f"{name:34} {n_events / med(walls):>11,.0f} {n_events / med(cpus):>11,.0f} "
+                  f"{med(cpus) / floor_cpu:>6.2f}x   [{n_events / max(walls):,.0f}-{n_events / min(walls):,.0f}]")
+        one = "compiled, 1 process" if compiled else "pure Python, 1 process"
+        two = configs[-1][0]
+        speedups = [a["wall"] / b["wall"] for a, b in zip(runs[one], runs[two])]
+        print(f"--jobs 2 speed-up over 1 process ({one.split(',')[0]}), wall, round by round: "
+              + ", ".join(f"{s:.2f}x" for s in speedups) + f"; median {med(speedups):.2f}x")
+        print("peak memory per person:")
+        for name, x in traced.items():
+            print(f"  {name:32} {x['peak'] / x['people']:>6,.0f} B/person (tracemalloc, {x['peak'] / 1e6:.0f} MB)")
+        for name, _, _ in configs:
+            rss = med([x["rss"] for x in runs[name]])
+            print(f"  {name:32} {rss / 1e6:>6,.0f} MB peak RSS of the busiest process "
+                  f"({rss / runs[name][0]['people']:,.0f} B per person of the whole run, interpreter included)")
+        last = runs[configs[-1][0]][-1]
+        print(f"states: {last['states']}")
+        print(f"alerts: {last['alerts']}, rejected: {last['rejected']}, campaigns: {last['campaigns']}")
+        outputs = {json.dumps([x["states"], x["alerts"], x["rejected"], x["campaigns"]]) for r in runs.values() for x in r}
+        assert len(outputs) == 1, "the configurations disagree"
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -13,11 +13,13 @@ import sys
 import click
 
 from .. import __version__
+from ..simulate import core_in_use
 from .common import run_guarded
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", "-V", prog_name="programkit")
+@click.version_option(__version__, "--version", "-V", prog_name="programkit",
+                      message=f"%(prog)s, version %(version)s; simulate core: {core_in_use()}")
 def cli() -> None:
     """Package, validate, import and export Marketo-style programs as versioned bundles."""
 

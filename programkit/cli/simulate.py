@@ -65,10 +65,14 @@ def _write_atomic(path: str, pieces: Iterable[str]) -> None:
 @format_option(("text", "json"))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the result here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Text format: list every person, alert and rejection.")
+@click.option("--jobs", "jobs", type=int, metavar="N",
+              help="Split the people across N processes (same output). Default: the idle usable CPU cores "
+                   "(at most 8), one process for an events file under 8 MiB.")
 @html_options
 @registry_options()
 def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str | None, settings: tuple[str, ...],
-                 fmt: str, out: str | None, show_all: bool, html: str | None = None, force: bool = False) -> None:
+                 fmt: str, out: str | None, show_all: bool, jobs: int | None = None, html: str | None = None,
+                 force: bool = False) -> None:
     """Simulate what BUNDLE's smart campaigns and lead lifecycle do to people.
 
     Prints each person's final state and history, people per state, the funnel
@@ -83,7 +87,8 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
         _check_paths(bundle, people, events, out)
         if html:
             check_writable(html, force)  # before the simulation runs: a refused file costs nothing
-        result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings))
+        result = simulate(bundle, people=people, events=events, until=until, settings=_settings(settings),
+                          jobs=jobs)
         if html:
             write_simulation_report(html, result, force=force)
     except ProgramkitError as err:
