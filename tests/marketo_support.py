@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_marketo import FakeMarketo  # noqa: E402
 
-from programkit.workspaces.marketo_client import Limits, MarketoClient  # noqa: E402
+from programkit.workspaces.marketo.client import Limits, MarketoClient  # noqa: E402
 
 CLIENT_ID = "pk-test-client"
 #: distinctive so a grep of every output and file can prove it never leaks

@@ -116,7 +116,8 @@ def test_apply_hands_creates_over_in_batches_in_dependency_order(fake, ws, sampl
     assert sorted(s["name"] for s in steps if s["op"] == "create" and s["kind"] == "smartCampaign") == \
         snap["assets"]["smartCampaign"]
     assert [i["name"] for i in ws.checklist] == ["01 - Sync New People to CRM", "02 - Marketing Qualified",
-                                                 "01 - Email - ALERT - MQL", "Lead Lifecycle", *extra]
+                                                 "01 - Email - ALERT - MQL", "Quick Start Email Template",
+                                                 "Lead Lifecycle", *extra]
     # the mapping gives every created asset its own Marketo id
     ids = {m["bundleName"]: m["workspaceId"] for m in record.mapping if m["kind"] == "smartCampaign"}
     names = {a["id"]: a["name"] for a in fake.assets["smartCampaign"].values()}
@@ -130,7 +131,7 @@ def test_apply_hands_creates_over_in_batches_in_dependency_order(fake, ws, sampl
 def test_a_failure_in_a_batch_stops_it_and_resume_finishes_without_duplicates(fake, ws, sample_copy):
     from programkit.errors import ProgramkitError
     from programkit.workspaces.marketo import resume_import
-    from programkit.workspaces.marketo_rollback import rollback
+    from programkit.workspaces.marketo.journal import rollback
 
     extra = _more_campaigns(sample_copy, 20)
     fake.add_fault({"code": "709", "name": "05 - Extra Campaign", "message": "Name is reserved"})
@@ -154,7 +155,7 @@ FIRST = ("Imported op-lead-management 1.0.0 into workspace 'Default' as program 
          "10 changes; 1 leadLifecycle on the checklist instead: the API cannot write it).")
 STILL = ("Still recorded as needing manual completion (import #1; `programkit verify` checks what the API can read): "
          "smartCampaign '01 - Sync New People to CRM', '02 - Marketing Qualified'; email '01 - Email - ALERT - MQL'; "
-         "leadLifecycle 'Lead Lifecycle'.")
+         "emailTemplate 'Quick Start Email Template'; leadLifecycle 'Lead Lifecycle'.")
 
 
 @pytest.fixture
@@ -203,7 +204,7 @@ def test_an_upgrade_that_changes_the_lifecycle_puts_it_on_the_checklist_again(fa
     assert "   . noop    token          MQL Score Threshold  (unchanged)" in up.output  # no description in Marketo
     assert "(import #2, 1 change; 1 leadLifecycle on the checklist instead: the API cannot write it)." in up.output
     assert ('## leadLifecycle "Lead Lifecycle" (not written: no API for it, in /Marketing Activities/'
-            'OP-Lead Management/Campaigns)') in up.output
+            'Default/OP-Lead Management/Campaigns)') in up.output
     assert "- [ ] Review: the bundle changed this model; change it by hand to match every step below" in up.output
     assert '- [ ] SLA "follow-up due": on entering MQL, for 48 hours' in up.output
 
@@ -215,7 +216,8 @@ def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fak
     first = json.loads(invoke("import", str(SAMPLE), "--target", fake.url, "--yes", "--format", "json").output)
     assert first["import"]["outcome"] == "needs-manual-completion"
     assert [i["name"] for i in first["import"]["manualCompletion"]["items"]] == [
-        "01 - Sync New People to CRM", "02 - Marketing Qualified", "01 - Email - ALERT - MQL", "Lead Lifecycle"]
+        "01 - Sync New People to CRM", "02 - Marketing Qualified", "01 - Email - ALERT - MQL",
+        "Quick Start Email Template", "Lead Lifecycle"]
     assert invoke("import", str(SAMPLE), "--target", fake.url, "--yes").exit_code == 0
     (checklist,) = (env / "marketo").rglob("checklists/*.md")
     history_file = checklist.parent.parent / "history.json"
@@ -224,7 +226,8 @@ def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fak
         "      left for the Marketo UI (recorded; `programkit verify` checks what the API can read):",
         "        smartCampaign '01 - Sync New People to CRM' (id 1001): 10 steps",
         "        smartCampaign '02 - Marketing Qualified' (id 1002): 12 steps",
-        "        email '01 - Email - ALERT - MQL' (id 1001): 2 steps",
+        "        email '01 - Email - ALERT - MQL' (id 1001): 1 step",
+        "        emailTemplate 'Quick Start Email Template' (id 1001): 1 step",
         "        leadLifecycle 'Lead Lifecycle' (not written): 12 steps",
         f"      checklist: {checklist}",
         f"History kept on this machine in {history_file} (Marketo has no place for it)."]
@@ -238,14 +241,14 @@ def test_history_and_workspace_show_say_what_is_left_and_where_history_lives(fak
     assert left["checklist"] == str(checklist)
     assert [(i["kind"], i["name"], i["marketoId"], len(i["steps"])) for i in left["items"]] == [
         ("smartCampaign", "01 - Sync New People to CRM", 1001, 10), ("smartCampaign", "02 - Marketing Qualified", 1002, 12),
-        ("email", "01 - Email - ALERT - MQL", 1001, 2), ("leadLifecycle", "Lead Lifecycle", None, 12)]
-    assert left["items"][2]["steps"] == [
-        "Edit Text Version: paste the text version from the bundle (the API sets HTML only)",
-        "Check the modules personDetails, callToAction are present, in that order"]
+        ("email", "01 - Email - ALERT - MQL", 1001, 1), ("emailTemplate", "Quick Start Email Template", 1001, 1),
+        ("leadLifecycle", "Lead Lifecycle", None, 12)]
+    # the text version and the modules went through the API; the approval is left (import ran without --approve)
+    assert left["items"][2]["steps"] == ["Approve the email (import with --approve to let programkit do it)"]
     show = invoke("workspace", "show", "--target", fake.url).output.splitlines()
     assert show[-2:] == [
         "  OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0; "
-        "4 assets recorded as needing manual completion)",
+        "5 assets recorded as needing manual completion)",
         f"Import history: kept on this machine in {history_file} (see `programkit history`)."]
     # rolled back: nothing is left for the UI
     assert invoke("rollback", "--target", fake.url).exit_code == 0

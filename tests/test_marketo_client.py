@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from programkit.errors import BadInput
-from programkit.workspaces.marketo_client import Limits, MarketoClient, MarketoError, RateLimiter
+from programkit.workspaces.marketo.client import Limits, MarketoClient, MarketoError, RateLimiter
 
 from marketo_support import CLIENT_ID, FAST, SECRET, FakeMarketo, client, fake, marketo_env  # noqa: F401
 
@@ -65,13 +65,13 @@ def test_606_and_615_storms_are_absorbed(fake, client):
     assert client.retried["606"] == 5 and client.retried["615"] == 3
 
 
-def test_timeouts_system_errors_and_5xx_are_retried(fake, client):
+def test_timeouts_unavailability_and_5xx_are_retried(fake, client):
     fake.add_fault({"code": "604", "times": 1})
-    fake.add_fault({"code": "611", "times": 1})
+    fake.add_fault({"code": "608", "times": 1})
     assert client.get("/rest/asset/v1/tagTypes.json")
     fake.add_fault({"http": 503, "call": fake.stats["calls"] + 1})
     assert client.get("/rest/asset/v1/tagTypes.json")
-    assert (client.retried["604"], client.retried["611"], client.retried["http5xx"]) == (1, 1, 1)
+    assert (client.retried["604"], client.retried["608"], client.retried["http5xx"]) == (1, 1, 1)
 
 
 def test_retries_are_bounded(fake):

@@ -11,7 +11,7 @@ import pytest
 from bundle_edits import EMAIL, EMAIL_NAME, edit_asset, edit_manifest, line_of
 from marketo_support import SECRET, client, fake, cli_env, marketo_env  # noqa: F401
 
-from programkit.workspaces.marketo_client import MarketoError
+from programkit.workspaces.marketo.client import MarketoError
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "op-lead-management"
 PROGRAM = "OP-Lead Management"
@@ -63,16 +63,16 @@ def test_dynamic_content_round_trips_through_marketo(fake, env, invoke, sample_c
     plan = invoke("plan", str(bundle), "--target", fake.url)
     assert plan.exit_code == 0, plan.output
     assert "(dynamic content: 3 segment(s) in 1 section(s), written through the asset API)" in plan.output
-    # the sample takes 15; its email now has 3 static sections, not 4 (-1), and its dynamic section costs one
+    # the sample takes 18; its email now has 3 static sections, not 4 (-1), and its dynamic section costs one
     # call to make it dynamic, one read of the email's content (for the section's dynamic content id) and
     # one call per segment (+5)
-    assert "applying takes about 19 more" in plan.output
+    assert "applying takes about 22 more" in plan.output
     before = _paths(fake)
     first = invoke("import", str(bundle), "--target", fake.url, "--yes")
     assert first.exit_code == 0, first.output
     calls = {k: v - before.get(k, 0) for k, v in _paths(fake).items()}
     assert calls[SECTION_POST] == 4 and calls[SEGMENT_POST] == 3
-    assert calls["GET /rest/asset/v1/email/{id}/content.json"] == 1
+    assert calls["GET /rest/asset/v1/email/{id}/content.json"] == 2  # dynamic content ids; modules
     assert calls[SEGMENTS_GET] == 1  # once per segmentation used, while the import plans
     assert _dynamic_of(fake) == DYNAMIC
     out = tmp_path / "exported"

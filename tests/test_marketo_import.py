@@ -36,8 +36,10 @@ def test_import_creates_the_program_then_a_second_run_has_nothing_to_do(fake, ws
     assert plan.ok and not plan.nothing_to_do
     record = apply_mod.apply_plan(plan, bundle, ws)
     assert record.outcome == "needs-manual-completion"
+    # the template and the email are drafts until approved (import --approve does it): a checklist line each
     assert {i["name"] for i in ws.checklist} == {"01 - Sync New People to CRM", "02 - Marketing Qualified",
-                                                 "01 - Email - ALERT - MQL", "Lead Lifecycle"}
+                                                 "01 - Email - ALERT - MQL", "Lead Lifecycle",
+                                                 "Quick Start Email Template"}
     snap = fake.snapshot()
     assert snap["programs"] == ["OP-Lead Management"]
     assert snap["assets"]["smartCampaign"] == ["01 - Sync New People to CRM", "02 - Marketing Qualified"]
@@ -95,8 +97,8 @@ def test_preflight_adds_what_marketo_cannot_take_or_tell(ws, sample_copy):
 def test_an_import_stopped_by_a_5xx_resumes_from_its_journal_or_rolls_back(fake, tmp_path, monkeypatch):
     from programkit.errors import ProgramkitError
     from programkit.workspaces.marketo import Journal, resume_import
-    from programkit.workspaces.marketo_rollback import rollback
-    from programkit.workspaces.marketo_client import Limits, MarketoClient
+    from programkit.workspaces.marketo.journal import rollback
+    from programkit.workspaces.marketo.client import Limits, MarketoClient
 
     from marketo_support import CLIENT_ID, SECRET
 
@@ -137,12 +139,14 @@ def test_cost_estimate_is_the_writes_apply_makes(fake, ws):
     bundle = load_bundle(SAMPLE).bundle
     plan = _plan(bundle, ws)
     est = ws.estimate_calls(plan, bundle)
-    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable) + 2 campaigns
-    assert est == {"calls": 15, "dailyQuota": 50000, "shareOfDailyQuota": 0.0003}
-    assert ws.cost_line(plan, bundle) == ("Marketo API: 10 call(s) to plan; applying takes about 15 more "
-                                          "(0.03% of the daily quota of 50,000).\n")
+    # program + 3 tokens + 2 folders + template + email (1 + 4 sections + 1 variable + modules: 1 read and at
+    # most 1 add per module) + 2 campaigns
+    assert est == {"calls": 18, "dailyQuota": 50000, "shareOfDailyQuota": 0.00036}
+    assert ws.cost_line(plan, bundle) == ("Marketo API: 10 call(s) to plan; applying takes about 18 more "
+                                          "(0.04% of the daily quota of 50,000).\n")
     apply_mod.apply_plan(plan, bundle, ws)
-    assert sum(n for path, n in fake.snapshot()["paths"].items() if path.startswith("POST")) == 15
+    # the template has personDetails by default: one module added, not two
+    assert sum(n for path, n in fake.snapshot()["paths"].items() if path.startswith("POST")) == 16
     again = MarketoWorkspace(ws.url, client=ws.client)
     assert again.estimate_calls(_plan(bundle, again), bundle)["calls"] == 0
 

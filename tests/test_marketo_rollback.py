@@ -12,7 +12,7 @@ import pytest
 
 from marketo_support import CLIENT_ID, SECRET, client, cli_env, fake, marketo_env  # noqa: F401
 
-from programkit.workspaces.marketo_client import MarketoClient
+from programkit.workspaces.marketo.client import MarketoClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "op-lead-management"
@@ -41,7 +41,7 @@ def test_an_http_status_fault_for_the_next_calls_is_served_not_a_crash(fake, cli
 
 @pytest.mark.parametrize("spec, message", [
     ({"http": 503}, "say when the fault strikes: times, call, path or name"),
-    ({"code": "606", "http": 503, "times": 1}, "a fault has exactly one of code, http, expireTokens (got code, http)"),
+    ({"code": "606", "http": 503, "times": 1}, "a fault has exactly one of code, http, expireTokens, malformed, redirect (got code, http)"),
     ({"times": 2}, "a fault has exactly one of code, http, expireTokens"),
     ({"code": "606", "times": 0}, "times must be a whole number of at least 1, not 0"),
     ({"code": "606", "times": 2, "call": 4}, "a fault strikes on one of times, call, path, name (got times, call)"),

@@ -43,6 +43,9 @@ def _complete(fake, *, but: dict[str, Any] | None = None) -> None:
     fake.complete_campaign(C01, marketo_rules(_sample(CAMPAIGN_01)["smartList"]), isActive=True)
     fake.complete_campaign(C02, marketo_rules(but or _sample(CAMPAIGN_02)["smartList"]), isActive=True)
     fake.set_email(MAIL, text=_sample(EMAIL)["text"])
+    for kind in ("emailTemplate", "email"):  # approved in the UI (the import ran without --approve)
+        for rec in fake.assets[kind].values():
+            rec["status"] = "approved"
 
 
 def _block(output: str, header: str) -> list[str]:
@@ -57,7 +60,7 @@ def test_partial_completion_says_which_steps_are_done_and_what_differs(fake, env
     sl["filters"][1]["values"] = ["MQL", "SQL"]  # the admin forgot Customer
     del sl["filters"][2]  # and the Email Address filter
     _complete(fake, but=sl)
-    fake.set_email(MAIL, text=_sample(EMAIL)["text"].replace("within", "in"))
+    next(iter(fake.assets["email"].values()))["status"] = "draft"  # edited after its approval, not approved again
     result = invoke("verify", "--target", fake.url)
     assert result.exit_code == 1, result.output
     assert _block(result.output, f"smartCampaign '{C02}' (id 1002; import #1)")[1:] == [
@@ -80,12 +83,11 @@ def test_partial_completion_says_which_steps_are_done_and_what_differs(fake, env
         '  done      Schedule: set qualification rule to "once"',
         '  done      Schedule: leave off communication limits',
         '  done      Schedule: activate the campaign (after the steps above)']
+    # the text version and the modules were written through the API: only the approval is left to check
     assert _block(result.output, f"email '{MAIL}' (id 1001; import #1)")[1:] == [
-        "  DIFFERS   Edit Text Version: paste the text version from the bundle (the API sets HTML only)",
-        "            expected: line 4: 'Please follow up within {{my.MQL Follow-up SLA Hours}} hours.'",
-        "            found:    line 4: 'Please follow up in {{my.MQL Follow-up SLA Hours}} hours.'",
-        "  manual    Check the modules personDetails, callToAction are present, in that order",
-        "            (Marketo's API does not say which modules an email uses: check it in the UI)"]
+        "  NOT DONE  Approve the email (import with --approve to let programkit do it)",
+        "            expected: approved",
+        "            found:    not approved (status draft)"]
     # campaign 01 is complete: every step it can read is done, its flow is not claimed
     c01 = _block(result.output, f"smartCampaign '{C01}' (id 1001; import #1)")
     assert [line.split()[0] for line in c01[1:] if not line.startswith("            ")] == \
@@ -93,7 +95,7 @@ def test_partial_completion_says_which_steps_are_done_and_what_differs(fake, env
     assert all(line.startswith("  manual    Flow:") for line in c01 if "Flow:" in line)
     tail = result.output.split("\n\n")[-1].splitlines()
     assert tail[:2] == [
-        "Checked 4 asset(s) against Marketo: 13 step(s) done, 3 not done or different, 20 the API cannot read "
+        "Checked 5 asset(s) against Marketo: 14 step(s) done, 3 not done or different, 19 the API cannot read "
         "(left to check in the UI).",
         "PK823 [marketo-step-not-done] 3 step(s) the API can read are not done in Marketo as the bundle asks "
         "(above)."]
@@ -140,24 +142,27 @@ def test_full_completion_exits_0_and_records_verified_without_claiming_flows(fak
     result = invoke("verify", "--target", fake.url)
     assert result.exit_code == 0, result.output
     assert "NOT DONE" not in result.output and "DIFFERS" not in result.output and "PK823" not in result.output
-    assert not any(line.startswith("  done") and ("Flow:" in line or "modules" in line or "Approve" in line)
+    assert not any(line.startswith("  done") and ("Flow:" in line or "modules" in line or "Approve the model" in line)
                    for line in result.output.splitlines())
     tail = result.output.split("\n\n")[-1].splitlines()
-    assert tail[0] == ("Checked 4 asset(s) against Marketo: 16 step(s) done, 0 not done or different, 20 the API "
+    # 15 campaign steps and 2 approvals done; the modules and text version were written through the API
+    assert tail[0] == ("Checked 5 asset(s) against Marketo: 17 step(s) done, 0 not done or different, 19 the API "
                        "cannot read (left to check in the UI).")
-    assert tail[1] == ("PK824 [marketo-step-unconfirmable] 20 step(s) cannot be checked through the API (7 flow, "
-                       "1 email modules, 12 lead lifecycle): they stay manual and are never recorded as done.")
+    assert tail[1] == ("PK824 [marketo-step-unconfirmable] 19 step(s) cannot be checked through the API (7 flow, "
+                       "12 lead lifecycle): they stay manual and are never recorded as done.")
     assert tail[2] == "Import #1 is recorded as verified-except-manual in the history."
     history = invoke("history", "--target", fake.url).output.splitlines()
     assert " verified-except-manual op-lead-management 1.0.0  -> 'OP-Lead Management'  (11 create, 1 reuse)" \
         in history[0]
-    assert history[2:6] == [
+    assert history[2:7] == [
         f"        smartCampaign '{C01}' (id 1001): 10 steps: 7 done, 0 not done or different, 3 the API cannot "
         "read (check them in the UI)",
         f"        smartCampaign '{C02}' (id 1002): 12 steps: 8 done, 0 not done or different, 4 the API cannot "
         "read (check them in the UI)",
-        f"        email '{MAIL}' (id 1001): 2 steps: 1 done, 0 not done or different, 1 the API cannot read "
+        f"        email '{MAIL}' (id 1001): 1 step: 1 done, 0 not done or different, 0 the API cannot read "
         "(check them in the UI)",
+        "        emailTemplate 'Quick Start Email Template' (id 1001): 1 step: 1 done, 0 not done or different, 0 the "
+        "API cannot read (check them in the UI)",
         "        leadLifecycle 'Lead Lifecycle' (not written): 12 steps: 0 done, 0 not done or different, 12 the API "
         "cannot read (check them in the UI)"]
     data = json.loads(invoke("history", "--target", fake.url, "--format", "json").output)
@@ -229,10 +234,12 @@ def test_the_installed_script_verifies_after_an_admin_edits_over_http_and_never_
 
     assert run("import", str(SAMPLE), "--target", fake.url, "--yes").returncode == 0
     before = run("verify", "--target", fake.url)
-    assert before.returncode == 1 and "PK823 [marketo-step-not-done] 12 step(s)" in before.stdout
+    assert before.returncode == 1 and "PK823 [marketo-step-not-done] 13 step(s)" in before.stdout
     for name, rel in ((C01, CAMPAIGN_01), (C02, CAMPAIGN_02)):
         admin({"campaign": name, "rules": marketo_rules(_sample(rel)["smartList"]), "fields": {"isActive": True}})
     admin({"email": MAIL, "text": _sample(EMAIL)["text"]})
+    admin({"approve": "emailTemplate", "name": "Quick Start Email Template"})
+    admin({"approve": "email", "name": MAIL})
     after = run("verify", "--target", fake.url)
     assert after.returncode == 0, after.stdout + after.stderr
     assert "Import #1 is recorded as verified-except-manual in the history." in after.stdout

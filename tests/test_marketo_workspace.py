@@ -13,8 +13,8 @@ import pytest
 from programkit.errors import ProgramkitError
 from programkit.load import load_bundle
 from programkit.workspaces.marketo import MarketoWorkspace, Journal
-from programkit.workspaces.marketo_rollback import rollback
-from programkit.workspaces.marketo_client import Limits, MarketoClient
+from programkit.workspaces.marketo.journal import rollback
+from programkit.workspaces.marketo.client import Limits, MarketoClient
 
 from marketo_support import (CLIENT_ID, FAST, SECRET, FakeMarketo, apply_sample, client, fake,  # noqa: F401
                              marketo_env)
@@ -59,7 +59,7 @@ def test_import_creates_program_assets_and_checklist(fake, ws, bundle):
         "Default", "Operational", [{"tagType": "Program Purpose", "tagValue": "Lead Management"}])
     assert snap["tokens"] == {f"Program:{pid}": ["MQL Follow-up SLA Hours", "MQL Score Threshold",
                                                   "New Person Status"]}
-    assert "/Marketing Activities/OP-Lead Management/Campaigns" in snap["folders"]
+    assert "/Marketing Activities/Default/OP-Lead Management/Campaigns" in snap["folders"]
     assert snap["assets"] == {"emailTemplate": ["Quick Start Email Template"],
                               "email": ["01 - Email - ALERT - MQL"],
                               "smartCampaign": ["01 - Sync New People to CRM", "02 - Marketing Qualified"]}
@@ -94,7 +94,7 @@ def test_lead_lifecycle_is_not_written_but_checklisted_for_revenue_cycle_modeler
     apply_sample(ws, bundle)
     [item] = [i for i in ws.checklist if i["kind"] == "leadLifecycle"]
     assert (item["name"], item["marketoId"], item["folder"]) == (
-        "Lead Lifecycle", None, "/Marketing Activities/OP-Lead Management/Campaigns")
+        "Lead Lifecycle", None, "/Marketing Activities/Default/OP-Lead Management/Campaigns")
     steps = item["steps"]
     assert steps[0] == ('Revenue Cycle Modeler: create the model "Lead Lifecycle" by hand (the API cannot; nothing '
                         "was written for it)")
@@ -224,8 +224,8 @@ sys.path.insert(0, {str(ROOT / 'tests')!r})
 from marketo_support import apply_sample, FAST
 from programkit.load import load_bundle
 from programkit.workspaces.marketo import MarketoWorkspace
-from programkit.workspaces.marketo_rollback import rollback
-from programkit.workspaces.marketo_client import MarketoClient
+from programkit.workspaces.marketo.journal import rollback
+from programkit.workspaces.marketo.client import MarketoClient
 ws = MarketoWorkspace({url!r}, client=MarketoClient.from_env({url!r}, FAST), state_dir={str(tmp_path / 'state')!r})
 b = load_bundle({str(SAMPLE)!r}).bundle
 print(ws.preflight(b), ws.notes, repr(ws.client))
@@ -356,7 +356,7 @@ def test_workspace_show_reads_a_big_instance_in_few_calls(fake, ws, bundle, invo
     assert "  webhooks                    n/a" in result.output
     assert "  smart campaigns               2" in result.output
     assert "OP-Lead Management (default, Operational; 1 email, 2 smartCampaign; from op-lead-management 1.0.0; " \
-        "4 assets recorded as needing manual completion)" in result.output
+        "5 assets recorded as needing manual completion)" in result.output
     assert fake.stats["accepted"] - before <= 15
 
 

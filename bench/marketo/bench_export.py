@@ -30,7 +30,7 @@ from bench_marketo import ROOT, ServerProcess, assets  # noqa: E402
 sys.path.insert(0, str(ROOT))
 from programkit.export import export_program  # noqa: E402
 from programkit.workspaces.marketo import MarketoWorkspace  # noqa: E402
-from programkit.workspaces.marketo_client import Limits, MarketoClient  # noqa: E402
+from programkit.workspaces.marketo.client import Limits, MarketoClient  # noqa: E402
 
 PROGRAM = "Bench Program"
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from programkit.workspaces.marketo import MarketoWorkspace  # noqa: E402
-from programkit.workspaces.marketo_client import Limits, MarketoClient  # noqa: E402
+from programkit.workspaces.marketo.client import Limits, MarketoClient  # noqa: E402
 
 KINDS = ("emailTemplate", "image", "snippet", "email", "smartCampaign")
 LOCAL = ("email", "smartCampaign")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .. import canonical
 from ..errors import ProgramkitError, require_folder_of
 from ..export import export_to
-from ..workspaces.marketo_client import DAILY_QUOTA
+from ..workspaces.marketo.client import DAILY_QUOTA
 from .common import fail, format_option, open_target, target_option, workspace_option
 
 
@@ -24,8 +26,9 @@ from .common import fail, format_option, open_target, target_option, workspace_o
 @click.option("--force", is_flag=True,
               help="Replace an existing bundle directory at --output (only one holding a bundle).")
 @format_option(("text", "json"))
+@click.option("--quiet", "-q", is_flag=True, help="No progress line on stderr (there is none unless it is a terminal).")
 def export_cmd(program: str, target: str, workspace: str, out: str, version: str | None, name: str | None,
-               force: bool, fmt: str) -> None:
+               force: bool, fmt: str, quiet: bool = False) -> None:
     """Export PROGRAM (a program name, case-insensitive) from a workspace as a bundle.
 
     The bundle holds the program (folders, tokens, tags), its smart campaigns,
@@ -45,6 +48,8 @@ def export_cmd(program: str, target: str, workspace: str, out: str, version: str
     try:
         require_folder_of(out, "-o")
         with open_target(target, workspace, create=False) as ws:
+            if not quiet and hasattr(ws, "progress_to"):  # a Marketo export: items, calls, waits, time left
+                ws.progress_to(sys.stderr)
             try:
                 result = export_to(ws, program, out, name=name, version=version, force=force)
             finally:

@@ -47,12 +47,16 @@ def rule_options(fn: Callable) -> Callable:
 
 #: options of `import` that do not change the plan it makes (every other import option is a plan option, and
 #: `plan` takes it too: tests/test_plan_options.py holds the two commands to that)
-IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume", "require_signature", "trusted_keys")
+IMPORT_ONLY = ("dry_run", "plan_file", "yes", "resume", "require_signature", "trusted_keys", "approve", "activate",
+               "quiet")
 
 
 def plan_options(fn: Callable) -> Callable:
     """What plan and import share: BUNDLE, the target, everything that changes the plan (the rules, --as,
-    --prune, --allow-downgrade), --format. One set, so `plan` can preview every import `import` can make."""
+    --prune, --allow-downgrade, --tag), --format. One set, so `plan` can preview every import `import` can make."""
+    fn = click.option("--tag", "tags", multiple=True, metavar="TYPE=VALUE",
+                      help="Marketo target: a program tag for a tag type Marketo requires and the bundle lacks "
+                           "(repeatable).")(fn)
     fn = click.option("--allow-downgrade", is_flag=True, help="Import an older version over a newer one.")(fn)
     fn = click.option("--prune", is_flag=True,
                       help="Delete assets an earlier version of the bundle added and this one dropped.")(fn)
@@ -66,6 +70,21 @@ def plan_options(fn: Callable) -> Callable:
 
 def _flags(kw: dict[str, Any]) -> dict[str, Any]:
     return {rule: kw.pop(rule) for rule in list(FLAGS)}
+
+
+def marketo_options(ws: Any, tags: tuple[str, ...] = (), approve: bool = False, activate: bool = False) -> None:
+    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage."""
+    if not (tags or approve or activate):
+        return
+    if not hasattr(ws, "extra_tags"):
+        used = [f for f, on in (("--tag", tags), ("--approve", approve), ("--activate", activate)) if on]
+        raise BadInput(f"{', '.join(used)} only apply to a Marketo target (--target https://…)")
+    for spec in tags:
+        ttype, sep, value = spec.partition("=")
+        if not sep or not ttype.strip() or not value.strip():
+            raise BadInput(f"--tag {spec!r} is not TYPE=VALUE", hint="e.g. --tag 'Region=EMEA'")
+        ws.extra_tags[ttype.strip()] = value.strip()
+    ws.approve, ws.activate = approve, activate
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -150,7 +169,7 @@ def _record_dict(r: ImportRecord) -> dict[str, Any]:
 @registry_options()
 def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
              prune: bool, allow_downgrade: bool, out: str | None, html: str | None = None, force: bool = False,
-             **kw: Any) -> None:
+             tags: tuple[str, ...] = (), **kw: Any) -> None:
     """Show what importing BUNDLE would do, and every problem that would stop it. Writes nothing.
 
     One line per bundle item: + create, ~ update, = reuse, -> rename (a
@@ -169,6 +188,7 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
             require_folder_of(out, "--out")
         ws = open_target(target, workspace, create=False)  # plan writes nothing, not even a new file
         try:
+            marketo_options(ws, tags)
             plan, bundle_ = plan_path(bundle, ws, flags=flags, rules_file=rules_file, as_name=as_name,
                                       prune=prune, allow_downgrade=allow_downgrade,
                                       keep_bytes=False)  # shown, not applied: the file bytes are not needed
@@ -208,11 +228,19 @@ def plan_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, a
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--resume", is_flag=True,
               help="Finish an import into a Marketo instance that stopped part-way (see `rollback --list`).")
+@click.option("--approve", is_flag=True,
+              help="Marketo target: approve the templates, emails and snippets the import wrote (templates first); "
+                   "without it each is a checklist line.")
+@click.option("--activate", is_flag=True,
+              help="Marketo target: activate the trigger campaigns the bundle marks active; without it each is a "
+                   "checklist line.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line on stderr (there is none unless it is a terminal).")
 @html_options
 @registry_options(signature=True)
 def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None, as_name: str | None, fmt: str,
                prune: bool, allow_downgrade: bool, dry_run: bool, plan_file: str | None, yes: bool,
-               resume: bool = False, html: str | None = None, force: bool = False, **kw: Any) -> None:
+               resume: bool = False, html: str | None = None, force: bool = False, approve: bool = False,
+               activate: bool = False, quiet: bool = False, tags: tuple[str, ...] = (), **kw: Any) -> None:
     """Import BUNDLE into a workspace: print the plan, then apply exactly it, all or nothing.
 
     Preflight problems (missing fields, segmentations, snippets, webhooks,
@@ -232,7 +260,8 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         if plan_file or dry_run or rules_file or as_name is not None or prune or allow_downgrade or \
                 any(v is not None for v in flags.values()):
             fail(BadInput("--resume applies the plan the stopped import journalled; plan options do not apply"))
-        return resume_cmd(bundle, target, workspace, fmt)
+        return resume_cmd(bundle, target, workspace, fmt, approve=approve, activate=activate, quiet=quiet,
+                          tags=tags)
     try:
         if plan_file and (rules_file or as_name is not None or prune or allow_downgrade or
                           any(v is not None for v in flags.values())):
@@ -246,6 +275,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         # In a file that exists, an unknown --workspace is a typo to report, not a new workspace to import into.
         ws = open_target(target, workspace, create=False, create_on_commit=not dry_run)
         try:
+            marketo_options(ws, tags, approve, activate)
             if saved is not None:  # planned again with the file's options; refused unless the file is that plan
                 plan, loaded = replay(saved, bundle, ws)
             else:
@@ -268,7 +298,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
                 if not click.confirm("Apply this plan?", default=False):
                     click.echo("Cancelled: nothing was written.")
                     raise SystemExit(EXIT_OK)
-            record = _apply(plan, loaded, ws)
+            record = _apply(plan, loaded, ws, quiet)
         finally:
             ws.close()
     except ProgramkitError as err:
@@ -304,9 +334,13 @@ def _changes(plan: Plan, ws: Any) -> str:
     return text
 
 
-def _apply(plan: Plan, bundle: Any, ws: Any) -> ImportRecord:
+def _apply(plan: Plan, bundle: Any, ws: Any, quiet: bool = False) -> ImportRecord:
     """Apply with a progress bar on a terminal when the import is long enough to want one."""
-    if sys.stderr.isatty() and plan.writes >= 50:
+    if hasattr(ws, "progress_to"):  # a Marketo target: items, API calls, waits for its limits, time left
+        if not quiet:
+            ws.progress_to(sys.stderr)
+        return apply_plan(plan, bundle, ws, progress=ws.progress_tick)
+    if sys.stderr.isatty() and plan.writes >= 50 and not quiet:
         with click.progressbar(length=len(plan.actions), label="Importing", file=sys.stderr) as bar:
             return apply_plan(plan, bundle, ws, progress=bar.update)
     return apply_plan(plan, bundle, ws)
@@ -346,7 +380,7 @@ def history_cmd(ctx: click.Context, target: str, workspace: str, fmt: str, limit
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows and kept is not None:  # a Marketo target: its history is on this machine, or nowhere
-        from ..workspaces.marketo_rollback import no_local_history
+        from ..workspaces.marketo.journal import no_local_history
 
         click.echo("\n".join(no_local_history(ws)))
         return

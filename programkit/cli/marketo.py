@@ -8,9 +8,9 @@ import json
 
 from ..errors import BadInput, ProgramkitError
 from ..workspaces import open_target, target_kind
-from ..workspaces import marketo_verify  # also registers PK823-PK825
+from ..workspaces.marketo import verify as marketo_verify  # also registers PK823-PK825
 from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
-from ..workspaces.marketo_rollback import rollback
+from ..workspaces.marketo.journal import rollback
 from .common import EXIT_FINDINGS, fail, format_option, target_option, workspace_option
 
 
@@ -113,15 +113,22 @@ def _journal_of(ws: MarketoWorkspace, import_id: int) -> str:
     return str(row["journal"])
 
 
-def resume_cmd(bundle: str, target: str, workspace: str, fmt: str) -> None:
+def resume_cmd(bundle: str, target: str, workspace: str, fmt: str, *, approve: bool = False,
+               activate: bool = False, quiet: bool = False, tags: tuple[str, ...] = ()) -> None:
     """``import --resume``: apply the plan the stopped import journalled, skipping the steps it did."""
+    import sys
+
     from ..load import load_bundle
+    from .importing import marketo_options
 
     if target_kind(target) != "marketo":
         fail(BadInput("--resume applies to imports into a Marketo instance",
                       hint="an import into the embedded workspace is all or nothing: run it again"))
     try:
         ws = open_target(target, workspace)
+        marketo_options(ws, tags, approve, activate)
+        if not quiet:
+            ws.progress_to(sys.stderr)
         record = resume_import(ws, load_bundle(bundle).bundle)
     except ProgramkitError as err:
         fail(err)

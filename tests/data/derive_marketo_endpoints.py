@@ -53,6 +53,21 @@ USED = {
         ("GET", "/rest/asset/v1/smartCampaigns.json"), ("POST", "/rest/asset/v1/smartCampaigns.json"),
         ("GET", "/rest/asset/v1/smartCampaign/{id}/smartList.json"),
         ("POST", "/rest/asset/v1/smartCampaign/{id}/delete.json"),
+        # approval, activation, modules, single-record reads (issue #13: what the API can do)
+        ("GET", "/rest/asset/v1/program/{id}.json"),
+        ("POST", "/rest/asset/v1/emailTemplate/{id}/approveDraft.json"),
+        ("POST", "/rest/asset/v1/email/{id}/approveDraft.json"),
+        ("POST", "/rest/asset/v1/snippet/{id}/approveDraft.json"),
+        ("POST", "/rest/asset/v1/landingPageTemplate/{id}/approveDraft.json"),
+        ("GET", "/rest/asset/v1/smartCampaign/{id}.json"),
+        ("POST", "/rest/asset/v1/smartCampaign/{id}/activate.json"),
+        ("POST", "/rest/asset/v1/smartCampaign/{id}/deactivate.json"),
+        ("POST", "/rest/asset/v1/smartCampaign/{id}/clone.json"),
+        ("POST", "/rest/asset/v1/email/{id}/content/{moduleId}/add.json"),
+        ("POST", "/rest/asset/v1/email/{id}/content/{moduleId}/delete.json"),
+        ("POST", "/rest/asset/v1/email/{id}/content/rearrange.json"),
+        ("GET", "/rest/asset/v1/email/{id}.json"), ("GET", "/rest/asset/v1/emailTemplate/{id}.json"),
+        ("GET", "/rest/asset/v1/snippet/{id}.json"), ("GET", "/rest/asset/v1/landingPageTemplate/{id}.json"),
     ],
 }
 
@@ -77,7 +92,8 @@ def main(static: Path) -> None:
             for p in op.get("parameters", []):
                 if p["in"] == "body":
                     ref = p.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
-                    params += [{"name": n, "in": "body"} for n in defs.get(ref, {}).get("properties", {})]
+                    params += ([{"name": n, "in": "body"} for n in defs.get(ref, {}).get("properties", {})] if ref
+                               else [{"name": p["name"], "in": "body"}])  # a plain body value (e.g. positions)
                 else:
                     params.append({"name": p["name"], "in": p["in"], "required": bool(p.get("required"))})
             params += GUIDE_ONLY.get((method, path), [])
