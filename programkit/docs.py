@@ -22,6 +22,7 @@ GROUP_TITLES = {
     "input": "Paths given to a command",
     "workspace": "Workspaces: inventory files and export",
     "new": "Starter templates (`programkit new`)",
+    "pages and forms": "Landing pages, forms and lists",
     "fix-digests": "Fixing digests in place (`validate --fix-digests`)",
     "registry": "Registries (`oci://`) and signatures",
 }

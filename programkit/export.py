@@ -39,15 +39,18 @@ JSON assets are re-serialised canonically, HTML is edited in place — so the
 bundle is self-consistent and imports anywhere as what the workspace holds.
 Only assets with such a rename change; everything else stays byte-for-byte.
 
-What is detected as referenced:
+What is detected as referenced (the kind units in programkit/kinds/ say, through ``references``,
+``context_references``, ``fields`` and ``needs``):
 
-- an email's ``template`` → that email template;
+- an email's ``template`` → that email template; a landing page's → that landing page template,
+  and the images and snippets its sections place;
 - images: ``src``/``href``/``background`` attributes and CSS ``url(…)`` in
   email and template HTML, and section/variable values that are an image URL
   or file name, whose last path segment is an image's name;
 - snippets: the value an email gives a template's ``mktoSnippet`` element
   (the snippet's name); a snippet that is only known by name (inventory)
   becomes ``requires.snippets``;
+- images are found by URL in any asset's strings (not by a kind unit: a URL's last segment names them);
 - ``requires``: ``{{lead.X}}`` tokens and Change Data Value attributes naming
   non-standard fields (with their type from the workspace), dynamic content
   segmentations, Call Webhook webhooks, and the CRM of sync steps. Items in
@@ -107,7 +110,6 @@ _LIST_REQUIRES = ("segmentations", "snippets", "webhooks", "customObjects")
 _IMAGE_EXT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|ico)$", re.IGNORECASE)
 _ATTR_URL = re.compile(r"""\b(?:src|href|background)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -259,17 +261,6 @@ def _image_candidates(strings: Iterable[str]) -> set[str]:
     return names
 
 
-def _snippet_slots(html: str) -> set[str]:
-    """Ids of a template's mktoSnippet elements (where an email places a snippet by name)."""
-    slots = set()
-    for m in re.finditer(r"<[a-zA-Z0-9]+\b([^>]*)>", html):
-        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", m.group(1))
-        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", m.group(1))
-        if cls and ident and "mktoSnippet" in cls.group(1).split():
-            slots.add(ident.group(1))
-    return slots
-
-
 def _rename_url(url: str, renames: dict[str, str]) -> str:
     """``url`` with its last path segment renamed if it names a renamed image (new name URL-quoted,
     since copy names have spaces); anything else is kept as written."""
@@ -315,6 +306,13 @@ def _set_at(doc: Any, pointer: str, value: Any) -> None:
     node[int(last) if isinstance(node, list) else last] = value
 
 
+def _get_at(doc: Any, pointer: str) -> Any:
+    node = doc
+    for key in pointer_tokens(pointer):
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
 def _map_strings(doc: Any, fn: Any) -> None:
     """Apply ``fn`` to every string value of a parsed JSON document, in place (iteratively: no depth limit)."""
     stack = [doc]
@@ -335,8 +333,8 @@ class _Collector:
         self.program = program
         self.problems: list[Finding] = []
         self.contents: dict[int, bytes] = {}
-        #: email id → ids of its template's mktoSnippet elements (where it names snippets)
-        self.slots: dict[int, set[str]] = {}
+        #: asset id → the references its kind unit found through another asset's content (an email's snippets)
+        self.context: dict[int, list[Any]] = {}
 
     def read(self, asset: AssetInfo) -> bytes:
         if asset.id not in self.contents:
@@ -347,10 +345,6 @@ class _Collector:
     def resolve(asset: AssetInfo, kind: str, name: str) -> str:
         """The workspace name of the ``kind`` asset that ``asset``'s bytes call ``name``."""
         return renamed_design(asset.meta, kind).get(name.casefold(), name)
-
-    def template_of(self, email: AssetInfo, doc: Any) -> str | None:
-        name = doc.get("template") if isinstance(doc, dict) else None
-        return self.resolve(email, "emailTemplate", name) if isinstance(name, str) else None
 
     def images_of(self, asset: AssetInfo) -> set[str]:
         return {self.resolve(asset, "image", n) for n in _image_candidates(_strings(asset.kind, self.read(asset)))}
@@ -366,33 +360,39 @@ class _Collector:
             wanted.setdefault(ref.kind, set()).add(self.resolve(a, ref.kind, ref.name))
         by_kind = {kind: self.ws.design_assets(kind, names) for kind, names in wanted.items()}
         found: dict[int, AssetInfo] = {a.id: a for a in imported}
+        outside_named: set[str] = set()
         for a, ref in refs:
             name = self.resolve(a, ref.kind, ref.name)
             info = by_kind[ref.kind].get(name.casefold())
-            if info is None:
+            if info is None and ref.outside:  # may be a requirement only (a page's snippet in requires.snippets)
+                outside_named.add(name)
+            elif info is None:
                 said = f"{name!r}" if name == ref.name else f"{name!r} ({ref.name!r} in its file)"
                 self.problems.append(make("PK910", f"{a.kind} {a.name!r} names {ref.label or ref.kind} {said} that "
                                                    f"is not in workspace {self.ws.name!r}"))
             elif info.id not in found:
                 found[info.id] = info
-        templates = by_kind.get("emailTemplate", {})
-        emails = [(a, doc) for a, doc in docs if a.kind == "email"]
-        # snippets: what an email puts in its template's mktoSnippet elements
-        snippet_names: set[str] = set()
-        for a, doc in emails:
-            tpl = templates.get((self.template_of(a, doc) or "").casefold())
-            if tpl is None:
-                continue
-            slots = self.slots[a.id] = _snippet_slots(_text(self.read(tpl)))
-            sections = doc.get("sections")
-            for ident, value in sections.items() if isinstance(sections, dict) else ():
-                if ident in slots and isinstance(value, str):
-                    name = _TAG.sub("", value).strip()
-                    if name:
-                        snippet_names.add(self.resolve(a, "snippet", name))
-        snippets = self.ws.design_assets("snippet", snippet_names)
-        found.update({s.id: s for s in snippets.values() if s.id not in found})
-        named_only = {n for n in snippet_names if n.casefold() not in snippets}
+        # references that depend on what they refer to (an email's snippets: its template's mktoSnippet elements)
+        def lookup_for(a: AssetInfo) -> Any:
+            def lookup(kind: str, name: str) -> str | None:
+                info = by_kind.get(kind, {}).get(self.resolve(a, kind, name).casefold())
+                return _text(self.read(info)) if info is not None else None
+            return lookup
+
+        context: list[tuple[AssetInfo, Any]] = []
+        for a, doc in docs:
+            unit = kinds.get(a.kind)
+            if unit.context_references is not None:
+                self.context[a.id] = list(unit.context_references(doc, lookup_for(a)))
+                context += [(a, ref) for ref in self.context[a.id]]
+        wanted = {}
+        for a, ref in context:
+            wanted.setdefault(ref.kind, set()).add(self.resolve(a, ref.kind, ref.name))
+        for kind, names in wanted.items():
+            got = self.ws.design_assets(kind, names)
+            found.update({x.id: x for x in got.values() if x.id not in found})
+            outside_named |= {n for n in names if n.casefold() not in got}
+        named_only = outside_named
         # images: referenced from the program's documents, templates and snippets (each resolved through its meta)
         wanted_images: set[str] = set()
         for a in [a for a in local if (u := kinds.get(a.kind)) is not None and u.is_text] + list(found.values()):
@@ -409,20 +409,14 @@ class _Collector:
         unit = kinds.get(asset.kind)
         if unit is not None and unit.is_json:
             names = asset.meta.get("designNames")
-            snippets = renamed_design(asset.meta, "snippet") if asset.kind == "email" else {}
             doc = _json(data) if names else None
             if not isinstance(doc, dict):
                 return data
-            for ref in list(unit.references(doc)):  # the names its kind unit says it references, as the workspace has them
+            # the names its kind unit says it references, as the workspace has them
+            for ref in list(unit.references(doc)) + self.context.get(asset.id, []):
                 new = renamed_design(asset.meta, ref.kind).get(ref.name.casefold()) if _is_design(ref.kind) else None
                 if new is not None:
-                    _set_at(doc, ref.pointer, new)
-            sections = doc.get("sections")
-            for ident, value in sections.items() if isinstance(sections, dict) else ():
-                name = _TAG.sub("", value).strip() if ident in self.slots.get(asset.id, ()) and \
-                    isinstance(value, str) else ""
-                if name and name.casefold() in snippets:
-                    sections[ident] = value.replace(name, snippets[name.casefold()], 1)
+                    _set_at(doc, ref.pointer, _get_at(doc, ref.pointer).replace(ref.name, new, 1) if ref.within else new)
             if images:
                 _map_strings(doc, lambda s: _rename_images(s, images))
             return data if doc == _json(data) else canonical.dump_bytes(doc)

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import kinds
 from .inventory import InventoryResult, check_inventory_doc, merge_inventory
 from .schema import get_schema
 from .workspaces.base import DESIGN_KINDS, Workspace
 
-SECTION_OF = {"emailTemplate": "emailTemplates", "landingPageTemplate": "landingPageTemplates", "image": "images",
-              "snippet": "snippets"}
+#: Design Studio kind → its inventory section (declared by each kind unit)
+SECTION_OF = {k.name: k.inventory_section for k in kinds.all_kinds() if k.inventory_section}
 
 
 @dataclass

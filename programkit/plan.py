@@ -156,6 +156,23 @@ register_code("PK536", "bad-program-name", Severity.ERROR,
               example="--as '   ': the program name is blank", group=G)
 
 
+register_code("PK537", "missing-referenced-asset", Severity.ERROR,
+              "A campaign or smart list names a form, landing page, smart list or static list that is neither in "
+              "the bundle nor in the workspace.",
+              hint="Add it to the bundle, create it in the workspace first, or fix the name in the trigger or filter.",
+              example="campaigns/registered.json:14:21 /smartList/triggers/0/constraints/0/values/0: form "
+                      "'Event Registration' is neither in the bundle nor in workspace 'Default'", group=G)
+
+
+register_code("PK538", "destination-template-lacks-section", Severity.ERROR,
+              "With useDestination, a landing page of the bundle would be shown on the workspace's own template, "
+              "which lacks an editable element or variable the page fills: that content would be lost.",
+              hint="Import with --on-landing-page-template copy (the bundle's template as a copy), or add the "
+                   "element to the workspace's template.",
+              example="landing-pages/register.json:6:5 /sections/form: the workspace's template 'Event Page' has no "
+                      "editable element 'form' (rule landingPageTemplates=useDestination)", group=G)
+
+
 def check_program_name(name: str, what: str = "--as") -> None:
     """Raise BadInput (PK536, exit 2) unless ``name`` is a program name Marketo takes: the rules a bundle's own
     ``program.name`` follows (schemas/program.json: 1 to 255 characters, no leading or trailing whitespace, one
@@ -465,6 +482,7 @@ class _Planner:
                     continue
                 self.problem(code, f"/requires/{key}/{i}: {what} {name!r} is missing in workspace {ws!r}",
                              f"/requires/{key}/{i}")
+        self.preflight_references()
         crm = req.get("crm")
         if isinstance(crm, str) and self.ws.crm() != crm:
             have = self.ws.crm()
@@ -487,6 +505,30 @@ class _Planner:
                                               f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
                                      f"/program/membershipStatuses/{i}")
         self.target_at = len(self.problems)  # the target's own preflight goes here, once the actions are known
+
+    def preflight_references(self) -> None:
+        """PK537: what the bundle's documents name that may already be in the target (a form in a "Fills Out Form"
+        trigger, a smart list in "Member of Smart List") is in the bundle or in the workspace (kind units say which
+        references these are). The workspace is asked only about names the bundle does not have."""
+        present: dict[str, set[str]] = {}
+        for a in self.bundle.assets:
+            present.setdefault(a.kind, set()).add(_fold(a.name))
+        wanted: list[tuple[Asset, Any]] = []
+        for a in self.bundle.assets:
+            unit = kinds.get(a.kind)
+            if unit is None or a.content is None:
+                continue
+            for ref in unit.references(a.content):
+                target = kinds.get(ref.kind)
+                if ref.outside and target is not None and target.local and _fold(ref.name) not in present.get(ref.kind, ()):
+                    wanted.append((a, ref))
+        have: dict[str, set[str]] = {}
+        for a, ref in wanted:
+            if ref.kind not in have:
+                have[ref.kind] = {_fold(n) for n in self.ws.local_names(ref.kind)}
+            if _fold(ref.name) not in have[ref.kind]:
+                self.problem("PK537", f"{ref.pointer}: {ref.label or ref.kind} {ref.name!r} is neither in the bundle "
+                                      f"nor in workspace {self.ws.name!r}", ref.pointer, file=a.path)
 
     # -- the program ---------------------------------------------------------------------
     def plan_program(self) -> str:
@@ -741,6 +783,8 @@ class _Planner:
         if existing is not None and option == "useDestination":
             act.action, act.decided_by = "reuse", by
             act.reason = f"{label}: use the workspace's template" + ("" if identical else " (content differs)")
+            if not identical:
+                self.destination_problems(a, existing)
             return act
         if existing is not None and option == "reuseIfIdentical":
             if identical:
@@ -781,6 +825,16 @@ class _Planner:
         act.action, act.decided_by, act.target_id = "rename", by, None
         act.reason = f"{label}: the workspace has another {a.name!r}" if existing else f"{label}: name used twice"
         return act
+
+    def destination_problems(self, a: Asset, existing: AssetInfo) -> None:
+        """PK538: documents that would lose content on the workspace's own asset (``useDestination``), as their kind
+        units say (a landing page section the workspace's template does not have)."""
+        units = [u for u in kinds.all_kinds() if u.on_destination is not None]
+        content = self.ws.read(existing.id) if units else b""
+        for unit in units:
+            for asset, pointer, message in unit.on_destination(self.bundle, a.kind, a.name, content):
+                self.problem("PK538", f"{pointer}: {message} (rule {RULE_OF_KIND.get(a.kind)}=useDestination)",
+                             pointer, file=asset.path)
 
     def _identical_copy(self, kind: str, name: str, sha: str | None) -> AssetInfo | None:
         """The lowest-numbered copy ("Name - N") of ``kind`` ``name`` in the workspace with content ``sha``."""

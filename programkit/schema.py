@@ -141,6 +141,10 @@ PATTERN_WORDS: dict[str, str] = {
     "^[+\\-=]?\\s*([0-9]+|\\{\\{my\\.[^}]+\\}\\})$":
         "a score change: a whole number or a {{my.token}}, maybe after + - or =",
     "^(?!(created|change|score)$)": "a name other than created, change and score",
+    "^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$":
+        "a landing page URL path: a letter or digit, then letters, digits, . _ and -, no / and no .html "
+        "(e.g. event-registration)",
+    "^https?://[^\\s]+$": "a URL starting with http:// or https://, without spaces",
 }
 
 

@@ -68,8 +68,11 @@ def all_assets(ws: Workspace) -> list[AssetInfo]:
 
 
 def usage(ws: Workspace) -> Usage:
-    """Read every asset once and resolve what each one uses."""
-    from .export import _TAG, _image_candidates, _json, _snippet_slots, _strings, _text
+    """Read every asset once and resolve what each one uses: the Design Studio assets its kind unit says it
+    references (an email's template and snippets, a landing page's template, images and snippets) and the
+    images its text names by URL."""
+    from . import kinds
+    from .export import _image_candidates, _json, _strings, _text
 
     assets = {a.id: a for a in all_assets(ws)}
     programs = {p.id: p.name for p in ws.programs()}
@@ -87,20 +90,23 @@ def usage(ws: Workspace) -> Usage:
 
     for a in assets.values():
         used: set[int] = set()
-        if a.kind in ("email", "emailTemplate", "landingPageTemplate", "snippet"):
-            used |= {i for n in _image_candidates(_strings(a.kind, read(a))) if (i := named(a, "image", n))}
-        if a.kind == "email":
-            doc = _json(read(a))
-            tpl_name = doc.get("template") if isinstance(doc, dict) else None
-            tpl = named(a, "emailTemplate", tpl_name) if isinstance(tpl_name, str) else None
-            if tpl is not None:
-                used.add(tpl)
-                slots = _snippet_slots(_text(read(assets[tpl])))
-                sections = doc.get("sections")
-                for ident, value in sections.items() if isinstance(sections, dict) else ():
-                    if ident in slots and isinstance(value, str) and (n := _TAG.sub("", value).strip()):
-                        if (s := named(a, "snippet", n)) is not None:
-                            used.add(s)
+        unit = kinds.get(a.kind)
+        if unit is None or not unit.is_text:
+            continue
+        used |= {i for n in _image_candidates(_strings(a.kind, read(a))) if (i := named(a, "image", n))}
+        doc = _json(read(a)) if unit.is_json else None
+        if doc is not None:
+            def lookup(kind: str, name: str, a: AssetInfo = a) -> str | None:
+                i = named(a, kind, name)
+                return _text(read(assets[i])) if i is not None else None
+
+            refs = list(unit.references(doc))
+            if unit.context_references is not None:
+                refs += unit.context_references(doc, lookup)
+            for ref in refs:
+                target = kinds.get(ref.kind)
+                if target is not None and not target.local and (i := named(a, ref.kind, ref.name)) is not None:
+                    used.add(i)
         used.discard(a.id)
         if used:
             result.uses[a.id] = used

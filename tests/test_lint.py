@@ -55,7 +55,8 @@ def test_passing_fixture_is_clean(path):
 
 def test_every_rule_has_a_failing_and_a_passing_fixture():
     codes = {r.code for r in RULES} | {"PK601"}
-    assert codes == {c for c in CODES if "PK601" <= c <= "PK699"}
+    # PK618 is about a landing page's content, not a template file: tests/test_event_kinds.py triggers it
+    assert codes | {"PK618"} == {c for c in CODES if "PK601" <= c <= "PK699"}
     for code in sorted(codes):
         fail = [n for n in EXPECTED if n.startswith(code + "-fail")]
         assert fail and any(x.startswith(code + "@") for x in EXPECTED[fail[0]]), code

@@ -313,6 +313,8 @@ def test_list_and_params(invoke):
     res = invoke("new", "--list")
     assert res.exit_code == 0
     assert "\nop-lead-management       Operational lead management:" in res.output
+    assert "event-program            Event program: invitation, registration page with a form, confirmation, " \
+           "reminder, attended/no-show.\n" in res.output
     params = invoke("new", NAME, "--params").output
     assert "  crm (string, default \"salesforce\"; one of salesforce, dynamics)" in params
     assert "  mqlThreshold (integer, default 100; 1..100000)" in params

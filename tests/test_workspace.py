@@ -326,6 +326,10 @@ Workspace 'Default' in {db} (revision 1.1, crm: salesforce)
   smart campaigns               0
   emails                        0
   lead lifecycles               0
+  landing pages                 0
+  forms                         0
+  static lists                  0
+  smart lists                   0
   imports                       0
 Programs: none
 """

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 from markupsafe import Markup
 
 from ..findings import Finding, load_all_codes
+from ..kinds import rules_of_kinds
 from ..model import HTML_KINDS, JSON_KINDS, PROGRAM_KINDS, Bundle, folder_tree
 from ..workspaces.base import DESIGN_KINDS
 from . import charts
@@ -24,8 +25,7 @@ from .preview import offline, render_email
 ACTION_MARKS = {"create": "+", "update": "~", "reuse": "=", "rename": "→", "replace": "!", "delete": "−",
                 "skip": "×", "noop": "·"}
 #: design kinds whose plan actions a conflict rule decides
-RULE_OF_KIND = {"landingPageTemplate": "landingPageTemplates", "image": "images", "emailTemplate": "emailTemplates",
-                "tag": "programTags"}
+RULE_OF_KIND = {**rules_of_kinds(), "tag": "programTags"}
 #: a diff longer than this (lines per side) is not computed line by line
 MAX_DIFF_LINES = 4000
 #: at most this many diffs in one plan report: a 10,000-asset upgrade stays a readable file

@@ -53,9 +53,11 @@ def rank(name: str) -> int:
     return kind.rank if kind else 100
 
 
-from . import email, email_template, image, landing_page_template, lead_lifecycle, smart_campaign, snippet  # noqa: E402
+from . import (email, email_template, form, image, landing_page, landing_page_template, lead_lifecycle,  # noqa: E402
+               smart_campaign, smart_list, snippet, static_list)
 
-for _module in (smart_campaign, email, email_template, landing_page_template, image, snippet, lead_lifecycle):
+for _module in (smart_campaign, email, email_template, landing_page_template, image, snippet, lead_lifecycle,
+                landing_page, form, static_list, smart_list):
     register(_module.KIND)
 
 __all__ = ["Check", "Kind", "Needs", "Ref", "all_kinds", "get", "names", "rank", "register", "rules_of_kinds"]

@@ -8,7 +8,7 @@ so every stage can import the kinds without a cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 if TYPE_CHECKING:  # types only: the stages import the kinds, never the other way round
@@ -37,6 +37,8 @@ class Ref:
     outside: bool = False
     #: how the referring document calls the target in messages ("template", "form", …)
     label: str = ""
+    #: the name is part of the string at ``pointer`` (a snippet's name inside an email section's HTML), not all of it
+    within: bool = False
 
 
 class Needs(Protocol):
@@ -92,6 +94,9 @@ class Kind:
     batch: bool = False
     #: references by name in its parsed document (json: the dict; html: the text)
     references: Callable[[Any], Iterator[Ref]] = _no_refs
+    #: references that depend on another asset's content: (document, ``lookup(kind, name)`` → that Design Studio
+    #: asset's text or None) → refs (an email's snippets are the values it gives its template's mktoSnippet elements)
+    context_references: Callable[[Any, Callable[[str, str], str | None]], Iterator[Ref]] | None = None
     #: validate checks of this kind beyond schema and references (each yields findings for the bundle)
     checks: tuple[Check, ...] = ()
     #: person fields its document names outside tokens, as (pointer, field name): validate checks each is
@@ -99,14 +104,15 @@ class Kind:
     fields: Callable[[Any], Iterator[tuple[str, str]]] = _no_fields
     #: what its document needs from a target, told to export's ``Needs`` (fields, webhooks, segmentations, CRM)
     needs: Callable[[Any, Needs, str], None] = _no_needs
+    #: what goes wrong for this kind's documents when the plan uses the target's own Design Studio asset instead of
+    #: the bundle's (``useDestination``): (bundle, that asset's kind, name, the target's bytes) → (asset, pointer,
+    #: message) for each document that would lose content (a page section the target's template lacks)
+    on_destination: Callable[[Any, str, str, bytes], Iterator[tuple[Any, str, str]]] | None = None
     #: a note for the plan on what importing this document writes that is easy to miss (an email's dynamic
     #: content), given the document and the target; "" for nothing
     plan_note: Callable[[Any, Any], str] = lambda doc, ws: ""
     #: a keep-both copy keeps the name's extension last ("logo - 1.png"): names that are file names
     copy_keeps_extension: bool = False
-    #: a sentence for docs and ``programkit schema``: what a bundle never carries for this kind, if anything
-    never_carried: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_json(self) -> bool:

@@ -6,10 +6,12 @@ sections it fills must exist in that template; dynamic content names segmentatio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+import re
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..jsontypes import as_dict, as_list
 from ..findings import Finding, Severity, make, register_code
+from ..jsonpos import escape
 from .base import Kind, Needs, Ref
 
 if TYPE_CHECKING:
@@ -34,6 +36,38 @@ register_code("PK309", "segmentation-not-required", Severity.ERROR,
 def references(doc: Any) -> Iterator[Ref]:
     if isinstance(doc, dict) and isinstance(doc.get("template"), str):
         yield Ref("/template", "emailTemplate", doc["template"], code="PK207", label="template")
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def snippet_slots(html: str) -> set[str]:
+    """Ids of a template's mktoSnippet elements (where an email places a snippet by name)."""
+    slots = set()
+    for m in re.finditer(r"<[a-zA-Z0-9]+\b([^>]*)>", html):
+        cls = re.search(r"""\bclass\s*=\s*["']([^"']*)["']""", m.group(1))
+        ident = re.search(r"""\bid\s*=\s*["']([^"']*)["']""", m.group(1))
+        if cls and ident and "mktoSnippet" in cls.group(1).split():
+            slots.add(ident.group(1))
+    return slots
+
+
+def context_references(doc: Any, lookup: Callable[[str, str], str | None]) -> Iterator[Ref]:
+    """The snippets an email places: the (tag-stripped) value it gives each mktoSnippet element of its template.
+    A snippet only the target has is a requirement (``requires.snippets``), hence ``outside``."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("template"), str):
+        return
+    html = lookup("emailTemplate", doc["template"])
+    sections = doc.get("sections")
+    if html is None or not isinstance(sections, dict):
+        return
+    slots = snippet_slots(html)
+    for ident, value in sections.items():
+        if ident in slots and isinstance(value, str):
+            name = _TAG.sub("", value).strip()
+            if name:
+                yield Ref(f"/sections/{escape(ident)}", "snippet", name, code="PK504", outside=True, label="snippet",
+                          within=True)
 
 
 def template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
@@ -98,5 +132,5 @@ def plan_note(doc: Any, ws: Any) -> str:
 KIND = Kind(
     name="email", label="emails", format="json", scope="program", directory="emails", schema="email",
     rank=20, batch=True, references=references, checks=(sections, segmentations), needs=needs,
-    plan_note=plan_note,
+    plan_note=plan_note, context_references=context_references,
 )

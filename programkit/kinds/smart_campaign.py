@@ -63,31 +63,43 @@ register_code("PK308", "unknown-program-status", Severity.ERROR,
 
 #: flow steps that send an email of the bundle
 SEND_STEPS = ("Send Alert", "Send Email")
+#: flow steps that name a static list (in the bundle or the target)
+LIST_STEPS = ("Add to List", "Remove from List")
 
 
 def smart_list_refs(sl: Any, prefix: str = "/smartList") -> Iterator[Ref]:
-    """References of a smart list's triggers and filters (the shape campaigns and reusable smart lists share)
-    to assets by name: extended by the kinds that triggers and filters name (see :data:`SMART_LIST_REFS`)."""
+    """References of a smart list's triggers and filters (the shape campaigns and reusable smart lists share) to
+    assets by name (see :data:`SMART_LIST_REFS`): a trigger names them in its constraint ("Fills Out Form" —
+    Form is …), a filter in its values ("Member of Smart List" in …). They may be in the bundle or already in
+    the target: the plan's preflight checks (PK537)."""
     if not isinstance(sl, dict):
         return
-    for group, key in (("triggers", "trigger"), ("filters", "filter")):
-        for i, rule in enumerate(as_list(sl.get(group))):
-            if not isinstance(rule, dict) or not isinstance(rule.get(key), str):
-                continue
-            target = SMART_LIST_REFS.get(rule[key].casefold())
-            if target is None:
-                continue
-            kind, attribute, code, label = target
-            value = rule.get(attribute)
-            names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-            for j, name in enumerate(names):
-                if isinstance(name, str):
-                    p = f"{prefix}/{group}/{i}/{attribute}" + (f"/{j}" if isinstance(value, list) else "")
-                    yield Ref(p, kind, name, code=code, outside=True, label=label)
+    for i, t in enumerate(as_list(sl.get("triggers"))):
+        target = SMART_LIST_REFS.get(t["trigger"].strip().casefold()) \
+            if isinstance(t, dict) and isinstance(t.get("trigger"), str) else None
+        if target is None:
+            continue
+        kind, constraint, code, label = target
+        for j, c in enumerate(as_list(t.get("constraints"))):
+            if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"].strip().casefold() == constraint:
+                for k, name in enumerate(as_list(c.get("values"))):
+                    if isinstance(name, str):
+                        yield Ref(f"{prefix}/triggers/{i}/constraints/{j}/values/{k}", kind, name, code=code,
+                                  outside=True, label=label)
+    for i, f in enumerate(as_list(sl.get("filters"))):
+        name = f["filter"].strip().casefold() if isinstance(f, dict) and isinstance(f.get("filter"), str) else ""
+        target = SMART_LIST_REFS.get(name.removeprefix("not ")) if name else None  # "Not Member of List" too
+        if target is None:
+            continue
+        kind, _, code, label = target
+        for k, name in enumerate(as_list(f.get("values"))):
+            if isinstance(name, str):
+                yield Ref(f"{prefix}/filters/{i}/values/{k}", kind, name, code=code, outside=True, label=label)
 
 
-#: trigger/filter name (casefolded) → (kind it names, the rule's attribute holding the name(s), finding code, label).
-#: Kind units add to it when they register (a form: "Fills Out Form" → its "form").
+#: trigger/filter name (casefolded) → (the kind it names, the trigger constraint holding the name(s), casefolded;
+#: finding code; label). The kind units that triggers and filters name add to it when they load ("Fills Out
+#: Form" in kinds/form.py).
 SMART_LIST_REFS: dict[str, tuple[str, str, str, str]] = {}
 
 
@@ -97,6 +109,8 @@ def references(doc: Any) -> Iterator[Ref]:
     for i, step in enumerate(as_list(doc.get("flow"))):
         if isinstance(step, dict) and isinstance(step.get("email"), str) and step.get("step") in SEND_STEPS:
             yield Ref(f"/flow/{i}/email", "email", step["email"], code="PK206", label="email")
+        if isinstance(step, dict) and step.get("step") in LIST_STEPS and isinstance(step.get("list"), str):
+            yield Ref(f"/flow/{i}/list", "staticList", step["list"], code="PK537", outside=True, label="static list")
     yield from smart_list_refs(doc.get("smartList"))
 
 

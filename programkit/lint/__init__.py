@@ -58,6 +58,55 @@ def template_ids(text: str) -> tuple[set[str], set[str], set[str]]:
     return ids(el for el, _ in doc.editable), ids(el for el, _ in doc.variables), ids(doc.modules)
 
 
+def page_template_slots(text: str) -> tuple[dict[str, str], set[str]]:
+    """A guided landing page template's editable elements (id → Marketo class, e.g. 'mktoForm') and variable ids,
+    parsed as lint parses it: where a landing page may put content, and which ``${name}`` it may use."""
+    try:
+        root = parse_html(text)
+    except TooLarge:
+        root = None
+    doc = collect(text, root, GUIDED)
+    slots = {el.get("id"): cls for el, cls in doc.editable if el.get("id")}
+    return slots, {el.get("id") for el, _ in doc.variables if el.get("id")}
+
+
+register_code("PK618", "page-content-editable-element", Severity.WARNING,
+              "A landing page's section content holds a Marketo editable element or variable class: those belong "
+              "in the template; in a page's content Marketo shows them as they are.",
+              hint="Move the element into the landing page template, or drop its mkto… class.",
+              example="pages/register.json /sections/body/value: line 2: editable element (mktoText) in page content",
+              group="template lint")
+#: guided template rules that apply to a page's content as well (the rest are about declaring a template)
+PAGE_CONTENT_RULES = ("PK606", "PK610")
+
+
+def page_content_findings(html: str, *, file: str, pointer: str, declared: set[str]) -> list[Finding]:
+    """Lint one rich-text/HTML section of a landing page with the guided template rules, at the section's pointer.
+
+    Content is a fragment, not a template: of the guided rules, the ones about content apply (class spelling,
+    ``${name}`` the template does not declare); a Marketo editable element or variable in content is PK618."""
+    if "<" not in html and "${" not in html:
+        return []
+    try:
+        root = parse_html(html)
+    except TooLarge:
+        return []
+    findings: list[Finding] = []
+    if root is not None:
+        doc = collect(html, root, GUIDED)
+        for el, cls in doc.editable + doc.variables:
+            findings.append(make("PK618", f"{pointer}: line {el.sourceline}: {cls} element in page content",
+                                 file=file, pointer=pointer))
+    for f in lint_text(html, GUIDED, file=file):
+        if f.code not in PAGE_CONTENT_RULES:
+            continue
+        if f.code == "PK610" and any(f"'{v}'" in f.message for v in declared):
+            continue
+        line = f" line {f.line}:" if f.line else ""
+        findings.append(make(f.code, f"{pointer}:{line} {f.message}", file=file, pointer=pointer))
+    return findings
+
+
 def guess_kind(text: str) -> str:
     """Email template, unless the file uses a class only guided landing pages have (mktoForm, mktoPoll, …)."""
     root = parse_html(text)

@@ -18,7 +18,7 @@ from .inputs import _DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP
 from .lifecycle_engine import LifecycleEngine, Rejected
 from .records import FindingSink, _Spill, iso
 from .result import SimulationResult, build_result
-from .rules import Model
+from .rules import ACTIVITY_EVENTS, Model
 
 
 class Person:
@@ -287,6 +287,34 @@ class Simulator(LifecycleEngine, CampaignEngine):
             self.counts["simulated"] += simulated
             self.counts["invalid"] = self.findings.count("PK751", "PK752")
 
+    def _activity(self, p: Person | None, pid: str, etype: str, data: dict[str, Any], now: float) -> Person:
+        """A form fill (``data``: ``form`` and the ``fields`` it submits) or a page visit (``page``): a fill by someone
+        not in the database creates them, as Marketo does (a Person is Created with source "Form fill"); the
+        submitted fields are set (Data Value Changes fires); then the trigger campaigns on that form or page run."""
+        what = data.get(ACTIVITY_EVENTS[etype])
+        if not isinstance(what, str) or not what.strip():
+            raise Rejected(f"a {etype} event needs data.{ACTIVITY_EVENTS[etype]}: the name of the "
+                           f"{'form' if etype == 'fillsOutForm' else 'landing page'}")
+        submitted = data.get("fields") if etype == "fillsOutForm" else None
+        if submitted is not None and not isinstance(submitted, dict):
+            raise Rejected("data.fields of a form fill must be a JSON object (field → value)")
+        key = self.m.names.key
+        if p is None:
+            if etype != "fillsOutForm":
+                raise Rejected(f"no person {pid!r} (an anonymous page visit is not simulated)")
+            p = Person(pid, {key(k): v for k, v in (submitted or {}).items()})
+            self.people[pid] = p
+            for camp, match in self.m.on_created:
+                if match("Form fill"):
+                    self._queue.append(camp)
+            if self.lc is not None and self._applies(p):
+                self._enter_lifecycle(p, now, "created")
+        elif submitted:
+            self._set_fields(p, [(key(k), v) for k, v in submitted.items()], "Form fill")
+        for k in ((etype, what.strip().casefold()), (etype, "*")):
+            self._queue.extend(self.m.on_activity.get(k, ()))
+        return p
+
     def event(self, line: int, now: float, pid: str, etype: str, data: dict[str, Any], source: str | None) -> None:
         if self.started is None:
             self._start(now)
@@ -309,6 +337,8 @@ class Simulator(LifecycleEngine, CampaignEngine):
                         self._queue.append(camp)
                 if self.lc is not None and self._applies(p):
                     self._enter_lifecycle(p, now, "created")
+            elif etype in ACTIVITY_EVENTS:
+                p = self._activity(p, pid, etype, data, now)
             elif p is None:
                 raise Rejected(f"no person {pid!r} (create them first with a 'created' event or list them in the people CSV)")
             elif etype == "change":

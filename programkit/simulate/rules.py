@@ -4,7 +4,7 @@ timers and flags, and the active smart campaigns' triggers, filters and flow ste
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from .. import lifecycle as lc
@@ -91,6 +91,8 @@ class Model:
     on_synced: dict[str, list[Campaign]]
     batch: list[Campaign]
     findings: list[Finding]
+    #: (event type, casefolded form or page name, or "*") → trigger campaigns: "Fills Out Form", "Visits Web Page"
+    on_activity: dict[tuple[str, str], list[Campaign]] = field(default_factory=dict)
 
 
 def _tokens(bundle: Bundle) -> dict[str, Any]:
@@ -272,6 +274,12 @@ def _constraint_tests(trigger: dict, resolve: Callable) -> dict[str, Callable[[A
     return out
 
 
+#: trigger → (the event type that fires it, the constraint naming the form or page): form fills and page visits
+ACTIVITY_TRIGGERS = {"fills out form": ("fillsOutForm", "form"), "visits web page": ("visitsWebPage", "web page")}
+#: event type → the data key naming the form or page
+ACTIVITY_EVENTS = {"fillsOutForm": "form", "visitsWebPage": "page"}
+
+
 def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: str, resolve: Callable) -> None:
     name = t["trigger"].strip().casefold()
     cons = _constraint_tests(t, resolve)
@@ -305,6 +313,12 @@ def _add_trigger(model: Model, campaign: Campaign, t: dict, pointer: str, file: 
         keys = [model.names.key(str(resolve(v))) for c in score_names for v in c.get("values") or []] or [SCORE_KEY]
         for key in keys:
             model.on_score.setdefault(key, []).append((campaign, smatch))
+    elif name in ACTIVITY_TRIGGERS:
+        activity, constraint = ACTIVITY_TRIGGERS[name]
+        names = [str(resolve(v)).strip().casefold() for c in t.get("constraints") or []
+                 if c["name"].strip().casefold() == constraint for v in c.get("values") or []] or ["*"]
+        for key in names:
+            model.on_activity.setdefault((activity, key), []).append(campaign)
     elif name in ("person is synced to sfdc", "person is synced to microsoft"):
         model.on_synced.setdefault(name.rsplit(" ", 1)[1], []).append(campaign)
     else:

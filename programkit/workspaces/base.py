@@ -197,6 +197,11 @@ class Workspace(ABC):
     def design_names(self, kind: str, base: str) -> set[str]:
         """Names of ``kind`` equal to ``base`` or of the copy form Marketo uses for it ("base - N")."""
 
+    def local_names(self, kind: str) -> set[str]:
+        """Names of program-local assets of ``kind`` in any program of the workspace (a campaign's trigger may
+        name a form or a smart list of another program). This default reads every program; targets override it."""
+        return {a.name for p in self.programs() for a in self.program_assets(p.id) if a.kind == kind}
+
     @abstractmethod
     def read(self, asset_id: int) -> bytes:
         """An asset's content."""

@@ -688,6 +688,11 @@ class SqliteWorkspace(Workspace):
         return [_asset(r) for r in self._all(
             f"SELECT {_ASSET_COLS} FROM assets WHERE program_id = ? ORDER BY kind, name_key, id", program_id)]
 
+    def local_names(self, kind: str) -> set[str]:
+        """Names of program-local assets of ``kind`` in any program of this workspace (one query)."""
+        return {r[0] for r in self._all("SELECT name FROM assets WHERE workspace_id = ? AND program_id IS NOT NULL "
+                                        "AND kind = ?", self.id, kind)}
+
     def design_assets(self, kind: str, names: Iterable[str]) -> dict[str, AssetInfo]:
         """Design Studio assets of ``kind`` by name, one indexed query per 500 names."""
         keys = sorted({_key(n) for n in names})
