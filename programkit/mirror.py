@@ -52,10 +52,8 @@ class Mirror:
 
 
 def _design_names(source: Any, kind: str) -> list[str]:
-    """Every Design Studio asset name of ``kind`` on the instance: the Marketo target's browse list (public as
-    ``design_records`` once the target is a package, ``_design`` before)."""
-    browse = getattr(source, "design_records", None) or getattr(source, "_design")
-    return [a["name"] for a in browse(kind) if isinstance(a.get("name"), str)]
+    """Every Design Studio asset name of ``kind`` on the instance: the Marketo target's browse list."""
+    return [a["name"] for a in source.design_records(kind) if isinstance(a.get("name"), str)]
 
 
 def read_instance(source: Workspace) -> Mirror:

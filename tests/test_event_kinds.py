@@ -445,7 +445,7 @@ def test_the_marketo_target_refuses_the_new_kinds_in_its_preflight(tmp_path, mon
     from marketo_support import CLIENT_ID, FAST, SECRET
     from fake_marketo import FakeMarketo
     from programkit.workspaces.marketo import MarketoWorkspace
-    from programkit.workspaces.marketo_client import MarketoClient
+    from programkit.workspaces.marketo.client import MarketoClient
 
     server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=50, rate_window=1.0, max_concurrent=10)
     server.start()

@@ -1,4 +1,0 @@
-"""Kept so code written against the old module layout keeps working: the Marketo target is now the package
-:mod:`programkit.workspaces.marketo`; this is its :mod:`.verify` module."""
-
-from .marketo.verify import *  # noqa: F401,F403
