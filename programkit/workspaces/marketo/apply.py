@@ -263,7 +263,7 @@ class MarketoWriter(WorkspaceWriter):
         if kind in MANUAL and program_id is not None:
             return self._manual_asset(kind, name, content, folder, program_id, meta.get("index"))
         if kind not in DESIGN and kind not in LOCAL:
-            raise MarketoError(f"{kind} {name!r} has no Marketo equivalent", code="PK810")
+            raise MarketoError(f"{kind} {name!r}: programkit does not write {kind} assets to Marketo yet", code="PK810")
         if kind in LOCAL and program_id is None:
             raise MarketoError(f"{kind} {name!r} needs a program", code="PK810")
         key = f"asset:{kind}:{program_id}:{name}"

@@ -478,7 +478,9 @@ class MarketoInventory(Workspace):
                                          "(Revenue Cycle Modeler has none): it goes to the manual-steps checklist",
                                 file="bundle.json", pointer=asset.pointer))
             elif asset.kind not in DESIGN and asset.kind not in LOCAL:
-                out.append(make("PK810", f"{asset.kind} {asset.name!r} has no Marketo equivalent",
+                out.append(make("PK810", f"{asset.kind} {asset.name!r}: programkit does not write {asset.kind} assets to "
+                                         "Marketo yet (nothing is written); import into the embedded workspace, or "
+                                         "create it in Marketo by hand",
                                 file="bundle.json", pointer=asset.pointer))
         out += self._dynamic_preflight(bundle, writes)
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
