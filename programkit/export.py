@@ -80,7 +80,8 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import tokens as pointer_tokens
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
-from .validate import TOKEN_RE, iter_strings, standard_field_names
+from .catalog import standard_field_names
+from .validate import TOKEN_RE, iter_strings
 from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
 
 G = "workspace"

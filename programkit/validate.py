@@ -21,7 +21,7 @@ from .jsonpos import escape, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
 from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
 from . import kinds
-from .catalog import catalog, known_field_names, standard_field_names  # noqa: F401 (callers import them from here)
+from .catalog import known_field_names
 
 Check = Callable[[Bundle], Iterable[Finding]]
 CHECKS: list[Check] = []

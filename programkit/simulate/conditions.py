@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..model import Bundle
-from ..validate import catalog
+from ..catalog import catalog
 
 _PLUS = {f"+{n}": n for n in range(1000)}  # score changes "+N" → N, the common case
 
