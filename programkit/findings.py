@@ -172,12 +172,18 @@ def load_all_codes() -> dict[str, Code]:
     return CODES
 
 
-def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str:
-    """``"did you mean 'X'?"`` for the choice closest to ``word`` (ignoring case), else ``""``."""
+def closest_choice(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
+    """The choice closest to ``word`` ignoring case, spelled as the choice is, or None."""
     import difflib
 
     by_fold: dict[str, str] = {}
     for c in choices:
         by_fold.setdefault(c.casefold(), c)
     close = difflib.get_close_matches(word.strip().casefold(), list(by_fold), n=1, cutoff=cutoff)
-    return f"did you mean {by_fold[close[0]]!r}?" if close else ""
+    return by_fold[close[0]] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str:
+    """``"did you mean 'X'?"`` for the choice closest to ``word`` (ignoring case), else ``""``."""
+    close = closest_choice(word, choices, cutoff)
+    return f"did you mean {close!r}?" if close else ""

@@ -15,7 +15,6 @@ template leaves nothing behind.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -34,7 +33,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import canonical, schema
 from .errors import BadInput, ProgramkitError, no_such_path, require_path
-from .findings import CODES, Finding, Severity, make, register_code
+from .findings import CODES, Finding, Severity, closest_choice, make, register_code
 from .resources import package_dir
 
 MANIFEST = "template.json"
@@ -203,8 +202,8 @@ def _check_value(p: Parameter, value: Any) -> str | None:
     validator = jsonschema.Draft202012Validator(p.json_schema())
     for error in validator.iter_errors(value):
         if error.validator == "enum":
-            close = difflib.get_close_matches(str(value), [str(e) for e in p.enum or []], n=1, cutoff=0.6)
-            mean = f"; did you mean {close[0]!r}?" if close else ""
+            close = closest_choice(str(value), [str(e) for e in p.enum or []], cutoff=0.6)
+            mean = f"; did you mean {close!r}?" if close else ""
             return f"{value!r} is not one of the allowed values: {', '.join(map(str, p.enum or []))}{mean}"
         if error.validator == "maxLength":
             return f"{_shown(value)} is {len(value)} characters long; the limit is {error.validator_value}"
@@ -258,8 +257,8 @@ def resolve_values(template: Template, values: Mapping[str, Any] | None = None,
     for source in (values, sets):
         for key in source:
             if key not in template.parameters:
-                close = difflib.get_close_matches(key, list(template.parameters), n=1, cutoff=0.6)
-                problems.append(f"unknown parameter {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+                close = closest_choice(key, template.parameters, cutoff=0.6)
+                problems.append(f"unknown parameter {key!r}" + (f" (did you mean {close!r}?)" if close else ""))
     for name, p in template.parameters.items():
         if sets and name in sets:
             try:

@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from .errors import BadInput
+from .findings import closest_choice
 from .jsonpos import escape
 from .resources import package_dir
 
@@ -167,10 +168,8 @@ def problem_in_words(error: ValidationError) -> str | None:
         return "is empty" if not value else f"is {len(value)} characters long; at least {expected} are needed"
     if kind == "enum" and isinstance(expected, list):
         names = [str(e) for e in expected]
-        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6) if isinstance(value, str) else []
-        if not close and isinstance(value, str):
-            close = [n for n in names if n.casefold() == value.casefold()]
-        mean = f"; did you mean {close[0]!r}?" if close else ""
+        close = closest_choice(value, names, cutoff=0.6) if isinstance(value, str) else None
+        mean = f"; did you mean {close!r}?" if close else ""
         return f"is not one of: {', '.join(names)}{mean}"
     if kind == "const":
         return f"is not {expected!r}"

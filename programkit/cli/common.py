@@ -12,7 +12,7 @@ import click
 from ..bundle import ArchiveLimits
 from ..crash import save_crash
 from ..errors import ProgramkitError
-from ..findings import Finding
+from ..findings import Finding, closest_choice
 from ..terminal import EscapingStream
 from ..workspaces import DEFAULT_TARGET, open_target  # noqa: F401  (re-exported for the commands)
 
@@ -49,11 +49,9 @@ class NamedChoice(click.Choice):
         return "[" + "|".join(map(str, self.choices)) + "]"
 
     def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
-        import difflib
-
         names = [str(c) for c in self.choices]
-        close = difflib.get_close_matches(str(value).casefold(), [n.casefold() for n in names], n=1, cutoff=0.6)
-        mean = f" Did you mean {names[[n.casefold() for n in names].index(close[0])]!r}?" if close else ""
+        close = closest_choice(str(value), names, cutoff=0.6)
+        mean = f" Did you mean {close!r}?" if close else ""
         return f"{value!r} is not one of {', '.join(map(repr, names))}.{mean}"
 
 
