@@ -21,9 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import tempfile
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Sequence
 
 import jinja2
@@ -140,30 +138,18 @@ def check_writable(path: str | os.PathLike[str], force: bool, option: str = "--h
 
 
 def write_report(path: str | os.PathLike[str], text: str, force: bool = False, option: str = "--html") -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so a reader
-    never sees half a report; an existing file is replaced only with ``force``."""
-    from ..archive import usual_mode
+    """Write ``text`` to ``path`` with the project's atomic writer (:func:`programkit.output.write_output`:
+    temporary file, fsync, rename), so a reader never sees half a report; an existing file is replaced only
+    with ``force`` (PK960, even when it holds the same report), and a failing file system is PK961."""
+    from ..output import write_output
 
     check_writable(path, force, option)
-    target = Path(path)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if
-                                   str(target.parent) else ".")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, usual_mode())
-        if not force and os.path.lexists(target):  # appeared meanwhile: still never replaced without --force
-            raise BadInput(f"{path}: already exists; nothing was written",
-                           [make("PK960", f"{path}: already exists; nothing was written")])
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as e:
-        message = f"{path}: cannot write the report ({e.strerror or e}); nothing was written"
-        raise BadInput(message, [make("PK961", message)]) from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+        write_output(path, text.encode("utf-8"), option=option, force=force)
+    except BadInput as e:
+        if e.findings:  # refused (appeared meanwhile, not a regular file): already a finding
+            raise
+        raise BadInput(e.message, [make("PK961", e.message)], hint=e.hint) from None
 
 
 def write_plan_report(path: str | os.PathLike[str], plan: Any, bundle: Any = None, workspace: Any = None,
