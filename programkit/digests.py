@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from .canonical import sha256_file
 from .errors import BadInput, ProgramkitError, require_path
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import _decoder, _offsets
+from .output import write_output
 
 G = "fix-digests"
 register_code("PK475", "digest-not-followed", Severity.WARNING,
@@ -172,16 +172,5 @@ def _expected(data: Any, edits: dict[str, DigestChange]) -> Any:
 
 
 def _write_replacing(path: Path, content: bytes) -> None:
-    """Replace ``path`` with ``content`` atomically: a temporary file beside it, its mode, fsync, rename."""
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace ``path`` with ``content`` through the project's atomic writer, keeping the file's mode."""
+    write_output(path, content, option="--fix-digests", force=True, mode=stat.S_IMODE(os.stat(path).st_mode))

@@ -38,6 +38,7 @@ from .canonical import bundle_digest
 from .errors import BadInput, require_folder_of, require_path
 from .oci import (MANIFEST_TYPE, Credentials, Descriptor, Manifest, Reference, RegistryClient, RegistryError,
                   RegistryInputError, registry_error, printable, canonical_json, is_reference, parse_reference, sha256_digest)
+from .output import write_output
 
 ARTIFACT_TYPE = "application/vnd.programkit.bundle.v1"
 BUNDLE_MEDIA_TYPE = "application/vnd.programkit.bundle.v1+zip"
@@ -411,19 +412,10 @@ def pull(ref_text: str, out: str | os.PathLike[str], options: RegistryOptions | 
 
 
 def _place_file(tmp: Path, out: Path) -> None:
-    """Copy into a temp file beside ``out``, then rename (the download's temp dir may be another file system)."""
-    from .archive import usual_mode
-
-    out = out.absolute()
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as dst, open(tmp, "rb") as src:
-            shutil.copyfileobj(src, dst)
-        os.chmod(name, usual_mode())
-        os.replace(name, out)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    """Copy the download into place with the project's atomic writer (the download's temp dir may be another
+    file system; pull checked --force before)."""
+    with open(tmp, "rb") as src:
+        write_output(out.absolute(), lambda dst: shutil.copyfileobj(src, dst), option="-o", force=True)
 
 
 # --- reading a bundle straight from a reference (every command's `oci://`) ------------------------------

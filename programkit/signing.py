@@ -19,7 +19,6 @@ import binascii
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -33,6 +32,7 @@ from . import registry_findings  # noqa: F401  (registers the PK92x/PK93x codes)
 from .findings import make
 from .oci import (INDEX_TYPE, MANIFEST_TYPE, Descriptor, RegistryClient, RegistryError, RegistryInputError, printable,
                   canonical_json, parse_reference, sha256_digest)
+from .output import write_output
 
 if TYPE_CHECKING:
     from .registry import Artifact, RegistryOptions
@@ -90,15 +90,8 @@ def keygen(path: str | os.PathLike[str], *, force: bool = False) -> KeyPair:
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.absolute().parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Through the project's atomic writer (keygen checked --force before)."""
+    write_output(path, data, option="keygen", force=True, mode=mode)
 
 
 def _read_pem(path: str | os.PathLike[str], what: str) -> bytes:
