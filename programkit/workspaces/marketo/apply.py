@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ...errors import ProgramkitError
 from ...findings import make
+from ...output import write_output
 from ..base import ImportRecord, WorkspaceWriter, renamed_design
 from .checklist import (ACTIVATE_REFUSED, APPROVABLE, REVIEW_CAMPAIGN, approve_step, campaign_checks, email_expect,
                         lifecycle_steps, manual_steps, render_checklist, same_smart_list)
@@ -706,7 +707,7 @@ class MarketoWriter(WorkspaceWriter):
             text = render_checklist(self.journal.checklist())
             (self.ws.state_dir / "checklists").mkdir(parents=True, exist_ok=True)
             self.ws.checklist_file = self.ws.state_dir / "checklists" / f"{self.journal.id}.md"
-            self.ws.checklist_file.write_text(text, encoding="utf-8")
+            write_output(self.ws.checklist_file, text.encode("utf-8"), option="checklist", force=True)  # atomic
         return record.id
 
 
