@@ -1,0 +1,350 @@
+"""Landing pages and reusable smart lists on the Marketo target (issue #15), against the stand-in, whose pages
+and smart lists (tests/fake_marketo_pages.py) are modelled on Adobe's Landing Pages and Smart Lists pages.
+
+The bundle is the event-program sample's pages and smart list without its forms and static lists (another
+module's kinds): the registration page without its form section, the smart list's filters on the page and
+the program instead of the lists."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bundle_edits import edit_asset, edit_manifest, refresh_digests
+from fake_marketo import FakeMarketo
+from fake_marketo_pages import add_smart_list
+from marketo_support import CLIENT_ID, SECRET, cli_env, marketo_env, marketo_rules  # noqa: F401
+
+from programkit import canonical
+from programkit.validate import validate_path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "event-program"
+PROGRAM = "EV-Customer Event"
+REGISTER = "landing-pages/event-registration-page.json"
+THANKS = "landing-pages/event-thank-you-page.json"
+SMART_LIST = "smart-lists/invitees-not-yet-registered.json"
+SL_NAME = "Invitees Not Yet Registered"
+LPT = "design-studio/event-landing-page-template.html"
+#: the rich text of the template's editable elements, which a guided page starts with
+TEMPLATE_TEXT = {"heading": "<h1>Event</h1>", "body": "<p>About the event.</p>",
+                 "footer": "<p>Questions? Reply to the invitation.</p>"}
+FILTERS = [{"filter": "Visited Web Page", "operator": "is", "values": ["Event Registration Page"]},
+           {"constraints": [{"name": "Status", "operator": "is", "values": ["Invited"]}],
+            "filter": "Member of Program", "operator": "in", "values": [PROGRAM]}]
+
+
+def pages_bundle(tmp_path: Path, name: str = "event") -> Path:
+    bundle = tmp_path / name
+    shutil.copytree(SAMPLE, bundle)
+    keep = {"landingPageTemplate", "landingPage", "smartList"}
+
+    def manifest(m):
+        m["assets"] = [a for a in m["assets"] if a["kind"] in keep]
+
+    edit_manifest(bundle, manifest)
+    for d in ("forms", "lists", "emails", "campaigns"):
+        shutil.rmtree(bundle / d)
+    (bundle / "design-studio" / "event-email-template.html").unlink()
+    edit_asset(bundle, REGISTER, lambda d: d["sections"].pop("form"))
+    edit_asset(bundle, SMART_LIST, lambda d: d["smartList"].update(filters=FILTERS))
+    for rel in (REGISTER, SMART_LIST):  # canonical JSON, as an export writes it
+        (bundle / rel).write_bytes(canonical.dump_bytes(json.loads((bundle / rel).read_text())))
+    refresh_digests(bundle)
+    assert validate_path(bundle).ok, [f.message for f in validate_path(bundle).findings]
+    return bundle
+
+
+def doc(bundle: Path, rel: str) -> dict:
+    return json.loads((bundle / rel).read_text())
+
+
+def state(fake: FakeMarketo) -> dict:
+    with fake.lock:
+        return copy.deepcopy({"programs": fake.programs, "folders": fake.folders, "tokens": fake.tokens_by_folder,
+                              "assets": {k: {i: {f: v for f, v in a.items() if f != "updatedAt"} for i, a in
+                                             v.items()} for k, v in fake.assets.items() if v}})
+
+
+def program_of(fake: FakeMarketo) -> dict:
+    return next(p for p in fake.programs.values() if p["name"] == PROGRAM)
+
+
+def page(fake: FakeMarketo, name: str) -> dict:
+    return next(a for a in fake.assets["landingPage"].values() if a["name"] == name)
+
+
+def sections(rec: dict) -> dict:
+    return {k: {"type": v["type"], "value": v["value"]} for k, v in rec["_sections"].items()}
+
+
+def journal(state_dir: Path) -> str:
+    return sorted(state_dir.rglob("journals/*.jsonl"))[-1].stem
+
+
+@pytest.fixture
+def client(fake):
+    from marketo_support import FAST
+
+    from programkit.workspaces.marketo.client import MarketoClient
+
+    return MarketoClient(fake.url, CLIENT_ID, SECRET, FAST)
+
+
+@pytest.fixture
+def fake():
+    server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=100, rate_window=1.0, max_concurrent=10,
+                         tag_types={"Program Purpose": ["Lead Management", "Event"]})
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_pages_are_written_as_marketo_holds_them_and_approved_with_approve(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert done.exit_code == 0, done.output
+    prog = program_of(fake)
+    template = next(a for a in fake.assets["landingPageTemplate"].values())
+    assets_folder = next(f for f in fake.folders.values() if f["path"] == prog["_path"] + "/Assets")
+    for name, rel in (("Event Registration Page", REGISTER), ("Event Thank You Page", THANKS)):
+        want, rec = doc(bundle, rel), page(fake, name)
+        assert rec["folder"] == {"id": assets_folder["id"], "type": "Folder"}
+        assert rec["template"] == template["id"] and rec["status"] == "approved"
+        assert (rec["title"], rec["robots"], rec["description"], rec["_url"]) == (
+            want["title"], want["robots"], want["description"], want["url"])
+        assert rec["_meta"] == want.get("metaDescription", "")
+        # a guided page: the template's elements, with the bundle's rich text where it gives one
+        assert sections(rec) == {k: {"type": "RichText", "value": v} for k, v in TEMPLATE_TEXT.items()} | {
+            k: {"type": "RichText", "value": v["value"]} for k, v in want["sections"].items()} | {
+            "form": {"type": "Form", "value": ""}}
+        assert rec["_variables"]["eventTagline"]["value"] == want["variables"]["eventTagline"]
+        assert rec["_variables"]["accentColor"]["value"] == "#1473e6"  # not in the bundle: the template's default
+    assert template["status"] == "approved"
+
+    again = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output and "nothing else was written" in again.output
+
+
+def test_without_approve_each_page_is_a_checklist_line_verify_checks(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    done = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert done.exit_code == 0, done.output
+    assert {a["status"] for a in fake.assets["landingPage"].values()} == {"draft"}
+    assert "- [ ] Approve the landing page (import with --approve to let programkit do it)" in done.output
+    fake.assets["landingPageTemplate"][next(iter(fake.assets["landingPageTemplate"]))]["status"] = "approved"
+    page(fake, "Event Registration Page")["status"] = "approved"
+    checked = invoke("verify", "--target", fake.url, PROGRAM)
+    assert checked.exit_code == 1, checked.output
+    lines = checked.output.splitlines()
+    at = lines.index(next(l for l in lines if l.startswith("landingPage 'Event Registration Page'")))
+    assert lines[at + 1].split()[:1] == ["done"]
+    at = lines.index(next(l for l in lines if l.startswith("landingPage 'Event Thank You Page'")))
+    assert lines[at + 1].startswith("  NOT DONE  Approve the landing page")
+
+
+def test_a_smart_list_the_api_cannot_create_goes_on_the_checklist_and_verify_reads_it(fake, cli_env, invoke,
+                                                                                      tmp_path):
+    bundle = pages_bundle(tmp_path)
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert done.exit_code == 0, done.output
+    assert fake.assets["smartList"] == {}  # Adobe's Smart Lists API has no create
+    assert f"PK809 [marketo-manual-steps] smartList '{SL_NAME}' cannot be created through the Marketo API" \
+        in done.output
+    out = done.output.splitlines()
+    head = next(i for i, l in enumerate(out) if l.startswith(f'## smartList "{SL_NAME}"'))
+    assert out[head] == (f'## smartList "{SL_NAME}" (not written: the API cannot create one, in '
+                         f'/Marketing Activities/Default/{PROGRAM}/Lists)')
+    assert out[head + 1:head + 5] == [
+        f'- [ ] Smart List: create the smart list "{SL_NAME}" in this folder (Marketo\'s API can only clone a '
+        'smart list, and the workspace has none of that name with these rules)',
+        '- [ ] Smart List: add filter 1 "Visited Web Page" is Event Registration Page',
+        f'- [ ] Smart List: add filter 2 "Member of Program" in {PROGRAM} with Status is Invited',
+        "- [ ] Smart List: set rule logic to Use ALL filters"]
+
+    lists = next(f for f in fake.folders.values() if f["path"].endswith(f"{PROGRAM}/Lists"))
+    assert invoke("verify", "--target", fake.url, PROGRAM).exit_code == 1
+    # the admin follows the checklist, but leaves out the second filter
+    add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS[:1]}), {"id": lists["id"], "type": "Folder"})
+    checked = invoke("verify", "--target", fake.url, PROGRAM)
+    assert checked.exit_code == 1, checked.output
+    lines = checked.output.splitlines()
+    at = lines.index(next(l for l in lines if l.startswith(f"smartList '{SL_NAME}'")))
+    assert [l.split("  ")[1] for l in lines[at + 1:at + 6] if l.startswith("  ") and not l.startswith("   ")] == [
+        "done", "done", "NOT DONE", "done"]
+
+
+def test_a_same_named_smart_list_with_the_same_rules_is_cloned(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    elsewhere = add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS}))
+    add_smart_list(fake, "Other", marketo_rules({"filters": FILTERS[:1]}))
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert done.exit_code == 0, done.output
+    prog = program_of(fake)
+    mine = [a for a in fake.assets["smartList"].values() if a["id"] != elsewhere and a["name"] == SL_NAME]
+    assert len(mine) == 1 and mine[0]["_path"] == f"{prog['_path']}/Lists/{SL_NAME}"
+    assert mine[0]["_rules"] == fake.assets["smartList"][elsewhere]["_rules"]
+    assert mine[0]["description"] == doc(bundle, SMART_LIST)["description"]
+    assert "Smart List:" not in done.output
+
+
+def test_export_gives_pages_and_smart_list_back_except_what_the_api_cannot_read(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS}))
+    assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
+    out = tmp_path / "exported"
+    exported = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert [f.message for f in validate_path(out).findings if f.severity.value == "error"] == []
+    assert (out / THANKS).read_bytes() == (bundle / THANKS).read_bytes()
+    assert (out / SMART_LIST).read_bytes() == (bundle / SMART_LIST).read_bytes()
+    assert (out / LPT).read_bytes() == (bundle / LPT).read_bytes()
+    # Adobe's LandingPageResponse has no meta description: the one difference, listed under needsCompletion
+    want = doc(bundle, REGISTER)
+    del want["metaDescription"]
+    assert doc(out, REGISTER) == want
+    needs = json.loads((out / "bundle.json").read_text())["needsCompletion"]
+    assert [(n.get("path"), n["what"]) for n in needs] == [(REGISTER, "meta description")]
+
+
+def test_rollback_unapproves_and_deletes_what_the_import_created(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS}))
+    before = state(fake)
+    assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
+    assert len(fake.assets["landingPage"]) == 2 and len(fake.assets["smartList"]) == 2
+    rolled = invoke("rollback", "--target", fake.url, "--journal", journal(cli_env))
+    assert rolled.exit_code == 0, rolled.output
+    after = state(fake)
+    after["assets"] = {k: v for k, v in after["assets"].items() if v}
+    assert after == before
+
+
+def test_preflight_lists_every_refusal_marketo_would_give_at_once(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    # a page elsewhere already has the thank-you page's URL; the registration page's body is HTML, which a
+    # guided template's rich-text element cannot hold
+    tpl = invoke("import", str(pages_bundle(tmp_path, "other")), "--target", fake.url, "--as", "Other Event",
+                 "--yes")
+    assert tpl.exit_code == 0, tpl.output
+    edit_asset(bundle, REGISTER, lambda d: d.update(url="customer-day-registration-2") or
+               d["sections"]["body"].update(type="html"))
+    before = state(fake)
+    refused = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert "PK850 [marketo-page-url-in-use]" in refused.output and "customer-day-thank-you" in refused.output
+    assert "PK851 [marketo-page-section-type]" in refused.output and "/sections/body" in refused.output
+    assert state(fake) == before
+
+
+def test_a_free_form_page_has_its_sections_added(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+
+    def free(m):
+        for a in m["assets"]:
+            if a["kind"] == "landingPageTemplate":
+                a["templateType"] = "freeForm"
+
+    edit_manifest(bundle, free)
+    for rel in (REGISTER, THANKS):
+        edit_asset(bundle, rel, lambda d: d.pop("variables"))
+    (bundle / LPT).write_text("<!DOCTYPE html><html><head><title>Event</title></head><body>"
+                              "<div id=\"mktoContent\"></div></body></html>\n")
+    refresh_digests(bundle)
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert done.exit_code == 0, done.output
+    rec = page(fake, "Event Registration Page")
+    want = doc(bundle, REGISTER)["sections"]
+    assert sections(rec) == {k: {"type": "RichText", "value": v["value"]} for k, v in want.items()}
+    out = tmp_path / "exported"
+    assert invoke("export", PROGRAM, "--target", fake.url, "--out", str(out)).exit_code == 0
+    assert (out / THANKS).read_bytes() == (bundle / THANKS).read_bytes()
+
+
+# -- the stand-in itself: what Adobe's pages say Marketo does (tests/fake_marketo_pages.py) ------------------
+A = "/rest/asset/v1"
+
+
+def _template(fake: FakeMarketo, client, guided: bool = True) -> int:
+    from fake_marketo import _design_create
+
+    html = (SAMPLE / LPT).read_bytes() if guided else b"<html><body></body></html>"
+    with fake.lock:
+        tid = _design_create(fake, "landingPageTemplate", {"name": f"T{guided}", "folder": {"id": 5, "type": "Folder"}},
+                             html, templateType="guided" if guided else "freeForm")["result"][0]["id"]
+    return tid
+
+
+def _refused(call, code: str) -> str:
+    from programkit.workspaces.marketo.client import MarketoError
+
+    with pytest.raises(MarketoError) as e:
+        call()
+    assert e.value.marketo_code == code, str(e.value)
+    return str(e.value)
+
+
+def test_stand_in_guided_pages_take_their_sections_from_the_template_and_only_update_them(fake, client):
+    tid = _template(fake, client)
+    folder = json.dumps({"id": 8, "type": "Folder"})
+    pid = client.post(f"{A}/landingPages.json", {"name": "P", "folder": folder, "template": tid})[0]["id"]
+    assert [s["id"] for s in client.get(f"{A}/landingPage/{pid}/content.json")] == ["heading", "body", "form",
+                                                                                    "footer"]
+    assert "guided landing page" in _refused(lambda: client.post(f"{A}/landingPage/{pid}/content.json", {
+        "contentId": "extra", "type": "RichText", "value": "<p>x</p>"}), "709")
+    assert "not found" in _refused(lambda: client.post(f"{A}/landingPage/{pid}/content/extra.json", {
+        "type": "RichText", "value": "<p>x</p>"}), "702")
+    _refused(lambda: client.post(f"{A}/landingPage/{pid}/content/body.json", {"type": "HTML", "value": "x"}), "709")
+    client.post(f"{A}/landingPage/{pid}/content/body.json", {"type": "RichText", "value": "<p>new</p>"})
+    assert client.get(f"{A}/landingPage/{pid}/content.json")[1]["content"] == "<p>new</p>"
+    assert client.get(f"{A}/landingPage/{pid}/variables.json") == [
+        {"id": "accentColor", "value": "#1473e6", "type": "color"},
+        {"id": "eventTagline", "value": "Join us", "type": "string"}]
+    # the URL derives from the name when unset; a second page may not take it; no meta description is read back
+    rec = client.get(f"{A}/landingPage/{pid}.json")[0]
+    assert rec["URL"].endswith("/P.html") and "metaTagsDescription" not in rec
+    assert "already in use" in _refused(lambda: client.post(f"{A}/landingPages.json", {
+        "name": "Q", "folder": folder, "template": tid, "urlPageName": "P"}), "709")
+
+
+def test_stand_in_free_form_pages_add_sections_and_approved_pages_are_not_deleted(fake, client):
+    tid = _template(fake, client, guided=False)
+    folder = json.dumps({"id": 8, "type": "Folder"})
+    pid = client.post(f"{A}/landingPages.json", {"name": "F", "folder": folder, "template": tid})[0]["id"]
+    assert client.get(f"{A}/landingPage/{pid}/content.json") == []
+    client.post(f"{A}/landingPage/{pid}/content.json", {"contentId": "intro", "type": "HTML", "value": "<b>x</b>"})
+    assert client.get(f"{A}/landingPage/{pid}/content.json")[0]["content"] == "<b>x</b>"
+    assert "not approved" in _refused(lambda: client.post(f"{A}/landingPage/{pid}/approveDraft.json"), "709")
+    fake.assets["landingPageTemplate"][tid]["status"] = "approved"
+    client.post(f"{A}/landingPage/{pid}/approveDraft.json")
+    assert "unapprove" in _refused(lambda: client.post(f"{A}/landingPage/{pid}/delete.json"), "709")
+    client.post(f"{A}/landingPage/{pid}/unapprove.json")
+    client.post(f"{A}/landingPage/{pid}/delete.json")
+    assert fake.assets["landingPage"] == {}
+
+
+def test_stand_in_smart_lists_are_only_read_cloned_and_deleted(fake, client):
+    sid = add_smart_list(fake, "Source", marketo_rules({"filters": FILTERS}))
+    assert "rules" not in client.get(f"{A}/smartList/{sid}.json")[0]
+    assert client.get(f"{A}/smartList/{sid}.json", includeRules=True)[0]["rules"]["filters"][0]["name"] == \
+        "Visited Web Page"
+    design = json.dumps({"id": 3, "type": "Folder"})
+    assert "program or a smart list folder" in _refused(lambda: client.post(
+        f"{A}/smartList/{sid}/clone.json", {"name": "Copy", "folder": design}), "709")
+    fake.programs[2000] = {"id": 2000, "name": "P", "description": "", "type": "Default", "channel": "Operational",
+                           "folder": {"id": 8, "type": "Folder"}, "status": "", "tags": [], "costs": [],
+                           "createdAt": "", "updatedAt": "", "url": None, "workspace": "Default",
+                           "_path": "/Marketing Activities/Default/P"}
+    program = json.dumps({"id": 2000, "type": "Program"})
+    copy_id = client.post(f"{A}/smartList/{sid}/clone.json", {"name": "Source", "folder": program})[0]["id"]
+    assert fake.assets["smartList"][copy_id]["_rules"] == fake.assets["smartList"][sid]["_rules"]
+    assert "already in use" in _refused(lambda: client.post(
+        f"{A}/smartList/{sid}/clone.json", {"name": "Source", "folder": program}), "709")
+    client.post(f"{A}/smartList/{copy_id}/delete.json")
+    assert list(fake.assets["smartList"]) == [sid]
+    assert ("POST", f"{A}/smartLists.json") not in fake.contract  # Adobe's API has no create
