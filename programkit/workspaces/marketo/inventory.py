@@ -440,6 +440,13 @@ class MarketoInventory(Workspace):
     unreadable = frozenset({"webhooks"})
     #: kinds with no API object: never written, only put on the checklist (not counted as changes)
     manual_kinds = MANUAL
+    @staticmethod
+    def unwritten(mapping: dict[str, Any]) -> bool:
+        """Whether an import mapped this bundle asset to nothing: a kind module's asset the API could not
+        create (``MarketoKind.create`` returned None; its mapping id is ``asset_id(kind, 0)``)."""
+        kind, wid = mapping.get("kind"), mapping.get("workspaceId")
+        return marketo_kinds.get(str(kind)) is not None and isinstance(wid, int) and wid == asset_id(str(kind), 0)
+
     #: Marketo's tokens have no description: an upgrade does not rewrite every token for it
     token_fields = ("name", "type", "value")
 

@@ -300,7 +300,11 @@ def _undo(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int]) -> str
     """Undo one step through the API: "deleted", "restored", or None (nothing to do). Raises MarketoError."""
     kind, mid, op = step["kind"], int(step["id"]) if step.get("id") is not None else None, step["op"]
     if op == "create":
-        delete_remote(ws.client, marketo_kinds.segment_of(kind), mid)
+        handler = marketo_kinds.get(kind)
+        if handler is not None:  # a kind Marketo will not delete in some state does what that takes first
+            handler.delete(ws, mid)
+        else:
+            delete_remote(ws.client, marketo_kinds.segment_of(kind), mid)
         return "deleted"
     if op == "token" and mid not in programs and "previous" in step and not step.get("unchanged"):
         prev = step["previous"]
