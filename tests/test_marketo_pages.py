@@ -59,6 +59,17 @@ def pages_bundle(tmp_path: Path, name: str = "event") -> Path:
     return bundle
 
 
+def rules(filters: list[dict]) -> dict:
+    """Filters in the shape Marketo answers with includeRules=true (SL, By Id), constraints as secondary
+    conditions, as an admin would have built them in the UI."""
+    out = marketo_rules({"filters": filters})
+    for f, raw in zip(out["filters"], filters):
+        f["conditions"] += [{"activityAttributeId": 8, "activityAttributeName": c["name"], "operator": c["operator"],
+                             "values": c["values"], "isPrimary": False} for c in raw.get("constraints", [])]
+    out["filterMatchType"] = "all"  # SL's example spells it in lower case
+    return out
+
+
 def doc(bundle: Path, rel: str) -> dict:
     return json.loads((bundle / rel).read_text())
 
@@ -170,19 +181,23 @@ def test_a_smart_list_the_api_cannot_create_goes_on_the_checklist_and_verify_rea
     lists = next(f for f in fake.folders.values() if f["path"].endswith(f"{PROGRAM}/Lists"))
     assert invoke("verify", "--target", fake.url, PROGRAM).exit_code == 1
     # the admin follows the checklist, but leaves out the second filter
-    add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS[:1]}), {"id": lists["id"], "type": "Folder"})
+    add_smart_list(fake, SL_NAME, rules(FILTERS[:1]), {"id": lists["id"], "type": "Folder"},
+                   description=doc(bundle, SMART_LIST)["description"])
     checked = invoke("verify", "--target", fake.url, PROGRAM)
     assert checked.exit_code == 1, checked.output
     lines = checked.output.splitlines()
     at = lines.index(next(l for l in lines if l.startswith(f"smartList '{SL_NAME}'")))
-    assert [l.split("  ")[1] for l in lines[at + 1:at + 6] if l.startswith("  ") and not l.startswith("   ")] == [
-        "done", "done", "NOT DONE", "done"]
+    assert lines[at] == f"smartList '{SL_NAME}' (not written: the API cannot create one; import #1)"
+    block = lines[at + 1:lines.index("", at)]
+    assert [l.split()[0] + " " + l.split()[1] if l.startswith("  NOT") else l.split()[0] for l in block
+            if not l.startswith("   ")] == ["done", "done", "NOT DONE", "done", "done"], checked.output
+    assert f"found:    no filter 'Member of Program' (Marketo has 'Visited Web Page')" in checked.output
 
 
 def test_a_same_named_smart_list_with_the_same_rules_is_cloned(fake, cli_env, invoke, tmp_path):
     bundle = pages_bundle(tmp_path)
-    elsewhere = add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS}))
-    add_smart_list(fake, "Other", marketo_rules({"filters": FILTERS[:1]}))
+    elsewhere = add_smart_list(fake, SL_NAME, rules(FILTERS))
+    add_smart_list(fake, "Other", rules(FILTERS[:1]))
     done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
     assert done.exit_code == 0, done.output
     prog = program_of(fake)
@@ -195,7 +210,7 @@ def test_a_same_named_smart_list_with_the_same_rules_is_cloned(fake, cli_env, in
 
 def test_export_gives_pages_and_smart_list_back_except_what_the_api_cannot_read(fake, cli_env, invoke, tmp_path):
     bundle = pages_bundle(tmp_path)
-    add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS}))
+    add_smart_list(fake, SL_NAME, rules(FILTERS))
     assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
     out = tmp_path / "exported"
     exported = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
@@ -214,7 +229,7 @@ def test_export_gives_pages_and_smart_list_back_except_what_the_api_cannot_read(
 
 def test_rollback_unapproves_and_deletes_what_the_import_created(fake, cli_env, invoke, tmp_path):
     bundle = pages_bundle(tmp_path)
-    add_smart_list(fake, SL_NAME, marketo_rules({"filters": FILTERS}))
+    add_smart_list(fake, SL_NAME, rules(FILTERS))
     before = state(fake)
     assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
     assert len(fake.assets["landingPage"]) == 2 and len(fake.assets["smartList"]) == 2
@@ -329,7 +344,7 @@ def test_stand_in_free_form_pages_add_sections_and_approved_pages_are_not_delete
 
 
 def test_stand_in_smart_lists_are_only_read_cloned_and_deleted(fake, client):
-    sid = add_smart_list(fake, "Source", marketo_rules({"filters": FILTERS}))
+    sid = add_smart_list(fake, "Source", rules(FILTERS))
     assert "rules" not in client.get(f"{A}/smartList/{sid}.json")[0]
     assert client.get(f"{A}/smartList/{sid}.json", includeRules=True)[0]["rules"]["filters"][0]["name"] == \
         "Visited Web Page"

@@ -292,7 +292,7 @@ class MarketoWriter(WorkspaceWriter):
                 path = self._folder_path(where)
                 self.journal.add({"key": key, "op": "manual", "kind": kind, "id": None, "name": name,
                                   "written": False, "sha256": sha256},
-                                 self._checklist(kind, name, None, path, handler.unwritten_steps(doc, path),
+                                 self._checklist(kind, name, None, path, handler.unwritten_steps(name, doc, path),
                                                  meta.get("index"), expect=handler.expect(doc) or None,
                                                  unwritten=handler.unwritten_reason))
                 return asset_id(kind, 0)

@@ -457,6 +457,7 @@ class MarketoInventory(Workspace):
         the checklist already) is not reported again as a step this import leaves.
         """
         out: list[Finding] = []
+        self.preflight_bundle = bundle  # kind modules' preflight may look at the assets a page uses
         writes = None if actions is None else {(a.kind, a.name) for a in actions
                                                if a.action in ("create", "rename", "update", "replace")}
         program = bundle.program or {}

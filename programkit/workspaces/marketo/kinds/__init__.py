@@ -55,6 +55,8 @@ def label(kind: str) -> str | None:
 
 # the kind modules register themselves below, one line each
 # from . import form  # noqa: E402  (example)
+from . import smart_list  # noqa: E402,F401  reusable smart lists: clone, else the checklist
+from . import landing_page  # noqa: E402,F401  landing pages: guided or free-form, approved after their forms
 
 __all__ = ["BASE_APPROVABLE", "CANNOT_READ", "MarketoKind", "StepCheck", "all_handlers", "approval_order", "get",
            "label", "register", "segment_of"]

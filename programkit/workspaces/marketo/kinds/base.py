@@ -66,7 +66,7 @@ class MarketoKind:
         the next plan lets that record stand for it while Marketo holds none of that name (like a lifecycle)."""
         raise NotImplementedError(f"{type(self).__name__}.create")
 
-    def unwritten_steps(self, doc: Any, folder_path: str) -> list[str]:
+    def unwritten_steps(self, name: str, doc: Any, folder_path: str) -> list[str]:
         """The checklist of one :meth:`create` could not create: how to build it by hand, step by step."""
         return []
 
