@@ -178,6 +178,15 @@ def test_a_smart_list_the_api_cannot_create_goes_on_the_checklist_and_verify_rea
         f'- [ ] Smart List: add filter 2 "Member of Program" in {PROGRAM} with Status is Invited',
         "- [ ] Smart List: set rule logic to Use ALL filters"]
 
+    assert "(import #1, 11 changes; 1 smartList on the checklist instead: the API cannot write it)" in done.output
+    again = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert again.exit_code == 0 and "No changes" in again.output, again.output  # the record stands for it
+    out = tmp_path / "exported"
+    assert invoke("export", PROGRAM, "--target", fake.url, "--out", str(out)).exit_code == 0
+    needs = json.loads((out / "bundle.json").read_text())["needsCompletion"]
+    assert [n["what"] for n in needs if "path" not in n] == [f"smartList '{SL_NAME}'"]  # listed, never dropped
+    assert not (out / SMART_LIST).exists()
+
     lists = next(f for f in fake.folders.values() if f["path"].endswith(f"{PROGRAM}/Lists"))
     assert invoke("verify", "--target", fake.url, PROGRAM).exit_code == 1
     # the admin follows the checklist, but leaves out the second filter
@@ -279,6 +288,42 @@ def test_a_free_form_page_has_its_sections_added(fake, cli_env, invoke, tmp_path
     out = tmp_path / "exported"
     assert invoke("export", PROGRAM, "--target", fake.url, "--out", str(out)).exit_code == 0
     assert (out / THANKS).read_bytes() == (bundle / THANKS).read_bytes()
+
+
+def test_a_resumed_import_writes_only_the_page_content_not_yet_written(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    fake.add_fault({"code": "611", "path": "POST /rest/asset/v1/landingPage/{id}/variable/{variableId}.json"})
+    stopped = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert stopped.exit_code != 0 and "--resume" in stopped.output, stopped.output
+    before = dict(fake.stats["paths"])
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--resume")
+    assert done.exit_code == 0, done.output
+    after = fake.stats["paths"]
+    assert after["POST /rest/asset/v1/landingPages.json"] == before["POST /rest/asset/v1/landingPages.json"] == 2
+    # each section written once: the resumed import skipped what the journal had
+    assert after["POST /rest/asset/v1/landingPage/{id}/content/{contentId}.json"] == 5
+    assert {a["status"] for a in fake.assets["landingPage"].values()} == {"approved"}
+    assert {a["_variables"]["eventTagline"]["value"] for a in fake.assets["landingPage"].values()} == {
+        "Save your seat", "See you there"}
+
+
+def test_an_upgrade_rewrites_a_changed_page_and_puts_a_changed_smart_list_on_the_checklist(fake, cli_env, invoke,
+                                                                                          tmp_path):
+    bundle = pages_bundle(tmp_path)
+    add_smart_list(fake, SL_NAME, rules(FILTERS))
+    assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
+    edit_asset(bundle, THANKS, lambda d: d.update(title="See you soon") or d["sections"]["body"].update(
+        value="<p>See you on {{my.Event Date}}.</p>"))
+    edit_asset(bundle, SMART_LIST, lambda d: d["smartList"].update(ruleLogic="any"))
+    edit_manifest(bundle, lambda m: m.update(version="1.1.0"))
+    refresh_digests(bundle)
+    up = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert up.exit_code == 0, up.output
+    rec = page(fake, "Event Thank You Page")
+    assert rec["title"] == "See you soon" and rec["_sections"]["body"]["value"] == "<p>See you on {{my.Event Date}}.</p>"
+    assert rec["status"] == "approved"
+    assert "Review: the bundle changed this smart list" in up.output
+    assert "Smart List: set rule logic to Use ANY filters" in up.output
 
 
 # -- the stand-in itself: what Adobe's pages say Marketo does (tests/fake_marketo_pages.py) ------------------
