@@ -326,6 +326,33 @@ def test_an_upgrade_rewrites_a_changed_page_and_puts_a_changed_smart_list_on_the
     assert "Smart List: set rule logic to Use ANY filters" in up.output
 
 
+def test_dynamic_content_of_a_page_is_written_per_segment_and_read_back(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    dynamic = {"body": {"segmentation": "Industry", "segments": {
+        "Default": "<p>Join us at {{my.Event Name}}.</p>", "Retail": "<p>Retail track at {{my.Event Name}}.</p>"}}}
+    edit_manifest(bundle, lambda m: m.setdefault("requires", {}).update(segmentations=["Industry"]))
+    edit_asset(bundle, THANKS, lambda d: d.update(dynamicContent=dynamic) or d["sections"].pop("body"))
+    (bundle / THANKS).write_bytes(canonical.dump_bytes(json.loads((bundle / THANKS).read_text())))
+    refresh_digests(bundle)
+    # a segment Marketo's segmentation lacks is refused before anything is written
+    bad = tmp_path / "bad"
+    shutil.copytree(bundle, bad)
+    edit_asset(bad, THANKS, lambda d: d["dynamicContent"]["body"]["segments"].update(Energy="<p>x</p>"))
+    refused = invoke("import", str(bad), "--target", fake.url, "--yes")
+    assert refused.exit_code == 1 and "PK816" in refused.output and "'Energy'" in refused.output, refused.output
+    assert fake.programs == {}
+
+    assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
+    spec = page(fake, "Event Thank You Page")["_dynamic"]["body"]
+    assert spec["segmentation"] == "Industry"
+    assert {k: v["content"] for k, v in spec["segments"].items()} == {
+        "Manufacturing": "<p>About the event.</p>", "Healthcare": "<p>About the event.</p>",  # inherited
+        **dynamic["body"]["segments"]}
+    out = tmp_path / "exported"
+    assert invoke("export", PROGRAM, "--target", fake.url, "--out", str(out)).exit_code == 0
+    assert (out / THANKS).read_bytes() == (bundle / THANKS).read_bytes()
+
+
 # -- the stand-in itself: what Adobe's pages say Marketo does (tests/fake_marketo_pages.py) ------------------
 A = "/rest/asset/v1"
 
