@@ -112,9 +112,6 @@ CHANNELS = {
     "Operational": ("Program", [("01-Member", 1, False)]),
     "Email Blast": ("Email", [("Not in Program", 0, False), ("Member", 10, False), ("Engaged", 20, True)]),
     "Nurture": ("Nurture", [("Not in Program", 0, False), ("Member", 10, False), ("Engaged", 20, True)]),
-    # a default channel of event programs (Marketo Engage, "Understanding Event Programs"; guess: steps)
-    "Webinar": ("Event", [("Not in Program", 0, False), ("Invited", 10, False), ("Registered", 30, False),
-                          ("No Show", 40, False), ("Attended", 50, True), ("Attended On-demand", 50, True)]),
 }
 PROGRAM_TYPES = {"Default", "Event", "Event with Webinar", "Engagement", "Email"}
 TOKEN_TYPES = {"date", "number", "rich text", "score", "sfdc campaign", "text"}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import fake_marketo
 from bundle_edits import edit_asset, edit_manifest, refresh_digests
 from fake_marketo import FakeMarketo
 from fake_marketo_pages import add_smart_list
@@ -106,8 +107,15 @@ def client(fake):
     return MarketoClient(fake.url, CLIENT_ID, SECRET, FAST)
 
 
+#: the event program's channel, as a Marketo instance has it (Admin > Tags > Channels: Webinar is one of the channels
+#: a subscription starts with)
+WEBINAR = ("Event", [("Not in Program", 0, False), ("Invited", 10, False), ("Registered", 20, False),
+                     ("No Show", 30, False), ("Attended", 40, True)])
+
+
 @pytest.fixture
-def fake():
+def fake(monkeypatch):
+    monkeypatch.setitem(fake_marketo.CHANNELS, "Webinar", WEBINAR)
     server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=100, rate_window=1.0, max_concurrent=10,
                          tag_types={"Program Purpose": ["Lead Management", "Event"]})
     server.start()
