@@ -29,7 +29,6 @@ from ....canonical import dump_bytes
 from ....findings import Finding, Severity, make, register_code
 from ...base import renamed_design
 from ..common import A, dynamic_segments, sha256_hex
-from . import register
 from .base import MarketoKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -301,7 +300,7 @@ class LandingPageKind(MarketoKind):
     # -- export --------------------------------------------------------------------------------------
     def document(self, inventory: "MarketoInventory", record: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
         from ..client import MarketoError
-        from ..export import Gaps, _fail
+        from ..export import Gaps, read_failed as _fail
 
         mid, gaps = int(record["id"]), Gaps()
         template = next((t for t in inventory.design_records("landingPageTemplate")
@@ -380,7 +379,7 @@ class LandingPageKind(MarketoKind):
     def _name_of(self, inventory: "MarketoInventory", record: dict[str, Any], ctype: str, value: str) -> str:
         """A section's value in the bundle: HTML as it is, a form, snippet or image by name (an image URL as it is)."""
         from ..client import MarketoError
-        from ..export import _fail
+        from ..export import read_failed as _fail
 
         if ctype in ("RichText", "HTML") or (ctype == "Image" and not value.isdigit()):
             return value
@@ -397,7 +396,7 @@ class LandingPageKind(MarketoKind):
     def _read_dynamic(self, inventory: "MarketoInventory", record: dict[str, Any], ident: str, cid: str,
                       gaps: Any, written: dict[str, Any] | None) -> dict[str, Any] | None:
         from ..client import MarketoError
-        from ..export import _fail
+        from ..export import read_failed as _fail
 
         try:
             found = inventory.client.get(f"{A}/landingPage/{int(record['id'])}/dynamicContent/{quote(cid, safe='')}.json")
@@ -467,4 +466,4 @@ def _written(inventory: "MarketoInventory", mid: int) -> dict[str, Any] | None:
     return inventory.cached("landing-pages-written", load).get(mid)
 
 
-KIND = register(LandingPageKind())
+HANDLER = LandingPageKind()

@@ -19,7 +19,6 @@ from ....canonical import dump_bytes
 from ....findings import Finding, make
 from ..checklist import campaign_checks, filter_key, filter_text, logic_text, same_smart_list
 from ..common import A, sha256_hex
-from . import register
 from .base import CANNOT_READ, MarketoKind, StepCheck
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,7 +122,7 @@ class SmartListKind(MarketoKind):
     # -- export / verify ------------------------------------------------------------------------------
     def document(self, inventory: "MarketoInventory", record: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
         from ..client import MarketoError
-        from ..export import Gaps, _fail, smart_list
+        from ..export import Gaps, read_failed as _fail, smart_list
 
         gaps = Gaps()
         try:
@@ -180,4 +179,4 @@ def _program_paths(ws: Any) -> Iterable[str]:
         yield ws.program_path(p)
 
 
-KIND = register(SmartListKind())
+HANDLER = SmartListKind()
