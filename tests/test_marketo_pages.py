@@ -332,6 +332,10 @@ def test_an_upgrade_rewrites_a_changed_page_and_puts_a_changed_smart_list_on_the
     assert rec["status"] == "approved"
     assert "Review: the bundle changed this smart list" in up.output
     assert "Smart List: set rule logic to Use ANY filters" in up.output
+    # rolling the upgrade back: the page's content cannot be put back (PK812); the smart list was not written
+    refused = invoke("rollback", "--target", fake.url)
+    assert refused.exit_code == 1 and "PK812" in refused.output, refused.output
+    assert "landingPage 'Event Thank You Page'" in refused.output and "smartList" not in refused.output
 
 
 def test_dynamic_content_of_a_page_is_written_per_segment_and_read_back(fake, cli_env, invoke, tmp_path):

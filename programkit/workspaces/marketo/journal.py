@@ -280,7 +280,8 @@ def cannot_undo(ws: MarketoWorkspace, journal: Journal) -> list[tuple[dict[str, 
         elif op == "update" and mid not in programs and "previous" not in s:
             why = (f"{label}: description and tags updated; what they were is not in the journal (journalled "
                    "before programkit kept it)")
-        elif op == "replace" and kind != "smartCampaign" and kind not in MANUAL:  # those were not written
+        elif op == "replace" and kind != "smartCampaign" and kind not in MANUAL and \
+                getattr(marketo_kinds.get(kind), "replace_writes", True):  # the others were not written
             what = ("its content was rewritten (sections, variables, dynamic content)" if kind == "email"
                     else "its content was replaced")
             why = (f"{label}: {what}; the journal does not keep what it was"

@@ -53,6 +53,9 @@ class MarketoKind:
     #: that embeds it; Design Studio kinds come before every program kind)
     approve_rank: int = 50
 
+    #: whether :meth:`replace` writes to Marketo (False: it only puts the change on the checklist, so rollback has
+    #: nothing to put back and says nothing about it)
+    replace_writes: bool = True
     #: the checklist heading of one the API could not create (``create`` returned None), e.g. "not written:
     #: the API cannot create one"
     unwritten_reason: str = "not written: no API for it"

@@ -43,6 +43,7 @@ class SmartListKind(MarketoKind):
     segment = "smartList"
     browse = f"{A}/smartLists.json"
     unwritten_reason = "not written: the API cannot create one"
+    replace_writes = False  # no endpoint writes a smart list's rules or description: the checklist only
 
     # -- apply ----------------------------------------------------------------------------------------
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
