@@ -451,7 +451,8 @@ def test_stand_in_smart_lists_are_only_read_cloned_and_deleted(fake, client):
 
 def test_any_guided_page_comes_back_from_marketo_as_it_was_imported(fake, cli_env, invoke, tmp_path):
     """Round trip (hypothesis): whatever subset of the template's elements a page fills -- also with the
-    template's own content -- and whatever variable values, export gives the page file back byte-identical."""
+    template's own content -- whatever variable values, with or without robots (also Marketo's default), export
+    gives the page file back byte-identical."""
     import itertools
     import tempfile
 
@@ -466,8 +467,9 @@ def test_any_guided_page_comes_back_from_marketo_as_it_was_imported(fake, cli_en
         ["#1473e6", "#000000", "#ff00aa"])})
 
     @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(sections=sections, variables=variables, title=words)
-    def check(sections, variables, title):
+    @given(sections=sections, variables=variables, title=words,
+           robots=st.sampled_from([None, "index, nofollow", "noindex, nofollow"]))
+    def check(sections, variables, title, robots):
         n = next(counter)
         bundle = Path(tempfile.mkdtemp(dir=tmp_path)) / "b"
         shutil.copytree(base, bundle)
@@ -475,6 +477,10 @@ def test_any_guided_page_comes_back_from_marketo_as_it_was_imported(fake, cli_en
         def page_doc(d):
             d.update(title=title, url=f"p{n}-thanks", sections={k: {"type": "richText", "value": v}
                                                                   for k, v in sections.items()})
+            if robots is None:
+                d.pop("robots")
+            else:
+                d["robots"] = robots
             if not sections:
                 d.pop("sections")
             d.pop("variables")

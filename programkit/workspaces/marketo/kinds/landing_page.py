@@ -120,6 +120,7 @@ class LandingPageKind(MarketoKind):
         return writer.client.post(f"{A}/landingPages.json", form)[0]
 
     def write_content(self, writer: "MarketoWriter", mid: int, name: str, doc: Any, meta: dict[str, Any]) -> None:
+        self._note_fields(writer, mid, doc)
         if doc.get("metaDescription"):
             self._post_once(writer, f"lp-meta:{mid}:{_sha(doc['metaDescription'])}", mid,
                             f"{A}/landingPage/{mid}.json", {"metaTagsDescription": doc["metaDescription"]},
@@ -128,12 +129,21 @@ class LandingPageKind(MarketoKind):
 
     def replace(self, writer: "MarketoWriter", mid: int, doc: Any, meta: dict[str, Any]) -> None:
         # the metadata in one update (Swagger UpdateLandingPageRequest), then the content as after a create
+        self._note_fields(writer, mid, doc)
         self._post_once(writer, f"lp-update:{mid}:{_sha(doc)}", mid, f"{A}/landingPage/{mid}.json", {
             "title": doc.get("title"), "description": doc.get("description") or "", "urlPageName": doc.get("url"),
             "robots": doc.get("robots"), "keywords": doc.get("keywords") or "",
             "customHeadHTML": doc.get("customHeadHtml") or "", "facebookOgTags": doc.get("facebookOgTags") or "",
             "metaTagsDescription": doc.get("metaDescription") or ""}, metaDescription=bool(doc.get("metaDescription")))
         self._content(writer, mid, doc, meta, replacing=True)
+
+    def _note_fields(self, writer: "MarketoWriter", mid: int, doc: dict[str, Any]) -> None:
+        """Journal (no call) which optional fields the bundle gave, e.g. ``robots`` equal to Marketo's default: an
+        export gives back what the bundle said, not every default Marketo answers with."""
+        fields = sorted(k for k in ("robots", "mobileEnabled") if k in doc)
+        key = f"lp-fields:{mid}:{_sha(fields)}"
+        if not writer.journal.done(key):
+            writer.journal.add({"key": key, "op": "content", "kind": self.kind, "id": mid, "fields": fields})
 
     @staticmethod
     def _post_once(writer: "MarketoWriter", key: str, mid: int, path: str, form: dict[str, Any],
@@ -324,10 +334,14 @@ class LandingPageKind(MarketoKind):
                            ("customHeadHTML", "customHeadHtml"), ("facebookOgTags", "facebookOgTags")):
             if isinstance(record.get(field), str) and record[field]:
                 doc[key] = record[field]
-        if record.get("robots"):
+        # Marketo answers every page's robots (default "index, nofollow") and mobileEnabled: given back where the
+        # bundle gave them (the journal says), else where they are not Marketo's defaults
+        said = written["fields"] if written is not None and written["fields"] is not None else None
+        if record.get("robots") and (record["robots"] != "index, nofollow" if said is None else "robots" in said):
             doc["robots"] = record["robots"]
-        if record.get("mobileEnabled") is True and not guided:
-            doc["mobileEnabled"] = True
+        if isinstance(record.get("mobileEnabled"), bool) and not guided and (
+                record["mobileEnabled"] if said is None else "mobileEnabled" in said):
+            doc["mobileEnabled"] = record["mobileEnabled"]
         url = str(record.get("URL") or "").rsplit("/", 1)[-1]
         if url.endswith(".html"):
             doc["url"] = url[:-len(".html")]
@@ -450,9 +464,11 @@ def _written(inventory: "MarketoInventory", mid: int) -> dict[str, Any] | None:
                 if s.get("kind") != "landingPage" or s.get("id") is None or s.get("rolledBack"):
                     continue
                 w = out.setdefault(int(s["id"]), {"sections": set(), "variables": set(), "segments": {},
-                                                  "metaDescription": False})
+                                                  "metaDescription": False, "fields": None})
                 if s.get("op") == "create":  # a page created again under the same id starts afresh
-                    w.update(sections=set(), variables=set(), segments={}, metaDescription=False)
+                    w.update(sections=set(), variables=set(), segments={}, metaDescription=False, fields=None)
+                if isinstance(s.get("fields"), list):
+                    w["fields"] = set(s["fields"])
                 if s.get("segment"):
                     w["segments"].setdefault(s["section"], set()).add(s["segment"])
                 elif s.get("section"):
