@@ -338,6 +338,65 @@ def test_an_upgrade_rewrites_a_changed_page_and_puts_a_changed_smart_list_on_the
     assert "landingPage 'Event Thank You Page'" in refused.output and "smartList" not in refused.output
 
 
+def _png() -> bytes:
+    """A real (tiny, grey) PNG."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x80\x80")) + chunk(b"IEND", b""))
+
+
+def test_images_and_snippets_are_placed_by_id_and_an_alt_text_is_a_checklist_line(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    (bundle / "design-studio" / "hero.png").write_bytes(_png())
+    (bundle / "design-studio" / "event-footer.html").write_text("<p>Customer Day is run by the events team.</p>\n")
+    (bundle / LPT).write_text("<!DOCTYPE html><html><head><title>Event</title></head><body>"
+                              "<div id=\"mktoContent\"></div></body></html>\n")
+
+    def manifest(m):
+        for a in m["assets"]:
+            if a["kind"] == "landingPageTemplate":
+                a["templateType"] = "freeForm"
+        m["assets"][:0] = [{"kind": "image", "name": "hero.png", "path": "design-studio/hero.png", "sha256": "",
+                            "mimeType": "image/png"},
+                           {"kind": "snippet", "name": "Event Footer", "path": "design-studio/event-footer.html",
+                            "sha256": ""}]
+
+    edit_manifest(bundle, manifest)
+    edit_asset(bundle, THANKS, lambda d: d.pop("variables") and d["sections"].update(
+        hero={"type": "image", "value": "hero.png", "alt": "Customer Day"},
+        footer={"type": "snippet", "value": "Event Footer"}))
+    edit_asset(bundle, REGISTER, lambda d: d.pop("variables"))
+    for rel in (THANKS, REGISTER):
+        (bundle / rel).write_bytes(canonical.dump_bytes(json.loads((bundle / rel).read_text())))
+    refresh_digests(bundle)
+    assert validate_path(bundle).ok, [f.message for f in validate_path(bundle).findings]
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert done.exit_code == 0, done.output
+    image = next(iter(fake.assets["file"].values()))
+    snippet = next(iter(fake.assets["snippet"].values()))
+    rec = page(fake, "Event Thank You Page")
+    assert sections(rec)["hero"] == {"type": "Image", "value": str(image["id"])}
+    assert sections(rec)["footer"] == {"type": "Snippet", "value": str(snippet["id"])}
+    assert rec["status"] == "approved" and snippet["status"] == "approved"  # the snippet first
+    assert '- [ ] Image "hero": set its alt text to "Customer Day" (the API\'s content calls take no alt text)' \
+        in done.output
+    out = tmp_path / "exported"
+    exported = invoke("export", PROGRAM, "--target", fake.url, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    want = doc(bundle, THANKS)
+    del want["sections"]["hero"]["alt"]  # no answer carries it
+    assert doc(out, THANKS) == want
+    assert (out / "design-studio" / "hero.png").read_bytes() == _png()
+    needs = json.loads((out / "bundle.json").read_text())["needsCompletion"]
+    assert [(n["path"], n.get("pointer"), n["what"]) for n in needs if n.get("path") == THANKS] == [
+        (THANKS, "/sections/hero", "alt text of image section 'hero'")]
+
+
 def test_dynamic_content_of_a_page_is_written_per_segment_and_read_back(fake, cli_env, invoke, tmp_path):
     bundle = pages_bundle(tmp_path)
     dynamic = {"body": {"segmentation": "Industry", "segments": {

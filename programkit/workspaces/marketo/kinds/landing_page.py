@@ -141,9 +141,11 @@ class LandingPageKind(MarketoKind):
         """Journal (no call) which optional fields the bundle gave, e.g. ``robots`` equal to Marketo's default: an
         export gives back what the bundle said, not every default Marketo answers with."""
         fields = sorted(k for k in ("robots", "mobileEnabled") if k in doc)
-        key = f"lp-fields:{mid}:{_sha(fields)}"
+        alts = sorted(i for i, s in (doc.get("sections") or {}).items() if s.get("type") == "image" and s.get("alt"))
+        key = f"lp-fields:{mid}:{_sha([fields, alts])}"
         if not writer.journal.done(key):
-            writer.journal.add({"key": key, "op": "content", "kind": self.kind, "id": mid, "fields": fields})
+            writer.journal.add({"key": key, "op": "content", "kind": self.kind, "id": mid, "fields": fields,
+                                "alts": alts})
 
     @staticmethod
     def _post_once(writer: "MarketoWriter", key: str, mid: int, path: str, form: dict[str, Any],
@@ -372,6 +374,11 @@ class LandingPageKind(MarketoKind):
                     _same_html(value, default_sections[ident]):
                 continue  # the template's own content, which the bundle left to the template
             sections[ident] = {"type": BUNDLE_TYPES[ctype], "value": self._name_of(inventory, record, ctype, value)}
+            if ctype == "Image" and (written is None or ident in (written.get("alts") or ())):
+                # the content requests and answers have no alt text
+                gaps.add(f"/sections/{ident}", f"alt text of image section {ident!r}",
+                         "Marketo's API neither writes nor reads an image section's alt text; copy it from the "
+                         "Marketo UI" + ("" if written is None else " or from the imported bundle"))
         if sections:
             doc["sections"] = sections
         if dynamic:
@@ -469,6 +476,7 @@ def _written(inventory: "MarketoInventory", mid: int) -> dict[str, Any] | None:
                     w.update(sections=set(), variables=set(), segments={}, metaDescription=False, fields=None)
                 if isinstance(s.get("fields"), list):
                     w["fields"] = set(s["fields"])
+                    w["alts"] = set(s.get("alts") or [])
                 if s.get("segment"):
                     w["segments"].setdefault(s["section"], set()).add(s["segment"])
                 elif s.get("section"):
