@@ -80,7 +80,7 @@ def _page_url(fk: FakeMarketo, name: str) -> str:
 @route("GET", f"{A}/landingPages.json")
 def _lp_list(fk, pp, q, files):
     # Swagger browseLandingPagesUsingGET: status, folder, maxReturn, offset
-    items = sorted(fk.assets["landingPage"].values(), key=lambda a: a["id"])
+    items = sorted(fk.assets.get("landingPage", {}).values(), key=lambda a: a["id"])
     if "folder" in q:
         ref = fk.folder_ref(q["folder"])
         items = [a for a in items if fk.under(a["folder"], ref)]
@@ -120,6 +120,8 @@ def _lp_create(fk, pp, q, files):
 
 
 def _page_rec(fk: FakeMarketo, raw_id: str) -> dict[str, Any]:
+    if int(raw_id) not in fk.assets.get("landingPage", {}):  # a read adds no empty kind to the state
+        raise ApiError("702", f"landingPage {raw_id} not found")
     return _asset(fk, "landingPage", raw_id)
 
 
@@ -182,7 +184,7 @@ def _check_value(fk: FakeMarketo, kind: str, value: str) -> None:
     if kind == "Image" and not str(value).isdigit():
         return  # guess: an image section also takes a URL (Swagger's content response: "An image URL")
     if lookup:
-        if not str(value).isdigit() or int(value) not in fk.assets[lookup]:
+        if not str(value).isdigit() or int(value) not in fk.assets.get(lookup, {}):
             raise ApiError("702", f"{kind} {value!r} not found")
 
 
@@ -323,7 +325,7 @@ def _lp_approve(fk, pp, q, files):
         # guess (issue #15: "approval of pages … after the forms it embeds"): a page whose form or snippet is
         # still a draft is not approved
         kind = {"Form": "form", "Snippet": "snippet"}.get(section["type"])
-        ref = fk.assets[kind].get(int(section["value"])) if kind and str(section["value"]).isdigit() else None
+        ref = fk.assets.get(kind, {}).get(int(section["value"])) if kind and str(section["value"]).isdigit() else None
         if ref is not None and ref.get("status") != "approved":
             raise ApiError("709", f"Cannot approve: {section['type'].lower()} '{ref['name']}' in section "
                                   f"'{ident}' is not approved")
@@ -388,7 +390,7 @@ def set_smart_list_rules(fk: FakeMarketo, name: str, rules: dict[str, Any]) -> N
 @route("GET", f"{A}/smartLists.json")
 def _sl_list(fk, pp, q, files):
     # SL, Browse: optional folder ({"id", "type"}), offset and maxReturn (guess: the other browses' 20 and 200)
-    items = sorted(fk.assets["smartList"].values(), key=lambda a: a["id"])
+    items = sorted(fk.assets.get("smartList", {}).values(), key=lambda a: a["id"])
     if "folder" in q:
         ref = fk.folder_ref(q["folder"])
         items = [a for a in items if fk.under(a["folder"], ref)]
@@ -397,6 +399,8 @@ def _sl_list(fk, pp, q, files):
 
 @route("GET", f"{A}/smartList/{{id}}.json")
 def _sl_get(fk, pp, q, files):
+    if int(pp["id"]) not in fk.assets.get("smartList", {}):  # a read adds no empty kind to the state
+        raise ApiError("702", f"smartList {pp['id']} not found")
     rec = _asset(fk, "smartList", pp["id"])
     return {"result": [_sl_public(fk, rec, str(q.get("includeRules", "false")).lower() == "true")]}
 
@@ -404,7 +408,7 @@ def _sl_get(fk, pp, q, files):
 @route("GET", f"{A}/smartList/byName.json")
 def _sl_by_name(fk, pp, q, files):
     # SL, By Name: "an exact name match"
-    hits = [a for a in fk.assets["smartList"].values() if a["name"] == q["name"]]
+    hits = [a for a in fk.assets.get("smartList", {}).values() if a["name"] == q["name"]]
     return {"result": [_sl_public(fk, hits[0], False)]} if hits else {"warnings": [NO_ASSETS]}
 
 
@@ -428,7 +432,7 @@ def _sl_clone(fk, pp, q, files):
 @route("POST", f"{A}/smartList/{{id}}/delete.json")
 def _sl_delete(fk, pp, q, files):
     rec = _asset(fk, "smartList", pp["id"])
-    for c in fk.assets["smartCampaign"].values():
+    for c in fk.assets.get("smartCampaign", {}).values():
         for f in (c.get("_rules") or {}).get("filters") or []:
             if str(f.get("name", "")).lower() == "member of smart list" and any(
                     rec["name"] in (cond.get("values") or []) for cond in f.get("conditions") or []):
