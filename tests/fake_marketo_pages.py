@@ -317,7 +317,7 @@ def _lp_dynamic_set(fk, pp, q, files):
 @route("POST", f"{A}/landingPage/{{id}}/approveDraft.json")
 def _lp_approve(fk, pp, q, files):
     rec = _page_rec(fk, pp["id"])
-    template = fk.assets["landingPageTemplate"].get(rec["template"])
+    template = fk.assets.get("landingPageTemplate", {}).get(rec.get("template"))
     if template is not None and template["status"] != "approved":
         # guess, as for emails: a page on a template that was never approved cannot be approved
         raise ApiError("709", "Landing page template is not approved")
