@@ -107,6 +107,21 @@ class LandingPageKind(MarketoKind):
             raise MarketoError(f"landing page template {name!r} not found in Marketo", code="PK810")
         return hit
 
+    def prepare(self, writer: "MarketoWriter", docs: list[Any]) -> None:
+        # what the pages' creates and content calls share, read once before the workers: the templates, and the
+        # images, snippets and segmentations they place
+        writer.ws.design_records("landingPageTemplate")
+        docs = [json.loads(d) if isinstance(d, (bytes, str)) else d for d in docs]
+        kinds = {s.get("type") for d in docs if isinstance(d, dict) for s in (d.get("sections") or {}).values()}
+        for kind in ("image", "snippet"):
+            if kind in kinds:
+                writer.ws.design_records(kind)
+        for d in docs:
+            for spec in ((d.get("dynamicContent") or {}) if isinstance(d, dict) else {}).values():
+                sid = writer.ws.segmentation_id(spec["segmentation"])
+                if sid is not None:
+                    writer.ws.segment_names(sid)
+
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
                meta: dict[str, Any]) -> dict[str, Any] | None:
         template = self._template(writer.ws, doc, meta)

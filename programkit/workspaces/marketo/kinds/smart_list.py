@@ -46,6 +46,10 @@ class SmartListKind(MarketoKind):
     replace_writes = False  # no endpoint writes a smart list's rules or description: the checklist only
 
     # -- apply ----------------------------------------------------------------------------------------
+    def prepare(self, writer: "MarketoWriter", docs: list[Any]) -> None:
+        writer.ws.all_local_records(self.kind)  # where a smart list to clone is looked for: read before the workers
+        writer.ws.program_records()
+
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
                meta: dict[str, Any]) -> dict[str, Any] | None:
         base = writer.ws.folder_path(folder) or ""
