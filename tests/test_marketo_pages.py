@@ -559,3 +559,20 @@ def test_any_guided_page_comes_back_from_marketo_as_it_was_imported(fake, cli_en
         assert (out / THANKS).read_bytes() == (bundle / THANKS).read_bytes()
 
     check()
+
+
+def test_the_plan_estimates_the_calls_pages_and_smart_lists_cost(fake, cli_env, invoke, tmp_path):
+    bundle = pages_bundle(tmp_path)
+    add_smart_list(fake, SL_NAME, rules(FILTERS))  # cloned: read while planning, then one clone
+    plan = invoke("import", str(bundle), "--target", fake.url, "--approve", "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    estimate = int(plan.output.split("applying takes about ")[1].split()[0])
+    before = fake.stats["accepted"]
+    done = invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes")
+    assert done.exit_code == 0, done.output
+    planned = int(done.output.split("Marketo API: ")[1].split()[0])  # what planning this import read
+    # program, 4 folders, 3 tokens; the template (create, content) and its approval (approve, read back);
+    # the smart list (the clone); per page: create, meta description (registration page only), one content
+    # read, a call per section and per variable, its approval (approve, read back)
+    assert estimate == 1 + 4 + 3 + 2 + 2 + 1 + (1 + 1 + 1 + 3 + 1 + 2) + (1 + 1 + 2 + 1 + 2) == 29
+    assert fake.stats["accepted"] - before - planned == estimate

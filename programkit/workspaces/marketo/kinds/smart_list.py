@@ -120,9 +120,9 @@ class SmartListKind(MarketoKind):
         return {"smartList": doc.get("smartList") or {}, "description": doc.get("description") or ""}
 
     def calls(self, doc: Any, action: str) -> int:
-        # create: a read of a same-named smart list to clone, and the clone (none when there is nothing to clone);
-        # an update writes nothing (checklist only)
-        return {"create": 2, "rename": 2, "delete": 1}.get(action, 0)
+        # create: the clone (preflight already read the smart list to clone from; none when there is nothing to
+        # clone); an update writes nothing (checklist only)
+        return {"create": 1, "rename": 1, "delete": 1}.get(action, 0)
 
     # -- export / verify ------------------------------------------------------------------------------
     def document(self, inventory: "MarketoInventory", record: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
