@@ -346,9 +346,14 @@ def _lp_unapprove(fk, pp, q, files):
 @route("POST", f"{A}/landingPage/{{id}}/delete.json")
 def _lp_delete(fk, pp, q, files):
     rec = _page_rec(fk, pp["id"])
-    # LP, Delete: "Before deleting a landing page, ensure that it is not approved"
+    # LP, Delete: "Before deleting a landing page, ensure that it is not approved and that no other Marketo asset
+    # references it"
     if rec["status"] == "approved":
         raise ApiError("709", f"Cannot delete approved landing page {rec['id']}: unapprove it first")
+    for form in fk.assets.get("form", {}).values():  # a form's thank-you page (guess: the record's thankYouList)
+        if any(str(t.get("followupType")).lower() == "lp" and str(t.get("followupValue")) == str(rec["id"])
+               for t in form.get("thankYouList") or []):
+            raise ApiError("709", f"Landing page {rec['id']} is used by form '{form['name']}'")
     del fk.assets["landingPage"][rec["id"]]
     return {"result": [{"id": rec["id"]}]}
 

@@ -257,6 +257,21 @@ def test_rollback_unapproves_and_deletes_what_the_import_created(fake, cli_env, 
     assert after == before
 
 
+def test_a_delete_marketo_refuses_while_something_uses_the_page_is_tried_again_after_the_rest(fake, cli_env, invoke,
+                                                                                           tmp_path):
+    bundle = pages_bundle(tmp_path)
+    before = state(fake)
+    assert invoke("import", str(bundle), "--target", fake.url, "--approve", "--yes").exit_code == 0
+    # as when a form's thank-you still names the page (LP, Delete: "no other Marketo asset references it")
+    fake.add_fault({"code": "709", "path": "POST /rest/asset/v1/landingPage/{id}/delete.json",
+                    "message": "Landing page is used by form 'Event Registration Form'"})
+    rolled = invoke("rollback", "--target", fake.url)
+    assert rolled.exit_code == 0, rolled.output
+    after = state(fake)
+    after["assets"] = {k: v for k, v in after["assets"].items() if v}
+    assert after == before
+
+
 def test_preflight_lists_every_refusal_marketo_would_give_at_once(fake, cli_env, invoke, tmp_path):
     bundle = pages_bundle(tmp_path)
     # a page elsewhere already has the thank-you page's URL; the registration page's body is HTML, which a

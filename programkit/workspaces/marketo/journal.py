@@ -329,6 +329,26 @@ def _undo(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int]) -> str
     return None
 
 
+def _undo_step(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int], journal: Journal,
+               result: RollbackResult, left: list[Finding], deferred: list[dict[str, Any]] | None) -> None:
+    """Undo one step and count it; a failure is a PK812 in ``left``, or (a 709 on a delete, with ``deferred``)
+    put off to the second pass."""
+    try:
+        done = _undo(ws, step, programs)
+    except MarketoError as e:
+        if e.marketo_code in ("610", "702") and step["op"] == "create":  # already gone
+            done = "deleted"
+        elif e.marketo_code == "709" and step["op"] == "create" and deferred is not None:
+            deferred.append(step)
+            return
+        else:
+            left.append(make("PK812", f"{step['kind']} {step.get('name')!r} (id {step['id']}): {e.message}"))
+            return
+    result.deleted += done == "deleted"
+    result.restored += done == "restored"
+    journal.mark_rolled_back(step)  # undone, or nothing to undo (follow-ups of what was deleted, manual)
+
+
 def rollback(ws: MarketoWorkspace, journal_id: str = "last", *, force: bool = False) -> RollbackResult:
     """Undo one import, newest step first: delete what it created, restore what the journal kept the previous
     state of. If it changed anything that cannot be put back, refuse (PK830, nothing touched) unless
@@ -352,20 +372,17 @@ def rollback(ws: MarketoWorkspace, journal_id: str = "last", *, force: bool = Fa
     kept = {(s["kind"], s["id"]) for s, _ in blocked if s["op"] == "replace"}  # its content steps stay too
     skip = {id(s) for s, _ in blocked} | {id(s) for s in journal.data["steps"]
                                           if s["op"] == "content" and (s["kind"], s["id"]) in kept}
-    for step in reversed(journal.data["steps"]):
+    # A delete Marketo refuses because something else still uses what it deletes (709: a form's thank-you names
+    # the landing page, created before it) is tried once more after the rest, when the user may be gone.
+    deferred: list[dict[str, Any]] = []
+    for step in [*reversed(journal.data["steps"]), None]:
+        if step is None:  # the second pass, over the deferred deletes (in the same order)
+            for again in deferred:
+                _undo_step(ws, again, programs, journal, result, left, None)
+            break
         if step.get("rolledBack") or id(step) in skip:
             continue
-        try:
-            done = _undo(ws, step, programs)
-        except MarketoError as e:
-            if e.marketo_code in ("610", "702") and step["op"] == "create":  # already gone
-                done = "deleted"
-            else:
-                left.append(make("PK812", f"{step['kind']} {step.get('name')!r} (id {step['id']}): {e.message}"))
-                continue
-        result.deleted += done == "deleted"
-        result.restored += done == "restored"
-        journal.mark_rolled_back(step)  # undone, or nothing to undo (follow-ups of what was deleted, manual)
+        _undo_step(ws, step, programs, journal, result, left, deferred)
     result.left = left
     journal.set_status(result.outcome)
     if row is not None:
