@@ -118,6 +118,9 @@ TOKEN_TYPES = {"date", "number", "rich text", "score", "sfdc campaign", "text"}
 NO_ASSETS = "No assets found for the given search criteria."
 #: the segmentations an instance starts with (segments in Marketo's order; "Default" is added to each)
 SEGMENTATIONS = {"Industry": ["Manufacturing", "Healthcare", "Retail"]}
+#: endpoints whose answers name a folder as {"id", "type"}, as Adobe's guide shows them (static lists), rather
+#: than the {"type", "value", "folderName"} of the other assets
+ID_FOLDER_ANSWERS: set[str] = set()
 
 
 class ApiError(Exception):
@@ -1415,7 +1418,8 @@ class _Handler(BaseHTTPRequestHandler):
             envelope = {"requestId": request_id, "success": True, "errors": [], "warnings": []}
             with fk.lock:
                 for item in result.get("result") or []:
-                    if isinstance(item, dict) and isinstance(item.get("folder"), dict) and "id" in item["folder"]:
+                    if isinstance(item, dict) and isinstance(item.get("folder"), dict) and "id" in item["folder"] \
+                            and spath not in ID_FOLDER_ANSWERS:
                         item["folder"] = fk.public_ref(item["folder"])
             envelope.update(result)
             with fk.lock:

@@ -457,3 +457,6 @@ def _edit(fk: FakeMarketo, data: dict[str, Any]) -> None:
 
 
 fm.EDITS["smartList"] = _edit
+# SL's examples answer a smart list's folder as {"id": 1041, "type": "Program"} (By Id, By Name, Browse, Clone)
+fm.ID_FOLDER_ANSWERS.update({f"{A}/smartLists.json", f"{A}/smartList/{{id}}.json", f"{A}/smartList/byName.json",
+                             f"{A}/smartList/{{id}}/clone.json"})

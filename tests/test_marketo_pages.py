@@ -504,6 +504,7 @@ def test_stand_in_free_form_pages_add_sections_and_approved_pages_are_not_delete
 def test_stand_in_smart_lists_are_only_read_cloned_and_deleted(fake, client):
     sid = add_smart_list(fake, "Source", rules(FILTERS))
     assert "rules" not in client.get(f"{A}/smartList/{sid}.json")[0]
+    assert client.get(f"{A}/smartList/{sid}.json")[0]["folder"] == {"id": 8, "type": "Folder"}  # SL's examples
     assert client.get(f"{A}/smartList/{sid}.json", includeRules=True)[0]["rules"]["filters"][0]["name"] == \
         "Visited Web Page"
     design = json.dumps({"id": 3, "type": "Folder"})
