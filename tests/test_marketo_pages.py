@@ -353,6 +353,34 @@ def test_an_upgrade_rewrites_a_changed_page_and_puts_a_changed_smart_list_on_the
     assert "landingPage 'Event Thank You Page'" in refused.output and "smartList" not in refused.output
 
 
+def test_pages_go_on_the_keep_both_copy_of_their_template_and_export_on_it(fake, cli_env, invoke,
+                                                                                            tmp_path):
+    first = pages_bundle(tmp_path, "first")
+    assert invoke("import", str(first), "--target", fake.url, "--yes").exit_code == 0
+    other = pages_bundle(tmp_path, "other")  # the same template name, other content: "copy" makes "… - 1"
+    (other / LPT).write_text((other / LPT).read_text().replace("Join us", "Be there"))
+    for rel, n in ((REGISTER, "2-register"), (THANKS, "2-thanks")):
+        edit_asset(other, rel, lambda d, n=n: d.update(url=n))
+        (other / rel).write_bytes(canonical.dump_bytes(json.loads((other / rel).read_text())))
+    refresh_digests(other)
+    done = invoke("import", str(other), "--target", fake.url, "--as", "Other Event", "--yes")
+    assert done.exit_code == 0, done.output
+    copy = next(t for t in fake.assets["landingPageTemplate"].values()
+                if t["name"] == "Event Landing Page Template - 1")
+    mine = [p for p in fake.assets["landingPage"].values() if "/Other Event/" in p["_path"]]
+    assert len(mine) == 2 and {p["template"] for p in mine} == {copy["id"]}
+    out = tmp_path / "exported"
+    exported = invoke("export", "Other Event", "--target", fake.url, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    # an export names what the workspace holds: the copy, by its name, and the pages on it
+    names = {a["kind"]: a["name"] for a in json.loads((out / "bundle.json").read_text())["assets"]}
+    assert names["landingPageTemplate"] == "Event Landing Page Template - 1"
+    assert doc(out, THANKS) == {**doc(other, THANKS), "template": "Event Landing Page Template - 1"}
+    lpt = next(a["path"] for a in json.loads((out / "bundle.json").read_text())["assets"]
+               if a["kind"] == "landingPageTemplate")
+    assert (out / lpt).read_bytes() == (other / LPT).read_bytes()
+
+
 def _png() -> bytes:
     """A real (tiny, grey) PNG."""
     import struct
