@@ -190,6 +190,75 @@ def test_unknown_trigger_suggests_the_nearest_from_the_catalogue(sample_copy):
         "catalogue)")
 
 
+def _campaign_edit(bundle: Path, name: str, fn) -> None:
+    from programkit.canonical import refresh_digests
+    edit_json(bundle / "campaigns" / name, fn)
+    refresh_digests(bundle)
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("Persn Score", "Person Score"),
+    ("Lead Status", "Person Status"),  # the name from before Marketo called leads people
+    ("Emial Address", "Email Address"),
+    ("Not Member of Prgram", "Not Member of Program"),  # an inactivity twin
+    ("hs_lead_stag", "hs_lead_stage"),  # a field of the bundle's requires.fields
+])
+def test_unknown_filter_suggests_the_nearest_filter_or_field(sample_copy, written, meant):
+    edit_json(manifest(sample_copy), lambda m: m["requires"].setdefault("fields", []).append(
+        {"apiName": "hs_lead_stage", "type": "string"}))
+    _campaign_edit(sample_copy, "02-marketing-qualified.json",
+                   lambda d: d["smartList"]["filters"][1].update(filter=written))
+    [finding] = validate_path(sample_copy).findings
+    assert (finding.code, finding.severity.value) == ("PK302", "warning")
+    assert finding.message == (f"/smartList/filters/1/filter: {written!r} is not a known Marketo filter; "
+                               f"did you mean {meant!r}?")
+
+
+def test_a_filter_like_nothing_known_gets_no_suggestion(sample_copy):
+    _campaign_edit(sample_copy, "02-marketing-qualified.json",
+                   lambda d: d["smartList"]["filters"][1].update(filter="Xyzzy Quux"))
+    [finding] = validate_path(sample_copy).findings
+    assert finding.message == "/smartList/filters/1/filter: 'Xyzzy Quux' is not a known Marketo filter"
+
+
+def test_a_smart_list_asset_filter_suggests_too(tmp_path):
+    from programkit.canonical import refresh_digests
+    bundle = tmp_path / "ev"
+    shutil.copytree(SAMPLES / "event-program", bundle)
+    edit_json(bundle / "smart-lists/invitees-not-yet-registered.json",
+              lambda d: d["smartList"]["filters"][0].update(filter="Member of Lst"))
+    refresh_digests(bundle)
+    [finding] = validate_path(bundle).findings
+    assert (finding.code, finding.file) == ("PK302", "smart-lists/invitees-not-yet-registered.json")
+    assert finding.message.endswith("'Member of Lst' is not a known Marketo filter; did you mean 'Member of List'?")
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("Change Value", "Change Data Value"),
+    ("Change Lead Status", "Change Person Status"),
+    ("Send Emial", "Send Email"),
+])
+def test_unknown_flow_step_suggests_the_nearest_step(sample_copy, written, meant):
+    _campaign_edit(sample_copy, "02-marketing-qualified.json", lambda d: d["flow"][0].update(step=written))
+    codes = [(f.code, f.message) for f in validate_path(sample_copy).findings]
+    assert codes == [("PK303", f"/flow/0/step: {written!r} is not a known Marketo flow step; did you mean {meant!r}?")]
+
+
+def test_the_did_you_mean_reaches_the_terminal(sample_copy, invoke):
+    _campaign_edit(sample_copy, "02-marketing-qualified.json", lambda d: d["flow"][0].update(step="Change Value"))
+    res = invoke("validate", str(sample_copy))
+    assert res.exit_code == 0
+    assert "warning PK303 [unknown-flow-step] /flow/0/step: 'Change Value' is not a known Marketo flow step; " \
+           "did you mean 'Change Data Value'?" in res.output
+
+
+def test_a_legacy_lead_trigger_name_suggests_the_person_one(sample_copy):
+    _campaign_edit(sample_copy, "01-sync-new-people-to-crm.json",
+                   lambda d: d["smartList"]["triggers"][0].update(trigger="Lead is Created"))
+    [finding] = validate_path(sample_copy).findings
+    assert "'Lead is Created' is not a known Marketo trigger; did you mean 'Person is Created'?" in finding.message
+
+
 # --- plan problems name the bundle folder; PK501 names workspace load ---------------------------
 
 def test_plan_problems_name_the_bundle_folder_and_workspace_load(tmp_path, invoke):
