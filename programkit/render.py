@@ -28,10 +28,9 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 import jsonschema
-from anyascii import anyascii
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import canonical, schema
+from . import canonical, schema, slugs
 from .errors import BadInput, ProgramkitError, no_such_path, require_path
 from .findings import CODES, Finding, Severity, closest_choice, make, register_code
 from .resources import package_dir
@@ -320,8 +319,7 @@ def slug(text: str) -> str:
     Other scripts are transliterated first (anyascii): "Équipe Montréal" → ``equipe-montreal``,
     "営業チーム" → ``yingyechimu``, "Straße" → ``strasse``.
     """
-    s = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")[:64].strip("-")
-    return s or "bundle"
+    return slugs.slug(text) or "bundle"
 
 
 def _json(value: Any) -> str:
