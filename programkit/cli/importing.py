@@ -103,8 +103,10 @@ def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str
     if b.get("name") is None:
         lines = [f"Plan: nothing can be planned: the bundle's manifest could not be read (workspace {w.get('name')!r})"]
     else:
+        supplied = plan.options.get("tags") or {}  # Marketo's --tag: said with the program it tags
         lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
-                 f"as program {program!r}"]
+                 f"as program {program!r}" +
+                 (" with tags " + ", ".join(f"{k}={v}" for k, v in supplied.items()) + " (--tag)" if supplied else "")]
     lines.append("")
     width = max((len(a.kind) for a in plan.actions), default=7)
     for a in plan.actions:

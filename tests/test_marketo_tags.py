@@ -1,0 +1,82 @@
+"""`import --tag TYPE=VALUE` on a Marketo target: the tags the command line supplied are part of the plan
+(JSON and text), of the history (`history show N`) and of a saved plan (`plan --out` / `import --plan`), so an
+admin can see later which tags came from the command line rather than the bundle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fake_marketo import FakeMarketo
+from marketo_support import CLIENT_ID, SECRET, cli_env, marketo_env  # noqa: F401
+
+SAMPLE = str(Path(__file__).resolve().parent.parent / "samples" / "op-lead-management")
+
+
+@pytest.fixture
+def fake():
+    """An instance that requires a Region tag on default programs (the sample's bundle has none)."""
+    server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=50, rate_window=1.0, max_concurrent=10,
+                         required_tags={"Region": ["program"]})
+    server.start()
+    yield server
+    server.stop()
+
+
+def _program_tags(fake: FakeMarketo) -> dict[str, str]:
+    [prog] = [p for p in fake.programs.values() if p["name"] == "OP-Lead Management"]
+    return {t["tagType"]: t["tagValue"] for t in prog["tags"]}
+
+
+def test_plan_records_the_tags_given_and_says_them(fake, cli_env, invoke):
+    res = invoke("plan", SAMPLE, "--target", fake.url, "--tag", "Region=AMER", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["options"] == {"as": None, "prune": False, "allowDowngrade": False,
+                                                 "tags": {"Region": "AMER"}}
+    text = invoke("plan", SAMPLE, "--target", fake.url, "--tag", "Region=AMER")
+    assert text.stdout.splitlines()[0] == (
+        "Plan: import op-lead-management 1.0.0 into workspace 'Default' as program 'OP-Lead Management' "
+        "with tags Region=AMER (--tag)")
+    without = invoke("plan", SAMPLE, "--target", fake.url, "--format", "json")
+    assert without.exit_code == 1  # PK818: Region is required and neither the bundle nor --tag gives it
+    assert "tags" not in json.loads(without.stdout)["options"]
+
+
+def test_history_show_says_which_tags_the_import_supplied(fake, cli_env, invoke):
+    done = invoke("import", SAMPLE, "--target", fake.url, "--tag", "Region=AMER", "--yes")
+    assert done.exit_code == 0, done.output
+    assert _program_tags(fake) == {"Program Purpose": "Lead Management", "Region": "AMER"}
+    shown = invoke("history", "show", "1", "--target", fake.url)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "  options:  allowDowngrade false, as null, prune false" in lines
+    assert "  tags:     Region=AMER  (--tag: given at import, not in the bundle)" in lines
+    as_json = json.loads(invoke("history", "show", "1", "--target", fake.url, "--format", "json").stdout)
+    assert as_json["options"]["tags"] == {"Region": "AMER"} and as_json["plan"]["options"]["tags"] == {
+        "Region": "AMER"}
+
+
+def test_a_saved_plan_applies_the_tags_it_records(fake, cli_env, invoke, tmp_path):
+    saved = tmp_path / "plan.json"
+    res = invoke("plan", SAMPLE, "--target", fake.url, "--tag", "Region=APAC", "--out", str(saved))
+    assert res.exit_code == 0, res.output
+    assert json.loads(saved.read_text())["options"]["tags"] == {"Region": "APAC"}
+    other = invoke("import", SAMPLE, "--target", fake.url, "--plan", str(saved), "--tag", "Region=EMEA", "--yes")
+    assert other.exit_code == 1 and "PK534" in other.output  # a different --tag is not the saved plan
+    assert [p for p in fake.programs.values() if p["name"] == "OP-Lead Management"] == []
+    applied = invoke("import", SAMPLE, "--target", fake.url, "--plan", str(saved), "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert _program_tags(fake)["Region"] == "APAC"
+
+
+def test_a_saved_plan_whose_tags_are_not_text_is_refused(fake, cli_env, invoke, tmp_path):
+    saved = tmp_path / "plan.json"
+    assert invoke("plan", SAMPLE, "--target", fake.url, "--tag", "Region=APAC", "--out", str(saved)).exit_code == 0
+    data = json.loads(saved.read_text())
+    data["options"]["tags"] = {"Region": 7}
+    saved.write_text(json.dumps(data))
+    res = invoke("import", SAMPLE, "--target", fake.url, "--plan", str(saved), "--yes")
+    assert res.exit_code == 2
+    assert "PK531" in res.output and "/options/tags must map tag types to values" in res.output
