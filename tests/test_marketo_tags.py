@@ -44,6 +44,16 @@ def test_plan_records_the_tags_given_and_says_them(fake, cli_env, invoke):
     assert "tags" not in json.loads(without.stdout)["options"]
 
 
+def test_the_plan_report_says_the_tags_given(fake, cli_env, invoke, tmp_path):
+    from lxml import html as lxml_html
+
+    out = tmp_path / "plan.html"
+    res = invoke("plan", SAMPLE, "--target", fake.url, "--tag", "Region=AMER", "--html", str(out))
+    assert res.exit_code == 0, res.output
+    meta = lxml_html.fromstring(out.read_text(encoding="utf-8")).xpath("string(//p[@class='meta'][1])")
+    assert " ".join(meta.split()).endswith("as program OP-Lead Management with tags Region=AMER (--tag).")
+
+
 def test_history_show_says_which_tags_the_import_supplied(fake, cli_env, invoke):
     done = invoke("import", SAMPLE, "--target", fake.url, "--tag", "Region=AMER", "--yes")
     assert done.exit_code == 0, done.output
