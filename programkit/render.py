@@ -488,10 +488,13 @@ class RenderResult:
     removed: list[str] = field(default_factory=list)
     #: with ``force``: ``dest`` held a bundle, which the render replaced
     replaced: bool = False
+    #: the rendered bundle's name (the slug derived from the program name), version and program name
+    bundle: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"template": self.template, "dest": self.dest, "values": self.values, "files": self.files,
-                "removed": self.removed, "replaced": self.replaced, "findings": [f.to_dict() for f in self.findings]}
+                "removed": self.removed, "replaced": self.replaced, "findings": [f.to_dict() for f in self.findings],
+                "bundle": self.bundle}
 
 
 def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
@@ -586,8 +589,10 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
         else:
             dest_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(os.fspath(staging), os.fspath(dest_path))
+    manifest = json.loads(rendered["bundle.json"])  # it validated: a manifest with a name, version and program
+    identity = {"name": manifest["name"], "version": manifest["version"], "program": manifest["program"]["name"]}
     return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings,
-                        removed=stale, replaced=replaced)
+                        removed=stale, replaced=replaced, bundle=identity)
 
 
 def new_bundle(name_or_path: str, dest: str | os.PathLike[str], values: Mapping[str, Any] | None = None,

@@ -111,6 +111,8 @@ STARTERS = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
 def test_every_starter_takes_a_program_name_in_any_script(tmp_path, invoke, starter, program, slug):
     res = invoke("new", starter, str(tmp_path / "out"), "--set", f"programName={program}")
     assert res.exit_code == 0, res.output
+    # the slug is said where it is made, not first met in a plan
+    assert res.stdout.splitlines()[-1] == f"  bundle {slug} 1.0.0, program {program!r}"
     manifest = json.loads((tmp_path / "out/bundle.json").read_text(encoding="utf-8"))
     assert (manifest["name"], manifest["program"]["name"]) == (slug, program)
     assert validate_path(tmp_path / "out").findings == []
