@@ -273,6 +273,33 @@ def test_plan_problems_name_the_bundle_folder_and_workspace_load(tmp_path, invok
     assert "`programkit workspace load INVENTORY.json`" in res.output
 
 
+def test_a_hint_shared_by_many_problems_is_shown_once_under_the_first(tmp_path, invoke):
+    """Five missing fields are five lines and one hint (was five times the same two-line hint)."""
+    db = str(tmp_path / "pk.db")
+    assert invoke("workspace", "init", "--target", db).exit_code == 0
+    res = invoke("plan", str(SAMPLES / "hubspot-lead-settings"), "--target", db)
+    assert res.exit_code == 1
+    tail = res.stdout.split("5 problems stop the import:\n", 1)[1].splitlines()
+    assert [line.split(": PK")[1][:3] if ": PK" in line else line.strip()[:5] for line in tail] == \
+        ["501", "hint:", "501", "501", "501", "501"]
+    as_json = json.loads(invoke("plan", str(SAMPLES / "hubspot-lead-settings"), "--target", db,
+                                "--format", "json").stdout)
+    assert all(p["hint"] for p in as_json["problems"])  # the data keeps every finding's hint
+
+
+def test_validate_shows_a_hint_once_per_bundle(sample_copy, invoke):
+    path = sample_copy / "emails/01-email-alert-mql.json"
+    path.write_text(path.read_text().replace("{{my.MQL Score Threshold}}", "{{my.MQL Treshold}}"))
+    from programkit.canonical import refresh_digests
+    refresh_digests(sample_copy)
+    res = invoke("validate", str(sample_copy))
+    assert res.exit_code == 1
+    assert res.stdout.count("PK209 [undefined-token]") >= 2
+    assert res.stdout.count("hint: Add the token under program.tokens") == 1
+    again = invoke("validate", str(sample_copy), str(sample_copy))  # each bundle's report stands alone
+    assert again.stdout.count("hint: Add the token under program.tokens") == 2
+
+
 # --- explain one code --------------------------------------------------------------------------
 
 EXPLAIN_PK512 = """\
