@@ -90,3 +90,19 @@ def test_a_saved_plan_whose_tags_are_not_text_is_refused(fake, cli_env, invoke, 
     res = invoke("import", SAMPLE, "--target", fake.url, "--plan", str(saved), "--yes")
     assert res.exit_code == 2
     assert "PK531" in res.output and "/options/tags must map tag types to values" in res.output
+
+
+def test_an_import_refused_at_its_first_write_does_not_point_to_resume(fake, cli_env, invoke):
+    """Marketo refuses the program itself: nothing was written, no journal is kept, so the way on is to run the
+    import again — not `--resume`, which would answer that there is no journal."""
+    fake.add_fault({"code": "709", "name": "OP-Lead Management", "message": "Program name is reserved"})
+    stopped = invoke("import", SAMPLE, "--target", fake.url, "--tag", "Region=EMEA", "--yes")
+    assert stopped.exit_code == 1
+    assert "error: import stopped before it wrote anything: Marketo 709 on POST /rest/asset/v1/programs.json: " \
+           "Program name is reserved" in stopped.output
+    assert "hint: nothing was written; once the cause is fixed, run the same import again" in stopped.output
+    assert "--resume" not in stopped.output and "PK811" not in stopped.output
+    fake.faults.clear()
+    again = invoke("import", SAMPLE, "--target", fake.url, "--tag", "Region=EMEA", "--yes")
+    assert again.exit_code == 0, again.output
+    assert _program_tags(fake)["Region"] == "EMEA"
