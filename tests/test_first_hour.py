@@ -273,6 +273,26 @@ def test_plan_problems_name_the_bundle_folder_and_workspace_load(tmp_path, invok
     assert "`programkit workspace load INVENTORY.json`" in res.output
 
 
+@pytest.mark.parametrize("sample", ["hubspot-lead-settings", "partner-center-referrals", "superoffice-lead-status"])
+def test_pk501_hint_is_true_an_inventory_of_the_required_fields_lets_each_sample_import(tmp_path, invoke, sample):
+    """The hint says requires.fields entries are what an inventory's "fields" hold: copying them there is all a
+    new user needs to rehearse the samples that need fields a new workspace lacks."""
+    db = str(tmp_path / "pk.db")
+    bundle = str(SAMPLES / sample)
+    assert invoke("workspace", "init", "--target", db, "--crm", "salesforce").exit_code == 0
+    refused = invoke("plan", bundle, "--target", db)
+    assert refused.exit_code == 1 and "PK501" in refused.output
+    assert "whose {\"fields\": [...]} entries are shaped as requires.fields is" in refused.output
+    inventory = tmp_path / "inventory.json"
+    required = json.loads((SAMPLES / sample / "bundle.json").read_text(encoding="utf-8"))["requires"]["fields"]
+    inventory.write_text(json.dumps({"fields": required}), encoding="utf-8")
+    loaded = invoke("workspace", "load", str(inventory), "--target", db)
+    assert loaded.exit_code == 0, loaded.output
+    done = invoke("import", bundle, "--target", db, "--yes")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[-1].startswith("Imported ")
+
+
 def test_a_hint_shared_by_many_problems_is_shown_once_under_the_first(tmp_path, invoke):
     """Five missing fields are five lines and one hint (was five times the same two-line hint)."""
     db = str(tmp_path / "pk.db")
