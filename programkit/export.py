@@ -79,6 +79,7 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import tokens as pointer_tokens
 from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
+from .remove import find_program
 from .slugs import slug
 from .catalog import standard_field_names
 from .validate import TOKEN_RE, iter_strings
@@ -603,10 +604,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
                    version: str | None = None) -> ExportedBundle:
     """A bundle of ``program`` as data. Raises BadInput for a missing program or a bad --name/--version,
     ProgramkitError (with findings) when the program references things the workspace lacks."""
-    info = ws.program(program)
-    if info is None:
-        known = ", ".join(p.name for p in ws.programs()) or "none"
-        raise BadInput(f"workspace {ws.name!r} has no program called {program!r}", hint=f"Programs: {known}.")
+    info = find_program(ws, program)  # PK579, with the nearest name, as `workspace remove` says it
     record = _source_record(ws, info)
     header = _manifest_header(record)
     # a program whose name has no letter or digit in any script (punctuation only) is still a bundle

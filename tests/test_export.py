@@ -304,8 +304,17 @@ def test_cli_export(invoke, tmp_path):
     assert (Path(out) / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"  # hidden entries are kept
     r = invoke("export", "Nope", "--target", db, "-o", str(tmp_path / "x"))
     assert r.exit_code == 2
-    assert r.output == ("error: workspace 'Default' has no program called 'Nope'\n"
-                        "  hint: Programs: OP-Lead Management.\n")
+    assert r.output == ("error: workspace 'Default' has no program 'Nope'\n"
+                        "  PK579 [no-such-program]\n"
+                        "      hint: Programs: 'OP-Lead Management'.\n")
+    r = invoke("export", "OP-Lead Managment", "--target", db, "-o", str(tmp_path / "x"))
+    assert r.exit_code == 2 and r.output.startswith(
+        "error: workspace 'Default' has no program 'OP-Lead Managment' (did you mean 'OP-Lead Management'?)\n")
+    r = invoke("export", "op-lead-management", "--target", db, "-o", str(tmp_path / "x"))  # the bundle's name
+    assert r.exit_code == 2 and r.output.startswith(
+        "error: workspace 'Default' has no program 'op-lead-management' ('op-lead-management' is the bundle "
+        "program 'OP-Lead Management' was imported from)\n")
+    assert not (tmp_path / "x").exists()
     assert invoke("validate", out).exit_code == 0
 
 
