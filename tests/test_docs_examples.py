@@ -20,6 +20,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,32 @@ LOAD_ACME = "programkit workspace load inventory-acme.json"
 #: an instance with its own "Quick Start Email Template" (docs/import.md describes it in words)
 OWN_TEMPLATE = ('{"emailTemplates": [{"name": "Quick Start Email Template", '
                 '"content": "<html><body></body></html>"}]}')
+PYTHON = shlex.quote(sys.executable)
+#: the bundles docs/import.md describes in words, made from the sample
+NEEDS_FIELDS = """\
+import json, shutil
+shutil.copytree("samples/op-lead-management", "needs-fields")
+m = json.load(open("needs-fields/bundle.json"))
+m["requires"]["fields"] = [{"apiName": "leadGrade", "displayName": "Lead Grade", "type": "string"},
+                           {"apiName": "mqlDate", "displayName": "MQL Date", "type": "date"},
+                           {"apiName": "partnerTier", "displayName": "Partner Tier", "type": "string"}]
+m["requires"]["webhooks"] = ["Enrich Person"]
+open("needs-fields/bundle.json", "w").write(json.dumps(m, indent=2, sort_keys=True) + "\\n")
+"""
+V110 = """\
+import json, os, shutil
+shutil.copytree("samples/op-lead-management", "v1.1.0")
+m = json.load(open("v1.1.0/bundle.json"))
+m["version"] = "1.1.0"
+[t.update(value=120) for t in m["program"]["tokens"] if t["name"] == "MQL Score Threshold"]
+m["assets"] = [a for a in m["assets"] if a["name"] != "02 - Marketing Qualified"]
+os.remove("v1.1.0/campaigns/02-marketing-qualified.json")
+open("v1.1.0/bundle.json", "w").write(json.dumps(m, indent=2, sort_keys=True) + "\\n")
+c = "v1.1.0/campaigns/01-sync-new-people-to-crm.json"
+d = json.load(open(c))
+d["description"] += " Now also for imported lists."
+open(c, "w").write(json.dumps(d, indent=2, sort_keys=True) + "\\n")
+"""
 
 BLOCKS = [
     Block("README.md", "programkit validate samples/op-lead-management"),  # the quick tour
@@ -60,6 +87,13 @@ BLOCKS = [
     Block("docs/import.md", "programkit plan samples/op-lead-management --on-email-template fail",
           setup=[INIT, "programkit workspace load inv.json"],
           files={"inv.json": OWN_TEMPLATE}),
+    Block("docs/import.md", "programkit import needs-fields",
+          setup=[INIT, "programkit workspace load inv.json", f"{PYTHON} make.py"],
+          files={"inv.json": OWN_TEMPLATE, "make.py": NEEDS_FIELDS}),
+    Block("docs/import.md", "programkit import v1.1.0 --dry-run",
+          setup=[INIT, "programkit workspace load inv.json", IMPORT, f"{PYTHON} make.py",
+                 "programkit validate --fix-digests v1.1.0"],
+          files={"inv.json": OWN_TEMPLATE, "make.py": V110}),
     Block("docs/import.md", "programkit import samples/op-lead-management --as \"OLM Copy\" --yes",
           setup=[INIT, "programkit workspace load inv.json", IMPORT], files={"inv.json": OWN_TEMPLATE}),
     Block("docs/import.md", "programkit history show 1", setup=[INIT, IMPORT]),
