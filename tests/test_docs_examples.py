@@ -78,11 +78,19 @@ d["description"] += " Now also for imported lists."
 open(c, "w").write(json.dumps(d, indent=2, sort_keys=True) + "\\n")
 """
 
+#: "a copy of the sample with a mistyped token and an edited file" (README.md, docs/bundle-format.md)
+MISTYPED_TOKEN = ["cp -r samples/op-lead-management op-lead-management",
+                  "sed -i 's/{{my.MQL Score Threshold}}/{{my.MQL Treshold}}/g' "
+                  "op-lead-management/emails/01-email-alert-mql.json"]
+
 BLOCKS = [
     Block("README.md", "programkit validate samples/op-lead-management"),  # the quick tour
     Block("README.md", "programkit new --list"),
     Block("README.md", "programkit workspace load --from https://123-ABC-456.mktorest.com",
           setup=[INIT, IMPORT], skip=("programkit workspace load --from", "programkit workspace remove")),
+    Block("README.md", "programkit validate op-lead-management", setup=MISTYPED_TOKEN),
+    Block("docs/bundle-format.md", "programkit validate op-lead-management        # a copy with a mistyped token",
+          setup=MISTYPED_TOKEN),
     Block("docs/import.md", "programkit workspace init --crm salesforce"),
     Block("docs/import.md", "programkit plan samples/op-lead-management --on-email-template fail",
           setup=[INIT, "programkit workspace load inv.json"],
@@ -146,7 +154,10 @@ def commands(lines: list[str]) -> list[tuple[str, list[str]]]:
 
 
 def find(block: Block) -> list[tuple[str, list[str]]]:
-    found = [commands(b) for b in console_blocks(block.doc) if b and _command(b[0][2:]) == block.first]
+    blocks = [b for b in console_blocks(block.doc) if b]
+    # the command as written (with its comment, when two blocks start alike), else without the comment
+    found = [commands(b) for b in blocks if b[0][2:] == block.first] or \
+        [commands(b) for b in blocks if _command(b[0][2:]) == block.first]
     assert found, f"{block}: no console block starts with this command any more (update BLOCKS)"
     return found[0]
 
