@@ -106,3 +106,39 @@ def test_an_import_refused_at_its_first_write_does_not_point_to_resume(fake, cli
     again = invoke("import", SAMPLE, "--target", fake.url, "--tag", "Region=EMEA", "--yes")
     assert again.exit_code == 0, again.output
     assert _program_tags(fake)["Region"] == "EMEA"
+
+
+@pytest.mark.parametrize("specs, message", [
+    (["Region"], "--tag 'Region' is not TYPE=VALUE"),
+    (["=EMEA"], "--tag '=EMEA' is not TYPE=VALUE"),
+    (["Region= "], "--tag 'Region= ' is not TYPE=VALUE"),
+    (["Region=EMEA", "region=AMER"], "--tag gives tag type 'Region' two values: 'EMEA' and 'AMER'"),
+])
+def test_a_bad_tag_option_is_pk230_and_nothing_is_written(fake, cli_env, invoke, specs, message):
+    args = [a for spec in specs for a in ("--tag", spec)]
+    res = invoke("import", SAMPLE, "--target", fake.url, *args, "--yes")
+    assert res.exit_code == 2
+    assert res.output.splitlines()[:2] == [f"error: {message}", "  PK230 [bad-tag-option]"]
+    assert [p for p in fake.programs.values() if p["name"] == "OP-Lead Management"] == []
+
+
+def test_the_same_tag_twice_is_one_tag(fake, cli_env, invoke):
+    res = invoke("plan", SAMPLE, "--target", fake.url, "--tag", "Region=AMER", "--tag", " Region = AMER",
+                 "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["options"]["tags"] == {"Region": "AMER"}
+
+
+@pytest.mark.parametrize("args, used", [
+    (["--tag", "Region=EMEA"], "--tag only applies"),
+    (["--approve", "--activate"], "--approve, --activate only apply"),
+])
+def test_marketo_only_options_on_a_workspace_file_are_pk231(invoke, tmp_path, args, used):
+    db = str(tmp_path / "pk.db")
+    assert invoke("workspace", "init", "--crm", "salesforce", "--target", db).exit_code == 0
+    before = (tmp_path / "pk.db").read_bytes()
+    res = invoke("import", SAMPLE, "--target", db, *args, "--yes")
+    assert res.exit_code == 2
+    assert res.output.splitlines()[:2] == [
+        f"error: {used} to a Marketo target (--target https://…mktorest.com)", "  PK231 [marketo-only-option]"]
+    assert (tmp_path / "pk.db").read_bytes() == before

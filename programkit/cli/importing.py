@@ -11,6 +11,7 @@ import click
 
 from ..apply import apply_plan, replay
 from ..html import write_plan_report
+from ..import_options import apply_marketo_options
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
 from ..output import check_output, write_output
 from ..terminal import unescaped
@@ -77,18 +78,9 @@ def _flags(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def marketo_options(ws: Any, tags: tuple[str, ...] = (), approve: bool = False, activate: bool = False) -> None:
-    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage."""
-    if not (tags or approve or activate):
-        return
-    if not hasattr(ws, "extra_tags"):
-        used = [f for f, on in (("--tag", tags), ("--approve", approve), ("--activate", activate)) if on]
-        raise BadInput(f"{', '.join(used)} only apply to a Marketo target (--target https://…)")
-    for spec in tags:
-        ttype, sep, value = spec.partition("=")
-        if not sep or not ttype.strip() or not value.strip():
-            raise BadInput(f"--tag {spec!r} is not TYPE=VALUE", hint="e.g. --tag 'Region=EMEA'")
-        ws.extra_tags[ttype.strip()] = value.strip()
-    ws.approve, ws.activate = approve, activate
+    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage (PK231),
+    and a --tag that is not TYPE=VALUE is PK230."""
+    apply_marketo_options(ws, tags, approve, activate)
 
 
 # --- rendering ---------------------------------------------------------------------------
