@@ -351,6 +351,13 @@ def test_explain_an_unknown_code_suggests_one(invoke):
     assert res.output.splitlines()[0] == "error: no finding code 'missing-feld'; did you mean 'missing-field'?"
 
 
+def test_explain_without_a_code_says_what_to_give(invoke):
+    res = invoke("explain")
+    assert res.exit_code == 2
+    assert res.output.splitlines()[-1] == ("Error: give the code a finding printed, e.g. `programkit explain PK512` "
+                                           "(or 512, or same-version-changed); `programkit rules` lists every code")
+
+
 def test_explain_through_the_console_script():
     proc = subprocess.run(console() + ["explain", "PK512"], capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout) == (0, EXPLAIN_PK512)
