@@ -40,6 +40,8 @@ class Block:
     files: dict[str, str] = field(default_factory=dict)  # files the prose around the block describes
     links: tuple[str, ...] = ()  # files of tests/fixtures/ the block names, linked into its folder
     skip: tuple[str, ...] = ()  # commands of the block that need what a test cannot have (a real Marketo)
+    #: commands run before one of the block's commands (as the doc writes it), for what the prose says changed
+    before: dict[str, list[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.doc}: $ {self.first}"
@@ -62,6 +64,18 @@ m["requires"]["fields"] = [{"apiName": "leadGrade", "displayName": "Lead Grade",
                            {"apiName": "partnerTier", "displayName": "Partner Tier", "type": "string"}]
 m["requires"]["webhooks"] = ["Enrich Person"]
 open("needs-fields/bundle.json", "w").write(json.dumps(m, indent=2, sort_keys=True) + "\\n")
+"""
+#: docs/workspace.md's bad.json: the acme inventory with a mistyped field type, then with that fixed and a
+#: duplicate field and a missing image file instead
+BAD_INVENTORY = """\
+import json, sys
+m = json.load(open("inventory-acme.json"))
+if sys.argv[1] == "schema":
+    m["fields"][3]["type"] = "strin"
+else:
+    m["fields"].append({"apiName": "leadgrade", "displayName": "Lead Grade", "type": "string"})
+    m["images"][1]["path"] = "acme/missing.png"
+open("bad.json", "w").write(json.dumps(m, indent=2, ensure_ascii=False) + "\\n")
 """
 V110 = """\
 import json, os, shutil
@@ -118,6 +132,10 @@ BLOCKS = [
     Block("docs/workspace.md", "programkit workspace init", setup=[INIT]),
     Block("docs/workspace.md", "programkit workspace load inventory-acme.json", setup=[INIT],
           links=("inventory-acme.json", "acme")),
+    Block("docs/workspace.md", "programkit workspace load bad.json", setup=[INIT, f"{PYTHON} bad.py schema"],
+          links=("inventory-acme.json", "acme"), files={"bad.py": BAD_INVENTORY},
+          before={"programkit workspace load bad.json      # schema fixed; a missing image file and a duplicate "
+                  "field": [f"{PYTHON} bad.py duplicate"]}),
     Block("docs/workspace.md", "programkit workspace show", setup=[INIT, LOAD_ACME, IMPORT],
           links=("inventory-acme.json", "acme")),
     Block("docs/workspace.md", "programkit workspace show --kind smartCampaign", setup=[INIT, IMPORT]),
@@ -212,6 +230,9 @@ def test_the_docs_show_what_the_commands_print(block: Block, tmp_path, monkeypat
     for i, (command, shown) in enumerate(steps):
         if block.skip and _command(command).startswith(block.skip):
             continue
+        for prepare in block.before.get(command, []):
+            prepared, output = run(prepare, tmp_path, invoke, 0)
+            assert prepared == 0, f"{block}: `{prepare}` (before `{command}`) failed:\n{output}"
         status, output = run(command, tmp_path, invoke, status)
         expected = _lines("\n".join(shown))
         exit_status = 0
