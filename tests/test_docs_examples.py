@@ -77,6 +77,15 @@ else:
     m["images"][1]["path"] = "acme/missing.png"
 open("bad.json", "w").write(json.dumps(m, indent=2, ensure_ascii=False) + "\\n")
 """
+#: docs/import.md's edited-olm: the sample with campaign 01 edited, the version left at 1.0.0
+EDITED = """\
+import json, shutil
+shutil.copytree("samples/op-lead-management", "edited-olm")
+c = "edited-olm/campaigns/01-sync-new-people-to-crm.json"
+d = json.load(open(c))
+d["description"] += " Now also for imported lists."
+open(c, "w").write(json.dumps(d, indent=2, sort_keys=True) + "\\n")
+"""
 V110 = """\
 import json, os, shutil
 shutil.copytree("samples/op-lead-management", "v1.1.0")
@@ -122,6 +131,9 @@ BLOCKS = [
                  IMPORT, f"{PYTHON} make.py", "programkit validate --fix-digests v1.1.0",
                  "programkit import v1.1.0 --prune --yes"],
           files={"inv.json": OWN_TEMPLATE, "make.py": V110, "rules.json": '{"emailTemplates": "replace"}'}),
+    Block("docs/import.md", "programkit plan edited-olm",
+          setup=[INIT, IMPORT, f"{PYTHON} make.py", "programkit validate --fix-digests edited-olm"],
+          files={"make.py": EDITED}),
     Block("docs/import.md", "programkit import samples/op-lead-management --as \"OLM Copy\" --yes",
           setup=[INIT, "programkit workspace load inv.json", IMPORT], files={"inv.json": OWN_TEMPLATE}),
     Block("docs/import.md", "programkit history show 1", setup=[INIT, IMPORT]),
