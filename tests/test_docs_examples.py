@@ -6,7 +6,7 @@ doc shows. The docs' conventions, which this test reads them by:
 
 - ``$ `` starts a command; the lines after it, up to the next ``$ ``, are its output (stdout and stderr);
 - a command shown without output is run (it must succeed) but its output is not compared;
-- a line ``...`` (indented or not) stands for any lines; ``(exit N)`` as the last line is the exit status (else 0);
+- a line ``...`` or ``…`` (indented or not) stands for any lines; ``(exit N)`` as the last line is the exit status (else 0);
 - a ``# comment`` after a command is not part of it; a time (``2026-11-23T11:12:06.645Z``) is any time;
   the folder the examples run in is shown as ``/tmp/tour``.
 
@@ -86,6 +86,16 @@ d = json.load(open(c))
 d["description"] += " Now also for imported lists."
 open(c, "w").write(json.dumps(d, indent=2, sort_keys=True) + "\\n")
 """
+#: docs/import.md's cut-down and edited plans, made from the plan of the sample
+EDITED_PLANS = """\
+import json
+plan = json.load(open("plan.json"))
+cut = dict(plan, actions=plan["actions"][:3])
+open("t3.json", "w").write(json.dumps(cut, indent=2))
+plan["program"]["as"] = "Evil"
+plan["actions"][4]["action"] = plan["actions"][7]["action"] = "skip"
+open("edited.json", "w").write(json.dumps(plan, indent=2))
+"""
 V110 = """\
 import json, os, shutil
 shutil.copytree("samples/op-lead-management", "v1.1.0")
@@ -134,6 +144,12 @@ BLOCKS = [
     Block("docs/import.md", "programkit plan edited-olm",
           setup=[INIT, IMPORT, f"{PYTHON} make.py", "programkit validate --fix-digests edited-olm"],
           files={"make.py": EDITED}),
+    Block("docs/import.md", "programkit import samples/op-lead-management --plan t3.json --yes",
+          setup=[INIT, "programkit plan samples/op-lead-management --out plan.json", f"{PYTHON} make.py"],
+          files={"make.py": EDITED_PLANS}),
+    Block("docs/import.md", "programkit import samples/op-lead-management --plan edited.json --yes",
+          setup=[INIT, "programkit plan samples/op-lead-management --out plan.json", f"{PYTHON} make.py"],
+          files={"make.py": EDITED_PLANS}),
     Block("docs/import.md", "programkit import samples/op-lead-management --as \"OLM Copy\" --yes",
           setup=[INIT, "programkit workspace load inv.json", IMPORT], files={"inv.json": OWN_TEMPLATE}),
     Block("docs/import.md", "programkit history show 1", setup=[INIT, IMPORT]),
@@ -208,7 +224,7 @@ def _lines(text: str) -> list[str]:
 def _matches(expected: list[str], got: list[str]) -> bool:
     if not expected:
         return not got
-    if expected[0].strip() == "...":
+    if expected[0].strip() in ("...", "…"):
         return any(_matches(expected[1:], got[i:]) for i in range(len(got) + 1))
     return bool(got) and expected[0] == got[0] and _matches(expected[1:], got[1:])
 
@@ -224,7 +240,9 @@ def run(command: str, cwd: Path, invoke, last_status: int) -> tuple[int, str]:
         res = invoke(*shlex.split(command)[1:])
         return res.exit_code, res.output
     command = command.replace("$?", str(last_status))
-    proc = subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True, timeout=60)
+    # the console script of this interpreter's environment, whether or not it is activated
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
     return proc.returncode, proc.stdout + proc.stderr
 
 
