@@ -6,8 +6,8 @@ doc shows. The docs' conventions, which this test reads them by:
 
 - ``$ `` starts a command; the lines after it, up to the next ``$ ``, are its output (stdout and stderr);
 - a command shown without output is run (it must succeed) but its output is not compared;
-- a line ``...`` or ``…`` (indented or not) stands for any lines; ``(exit N)`` as the last line is the exit status (else 0;
-  the status of a command other than programkit's, such as ``diff``, is not checked);
+- a line ``...`` or ``…`` (indented or not) stands for any lines;
+- ``(exit N)`` as the last line is the exit status, else 0 (only programkit's: ``diff`` says 1 for a difference);
 - a ``# comment`` after a command is not part of it; a time (``2026-11-23T11:12:06.645Z``) is any time;
   the folder the examples run in is shown as ``/tmp/tour``.
 
