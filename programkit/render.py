@@ -589,14 +589,16 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
         else:
             dest_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(os.fspath(staging), os.fspath(dest_path))
-    manifest = json.loads(rendered["bundle.json"])  # it validated: a manifest with a name, version and program
-    identity = {"name": manifest["name"], "version": manifest["version"], "program": manifest["program"]["name"]}
     return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings,
-                        removed=stale, replaced=replaced, bundle=identity)
+                        removed=stale, replaced=replaced)
 
 
 def new_bundle(name_or_path: str, dest: str | os.PathLike[str], values: Mapping[str, Any] | None = None,
                sets: Mapping[str, str] | None = None, force: bool = False) -> RenderResult:
     """``programkit new``: find the template, resolve the values, render, validate, write."""
     template = find_template(name_or_path)
-    return render_bundle(template, dest, resolve_values(template, values, sets), force=force)
+    result = render_bundle(template, dest, resolve_values(template, values, sets), force=force)
+    # what the bundle is called: the slug the program name became is what plan and history will say
+    manifest = json.loads((Path(result.dest) / "bundle.json").read_text(encoding="utf-8"))  # it validated
+    result.bundle = {"name": manifest["name"], "version": manifest["version"], "program": manifest["program"]["name"]}
+    return result
