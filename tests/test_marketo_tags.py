@@ -1,6 +1,7 @@
 """`import --tag TYPE=VALUE` on a Marketo target: the tags the command line supplied are part of the plan
 (JSON and text), of the history (`history show N`) and of a saved plan (`plan --out` / `import --plan`), so an
-admin can see later which tags came from the command line rather than the bundle."""
+admin can see later which tags came from the command line rather than the bundle. A bad --tag is PK230, a
+Marketo-only option on a workspace file PK231; an import Marketo refuses at its first write says to run it again."""
 
 from __future__ import annotations
 
