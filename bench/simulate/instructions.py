@@ -6,9 +6,9 @@ what the events cost), for each core that is installed.
     python bench/simulate/instructions.py DIR [--core pure|compiled|both] [--jobs N] [--checkout TREE]
 
 With ``--jobs N`` (N > 1) valgrind follows the forked workers and counts each process on its own:
-what the events cost is the sum over the processes less a one-process run without events, and
-the speed-up on free cores is bounded by one process's count over the busiest process's
-(the parent's count less the run without events, or a worker's). ``--checkout TREE`` runs another
+a forked worker's count starts from its parent's at the fork, so the run without events is
+subtracted from each process; the speed-up on free cores is bounded by one process's count over
+the busiest process's. ``--checkout TREE`` runs another
 source tree's code (e.g. ``git archive main | tar -x -C TREE``: the pure-Python core) for a
 before/after in the same conditions.
 """
@@ -58,8 +58,10 @@ def main() -> None:
         print(f"{name:12} 1 process: {one / n:>8,.0f} instructions per event ({n:,} events; the run without "
               f"events, {base:,}, subtracted)", flush=True)
         if args.jobs > 1:
-            procs = instructions(args.dir, pure, True, args.jobs, once)
-            procs[0] -= base
+            # a forked worker's count starts from its parent's at the fork (loading the bundle …): the
+            # run without events is subtracted from every process (it also holds reading the people
+            # CSV, which every worker does, so the workers' figures are a little low)
+            procs = [c - base for c in instructions(args.dir, pure, True, args.jobs, once)]
             print(f"{name:12} --jobs {args.jobs}: per event, the first process {procs[0] / n:,.0f}, the workers "
                   + ", ".join(f"{c / n:,.0f}" for c in procs[1:]) + f"; all together {sum(procs) / n:,.0f} "
                   f"({sum(procs) / one:.2f}x one process); on free cores at best {one / max(procs):.2f}x one process",

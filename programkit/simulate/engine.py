@@ -273,18 +273,33 @@ class Simulator(LifecycleEngine, CampaignEngine):
         last = None
         try:
             for latest_before, chunks in ranges:
-                for lines, times, before, raws, slow in chunks:
+                for lines, times, before, raws, slow, pids, changes in chunks:
                     slow_lines = frozenset(slow)
                     for i in range(len(lines)):
                         line = lines[i]
                         now = times[i]
-                        ev = loads(raws[i]) if i not in slow_lines else _loads_slow(raws[i], True, findings, display, line)
                         if latest_before is not None and now < latest_before:
+                            ev = loads(raws[i]) if i not in slow_lines else _loads_slow(raws[i], True, findings, display,
+                                                                                        line)
                             prev = before[i]
                             findings.append(make("PK752", out_of_order_message(
                                 ev["at"], latest_before if prev is None else max(prev, latest_before)),
                                 file=display, line=line))
                             continue
+                        change = changes[i]
+                        if change is not None:  # a plain score change: the person and the change, no parse
+                            pid = pids[i]
+                            read += 1
+                            last = now
+                            names.origin = line
+                            if short and started and change in plus and not (heap and heap[0][0] <= now) and \
+                                    plus_score(people_get(pid), change, now, line):
+                                simulated += 1
+                                continue
+                            event(line, now, pid, "score", {"change": change}, None)
+                            started = True
+                            continue
+                        ev = loads(raws[i]) if i not in slow_lines else _loads_slow(raws[i], True, findings, display, line)
                         pid, etype = ev["person"], ev["type"]
                         if type(pid) is not str:
                             pid = str(pid)

@@ -112,7 +112,7 @@ class RoutedSpool:
     """The events of one range for one worker, in columns, appended in line order; a pickled chunk
     of :data:`_CHUNK` events at a time goes to ``path``."""
 
-    __slots__ = ("path", "fh", "lines", "times", "before", "raws", "slow", "n")
+    __slots__ = ("path", "fh", "lines", "times", "before", "raws", "slow", "pids", "changes", "n")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -122,6 +122,10 @@ class RoutedSpool:
         self.before: list[float | None] = []  # the range's latest time before the event
         self.raws: list[bytes] = []
         self.slow: list[int] = []  # indices (in the chunk) of lines the json module reads
+        # a plain score change, {"at", "person", "type": "score", "data": {"change": TEXT}} (most events):
+        # the person and the change, which the worker running it takes without parsing the line again
+        self.pids: list[str | None] = []
+        self.changes: list[str | None] = []
         self.n = 0
 
     def flush(self) -> None:
@@ -129,9 +133,10 @@ class RoutedSpool:
             return
         if self.fh is None:
             self.fh = open(self.path, "wb")
-        pickle.dump((self.lines, self.times, self.before, self.raws, self.slow), self.fh, pickle.HIGHEST_PROTOCOL)
+        pickle.dump((self.lines, self.times, self.before, self.raws, self.slow, self.pids, self.changes), self.fh,
+                    pickle.HIGHEST_PROTOCOL)
         self.n += len(self.lines)
-        self.lines, self.times, self.before, self.raws, self.slow = [], [], [], [], []
+        self.lines, self.times, self.before, self.raws, self.slow, self.pids, self.changes = [], [], [], [], [], [], []
 
     def close(self) -> None:
         self.flush()
@@ -139,7 +144,8 @@ class RoutedSpool:
             self.fh.close()
 
 
-def routed_chunks(path: str) -> Iterator[tuple[list[int], list[float], list[float | None], list[bytes], list[int]]]:
+def routed_chunks(path: str) -> Iterator[tuple[list[int], list[float], list[float | None], list[bytes], list[int],
+                                               list[str | None], list[str | None]]]:
     """The chunks a :class:`RoutedSpool` wrote (none if it wrote nothing); the file is removed."""
     try:
         fh = open(path, "rb")
@@ -263,8 +269,19 @@ def read_range(path: str | os.PathLike[str], display: str, start: int, end: int,
                     if d is None:
                         d = owner[pid] = share_of(pid, jobs)
                     spool = spools[d]
-                    if slow:
-                        spool.slow.append(len(spool.lines))
+                    if etype == "score" and not slow and data is not None and len(data) == 1 and len(ev) == 4:
+                        change = data.get("change")
+                        if type(change) is str:
+                            spool.pids.append(pid)
+                            spool.changes.append(change)
+                        else:
+                            spool.pids.append(None)
+                            spool.changes.append(None)
+                    else:
+                        if slow:
+                            spool.slow.append(len(spool.lines))
+                        spool.pids.append(None)
+                        spool.changes.append(None)
                     spool.lines.append(line)
                     spool.times.append(now)
                     spool.before.append(before)
