@@ -254,11 +254,12 @@ class Simulator(LifecycleEngine, CampaignEngine):
             self.counts["simulated"] += simulated
             self.counts["invalid"] = self.findings.count("PK751", "PK752")
 
-    def run_routed(self, ranges: Iterable[tuple[float | None, Iterable[tuple]]], display: str) -> float | None:
+    def run_routed(self, ranges: Iterable[tuple[float | None, int, Iterable[tuple]]], display: str) -> float | None:
         """Run the events routed to this worker (``simulate --jobs``, see :mod:`.event_ranges`): checked
         already, range by range in file order, each range's with the latest time of the ranges
         before it, which puts its events before that time out of order (PK752, as :meth:`feed`
-        words it). Returns the last event's time."""
+        words it), and the lines before it (its events' lines are counted within it). Returns
+        the last event's time."""
         loads = orjson.loads
         names = self.m.names
         people_get = self.people.get
@@ -272,11 +273,11 @@ class Simulator(LifecycleEngine, CampaignEngine):
         read = simulated = 0
         last = None
         try:
-            for latest_before, chunks in ranges:
+            for latest_before, line_offset, chunks in ranges:
                 for lines, times, before, raws, slow, pids, changes in chunks:
                     slow_lines = frozenset(slow)
                     for i in range(len(lines)):
-                        line = lines[i]
+                        line = lines[i] + line_offset
                         now = times[i]
                         if latest_before is not None and now < latest_before:
                             ev = loads(raws[i]) if i not in slow_lines else _loads_slow(raws[i], True, findings, display,

@@ -41,7 +41,7 @@ import pickle
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .engine import Simulator
@@ -143,6 +143,7 @@ class Plan:
     """What every worker needs to know of all ranges before it runs its events (step 2)."""
 
     latest_before: list[float | None]  # per range: the latest good time of the ranges before it
+    line_offsets: list[int]  # per range: the lines of the ranges before it
     stop: int | None  # the range whose line --until stops at (later ranges are not run)
     first: float | None  # the first event's time: the clock starts there
     last: float | None  # the last event's time
@@ -151,9 +152,13 @@ class Plan:
 def plan_of(summaries: list[RangeSummary]) -> Plan:
     latest: float | None = None
     latest_before: list[float | None] = []
+    line_offsets: list[int] = []
+    lines = 0
     first = stop = None
     for r, summary in enumerate(summaries):
         latest_before.append(latest)
+        line_offsets.append(lines)
+        lines += summary.lines
         if first is None and summary.first is not None:
             first = summary.first  # no good line before this range: never out of order
         if summary.last is not None:
@@ -161,8 +166,9 @@ def plan_of(summaries: list[RangeSummary]) -> Plan:
         if summary.stop_line is not None:
             stop = r
             break
+    line_offsets += [lines] * (len(summaries) - len(line_offsets))  # after the stop: not run
     latest_before += [latest] * (len(summaries) - len(latest_before))
-    return Plan(latest_before, stop, first, latest)
+    return Plan(latest_before, line_offsets, stop, first, latest)
 
 
 def _run_share(part: Share, plan: Plan | None, events: str | os.PathLike[str] | None, bounds: list[tuple[int, int]],
@@ -178,15 +184,17 @@ def _run_share(part: Share, plan: Plan | None, events: str | os.PathLike[str] | 
     if plan is not None:
         display = sim.events_file
         if plan.stop is None or mine <= plan.stop:
-            for f in part.range_findings:
-                sim.findings.append(f)
-            out_of_order_findings(part.out_of_order, plan.latest_before[mine], display, sim.findings)
+            offset = plan.line_offsets[mine]
+            for f in part.range_findings:  # numbered within the range
+                sim.findings.append(replace(f, line=f.line + offset) if f.line is not None else f)
+            out_of_order_findings(part.out_of_order, plan.latest_before[mine], offset, display, sim.findings)
         elif events is not None:
             after_until = count_lines_between(events, *bounds[mine])
         if plan.first is not None and sim.started is None:
             sim._start(plan.first)
         ranges = range(jobs if plan.stop is None else plan.stop + 1)
-        sim.run_routed(((plan.latest_before[r], routed_chunks(spool_path(directory, r, mine))) for r in ranges), display)
+        sim.run_routed(((plan.latest_before[r], plan.line_offsets[r], routed_chunks(spool_path(directory, r, mine)))
+                        for r in ranges), display)
         last = plan.last
     sim.finish(until, last)
     sim.counts["invalid"] = 0  # the parent counts the merged findings
