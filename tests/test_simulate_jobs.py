@@ -153,6 +153,25 @@ def test_bad_lines_at_any_range_boundary_are_reported_once_as_by_one_process(tmp
     assert many.events == one.events
 
 
+@pytest.mark.parametrize("events_text", [None, "", "\n\n  \n",
+                                         '{"at": "2026-03-02T09:00:00Z", "person": "a", "type": "score", '
+                                         '"data": {"change": "+50"}}'])
+def test_more_workers_than_lines_and_files_without_events(tmp_path, events_text):
+    """No events file, an empty one, blank lines only, one line without a newline: most workers'
+    ranges are empty; the people still enter the lifecycle when and as one process has them."""
+    people = tmp_path / "people.csv"
+    people.write_text("id,Email Address,Person Score\na,a@x.example,10\nb,b@x.example,90\nc,,5\n", encoding="utf-8")
+    events = None
+    if events_text is not None:
+        events = tmp_path / "events.jsonl"
+        events.write_text(events_text, encoding="utf-8")
+    op = SAMPLES / "op-lead-management"
+    for until in (None, "2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z"):
+        one = render_json(simulate(op, people=people, events=events, until=until, jobs=1))
+        for jobs in (2, 3, 8):
+            assert render_json(simulate(op, people=people, events=events, until=until, jobs=jobs)) == one, (until, jobs)
+
+
 def test_the_workers_byte_ranges_cover_the_file_once_at_line_starts(tmp_path):
     """Every line falls in exactly one worker's byte range, so it is parsed and checked by one worker."""
     from programkit.simulate import event_ranges
