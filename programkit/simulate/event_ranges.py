@@ -11,9 +11,12 @@ puts out of order are a prefix of them, found once every range's latest time is 
 after it stops the run, so the range holding the first such line ends the run there and the
 ranges after it count as "after until".
 
-A routed event is kept as its raw line (re-parsed by the worker that runs it: orjson is cheaper
-than pickle for this) with its line number, time and the range's latest time before it, in
-columns, 4,096 events per pickled chunk, in a file per (range, worker): memory stays bounded.
+A routed event is kept with its line number (counted within the range: the lines of the ranges
+before it are added once they are known), its time and the range's latest time before it; a
+plain score change (most events) as its person and change, any other event as its raw line,
+which the worker running it parses again (orjson: as cheap as pickling the parsed event). They
+go in columns, 4,096 events per pickled chunk, to a file per (range, worker): memory stays
+bounded.
 """
 
 from __future__ import annotations
@@ -33,9 +36,6 @@ from .inputs import _DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP
 from .records import FindingSink, _Spill, iso
 
 _CHUNK = 4096  # routed events per pickled chunk
-
-#: a routed event's raw line needs the json module's way again (orjson reads it differently)
-SLOW = 1
 
 
 def share_of(pid: str, jobs: int) -> int:
