@@ -53,8 +53,8 @@ from .result import SimulationResult, assemble, people_part
 from .rules import FieldNames, Model
 
 #: below this size of events file the automatic choice is one process: starting workers, each
-#: reading the whole file and the people CSV, and merging their people costs ~0.1-0.2 s, what
-#: one process needs for ~30k events; 8 MiB is ~80k events (~0.4 s on one core), where two
+#: reading the whole people CSV, routing the events and merging their people costs ~0.1-0.2 s,
+#: what one process needs for ~30k events; 8 MiB is ~80k events (~0.4 s on one core), where two
 #: processes start to win clearly
 PARALLEL_MIN_EVENT_BYTES = 8 << 20
 #: at most this many workers by default: each holds a copy of the bundle and reads the whole people CSV
