@@ -13,6 +13,7 @@ twice is not an overwrite).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -35,6 +36,43 @@ register_code("PK417", "output-not-a-file", Severity.ERROR,
               hint="Give the path of a regular file (or a new one).",
               example="error: -o /dev/null is a character device, not a regular file; nothing was written",
               group="input")
+register_code("PK418", "output-refused", Severity.ERROR,
+              "The file system refused to write an output file or folder: no permission, a full disk or quota, a "
+              "file larger than allowed, a read-only file system, or an I/O error. Nothing was written and no "
+              "temporary file is left behind (exit 2).",
+              hint="Free disk space, or write to a folder you can write to, and run the command again.",
+              example="error: -o olm.zip: cannot write: no space left on device (ENOSPC); nothing was written",
+              group="input")
+
+#: what to do about each way a file system refuses a write (the hint of PK418)
+_REFUSAL_HINTS = {
+    errno.ENOSPC: "The disk is full: free space, or write somewhere else, and run the command again.",
+    errno.EDQUOT: "Your disk quota is used up: free space, or write somewhere else, and run the command again.",
+    errno.EFBIG: "The file is larger than this system lets the process write (file size limit, `ulimit -f`): "
+                 "raise the limit or write somewhere else.",
+    errno.EACCES: "You may not write there: choose a folder you can write to, or change its permissions.",
+    errno.EPERM: "The file system does not allow this write (an immutable or append-only file or folder?): "
+                 "choose another path.",
+    errno.EROFS: "That file system is mounted read-only: write somewhere else.",
+    errno.EIO: "The disk reported an I/O error: check it (dmesg), or write somewhere else.",
+}
+
+
+def refused_write(path: PathLike, err: OSError, option: str = "-o") -> BadInput:
+    """The error (exit 2, PK418) for an output the file system refused: the path, the errno in words, a hint.
+
+    Every writer of files calls this for an OSError, so a full disk, a read-only folder or an I/O error is
+    one finding code with one wording, never a traceback (exit 3)."""
+    display = os.fspath(path)
+    name = errno.errorcode.get(err.errno or 0, "")
+    words = (err.strerror or os.strerror(err.errno)) if err.errno else (str(err) or type(err).__name__)
+    if words[1:2].islower():  # "No space left on device" reads as "no space…" mid-sentence; "I/O…" stays
+        words = words[0].lower() + words[1:]
+    said = f"{words} ({name})" if name else words
+    prefix = f"{option} {display}" if option else display
+    message = f"{prefix}: cannot write: {said}; nothing was written"
+    hint = _REFUSAL_HINTS.get(err.errno or 0, "Check the folder is writable and the disk has room.")
+    return BadInput(message, [make("PK418", message, file=display, hint=hint)], hint=hint)
 
 
 def check_output(path: PathLike, option: str, force: bool = False) -> bool:
@@ -89,7 +127,8 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
     """Write ``path`` atomically: ``write(fh)`` (or the bytes) into a temporary file beside it, fsync, rename.
 
     See the module docstring for what is refused. ``mode`` defaults to what a plain ``open`` would give.
-    Raises BadInput (exit 2) when the file system refuses (full disk, read-only): nothing is left behind.
+    Raises BadInput (exit 2, PK418) when the file system refuses (full disk, read-only, I/O error): nothing is
+    left behind.
     """
     from .archive import usual_mode
 
@@ -122,8 +161,9 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
         raise BadInput(message, [make("PK416", message, file=os.fspath(target))],
                        hint="Give another output path, or add --force to replace the file.") from None
     except OSError as e:
-        raise BadInput(f"{option} {target}: cannot write ({e.strerror or e}); nothing was written",
-                       hint="Check the folder is writable and the disk has room.") from None
+        if e.filename is not None and os.fspath(e.filename) not in (tmp, os.fspath(target)):
+            raise  # ``write`` failed to read one of its own inputs: the caller says what that was
+        raise refused_write(target, e, option) from None
     finally:
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)

@@ -6,6 +6,7 @@ each class to the test here that proves it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -213,6 +214,39 @@ def test_packing_twice_to_the_same_file_is_not_an_overwrite(sample_copy, invoke,
     out = tmp_path / "a.zip"
     assert invoke("pack", str(sample_copy), "-o", str(out)).exit_code == 0
     assert invoke("pack", str(sample_copy), "-o", str(out)).exit_code == 0  # same bytes: nothing replaced
+
+
+REFUSALS = [(errno.ENOSPC, "no space left on device (ENOSPC)", "disk is full"),
+            (errno.EACCES, "permission denied (EACCES)", "may not write there"),
+            (errno.EROFS, "read-only file system (EROFS)", "mounted read-only"),
+            (errno.EIO, "input/output error (EIO)", "I/O error"),
+            (errno.EFBIG, "file too large (EFBIG)", "ulimit -f"),
+            (errno.EDQUOT, "disk quota exceeded (EDQUOT)", "quota")]
+
+
+@pytest.mark.parametrize("number,words,advice", REFUSALS, ids=[errno.errorcode[r[0]] for r in REFUSALS])
+def test_a_refused_write_is_pk418_naming_the_path_and_the_errno_in_words(number, words, advice):
+    from programkit.output import refused_write
+
+    err = refused_write("out/olm.zip", OSError(number, os.strerror(number)), "-o")
+    assert err.exit_code == 2
+    assert err.message == f"-o out/olm.zip: cannot write: {words}; nothing was written"
+    [finding] = err.findings
+    assert (finding.code, finding.file, finding.message) == ("PK418", "out/olm.zip", err.message)
+    assert advice in finding.hint and finding.hint == err.hint
+
+
+def test_an_html_report_at_a_directory_is_pk417_like_every_output(sample_copy, invoke, tmp_path):
+    from programkit.errors import BadInput
+    from programkit.html import write_report
+
+    (tmp_path / "report.html").mkdir()
+    with pytest.raises(BadInput) as refused:
+        write_report(tmp_path / "report.html", "<p>report</p>", force=True)
+    assert [f.code for f in refused.value.findings] == ["PK417"] and "is a directory" in refused.value.message
+    r = invoke("inspect", str(sample_copy), "--html", str(tmp_path / "report.html"), "--force")
+    assert r.exit_code == 2 and "is a directory" in r.output, r.output  # click's own check comes first
+    assert (tmp_path / "report.html").is_dir() and not list((tmp_path / "report.html").iterdir())
 
 
 def test_update_digests_never_reads_a_path_outside_the_bundle(sample_copy, invoke, tmp_path):

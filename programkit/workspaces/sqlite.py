@@ -291,7 +291,8 @@ def _foreign_reason(db: sqlite3.Connection, display: str, *, empty_ok: bool, mig
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
     finally:
-        db.execute("COMMIT")
+        if db.in_transaction:  # a read that failed (disk I/O error) has ended it: its error is the one to see
+            db.execute("COMMIT")
     if version < 0:
         return f"schema version {version} (damaged header?)"
     if version > SCHEMA_VERSION:
@@ -322,7 +323,11 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     # A WAL file opened read-only gets -wal and -shm files beside it, which a read-only connection cannot
     # remove. With no -wal file there, no writer has the file open and everything is in the main file: read it
     # as immutable (no side files). Otherwise a writer is at work and the side files exist already.
-    quiet = not os.path.exists(display + "-wal")
+    # An empty -wal file (left by a writer that could not start: a full disk) holds nothing either.
+    try:
+        quiet = os.path.getsize(display + "-wal") == 0
+    except OSError:
+        quiet = True
     uri = f"file:{quote(os.path.abspath(display))}?mode=ro" + ("&immutable=1" if quiet else "")
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_from_env(None))
@@ -778,17 +783,25 @@ class SqliteWorkspace(Workspace):
             if writer.dirty:
                 self.db.execute("UPDATE workspaces SET revision = revision + 1 WHERE id = ?", (self.id,))
                 sqlite_journal.keep(self.db, self.id, writer.journal_as, writer.journal_import)
-        except BaseException:
+        except BaseException as e:
             writer.closed = True
             self._writer = None
-            self.db.execute("ROLLBACK")
+            # SQLite rolls back by itself when a write fails with a full disk or an I/O error: a second
+            # ROLLBACK would fail and hide that error behind "no transaction is active"
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if is_write_failure(e):
+                raise not_writable(self.path, e) from None
             raise
         writer.closed = True
         self._writer = None
         try:
             self.db.execute("COMMIT")
-        except sqlite3.OperationalError as e:  # pragma: no cover - e.g. disk full
-            self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError as e:  # e.g. disk full while the WAL grows
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if is_write_failure(e):
+                raise not_writable(self.path, e) from None
             raise ProgramkitError(f"could not commit to {self.path}: {e}") from e
 
     _IMPORT_COLS = "id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome"
@@ -915,19 +928,37 @@ class NewFileWorkspace(SqliteWorkspace):
             with super().transaction() as w:
                 yield w
             return
-        lock, tmp = _locked_temp_file(Path(self.path))
+        try:
+            lock, tmp = _locked_temp_file(Path(self.path))
+        except OSError as e:  # a read-only folder, a full disk
+            raise not_writable(self.path, e) from None
         memory = self.db
         try:
-            disk = sqlite3.connect(tmp)
             try:
-                memory.backup(disk)  # the very inventory the plan was made against
-            finally:
-                disk.close()
-            self.db = connect(tmp, self.busy_timeout)
+                disk = sqlite3.connect(tmp)
+                try:
+                    memory.backup(disk)  # the very inventory the plan was made against
+                finally:
+                    disk.close()
+                self.db = connect(tmp, self.busy_timeout)
+            # a full disk or a file size limit while copying: said of the file asked for, not of the temporary one
+            except sqlite3.OperationalError as e:
+                if not is_write_failure(e):
+                    raise
+                raise not_writable(self.path, e) from None
+            except BadInput as e:
+                if not (e.findings and e.findings[0].code == "PK415"):
+                    raise
+                raise not_writable(self.path, e.__context__ or e) from None
             with super().transaction() as w:
                 yield w
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
-            self.db.close()
+            try:
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+                self.db.close()
+            except sqlite3.OperationalError as e:
+                if not is_write_failure(e):
+                    raise
+                raise not_writable(self.path, e) from None
             _publish(tmp, self.path)
             self.created = True
         finally:
