@@ -107,6 +107,19 @@ def test_import_into_a_full_disk_leaves_the_workspace_byte_identical(work, limit
     assert run_limited(["import", "olm", "-t", "ws.db", "--yes"], work, 1 << 30).returncode == 0
 
 
+def test_workspace_init_on_a_full_disk_creates_nothing(work):
+    before = tree(work)
+    done = run_limited(["workspace", "init", "-t", "init.db"], work)
+    assert_refused(done, "PK415", "init.db")
+    assert tree(work) == before  # not even an empty init.db
+    # with room it is made the same way (a temporary file linked to its name) and gets the usual mode
+    assert run_limited(["workspace", "init", "-t", "init.db"], work, 1 << 30).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (work / "init.db").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert set(tree(work)) - set(before) == {"init.db"}
+
+
 def test_a_first_import_into_a_full_disk_creates_nothing(work):
     before = tree(work)
     done = run_limited(["import", str(SAMPLES / "event-program"), "-t", "new.db", "--yes"], work, LIMIT_WAL)
@@ -122,6 +135,7 @@ WRITERS = {
     "plan-html": (["plan", "olm", "-t", "ws.db", "--html", "plan.html"], "plan.html"),
     "validate-html": (["validate", "olm", "--format", "html", "-o", "report.html"], "report.html"),
     "unpack": (["unpack", "olm.zip", "-o", "unpacked"], "unpacked"),
+    "new": (["new", "op-lead-management", "fresh"], "fresh"),  # its files are small: run under 512 bytes
 }
 
 
@@ -131,7 +145,7 @@ def test_every_writer_on_a_full_disk_says_pk418_and_leaves_nothing(command, work
         assert run_limited(["pack", "olm", "-o", "olm.zip"], work, 1 << 30).returncode == 0
     args, out = WRITERS[command]
     before = tree(work)
-    done = run_limited(args, work)
+    done = run_limited(args, work, 512 if command == "new" else LIMIT)
     assert_refused(done, "PK418", out)
     assert "file too large (EFBIG)" in done.stderr.splitlines()[0]
     assert tree(work) == before  # no output, no temporary file or folder, workspaces byte-identical

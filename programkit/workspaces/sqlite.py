@@ -452,11 +452,49 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
                          (name, _key(name), _check_crm(crm), _now()))
         ws_id = int(cur.lastrowid)
         _seed(db, ws_id)
-    except BaseException:
-        db.execute("ROLLBACK")
+        db.execute("COMMIT")
+    except BaseException as e:
+        if db.in_transaction:  # not after a write failure: SQLite has rolled back already
+            db.execute("ROLLBACK")
+        if is_write_failure(e):
+            raise not_writable(path, e) from None
         raise
-    db.execute("COMMIT")
     return ws_id
+
+
+def _create_file(path: str, name: str, crm: str | None, busy_timeout: float) -> None:
+    """A new workspace file at ``path``, made whole in a hidden temporary file beside it and then linked to its
+    name (never over a file that appeared meanwhile): a full disk or a kill leaves no file, never an empty or
+    half-made one (PK415 for a file system that refuses)."""
+    _check_path(path)
+    try:
+        lock, tmp = _locked_temp_file(Path(path))
+    except OSError as e:  # a read-only folder, a full disk
+        raise not_writable(path, e) from None
+    try:
+        try:
+            db = connect(tmp, busy_timeout)
+        except BadInput as e:
+            if e.findings and e.findings[0].code == "PK415":  # said of the file asked for, not the temporary one
+                raise not_writable(path, e.__context__ or e) from None
+            raise
+        try:
+            _create_workspace(db, path, name, crm, busy_timeout)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+        except sqlite3.OperationalError as e:
+            if is_write_failure(e):
+                raise not_writable(path, e) from None
+            raise
+        finally:
+            db.close()
+        try:
+            _publish(tmp, path)
+        except ProgramkitError:
+            raise BadInput(f"{path} was created by another process meanwhile; nothing was written",
+                           hint="Run the command again: it adds the workspace to that file.") from None
+    finally:
+        _remove_with_side_files(tmp)
+        os.close(lock)
 
 
 def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPACE, crm: str | None = None,
@@ -468,9 +506,18 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     """
     busy_timeout = busy_timeout_from_env(busy_timeout)
     sweep_stale_imports(db_path)
+    path = os.fspath(db_path)
+    if path != ":memory:" and not os.path.lexists(path):
+        _create_file(path, name, crm, busy_timeout)
+        db = connect(path, busy_timeout)
+        row = _workspace_row(db, name)
+        if row is None:  # pragma: no cover - the file was just made with it
+            db.close()
+            raise ProgramkitError(f"{path}: workspace {name!r} is missing from the file just created")
+        return SqliteWorkspace(db, path, row[0], name.strip(), busy_timeout)
     db = connect(db_path, busy_timeout)
     try:
-        ws_id = _create_workspace(db, os.fspath(db_path), name, crm, busy_timeout)
+        ws_id = _create_workspace(db, path, name, crm, busy_timeout)
     except BaseException:
         db.close()
         raise
@@ -979,7 +1026,9 @@ NEW_REVISION = "new"
 def _publish(tmp: str, path: str) -> None:
     """Give the finished file ``tmp`` the name ``path``, unless something has that name by now."""
     from ..apply import make  # apply registers PK520 (workspace-changed)
+    from ..archive import usual_mode
 
+    os.chmod(tmp, usual_mode())  # mkstemp made it 0600; the file gets the mode a plain open would give
     try:
         os.link(tmp, path)  # atomic and never overwrites
         return
