@@ -175,3 +175,24 @@ def test_reading_an_oci_reference_on_a_full_disk_says_pk418(work, registry):  # 
     done = run_limited(["validate", ref, "--plain-http"], work)  # the archive is fetched into a temporary file
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "PK418" in done.stderr and "file too large (EFBIG)" in done.stderr.splitlines()[0], done.stderr
+
+
+def test_the_marketo_journal_writer_keeps_the_old_file_and_leaves_no_temporary_one(tmp_path):
+    """The journal's own atomic writer (programkit.workspaces.marketo.common.write_json) under a file size
+    limit set in this process (soft limit only, restored after)."""
+    from programkit.workspaces.marketo.common import write_json
+
+    journal = tmp_path / "state" / "journal.json"
+    write_json(journal, {"step": 1})
+    old = journal.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, hard))
+    try:
+        with pytest.raises(OSError):
+            write_json(journal, {"rows": ["x" * 100] * 100})
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+    assert journal.read_bytes() == old
+    assert sorted(p.name for p in journal.parent.iterdir()) == ["journal.json"]
