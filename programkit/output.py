@@ -58,7 +58,12 @@ _REFUSAL_HINTS = {
 }
 
 
-def refused_write(path: PathLike, err: OSError, option: str = "-o") -> BadInput:
+#: the errors of a file system that refuses a write, as against a bug or a file that vanished
+REFUSED_WRITES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS,
+                            errno.EIO})
+
+
+def refused_write(path: PathLike, err: OSError, option: str = "-o", hint: str = "") -> BadInput:
     """The error (exit 2, PK418) for an output the file system refused: the path, the errno in words, a hint.
 
     Every writer of files calls this for an OSError, so a full disk, a read-only folder or an I/O error is
@@ -71,7 +76,8 @@ def refused_write(path: PathLike, err: OSError, option: str = "-o") -> BadInput:
     said = f"{words} ({name})" if name else words
     prefix = f"{option} {display}" if option else display
     message = f"{prefix}: cannot write: {said}; nothing was written"
-    hint = _REFUSAL_HINTS.get(err.errno or 0, "Check the folder is writable and the disk has room.")
+    hint = " ".join(h for h in (_REFUSAL_HINTS.get(err.errno or 0, "Check the folder is writable and the disk has "
+                                                               "room."), hint) if h)
     return BadInput(message, [make("PK418", message, file=display, hint=hint)], hint=hint)
 
 

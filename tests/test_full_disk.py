@@ -196,3 +196,24 @@ def test_the_marketo_journal_writer_keeps_the_old_file_and_leaves_no_temporary_o
         signal.signal(signal.SIGXFSZ, handler)
     assert journal.read_bytes() == old
     assert sorted(p.name for p in journal.parent.iterdir()) == ["journal.json"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_simulate_on_a_full_disk_says_pk418_for_its_scratch_files(jobs, tmp_path):
+    """A run large enough to spill what it collects to temporary files (and, with --jobs 2, to hand shares
+    between processes through them)."""
+    events = tmp_path / "many.jsonl"
+    events.write_text("".join(f'{{"at": "2026-04-01T09:00:00Z", "person": "p{i}", "type": "created", "data": '
+                              f'{{"Email Address": "p{i}@example.com"}}}}\n'
+                              f'{{"at": "2026-04-01T10:00:00Z", "person": "p{i}", "type": "score", "data": '
+                              f'{{"change": "+120"}}}}\n' for i in range(6_000)))  # each an MQL alert
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    os.environ["TMPDIR"] = str(scratch)
+    try:
+        done = run_limited(["simulate", str(SAMPLE), "--events", str(events), "--jobs", jobs], tmp_path)
+    finally:
+        del os.environ["TMPDIR"]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "PK418" in done.stderr and f"{scratch}: cannot write: file too large (EFBIG)" in done.stderr, done.stderr
+    assert list(scratch.iterdir()) == []  # its temporary files went with it
