@@ -63,17 +63,22 @@ REFUSED_WRITES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCE
                             errno.EIO})
 
 
+def errno_words(err: OSError) -> str:
+    """An OSError in words, with its errno's name: 'no space left on device (ENOSPC)'."""
+    name = errno.errorcode.get(err.errno or 0, "")
+    words = (err.strerror or os.strerror(err.errno)) if err.errno else (str(err) or type(err).__name__)
+    if words[1:2].islower():  # "No space left on device" reads as "no space…" mid-sentence; "I/O…" stays
+        words = words[0].lower() + words[1:]
+    return f"{words} ({name})" if name else words
+
+
 def refused_write(path: PathLike, err: OSError, option: str = "-o", hint: str = "") -> BadInput:
     """The error (exit 2, PK418) for an output the file system refused: the path, the errno in words, a hint.
 
     Every writer of files calls this for an OSError, so a full disk, a read-only folder or an I/O error is
     one finding code with one wording, never a traceback (exit 3)."""
     display = os.fspath(path)
-    name = errno.errorcode.get(err.errno or 0, "")
-    words = (err.strerror or os.strerror(err.errno)) if err.errno else (str(err) or type(err).__name__)
-    if words[1:2].islower():  # "No space left on device" reads as "no space…" mid-sentence; "I/O…" stays
-        words = words[0].lower() + words[1:]
-    said = f"{words} ({name})" if name else words
+    said = errno_words(err)
     prefix = f"{option} {display}" if option else display
     message = f"{prefix}: cannot write: {said}; nothing was written"
     hint = " ".join(h for h in (_REFUSAL_HINTS.get(err.errno or 0, "Check the folder is writable and the disk has "
@@ -167,8 +172,8 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
         raise BadInput(message, [make("PK416", message, file=os.fspath(target))],
                        hint="Give another output path, or add --force to replace the file.") from None
     except OSError as e:
-        if e.filename is not None and os.fspath(e.filename) not in (tmp, os.fspath(target)):
-            raise  # ``write`` failed to read one of its own inputs: the caller says what that was
+        if e.filename is not None and os.path.dirname(os.path.abspath(e.filename)) != str(target.absolute().parent):
+            raise  # ``write`` failed to read one of its own inputs (elsewhere): the caller says what that was
         raise refused_write(target, e, option) from None
     finally:
         if tmp is not None and os.path.lexists(tmp):

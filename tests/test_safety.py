@@ -21,6 +21,7 @@ import pytest
 from conftest import SAMPLE
 from dbdump import dump
 from import_helpers import manifest, write_manifest
+from unprivileged import require_permissions_enforced, run_unprivileged
 from programkit.canonical import refresh_digests
 from programkit.workspaces.sqlite import init_workspace
 
@@ -341,15 +342,62 @@ def test_read_only_commands_read_an_older_workspace_without_upgrading_it(sample_
     assert files_of(tmp_path) == folder_before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
-def test_a_read_only_workspace_is_a_finding_for_import(sample_copy, invoke, db):
-    os.chmod(db, 0o444)
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_workspace_is_a_finding_for_import(read_only, sample_copy, db, tmp_path):
+    """In a real process that permission bits apply to, root included (tests/unprivileged.py): CI runs as root."""
+    require_permissions_enforced(tmp_path)
+    locked = db if read_only == "file" else db.parent
+    mode = locked.stat().st_mode
+    locked.chmod(0o444 if read_only == "file" else 0o555)
+    before = files_of(tmp_path)
     try:
-        r = invoke("import", str(sample_copy), "-t", str(db), "--yes")
-        assert r.exit_code == 2 and "PK415" in r.output, r.output
-        assert invoke("plan", str(sample_copy), "-t", str(db)).exit_code == 0
+        r = run_unprivileged(["import", str(sample_copy), "-t", str(db), "--yes"], tmp_path)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith(f"error: {db} cannot be written (") and "PK415" in r.stderr, r.stderr
+        assert files_of(tmp_path) == before  # the workspace byte-identical, no side file, no crash report
+        plan = run_unprivileged(["plan", str(sample_copy), "-t", str(db)], tmp_path)  # reading still works
+        assert plan.returncode == 0, plan.stderr
+        assert files_of(tmp_path) == before
     finally:
-        os.chmod(db, 0o644)
+        locked.chmod(mode)
+    assert invoke_ok(["import", str(sample_copy), "-t", str(db), "--yes"], tmp_path)  # writable again: it imports
+
+
+def invoke_ok(args: list[str], cwd: Path) -> bool:
+    done = run_unprivileged(args, cwd)
+    return done.returncode == 0 or print(done.stderr) is not None  # the error shows when the assert fails
+
+
+def test_outputs_into_a_read_only_folder_are_pk418_permission_denied(sample_copy, db, tmp_path):
+    require_permissions_enforced(tmp_path)
+    assert invoke_ok(["import", str(SAMPLE), "-t", str(db), "--yes"], tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "kept.zip").write_bytes(b"precious")
+    locked.chmod(0o555)
+    writers = {"pack": (["pack", str(sample_copy), "-o", "locked/b.zip"], "locked/b.zip"),
+               "pack --force over a file": (["pack", str(sample_copy), "-o", "locked/kept.zip", "--force"],
+                                            "locked/kept.zip"),
+               "export dir": (["export", PROGRAM, "-t", str(db), "-o", "locked/out"], "locked/out"),
+               "export zip": (["export", PROGRAM, "-t", str(db), "-o", "locked/out.zip"], "locked/out.zip"),
+               "plan --out": (["plan", str(sample_copy), "-t", str(db), "--out", "locked/plan.json"],
+                              "locked/plan.json"),
+               "plan --html": (["plan", str(sample_copy), "-t", str(db), "--html", "locked/plan.html"],
+                               "locked/plan.html"),
+               "new": (["new", "op-lead-management", "locked/fresh"], "locked/fresh"),
+               "workspace init": (["workspace", "init", "-t", "locked/new.db"], "locked/new.db")}
+    before = files_of(tmp_path)
+    try:
+        for what, (args, path) in writers.items():
+            r = run_unprivileged(args, tmp_path)
+            code = "PK415" if what == "workspace init" else "PK418"
+            assert r.returncode == 2 and "Traceback" not in r.stderr, (what, r.stderr)
+            assert path in r.stderr.splitlines()[0] and "ermission denied" in r.stderr.splitlines()[0], (what, r.stderr)
+            assert code in r.stderr, (what, r.stderr)
+            assert files_of(tmp_path) == before, what
+    finally:
+        locked.chmod(0o755)
+    assert (locked / "kept.zip").read_bytes() == b"precious"
 
 
 # --- exit status 3: internal errors -----------------------------------------------------------------

@@ -20,6 +20,7 @@ so non-ASCII names compare the same way Python does.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -84,6 +85,10 @@ def not_a_workspace(path: str, why: str) -> BadInput:
 
 def not_writable(path: str, err: BaseException) -> BadInput:
     """The error (exit 2, PK415) for a workspace file a write failed on (read-only, full disk, I/O error)."""
+    if isinstance(err, OSError):
+        from ..output import errno_words
+
+        err = errno_words(err)  # type: ignore[assignment]
     message = f"{path} cannot be written ({err}); nothing was changed"
     return BadInput(message, [make("PK415", message, file=path)],
                     hint="Make the file and its folder writable, or free disk space, and run the command again.")
@@ -373,6 +378,14 @@ def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
     busy_timeout = busy_timeout_from_env(busy_timeout)
     _check_path(display)
     db = None
+    if display != ":memory:" and os.path.exists(display):
+        # a file this process may not write: said before SQLite opens it (read-only, it would leave empty -wal
+        # and -shm files beside it in a writable folder)
+        try:
+            os.close(os.open(display, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)))
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise not_writable(display, e) from None
     try:
         db = sqlite3.connect(display, timeout=busy_timeout, isolation_level=None)
         if display != ":memory:" and os.path.exists(display):
