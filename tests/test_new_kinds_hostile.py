@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import traceback
+import unicodedata
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -79,3 +80,30 @@ def test_wrong_json_types_anywhere_in_the_new_kinds_are_findings(file, tmp_path)
     finally:
         ws.close()
     assert crashed == [], "\n".join(crashed)
+
+
+TWINS = [("NFC and NFD", unicodedata.normalize("NFC", "Café VIP"), unicodedata.normalize("NFD", "Café VIP")),
+         ("case", "Café VIP", "CAFÉ vip"), ("sharp s", "VIP Straße", "VIP STRASSE"),
+         ("NFD and upper NFC", unicodedata.normalize("NFD", "Ångström"), unicodedata.normalize("NFC", "ÅNGSTRÖM"))]
+
+
+@pytest.mark.parametrize("kind", ["staticList", "smartList", "landingPage", "form"])
+@pytest.mark.parametrize("why,first,second", TWINS, ids=[t[0] for t in TWINS])
+def test_names_one_to_a_reader_are_a_duplicate_name(kind, why, first, second, tmp_path):
+    """Two assets whose names differ only by case or by Unicode normalisation (é as one code point or as e and
+    a combining accent) look the same in Marketo's lists: PK201, like two equal names."""
+    bundle = tmp_path / "event"
+    shutil.copytree(EVENT, bundle)
+    data = json.loads((bundle / "bundle.json").read_text(encoding="utf-8"))
+    same_kind = [a for a in data["assets"] if a["kind"] == kind]
+    twin = dict(same_kind[0], name=second, path="twin/" + same_kind[0]["path"])
+    (bundle / twin["path"]).parent.mkdir(parents=True)
+    shutil.copy(bundle / same_kind[0]["path"], bundle / twin["path"])
+    same_kind[0]["name"] = first
+    data["assets"].append(twin)
+    (bundle / "bundle.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    refresh_digests(bundle)
+    duplicates = [f for f in validate_loaded(load_bundle(bundle)) if f.code == "PK201"]
+    assert [f.pointer for f in duplicates] == [f"/assets/{len(data['assets']) - 1}/name"], duplicates
+    if unicodedata.normalize("NFC", first) != first or unicodedata.normalize("NFC", second) != second:
+        assert "Unicode" in duplicates[0].message, duplicates[0].message
