@@ -6,18 +6,19 @@ import json
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ProgramkitError
 from ...findings import make
 from ...output import write_output
-from ..base import ImportRecord, WorkspaceWriter, renamed_design
-from .checklist import (ACTIVATE_REFUSED, APPROVABLE, REVIEW_CAMPAIGN, approve_step, campaign_checks, email_expect,
+from ..base import ImportRecord, WorkspaceWriter
+from . import kinds as marketo_kinds
+from .checklist import (ACTIVATE_REFUSED, REVIEW_CAMPAIGN, approve_step, campaign_checks,
                         lifecycle_steps, manual_steps, render_checklist, same_smart_list)
 from .export import Gaps, smart_list
 from .client import MarketoError
 from .common import (A, ADOPT_SLACK, API_TOKEN_TYPES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
-                     PROGRAM_TYPES, asset_id, delete_remote, dynamic_segments, parse_time, sha256_hex, slug,
+                     PROGRAM_TYPES, asset_id, delete_remote, parse_time, sha256_hex, slug,
                      split_id, write_json)
 from .journal import Journal
 
@@ -263,9 +264,10 @@ class MarketoWriter(WorkspaceWriter):
             self._campaigns[name] = json.loads(content)
         if kind in MANUAL and program_id is not None:
             return self._manual_asset(kind, name, content, folder, program_id, meta.get("index"))
-        if kind not in DESIGN and kind not in LOCAL:
+        handler = marketo_kinds.get(kind)
+        if kind not in DESIGN and kind not in LOCAL and handler is None:
             raise MarketoError(f"{kind} {name!r}: programkit does not write {kind} assets to Marketo yet", code="PK810")
-        if kind in LOCAL and program_id is None:
+        if (kind in LOCAL or handler is not None) and program_id is None:
             raise MarketoError(f"{kind} {name!r} needs a program", code="PK810")
         key = f"asset:{kind}:{program_id}:{name}"
         done = self.journal.done(key)
@@ -279,18 +281,11 @@ class MarketoWriter(WorkspaceWriter):
                                lambda: self.client.browse(DESIGN[kind][1]))
             known.append(res)
             mid = self._step(key, kind, res, sha256=sha256)
-        elif kind == "email":
-            email = json.loads(content)
+        elif handler is not None:  # a kind module (kinds/): its one create call, journalled here
+            doc = json.loads(content)
             where = self._folder_ref(program_id, folder)
-            res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
-                "name": name, "folder": where,
-                "template": self._template_id(meta.get("template") or renamed_design(meta, "emailTemplate").get(
-                    email["template"].casefold(), email["template"])),  # the keep-both copy, if the import made one
-                "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
-                "fromEmail": email.get("fromEmail", ""),
-                "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
-                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0],
-                lambda: self.client.browse(f"{A}/emails.json", folder=where))
+            res = self._create(name, lambda: handler.create(self, name, doc, where, meta),
+                               lambda: self.client.browse(handler.browse, folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
         else:
             campaign = json.loads(content)
@@ -312,7 +307,7 @@ class MarketoWriter(WorkspaceWriter):
             self._campaign_docs[mid] = json.loads(content)
             self._campaign_items[mid] = (name, self._folder_path(self._folder_ref(program_id, folder)),
                                          meta.get("index"))
-        self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"))
+        self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"), meta)
         return asset_id(kind, mid)
 
     def put_assets(self, items: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]], *,
@@ -336,9 +331,10 @@ class MarketoWriter(WorkspaceWriter):
                 self._folder_ref(program_id, folder or None)  # a missing folder is created once, not by each worker
             if any(item[0] == "smartCampaign" for item in items):
                 self._campaigns_by_name()  # where a campaign to clone is looked for: read before the workers
-            if any(item[0] == "email" for item in items):
-                self.ws.design_records("emailTemplate")
-                self._load_segments(item[2] for item in items if item[0] == "email")
+            for kind in sorted({item[0] for item in items}):
+                handler = marketo_kinds.get(kind)
+                if handler is not None:  # what the creates share, read once before the workers
+                    handler.prepare(self, [item[2] for item in items if item[0] == kind])
         with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                 thread_name_prefix="marketo-create") as pool:
             futures = [pool.submit(self.put_asset, kind, name, content, sha, folder=folder, program_id=program_id,
@@ -354,25 +350,30 @@ class MarketoWriter(WorkspaceWriter):
             raise failed.exception()  # type: ignore[misc]
         return [fut.result() for fut in futures]
 
-    def _load_segments(self, contents: Iterable[bytes]) -> None:
-        """Read the segmentations and segments the emails' dynamic content uses, once, before workers need them."""
-        for content in contents:
-            for spec in (json.loads(content).get("dynamicContent") or {}).values():
-                sid = self.ws.segmentation_id(spec["segmentation"])
-                if sid is not None:
-                    self.ws.segment_names(sid)
-
     def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
-                   program_id: int | None, index: int | None = None) -> None:
+                   program_id: int | None, index: int | None = None, meta: dict[str, Any] | None = None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
-        if kind not in ("emailTemplate", "landingPageTemplate", "snippet", "email", "smartCampaign") or \
-                self.journal.done(key):
+        handler = marketo_kinds.get(kind)
+        if (kind not in ("emailTemplate", "landingPageTemplate", "snippet", "smartCampaign")
+                and handler is None) or self.journal.done(key):
             return
         where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else \
             self._folder_path(self._root_folder(DESIGN[kind][2]))
         step = {"key": key, "op": "content", "kind": kind, "id": mid}
-        approve = [] if self.ws.approve else [approve_step(kind)] if kind in APPROVABLE else []
+        approve = [] if self.ws.approve or kind not in marketo_kinds.approval_order() else \
+            [approve_step(kind, marketo_kinds.label(kind))]
+        if handler is not None:
+            doc = json.loads(content)
+
+            def run_kind() -> None:
+                handler.write_content(self, mid, name, doc, meta or {})
+                expect = {**handler.expect(doc), **({"approved": True} if approve else {})}
+                self.journal.add(step, self._checklist(kind, name, mid, where, handler.manual_steps(doc) + approve,
+                                                       index, expect=expect or None))
+
+            self._submit(run_kind)
+            return
         if kind == "smartCampaign":  # no call: only the checklist
             campaign = json.loads(content)
             self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
@@ -383,21 +384,9 @@ class MarketoWriter(WorkspaceWriter):
                                                    expect={"approved": True}))
             return
 
-        def run() -> None:
-            if kind in ("landingPageTemplate", "snippet"):
-                self._upload_content(kind, mid, slug(name), content)
-                self.journal.add(step, self._checklist(kind, name, mid, where, approve, index,
-                                                       expect={"approved": True}))
-                return
-            email = json.loads(content)
-            self._email_content(mid, email)
-            steps = []
-            if email.get("text") and not _text_section(email):
-                steps.append("Edit Text Version: paste the text version from the bundle (the email has no static "
-                             "section to carry it through the API)")
-            expect = {**email_expect(email), "approved": True} if approve else email_expect(email)
-            expect.pop("modules", None)  # written through the API
-            self.journal.add(step, self._checklist("email", name, mid, where, steps + approve, index, expect=expect))
+        def run() -> None:  # landingPageTemplate, snippet
+            self._upload_content(kind, mid, slug(name), content)
+            self.journal.add(step, self._checklist(kind, name, mid, where, approve, index, expect={"approved": True}))
 
         self._submit(run)
 
@@ -472,103 +461,6 @@ class MarketoWriter(WorkspaceWriter):
                 "name": name, "folder": folder, "templateType": meta.get("templateType", "freeForm")})[0]
         return self.client.post(f"{A}/snippets.json", {"name": name, "folder": folder})[0]
 
-    def _template_id(self, name: str) -> int:
-        hit = next((t for t in self.ws.design_records("emailTemplate") if t["name"].casefold() == name.casefold()), None)
-        if hit is None:
-            raise MarketoError(f"email template {name!r} not found in Marketo", code="PK810")
-        return int(hit["id"])
-
-    def _email_content(self, mid: int, email: dict[str, Any]) -> None:
-        dynamic = email.get("dynamicContent") or {}
-        carrier = _text_section(email)
-        for html_id, value in sorted((email.get("sections") or {}).items()):
-            if html_id not in dynamic:  # a dynamic section's static HTML is its Default segment (below)
-                form = {"type": "Text", "value": value}
-                if email.get("text") and carrier:
-                    # the text version goes with the first static section (textValue, Swagger
-                    # UpdateEmailComponentContentRequest); the other sections' text is emptied, so the email's
-                    # text version is the bundle's
-                    form["textValue"] = email["text"] if html_id == carrier else ""
-                self.client.post(f"{A}/email/{mid}/content/{html_id}.json", form)
-        if email.get("modules"):
-            self._email_modules(mid, list(email["modules"]))
-        for var, value in sorted((email.get("variables") or {}).items()):
-            self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
-        if dynamic:
-            self._dynamic_content(mid, email)
-
-    def _email_modules(self, mid: int, wanted: list[str]) -> None:
-        """Make the email's modules the bundle's, in its order: read them (content.json lists Module sections),
-        delete the others, add the missing, rearrange (Adobe's Emails page, Modules; the Swagger's
-        email/{id}/content/{moduleId}/add.json, delete.json and content/rearrange.json)."""
-        key = f"modules:{mid}:{sha256_hex(json.dumps(wanted).encode())[:12]}"
-        if self.journal.done(key):
-            return
-        content = self.client.get(f"{A}/email/{mid}/content.json")
-        have = [c["htmlId"] for c in sorted((c for c in content if c.get("contentType") == "Module"),
-                                            key=lambda c: c.get("index", 0)) if isinstance(c.get("htmlId"), str)]
-        for module in [m for m in have if m not in wanted]:
-            self.client.post(f"{A}/email/{mid}/content/{module}/delete.json")
-            have.remove(module)
-        for i, module in enumerate(wanted):
-            if module not in have:
-                self.client.post(f"{A}/email/{mid}/content/{module}/add.json",
-                                 query={"name": module, "index": min(i, len(have))})
-                have.insert(min(i, len(have)), module)
-        if have != wanted:
-            self.client.post(f"{A}/email/{mid}/content/rearrange.json", {
-                "positions": json.dumps([{"index": i, "moduleId": m} for i, m in enumerate(wanted)])})
-        self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "modules": wanted})
-
-    def _dynamic_content(self, mid: int, email: dict[str, Any]) -> None:
-        """Write an email's dynamic content as Adobe's guide does (Dynamic Content, Marketo developer docs).
-
-        Per section: ``POST email/{id}/content/{htmlId}.json`` with ``type=DynamicContent&value=<segmentation
-        id>``; then one ``GET email/{id}/content.json`` for the email, whose dynamic sections' ``value`` is
-        their dynamic content id; then per segment ``POST email/{id}/dynamicContent/{contentId}.json`` with
-        ``segment=<name>&type=HTML&value=<html>``. Adobe's Swagger leaves ``segment`` out of
-        UpdateEmailDynamicContentRequest; the guide sends it, and without it the call could not say which
-        segment it sets, so this follows the guide. Each call is a journal step (the content id kept with
-        the section's), so a resumed import redoes none that was answered.
-        """
-        dynamic = email["dynamicContent"]
-        content_ids: dict[str, str] = {}
-        segmentations: dict[str, int] = {}
-        made: list[tuple[str, str]] = []
-        for html_id, spec in sorted(dynamic.items()):
-            sid = self.ws.segmentation_id(spec["segmentation"])
-            if sid is None:
-                raise MarketoError(f"segmentation {spec['segmentation']!r} (dynamic content of section {html_id!r}) "
-                                   "not found in Marketo", code="PK810")
-            segmentations[html_id] = sid
-            key = f"dynamic:{mid}:{html_id}:{sid}"
-            done = self.journal.done(key)
-            if done:
-                content_ids[html_id] = str(done["contentId"])
-                continue
-            self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "DynamicContent", "value": sid})
-            made.append((html_id, key))
-        if made:
-            sections = {c.get("htmlId"): c for c in self.client.get(f"{A}/email/{mid}/content.json")}
-            for html_id, key in made:
-                found = sections.get(html_id) or {}
-                if found.get("contentType") != "DynamicContent" or not isinstance(found.get("value"), (str, int)):
-                    raise MarketoError(f"Marketo did not make section {html_id!r} of email {mid} dynamic (its "
-                                       f"content type is {found.get('contentType')!r})", code="PK803")
-                content_ids[html_id] = str(found["value"])
-                self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "section": html_id,
-                                  "contentId": content_ids[html_id]})
-        for html_id in sorted(dynamic):
-            spelled = {n.casefold(): n for n in self.ws.segment_names(segmentations[html_id])}
-            for segment, html in dynamic_segments(email, html_id).items():
-                key = f"segment:{mid}:{html_id}:{segment}:{sha256_hex(html.encode('utf-8'))[:12]}"
-                if self.journal.done(key):
-                    continue
-                self.client.post(f"{A}/email/{mid}/dynamicContent/{content_ids[html_id]}.json", {
-                    "segment": spelled.get(segment.casefold(), segment), "type": "HTML", "value": html})
-                self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "section": html_id,
-                                  "segment": segment})
-
     def _upload_content(self, kind: str, mid: int, label: str, content: bytes,
                         entry: dict[str, Any] | None = None) -> None:
         """Put the content of an existing Design Studio asset (after a create, or to replace it)."""
@@ -601,10 +493,11 @@ class MarketoWriter(WorkspaceWriter):
         if self.journal.done(key):
             return
         name = f"{slug(kind)}-{mid}"
-        if kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
+        handler = marketo_kinds.get(kind)
+        if handler is not None:
+            handler.replace(self, mid, json.loads(content), meta or {})
+        elif kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
             self._upload_content(kind, mid, name, content, (meta or {}).get("entry") or meta or {})
-        elif kind == "email":
-            self._email_content(mid, json.loads(content))
         item = None
         title = ((meta or {}).get("entry") or {}).get("name") or name
         if kind == "smartCampaign":
@@ -613,7 +506,13 @@ class MarketoWriter(WorkspaceWriter):
             self._campaign_items[mid] = (title, "", (meta or {}).get("index"))
             item = self._checklist(kind, title, mid, "", [REVIEW_CAMPAIGN] + manual_steps(json.loads(content)),
                                    (meta or {}).get("index"), expect=json.loads(content))
-        elif kind in APPROVABLE and not self.ws.approve:  # changed content is a draft until approved
+        elif handler is not None:  # what the API cannot write, and the approval without --approve
+            doc = json.loads(content)
+            approve = [approve_step(kind, handler.label)] if handler.approvable and not self.ws.approve else []
+            expect = {**handler.expect(doc), **({"approved": True} if approve else {})}
+            item = self._checklist(kind, title, mid, "", handler.manual_steps(doc) + approve,
+                                   (meta or {}).get("index"), expect=expect or None)
+        elif kind in marketo_kinds.approval_order() and not self.ws.approve:  # changed content is a draft until approved
             item = self._checklist(kind, title, mid, "", [approve_step(kind)], (meta or {}).get("index"),
                                    expect={"approved": True})
         elif kind in MANUAL:  # nothing to write: the model in Revenue Cycle Modeler is changed by hand
@@ -629,7 +528,7 @@ class MarketoWriter(WorkspaceWriter):
     def delete_asset(self, asset_id: int) -> None:
         self._check()
         kind, mid = split_id(asset_id)
-        delete_remote(self.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
+        delete_remote(self.client, marketo_kinds.segment_of(kind), mid)
         self.journal.add({"key": f"delete:{kind}:{mid}", "op": "delete", "kind": kind, "id": mid})
 
     def add_tag_value(self, tag_type: str, value: str) -> None:
@@ -646,12 +545,12 @@ class MarketoWriter(WorkspaceWriter):
         steps = [s for s in self.journal.data["steps"] if s.get("op") in ("create", "replace")]
         refused = []
         if self.ws.approve:
-            for kind in APPROVABLE:
+            for kind in marketo_kinds.approval_order():
                 for s in steps:
                     key = f"approve:{kind}:{s['id']}"
                     if s["kind"] != kind or self.journal.done(key):
                         continue
-                    segment = DESIGN[kind][0] if kind in DESIGN else kind
+                    segment = marketo_kinds.segment_of(kind)
                     try:
                         self.client.post(f"{A}/{segment}/{s['id']}/approveDraft.json")
                     except MarketoError as err:
@@ -711,8 +610,3 @@ class MarketoWriter(WorkspaceWriter):
         return record.id
 
 
-
-def _text_section(email: dict[str, Any]) -> str | None:
-    """The static section that carries an email's text version through the API (the first by id), or None."""
-    dynamic = email.get("dynamicContent") or {}
-    return next((h for h in sorted(email.get("sections") or {}) if h not in dynamic), None)
