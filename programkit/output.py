@@ -9,6 +9,14 @@ so ``-o /dev/sda`` or ``-o link-to-elsewhere`` cannot replace anything else.
 An existing regular file is replaced only with ``force`` (else PK416), unless
 it already holds exactly the bytes to be written (reproducible archives: packing
 twice is not an overwrite).
+
+A file system that refuses (full disk, file size limit, no permission, read-only,
+I/O error) is PK418 through :func:`refused_write`, which the writers of folders
+use too (``export -o DIR``, ``unpack``, ``pull -o DIR``, ``new``: each stages the
+folder beside its target and renames it into place). Apart on purpose: the
+embedded workspace (SQLite's own journal; PK415), the Marketo journal
+(``workspaces/marketo/common.write_json``), crash reports and simulate's scratch
+files in the temporary folder.
 """
 
 from __future__ import annotations
