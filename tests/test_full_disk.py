@@ -42,12 +42,13 @@ def _limited(limit: int) -> Callable[[], None]:
     return pre
 
 
-def run_limited(args: list[str], cwd: Path, limit: int = LIMIT) -> subprocess.CompletedProcess[str]:
+def run_limited(args: list[str], cwd: Path, limit: int = LIMIT, env: dict[str, str] | None = None
+                ) -> subprocess.CompletedProcess[str]:
     if PROGRAMKIT is None:
         if os.environ.get("CI"):
             pytest.fail("the programkit console script is not installed (pip install -e '.[test]')")
         pytest.skip("programkit console script not installed")
-    env = {**os.environ, "PROGRAMKIT_STATE_DIR": str(cwd / ".state"), "NO_COLOR": "1"}
+    env = {**os.environ, "PROGRAMKIT_STATE_DIR": str(cwd / ".state"), "NO_COLOR": "1", **(env or {})}
     env.pop("PROGRAMKIT_DEBUG", None)
     return subprocess.run([PROGRAMKIT, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env,
                           preexec_fn=_limited(limit))
@@ -209,11 +210,8 @@ def test_simulate_on_a_full_disk_says_pk418_for_its_scratch_files(jobs, tmp_path
                               f'{{"change": "+120"}}}}\n' for i in range(6_000)))  # each an MQL alert
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    os.environ["TMPDIR"] = str(scratch)
-    try:
-        done = run_limited(["simulate", str(SAMPLE), "--events", str(events), "--jobs", jobs], tmp_path)
-    finally:
-        del os.environ["TMPDIR"]
+    done = run_limited(["simulate", str(SAMPLE), "--events", str(events), "--jobs", jobs], tmp_path,
+                       env={"TMPDIR": str(scratch)})
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "PK418" in done.stderr and f"{scratch}: cannot write: file too large (EFBIG)" in done.stderr, done.stderr
     assert list(scratch.iterdir()) == []  # its temporary files went with it
