@@ -59,7 +59,7 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
         if entry.get("sha256") != digest:
             changed.append(path)
             entry["sha256"] = digest
-    write_output(manifest_path, dumps(manifest).encode("utf-8"), option="bundle.json", force=True)
+    write_output(manifest_path, dumps(manifest).encode("utf-8"), option="", force=True)
     return changed
 
 

@@ -400,6 +400,35 @@ def test_outputs_into_a_read_only_folder_are_pk418_permission_denied(sample_copy
     assert (locked / "kept.zip").read_bytes() == b"precious"
 
 
+def test_new_force_refused_part_way_says_how_far_and_leaves_no_half_file(tmp_path):
+    """`new --force` replaces a bundle file by file, each atomically, bundle.json last: a folder it may not write
+    into part-way stops it with PK418 and the count, every file old or new, never half of one."""
+    require_permissions_enforced(tmp_path)
+    assert invoke_ok(["new", "op-lead-management", "olm"], tmp_path)
+    dest = tmp_path / "olm"
+    old = {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert invoke_ok(["new", "op-lead-management", "fresh", "--set", "prefix=ACME"], tmp_path)
+    new = {str(p.relative_to(tmp_path / "fresh")): p.read_bytes() for p in (tmp_path / "fresh").rglob("*")
+           if p.is_file()}
+    assert sorted(old) == sorted(new) and old != new
+    (dest / "lifecycle").chmod(0o555)
+    try:
+        r = run_unprivileged(["new", "op-lead-management", "olm", "--force", "--set", "prefix=ACME"], tmp_path)
+    finally:
+        (dest / "lifecycle").chmod(0o755)
+    assert r.returncode == 2 and "PK418" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    first = r.stderr.splitlines()[0]
+    assert "permission denied (EACCES)" in first and "4 of 6 files were replaced before it, bundle.json not yet" \
+        in first, first
+    now = {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert sorted(now) == sorted(old)  # no temporary file left
+    assert now["bundle.json"] == old["bundle.json"] and now["lifecycle/lead-lifecycle.json"] == \
+        old["lifecycle/lead-lifecycle.json"]
+    assert all(now[f] in (old[f], new[f]) for f in now)
+    assert invoke_ok(["new", "op-lead-management", "olm", "--force", "--set", "prefix=ACME"], tmp_path)  # again
+    assert {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()} == new
+
+
 # --- exit status 3: internal errors -----------------------------------------------------------------
 
 
