@@ -577,6 +577,7 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
     does not list are never removed: they make ``force`` refuse, listed.
     Hidden files and folders (``.git``) are not a bundle's and are left alone.
     """
+    from .output import refused_write
     from .validate import validate_path  # validate imports the lint checks; keep render importable alone
 
     dest_path = Path(dest)
@@ -585,8 +586,6 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
     if dest_path.is_dir() and any(dest_path.iterdir()) and not force:
         raise BadInput(f"{dest_path} is not empty",
                        hint="Choose a new directory, or pass --force to replace the bundle in it.")
-    from .output import refused_write
-
     files = render_files(template, values)
     stale: list[str] = []
     replaced = False
