@@ -684,3 +684,12 @@ def test_a_hostile_custom_template_is_stopped_not_a_crash(kind, invoke, tmp_path
     r = invoke("new", str(template), str(tmp_path / "out"))
     assert r.exit_code == 2 and said in r.output, r.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_retired_code_is_explained_and_never_registered_again(invoke):
+    from programkit.findings import Severity, register_code
+
+    r = invoke("explain", "PK961")
+    assert r.exit_code == 2 and "PK961 is retired" in r.output and "PK418" in r.output, r.output
+    with pytest.raises(ValueError, match="retired"):
+        register_code("PK961", "something-else", Severity.ERROR, "x", hint="x", example="x", group="input")
