@@ -72,6 +72,9 @@ def findings_markdown() -> str:
                 f"- Hint: {c.hint}",
                 f"- Example: `{c.example}`" if "`" not in c.example else f"- Example: ``{c.example}``",
             ]
+    if RETIRED_CODES:
+        out += ["", "## Retired codes", "", "No longer reported, and never reused for anything else.", ""]
+        out += [f"- {code}: {why}." for code, why in sorted(RETIRED_CODES.items())]
     return "\n".join(out) + "\n"
 
 

@@ -36,8 +36,8 @@ register_code("PK960", "report-exists", Severity.ERROR,
               "The file an --html (or -o) report would be written to already exists (exit 2).",
               hint="Pass --force to replace it, or choose another file name.",
               example="plan.html: already exists; nothing was written", group=G)
-# PK961 (report-unwritable) is retired, never to be reused: a report path that is a directory is PK417 and a
-# file system that refuses the write is PK418, as for every other file a command writes (programkit.output).
+# PK961 (report-unwritable) is retired (findings.RETIRED_CODES): a report path that is a directory is PK417 and
+# a file system that refuses the write is PK418, as for every other file a command writes (programkit.output).
 
 TEMPLATE_DIR = "templates"
 
