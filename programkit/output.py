@@ -107,7 +107,8 @@ def check_output(path: PathLike, option: str, force: bool = False) -> bool:
     except FileNotFoundError:
         return False
     if not stat.S_ISREG(st.st_mode):
-        message = f"{option} {display}".lstrip() + f" is {file_type(st.st_mode)}, not a regular file; nothing was written"
+        label = f"{option} {display}" if option else display
+        message = f"{label} is {file_type(st.st_mode)}, not a regular file; nothing was written"
         raise BadInput(message, [make("PK417", message, file=display)],
                        hint=f"{option} names the file to write; programkit never writes through a directory, "
                             "FIFO, device or link, even with --force.")
