@@ -360,17 +360,20 @@ def test_a_read_only_workspace_is_a_finding_for_import(read_only, sample_copy, d
         assert files_of(tmp_path) == before
     finally:
         locked.chmod(mode)
-    assert invoke_ok(["import", str(sample_copy), "-t", str(db), "--yes"], tmp_path)  # writable again: it imports
+    assert ran_ok(["import", str(sample_copy), "-t", str(db), "--yes"], tmp_path)  # writable again: it imports
 
 
-def invoke_ok(args: list[str], cwd: Path) -> bool:
+def ran_ok(args: list[str], cwd: Path) -> bool:
+    """The console script (tests/unprivileged.py) exited 0; else its stderr is printed, for the failing assert."""
     done = run_unprivileged(args, cwd)
-    return done.returncode == 0 or print(done.stderr) is not None  # the error shows when the assert fails
+    if done.returncode != 0:
+        print(done.stderr)
+    return done.returncode == 0
 
 
 def test_outputs_into_a_read_only_folder_are_pk418_permission_denied(sample_copy, db, tmp_path):
     require_permissions_enforced(tmp_path)
-    assert invoke_ok(["import", str(SAMPLE), "-t", str(db), "--yes"], tmp_path)
+    assert ran_ok(["import", str(SAMPLE), "-t", str(db), "--yes"], tmp_path)
     locked = tmp_path / "locked"
     locked.mkdir()
     (locked / "kept.zip").write_bytes(b"precious")
@@ -404,10 +407,10 @@ def test_new_force_refused_part_way_says_how_far_and_leaves_no_half_file(tmp_pat
     """`new --force` replaces a bundle file by file, each atomically, bundle.json last: a folder it may not write
     into part-way stops it with PK418 and the count, every file old or new, never half of one."""
     require_permissions_enforced(tmp_path)
-    assert invoke_ok(["new", "op-lead-management", "olm"], tmp_path)
+    assert ran_ok(["new", "op-lead-management", "olm"], tmp_path)
     dest = tmp_path / "olm"
     old = {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
-    assert invoke_ok(["new", "op-lead-management", "fresh", "--set", "prefix=ACME"], tmp_path)
+    assert ran_ok(["new", "op-lead-management", "fresh", "--set", "prefix=ACME"], tmp_path)
     new = {str(p.relative_to(tmp_path / "fresh")): p.read_bytes() for p in (tmp_path / "fresh").rglob("*")
            if p.is_file()}
     assert sorted(old) == sorted(new) and old != new
@@ -425,7 +428,7 @@ def test_new_force_refused_part_way_says_how_far_and_leaves_no_half_file(tmp_pat
     assert now["bundle.json"] == old["bundle.json"] and now["lifecycle/lead-lifecycle.json"] == \
         old["lifecycle/lead-lifecycle.json"]
     assert all(now[f] in (old[f], new[f]) for f in now)
-    assert invoke_ok(["new", "op-lead-management", "olm", "--force", "--set", "prefix=ACME"], tmp_path)  # again
+    assert ran_ok(["new", "op-lead-management", "olm", "--force", "--set", "prefix=ACME"], tmp_path)  # again
     assert {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()} == new
 
 
