@@ -696,3 +696,25 @@ def test_a_retired_code_is_explained_and_never_registered_again(invoke):
     assert r.exit_code == 2 and "PK961 is retired" in r.output and "PK418" in r.output, r.output
     with pytest.raises(ValueError, match="retired"):
         register_code("PK961", "something-else", Severity.ERROR, "x", hint="x", example="x", group="input")
+
+
+def test_update_digests_on_a_read_only_bundle_writes_only_what_changed(sample_copy, tmp_path):
+    """A bundle whose digests are right packs with --update-digests from a read-only folder (nothing to
+    write); one whose digests are wrong is PK418 there, the bundle as it was."""
+    require_permissions_enforced(tmp_path)
+    assert ran_ok(["pack", str(sample_copy), "-o", "canonical.zip", "--update-digests"], tmp_path)  # canonical now
+    folders = [sample_copy, *(p for p in sample_copy.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        assert ran_ok(["pack", str(sample_copy), "-o", "a.zip", "--update-digests"], tmp_path)
+        (sample_copy / "emails").chmod(0o755)
+        (sample_copy / "emails/01-email-alert-mql.json").write_text('{"subject": "changed"}\n')
+        (sample_copy / "emails").chmod(0o555)
+        before = files_of(sample_copy)
+        r = run_unprivileged(["pack", str(sample_copy), "-o", "b.zip", "--update-digests"], tmp_path)
+        assert r.returncode == 2 and "PK418" in r.stderr and "permission denied (EACCES)" in r.stderr, r.stderr
+        assert files_of(sample_copy) == before and not (tmp_path / "b.zip").exists()
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
