@@ -1,0 +1,153 @@
+"""Forms and static lists on the Marketo target (issue #15), against the stand-in (tests/fake_marketo_forms.py,
+which models Adobe's Forms and Static Lists pages). The bundle is the event program's form and lists (its
+form sends people to a URL here: the thank-you landing page is the landing-page kind's, tested with it)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import fake_marketo
+from bundle_edits import edit_asset, edit_manifest
+from fake_marketo import FakeMarketo
+from marketo_support import CLIENT_ID, SECRET, cli_env, marketo_env  # noqa: F401
+
+from programkit.validate import validate_path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT = ROOT / "samples" / "event-program"
+FORM = "forms/event-registration-form.json"
+LISTS = ("lists/invitees.json", "lists/attendees.json")
+THANKS = "https://example.com/customer-day/thank-you"
+#: the event program's channel, as a Marketo instance has it (Admin > Tags > Channels; Webinar is one of the
+#: channels every subscription starts with)
+WEBINAR = ("Event", [("Not in Program", 0, False), ("Invited", 10, False), ("Registered", 20, False),
+                     ("No Show", 30, False), ("Attended", 40, True)])
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    monkeypatch.setitem(fake_marketo.CHANNELS, "Webinar", WEBINAR)
+    server = FakeMarketo(CLIENT_ID, SECRET, rate_limit=100, rate_window=1.0, max_concurrent=10,
+                         tag_types={"Program Purpose": ["Lead Management", "Event"]})
+    server.start()
+    yield server
+    server.stop()
+
+
+def form_bundle(tmp_path: Path) -> Path:
+    """The event program with only its form and its two static lists; the form thanks with a URL."""
+    bundle = tmp_path / "ev-form"
+    shutil.copytree(EVENT, bundle)
+    edit_manifest(bundle, lambda m: m.update(assets=[a for a in m["assets"] if a["kind"] in ("form", "staticList")]))
+    edit_asset(bundle, FORM, lambda d: d.update(thankYou={"type": "url", "url": THANKS}))
+    return bundle
+
+
+def _program(fake: FakeMarketo) -> dict:
+    return next(p for p in fake.programs.values() if p["name"] == "EV-Customer Event")
+
+
+def _state(fake: FakeMarketo) -> dict:
+    with fake.lock:
+        return copy.deepcopy({"programs": fake.programs, "folders": fake.folders,
+                              "assets": {k: {i: {f: v for f, v in a.items() if f != "updatedAt"} for i, a in v.items()}
+                                         for k, v in fake.assets.items() if v}})
+
+
+def test_form_and_lists_import_as_marketo_holds_them_then_noop(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    done = invoke("import", str(bundle), "--target", fake.url, "--yes", "--approve")
+    assert done.exit_code == 0, done.output
+    prog = _program(fake)
+    lists = {a["name"]: a for a in fake.assets["staticList"].values()}
+    assert sorted(lists) == ["Attendees", "Invitees"]
+    for name, rel in (("Invitees", LISTS[0]), ("Attendees", LISTS[1])):
+        assert lists[name]["_path"] == f"{prog['_path']}/Lists/{name}"
+        assert lists[name]["description"] == json.loads((bundle / rel).read_text())["description"]
+        assert lists[name]["_members"] == 0  # members are never carried
+    (form,) = fake.assets["form"].values()
+    assert form["name"] == "Event Registration Form" and form["_path"] == f"{prog['_path']}/Assets/Event Registration Form"
+    assert form["status"] == "approved"  # --approve
+    assert (form["theme"], form["labelPosition"], form["buttonLabel"], form["waitingLabel"]) == (
+        "simple", "above", "Register", "Please wait...")
+    assert form["description"] == "Registration for the event: who is coming, and how to reach them."
+    assert [(t["followupType"], t["followupValue"], t["default"]) for t in form["thankYouList"]] == [
+        ("url", THANKS, True)]
+    fields = form["_fields"]
+    assert [f["id"] for f in fields] == ["Email", "FirstName", "LastName", "Company", "Title", "Country", "LeadSource"]
+    assert [f.get("label") for f in fields] == ["Email address", "First name", "Last name", "Company", "Job title",
+                                                "Country", ""]
+    assert [f["required"] for f in fields] == [True, True, True, True, False, False, False]
+    assert fields[0]["validationMessage"] == "Please give a valid email address."
+    assert fields[5]["_type"] == "picklist" and fields[5]["fieldMetaData"]["values"] == [
+        {"label": "Select...", "selected": True, "value": ""}, {"label": "Denmark", "value": "Denmark"},
+        {"label": "France", "value": "France"}, {"label": "Sweden", "value": "Sweden"},
+        {"label": "Other", "value": "Other"}]
+    assert (fields[6]["_type"], fields[6]["defaultValue"]) == ("hidden", "Event Registration")
+    # what the Forms API cannot write is on the checklist, with the reason
+    steps = [line for line in done.output.splitlines() if line.startswith("- [ ] ")]
+    assert [s for s in steps if "Person Source" in s] == [
+        "- [ ] Field \"Person Source\" (hidden): set Autofill to URL Parameter \"source\" (the Forms API has no "
+        "autofill setting for a hidden field)"]
+
+    before = _state(fake)
+    again = invoke("import", str(bundle), "--target", fake.url, "--yes", "--approve")
+    assert again.exit_code == 0, again.output
+    assert "nothing else was written" in again.output
+    assert _state(fake) == before
+
+
+def test_export_gives_the_form_and_lists_back(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes", "--approve").exit_code == 0
+    out = tmp_path / "exported"
+    exported = invoke("export", "EV-Customer Event", "--target", fake.url, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert [f for f in validate_path(out).findings if f.severity.value == "error"] == []
+    for rel in LISTS:
+        assert (out / rel).read_bytes() == (bundle / rel).read_bytes()
+    # the form comes back byte-identical but for what the Forms API cannot read: a hidden field's autofill
+    want = json.loads((bundle / FORM).read_text())
+    del want["fields"][6]["autofill"]
+    assert json.loads((out / FORM).read_text()) == want
+    needs = json.loads((out / "bundle.json").read_text())["needsCompletion"]
+    assert sorted((n["path"], n["what"]) for n in needs if n.get("path") == FORM) == [
+        (FORM, "autofill of hidden field 'Person Source'"), (FORM, "custom CSS")]
+
+
+def test_rollback_deletes_the_form_and_lists(fake, cli_env, invoke, tmp_path):
+    before = _state(fake)
+    bundle = form_bundle(tmp_path)
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes", "--approve").exit_code == 0
+    rolled = invoke("rollback", "--target", fake.url)
+    assert rolled.exit_code == 0, rolled.output
+    assert _state(fake) == before
+
+
+def test_preflight_lists_every_refusal_at_once_and_writes_nothing(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    with fake.lock:  # a list of that name elsewhere in the instance: Marketo's list names are unique
+        fake.assets["staticList"][900] = {"id": 900, "name": "Invitees", "description": "", "createdAt": "",
+                                          "updatedAt": "", "folder": {"id": 7, "type": "Folder"}, "computedUrl": "",
+                                          "_path": "/Marketing Activities/Default/Operational/Invitees",
+                                          "_members": 12}
+    fake.unformable_fields = {"title"}  # a person field the instance does not offer to forms
+
+    def form(doc):
+        doc["fields"][1]["visibility"] = {"rules": [{"field": "Email Address", "operator": "matches",
+                                                     "values": ["@example.com"]}]}
+    edit_asset(bundle, FORM, form)
+    before = _state(fake)
+    done = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert done.exit_code == 1, done.output
+    codes = [line.split()[1] for line in done.output.splitlines() if " PK84" in line and line.split()[1].startswith("PK84")]
+    assert sorted(codes) == ["PK840", "PK841", "PK843"], done.output
+    assert "'Job Title' (Title) is not a field Marketo offers to forms" in done.output
+    assert "static list name 'Invitees' is already in use" in done.output
+    assert "'matches'" in done.output
+    assert _state(fake) == before
