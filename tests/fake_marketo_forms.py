@@ -151,8 +151,8 @@ def _form_create(fk, pp, q, files):
     pp_ = _bool(q, "progressiveProfiling")
     style = {k: q[k] for k in _FORM_STYLE if k in q}
     # the new form "comes with three default fields: First Name, Last Name, Email" (EL forms)
-    res = fm._local_create(fk, "form", q, status="draft", url=None, **{**_FORM_DEFAULTS, **style},
-                           progressiveProfiling=bool(pp_),
+    res = fm._local_create(fk, "form", q, status="draft", url=None, **{**_FORM_DEFAULTS, **style,
+                                                                         "progressiveProfiling": bool(pp_)},
                            knownVisitor={"type": "form", "template": None},
                            thankYouList=[{"followupType": "none", "followupValue": None, "default": True}],
                            buttonLocation=120, buttonLabel="Submit", waitingLabel="Please Wait",

@@ -147,7 +147,7 @@ def test_preflight_lists_every_refusal_at_once_and_writes_nothing(fake, cli_env,
     assert done.exit_code == 1, done.output
     codes = [line.split()[1] for line in done.output.splitlines() if " PK84" in line and line.split()[1].startswith("PK84")]
     assert sorted(codes) == ["PK840", "PK841", "PK843"], done.output
-    assert "'Job Title' (Title) is not a field Marketo offers to forms" in done.output
+    assert "'Job Title' (title) is not a field Marketo offers to forms" in done.output
     assert "static list name 'Invitees' is already in use" in done.output
     assert "'matches'" in done.output
     assert _state(fake) == before

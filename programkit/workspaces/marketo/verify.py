@@ -414,7 +414,8 @@ def render_text(results: list[ItemResult], outcomes: dict[int, str], calls: int)
         why = [c.why for r in results for c in r.checks if c.status == MANUAL]
         parts = ", ".join(f"{why.count(w)} {label}" for w, label in WHAT_MANUAL.items() if why.count(w))
         other = sum(1 for w in why if w not in WHAT_MANUAL)
-        parts += f", {other} other" if other else ""
+        if other:  # e.g. a form's hidden-field autofill: "(1 other)", not "(, 1 other)"
+            parts = f"{parts}, {other} other" if parts else f"{other} other"
         note = make("PK824", f"{manual} step(s) cannot be checked through the API ({parts}): they stay manual "
                              "and are never recorded as done")
         lines.append(f"{note.code} [{note.rule}] {note.message}.")

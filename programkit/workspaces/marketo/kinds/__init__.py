@@ -55,6 +55,7 @@ def label(kind: str) -> str | None:
 
 # the kind modules register themselves below, one line each
 # from . import form  # noqa: E402  (example)
+from . import form, static_list  # noqa: E402,F401  (issue #15: forms, static lists)
 
 __all__ = ["BASE_APPROVABLE", "CANNOT_READ", "MarketoKind", "StepCheck", "all_handlers", "approval_order", "get",
            "label", "register", "segment_of"]
