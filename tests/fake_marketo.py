@@ -116,6 +116,9 @@ TOKEN_TYPES = {"date", "number", "rich text", "score", "sfdc campaign", "text"}
 NO_ASSETS = "No assets found for the given search criteria."
 #: the segmentations an instance starts with (segments in Marketo's order; "Default" is added to each)
 SEGMENTATIONS = {"Industry": ["Manufacturing", "Healthcare", "Retail"]}
+#: endpoints whose answers name a folder as {"id", "type"}, as Adobe's guide shows them (static lists), rather
+#: than the {"type", "value", "folderName"} of the other assets
+ID_FOLDER_ANSWERS: set[str] = set()
 
 
 class ApiError(Exception):
@@ -1254,19 +1257,19 @@ def _sc_delete(fk, pp, q, files):
 
 
 # -- HTTP plumbing ---------------------------------------------------------------------------------------
+def _pattern(p: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", lambda mo: rf"(?P<{mo.group(1)}>" + (
+        r"\d+)" if mo.group(1) == "id" else r"[^/]+)"), re.escape(p)) + "$")  # Marketo's ids are numbers
+
+
 def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
-    """The routes as regular expressions, rebuilt when a module of routes (fake_marketo_*.py) added some."""
+    """The routes' path patterns, built when first needed: area modules (imported at the end) add routes."""
     if len(_PATTERNS) != len(ROUTES):
-        _PATTERNS[:] = [(m, p, re.compile("^" + re.sub(r"\\\{(\w+)\\\}", lambda mo: rf"(?P<{mo.group(1)}>" + (
-            r"\d+)" if mo.group(1) == "id" else r"[^/]+)"), re.escape(p)) + "$"))  # Marketo's ids are numbers
-            for m, p in list(ROUTES)]
+        _PATTERNS[:] = [(m, p, _pattern(p)) for m, p in ROUTES]
     return _PATTERNS
 
 
 _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = []
-#: endpoints whose answers name a folder as {"id", "type"}, as Adobe's guide shows them (static lists), rather
-#: than the {"type", "value", "folderName"} of the other assets
-ID_FOLDER_ANSWERS: set[str] = set()
 
 
 def _parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -1557,6 +1560,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# area modules add their routes with @route (run as a script, this module is __main__: they import it by name)
+sys.modules.setdefault("fake_marketo", sys.modules[__name__])
 import fake_marketo_forms  # noqa: E402,F401  forms and static lists (issue #15)
 
 if __name__ == "__main__":

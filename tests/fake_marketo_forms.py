@@ -9,12 +9,10 @@ static/swagger-asset.json. Where Adobe does not say, the comment says "guess".
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
-# the module that imports this one: "fake_marketo" when the tests import it, "__main__" when it runs as a server
-fm = sys.modules["fake_marketo"] if "fake_marketo" in sys.modules else sys.modules["__main__"]
-A, ApiError, route, _now, _page, _public = fm.A, fm.ApiError, fm.route, fm._now, fm._page, fm._public
+import fake_marketo as fm
+from fake_marketo import A, ApiError, _now, _page, _public, route
 
 # -- forms ------------------------------------------------------------------------------------------------
 
@@ -449,7 +447,9 @@ def _form_delete(fk, pp, q, files):
     rec = _form(fk, pp["id"])
     # EL forms, Dependencies: forms are used by landing pages (form/{id}/usedBy.json); guess: a form a landing
     # page holds cannot be deleted, as the Marketo UI refuses to delete an asset in use
-    users = [p["name"] for p in fk.assets["landingPage"].values() if rec["id"] in p.get("_forms", ())]
+    users = [p["name"] for p in fk.assets["landingPage"].values()
+             if any(sec.get("type") == "Form" and str(sec.get("value")) == str(rec["id"])
+                    for sec in (p.get("_sections") or {}).values())]
     if users:
         raise ApiError("709", f"Form is used by landing page(s) {', '.join(sorted(users))}")
     del fk.assets["form"][rec["id"]]
