@@ -151,3 +151,115 @@ def test_preflight_lists_every_refusal_at_once_and_writes_nothing(fake, cli_env,
     assert "static list name 'Invitees' is already in use" in done.output
     assert "'matches'" in done.output
     assert _state(fake) == before
+
+
+def _settings(doc):
+    """The form with a visibility rule, two-rule visibility, progressive profiling, custom CSS, French, and a
+    thank-you that stays on the page; the profiled fields last, as Marketo's field list gives them back."""
+    fields = {f["field"]: f for f in doc["fields"]}
+    fields["Job Title"]["visibility"] = {"rules": [{"field": "Company Name", "operator": "isNotEmpty", "values": []}]}
+    fields["Last Name"]["visibility"] = {"rules": [{"field": "First Name", "operator": "isNotEmpty", "values": []},
+                                                   {"field": "Email Address", "operator": "contains",
+                                                    "values": ["@"]}]}
+    order = ["Email Address", "First Name", "Last Name", "Company Name", "Person Source", "Job Title", "Country"]
+    doc["fields"] = [fields[n] for n in order]
+    doc["progressiveProfiling"] = {"enabled": True, "blankFields": 2, "fields": ["Job Title", "Country"]}
+    doc["customCss"] = ".mktoForm { width: 100% }"
+    doc["language"] = "French"
+    doc["thankYou"] = {"type": "stay"}
+
+
+def test_visibility_profiling_css_and_stay_are_written_and_read_back(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    edit_asset(bundle, FORM, _settings)
+    done = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert done.exit_code == 0, done.output
+    (form,) = fake.assets["form"].values()
+    assert form["status"] == "draft" and "- [ ] Approve the form (import with --approve" in done.output
+    assert (form["language"], form["progressiveProfiling"], form["_css"]) == ("French", True,
+                                                                             ".mktoForm { width: 100% }")
+    assert [t["followupType"] for t in form["thankYouList"]] == ["none"]  # a new form stays on the page
+    top = [f["id"] for f in form["_fields"]]
+    assert top == ["Email", "FirstName", "LastName", "Company", "LeadSource", "Profiling"]
+    profiling = form["_fields"][-1]
+    assert [c["id"] for c in profiling["_children"]] == ["Title", "Country"] and profiling["blankFields"] == 2
+    title = profiling["_children"][0]
+    assert title["visibilityRules"] == {"ruleType": "show", "rules": [
+        {"subjectField": "Company", "operator": "isNotEmpty", "values": []}]}
+    assert len(form["_fields"][2]["visibilityRules"]["rules"]) == 2
+    # "all of two rules" cannot be said through the API: Marketo applies the first rule that matches
+    assert ("- [ ] Field \"Last Name\": set its visibility to show when All of its rules match (the Forms API has "
+            "no all/any setting: Marketo applies the first of a field's rules that matches (Adobe's Forms page, "
+            "Visibility Rule))") in done.output
+
+    out = tmp_path / "exported"
+    assert invoke("export", "EV-Customer Event", "--target", fake.url, "--out", str(out)).exit_code == 0
+    want = json.loads((bundle / FORM).read_text())
+    del want["customCss"], want["fields"][4]["autofill"]
+    want["fields"][2]["visibility"]["show"] = "any"
+    assert json.loads((out / FORM).read_text()) == want
+    needs = json.loads((out / "bundle.json").read_text())["needsCompletion"]
+    assert sorted(n["what"] for n in needs if n.get("path") == FORM) == [
+        "autofill of hidden field 'Person Source'", "custom CSS",
+        "whether field 'Last Name' shows when all or any of its rules match"]
+
+
+def test_resume_after_a_refusal_mid_form_writes_each_field_once(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    fake.add_fault({"code": "611", "path": "POST /rest/asset/v1/form/{id}/reArrange.json"})
+    stopped = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert stopped.exit_code == 1 and "PK811" in stopped.output, stopped.output
+    resumed = invoke("import", str(bundle), "--target", fake.url, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    (form,) = fake.assets["form"].values()
+    assert [f["id"] for f in form["_fields"]] == ["Email", "FirstName", "LastName", "Company", "Title", "Country",
+                                                  "LeadSource"]
+    paths = fake.snapshot()["paths"]
+    assert paths["POST /rest/asset/v1/forms.json"] == 1
+    assert paths["POST /rest/asset/v1/form/{id}/fields.json"] == 4  # Company, Title, Country, LeadSource: once each
+    assert paths["POST /rest/asset/v1/form/{id}/reArrange.json"] == 2  # refused, then done
+    assert sorted(a["name"] for a in fake.assets["staticList"].values()) == ["Attendees", "Invitees"]
+
+
+def test_an_upgrade_rewrites_a_changed_form_and_list(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    edit_asset(bundle, FORM, lambda d: d["fields"][5].update(visibility={"rules": [
+        {"field": "Company Name", "operator": "isNotEmpty", "values": []}]}))
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes", "--approve").exit_code == 0
+    edit_manifest(bundle, lambda m: m.update(version="1.1.0"))
+    edit_asset(bundle, LISTS[0], lambda d: d.update(description="Who to invite (from the CRM export)."))
+
+    def form(doc):
+        doc["fields"][4]["label"] = "Your role"
+        del doc["fields"][4]["type"], doc["fields"][3]  # Company goes; Job Title becomes a plain string field
+        del doc["fields"][4]["visibility"]  # Country shows always again
+        doc["thankYou"] = {"type": "stay"}
+    edit_asset(bundle, FORM, form)
+    done = invoke("import", str(bundle), "--target", fake.url, "--yes", "--approve")
+    assert done.exit_code == 0, done.output
+    assert next(a for a in fake.assets["staticList"].values() if a["name"] == "Invitees")["description"] == \
+        "Who to invite (from the CRM export)."
+    (rec,) = fake.assets["form"].values()
+    assert [f["id"] for f in rec["_fields"]] == ["Email", "FirstName", "LastName", "Title", "Country", "LeadSource"]
+    assert rec["_fields"][3]["label"] == "Your role" and rec["status"] == "approved"
+    assert rec["_fields"][4]["visibilityRules"] == {"ruleType": "alwaysShow"}
+    # "stay on the page" cannot be written back through the API: said, not pretended
+    assert [t["followupType"] for t in rec["thankYouList"]] == ["url"]
+    assert "PK845 [marketo-form-stay-unwritable] form (id 1001): its thank-you behaviour is to stay" in done.output
+
+
+def test_more_fields_than_marketo_lays_out_is_refused_in_preflight(monkeypatch, cli_env, invoke, tmp_path):
+    monkeypatch.setitem(fake_marketo.CHANNELS, "Webinar", WEBINAR)
+    fake = FakeMarketo(CLIENT_ID, SECRET, rate_limit=100, rate_window=1.0, tag_types={"Program Purpose": ["Event"]},
+                       extra_fields=(("industry", "Industry", "string"), ("website", "Website", "string")))
+    fake.start()
+    try:
+        bundle = form_bundle(tmp_path)
+        extra = ["Phone Number", "Industry", "Website", "Person Status"]
+        edit_asset(bundle, FORM, lambda d: d["fields"].extend({"field": n, "type": "string"} for n in extra))
+        done = invoke("import", str(bundle), "--target", fake.url, "--yes")
+        assert done.exit_code == 1, done.output
+        assert "PK842" in done.output and "11 rows in the form" in done.output
+        assert fake.programs == {} and not fake.assets["form"]
+    finally:
+        fake.stop()

@@ -24,6 +24,7 @@ import json
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ....canonical import dump_bytes
+from ....catalog import standard_field_names
 from ....findings import Finding, Severity, make, register_code
 from ..client import MarketoError
 from ..common import A
@@ -61,6 +62,13 @@ register_code("PK844", "marketo-thank-you-page-missing", Severity.ERROR,
                    "`--resume` finishes an import that stopped here.",
               example="form 'Registration' (id 1001): thank-you landing page 'Thanks' is not in the program in "
                       "Marketo", group=_GROUP)
+
+register_code("PK845", "marketo-form-stay-unwritable", Severity.WARNING,
+              "An upgrade sends a form's visitors back to stay on the page, which the Forms API cannot write "
+              "(a follow-up rule is a landing page or a URL).",
+              hint="In Marketo, open the form, Form Settings > Follow-up, and choose to stay on the page; then approve it.",
+              example="form (id 1001): its thank-you behaviour is to stay on the page now, but the Forms API writes "
+                      "only a landing page or URL follow-up", group=_GROUP)
 
 #: bundle field type -> Forms API field type (EL forms, Field Types; "hidden" is the UI's Hidden type, which the
 #: guide's table leaves out)
@@ -199,7 +207,10 @@ class FormKind(MarketoKind):
         grid, profiled = _layout(doc)
         ids = {f["field"].casefold(): form_field_id(writer.ws, f["field"]) or f["field"] for f in grid + profiled}
         # EL forms, Field List: "the field list should always be retrieved before attempting edits"
-        present = {str(f.get("id")) for f in client.get(f"{A}/form/{mid}/fields.json")}
+        listed = client.get(f"{A}/form/{mid}/fields.json")
+        present = {str(f.get("id")) for f in listed}
+        rules_now = {str(c.get("id")): (c.get("visibilityRules") or {}).get("ruleType") or "alwaysShow"
+                     for f in listed for c in [f] + list(f.get("fields") or [])}
         for f in grid + profiled:
             fid = ids[f["field"].casefold()]
             if fid in present:
@@ -217,10 +228,14 @@ class FormKind(MarketoKind):
         for fid in sorted(present - wanted - {"Profiling"}):  # a new form's First Name, Last Name, Email
             once(f"delete:{fid}", lambda fid=fid: client.post(f"{A}/form/{mid}/field/{fid}/delete.json"))
         for f in grid + profiled:
+            fid = ids[f["field"].casefold()]
             if (f.get("visibility") or {}).get("rules"):
-                fid = ids[f["field"].casefold()]
                 once(f"visibility:{fid}", lambda fid=fid, f=f: client.post(
                     f"{A}/form/{mid}/field/{fid}/visibility.json", {"visibilityRule": _visibility(f, ids)}))
+            elif rules_now.get(fid, "alwaysShow") != "alwaysShow":  # an upgrade dropped the field's rules
+                once(f"visibility:{fid}", lambda fid=fid: client.post(
+                    f"{A}/form/{mid}/field/{fid}/visibility.json", {"visibilityRule": {"ruleType": "alwaysShow",
+                                                                                        "rules": []}}))
         prof = _profiling(doc)
         positions = [{"columnNumber": 0, "rowNumber": i, "fieldName": ids[f["field"].casefold()]}
                      for i, f in enumerate(grid)]
@@ -242,6 +257,15 @@ class FormKind(MarketoKind):
         thanks = doc.get("thankYou") or {}
         if thanks.get("type") == "url":
             once("thankYou", lambda: self._thank_you(client, mid, "url", thanks["url"]))
+        elif thanks.get("type", "stay") == "stay" and tag:
+            # EL forms, Followup: a rule's followupType is lp or url; "stay on the page" is only a new form's
+            # default, so a form an upgrade sends back to "stay" keeps its follow-up until an admin changes it
+            now = next(iter(client.get(f"{A}/form/{mid}/thankYouPage.json")), {})
+            if any(r.get("followupType") not in (None, "none") for r in now.get("thankYouList") or []):
+                writer.ws.apply_warnings.append(make(
+                    "PK845", f"form (id {mid}): its thank-you behaviour is to stay on the page now, but the Forms "
+                             "API writes only a landing page or URL follow-up: set it to stay in the form editor "
+                             "(Form Settings > Follow-up)"))
 
     @staticmethod
     def _thank_you(client: Any, mid: int, ftype: str, value: Any) -> None:
@@ -316,10 +340,11 @@ class FormKind(MarketoKind):
             if not isinstance(f, dict) or not isinstance(f.get("field"), str) or f.get("type") == "richText":
                 continue
             person = person_field(inventory, f["field"])
-            if person is None:
-                continue  # not a person field of the instance: the plan's own check of requires.fields says so
-            if form_field_id(inventory, f["field"]) is None:
-                yield make("PK840", f"/fields/{i}/field: {f['field']!r} ({person[0]}) is not a field Marketo offers "
+            if person is None and f["field"].casefold() not in standard_field_names():
+                pass  # a requires.fields field the instance lacks: the plan's own preflight reports it
+            elif form_field_id(inventory, f["field"]) is None:
+                which = f" ({person[0]})" if person else " (a standard field this instance does not have)"
+                yield make("PK840", f"/fields/{i}/field: {f['field']!r}{which} is not a field Marketo offers "
                                     "to forms in this instance (form/fields.json does not list it)",
                            file=asset.path, pointer=f"/fields/{i}/field")
             for j, rule in enumerate((f.get("visibility") or {}).get("rules") or []):
