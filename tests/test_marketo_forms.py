@@ -263,3 +263,49 @@ def test_more_fields_than_marketo_lays_out_is_refused_in_preflight(monkeypatch, 
         assert fake.programs == {} and not fake.assets["form"]
     finally:
         fake.stop()
+
+
+def _write_form_with_page(fake, tmp_path, page_id):
+    """Write the event form through the library as apply does, with a landing page step in the journal as the
+    landing-page kind leaves one (its page created after the form), then finish the import (--approve)."""
+    import hashlib
+
+    from marketo_support import FAST
+
+    from programkit.workspaces.base import ImportRecord
+    from programkit.workspaces.marketo.client import MarketoClient
+    from programkit.workspaces.marketo.workspace import MarketoWorkspace
+
+    ws = MarketoWorkspace(fake.url, client=MarketoClient(fake.url, CLIENT_ID, SECRET, FAST), state_dir=tmp_path / "st")
+    ws.approve = True
+    program = json.loads((EVENT / "bundle.json").read_text())["program"]
+    content = (EVENT / FORM).read_bytes()  # thanks with the landing page "Event Thank You Page"
+    with ws.transaction() as w:
+        pid = w.create_program(dict(program))
+        w.put_asset("form", "Event Registration Form", content, hashlib.sha256(content).hexdigest(), folder="Assets",
+                    program_id=pid, meta={"index": 0})
+        if page_id is not None:  # what the landing-page kind journals when it creates the page
+            with fake.lock:
+                fake.assets["landingPage"][page_id] = {"id": page_id, "name": "Event Thank You Page",
+                                                      "status": "draft", "_sections": {}}
+            w.journal.add({"key": "asset:landingPage:thanks", "op": "create", "kind": "landingPage", "id": page_id,
+                           "name": "Event Thank You Page"})
+        w.record_import(ImportRecord("ev-customer-event", "1.0.0", "d", program["name"], {}, {}, [], "2026-12-03"))
+    return ws
+
+
+def test_the_thank_you_page_is_set_once_the_page_exists_and_before_approval(fake, tmp_path):
+    _write_form_with_page(fake, tmp_path, 5001)
+    (form,) = fake.assets["form"].values()
+    assert [(t["followupType"], t["followupValue"], t["default"]) for t in form["thankYouList"]] == [
+        ("lp", 5001, True)]
+    assert form["status"] == "approved"  # approved after the follow-up was written: nothing left in a draft
+
+
+def test_a_thank_you_page_missing_from_marketo_stops_the_import_with_a_code(fake, tmp_path):
+    from programkit.errors import ProgramkitError
+
+    with pytest.raises(ProgramkitError) as err:
+        _write_form_with_page(fake, tmp_path, None)
+    assert [f.code for f in err.value.findings] == ["PK844", "PK811"]
+    assert "thank-you landing page 'Event Thank You Page' is not in the program in Marketo" in err.value.message
