@@ -48,8 +48,8 @@ register_code("PK842", "marketo-form-layout", Severity.ERROR,
               "progressive profiling field set).",
               hint="Split the form, or move fields into progressive profiling; the Forms API places fields in a "
                    "grid of at most 3 columns and 10 rows (Adobe's Forms page, Rearranging Field).",
-              example="forms/registration.json /fields: 12 fields in one column; Marketo's form layout through the "
-                      "API has 10 rows", group=_GROUP)
+              example="forms/registration.json /fields: 12 rows in the form (and 0 in progressive profiling); "
+                      "Marketo's form layout through the API has 10 rows", group=_GROUP)
 register_code("PK843", "marketo-form-visibility-operator", Severity.ERROR,
               "A form field's visibility rule uses an operator Marketo's Forms API does not have.",
               hint="Use one of Marketo's operators: is, isNot, isEmpty, isNotEmpty, startsWith, contains, "
