@@ -309,3 +309,18 @@ def test_a_thank_you_page_missing_from_marketo_stops_the_import_with_a_code(fake
         _write_form_with_page(fake, tmp_path, None)
     assert [f.code for f in err.value.findings] == ["PK844", "PK811"]
     assert "thank-you landing page 'Event Thank You Page' is not in the program in Marketo" in err.value.message
+
+
+def test_the_plan_estimates_the_calls_the_import_makes(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    plan = invoke("import", str(bundle), "--target", fake.url, "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    before = fake.snapshot()["paths"]
+    done = invoke("import", str(bundle), "--target", fake.url, "--yes")
+    assert done.exit_code == 0, done.output
+    after = fake.snapshot()["paths"]
+    writes = sum(n - before.get(p, 0) for p, n in after.items() if p.startswith("POST"))
+    # program, 3 tokens, 4 folders, 2 lists; the form: create, its field list, 3 updates (First Name, Last Name,
+    # Email) and 4 adds, the Country values, the layout, the button and the thank-you URL
+    assert writes + 1 == 1 + 3 + 4 + 2 + 13
+    assert "applying takes about 23 more" in plan.output

@@ -88,6 +88,8 @@ MAX_ROWS = 10
 #: the validation message a field gets when none is given (EL forms, Field List)
 DEFAULT_MESSAGES = ("This field is required.",
                     "Must be valid email. <span class='mktoErrorDetail'>example@yourdomain.com</span>")
+#: the fields a new form comes with (EL forms, Create and Update), by their API and display names
+NEW_FORM_FIELDS = ({"firstname", "first name"}, {"lastname", "last name"}, {"email", "email address"})
 #: Marketo's defaults the export leaves out, so a bundle that does not set them comes back as it was
 DEFAULT_LANGUAGE = "English"
 AUTOFILL = {"url": "URL Parameter", "cookie": "Cookie Value", "referrer": "Referrer Parameter"}
@@ -368,7 +370,9 @@ class FormKind(MarketoKind):
         fields = grid + profiled
         n = (action in ("create", "rename")) + (action in ("replace", "update")) + 1  # create or update; field list
         n += len(fields) + sum(1 for f in fields if f.get("values")) + 1  # each field, its values; the layout
-        n += 3 if action in ("create", "rename") else 0  # a new form's default fields, deleted when not wanted
+        if action in ("create", "rename"):  # a new form's First Name, Last Name and Email, deleted when not wanted
+            names = {f["field"].casefold() for f in fields}
+            n += sum(1 for d in NEW_FORM_FIELDS if not names & d)
         n += sum(1 for f in fields if (f.get("visibility") or {}).get("rules"))
         n += bool(doc.get("buttonText") or doc.get("waitingText")) + bool(doc.get("customCss"))
         n += bool(_profiling(doc).get("blankFields")) + ((doc.get("thankYou") or {}).get("type") in ("url", "landingPage"))
