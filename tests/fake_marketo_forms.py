@@ -38,6 +38,12 @@ VISIBILITY_OPERATORS = {"is", "isNot", "isEmpty", "isNotEmpty", "startsWith", "n
 MAX_ROWS, MAX_COLUMNS = 10, 3
 
 
+def _of(fk: Any, kind: str) -> dict[int, dict[str, Any]]:
+    """The stand-in's assets of a kind, read without adding the kind to its state (``fk.assets`` is a defaultdict
+    other tests compare whole)."""
+    return fk.assets.get(kind, {})
+
+
 def form_field_id(name: str) -> str:
     """A person field's id in the Forms API: the SOAP name (EL forms, Field Metadata lists FirstName, Email,
     LeadSource …; guess: for the stand-in's fields, the REST name with its first letter capitalised)."""
@@ -60,7 +66,7 @@ def available_fields(fk: Any) -> list[dict[str, Any]]:
 
 
 def _form(fk: Any, raw_id: Any) -> dict[str, Any]:
-    rec = fk.assets["form"].get(int(raw_id))
+    rec = _of(fk, "form").get(int(raw_id))
     if rec is None:
         raise ApiError("702", f"Form {raw_id} not found")
     return rec
@@ -131,7 +137,7 @@ _FORM_STYLE = ("description", "fontFamily", "fontSize", "labelPosition", "langua
 
 @route("GET", f"{A}/forms.json")
 def _form_list(fk, pp, q, files):
-    items = sorted(fk.assets["form"].values(), key=lambda a: a["id"])
+    items = sorted(_of(fk, "form").values(), key=lambda a: a["id"])
     if "folder" in q:
         ref = fk.folder_ref(q["folder"])
         items = [a for a in items if fk.under(a["folder"], ref)]
@@ -173,7 +179,7 @@ def _form_get(fk, pp, q, files):
 
 @route("GET", f"{A}/form/byName.json")
 def _form_by_name(fk, pp, q, files):
-    hits = [a for a in fk.assets["form"].values() if a["name"] == q["name"]]
+    hits = [a for a in _of(fk, "form").values() if a["name"] == q["name"]]
     if "folder" in q:
         ref = fk.folder_ref(q["folder"])
         hits = [a for a in hits if fk.under(a["folder"], ref)]
@@ -186,7 +192,7 @@ def _form_by_name(fk, pp, q, files):
 def _form_update(fk, pp, q, files):
     rec = _form(fk, pp["id"])
     if "name" in q and q["name"] != rec["name"] and any(
-            a["name"].casefold() == q["name"].casefold() for a in fk.assets["form"].values()):
+            a["name"].casefold() == q["name"].casefold() for a in _of(fk, "form").values()):
         raise ApiError("709", f"Asset name '{q['name']}' is already in use")
     for k in ("name",) + _FORM_STYLE:
         if k in q:
@@ -422,7 +428,7 @@ def _form_set_thanks(fk, pp, q, files):
                 page = int(r["followupValue"])
             except (TypeError, ValueError):
                 raise ApiError("1003", "followupValue of an lp rule is a landing page id")
-            if page not in fk.assets["landingPage"]:  # guess: the code for a page that does not exist
+            if page not in _of(fk, "landingPage"):  # guess: the code for a page that does not exist
                 raise ApiError("702", f"Landing page {page} not found")
     # EL forms, Followup: "default is a Boolean value for which only one record in the array may be true"
     if sum(1 for r in rules if r.get("default") is True) != 1:
@@ -447,7 +453,7 @@ def _form_delete(fk, pp, q, files):
     rec = _form(fk, pp["id"])
     # EL forms, Dependencies: forms are used by landing pages (form/{id}/usedBy.json); guess: a form a landing
     # page holds cannot be deleted, as the Marketo UI refuses to delete an asset in use
-    users = [p["name"] for p in fk.assets["landingPage"].values()
+    users = [p["name"] for p in _of(fk, "landingPage").values()
              if any(sec.get("type") == "Form" and str(sec.get("value")) == str(rec["id"])
                     for sec in (p.get("_sections") or {}).values())]
     if users:
@@ -472,7 +478,7 @@ def _list_out(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _static_list(fk: Any, raw_id: Any) -> dict[str, Any]:
-    rec = fk.assets["staticList"].get(int(raw_id))
+    rec = _of(fk, "staticList").get(int(raw_id))
     if rec is None:
         raise ApiError("702", f"Static list {raw_id} not found")
     return rec
@@ -481,13 +487,13 @@ def _static_list(fk: Any, raw_id: Any) -> dict[str, Any]:
 def _name_free(fk: Any, name: str, but: int | None = None) -> None:
     # EL static-lists, Create and Update: "The name must be unique" (and so on update); guess: across the
     # instance, as lists are named in smart lists by name alone
-    if any(a["name"].casefold() == name.casefold() and a["id"] != but for a in fk.assets["staticList"].values()):
+    if any(a["name"].casefold() == name.casefold() and a["id"] != but for a in _of(fk, "staticList").values()):
         raise ApiError("709", f"Static list name '{name}' is already in use")
 
 
 @route("GET", f"{A}/staticLists.json")
 def _list_browse(fk, pp, q, files):
-    items = sorted(fk.assets["staticList"].values(), key=lambda a: a["id"])
+    items = sorted(_of(fk, "staticList").values(), key=lambda a: a["id"])
     if "folder" in q:
         ref = fk.folder_ref(q["folder"])
         items = [a for a in items if fk.under(a["folder"], ref)]
@@ -520,7 +526,7 @@ def _list_get(fk, pp, q, files):
 @route("GET", f"{A}/staticList/byName.json")
 def _list_by_name(fk, pp, q, files):
     # EL static-lists, By Name: "an exact match against static-list names"
-    hit = next((a for a in fk.assets["staticList"].values() if a["name"] == q["name"]), None)
+    hit = next((a for a in _of(fk, "staticList").values() if a["name"] == q["name"]), None)
     if hit is None:
         return {"warnings": [fm.NO_ASSETS]}
     return {"result": [_list_out(hit)]}
@@ -541,7 +547,7 @@ def _list_update(fk, pp, q, files):
 def list_users(fk: Any, name: str) -> list[str]:
     """Campaigns whose smart list names the list (values of a "Member of List" filter and the like)."""
     users = []
-    for camp in fk.assets["smartCampaign"].values():
+    for camp in _of(fk, "smartCampaign").values():
         rules = camp.get("_rules") or {}
         for rule in (rules.get("triggers") or []) + (rules.get("filters") or []):
             if any(name in (c.get("values") or []) for c in rule.get("conditions") or []):
