@@ -28,7 +28,6 @@ from ....catalog import standard_field_names
 from ....findings import Finding, Severity, make, register_code
 from ..client import MarketoError
 from ..common import A
-from . import register
 from .base import MarketoKind, StepCheck
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -174,6 +173,11 @@ class FormKind(MarketoKind):
     approve_rank = 10  # before the landing pages that embed it
 
     # -- apply ----------------------------------------------------------------------------------------
+    def prepare(self, writer: "MarketoWriter", docs: list[Any]) -> None:
+        # the person fields and the fields offered to forms, read once before forms are written side by side
+        writer.ws.fields()
+        available_fields(writer.ws)
+
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
                meta: dict[str, Any]) -> dict[str, Any]:
         # CreateLpFormRequest: folder, name, the style settings and progressiveProfiling (no customCss: that is
@@ -296,15 +300,14 @@ class FormKind(MarketoKind):
             if s.get("kind") == "landingPage" and s.get("op") == "create" and \
                     str(s.get("name") or "").casefold() == page.casefold():
                 return int(s["id"])
-        from . import get
-        pages = get("landingPage")
-        if pages is None:
+        browse = writer.ws.program_kinds().get("landingPage")  # the landing-page kind module's list endpoint
+        if browse is None:
             return None
         form = next(iter(writer.client.get(f"{A}/form/{mid}.json")), {})
         base = writer.ws.folder_path(form.get("folder")) or ""
         prog = next((p for p in writer.ws.program_records() if base == writer.ws.program_path(p)
                      or base.startswith(writer.ws.program_path(p) + "/")), None)
-        for rec in writer.client.browse(pages.browse, folder={"id": prog["id"], "type": "Program"}) if prog else []:
+        for rec in writer.client.browse(browse, folder={"id": prog["id"], "type": "Program"}) if prog else []:
             if str(rec.get("name") or "").casefold() == page.casefold():
                 return int(rec["id"])
         return None
@@ -477,4 +480,4 @@ class FormKind(MarketoKind):
         return {"type": "stay"}
 
 
-KIND = register(FormKind())
+HANDLER = FormKind()

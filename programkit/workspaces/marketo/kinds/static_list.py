@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ....canonical import dump_bytes
 from ....findings import Finding, Severity, make, register_code
 from ..common import A
-from . import register
 from .base import MarketoKind
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -66,4 +65,4 @@ class StaticListKind(MarketoKind):
         return dump_bytes(doc), []
 
 
-KIND = register(StaticListKind())
+HANDLER = StaticListKind()
