@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fake_marketo
 from bundle_edits import edit_asset, edit_manifest
@@ -325,9 +327,6 @@ def test_the_plan_estimates_the_calls_the_import_makes(fake, cli_env, invoke, tm
     assert writes + 1 == 1 + 3 + 4 + 2 + 13
     assert "applying takes about 23 more" in plan.output
 
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 #: person fields the stand-in offers to forms, by the names a bundle uses
 POOL = ["Email Address", "First Name", "Last Name", "Phone Number", "Job Title", "Company Name", "Country",

@@ -20,7 +20,6 @@ before ``--approve`` approves the form and then the pages.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ....canonical import dump_bytes
@@ -141,7 +140,7 @@ def form_field_id(ws: Any, name: str) -> str | None:
     return next((f["id"] for f in available_fields(ws) if str(f.get("id", "")).casefold() in wanted), None)
 
 
-def _field_form(f: dict[str, Any], *, new: bool) -> dict[str, Any]:
+def _field_form(f: dict[str, Any]) -> dict[str, Any]:
     """AddFormFieldRequest / UpdateFormFieldRequest parameters of a bundle field (pick-list values apart)."""
     out: dict[str, Any] = {"label": f.get("label", ""), "required": bool(f.get("required"))}
     if f.get("type") in API_TYPE:
@@ -221,10 +220,10 @@ class FormKind(MarketoKind):
             fid = ids[f["field"].casefold()]
             if fid in present:
                 once(f"field:{fid}", lambda fid=fid, f=f: client.post(f"{A}/form/{mid}/field/{fid}.json",
-                                                                      _field_form(f, new=False)))
+                                                                      _field_form(f)))
             else:  # EL forms, Edit Field: fields are added one at a time
                 once(f"field:{fid}", lambda fid=fid, f=f: client.post(f"{A}/form/{mid}/fields.json",
-                                                                      {"fieldId": fid, **_field_form(f, new=True)}))
+                                                                      {"fieldId": fid, **_field_form(f)}))
             if f.get("values"):
                 # AddFormFieldRequest.values is a comma-separated list; UpdateFormFieldRequest.values the JSON
                 # array with labels and the selected choice (EL forms, Edit Field): the update writes them
