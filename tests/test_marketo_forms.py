@@ -390,3 +390,14 @@ def test_any_form_the_api_can_hold_comes_back_as_it_was_imported(monkeypatch, in
         assert json.loads((out / FORM).read_text(encoding="utf-8")) == doc
     finally:
         server.stop()
+
+
+def test_a_list_name_another_program_of_this_machine_uses_is_refused_too(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes").exit_code == 0
+    # the same bundle as another program: its lists' names are taken by the first program's
+    again = invoke("import", str(bundle), "--target", fake.url, "--as", "EV-Partner Event", "--yes")
+    assert again.exit_code == 1, again.output
+    assert sorted(line.split("static list name ")[1].split(" is")[0] for line in again.output.splitlines()
+                  if "PK841" in line) == ["'Attendees'", "'Invitees'"]
+    assert len(fake.programs) == 1

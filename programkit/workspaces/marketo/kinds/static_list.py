@@ -46,10 +46,10 @@ class StaticListKind(MarketoKind):
 
     def preflight(self, inventory: "MarketoInventory", asset: Any) -> Iterable[Finding]:
         # EL static-lists: "The name must be unique" -- a list of that name anywhere in the instance refuses the
-        # create. A list an earlier import of this machine created (its journal knows it) is the bundle's own.
-        known = inventory._known()
+        # create. One the plan read among the target program's own assets is the bundle's (an upgrade rewrites it).
         for rec in inventory.all_local_records(self.kind):
-            if str(rec.get("name", "")).casefold() == asset.name.casefold() and (self.kind, rec["id"]) not in known:
+            if str(rec.get("name", "")).casefold() == asset.name.casefold() and \
+                    (self.kind, rec["id"]) not in inventory.asset_records:
                 where = inventory.folder_path(rec.get("folder")) or "another folder"
                 yield make("PK841", f"static list name {asset.name!r} is already in use in Marketo ({where}/"
                                     f"{rec.get('name')}, id {rec['id']}); Marketo's list names are unique",
