@@ -141,7 +141,9 @@ def form_field_id(ws: Any, name: str) -> str | None:
 
 
 def _field_form(f: dict[str, Any]) -> dict[str, Any]:
-    """AddFormFieldRequest / UpdateFormFieldRequest parameters of a bundle field (pick-list values apart)."""
+    """AddFormFieldRequest / UpdateFormFieldRequest parameters of a bundle field (pick-list values apart). A
+    field without a label gets an empty one, not Marketo's "FieldName:" (guess: an empty label is accepted, as the
+    UI allows a hidden field without one)."""
     out: dict[str, Any] = {"label": f.get("label", ""), "required": bool(f.get("required"))}
     if f.get("type") in API_TYPE:
         out["fieldType"] = API_TYPE[f["type"]]
@@ -274,7 +276,8 @@ class FormKind(MarketoKind):
 
     @staticmethod
     def _thank_you(client: Any, mid: int, ftype: str, value: Any) -> None:
-        # EL forms, Followup: one rule, the default; ThankYouPageRequest requires every member
+        # EL forms, Followup: one rule, the default; ThankYouPageRequest requires every member (guess: a default
+        # rule compares nothing, so its operator and subject field are null and its values empty)
         client.post(f"{A}/form/{mid}/thankYouPage.json", {"thankyou": [
             {"followupType": ftype, "followupValue": value, "default": True, "operator": None, "subjectField": None,
              "values": []}]})
