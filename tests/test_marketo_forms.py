@@ -103,6 +103,10 @@ def test_form_and_lists_import_as_marketo_holds_them_then_noop(fake, cli_env, in
     assert again.exit_code == 0, again.output
     assert "nothing else was written" in again.output
     assert _state(fake) == before
+    checked = invoke("verify", "--target", fake.url)
+    assert checked.exit_code == 0, checked.output  # approved (--approve); the autofill cannot be read
+    assert "manual    Field \"Person Source\" (hidden): set Autofill to URL Parameter" in checked.output
+    assert "PK824 [marketo-step-unconfirmable] 1 step(s) cannot be checked through the API (1 form)" in checked.output
 
 
 def test_export_gives_the_form_and_lists_back(fake, cli_env, invoke, tmp_path):
