@@ -329,9 +329,25 @@ def test_the_plan_estimates_the_calls_the_import_makes(fake, cli_env, invoke, tm
     after = fake.snapshot()["paths"]
     writes = sum(n - before.get(p, 0) for p, n in after.items() if p.startswith("POST"))
     # program, 3 tokens, 4 folders, 2 lists; the form: create, its field list, 3 updates (First Name, Last Name,
-    # Email) and 4 adds, the Country values, the layout, the button and the thank-you URL
-    assert writes + 1 == 1 + 3 + 4 + 2 + 13
-    assert "applying takes about 23 more" in plan.output
+    # Email) and 4 adds, the Country values, the layout, the button, the thank-you URL and its updatedAt read back
+    assert writes + 2 == 1 + 3 + 4 + 2 + 14
+    assert "applying takes about 24 more" in plan.output
+
+
+def test_an_upgrade_knows_what_it_wrote_and_leaves_the_unchanged_form_alone(fake, cli_env, invoke, tmp_path):
+    bundle = form_bundle(tmp_path)
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes").exit_code == 0  # no --approve: drafts
+    edit_manifest(bundle, lambda m: m.update(version="1.1.0"))
+    edit_asset(bundle, LISTS[1], lambda d: d.update(description="Checked in at the door."))
+    plan = invoke("import", str(bundle), "--target", fake.url, "--dry-run", "--format", "json")
+    actions = {(a["kind"], a["name"]): a["action"] for a in json.loads(plan.output)["plan"]["actions"]}
+    assert (actions[("form", "Event Registration Form")], actions[("staticList", "Attendees")],
+            actions[("staticList", "Invitees")]) == ("noop", "update", "noop")
+    assert invoke("import", str(bundle), "--target", fake.url, "--yes").exit_code == 0
+    edit_manifest(bundle, lambda m: m.update(version="1.2.0"))
+    plan = invoke("import", str(bundle), "--target", fake.url, "--dry-run", "--format", "json")
+    assert {a["action"] for a in json.loads(plan.output)["plan"]["actions"]
+            if a["kind"] in ("form", "staticList")} == {"noop"}
 
 
 #: person fields the stand-in offers to forms, by the names a bundle uses

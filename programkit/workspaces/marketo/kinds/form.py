@@ -165,6 +165,18 @@ def _visibility(f: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
          "values": list(r.get("values") or [])} for r in rules]}
 
 
+def settle(writer: "MarketoWriter", segment: str, kind: str, mid: int, sha: str) -> None:
+    """Journal the bundle file's digest with the asset's ``updatedAt`` after every call that changed it: the
+    next plan knows the content without reading it while nobody edits it (the create's and the replace's steps
+    hold an ``updatedAt`` the follow-up calls have since moved)."""
+    key = f"settled:{kind}:{mid}:{sha}"
+    if not sha or writer.journal.done(key):
+        return
+    rec = next(iter(writer.client.get(f"{A}/{segment}/{mid}.json")), {})
+    writer.journal.add({"key": key, "op": "content", "kind": kind, "id": mid, "sha256": sha,
+                        "updatedAt": rec.get("updatedAt")})
+
+
 class FormKind(MarketoKind):
     kind = "form"
     label = "form"
@@ -284,15 +296,16 @@ class FormKind(MarketoKind):
 
     def after_writes(self, writer: "MarketoWriter", mid: int, name: str, doc: Any, meta: dict[str, Any]) -> None:
         thanks = (doc or {}).get("thankYou") or {}
-        key = f"form:{mid}:{meta.get('sha256') or ''}:thankYouPage"
-        if thanks.get("type") != "landingPage" or writer.journal.done(key):
-            return
-        page = self._page_id(writer, mid, thanks["page"])
-        if page is None:
-            raise MarketoError(f"form {name!r} (id {mid}): thank-you landing page {thanks['page']!r} is not in the "
-                               "program in Marketo", code="PK844")
-        self._thank_you(writer.client, mid, "lp", page)
-        writer.journal.add({"key": key, "op": "content", "kind": "form", "id": mid})
+        sha = (meta.get("entry") or {}).get("sha256") or ""
+        key = f"form:{mid}:{sha}:thankYouPage"
+        if thanks.get("type") == "landingPage" and not writer.journal.done(key):
+            page = self._page_id(writer, mid, thanks["page"])
+            if page is None:
+                raise MarketoError(f"form {name!r} (id {mid}): thank-you landing page {thanks['page']!r} is not in "
+                                   "the program in Marketo", code="PK844")
+            self._thank_you(writer.client, mid, "lp", page)
+            writer.journal.add({"key": key, "op": "content", "kind": "form", "id": mid})
+        settle(writer, self.segment, self.kind, mid, sha)
 
     @staticmethod
     def _page_id(writer: "MarketoWriter", mid: int, page: str) -> int | None:
@@ -381,6 +394,7 @@ class FormKind(MarketoKind):
         n += sum(1 for f in fields if (f.get("visibility") or {}).get("rules"))
         n += bool(doc.get("buttonText") or doc.get("waitingText")) + bool(doc.get("customCss"))
         n += bool(_profiling(doc).get("blankFields")) + ((doc.get("thankYou") or {}).get("type") in ("url", "landingPage"))
+        n += 1  # its updatedAt read after the writes (settle)
         return n
 
     # -- export / verify ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ....canonical import dump_bytes
 from ....findings import Finding, Severity, make, register_code
 from ..common import A
 from .base import MarketoKind
+from .form import settle
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..apply import MarketoWriter
@@ -44,6 +45,14 @@ class StaticListKind(MarketoKind):
         # UpdateStaticListRequest: name and description; an emptied description is written as empty
         writer.client.post(f"{A}/staticList/{mid}.json", {"description": (doc or {}).get("description") or ""})
 
+    def after_writes(self, writer: "MarketoWriter", mid: int, name: str, doc: Any, meta: dict[str, Any]) -> None:
+        # a replaced description moved the list's updatedAt past what the replace step could journal; a created
+        # list's create step already holds the answer's
+        last = next((s for s in reversed(writer.journal.data["steps"]) if s.get("kind") == self.kind
+                     and s.get("id") == mid and s.get("sha256")), {})
+        if last and last.get("updatedAt") is None:
+            settle(writer, self.segment, self.kind, mid, (meta.get("entry") or {}).get("sha256") or "")
+
     def preflight(self, inventory: "MarketoInventory", asset: Any) -> Iterable[Finding]:
         # EL static-lists: "The name must be unique" -- a list of that name anywhere in the instance refuses the
         # create. One the plan read among the target program's own assets is the bundle's (an upgrade rewrites it).
@@ -56,7 +65,8 @@ class StaticListKind(MarketoKind):
                            file="bundle.json", pointer=f"{asset.pointer}/name")
 
     def calls(self, doc: Any, action: str) -> int:
-        return 1  # create, update (description), delete: one call each
+        # create and delete: one call; a changed description: the update and its updatedAt read back
+        return 2 if action in ("replace", "update") else 1
 
     def document(self, inventory: "MarketoInventory", record: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
         # the record the browse gave: its description (absent until one is set, as the guide's answers show);
