@@ -253,7 +253,8 @@ def test_an_upgrade_rewrites_a_changed_form_and_list(fake, cli_env, invoke, tmp_
     assert rec["_fields"][4]["visibilityRules"] == {"ruleType": "alwaysShow"}
     # "stay on the page" cannot be written back through the API: said, not pretended
     assert [t["followupType"] for t in rec["thankYouList"]] == ["url"]
-    assert "PK845 [marketo-form-stay-unwritable] form (id 1001): its thank-you behaviour is to stay" in done.output
+    assert ("PK845 [marketo-form-stay-unwritable] form 'Event Registration Form' (id 1001): its thank-you behaviour "
+            "is to stay") in done.output
 
 
 def test_more_fields_than_marketo_lays_out_is_refused_in_preflight(monkeypatch, cli_env, invoke, tmp_path):

@@ -65,8 +65,8 @@ register_code("PK845", "marketo-form-stay-unwritable", Severity.WARNING,
               "An upgrade sends a form's visitors back to stay on the page, which the Forms API cannot write "
               "(a follow-up rule is a landing page or a URL).",
               hint="In Marketo, open the form, Form Settings > Follow-up, and choose to stay on the page; then approve it.",
-              example="form (id 1001): its thank-you behaviour is to stay on the page now, but the Forms API writes "
-                      "only a landing page or URL follow-up", group=_GROUP)
+              example="form 'Registration' (id 1001): its thank-you behaviour is to stay on the page now, but the "
+                      "Forms API writes only a landing page or URL follow-up", group=_GROUP)
 
 #: bundle field type -> Forms API field type (EL forms, Field Types; "hidden" is the UI's Hidden type, which the
 #: guide's table leaves out)
@@ -206,15 +206,14 @@ class FormKind(MarketoKind):
         self._write(writer, mid, doc)
 
     def replace(self, writer: "MarketoWriter", mid: int, doc: Any, meta: dict[str, Any]) -> None:
-        # the settings first (the create's), then the same follow-ups as a new form; keys carry the digest so a
-        # later replace writes again
-        form = {k: doc[k] for k in ("labelPosition", "language", "theme") if doc.get(k)}
-        writer.client.post(f"{A}/form/{mid}.json", {**form, "description": doc.get("description") or "",
-                                                     "progressiveProfiling": bool(_profiling(doc).get("enabled"))})
-        self._write(writer, mid, doc, tag=f":{meta.get('sha256') or 'replace'}")
+        # the settings first (the create's, through UpdateFormMetaDataRequest), then the same follow-ups as a new
+        # form; keys carry the bundle file's digest, so a later upgrade writes again and a resume does not
+        entry = meta.get("entry") or {}
+        self._write(writer, mid, doc, tag=f":{entry.get('sha256') or 'replace'}", name=entry.get("name"))
 
-    def _write(self, writer: "MarketoWriter", mid: int, doc: Any, tag: str = "") -> None:
-        """Fields, visibility, layout, button, CSS and a URL thank-you: one journal step per call."""
+    def _write(self, writer: "MarketoWriter", mid: int, doc: Any, tag: str = "", name: str | None = None) -> None:
+        """Fields, visibility, layout, button, CSS and a URL thank-you: one journal step per call. ``tag``: set
+        for a replace (the settings are written first, and what a new form has by default is reset)."""
         client, journal = writer.client, writer.journal
 
         def once(what: str, call: Any) -> None:
@@ -222,6 +221,12 @@ class FormKind(MarketoKind):
             if not journal.done(key):
                 call()
                 journal.add({"key": key, "op": "content", "kind": "form", "id": mid})
+
+        if tag:
+            settings = {k: doc[k] for k in ("labelPosition", "language", "theme") if doc.get(k)}
+            once("settings", lambda: client.post(f"{A}/form/{mid}.json", {
+                **settings, "description": doc.get("description") or "",
+                "progressiveProfiling": bool(_profiling(doc).get("enabled"))}))
 
         grid, profiled = _layout(doc)
         ids = {f["field"].casefold(): form_field_id(writer.ws, f["field"]) or f["field"] for f in grid + profiled}
@@ -282,9 +287,9 @@ class FormKind(MarketoKind):
             now = next(iter(client.get(f"{A}/form/{mid}/thankYouPage.json")), {})
             if any(r.get("followupType") not in (None, "none") for r in now.get("thankYouList") or []):
                 writer.ws.apply_warnings.append(make(
-                    "PK845", f"form (id {mid}): its thank-you behaviour is to stay on the page now, but the Forms "
-                             "API writes only a landing page or URL follow-up: set it to stay in the form editor "
-                             "(Form Settings > Follow-up)"))
+                    "PK845", f"form {name or ''!r} (id {mid}): its thank-you behaviour is to stay on the page now, "
+                             "but the Forms API writes only a landing page or URL follow-up: set it to stay in the "
+                             "form editor (Form Settings > Follow-up)"))
 
     @staticmethod
     def _thank_you(client: Any, mid: int, ftype: str, value: Any) -> None:
