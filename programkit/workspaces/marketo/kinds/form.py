@@ -267,7 +267,7 @@ class FormKind(MarketoKind):
             positions.append({"columnNumber": 0, "rowNumber": len(grid), "fieldName": "Profiling", "fieldList": [
                 {"columnNumber": 0, "rowNumber": i, "fieldName": ids[f["field"].casefold()]}
                 for i, f in enumerate(profiled)]})
-            if prof.get("blankFields"):
+            if prof.get("blankFields"):  # UpdateFormFieldRequest.blankFields, on the field set (guess: its id)
                 once("blankFields", lambda: client.post(f"{A}/form/{mid}/field/Profiling.json",
                                                         {"blankFields": prof["blankFields"]}))
         # EL forms, Rearranging Field: every field, as one unit
