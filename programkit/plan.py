@@ -47,7 +47,9 @@ UNBLOCK = {
 G = "import"
 register_code("PK501", "missing-field", Severity.ERROR, "A person field the bundle requires is not in the workspace.",
               hint="Create the field in the instance (same API name and type); the embedded workspace learns an "
-                   "instance's fields from `programkit workspace load INVENTORY.json`. Then plan again.",
+                   "instance's fields from `programkit workspace load INVENTORY.json`, whose {\"fields\": [...]} "
+                   "entries are shaped as requires.fields is (apiName, displayName, type): copy the missing ones "
+                   "there to rehearse. Then plan again.",
               example="/requires/fields/0: field 'leadGrade' (string) is missing in workspace 'default'", group=G)
 register_code("PK502", "field-type-mismatch", Severity.ERROR,
               "A required person field exists in the workspace with another type (Marketo's import fails on this).",
@@ -343,6 +345,11 @@ def make_plan(
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
     if allow_shared_replace:  # only when given: plans saved before the option existed stay the same
         options["allowSharedReplace"] = True
+    # program tags the import supplies (Marketo's `import --tag TYPE=VALUE`, held by the target that applies them):
+    # recorded, so the plan and the history say which tags came from the command line, not the bundle
+    supplied = getattr(workspace, "extra_tags", None)
+    if supplied:
+        options["tags"] = dict(sorted(supplied.items()))
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
         problems.insert(0, make("PK516", "the manifest could not be read", file=bundle.manifest_path))
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,
@@ -1145,6 +1152,9 @@ class SavedPlan:
         if not isinstance(options.get("as"), (str, type(None))) or \
                 not all(isinstance(options.get(k, False), bool) for k in ("prune", "allowDowngrade")):
             raise _not_a_plan(path, "/options must give as (a name or null), prune and allowDowngrade (true/false)")
+        tags = options.get("tags", {})
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise _not_a_plan(path, "/options/tags must map tag types to values (text), as --tag TYPE=VALUE gives them")
         if not isinstance(data["bundle"].get("name"), (str, type(None))):
             raise _not_a_plan(path, "/bundle/name is not a bundle name")
         try:
@@ -1172,6 +1182,11 @@ class SavedPlan:
         return {"flags": levels["flag"], "file_rules": levels["rules-file"], "as_name": as_name,
                 "prune": options.get("prune", False), "allow_downgrade": options.get("allowDowngrade", False),
                 "allow_shared_replace": options.get("allowSharedReplace", False) is True}
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The program tags the import supplied (``--tag TYPE=VALUE`` on a Marketo target), as recorded."""
+        return dict(self.data["options"].get("tags") or {})
 
     def differences(self, current: Plan) -> list[Finding]:
         """Every way this file differs from ``current`` (the plan made now with :meth:`replan_options`), one

@@ -39,14 +39,26 @@ class RemovePlan:
 
 
 def find_program(ws: Workspace, name: str) -> ProgramInfo:
+    """The program called ``name`` (case-insensitive), else PK579 (exit 2) with what was likely meant: the
+    nearest program name, or the program imported from a bundle of that name (``op-lead-management``)."""
     program = ws.program(name)
     if program is None:
         from .findings import did_you_mean
 
-        names = [p.name for p in ws.programs()]
-        guess = did_you_mean(name, names)
+        programs = ws.programs()
+        from_bundle = [p.name for p in programs if p.provenance is not None
+                       and p.provenance.bundle.casefold() == name.strip().casefold()]
+        if from_bundle:
+            guess = (f"{name!r} is the bundle program {from_bundle[0]!r} was imported from" if len(from_bundle) == 1
+                     else f"programs imported from bundle {name!r}: " + ", ".join(map(repr, from_bundle)))
+        else:
+            guess = did_you_mean(name, [p.name for p in programs])
         message = f"workspace {ws.name!r} has no program {name!r}" + (f" ({guess})" if guess else "")
-        raise BadInput(message, [make("PK579", message)])
+        names = sorted(p.name for p in programs)
+        # nothing close: a few programs are named right here, more are for `workspace show --kind program`
+        listed = (f"Programs: {', '.join(map(repr, names))}." if names else "The workspace has no programs yet.") \
+            if not guess and len(names) <= 10 else None
+        raise BadInput(message, [make("PK579", message, hint=listed)])
     return program
 
 

@@ -11,6 +11,7 @@ import click
 
 from ..apply import apply_plan, replay
 from ..html import write_plan_report
+from ..import_options import apply_marketo_options
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
 from ..output import check_output, write_output
 from ..terminal import unescaped
@@ -77,18 +78,9 @@ def _flags(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def marketo_options(ws: Any, tags: tuple[str, ...] = (), approve: bool = False, activate: bool = False) -> None:
-    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage."""
-    if not (tags or approve or activate):
-        return
-    if not hasattr(ws, "extra_tags"):
-        used = [f for f, on in (("--tag", tags), ("--approve", approve), ("--activate", activate)) if on]
-        raise BadInput(f"{', '.join(used)} only apply to a Marketo target (--target https://…)")
-    for spec in tags:
-        ttype, sep, value = spec.partition("=")
-        if not sep or not ttype.strip() or not value.strip():
-            raise BadInput(f"--tag {spec!r} is not TYPE=VALUE", hint="e.g. --tag 'Region=EMEA'")
-        ws.extra_tags[ttype.strip()] = value.strip()
-    ws.approve, ws.activate = approve, activate
+    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage (PK231),
+    and a --tag that is not TYPE=VALUE is PK230."""
+    apply_marketo_options(ws, tags, approve, activate)
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -103,8 +95,10 @@ def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str
     if b.get("name") is None:
         lines = [f"Plan: nothing can be planned: the bundle's manifest could not be read (workspace {w.get('name')!r})"]
     else:
+        supplied = plan.options.get("tags") or {}  # Marketo's --tag: said with the program it tags
         lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
-                 f"as program {program!r}"]
+                 f"as program {program!r}" +
+                 (" with tags " + ", ".join(f"{k}={v}" for k, v in supplied.items()) + " (--tag)" if supplied else "")]
     lines.append("")
     width = max((len(a.kind) for a in plan.actions), default=7)
     for a in plan.actions:
@@ -143,12 +137,16 @@ def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str
 
 
 def _problem_lines(problems: list[Any], style: Callable[..., str], bundle_path: str | None = None) -> list[str]:
+    """One line per problem; a hint once, under the first problem it applies to (eleven missing fields are
+    eleven lines and one hint, not a wall of the same hint), as `simulate` and `validate` show them."""
     lines = []
+    shown: set[tuple[str, str]] = set()
     for p in problems:
         file = file_path(bundle_path, p.file) if bundle_path and p.file else p.file
         loc = f"{file}:{p.location}" if p.location else (file or "")
         lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
-        if p.hint:
+        if p.hint and (p.code, p.hint) not in shown:
+            shown.add((p.code, p.hint))
             lines.append(style(f"      hint: {p.hint}", dim=True))
     return lines
 
