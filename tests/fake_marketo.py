@@ -57,6 +57,15 @@ the stand-in has to guess, the comment says "guess"):
 - ``textValue`` (the text version of an email section), ``fullContent.json`` refusing Email 2.0;
 - URLs over 8 KB answered HTTP 414; form bodies without ``charset=utf-8`` read as ISO-8859-1;
   token delete needing ``type``;
+- forms and static lists (``fake_marketo_forms.py``): a form is created with First Name, Last Name and Email
+  and holds only the person fields ``form/fields.json`` offers (not CRM-managed ones; ``fake.unformable_fields``
+  takes more away), once each; fields are added one call each (``values`` comma-separated on add, a JSON
+  array on update), laid out by ``reArrange.json`` with every field, at most 3 columns and 10 rows; visibility
+  rules with Adobe's operators on fields of the form; custom CSS only on update; submit button and thank-you
+  rules (``lp`` naming an existing landing page, or ``url``; one default) through their own endpoints;
+  drafts until ``approveDraft``; field types read back as the guide shows them (``text``, ``select``). Static
+  lists answer folders as ``{"id", "type"}``, have unique names, no description until one is set, and
+  refuse deletion while a campaign's smart list names them;
 - error codes 607 (daily quota), 608, 611, 612, 713 (``POST /_fake/faults``), malformed answers
   (``{"malformed": "html"|"list"|"null"|"string"|"cut"}``) and redirects (``{"redirect": URL}``).
 
@@ -1571,6 +1580,7 @@ def main(argv: list[str] | None = None) -> int:
 # area modules add their routes with @route (run as a script, this module is __main__: they import it by name)
 sys.modules.setdefault("fake_marketo", sys.modules[__name__])
 import fake_marketo_pages  # noqa: E402,F401  landing pages and reusable smart lists (issue #15)
+import fake_marketo_forms  # noqa: E402,F401  forms and static lists (issue #15)
 
 if __name__ == "__main__":
     sys.exit(main())
