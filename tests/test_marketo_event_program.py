@@ -4,9 +4,8 @@ lists and smart list with its emails and campaigns) validates, imports into a fr
 back byte-identical except what Adobe's API cannot read (said exactly below), and rollback leaves the stand-in
 as it was.
 
-The whole sample needs the Marketo target's form and static-list modules (branch mkto-forms), so that test runs
-once they are registered; until then the same is checked for the sample without its forms, static lists and
-campaigns (which name them): its templates, landing pages, smart list and emails."""
+A second test does the same for the sample without its forms, static lists and campaigns (which name them):
+its templates, landing pages, smart list and emails, with nothing but the page's meta description left unread."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from fake_marketo_pages import add_smart_list
 from marketo_support import CLIENT_ID, SECRET, cli_env, marketo_env, marketo_rules  # noqa: F401
 
 from programkit.validate import validate_path
-from programkit.workspaces.marketo import kinds as marketo_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "event-program"
@@ -70,8 +68,6 @@ def _rules(sl: dict) -> dict:
     return out
 
 
-@pytest.mark.skipif(marketo_kinds.get("form") is None or marketo_kinds.get("staticList") is None,
-                    reason="the Marketo target's form and static-list modules are not on this branch (mkto-forms)")
 def test_the_event_program_imports_exports_and_rolls_back_on_the_stand_in(fake, cli_env, invoke, tmp_path):
     assert validate_path(SAMPLE).ok
     before = _state(fake)
