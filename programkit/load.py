@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import semver
 
 from . import schema
-from .bundle import (ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open_source, sha256_stream,
+from .bundle import (MAX_TEXT_BYTES, ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open_source, sha256_stream,
                      unsafe_path_reason)
 from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
@@ -98,7 +98,6 @@ register_code("PK121", "crlf-line-endings", Severity.WARNING,
                    "`programkit pack DIR --update-digests`.",
               example="emails/alert.json: has Windows (CRLF) line endings", group=G)
 
-MAX_TEXT_BYTES = 16 << 20
 #: what reading a damaged zip entry raises besides OSError (checked before OSError: BadZipFile is not one)
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)  # RuntimeError: encrypted, unsupported method
 
