@@ -14,7 +14,8 @@ from typing import Any, Iterable, Sequence
 
 from markupsafe import Markup
 
-from ..findings import Finding, load_all_codes
+from ..docs import load_all_codes
+from ..findings import Finding
 from ..kinds import rules_of_kinds
 from ..model import HTML_KINDS, JSON_KINDS, PROGRAM_KINDS, Bundle, folder_tree
 from ..workspaces.base import DESIGN_KINDS
