@@ -734,7 +734,8 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
 
             archive_sha = pack_dir(tmp, target, force=force)
         else:
-            from .archive import move_into_place, usual_mode
+            from .archive import move_into_place
+            from .output import usual_mode
 
             os.chmod(tmp, usual_mode(directory=True))  # mkdtemp made it 0700
             move_into_place(tmp, target)
