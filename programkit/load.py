@@ -25,6 +25,7 @@ from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
 from .jsontypes import JsonInputError, strict_loads
 from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
+from .registry_source import open_reference, refuse_unsigned_path
 
 G = "bundle"
 register_code("PK101", "json-syntax", Severity.ERROR, "A JSON file does not parse.",
@@ -184,12 +185,8 @@ def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
                        hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
                             "validates the bundle a file belongs to.")
     if p.startswith("oci://"):  # a registry reference: fetched, digest (and signature, if required) checked
-        from .registry import open_reference
-
         source, manifest_path = open_reference(p, limits)
     else:
-        from .registry import refuse_unsigned_path
-
         refuse_unsigned_path(p)
         source, manifest_path = open_source(path, limits)
     return load_from_source(source, manifest_path, keep_bytes=keep_bytes)
