@@ -19,6 +19,9 @@ from typing import Any, Iterable
 
 from .. import kinds
 
+#: --target when neither the option nor PROGRAMKIT_TARGET is given
+DEFAULT_TARGET = "programkit.db"
+
 #: Design Studio kinds: shared by all programs of a workspace, looked up by name (from the kind units).
 DESIGN_KINDS = kinds.names(scope="design")
 #: Program-local kinds: live in a program's folder tree.

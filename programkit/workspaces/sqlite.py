@@ -42,8 +42,8 @@ from ..findings import Severity, make, register_code
 from ..resources import data_json
 from ..rules import copy_pattern, copy_stem
 from . import sqlite_journal
-from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance, Workspace,
-                   WorkspaceWriter)
+from .base import (DEFAULT_TARGET, DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo,
+                   Provenance, Workspace, WorkspaceWriter)
 
 #: Default name of the workspace a new file gets, as in Marketo.
 DEFAULT_WORKSPACE = "Default"
@@ -474,8 +474,6 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
 
 def _init_hint(path: str) -> str:
     """The command that creates the missing workspace file ``path``, ready to paste."""
-    from . import DEFAULT_TARGET
-
     target = "" if path == DEFAULT_TARGET else f" --target {shlex.quote(path)}"
     return (f"Create it with `programkit workspace init{target}` (add `--crm salesforce` or `--crm dynamics` "
             "if the instance syncs with a CRM), or pass --target (or set PROGRAMKIT_TARGET) to use another file.")
