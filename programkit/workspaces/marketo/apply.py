@@ -12,7 +12,8 @@ from ...errors import ProgramkitError
 from ...findings import make
 from ...output import write_output
 from ..base import ImportRecord, WorkspaceWriter, renamed_design
-from .checklist import (ACTIVATE_REFUSED, APPROVABLE, REVIEW_CAMPAIGN, approve_step, campaign_checks, email_expect,
+from . import kinds as marketo_kinds
+from .checklist import (ACTIVATE_REFUSED, REVIEW_CAMPAIGN, approve_step, campaign_checks, email_expect,
                         lifecycle_steps, manual_steps, render_checklist, same_smart_list)
 from .export import Gaps, smart_list
 from .client import MarketoError
@@ -263,9 +264,10 @@ class MarketoWriter(WorkspaceWriter):
             self._campaigns[name] = json.loads(content)
         if kind in MANUAL and program_id is not None:
             return self._manual_asset(kind, name, content, folder, program_id, meta.get("index"))
-        if kind not in DESIGN and kind not in LOCAL:
+        handler = marketo_kinds.get(kind)
+        if kind not in DESIGN and kind not in LOCAL and handler is None:
             raise MarketoError(f"{kind} {name!r}: programkit does not write {kind} assets to Marketo yet", code="PK810")
-        if kind in LOCAL and program_id is None:
+        if (kind in LOCAL or handler is not None) and program_id is None:
             raise MarketoError(f"{kind} {name!r} needs a program", code="PK810")
         key = f"asset:{kind}:{program_id}:{name}"
         done = self.journal.done(key)
@@ -278,6 +280,12 @@ class MarketoWriter(WorkspaceWriter):
             res = self._create(name, lambda: self._create_design(kind, name, content, meta),
                                lambda: self.client.browse(DESIGN[kind][1]))
             known.append(res)
+            mid = self._step(key, kind, res, sha256=sha256)
+        elif handler is not None:  # a kind module (kinds/): its one create call, journalled here
+            doc = json.loads(content)
+            where = self._folder_ref(program_id, folder)
+            res = self._create(name, lambda: handler.create(self, name, doc, where, meta),
+                               lambda: self.client.browse(handler.browse, folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
         elif kind == "email":
             email = json.loads(content)
@@ -312,7 +320,7 @@ class MarketoWriter(WorkspaceWriter):
             self._campaign_docs[mid] = json.loads(content)
             self._campaign_items[mid] = (name, self._folder_path(self._folder_ref(program_id, folder)),
                                          meta.get("index"))
-        self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"))
+        self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"), meta)
         return asset_id(kind, mid)
 
     def put_assets(self, items: list[tuple[str, str, bytes, str, str | None, dict[str, Any] | None]], *,
@@ -363,16 +371,29 @@ class MarketoWriter(WorkspaceWriter):
                     self.ws.segment_names(sid)
 
     def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
-                   program_id: int | None, index: int | None = None) -> None:
+                   program_id: int | None, index: int | None = None, meta: dict[str, Any] | None = None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
-        if kind not in ("emailTemplate", "landingPageTemplate", "snippet", "email", "smartCampaign") or \
-                self.journal.done(key):
+        handler = marketo_kinds.get(kind)
+        if (kind not in ("emailTemplate", "landingPageTemplate", "snippet", "email", "smartCampaign")
+                and handler is None) or self.journal.done(key):
             return
         where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else \
             self._folder_path(self._root_folder(DESIGN[kind][2]))
         step = {"key": key, "op": "content", "kind": kind, "id": mid}
-        approve = [] if self.ws.approve else [approve_step(kind)] if kind in APPROVABLE else []
+        approve = [] if self.ws.approve or kind not in marketo_kinds.approval_order() else \
+            [approve_step(kind, marketo_kinds.label(kind))]
+        if handler is not None:
+            doc = json.loads(content)
+
+            def run_kind() -> None:
+                handler.write_content(self, mid, name, doc, meta or {})
+                expect = {**handler.expect(doc), **({"approved": True} if approve else {})}
+                self.journal.add(step, self._checklist(kind, name, mid, where, handler.manual_steps(doc) + approve,
+                                                       index, expect=expect or None))
+
+            self._submit(run_kind)
+            return
         if kind == "smartCampaign":  # no call: only the checklist
             campaign = json.loads(content)
             self.journal.add(step, self._checklist("smartCampaign", name, mid, where,
@@ -601,7 +622,10 @@ class MarketoWriter(WorkspaceWriter):
         if self.journal.done(key):
             return
         name = f"{slug(kind)}-{mid}"
-        if kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
+        handler = marketo_kinds.get(kind)
+        if handler is not None:
+            handler.replace(self, mid, json.loads(content), meta or {})
+        elif kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
             self._upload_content(kind, mid, name, content, (meta or {}).get("entry") or meta or {})
         elif kind == "email":
             self._email_content(mid, json.loads(content))
@@ -613,7 +637,13 @@ class MarketoWriter(WorkspaceWriter):
             self._campaign_items[mid] = (title, "", (meta or {}).get("index"))
             item = self._checklist(kind, title, mid, "", [REVIEW_CAMPAIGN] + manual_steps(json.loads(content)),
                                    (meta or {}).get("index"), expect=json.loads(content))
-        elif kind in APPROVABLE and not self.ws.approve:  # changed content is a draft until approved
+        elif handler is not None:  # what the API cannot write, and the approval without --approve
+            doc = json.loads(content)
+            approve = [approve_step(kind, handler.label)] if handler.approvable and not self.ws.approve else []
+            expect = {**handler.expect(doc), **({"approved": True} if approve else {})}
+            item = self._checklist(kind, title, mid, "", handler.manual_steps(doc) + approve,
+                                   (meta or {}).get("index"), expect=expect or None)
+        elif kind in marketo_kinds.approval_order() and not self.ws.approve:  # changed content is a draft until approved
             item = self._checklist(kind, title, mid, "", [approve_step(kind)], (meta or {}).get("index"),
                                    expect={"approved": True})
         elif kind in MANUAL:  # nothing to write: the model in Revenue Cycle Modeler is changed by hand
@@ -629,7 +659,7 @@ class MarketoWriter(WorkspaceWriter):
     def delete_asset(self, asset_id: int) -> None:
         self._check()
         kind, mid = split_id(asset_id)
-        delete_remote(self.client, DESIGN[kind][0] if kind in DESIGN else kind, mid)
+        delete_remote(self.client, marketo_kinds.segment_of(kind), mid)
         self.journal.add({"key": f"delete:{kind}:{mid}", "op": "delete", "kind": kind, "id": mid})
 
     def add_tag_value(self, tag_type: str, value: str) -> None:
@@ -646,12 +676,12 @@ class MarketoWriter(WorkspaceWriter):
         steps = [s for s in self.journal.data["steps"] if s.get("op") in ("create", "replace")]
         refused = []
         if self.ws.approve:
-            for kind in APPROVABLE:
+            for kind in marketo_kinds.approval_order():
                 for s in steps:
                     key = f"approve:{kind}:{s['id']}"
                     if s["kind"] != kind or self.journal.done(key):
                         continue
-                    segment = DESIGN[kind][0] if kind in DESIGN else kind
+                    segment = marketo_kinds.segment_of(kind)
                     try:
                         self.client.post(f"{A}/{segment}/{s['id']}/approveDraft.json")
                     except MarketoError as err:

@@ -152,17 +152,16 @@ def same_smart_list(a: dict[str, Any], b: dict[str, Any]) -> bool:
             and (a.get("ruleLogic", "all") == b.get("ruleLogic", "all") or not a.get("filters")))
 
 
-#: kinds Marketo keeps as drafts until approved, in the order they are approved (a template before the emails
-#: on it, a snippet before the emails that place it)
-APPROVABLE = ("emailTemplate", "landingPageTemplate", "snippet", "email")
-#: how a checklist names each approvable kind
+#: how a checklist names each approvable kind apply.py writes (kind modules name their own: MarketoKind.label;
+#: the approval order is kinds.approval_order())
 KIND_LABEL = {"emailTemplate": "email template", "landingPageTemplate": "landing page template",
               "snippet": "snippet", "email": "email"}
 APPROVE_PREFIX = "Approve the "
 
 
-def approve_step(kind: str) -> str:
-    return f"{APPROVE_PREFIX}{KIND_LABEL[kind]} (import with --approve to let programkit do it)"
+def approve_step(kind: str, label: str | None = None) -> str:
+    """The checklist step of a draft left unapproved; ``label``: how the kind's Marketo module names it."""
+    return f"{APPROVE_PREFIX}{label or KIND_LABEL[kind]} (import with --approve to let programkit do it)"
 
 
 #: the checklist step of a campaign --activate could not activate

@@ -127,7 +127,7 @@ def bracketed(text: Any) -> list[str]:
 
 #: Marketo ids are per asset type; AssetInfo ids must be unique across kinds, so they encode the kind.
 KIND_CODE = {"emailTemplate": 1, "landingPageTemplate": 2, "image": 3, "snippet": 4, "email": 5,
-              "smartCampaign": 6, "leadLifecycle": 7}
+              "smartCampaign": 6, "leadLifecycle": 7, "landingPage": 8, "form": 9, "staticList": 10, "smartList": 11}
 CODE_KIND = {v: k for k, v in KIND_CODE.items()}
 _ID_BASE = 10**10
 A = "/rest/asset/v1"

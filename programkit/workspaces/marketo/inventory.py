@@ -17,6 +17,7 @@ from ...rules import copy_pattern
 from ..base import AssetInfo, FieldInfo, ProgramInfo, Provenance, Workspace
 from . import export as marketo_export
 from .client import Limits, MarketoClient, MarketoError, cost_estimate
+from . import kinds as marketo_kinds
 from .common import (A, API_TOKEN_TYPES, TYPE_TOKENS, bracketed, CHECKLIST_OUTCOMES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
                      PROGRAM_TYPES, asset_id, default_state_dir, dynamic_segments, email_content_calls, sha256_hex,
                      split_id, token_from_marketo)
@@ -268,7 +269,7 @@ class MarketoInventory(Workspace):
             return []
         base = self.program_path(prog)
         out = []
-        for kind, (_, path) in LOCAL.items():
+        for kind, path in self.program_kinds().items():
             # one program: browse its folder; many (e.g. `workspace show`): one pass over the instance
             if f"all-{kind}" in self.cache or len(self.program_records()) > 20:
                 # a folder reference is {"type", "value", "folderName"} in answers: compare paths, not shapes
@@ -341,11 +342,13 @@ class MarketoInventory(Workspace):
             if kind == "image":
                 rec = next((a for a in self.design_records("image") if int(a["id"]) == mid), {"id": mid})
                 self._exported[asset_id] = (marketo_export.download(rec, self.client.limits.timeout), [])
-            elif kind in LOCAL:
+            elif kind in self.program_kinds():
                 rec = self.asset_records.get((kind, mid))
                 if rec is None:
                     raise MarketoError(f"{kind} {mid} is not an asset of a program read from Marketo", code="PK913")
-                mapper = marketo_export.email_document if kind == "email" else marketo_export.campaign_document
+                handler = marketo_kinds.get(kind)
+                mapper = handler.document if handler else marketo_export.email_document if kind == "email" \
+                    else marketo_export.campaign_document
                 self._exported[asset_id] = mapper(self, rec)
             else:
                 self._exported[asset_id] = (self._read(kind, mid), [])
@@ -361,7 +364,7 @@ class MarketoInventory(Workspace):
     def prefetch(self, assets: Iterable[AssetInfo]) -> None:
         """Read the program's emails and campaigns side by side (within the limits); every asset that cannot be
         read is reported at once (PK913/PK914), not only the first."""
-        todo = [a.id for a in assets if a.kind in LOCAL and a.id not in self._exported]
+        todo = [a.id for a in assets if a.kind in self.program_kinds() and a.id not in self._exported]
         # shared look-ups (the template list): load them once, before the workers
         if any(a.kind == "email" for a in assets):
             self.design_records("emailTemplate")
@@ -394,12 +397,18 @@ class MarketoInventory(Workspace):
                "snippets": len(self.design_records("snippet")), "customObjects": len(self.names("customObjects"))}
         for kind in DESIGN:
             out[kind] = len(self.design_records(kind))
-        for kind in LOCAL:  # the whole instance: one browse call per 200
+        for kind in self.program_kinds():  # the whole instance: one browse call per 200
             out[kind] = len(self.all_local_records(kind))
         return out
 
+    @staticmethod
+    def program_kinds() -> dict[str, str]:
+        """Program kinds the target reads and writes, with their list endpoints: emails and smart campaigns,
+        then the kind modules' (kinds/)."""
+        return {**{k: path for k, (_, path) in LOCAL.items()}, **{h.kind: h.browse for h in marketo_kinds.all_handlers()}}
+
     def all_local_records(self, kind: str) -> list[dict[str, Any]]:
-        return self.cached(f"all-{kind}", lambda: self._mine(self.client.browse(LOCAL[kind][1])))
+        return self.cached(f"all-{kind}", lambda: self._mine(self.client.browse(self.program_kinds()[kind])))
 
     # -- what we know from our own journals: the sha of bytes we uploaded ----------------------
     def _known(self) -> dict[tuple[str, int], dict[str, Any]]:
@@ -477,6 +486,9 @@ class MarketoInventory(Workspace):
                 out.append(make("PK809", f"{asset.kind} {asset.name!r} cannot be written through the Marketo API "
                                          "(Revenue Cycle Modeler has none): it goes to the manual-steps checklist",
                                 file="bundle.json", pointer=asset.pointer))
+            elif marketo_kinds.get(asset.kind) is not None:
+                if writes is None or (asset.kind, asset.name) in writes:
+                    out += list(marketo_kinds.get(asset.kind).preflight(self, asset))
             elif asset.kind not in DESIGN and asset.kind not in LOCAL:
                 out.append(make("PK810", f"{asset.kind} {asset.name!r}: programkit does not write {asset.kind} assets to "
                                          "Marketo yet (nothing is written); import into the embedded workspace, or "
@@ -526,7 +538,10 @@ class MarketoInventory(Workspace):
         for act in plan.actions:
             if act.action not in ("create", "rename", "replace", "update", "delete") or act.kind in MANUAL:
                 continue
-            if act.kind == "email" and act.action != "delete":
+            handler = marketo_kinds.get(act.kind)
+            if handler is not None:
+                calls += handler.calls(contents.get((act.kind, act.name.casefold())), act.action)
+            elif act.kind == "email" and act.action != "delete":
                 email = contents.get((act.kind, act.name.casefold()))
                 email = email if isinstance(email, dict) else {}
                 calls += (act.action in ("create", "rename")) + email_content_calls(email)
@@ -536,7 +551,7 @@ class MarketoInventory(Workspace):
                 calls += 1
             if act.action != "delete":  # --approve: two calls per draft (approve, read back); --activate: one
                 content = contents.get((act.kind, act.name.casefold()))
-                calls += 2 * (self.approve and act.kind in ("emailTemplate", "landingPageTemplate", "snippet", "email"))
+                calls += 2 * (self.approve and act.kind in marketo_kinds.approval_order())
                 calls += self.activate and act.kind == "smartCampaign" and isinstance(content, dict) and \
                     bool(content.get("active"))
         return cost_estimate(calls)

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from ...errors import BadInput, ProgramkitError
 from ...findings import Finding, Severity, make, register_code
 from .client import MarketoError
-from .common import A, DESIGN, KIND_CODE, MANUAL, asset_id, delete_remote, now_utc, write_json
+from . import kinds as marketo_kinds
+from .common import A, KIND_CODE, MANUAL, asset_id, delete_remote, now_utc, write_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..base import ImportRecord
@@ -299,7 +300,7 @@ def _undo(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int]) -> str
     """Undo one step through the API: "deleted", "restored", or None (nothing to do). Raises MarketoError."""
     kind, mid, op = step["kind"], int(step["id"]) if step.get("id") is not None else None, step["op"]
     if op == "create":
-        delete_remote(ws.client, "program" if kind == "program" else DESIGN[kind][0] if kind in DESIGN else kind, mid)
+        delete_remote(ws.client, marketo_kinds.segment_of(kind), mid)
         return "deleted"
     if op == "token" and mid not in programs and "previous" in step and not step.get("unchanged"):
         prev = step["previous"]

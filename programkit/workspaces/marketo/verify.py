@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import BadInput, ProgramkitError
 from ...findings import Severity, make, register_code
-from .checklist import (ACTIVATE_REFUSED, APPROVABLE, APPROVE_PREFIX, REVIEW_CAMPAIGN, campaign_checks, filter_key, filter_text,
+from .checklist import (ACTIVATE_REFUSED, APPROVE_PREFIX, REVIEW_CAMPAIGN, campaign_checks, filter_key, filter_text,
                         logic_text, trigger_key, trigger_text)
+from . import kinds as marketo_kinds
 from .common import CHECKLIST_OUTCOMES, DESIGN, asset_id, now_utc, write_json
 
 ACTIVATE_PREFIX = ACTIVATE_REFUSED.split("(")[0].rstrip()
@@ -270,8 +271,9 @@ def _approval(ws: MarketoWorkspace, kind: str, mid: Any, step: str) -> Check:
 
 def _item_checks(ws: MarketoWorkspace, item: dict[str, Any], pid: int | None) -> list[Check]:
     kind, mid, steps = item["kind"], item.get("marketoId"), [s for s in item["steps"] if s != REVIEW_CAMPAIGN]
-    approvals = [_approval(ws, kind, mid, s) for s in steps if kind in APPROVABLE and s.startswith(APPROVE_PREFIX)]
-    steps = [s for s in steps if not (kind in APPROVABLE and s.startswith(APPROVE_PREFIX))]
+    approvable = kind in marketo_kinds.approval_order()
+    approvals = [_approval(ws, kind, mid, s) for s in steps if approvable and s.startswith(APPROVE_PREFIX)]
+    steps = [s for s in steps if not (approvable and s.startswith(APPROVE_PREFIX))]
     if approvals and not steps:
         return approvals
     if approvals:
@@ -282,6 +284,16 @@ def _item_checks(ws: MarketoWorkspace, item: dict[str, Any], pid: int | None) ->
             return [Check(MISSING, s, "active", f"no smartCampaign with id {mid} in Marketo") for s in steps]
         return [Check(DONE, s) if rec.get("isActive") is True else Check(MISSING, s, "active", "not active")
                 for s in steps]
+    handler = marketo_kinds.get(kind)
+    if handler is not None and steps:
+        if "expect" not in item:
+            return [Check(UNCHECKED, s, why=NO_INTENT) for s in steps]
+        if pid is None or (kind, mid) not in ws.asset_records:
+            gone = (f"no {kind} with id {mid} in the program in Marketo (deleted, or moved out of it?)" if pid else
+                    "the program is not in Marketo (deleted or renamed?)")
+            return [Check(MISSING, s, None, gone) for s in steps]
+        found = json.loads(ws.read(asset_id(kind, int(mid))))
+        return [Check(*c) for c in handler.check_steps(item["expect"], found, steps)]
     if kind not in ("smartCampaign", "email"):
         return [Check(MANUAL, s, why=NO_LIFECYCLE if kind == "leadLifecycle" else UNKNOWN_STEP) for s in steps]
     if "expect" not in item:
@@ -320,7 +332,8 @@ def verify(ws: MarketoWorkspace, program: str | None = None, import_id: int | No
     for pid in sorted({p for p in pids.values() if p is not None}):
         assets += ws.program_assets(pid)  # the browse records export reads from
     wanted = {asset_id(item["kind"], item["marketoId"]) for _, item in pairs
-              if "expect" in item and item["kind"] in ("smartCampaign", "email") and item.get("marketoId")}
+              if "expect" in item and item.get("marketoId") and (item["kind"] in ("smartCampaign", "email")
+                                                                  or marketo_kinds.get(item["kind"]))}
     try:
         ws.prefetch([a for a in assets if a.id in wanted])  # side by side, within the limits, as export reads
     except ProgramkitError as err:
