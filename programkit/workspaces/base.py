@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .. import kinds
+from ..findings import Severity, register_code
+
+#: a workspace that is not the one a plan was made for (apply's check, the embedded target's first import)
+register_code("PK520", "workspace-changed", Severity.ERROR,
+              "The workspace changed since the plan was made, so the plan no longer describes it.",
+              hint="Make a new plan (`programkit plan`) and review it, or import without --plan.",
+              example="workspace 'default' is at revision 42, the plan was made at revision 40", group="import")
 
 #: --target when neither the option nor PROGRAMKIT_TARGET is given
 DEFAULT_TARGET = "programkit.db"
