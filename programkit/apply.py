@@ -38,7 +38,8 @@ from .canonical import bundle_digest, sha256_bytes
 from .errors import BadInput, ProgramkitError
 from .findings import Severity, make, register_code
 from . import kinds
-from .model import PROGRAM_KINDS, Bundle
+from .kinds import PROGRAM_KINDS
+from .model import Bundle
 from .plan import WRITES, Action, Plan, SavedPlan, history_mapping, plan_path
 from .workspaces.base import DESIGN_KINDS, ImportRecord, Workspace, WorkspaceWriter
 

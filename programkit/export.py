@@ -79,7 +79,7 @@ from .bundle import check_replaceable, unsafe_path_reason
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import iter_strings, tokens as pointer_tokens
-from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
+from .kinds import ALL_KINDS, HTML_KINDS, JSON_KINDS
 from .catalog import standard_field_names
 from .validate import TOKEN_RE
 from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design

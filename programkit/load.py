@@ -24,7 +24,8 @@ from .bundle import (MAX_TEXT_BYTES, ArchiveLimits, BundleSource, DirSource, Uns
 from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
 from .jsontypes import JsonInputError, strict_loads
-from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
+from .kinds import HTML_KINDS, JSON_KINDS
+from .model import Asset, Bundle
 from .registry_source import open_reference, refuse_unsigned_path
 
 G = "bundle"

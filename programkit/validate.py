@@ -22,7 +22,8 @@ from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, did_you_mean, make, register_code, sort_key
 from .jsonpos import iter_strings, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
-from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
+from .kinds import HTML_KINDS, PROGRAM_KINDS
+from .model import Asset, Bundle, folder_tree
 from . import kinds
 from .catalog import known_field_names
 

@@ -10,7 +10,7 @@ import pytest
 
 from programkit import kinds
 from programkit.kinds.base import Kind
-from programkit.model import ALL_KINDS, HTML_KINDS, JSON_KINDS, PROGRAM_KINDS
+from programkit.kinds import ALL_KINDS, HTML_KINDS, JSON_KINDS, PROGRAM_KINDS
 from programkit.rules import OPTIONS, RULE_OF_KIND, copy_name
 from programkit.schema import get_schema
 from programkit.workspaces.base import DESIGN_KINDS, LOCAL_KINDS

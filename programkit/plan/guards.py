@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..findings import Finding, Severity, make, register_code
-from ..model import PROGRAM_KINDS, Bundle
+from ..kinds import PROGRAM_KINDS
+from ..model import Bundle
 from ..usage import design_users, used_by_text
 from ..workspaces.base import DESIGN_KINDS, ProgramInfo, Workspace
 from .model import WRITES, Action

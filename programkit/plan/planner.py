@@ -21,7 +21,8 @@ from ..findings import Finding, Severity, make, register_code, sort_key
 from ..jsonpos import escape
 from ..jsontypes import as_list
 from ..load import load_bundle
-from ..model import PROGRAM_KINDS, Asset, Bundle, folder_tree
+from ..kinds import PROGRAM_KINDS
+from ..model import Asset, Bundle, folder_tree
 from ..rules import REUSE_IDENTICAL, RULE_OF_KIND, Rules, first_free_copy, load_rules_file, resolve
 from ..validate import _with_lines, folder_paths, validate_bundle, validate_loaded
 from ..workspaces.base import DESIGN_KINDS, AssetInfo, ProgramInfo, Workspace
