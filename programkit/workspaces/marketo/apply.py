@@ -6,19 +6,19 @@ import json
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ProgramkitError
 from ...findings import make
 from ...output import write_output
-from ..base import ImportRecord, WorkspaceWriter, renamed_design
+from ..base import ImportRecord, WorkspaceWriter
 from . import kinds as marketo_kinds
-from .checklist import (ACTIVATE_REFUSED, REVIEW_CAMPAIGN, approve_step, campaign_checks, email_expect,
+from .checklist import (ACTIVATE_REFUSED, REVIEW_CAMPAIGN, approve_step, campaign_checks,
                         lifecycle_steps, manual_steps, render_checklist, same_smart_list)
 from .export import Gaps, smart_list
 from .client import MarketoError
 from .common import (A, ADOPT_SLACK, API_TOKEN_TYPES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
-                     PROGRAM_TYPES, asset_id, delete_remote, dynamic_segments, parse_time, sha256_hex, slug,
+                     PROGRAM_TYPES, asset_id, delete_remote, parse_time, sha256_hex, slug,
                      split_id, write_json)
 from .journal import Journal
 
@@ -287,19 +287,6 @@ class MarketoWriter(WorkspaceWriter):
             res = self._create(name, lambda: handler.create(self, name, doc, where, meta),
                                lambda: self.client.browse(handler.browse, folder=where))
             mid = self._step(key, kind, res, sha256=sha256)
-        elif kind == "email":
-            email = json.loads(content)
-            where = self._folder_ref(program_id, folder)
-            res = self._create(name, lambda: self.client.post(f"{A}/emails.json", {
-                "name": name, "folder": where,
-                "template": self._template_id(meta.get("template") or renamed_design(meta, "emailTemplate").get(
-                    email["template"].casefold(), email["template"])),  # the keep-both copy, if the import made one
-                "subject": email.get("subject", ""), "fromName": email.get("fromName", ""),
-                "fromEmail": email.get("fromEmail", ""),
-                "replyEmail": email.get("replyTo") or email.get("fromEmail", ""),
-                "operational": bool(email.get("operational")), "description": email.get("description") or None})[0],
-                lambda: self.client.browse(f"{A}/emails.json", folder=where))
-            mid = self._step(key, kind, res, sha256=sha256)
         else:
             campaign = json.loads(content)
             where = self._folder_ref(program_id, folder)
@@ -344,9 +331,10 @@ class MarketoWriter(WorkspaceWriter):
                 self._folder_ref(program_id, folder or None)  # a missing folder is created once, not by each worker
             if any(item[0] == "smartCampaign" for item in items):
                 self._campaigns_by_name()  # where a campaign to clone is looked for: read before the workers
-            if any(item[0] == "email" for item in items):
-                self.ws.design_records("emailTemplate")
-                self._load_segments(item[2] for item in items if item[0] == "email")
+            for kind in sorted({item[0] for item in items}):
+                handler = marketo_kinds.get(kind)
+                if handler is not None:  # what the creates share, read once before the workers
+                    handler.prepare(self, [item[2] for item in items if item[0] == kind])
         with ThreadPoolExecutor(max_workers=max(1, self.client.limits.concurrent - 1),
                                 thread_name_prefix="marketo-create") as pool:
             futures = [pool.submit(self.put_asset, kind, name, content, sha, folder=folder, program_id=program_id,
@@ -362,20 +350,12 @@ class MarketoWriter(WorkspaceWriter):
             raise failed.exception()  # type: ignore[misc]
         return [fut.result() for fut in futures]
 
-    def _load_segments(self, contents: Iterable[bytes]) -> None:
-        """Read the segmentations and segments the emails' dynamic content uses, once, before workers need them."""
-        for content in contents:
-            for spec in (json.loads(content).get("dynamicContent") or {}).values():
-                sid = self.ws.segmentation_id(spec["segmentation"])
-                if sid is not None:
-                    self.ws.segment_names(sid)
-
     def _follow_up(self, kind: str, name: str, mid: int, content: bytes, folder: str | None,
                    program_id: int | None, index: int | None = None, meta: dict[str, Any] | None = None) -> None:
         """Content and checklist steps after a create (each journalled, so resume skips what is done)."""
         key = f"content:{kind}:{mid}"
         handler = marketo_kinds.get(kind)
-        if (kind not in ("emailTemplate", "landingPageTemplate", "snippet", "email", "smartCampaign")
+        if (kind not in ("emailTemplate", "landingPageTemplate", "snippet", "smartCampaign")
                 and handler is None) or self.journal.done(key):
             return
         where = self._folder_path(self._folder_ref(program_id, folder)) if program_id is not None else \
@@ -404,21 +384,9 @@ class MarketoWriter(WorkspaceWriter):
                                                    expect={"approved": True}))
             return
 
-        def run() -> None:
-            if kind in ("landingPageTemplate", "snippet"):
-                self._upload_content(kind, mid, slug(name), content)
-                self.journal.add(step, self._checklist(kind, name, mid, where, approve, index,
-                                                       expect={"approved": True}))
-                return
-            email = json.loads(content)
-            self._email_content(mid, email)
-            steps = []
-            if email.get("text") and not _text_section(email):
-                steps.append("Edit Text Version: paste the text version from the bundle (the email has no static "
-                             "section to carry it through the API)")
-            expect = {**email_expect(email), "approved": True} if approve else email_expect(email)
-            expect.pop("modules", None)  # written through the API
-            self.journal.add(step, self._checklist("email", name, mid, where, steps + approve, index, expect=expect))
+        def run() -> None:  # landingPageTemplate, snippet
+            self._upload_content(kind, mid, slug(name), content)
+            self.journal.add(step, self._checklist(kind, name, mid, where, approve, index, expect={"approved": True}))
 
         self._submit(run)
 
@@ -493,103 +461,6 @@ class MarketoWriter(WorkspaceWriter):
                 "name": name, "folder": folder, "templateType": meta.get("templateType", "freeForm")})[0]
         return self.client.post(f"{A}/snippets.json", {"name": name, "folder": folder})[0]
 
-    def _template_id(self, name: str) -> int:
-        hit = next((t for t in self.ws.design_records("emailTemplate") if t["name"].casefold() == name.casefold()), None)
-        if hit is None:
-            raise MarketoError(f"email template {name!r} not found in Marketo", code="PK810")
-        return int(hit["id"])
-
-    def _email_content(self, mid: int, email: dict[str, Any]) -> None:
-        dynamic = email.get("dynamicContent") or {}
-        carrier = _text_section(email)
-        for html_id, value in sorted((email.get("sections") or {}).items()):
-            if html_id not in dynamic:  # a dynamic section's static HTML is its Default segment (below)
-                form = {"type": "Text", "value": value}
-                if email.get("text") and carrier:
-                    # the text version goes with the first static section (textValue, Swagger
-                    # UpdateEmailComponentContentRequest); the other sections' text is emptied, so the email's
-                    # text version is the bundle's
-                    form["textValue"] = email["text"] if html_id == carrier else ""
-                self.client.post(f"{A}/email/{mid}/content/{html_id}.json", form)
-        if email.get("modules"):
-            self._email_modules(mid, list(email["modules"]))
-        for var, value in sorted((email.get("variables") or {}).items()):
-            self.client.post(f"{A}/email/{mid}/variable/{var}.json", {"value": value})
-        if dynamic:
-            self._dynamic_content(mid, email)
-
-    def _email_modules(self, mid: int, wanted: list[str]) -> None:
-        """Make the email's modules the bundle's, in its order: read them (content.json lists Module sections),
-        delete the others, add the missing, rearrange (Adobe's Emails page, Modules; the Swagger's
-        email/{id}/content/{moduleId}/add.json, delete.json and content/rearrange.json)."""
-        key = f"modules:{mid}:{sha256_hex(json.dumps(wanted).encode())[:12]}"
-        if self.journal.done(key):
-            return
-        content = self.client.get(f"{A}/email/{mid}/content.json")
-        have = [c["htmlId"] for c in sorted((c for c in content if c.get("contentType") == "Module"),
-                                            key=lambda c: c.get("index", 0)) if isinstance(c.get("htmlId"), str)]
-        for module in [m for m in have if m not in wanted]:
-            self.client.post(f"{A}/email/{mid}/content/{module}/delete.json")
-            have.remove(module)
-        for i, module in enumerate(wanted):
-            if module not in have:
-                self.client.post(f"{A}/email/{mid}/content/{module}/add.json",
-                                 query={"name": module, "index": min(i, len(have))})
-                have.insert(min(i, len(have)), module)
-        if have != wanted:
-            self.client.post(f"{A}/email/{mid}/content/rearrange.json", {
-                "positions": json.dumps([{"index": i, "moduleId": m} for i, m in enumerate(wanted)])})
-        self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "modules": wanted})
-
-    def _dynamic_content(self, mid: int, email: dict[str, Any]) -> None:
-        """Write an email's dynamic content as Adobe's guide does (Dynamic Content, Marketo developer docs).
-
-        Per section: ``POST email/{id}/content/{htmlId}.json`` with ``type=DynamicContent&value=<segmentation
-        id>``; then one ``GET email/{id}/content.json`` for the email, whose dynamic sections' ``value`` is
-        their dynamic content id; then per segment ``POST email/{id}/dynamicContent/{contentId}.json`` with
-        ``segment=<name>&type=HTML&value=<html>``. Adobe's Swagger leaves ``segment`` out of
-        UpdateEmailDynamicContentRequest; the guide sends it, and without it the call could not say which
-        segment it sets, so this follows the guide. Each call is a journal step (the content id kept with
-        the section's), so a resumed import redoes none that was answered.
-        """
-        dynamic = email["dynamicContent"]
-        content_ids: dict[str, str] = {}
-        segmentations: dict[str, int] = {}
-        made: list[tuple[str, str]] = []
-        for html_id, spec in sorted(dynamic.items()):
-            sid = self.ws.segmentation_id(spec["segmentation"])
-            if sid is None:
-                raise MarketoError(f"segmentation {spec['segmentation']!r} (dynamic content of section {html_id!r}) "
-                                   "not found in Marketo", code="PK810")
-            segmentations[html_id] = sid
-            key = f"dynamic:{mid}:{html_id}:{sid}"
-            done = self.journal.done(key)
-            if done:
-                content_ids[html_id] = str(done["contentId"])
-                continue
-            self.client.post(f"{A}/email/{mid}/content/{html_id}.json", {"type": "DynamicContent", "value": sid})
-            made.append((html_id, key))
-        if made:
-            sections = {c.get("htmlId"): c for c in self.client.get(f"{A}/email/{mid}/content.json")}
-            for html_id, key in made:
-                found = sections.get(html_id) or {}
-                if found.get("contentType") != "DynamicContent" or not isinstance(found.get("value"), (str, int)):
-                    raise MarketoError(f"Marketo did not make section {html_id!r} of email {mid} dynamic (its "
-                                       f"content type is {found.get('contentType')!r})", code="PK803")
-                content_ids[html_id] = str(found["value"])
-                self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "section": html_id,
-                                  "contentId": content_ids[html_id]})
-        for html_id in sorted(dynamic):
-            spelled = {n.casefold(): n for n in self.ws.segment_names(segmentations[html_id])}
-            for segment, html in dynamic_segments(email, html_id).items():
-                key = f"segment:{mid}:{html_id}:{segment}:{sha256_hex(html.encode('utf-8'))[:12]}"
-                if self.journal.done(key):
-                    continue
-                self.client.post(f"{A}/email/{mid}/dynamicContent/{content_ids[html_id]}.json", {
-                    "segment": spelled.get(segment.casefold(), segment), "type": "HTML", "value": html})
-                self.journal.add({"key": key, "op": "content", "kind": "email", "id": mid, "section": html_id,
-                                  "segment": segment})
-
     def _upload_content(self, kind: str, mid: int, label: str, content: bytes,
                         entry: dict[str, Any] | None = None) -> None:
         """Put the content of an existing Design Studio asset (after a create, or to replace it)."""
@@ -627,8 +498,6 @@ class MarketoWriter(WorkspaceWriter):
             handler.replace(self, mid, json.loads(content), meta or {})
         elif kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
             self._upload_content(kind, mid, name, content, (meta or {}).get("entry") or meta or {})
-        elif kind == "email":
-            self._email_content(mid, json.loads(content))
         item = None
         title = ((meta or {}).get("entry") or {}).get("name") or name
         if kind == "smartCampaign":
@@ -741,8 +610,3 @@ class MarketoWriter(WorkspaceWriter):
         return record.id
 
 
-
-def _text_section(email: dict[str, Any]) -> str | None:
-    """The static section that carries an email's text version through the API (the first by id), or None."""
-    dynamic = email.get("dynamicContent") or {}
-    return next((h for h in sorted(email.get("sections") or {}) if h not in dynamic), None)

@@ -158,6 +158,13 @@ KIND_LABEL = {"emailTemplate": "email template", "landingPageTemplate": "landing
               "snippet": "snippet", "email": "email"}
 APPROVE_PREFIX = "Approve the "
 
+#: why verify cannot read a step back: it stays on the checklist as "manual"
+NO_FLOW = "Marketo's REST API has no flow endpoint: check it in the UI"
+NO_MODULES = "Marketo's API does not say which modules an email uses: check it in the UI"
+NO_LIFECYCLE = "Revenue Cycle Modeler has no API: check it in the UI"
+NO_EXPRESSION = "Marketo says the filters use advanced logic but its API does not give the expression: check it in the UI"
+UNKNOWN_STEP = "programkit cannot read this through the API: check it in the UI"
+
 
 def approve_step(kind: str, label: str | None = None) -> str:
     """The checklist step of a draft left unapproved; ``label``: how the kind's Marketo module names it."""

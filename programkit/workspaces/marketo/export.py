@@ -1,4 +1,6 @@
-"""Reading a program's assets back out of Marketo as bundle files (``export --target https://…``).
+"""Reading a program's assets back out of Marketo as bundle files (``export --target https://…``): smart
+campaigns (their smart lists mapped into the bundle's shape) and what every kind module's ``document`` shares
+(needs-completion items, read failures, image downloads); each kind module in ``kinds/`` maps its own kind.
 
 :class:`~programkit.workspaces.marketo.MarketoWorkspace` calls these to turn
 what the asset API answers into the bytes of a bundle file; the generic export
@@ -27,7 +29,6 @@ their public URL (no API call, no credentials sent).
 
 from __future__ import annotations
 
-import re
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,6 @@ QUALIFICATION = {("once", None, None): "once", ("any", None, None): "every time"
                  ("interval", 1, "hour"): "once every 1 hour", ("interval", 1, "day"): "once every 1 day",
                  ("interval", 7, "day"): "once every 7 days", ("interval", 1, "week"): "once every 7 days",
                  ("interval", 30, "day"): "once every 30 days"}
-_EMAIL = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|\{\{[^}]+\}\})$")
 
 
 class Gaps:
@@ -82,12 +82,12 @@ class Gaps:
         self.items.append({"pointer": pointer, "what": what, "why": why})
 
 
-def _fail(kind: str, rec: dict[str, Any], err: MarketoError) -> ProgramkitError:
+def read_failed(kind: str, rec: dict[str, Any], err: MarketoError) -> ProgramkitError:
     msg = f"{kind} {rec.get('name')!r} (id {rec.get('id')}): {err.message}"
     return ProgramkitError(msg, [make("PK913", msg)])
 
 
-def _unmappable(kind: str, rec: dict[str, Any], what: str) -> ProgramkitError:
+def unmappable(kind: str, rec: dict[str, Any], what: str) -> ProgramkitError:
     msg = f"{kind} {rec.get('name')!r} (id {rec.get('id')}) {what}"
     return ProgramkitError(msg, [make("PK914", msg)])
 
@@ -100,157 +100,6 @@ def ref_id(ref: Any) -> int | None:
         return int(ref) if ref is not None and not isinstance(ref, bool) else None
     except (TypeError, ValueError):
         return None
-
-
-def _html(value: Any) -> str | None:
-    """A section's HTML: a string, or Marketo's list of {type: HTML|Text, value} (the HTML one)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        for part in value:
-            if isinstance(part, dict) and str(part.get("type", "")).upper() == "HTML" and isinstance(
-                    part.get("value"), str):
-                return part["value"]
-    return None
-
-
-# -- emails -----------------------------------------------------------------------------------------
-def email_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
-    """An email record (from the browse list) → the bundle's email document, with what it could not read."""
-    mid, gaps = int(rec["id"]), Gaps()
-    try:
-        content = ws.client.get(f"{A}/email/{mid}/content.json")
-        variables = ws.client.get(f"{A}/email/{mid}/variables.json")
-        # fullContent serves Email 1.0 only; a 2.0 email's text version is in its sections (textValue)
-        text = ws.client.get(f"{A}/email/{mid}/fullContent.json", type="Text") if rec.get("version") == 1 else None
-    except MarketoError as err:
-        raise _fail("email", rec, err) from None
-    doc: dict[str, Any] = {}
-
-    def header(field: str, key: str) -> str | None:
-        h = rec.get(field)
-        if isinstance(h, dict):
-            if h.get("type") not in (None, "Text"):
-                gaps.add("", f"{key} ({h.get('type')})",
-                         f"the email's {key} is {h.get('type')} in Marketo, which a bundle email cannot hold; "
-                         "set it in the Marketo UI")
-                return None
-            h = h.get("value")
-        return h if isinstance(h, str) and h.strip() else None
-
-    subject = header("subject", "subject")
-    if subject is None:
-        raise _unmappable("email", rec, "has no subject in Marketo (a bundle email needs one)")
-    doc["subject"] = subject
-    templates = {int(t["id"]): t["name"] for t in ws.design_records("emailTemplate")}
-    tid = ref_id(rec.get("template"))
-    if tid not in templates:
-        raise _unmappable("email", rec, f"uses email template id {tid}, which is not in Marketo workspace "
-                                        f"{ws.name!r}")
-    doc["template"] = templates[tid]
-    for field, key in (("fromName", "fromName"), ("fromEmail", "fromEmail"), ("replyEmail", "replyTo")):
-        value = header(field, key)
-        if value is not None and (key == "fromName" or _EMAIL.match(value)):
-            doc[key] = value
-        elif value is not None:
-            gaps.add("", key, f"Marketo's {field} {value!r} is not an email address or a token")
-    if isinstance(rec.get("description"), str) and rec["description"]:
-        doc["description"] = rec["description"]
-    if isinstance(rec.get("preHeader"), str) and rec["preHeader"]:
-        doc["preheader"] = rec["preHeader"]
-    if rec.get("operational") is True:
-        doc["operational"] = True
-    if rec.get("textOnly") is True:
-        doc["textOnly"] = True
-    snippets = {int(s["id"]): s["name"] for s in ws.design_records("snippet")} if any(
-        isinstance(c, dict) and c.get("contentType") == "Snippet" for c in content) else {}
-    sections: dict[str, str] = {}
-    dynamic: dict[str, str] = {}  # section id -> Marketo's dynamic content id
-    modules: list[str] = []
-    texts: list[str] = []  # section text versions set apart from the HTML (textValue)
-    for c in sorted((c for c in content if isinstance(c, dict)), key=lambda c: c.get("index") or 0):
-        hid, ctype = c.get("htmlId"), c.get("contentType")
-        if not isinstance(hid, str) or not hid:
-            continue
-        if ctype == "Module":  # the email's modules, in its order (Adobe's Emails page, Modules)
-            modules.append(hid)
-            continue
-        if ctype in (None, "Text", "RichText", "HTML"):
-            section_text = _section_text(c.get("value"))
-            if section_text is not None:
-                texts.append(section_text)
-        if ctype == "Snippet" and ref_id(c.get("value")) in snippets:
-            sections[hid] = snippets[ref_id(c.get("value"))]  # type: ignore[index]
-        elif ctype in (None, "Text", "RichText", "HTML") and _html(c.get("value")) is not None:
-            sections[hid] = _html(c.get("value"))  # type: ignore[assignment]
-        elif ctype == "DynamicContent" and isinstance(c.get("value"), (str, int)) and str(c["value"]):
-            dynamic[hid] = str(c["value"])
-        else:
-            gaps.add("", f"section {hid!r} ({ctype})",
-                     f"a {ctype} section has no bundle equivalent; set it in the Marketo UI")
-    if sections:
-        doc["sections"] = sections
-    if dynamic:
-        doc["dynamicContent"] = _dynamic_content(ws, rec, dynamic, gaps)
-    globals_: dict[str, Any] = {}
-    for v in variables:
-        if not isinstance(v, dict) or not isinstance(v.get("name"), str):
-            continue
-        if v.get("moduleScope"):
-            gaps.add("", f"variable {v['name']!r} of module {v.get('moduleId')!r}",
-                     "module-local variables have no place in a bundle email (only template variables)")
-        elif isinstance(v.get("value"), (str, int, float, bool)):
-            globals_[v["name"]] = v["value"]
-    if globals_:
-        doc["variables"] = globals_
-    if text is not None:  # Email 1.0: fullContent's text version
-        body = (text[0].get("content") if text and isinstance(text[0], dict) else None) or ""
-    else:
-        body = "".join(texts)
-    if isinstance(body, str) and body.strip():
-        doc["text"] = body
-    if modules:
-        doc["modules"] = modules
-    return canonical.dump_bytes(doc), gaps.items
-
-
-def _section_text(value: Any) -> str | None:
-    """A static section's text version when it was set apart from its HTML (``textValue``), else None.
-
-    Marketo answers a Text section's value as ``[{"type": "HTML", …}, {"type": "Text", …}]``; a text part that is
-    only the HTML with its tags removed is what Marketo derives by itself (guess: the stand-in derives it so),
-    not a text version anyone wrote."""
-    if not isinstance(value, list):
-        return None
-    parts = {v.get("type"): v.get("value") for v in value if isinstance(v, dict)}
-    html, text = parts.get("HTML"), parts.get("Text")
-    if not isinstance(text, str) or not isinstance(html, str):
-        return None
-    return None if text == re.sub(r"<[^>]*>", "", html) else text
-
-
-def _dynamic_content(ws: "MarketoWorkspace", rec: dict[str, Any], dynamic: dict[str, str],
-                     gaps: Gaps) -> dict[str, Any]:
-    """Each dynamic section's segmentation (by name) and per-segment HTML (one call per section)."""
-    segmentations = {int(s["id"]): s["name"] for s in ws.segmentation_list() if ref_id(s.get("id")) is not None}
-    out: dict[str, Any] = {}
-    for hid, cid in sorted(dynamic.items()):
-        try:
-            found = ws.client.get(f"{A}/email/{int(rec['id'])}/dynamicContent/{cid}.json")
-        except MarketoError as err:
-            raise _fail("email", rec, err) from None
-        dc = found[0] if found and isinstance(found[0], dict) else {}
-        seg = segmentations.get(ref_id(dc.get("segmentation")) or -1)
-        segments = {i["segmentName"]: i["content"] for i in dc.get("content") or []
-                    if isinstance(i, dict) and isinstance(i.get("segmentName"), str)
-                    and isinstance(i.get("content"), str) and str(i.get("type", "HTML")).upper() == "HTML"}
-        if seg is None or not segments:
-            gaps.add("", f"dynamic content of section {hid!r}",
-                     f"Marketo's answer names {'no segmentation export knows' if seg is None else 'no HTML segment'}"
-                     "; copy each segment's content from the Marketo UI into dynamicContent")
-            continue
-        out[hid] = {"segmentation": seg, "segments": segments}
-    return out
 
 
 # -- smart campaigns --------------------------------------------------------------------------------
@@ -326,7 +175,7 @@ def campaign_document(ws: "MarketoWorkspace", rec: dict[str, Any]) -> tuple[byte
     try:
         found = ws.client.get(f"{A}/smartCampaign/{mid}/smartList.json", includeRules=True)
     except MarketoError as err:
-        raise _fail("smartCampaign", rec, err) from None
+        raise read_failed("smartCampaign", rec, err) from None
     rules = found[0].get("rules") if found and isinstance(found[0], dict) else None
     rules = rules if isinstance(rules, dict) else {}
     sl, listed_triggers = smart_list(rules, gaps)

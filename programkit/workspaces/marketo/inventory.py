@@ -19,7 +19,7 @@ from . import export as marketo_export
 from .client import Limits, MarketoClient, MarketoError, cost_estimate
 from . import kinds as marketo_kinds
 from .common import (A, API_TOKEN_TYPES, TYPE_TOKENS, bracketed, CHECKLIST_OUTCOMES, DESIGN, KIND_CODE, LOCAL, MANUAL, MARKETO_TOKEN_TYPES,
-                     PROGRAM_TYPES, asset_id, default_state_dir, dynamic_segments, email_content_calls, sha256_hex,
+                     PROGRAM_TYPES, asset_id, default_state_dir, dynamic_segments, sha256_hex,
                      split_id, token_from_marketo)
 from .journal import Journal, list_journals
 from .progress import ProgressLine, for_stream
@@ -347,8 +347,7 @@ class MarketoInventory(Workspace):
                 if rec is None:
                     raise MarketoError(f"{kind} {mid} is not an asset of a program read from Marketo", code="PK913")
                 handler = marketo_kinds.get(kind)
-                mapper = handler.document if handler else marketo_export.email_document if kind == "email" \
-                    else marketo_export.campaign_document
+                mapper = handler.document if handler else marketo_export.campaign_document
                 self._exported[asset_id] = mapper(self, rec)
             else:
                 self._exported[asset_id] = (self._read(kind, mid), [])
@@ -494,42 +493,11 @@ class MarketoInventory(Workspace):
                                          "Marketo yet (nothing is written); import into the embedded workspace, or "
                                          "create it in Marketo by hand",
                                 file="bundle.json", pointer=asset.pointer))
-        out += self._dynamic_preflight(bundle, writes)
         for hook in sorted((bundle.requires or {}).get("webhooks") or []):
             out.append(make("PK806", f"webhooks cannot be read through the Marketo API: required webhook "
                                      f"{hook!r} not checked", file="bundle.json", pointer="/requires/webhooks"))
         # and what reading the inventory could not tell (e.g. the CRM inferred from fields)
         return out + [n for n in self.notes if n.code != "PK806" and n not in out]
-
-    def _dynamic_preflight(self, bundle: Any, writes: set[tuple[str, str]] | None) -> list[Finding]:
-        """Every segment the emails' dynamic content names that its Marketo segmentation lacks (all at once;
-        one segments call per segmentation used), and static sections the dynamic content overrides. A
-        segmentation missing altogether is the plan's PK503 (or validate's PK309), not repeated here."""
-        out: list[Finding] = []
-        for asset in bundle.assets:
-            email = asset.content if asset.kind == "email" and isinstance(asset.content, dict) else {}
-            dyn = email.get("dynamicContent")
-            if not isinstance(dyn, dict) or (writes is not None and (asset.kind, asset.name) not in writes):
-                continue
-            for html_id, spec in sorted(dyn.items()):
-                if not isinstance(spec, dict) or not isinstance(spec.get("segmentation"), str):
-                    continue
-                sid = self.segmentation_id(spec["segmentation"])
-                if sid is None:
-                    continue
-                have = self.segment_names(sid)
-                known = {n.casefold() for n in have}
-                for seg in spec.get("segments") or {}:
-                    if seg.casefold() not in known:
-                        out.append(make("PK816", f"segment {seg!r} is not in Marketo's segmentation "
-                                                 f"{spec['segmentation']!r} (it has {', '.join(have) or 'none'})",
-                                        file=asset.path, pointer=f"/dynamicContent/{html_id}/segments/{seg}"))
-                if html_id in (email.get("sections") or {}) and "default" in {
-                        n.casefold() for n in spec.get("segments") or {}}:
-                    out.append(make("PK817", f"section {html_id!r} is not written as static HTML: it is dynamic "
-                                             "and its Default segment is written instead",
-                                    file=asset.path, pointer=f"/sections/{html_id}"))
-        return out
 
     def estimate_calls(self, plan: Any, bundle: Any) -> dict[str, Any]:
         """API calls applying ``plan`` costs (its writes; the reads are already spent), against the daily quota."""
@@ -541,10 +509,6 @@ class MarketoInventory(Workspace):
             handler = marketo_kinds.get(act.kind)
             if handler is not None:
                 calls += handler.calls(contents.get((act.kind, act.name.casefold())), act.action)
-            elif act.kind == "email" and act.action != "delete":
-                email = contents.get((act.kind, act.name.casefold()))
-                email = email if isinstance(email, dict) else {}
-                calls += (act.action in ("create", "rename")) + email_content_calls(email)
             elif act.kind in ("landingPageTemplate", "snippet") and act.action in ("create", "rename"):
                 calls += 2
             elif act.kind != "tag":

@@ -5,7 +5,7 @@ An import into Marketo leaves a checklist (smart lists, rule logic, qualificatio
 email text versions and modules, lead lifecycles) and records itself ``needs-manual-completion``; each item keeps
 what the bundle asked for (``expect``). Verification reads each asset back the way export does
 (:meth:`MarketoWorkspace.prefetch` and :meth:`~MarketoWorkspace.read`, i.e.
-:func:`.marketo_export.campaign_document` / :func:`.marketo_export.email_document`) and compares, step by step:
+:func:`.export.campaign_document` / the kind modules' ``document``) and compares, step by step:
 
 - **checked**: triggers, filters (operator, values, constraints), rule logic (all/any), qualification rule,
   communication limits, activation, an email's text version — each ``done``, ``missing`` (not done) or
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import BadInput, ProgramkitError
 from ...findings import Severity, make, register_code
-from .checklist import (ACTIVATE_REFUSED, APPROVE_PREFIX, REVIEW_CAMPAIGN, campaign_checks, filter_key, filter_text,
+from .checklist import (ACTIVATE_REFUSED, APPROVE_PREFIX, NO_EXPRESSION, NO_FLOW, NO_LIFECYCLE, NO_MODULES,
+                        UNKNOWN_STEP, REVIEW_CAMPAIGN, campaign_checks, filter_key, filter_text,
                         logic_text, trigger_key, trigger_text)
 from . import kinds as marketo_kinds
 from .common import CHECKLIST_OUTCOMES, DESIGN, asset_id, now_utc, write_json
@@ -57,11 +58,6 @@ register_code("PK825", "marketo-nothing-to-verify", Severity.ERROR,
 #: statuses of one step: checked ones, then those the API cannot read
 DONE, MISSING, DIFFERS, EXTRA, MANUAL, UNCHECKED = "done", "missing", "differs", "extra", "manual", "unchecked"
 FAILED = (MISSING, DIFFERS, EXTRA, UNCHECKED)
-NO_FLOW = "Marketo's REST API has no flow endpoint: check it in the UI"
-NO_MODULES = "Marketo's API does not say which modules an email uses: check it in the UI"
-NO_LIFECYCLE = "Revenue Cycle Modeler has no API: check it in the UI"
-NO_EXPRESSION = "Marketo says the filters use advanced logic but its API does not give the expression: check it in the UI"
-UNKNOWN_STEP = "programkit cannot read this through the API: check it in the UI"
 NO_INTENT = ("this import was recorded before programkit kept what each step asks for, so there is nothing to "
              "compare with: import the bundle again as a new program, or check this step in the UI")
 
@@ -227,35 +223,6 @@ def _campaign(expect: dict[str, Any], found: dict[str, Any], gaps: list[dict[str
     return out
 
 
-def _norm_text(text: Any) -> str:
-    return "\n".join(line.rstrip() for line in str(text or "").replace("\r\n", "\n").strip().split("\n"))
-
-
-def _email(item: dict[str, Any], found: dict[str, Any]) -> list[Check]:
-    expect = item["expect"]
-    out = []
-    for step in item["steps"]:
-        if step.startswith("Edit Text Version") and expect.get("text"):
-            want, have = _norm_text(expect["text"]), _norm_text(found.get("text"))
-            if want == have:
-                out.append(Check(DONE, step))
-            elif not have:
-                out.append(Check(MISSING, step, f"a text version of {len(want.splitlines())} line(s)",
-                                 "no text version"))
-            else:
-                w, h = want.split("\n"), have.split("\n")
-                n = next((k for k in range(max(len(w), len(h)))
-                          if k >= len(w) or k >= len(h) or w[k] != h[k]))
-                out.append(Check(DIFFERS, step,
-                                 f"line {n + 1}: " + (repr(w[n]) if n < len(w) else "(end of text)"),
-                                 f"line {n + 1}: " + (repr(h[n]) if n < len(h) else "(end of text)")))
-        elif step.startswith("Check the modules"):
-            out.append(Check(MANUAL, step, why=NO_MODULES))
-        else:
-            out.append(Check(MANUAL, step, why=UNKNOWN_STEP))
-    return out
-
-
 def _approval(ws: MarketoWorkspace, kind: str, mid: Any, step: str) -> Check:
     """An "Approve the …" step: done when Marketo lists the asset as approved."""
     if kind in DESIGN:
@@ -288,32 +255,28 @@ def _item_checks(ws: MarketoWorkspace, item: dict[str, Any], pid: int | None) ->
     if handler is not None and steps:
         if "expect" not in item:
             return [Check(UNCHECKED, s, why=NO_INTENT) for s in steps]
-        if pid is None or (kind, mid) not in ws.asset_records:
+        if pid is None or (kind, mid) not in ws.asset_records:  # every readable step is then not done
             gone = (f"no {kind} with id {mid} in the program in Marketo (deleted, or moved out of it?)" if pid else
                     "the program is not in Marketo (deleted or renamed?)")
-            return [Check(MISSING, s, None, gone) for s in steps]
+            return [Check(*c) if c[0] == MANUAL else Check(MISSING, c[1], c[2] or "done", gone)
+                    for c in handler.check_steps(item["expect"], {}, steps)]
         found = json.loads(ws.read(asset_id(kind, int(mid))))
         return [Check(*c) for c in handler.check_steps(item["expect"], found, steps)]
-    if kind not in ("smartCampaign", "email"):
+    if kind != "smartCampaign":
         return [Check(MANUAL, s, why=NO_LIFECYCLE if kind == "leadLifecycle" else UNKNOWN_STEP) for s in steps]
     if "expect" not in item:
         return [Check(UNCHECKED, s, why=NO_INTENT) for s in steps]
-    if kind == "smartCampaign":
-        known = {step for _, step in campaign_checks(item["expect"])}
-        unknown = [Check(MANUAL, s, why=UNKNOWN_STEP) for s in steps if s not in known]
-    else:
-        unknown = []
+    known = {step for _, step in campaign_checks(item["expect"])}
+    unknown = [Check(MANUAL, s, why=UNKNOWN_STEP) for s in steps if s not in known]
     if pid is None or (kind, mid) not in ws.asset_records:  # every readable step is then not done
         gone = (f"no {kind} with id {mid} in the program in Marketo (deleted, or moved out of it?)" if pid else
                 "the program is not in Marketo (deleted or renamed?)")
-        base = _campaign(item["expect"], {}, []) if kind == "smartCampaign" else _email(item, {})
+        base = _campaign(item["expect"], {}, [])
         return [c if c.status == MANUAL else Check(MISSING, c.step, c.expected or "done", gone) for c in base] \
             + unknown
     aid = asset_id(kind, int(mid))
     found = json.loads(ws.read(aid))
-    if kind == "smartCampaign":
-        return _campaign(item["expect"], found, ws.needs_completion(aid)) + unknown
-    return _email(item, found)
+    return _campaign(item["expect"], found, ws.needs_completion(aid)) + unknown
 
 
 def verify(ws: MarketoWorkspace, program: str | None = None, import_id: int | None = None) -> list[ItemResult]:

@@ -1,9 +1,9 @@
-"""The Marketo target's kind modules: one per program kind it writes beyond emails and smart campaigns.
+"""The Marketo target's kind modules: one per program kind it writes.
 
 Each module subclasses :class:`~.base.MarketoKind`; this registry is what apply, inventory, journal and
 verify consult (``get``, ``approval_order``). Adding a kind to the Marketo target: a module here, one line
-below, its stand-in endpoints and tests. Emails and smart campaigns still live in ``apply.py`` /
-``export.py`` (they predate this shape).
+below, its stand-in endpoints and tests. Smart campaigns (and the Design Studio kinds) still live in
+``apply.py`` / ``export.py``: they predate this shape.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from .base import CANNOT_READ, MarketoKind, StepCheck
 
 _REGISTRY: dict[str, MarketoKind] = {}
 
-#: Design Studio kinds and emails the target approves itself, in order (templates before what uses them)
-BASE_APPROVABLE = ("emailTemplate", "landingPageTemplate", "snippet", "email")
+#: Design Studio kinds the target approves, in order, before every kind module's (templates before what uses them)
+BASE_APPROVABLE = ("emailTemplate", "landingPageTemplate", "snippet")
 
 
 def register(handler: MarketoKind) -> MarketoKind:
@@ -53,8 +53,11 @@ def label(kind: str) -> str | None:
     return handler.label if handler else None
 
 
-# the kind modules register themselves below, one line each
-# from . import form  # noqa: E402  (example)
+# the kind modules, one line each
+from . import email  # noqa: E402
+
+for _module in (email,):
+    register(_module.HANDLER)
 
 __all__ = ["BASE_APPROVABLE", "CANNOT_READ", "MarketoKind", "StepCheck", "all_handlers", "approval_order", "get",
            "label", "register", "segment_of"]

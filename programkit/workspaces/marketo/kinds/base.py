@@ -13,12 +13,14 @@ Rules a kind module keeps:
 - what the API cannot write goes to the checklist (``manual_steps``) with the reason, never dropped;
 - the Adobe page a behaviour comes from is cited beside the code.
 
-Nothing here imports apply, inventory or verify: they import the registry, never the other way round.
+Nothing here imports apply, inventory or verify (only checklist's wording): they import the registry, never the other way round.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
+
+from ..checklist import UNKNOWN_STEP
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ....findings import Finding
@@ -29,7 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 #: "done", "missing", "differs", "manual" (why: the reason the API cannot read it)
 StepCheck = tuple[str, str, "str | None", "str | None", "str | None"]
 
-CANNOT_READ = "programkit cannot read this through the API: check it in the UI"
+#: verify's reason for a step the API cannot read back
+CANNOT_READ = UNKNOWN_STEP
 
 
 class MarketoKind:
@@ -51,6 +54,10 @@ class MarketoKind:
     approve_rank: int = 50
 
     # -- apply ----------------------------------------------------------------------------------------
+    def prepare(self, writer: "MarketoWriter", docs: list[Any]) -> None:
+        """Before a batch of new ones is created side by side: read once what their creates share (the
+        templates they name, segmentations), so the workers do not each read it."""
+
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
                meta: dict[str, Any]) -> dict[str, Any]:
         """The one create call; returns Marketo's record (``id``, ``name``, ``updatedAt``…). ``folder`` is the
