@@ -112,9 +112,9 @@ def _fold(s: Any) -> str:
 
 
 def requirement_problems(bundle: Bundle, workspace: Workspace) -> list[Finding]:
-    """What the bundle requires of the target and the target lacks (PK501–PK509), and what its documents name that
-    is neither in the bundle nor in the target (PK537), in this order; the manifest is the file of each finding
-    but PK537's (the document that names it)."""
+    """What the bundle requires of the target and the target lacks: fields (PK501, PK502), named assets (PK503–
+    PK506), then what its documents name that is neither in the bundle nor in the target (PK537, at the document
+    that names it), then the CRM (PK507), the channel and its statuses (PK508, PK509); the rest at bundle.json."""
     out: list[Finding] = []
 
     def problem(code: str, message: str, pointer: str | None = None, file: str | None = None,
@@ -130,10 +130,10 @@ def requirement_problems(bundle: Bundle, workspace: Workspace) -> list[Finding]:
         pointer = f"/requires/fields/{i}"
         if have is None:
             problem("PK501", f"{pointer}: field {f['apiName']!r} ({f.get('type')}) is missing in "
-                                  f"workspace {ws!r}", pointer)
+                             f"workspace {ws!r}", pointer)
         elif f.get("type") and _fold(have.type) != _fold(f["type"]):
             problem("PK502", f"{pointer}: field {f['apiName']!r} is {have.type} in workspace {ws!r}; "
-                                  f"the bundle needs {f['type']}", pointer)
+                             f"the bundle needs {f['type']}", pointer)
     bundled_snippets = {_fold(a.name) for a in bundle.assets_of("snippet")}
     for key, code, what in (("segmentations", "PK503", "segmentation"), ("snippets", "PK504", "snippet"),
                             ("webhooks", "PK505", "webhook"), ("customObjects", "PK506", "custom object")):
@@ -147,13 +147,13 @@ def requirement_problems(bundle: Bundle, workspace: Workspace) -> list[Finding]:
             if key == "snippets" and _fold(name) in bundled_snippets:
                 continue
             problem(code, f"/requires/{key}/{i}: {what} {name!r} is missing in workspace {ws!r}",
-                         f"/requires/{key}/{i}")
+                    f"/requires/{key}/{i}")
     out.extend(reference_problems(bundle, workspace))
     crm = req.get("crm")
     if isinstance(crm, str) and workspace.crm() != crm:
         have = workspace.crm()
         problem("PK507", f"/requires/crm: the bundle needs a {crm} connection; workspace {ws!r} has "
-                              f"{have or 'none'}", "/requires/crm", hint=CRM_HINT.format(what=crm, crm=crm))
+                         f"{have or 'none'}", "/requires/crm", hint=CRM_HINT.format(what=crm, crm=crm))
     prog = bundle.program
     channel = prog.get("channel")
     if isinstance(channel, str):
@@ -162,14 +162,14 @@ def requirement_problems(bundle: Bundle, workspace: Workspace) -> list[Finding]:
         if found is None:
             names = ", ".join(sorted(k for k, _ in channels.values())) or "none"
             problem("PK508", f"/program/channel: channel {channel!r} is not in workspace {ws!r} "
-                                  f"(channels: {names})", "/program/channel")
+                             f"(channels: {names})", "/program/channel")
         else:
             statuses = {_fold(s) for s in found[1]}
             for i, status in enumerate(as_list(prog.get("membershipStatuses"))):
                 if isinstance(status, str) and _fold(status) not in statuses:
                     problem("PK509", f"/program/membershipStatuses/{i}: {status!r} is not a status of "
-                                          f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
-                                 f"/program/membershipStatuses/{i}")
+                                     f"channel {found[0]!r} (statuses: {', '.join(found[1]) or 'none'})",
+                            f"/program/membershipStatuses/{i}")
     return out
 
 
