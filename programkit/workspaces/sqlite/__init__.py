@@ -23,7 +23,6 @@ created only when the first import commits). This module opens, creates and list
 names of all of them.
 """
 
-
 from __future__ import annotations
 
 import os
@@ -34,8 +33,8 @@ from ...errors import BadInput, no_such_path
 from . import journal
 from .first_import import NEW_REVISION, NewFileWorkspace, open_new_file, sweep_stale_imports
 from .schema import (BUSY_TIMEOUT_ENV, CRMS, DEFAULT_BUSY_TIMEOUT, DEFAULT_WORKSPACE, MIGRATIONS, NAME_KINDS,
-                     SCHEMA_VERSION, _init_hint, WorkspaceBusy, busy_timeout_from_env, connect, connect_readonly, is_write_failure,
-                     migrate, not_a_workspace, not_writable)
+                     SCHEMA_VERSION, WorkspaceBusy, _init_hint, busy_timeout_from_env, connect, connect_readonly,
+                     is_write_failure, migrate, not_a_workspace, not_writable)
 from .storage import SqliteWorkspace, SqliteWriter, _create_workspace, _workspace_row
 
 __all__ = ["BUSY_TIMEOUT_ENV", "CRMS", "DEFAULT_BUSY_TIMEOUT", "DEFAULT_WORKSPACE", "MIGRATIONS", "NAME_KINDS",

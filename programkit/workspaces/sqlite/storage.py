@@ -22,7 +22,7 @@ from ...rules import copy_pattern, copy_stem
 from ..base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance,
                     Workspace, WorkspaceWriter)
 from . import journal
-from .schema import (_CHUNK, CRMS, DEFAULT_BUSY_TIMEOUT, NAME_KINDS, _begin, _dump, _key, _now)
+from .schema import _CHUNK, CRMS, DEFAULT_BUSY_TIMEOUT, NAME_KINDS, _begin, _dump, _key, _now
 
 # --- seeding ---------------------------------------------------------------------
 
