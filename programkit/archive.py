@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bundle import (CHUNK, MANIFEST, MAX_TEXT_BYTES, ArchiveLimits, UnsafeArchive, ZipSource, carry_hidden, check_replaceable,
-                     not_a_bundle_dir, return_hidden, unsafe_path_reason)
+from .bundle import (CHUNK, MANIFEST, MAX_TEXT_BYTES, ArchiveLimits, UnsafeArchive, ZipSource, carry_hidden,
+                     check_replaceable, not_a_bundle_dir, return_hidden, unsafe_path_reason)
 from .canonical import refresh_digests, sha256_file
 from .errors import BadInput, ProgramkitError, require_folder_of, require_path
 
@@ -38,6 +38,7 @@ PACK_HINT = "`programkit pack` takes a bundle directory (the folder holding bund
 UNPACK_HINT = "Give a bundle archive (.zip), as `programkit pack` or `programkit export -o NAME.zip` writes."
 from .findings import Finding, Severity, make, sort_key
 from .output import check_output, usual_mode, write_output
+from .validate import validate_path
 
 #: fixed entry timestamp: the earliest a zip can hold
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -105,8 +106,6 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     :func:`~programkit.output.write_output`: an existing ``out_zip`` with other bytes is replaced only with
     ``force``, and never one that is not a regular file.
     """
-    from .validate import validate_path
-
     src_dir = Path(src_dir)
     out_zip = Path(out_zip)
     require_path(src_dir, PACK_HINT)
