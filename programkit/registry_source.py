@@ -3,7 +3,7 @@
 :func:`open_reference` resolves the reference, checks the signature when one is required, downloads the archive
 (its digest checked) into a private temp folder and opens it as a bundle source, like a local archive. With a
 signature required, a local path is refused (:func:`refuse_unsigned_path`): only a registry artifact carries one.
-:mod:`programkit.load` calls both; ``pull`` (:mod:`programkit.registry`) shares the download and the check.
+:mod:`programkit.load` calls both; ``pull`` (:mod:`programkit.registry`) shares the download.
 """
 
 from __future__ import annotations
