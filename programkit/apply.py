@@ -119,6 +119,10 @@ def replay(saved: SavedPlan, path: str, workspace: Workspace) -> tuple[Plan, Bun
     (PK534, exit 1, one finding per difference): an edited or cut-down plan is never applied as it stands.
     Returns the plan made now (equal to the file) and the loaded bundle, for :func:`apply_plan`.
     """
+    supplied = getattr(workspace, "extra_tags", None)
+    if isinstance(supplied, dict):  # the file's --tag values apply as its --as does; a different --tag now differs
+        for ttype, value in saved.tags.items():
+            supplied.setdefault(ttype, value)
     plan, bundle = plan_path(path, workspace, **saved.replan_options())
     check_current(saved.plan, bundle, workspace, saved.path)
     differences = saved.differences(plan)

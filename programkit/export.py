@@ -66,7 +66,6 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -80,9 +79,11 @@ from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import iter_strings, tokens as pointer_tokens
 from .kinds import ALL_KINDS, HTML_KINDS, JSON_KINDS
+from .slugs import slug
 from .catalog import standard_field_names
 from .validate import TOKEN_RE
-from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
+from .workspaces.base import (DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, find_program,
+                              renamed_design)
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
@@ -153,10 +154,14 @@ class ExportResult:
 
 
 def slugify(text: str, limit: int = 80) -> str:
-    """Lowercase ASCII letters, digits and single dashes: "01 - Sync New People" → "01-sync-new-people"."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:limit].strip("-")
+    """Lowercase ASCII letters, digits and single dashes: "01 - Sync New People" → "01-sync-new-people"; other
+    scripts transliterated as ``programkit new`` does ("営業チーム" → "yingyechimu"); "" when nothing is left."""
+    return slug(text, limit)
+
+
+#: file names Windows reserves in every folder (with any extension): an exported bundle must unpack there too
+_WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                              *(f"lpt{i}" for i in range(1, 10))})
 
 
 # --- reading the program -----------------------------------------------------------------
@@ -528,7 +533,10 @@ def _extension(asset: AssetInfo, entry: dict[str, Any]) -> str:
 def _generated_path(asset: AssetInfo, entry: dict[str, Any]) -> tuple[str, str]:
     ext = _extension(asset, entry)
     stem = asset.name[: -len(ext)] if asset.kind == "image" and asset.name.lower().endswith(ext) else asset.name
-    return f"{KIND_DIRS[asset.kind]}/{slugify(stem) or asset.kind.lower()}", ext
+    name = slugify(stem) or asset.kind.lower()  # a name of punctuation only: the kind (numbered if taken)
+    if name in _WINDOWS_DEVICES:
+        name += "-" + asset.kind.lower()
+    return f"{KIND_DIRS[asset.kind]}/{name}", ext
 
 
 def _assign_paths(items: list[tuple[AssetInfo, dict[str, Any]]]) -> list[str]:
@@ -596,13 +604,11 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
                    version: str | None = None) -> ExportedBundle:
     """A bundle of ``program`` as data. Raises BadInput for a missing program or a bad --name/--version,
     ProgramkitError (with findings) when the program references things the workspace lacks."""
-    info = ws.program(program)
-    if info is None:
-        known = ", ".join(p.name for p in ws.programs()) or "none"
-        raise BadInput(f"workspace {ws.name!r} has no program called {program!r}", hint=f"Programs: {known}.")
+    info = find_program(ws, program)  # PK579, with the nearest name, as `workspace remove` says it
     record = _source_record(ws, info)
     header = _manifest_header(record)
-    bundle_name = name or header.get("name") or slugify(info.name, 64)
+    # a program whose name has no letter or digit in any script (punctuation only) is still a bundle
+    bundle_name = name or header.get("name") or slugify(info.name, 64) or "bundle"
     if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?", bundle_name or ""):
         raise BadInput(f"--name {bundle_name!r} is not a bundle name",
                        hint="Use lowercase letters, digits and '-', e.g. op-lead-management.")

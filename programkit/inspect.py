@@ -13,9 +13,10 @@ file's bytes (what ``pack`` prints).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .jsontypes import as_dict, as_list
 from .bundle import ArchiveLimits, ZipSource
@@ -77,18 +78,35 @@ class Inspection:
 
 def inspect_path(path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> Inspection:
     """Inspect a bundle directory, bundle.json or archive (archives are checked as ``unpack`` does)."""
+    with inspected(path, limits) as (inspection, _bundle, _findings):
+        return inspection
+
+
+@contextmanager
+def inspected(path: str | os.PathLike[str], limits: ArchiveLimits | None = None,
+              ) -> Iterator[tuple[Inspection, Bundle, list[Finding]]]:
+    """Load and validate the bundle at ``path`` once: its :class:`Inspection`, the loaded bundle and its
+    findings, for a report that needs more of it than the inspection holds (``inspect --html``: image
+    thumbnails are read from the still-open archive). The archive is closed on leaving."""
     from .validate import validate_loaded
 
     loaded = load_bundle(path, limits)
-    bundle = loaded.bundle
-    findings = validate_loaded(loaded)
+    try:
+        findings = validate_loaded(loaded)
+        yield _inspection(path, loaded.bundle, findings), loaded.bundle, findings
+    finally:
+        close = getattr(loaded.bundle.source, "close", None)
+        if callable(close):
+            close()
+
+
+def _inspection(path: str | os.PathLike[str], bundle: Bundle, findings: list[Finding]) -> Inspection:
     archive = None
     if isinstance(bundle.source, ZipSource):
         p = Path(bundle.source.path)  # the fetched archive, for a registry reference
         archive = {"sha256": sha256_file(p), "size": p.stat().st_size}
         if getattr(bundle.source, "origin", None):  # read from a registry: the manifest digest it resolved to
             archive["registryDigest"] = bundle.source.origin["digest"]
-        bundle.source.close()
     manifest = bundle.manifest or {}
     return Inspection(
         path=os.fspath(path),

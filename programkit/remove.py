@@ -13,15 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BadInput, ProgramkitError
-from .findings import Severity, make, register_code
+from .errors import ProgramkitError
 from .usage import usage
-from .workspaces.base import AssetInfo, ProgramInfo, Workspace
-
-register_code("PK579", "no-such-program", Severity.ERROR, "The workspace has no program of this name (exit 2).",
-              hint="`programkit workspace show --kind program` lists the programs (names are case-insensitive).",
-              example="workspace 'Default' has no program 'OP-Lead Managment' (did you mean 'OP-Lead Management'?)",
-              group="import")
+from .workspaces.base import AssetInfo, ProgramInfo, Workspace, find_program
 
 
 @dataclass
@@ -36,18 +30,6 @@ class RemovePlan:
             return {"id": a.id, "kind": a.kind, "name": a.name, "folder": a.folder}
         return {"program": self.program.name, "delete": [one(a) for a in self.local + self.design],
                 "kept": [{**one(a), "why": why} for a, why in self.kept]}
-
-
-def find_program(ws: Workspace, name: str) -> ProgramInfo:
-    program = ws.program(name)
-    if program is None:
-        from .findings import did_you_mean
-
-        names = [p.name for p in ws.programs()]
-        guess = did_you_mean(name, names)
-        message = f"workspace {ws.name!r} has no program {name!r}" + (f" ({guess})" if guess else "")
-        raise BadInput(message, [make("PK579", message)])
-    return program
 
 
 def _imported_by(ws: Any, program: ProgramInfo) -> set[int]:

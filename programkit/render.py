@@ -28,10 +28,9 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 import jsonschema
-from anyascii import anyascii
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import canonical, schema
+from . import canonical, schema, slugs
 from .errors import BadInput, ProgramkitError, no_such_path, require_path
 from .findings import CODES, Finding, Severity, closest_choice, make, register_code
 from .resources import package_dir
@@ -320,8 +319,7 @@ def slug(text: str) -> str:
     Other scripts are transliterated first (anyascii): "Équipe Montréal" → ``equipe-montreal``,
     "営業チーム" → ``yingyechimu``, "Straße" → ``strasse``.
     """
-    s = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")[:64].strip("-")
-    return s or "bundle"
+    return slugs.slug(text) or "bundle"
 
 
 def _json(value: Any) -> str:
@@ -490,10 +488,13 @@ class RenderResult:
     removed: list[str] = field(default_factory=list)
     #: with ``force``: ``dest`` held a bundle, which the render replaced
     replaced: bool = False
+    #: the rendered bundle's name (the slug derived from the program name), version and program name
+    bundle: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"template": self.template, "dest": self.dest, "values": self.values, "files": self.files,
-                "removed": self.removed, "replaced": self.replaced, "findings": [f.to_dict() for f in self.findings]}
+                "removed": self.removed, "replaced": self.replaced, "findings": [f.to_dict() for f in self.findings],
+                "bundle": self.bundle}
 
 
 def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
@@ -596,4 +597,8 @@ def new_bundle(name_or_path: str, dest: str | os.PathLike[str], values: Mapping[
                sets: Mapping[str, str] | None = None, force: bool = False) -> RenderResult:
     """``programkit new``: find the template, resolve the values, render, validate, write."""
     template = find_template(name_or_path)
-    return render_bundle(template, dest, resolve_values(template, values, sets), force=force)
+    result = render_bundle(template, dest, resolve_values(template, values, sets), force=force)
+    # what the bundle is called: the slug the program name became is what plan and history will say
+    manifest = json.loads((Path(result.dest) / "bundle.json").read_text(encoding="utf-8"))  # it validated
+    result.bundle = {"name": manifest["name"], "version": manifest["version"], "program": manifest["program"]["name"]}
+    return result

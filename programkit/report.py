@@ -71,13 +71,15 @@ def render_text(results: Sequence[Result], style: Callable[..., str] = _plain, s
     lines: list[str] = []
     for r in results:
         c = r.counts
+        shown: set[tuple[str, str]] = set()  # a hint once per bundle, under the first finding it applies to
         for f in r.findings:
             where = clean(file_path(r.path, f.file))
             if f.location and f.line is not None:
                 where += f":{f.location}"
             sev = style(f"{f.severity.value}", fg=SEVERITY_COLOURS[f.severity], bold=True)
             lines.append(f"{where}: {sev} {style(f.code, bold=True)} [{f.rule}] {clean(f.message)}")
-            if f.hint:
+            if f.hint and (f.code, f.hint) not in shown:
+                shown.add((f.code, f.hint))
                 lines.append(f"    hint: {clean(f.hint)}")
         bad = c["error"] > 0 or (strict and c["warning"] > 0)
         status = style("failed", fg="red", bold=True) if bad else style("ok", fg="green", bold=True)

@@ -221,7 +221,54 @@ def test_stored_bundle_paths_are_reused_unless_unsafe_or_taken(tmp_path):
 def test_slugify():
     assert slugify("01 - Email - ALERT - MQL") == "01-email-alert-mql"
     assert slugify("Ünïcödé  Name!") == "unicode-name"
+    assert slugify("Straße") == "strasse"
     assert slugify("???") == ""
+
+
+@pytest.mark.parametrize("program, bundle_name", [
+    ("营销活动", "yingxiaohuodong"),  # Chinese
+    ("東京イベント", "dongjingibento"),  # Japanese
+    ("حملة التسويق", "hmlh-ltswyq"),  # Arabic
+    ("🎉🚀", "tada-rocket"),  # emoji only
+    ("⁂ ※ ⁂", "bundle"),  # nothing to transliterate: still a bundle name
+])
+def test_a_program_named_in_any_script_exports_under_a_transliterated_name(tmp_path, invoke, program, bundle_name):
+    """`export` names the bundle as `new` would (anyascii), never with an empty slug; asset file names too."""
+    from programkit.render import slug as new_slug
+
+    db = tmp_path / "pk.db"
+    ws = init_workspace(db)
+    campaign = {**CAMPAIGN, "flow": []}
+    with ws.transaction() as w:
+        pid = w.create_program({**PROGRAM, "name": program, "tags": {}, "folders": [{"name": "活动"}]})
+        for name in ("欢迎", "ようこそ", "مرحبا", "🎉", "东京", "東京", "!!!", "???"):
+            _put(w, "smartCampaign", name, campaign, folder="活动", program_id=pid)
+    ws.close()
+    out = tmp_path / "out"
+    res = invoke("export", program, "--target", str(db), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+    assert manifest["name"] == bundle_name
+    if bundle_name != "bundle":
+        assert new_slug(program) == bundle_name  # the same name `programkit new` gives it
+    assert {a["name"]: a["path"] for a in manifest["assets"]} == {
+        "!!!": "campaigns/smartcampaign.json", "???": "campaigns/smartcampaign-2.json",
+        "ようこそ": "campaigns/youkoso.json", "东京": "campaigns/dongjing.json", "東京": "campaigns/dongjing-2.json",
+        "欢迎": "campaigns/huanying.json", "مرحبا": "campaigns/mrhb.json", "🎉": "campaigns/tada.json"}
+    assert invoke("validate", str(out)).exit_code == 0
+
+
+def test_a_name_windows_reserves_is_never_an_exported_file_name(tmp_path):
+    ws = init_workspace(tmp_path / "pk.db")
+    with ws.transaction() as w:
+        pid = w.create_program({**PROGRAM, "name": "P", "tags": {}})
+        for name in ("CON", "Aux", "nul", "COM1", "console"):
+            _put(w, "smartCampaign", name, {**CAMPAIGN, "flow": []}, folder="Campaigns", program_id=pid)
+    paths = sorted(a["path"] for a in export_program(ws, "P").manifest["assets"])
+    ws.close()
+    assert paths == ["campaigns/aux-smartcampaign.json", "campaigns/com1-smartcampaign.json",
+                     "campaigns/con-smartcampaign.json", "campaigns/console.json",
+                     "campaigns/nul-smartcampaign.json"]
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -257,8 +304,17 @@ def test_cli_export(invoke, tmp_path):
     assert (Path(out) / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"  # hidden entries are kept
     r = invoke("export", "Nope", "--target", db, "-o", str(tmp_path / "x"))
     assert r.exit_code == 2
-    assert r.output == ("error: workspace 'Default' has no program called 'Nope'\n"
-                        "  hint: Programs: OP-Lead Management.\n")
+    assert r.output == ("error: workspace 'Default' has no program 'Nope'\n"
+                        "  PK579 [no-such-program]\n"
+                        "      hint: Programs: 'OP-Lead Management'.\n")
+    r = invoke("export", "OP-Lead Managment", "--target", db, "-o", str(tmp_path / "x"))
+    assert r.exit_code == 2 and r.output.startswith(
+        "error: workspace 'Default' has no program 'OP-Lead Managment' (did you mean 'OP-Lead Management'?)\n")
+    r = invoke("export", "op-lead-management", "--target", db, "-o", str(tmp_path / "x"))  # the bundle's name
+    assert r.exit_code == 2 and r.output.startswith(
+        "error: workspace 'Default' has no program 'op-lead-management' ('op-lead-management' is the bundle "
+        "program 'OP-Lead Management' was imported from)\n")
+    assert not (tmp_path / "x").exists()
     assert invoke("validate", out).exit_code == 0
 
 

@@ -190,6 +190,75 @@ def test_unknown_trigger_suggests_the_nearest_from_the_catalogue(sample_copy):
         "catalogue)")
 
 
+def _campaign_edit(bundle: Path, name: str, fn) -> None:
+    from programkit.canonical import refresh_digests
+    edit_json(bundle / "campaigns" / name, fn)
+    refresh_digests(bundle)
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("Persn Score", "Person Score"),
+    ("Lead Status", "Person Status"),  # the name from before Marketo called leads people
+    ("Emial Address", "Email Address"),
+    ("Not Member of Prgram", "Not Member of Program"),  # an inactivity twin
+    ("hs_lead_stag", "hs_lead_stage"),  # a field of the bundle's requires.fields
+])
+def test_unknown_filter_suggests_the_nearest_filter_or_field(sample_copy, written, meant):
+    edit_json(manifest(sample_copy), lambda m: m["requires"].setdefault("fields", []).append(
+        {"apiName": "hs_lead_stage", "type": "string"}))
+    _campaign_edit(sample_copy, "02-marketing-qualified.json",
+                   lambda d: d["smartList"]["filters"][1].update(filter=written))
+    [finding] = validate_path(sample_copy).findings
+    assert (finding.code, finding.severity.value) == ("PK302", "warning")
+    assert finding.message == (f"/smartList/filters/1/filter: {written!r} is not a known Marketo filter; "
+                               f"did you mean {meant!r}?")
+
+
+def test_a_filter_like_nothing_known_gets_no_suggestion(sample_copy):
+    _campaign_edit(sample_copy, "02-marketing-qualified.json",
+                   lambda d: d["smartList"]["filters"][1].update(filter="Xyzzy Quux"))
+    [finding] = validate_path(sample_copy).findings
+    assert finding.message == "/smartList/filters/1/filter: 'Xyzzy Quux' is not a known Marketo filter"
+
+
+def test_a_smart_list_asset_filter_suggests_too(tmp_path):
+    from programkit.canonical import refresh_digests
+    bundle = tmp_path / "ev"
+    shutil.copytree(SAMPLES / "event-program", bundle)
+    edit_json(bundle / "smart-lists/invitees-not-yet-registered.json",
+              lambda d: d["smartList"]["filters"][0].update(filter="Member of Lst"))
+    refresh_digests(bundle)
+    [finding] = validate_path(bundle).findings
+    assert (finding.code, finding.file) == ("PK302", "smart-lists/invitees-not-yet-registered.json")
+    assert finding.message.endswith("'Member of Lst' is not a known Marketo filter; did you mean 'Member of List'?")
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("Change Value", "Change Data Value"),
+    ("Change Lead Status", "Change Person Status"),
+    ("Send Emial", "Send Email"),
+])
+def test_unknown_flow_step_suggests_the_nearest_step(sample_copy, written, meant):
+    _campaign_edit(sample_copy, "02-marketing-qualified.json", lambda d: d["flow"][0].update(step=written))
+    codes = [(f.code, f.message) for f in validate_path(sample_copy).findings]
+    assert codes == [("PK303", f"/flow/0/step: {written!r} is not a known Marketo flow step; did you mean {meant!r}?")]
+
+
+def test_the_did_you_mean_reaches_the_terminal(sample_copy, invoke):
+    _campaign_edit(sample_copy, "02-marketing-qualified.json", lambda d: d["flow"][0].update(step="Change Value"))
+    res = invoke("validate", str(sample_copy))
+    assert res.exit_code == 0
+    assert "warning PK303 [unknown-flow-step] /flow/0/step: 'Change Value' is not a known Marketo flow step; " \
+           "did you mean 'Change Data Value'?" in res.output
+
+
+def test_a_legacy_lead_trigger_name_suggests_the_person_one(sample_copy):
+    _campaign_edit(sample_copy, "01-sync-new-people-to-crm.json",
+                   lambda d: d["smartList"]["triggers"][0].update(trigger="Lead is Created"))
+    [finding] = validate_path(sample_copy).findings
+    assert "'Lead is Created' is not a known Marketo trigger; did you mean 'Person is Created'?" in finding.message
+
+
 # --- plan problems name the bundle folder; PK501 names workspace load ---------------------------
 
 def test_plan_problems_name_the_bundle_folder_and_workspace_load(tmp_path, invoke):
@@ -202,6 +271,53 @@ def test_plan_problems_name_the_bundle_folder_and_workspace_load(tmp_path, invok
     assert problems[0] == (f"  {bundle}/bundle.json:72:7: PK501 [missing-field] /requires/fields/0: field "
                            "'lifecyclestage' (string) is missing in workspace 'Default'")
     assert "`programkit workspace load INVENTORY.json`" in res.output
+
+
+@pytest.mark.parametrize("sample", ["hubspot-lead-settings", "partner-center-referrals", "superoffice-lead-status"])
+def test_pk501_hint_is_true_an_inventory_of_the_required_fields_lets_each_sample_import(tmp_path, invoke, sample):
+    """The hint says requires.fields entries are what an inventory's "fields" hold: copying them there is all a
+    new user needs to rehearse the samples that need fields a new workspace lacks."""
+    db = str(tmp_path / "pk.db")
+    bundle = str(SAMPLES / sample)
+    assert invoke("workspace", "init", "--target", db, "--crm", "salesforce").exit_code == 0
+    refused = invoke("plan", bundle, "--target", db)
+    assert refused.exit_code == 1 and "PK501" in refused.output
+    assert "whose {\"fields\": [...]} entries are shaped as requires.fields is" in refused.output
+    inventory = tmp_path / "inventory.json"
+    required = json.loads((SAMPLES / sample / "bundle.json").read_text(encoding="utf-8"))["requires"]["fields"]
+    inventory.write_text(json.dumps({"fields": required}), encoding="utf-8")
+    loaded = invoke("workspace", "load", str(inventory), "--target", db)
+    assert loaded.exit_code == 0, loaded.output
+    done = invoke("import", bundle, "--target", db, "--yes")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[-1].startswith("Imported ")
+
+
+def test_a_hint_shared_by_many_problems_is_shown_once_under_the_first(tmp_path, invoke):
+    """Five missing fields are five lines and one hint (was five times the same two-line hint)."""
+    db = str(tmp_path / "pk.db")
+    assert invoke("workspace", "init", "--target", db).exit_code == 0
+    res = invoke("plan", str(SAMPLES / "hubspot-lead-settings"), "--target", db)
+    assert res.exit_code == 1
+    tail = res.stdout.split("5 problems stop the import:\n", 1)[1].splitlines()
+    assert [line.split(": PK")[1][:3] if ": PK" in line else line.strip()[:5] for line in tail] == \
+        ["501", "hint:", "501", "501", "501", "501"]
+    as_json = json.loads(invoke("plan", str(SAMPLES / "hubspot-lead-settings"), "--target", db,
+                                "--format", "json").stdout)
+    assert all(p["hint"] for p in as_json["problems"])  # the data keeps every finding's hint
+
+
+def test_validate_shows_a_hint_once_per_bundle(sample_copy, invoke):
+    path = sample_copy / "emails/01-email-alert-mql.json"
+    path.write_text(path.read_text().replace("{{my.MQL Score Threshold}}", "{{my.MQL Treshold}}"))
+    from programkit.canonical import refresh_digests
+    refresh_digests(sample_copy)
+    res = invoke("validate", str(sample_copy))
+    assert res.exit_code == 1
+    assert res.stdout.count("PK209 [undefined-token]") >= 2
+    assert res.stdout.count("hint: Add the token under program.tokens") == 1
+    again = invoke("validate", str(sample_copy), str(sample_copy))  # each bundle's report stands alone
+    assert again.stdout.count("hint: Add the token under program.tokens") == 2
 
 
 # --- explain one code --------------------------------------------------------------------------
@@ -233,6 +349,13 @@ def test_explain_an_unknown_code_suggests_one(invoke):
     res = invoke("explain", "missing-feld")
     assert res.exit_code == 2
     assert res.output.splitlines()[0] == "error: no finding code 'missing-feld'; did you mean 'missing-field'?"
+
+
+def test_explain_without_a_code_says_what_to_give(invoke):
+    res = invoke("explain")
+    assert res.exit_code == 2
+    assert res.output.splitlines()[-1] == ("Error: give the code a finding printed, e.g. `programkit explain PK512` "
+                                           "(or 512, or same-version-changed); `programkit rules` lists every code")
 
 
 def test_explain_through_the_console_script():

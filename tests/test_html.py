@@ -303,6 +303,37 @@ def test_inspect_and_validate_html_from_the_cli(tmp_path: Path) -> None:
     assert "PK413" in missing.output
 
 
+def test_inspect_html_loads_and_validates_the_bundle_once(tmp_path: Path, monkeypatch) -> None:
+    """The report and the printed text come from one load (a registry reference is fetched once): the archive
+    is read and validated once, not once for the text and twice more for the report."""
+    import programkit.inspect
+    import programkit.load
+    import programkit.validate
+
+    archive = tmp_path / "olm.zip"
+    cli_ok("pack", str(OLM), "-o", str(archive))
+    loads: list[str] = []
+    validations: list[object] = []
+    real_load, real_validate = programkit.load.load_bundle, programkit.validate.validate_loaded
+
+    def counting_load(path, *args, **kwargs):
+        loads.append(str(path))
+        return real_load(path, *args, **kwargs)
+
+    def counting_validate(loaded, *args, **kwargs):
+        validations.append(loaded)
+        return real_validate(loaded, *args, **kwargs)
+
+    for module in (programkit.load, programkit.inspect):
+        monkeypatch.setattr(module, "load_bundle", counting_load)
+    monkeypatch.setattr(programkit.validate, "validate_loaded", counting_validate)
+    result = cli_ok("inspect", str(archive), "--html", str(tmp_path / "inspect.html"))
+    assert loads == [str(archive)] and len(validations) == 1
+    assert result.stdout.startswith("op-lead-management 1.0.0  (archive: ")
+    page = doc((tmp_path / "inspect.html").read_text())
+    assert "op-lead-management" in page.xpath("string(//h1)")
+
+
 def test_validate_html_of_unreadable_paths_and_an_unplannable_bundle(tmp_path: Path) -> None:
     result = cli_ok("validate", str(tmp_path / "nothing-here"), "--format", "html", codes=(2,))
     root = doc(result.output[result.output.index("<!DOCTYPE"):])

@@ -73,7 +73,8 @@ def test_sample_is_exactly_the_default_render(tmp_path):
 def test_default_render_validates_clean(tmp_path, invoke):
     res = invoke("new", NAME, str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
-    assert res.output == f"created {tmp_path / 'out'} from {NAME} (6 files, validated: 0 findings)\n"
+    assert res.output == (f"created {tmp_path / 'out'} from {NAME} (6 files, validated: 0 findings)\n"
+                          "  bundle op-lead-management 1.0.0, program 'OP-Lead Management'\n")
     assert validate_path(tmp_path / "out").findings == []
 
 
@@ -239,7 +240,8 @@ def test_refuses_non_empty_dir_unless_forced(tmp_path, invoke):
     res = invoke("new", NAME, str(dest), "--set", "prefix=ACME", "--force")
     assert res.exit_code == 0, res.output
     assert "removed" not in res.output  # same files, new contents
-    assert res.output.endswith(f"replaced {dest} from {NAME} (6 files, validated: 0 findings)\n"), res.output
+    assert res.output.endswith(f"replaced {dest} from {NAME} (6 files, validated: 0 findings)\n"
+                               "  bundle op-lead-management 1.0.0, program 'OP-Lead Management'\n"), res.output
     assert json.loads((dest / "bundle.json").read_text())["assets"][0]["name"] == "ACME - 01 - Sync New People to CRM"
     render.new_bundle(NAME, tmp_path / "fresh", sets={"prefix": "ACME"})
     assert tree(dest) == tree(tmp_path / "fresh")

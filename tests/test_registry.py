@@ -179,6 +179,27 @@ def test_validate_inspect_plan_and_simulate_read_a_reference(registry, invoke, t
     assert simulated.output == local.output
 
 
+def test_inspect_html_of_a_reference_fetches_it_once(registry, invoke, tmp_path, monkeypatch):
+    import programkit.registry
+
+    ref = registry.ref("acme/olm") + ":1.0.0"
+    digest = digest_of(invoke, SAMPLE, ref)
+    fetched: list[str] = []
+    real = programkit.registry.open_reference
+
+    def counting(reference, *args, **kwargs):
+        fetched.append(reference)
+        return real(reference, *args, **kwargs)
+
+    monkeypatch.setattr(programkit.registry, "open_reference", counting)
+    report = tmp_path / "inspect.html"
+    inspected = invoke("inspect", ref, "--plain-http", "--html", str(report))
+    assert inspected.exit_code == 0, inspected.output
+    assert fetched == [ref]  # the text and the report from one pull (was three)
+    assert digest in inspected.stdout  # the registry digest it resolved to, in the text
+    assert "op-lead-management" in report.read_text(encoding="utf-8")
+
+
 def test_a_missing_tag_or_repository_is_a_clear_error(registry, invoke, tmp_path):
     push_ok(invoke, SAMPLE, registry.ref("acme/olm"))
     missing = invoke("pull", registry.ref("acme/olm:9.9.9"), "-o", str(tmp_path / "x"), "--plain-http")

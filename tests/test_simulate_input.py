@@ -134,3 +134,15 @@ def test_unknown_setting_has_a_code_and_lists_the_settings(tmp_path, invoke):
     r = invoke("simulate", str(HS), "--setting", "foo=maybe")
     assert r.output.startswith("error: --setting 'foo=maybe': use NAME=true or NAME=false\n  PK760 [bad-setting]")
 
+
+
+def test_simulate_without_people_or_events_says_why_nobody_moved(invoke, tmp_path):
+    res = invoke("simulate", str(SO))
+    assert res.exit_code == 0
+    assert res.stdout.startswith("simulated superoffice-lead-status 1.0.0")
+    assert res.stderr == ("note: no --people and no --events, so nobody was simulated; give a people CSV (an 'id' "
+                          "column and field columns) and/or an events file (JSON Lines) — see `programkit simulate "
+                          "--help`.\n")
+    events = tmp_path / "e.jsonl"
+    events.write_text("", encoding="utf-8")
+    assert invoke("simulate", str(SO), "--events", str(events)).stderr == ""  # an input given: nothing to say

@@ -99,6 +99,43 @@ def test_program_names_in_any_script_and_a_transliterated_slug(tmp_path, invoke,
     assert validate_path(tmp_path / "out").findings == []
 
 
+STARTERS = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("starter", STARTERS)
+@pytest.mark.parametrize("program, slug", [
+    ("東京イベント 2027", "dongjingibento-2027"),  # starts with a letter no Latin pattern knows
+    ("حملة الربيع", "hmlh-lrby"),
+    ("「Kick-off」", "kick-off"),  # starts with punctuation of another script
+])
+def test_every_starter_takes_a_program_name_in_any_script(tmp_path, invoke, starter, program, slug):
+    res = invoke("new", starter, str(tmp_path / "out"), "--set", f"programName={program}")
+    assert res.exit_code == 0, res.output
+    # the slug is said where it is made, not first met in a plan
+    assert res.stdout.splitlines()[-1] == f"  bundle {slug} 1.0.0, program {program!r}"
+    manifest = json.loads((tmp_path / "out/bundle.json").read_text(encoding="utf-8"))
+    assert (manifest["name"], manifest["program"]["name"]) == (slug, program)
+    assert validate_path(tmp_path / "out").findings == []
+
+
+def test_a_japanese_event_program_imports_and_exports_back_identical(tmp_path, invoke):
+    """The first hour of a consultant in Tokyo: new, validate, import, export, the same bundle back."""
+    bundle, exported, db = tmp_path / "東京", tmp_path / "exported", str(tmp_path / "pk.db")
+    assert invoke("new", "event-program", str(bundle), "--set", "programName=EV-東京イベント 2027",
+                  "--set", "eventName=年次カンファレンス").exit_code == 0
+    assert invoke("validate", str(bundle)).exit_code == 0
+    assert invoke("workspace", "init", "--target", db).exit_code == 0
+    done = invoke("import", str(bundle), "--target", db, "--yes")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[-1] == ("Imported ev-dongjingibento-2027 1.0.0 into workspace 'Default' as "
+                                            "program 'EV-東京イベント 2027' (import #1, 26 changes).")
+    res = invoke("export", "EV-東京イベント 2027", "--target", db, "-o", str(exported))
+    assert res.exit_code == 0, res.output
+    files = sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file())
+    assert all((bundle / f).read_bytes() == (exported / f).read_bytes() for f in files)
+
+
 def test_unicode_name_through_the_console_script(tmp_path):
     proc = subprocess.run(console() + ["new", "superoffice-lead-status", str(tmp_path / "so"),
                                        "--set", "programName=営業チーム", "--set", "statusOpen=Öppen"],

@@ -126,9 +126,9 @@ def inspect_cmd(path: str, fmt: str, max_files: int | None, max_size: str | None
     2 PATH is not a bundle.
     """
     try:
-        ins = inspect_path(path, make_limits(max_files, max_size, max_ratio))
-        if html:
-            write_inspection_report(html, path, make_limits(max_files, max_size, max_ratio), force=force)
+        limits = make_limits(max_files, max_size, max_ratio)
+        # one load: the report and the text show the same bundle, and a registry reference is fetched once
+        ins = write_inspection_report(html, path, limits, force=force) if html else inspect_path(path, limits)
     except ProgramkitError as err:
         fail(err)
     if html:

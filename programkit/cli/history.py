@@ -132,8 +132,11 @@ def render_import(record: Any, colour: bool) -> str:
     target = (plan_data.get("workspace") or {}).get("target")
     if target:
         lines.append(f"  target:   {target} (revision {plan_data['workspace'].get('revision')} when planned)")
-    lines.append("  options:  " + ", ".join(f"{k} {json.dumps(v)}" for k, v in options.items()) if options else
-                 "  options:  none recorded")
+    lines.append("  options:  " + ", ".join(f"{k} {json.dumps(v)}" for k, v in options.items() if k != "tags")
+                 if options else "  options:  none recorded")
+    if isinstance(options.get("tags"), dict) and options["tags"]:  # what --tag supplied, not the bundle
+        lines.append("  tags:     " + ", ".join(f"{k}={v}" for k, v in options["tags"].items()) +
+                     "  (--tag: given at import, not in the bundle)")
     lines.append("Conflict rules (value, decided by):")
     for rule, d in (record.rules or {}).items():
         lines.append(f"  {rule:<22} {json.dumps(d.get('value')) if isinstance(d.get('value'), bool) else d.get('value')}"

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import BadInput, ProgramkitError
+from ..import_options import apply_marketo_options
 from ..workspaces import open_target, target_kind
 from ..workspaces.marketo import verify as marketo_verify  # also registers PK823-PK825
 from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
@@ -18,18 +19,9 @@ from .rehearsal import embedded_rollback
 
 
 def marketo_options(ws: Any, tags: tuple[str, ...] = (), approve: bool = False, activate: bool = False) -> None:
-    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage."""
-    if not (tags or approve or activate):
-        return
-    if not hasattr(ws, "extra_tags"):
-        used = [f for f, on in (("--tag", tags), ("--approve", approve), ("--activate", activate)) if on]
-        raise BadInput(f"{', '.join(used)} only apply to a Marketo target (--target https://…)")
-    for spec in tags:
-        ttype, sep, value = spec.partition("=")
-        if not sep or not ttype.strip() or not value.strip():
-            raise BadInput(f"--tag {spec!r} is not TYPE=VALUE", hint="e.g. --tag 'Region=EMEA'")
-        ws.extra_tags[ttype.strip()] = value.strip()
-    ws.approve, ws.activate = approve, activate
+    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage (PK231),
+    and a --tag that is not TYPE=VALUE is PK230."""
+    apply_marketo_options(ws, tags, approve, activate)
 
 
 def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:

@@ -91,6 +91,9 @@ def new_cmd(template: str | None, dest: str | None, list_: bool, params: bool, s
     done = "replaced" if result.replaced else "created"
     click.echo(f"{style(done, fg='green', bold=True)} {result.dest} from {result.template} "
                f"({len(result.files)} files, validated: {len(result.findings)} findings)")
+    # the slug the program name became (transliterated: '東京イベント' → dongjingibento) is what plan and history say
+    b = result.bundle
+    click.echo(f"  bundle {b['name']} {b['version']}, program {b['program']!r}")
     raise SystemExit(EXIT_OK)
 
 

@@ -26,8 +26,10 @@ def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str
     if b.get("name") is None:
         lines = [f"Plan: nothing can be planned: the bundle's manifest could not be read (workspace {w.get('name')!r})"]
     else:
+        supplied = plan.options.get("tags") or {}  # Marketo's --tag: said with the program it tags
         lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
-                 f"as program {program!r}"]
+                 f"as program {program!r}" +
+                 (" with tags " + ", ".join(f"{k}={v}" for k, v in supplied.items()) + " (--tag)" if supplied else "")]
     lines.append("")
     width = max((len(a.kind) for a in plan.actions), default=7)
     for a in plan.actions:
@@ -66,12 +68,16 @@ def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str
 
 
 def _problem_lines(problems: list[Any], style: Callable[..., str], bundle_path: str | None = None) -> list[str]:
+    """One line per problem; a hint once, under the first problem it applies to (eleven missing fields are
+    eleven lines and one hint, not a wall of the same hint), as `simulate` and `validate` show them."""
     lines = []
+    shown: set[tuple[str, str]] = set()
     for p in problems:
         file = file_path(bundle_path, p.file) if bundle_path and p.file else p.file
         loc = f"{file}:{p.location}" if p.location else (file or "")
         lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
-        if p.hint:
+        if p.hint and (p.code, p.hint) not in shown:
+            shown.add((p.code, p.hint))
             lines.append(style(f"      hint: {p.hint}", dim=True))
     return lines
 

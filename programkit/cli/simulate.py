@@ -95,6 +95,10 @@ def simulate_cmd(bundle: str, people: str | None, events: str | None, until: str
             fail(err)
     else:
         write_report(pieces, lambda text: click.echo(text, nl=False))
+    if people is None and events is None:  # ran, and nothing happened to anyone: say why (on stderr)
+        click.echo("note: no --people and no --events, so nobody was simulated; give a people CSV (an 'id' column "
+                   "and field columns) and/or an events file (JSON Lines) — see `programkit simulate --help`.",
+                   err=True)
     raise SystemExit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 

@@ -179,7 +179,7 @@ def explain_codes(codes: tuple[str, ...], fmt: str) -> None:
 
 
 @click.command("explain")
-@click.argument("codes", nargs=-1, required=True, metavar="CODE...")
+@click.argument("codes", nargs=-1, metavar="CODE...")
 @format_option(("text", "json"))
 def explain_cmd(codes: tuple[str, ...], fmt: str) -> None:
     """What a finding code means, an example of it, and how to fix it.
@@ -187,8 +187,11 @@ def explain_cmd(codes: tuple[str, ...], fmt: str) -> None:
     CODE is PK512, 512, or a rule name such as same-version-changed
     (`programkit rules` lists them all).
 
-    Exit status: 0 shown, 2 an unknown CODE.
+    Exit status: 0 shown, 2 an unknown CODE or none.
     """
+    if not codes:  # the next step is a command to paste, not click's bare "Missing argument"
+        raise click.UsageError("give the code a finding printed, e.g. `programkit explain PK512` (or 512, or "
+                               "same-version-changed); `programkit rules` lists every code")
     explain_codes(codes, fmt)
 
 

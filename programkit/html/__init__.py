@@ -97,19 +97,10 @@ def render_plan(plan: Any, bundle: Any = None, workspace: Any = None) -> str:
 
 def render_inspection(path: str | os.PathLike[str], limits: Any = None) -> str:
     """A bundle (directory, bundle.json or archive) as HTML: tree, dependencies, campaigns, lifecycles."""
-    from ..inspect import inspect_path
-    from ..load import load_bundle
-    from ..validate import validate_loaded
+    from ..inspect import inspected
 
-    inspection = inspect_path(path, limits)
-    loaded = load_bundle(path, limits)
-    try:
-        findings = validate_loaded(loaded)
-        return render("inspect.html.j2", views.inspect_view(inspection, loaded.bundle, findings))
-    finally:
-        close = getattr(loaded.bundle.source, "close", None)
-        if callable(close):
-            close()
+    with inspected(path, limits) as (inspection, bundle, findings):
+        return render("inspect.html.j2", views.inspect_view(inspection, bundle, findings))
 
 
 def render_validation(results: Sequence[Any], unreadable: Sequence[tuple[str, str]] = (), strict: bool = False) -> str:
@@ -160,10 +151,16 @@ def write_plan_report(path: str | os.PathLike[str], plan: Any, bundle: Any = Non
 
 
 def write_inspection_report(path: str | os.PathLike[str], bundle_path: str | os.PathLike[str], limits: Any = None,
-                            force: bool = False) -> None:
-    """``inspect --html``."""
+                            force: bool = False) -> Any:
+    """``inspect --html``: the report written to ``path``, and the :class:`~programkit.inspect.Inspection` it shows
+    (for the text ``inspect`` prints too), from one load of the bundle — a registry reference is fetched once."""
+    from ..inspect import inspected
+
     check_writable(path, force)
-    write_report(path, render_inspection(bundle_path, limits), force)
+    with inspected(bundle_path, limits) as (inspection, bundle, findings):
+        page = render("inspect.html.j2", views.inspect_view(inspection, bundle, findings))
+    write_report(path, page, force)
+    return inspection
 
 
 def write_simulation_report(path: str | os.PathLike[str], result: Any, force: bool = False) -> None:

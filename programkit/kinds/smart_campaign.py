@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..jsontypes import as_list
 from ..catalog import catalog, known_field_names
-from ..findings import Finding, Severity, did_you_mean, make, register_code
+from ..findings import Finding, Severity, closest_choice, make, register_code
 from .base import Kind, Needs, Ref
 
 if TYPE_CHECKING:
@@ -33,12 +33,20 @@ register_code("PK301", "unknown-trigger", Severity.WARNING,
                       "trigger; did you mean 'Person is Created'? (a warning: custom-activity and integration "
                       "triggers are not in programkit's catalogue)",
               group=G2)
-register_code("PK302", "unknown-filter", Severity.WARNING, "A filter name is not one programkit knows from Marketo.",
-              hint="Check the spelling against Marketo's filter list; unknown filters are kept as written.",
-              example="campaigns/02.json /smartList/filters/0/filter: 'Lead Stat' is not a known Marketo filter", group=G2)
-register_code("PK303", "unknown-flow-step", Severity.WARNING, "A flow step name is not one programkit knows from Marketo.",
-              hint="Check the spelling against Marketo's flow step list; importing to Marketo rejects unknown steps.",
-              example="campaigns/02.json /flow/0/step: 'Change Value' is not a known Marketo flow step", group=G2)
+register_code("PK302", "unknown-filter", Severity.WARNING,
+              "A filter name is not in the catalogue of Marketo filters programkit ships (programkit/data/"
+              "marketo.json), nor a person field the bundle knows (standard fields, requires.fields).",
+              hint="Fix the spelling (the message names the nearest filter or field); unknown filters are kept "
+                   "as written.",
+              example="campaigns/02.json /smartList/filters/0/filter: 'Lead Stat' is not a known Marketo filter; "
+                      "did you mean 'Person Status'?", group=G2)
+register_code("PK303", "unknown-flow-step", Severity.WARNING,
+              "A flow step name is not in the catalogue of Marketo flow steps programkit ships (programkit/data/"
+              "marketo.json).",
+              hint="Fix the spelling (the message names the nearest flow step); importing to Marketo rejects "
+                   "unknown steps.",
+              example="campaigns/02.json /flow/0/step: 'Change Value' is not a known Marketo flow step; did you "
+                      "mean 'Change Data Value'?", group=G2)
 register_code("PK304", "campaign-type-mismatch", Severity.ERROR,
               "A trigger campaign has no trigger, or a batch campaign has triggers.",
               hint="Trigger campaigns need at least one trigger; batch campaigns use filters only.",
@@ -134,6 +142,28 @@ def needs(doc: Any, need: Needs, where: str) -> None:
             need.crm(crm_steps[step["step"]], f"{where} uses {step['step']!r}")
 
 
+def _suggestion(word: str, choices: list[str], cutoff: float) -> str:
+    """"; did you mean 'X'?" for the choice nearest ``word``, else "". A name from before Marketo called leads
+    people ("Lead Status", "Lead is Created") is matched as its "Person …" name first."""
+    renamed = re.sub(r"(?i)^lead\b", "Person", word.strip())
+    close = (closest_choice(renamed, choices, cutoff) if renamed != word.strip() else None) or \
+        closest_choice(word, choices, cutoff)
+    return f"; did you mean {close!r}?" if close else ""
+
+
+def _filter_choices(word: str, known_fields: frozenset[str]) -> list[str]:
+    """What a filter named ``word`` may have meant, spelt as a suggestion shows it: the catalogue's filters and
+    standard fields as Marketo names them, the bundle's own fields (as ``known_fields`` holds them); their
+    "Not …" twins only for a word that starts with "not"."""
+    cat = catalog()
+    spelt = list(cat["filters"]) + [f["displayName"] for f in cat["standardFields"]]
+    folded = {c.casefold() for c in spelt} | {f["apiName"].casefold() for f in cat["standardFields"]}
+    spelt += sorted(known_fields - folded)
+    if word.strip().casefold().startswith("not "):
+        spelt += ["Not " + c for c in spelt]
+    return spelt
+
+
 def smart_list_findings(sl: dict[str, Any], file: str, known_fields: frozenset[str], prefix: str = "/smartList",
                         ) -> Iterator[Finding]:
     """PK301/PK302/PK305 for a smart list: known triggers and filters, rule logic numbering filters that exist."""
@@ -147,15 +177,16 @@ def smart_list_findings(sl: dict[str, Any], file: str, known_fields: frozenset[s
     for i, t in enumerate(trig):
         if isinstance(t, dict) and isinstance(t.get("trigger"), str) and t["trigger"].casefold() not in triggers:
             p = f"{prefix}/triggers/{i}/trigger"
-            mean = did_you_mean(t["trigger"], cat["triggers"], cutoff=0.6)
-            mean = f"; {mean}" if mean else ""
+            mean = _suggestion(t["trigger"], cat["triggers"], cutoff=0.6)
             yield make("PK301", f"{p}: {t['trigger']!r} is not a known Marketo trigger{mean} (a warning: "
                                 "custom-activity and integration triggers are not in programkit's catalogue)",
                        file=file, pointer=p)
     for i, f in enumerate(filt):
         if isinstance(f, dict) and isinstance(f.get("filter"), str) and f["filter"].casefold() not in filters:
             p = f"{prefix}/filters/{i}/filter"
-            yield make("PK302", f"{p}: {f['filter']!r} is not a known Marketo filter", file=file, pointer=p)
+            mean = _suggestion(f["filter"], _filter_choices(f["filter"], known_fields), cutoff=0.75)
+            yield make("PK302", f"{p}: {f['filter']!r} is not a known Marketo filter{mean}",
+                       file=file, pointer=p)
     logic = sl.get("ruleLogic")
     if isinstance(logic, str) and logic not in ("all", "any"):
         for n in sorted({int(x) for x in re.findall(r"\d+", logic)}):
@@ -194,7 +225,9 @@ def campaigns(bundle: "Bundle") -> Iterator[Finding]:
             name = step["step"]
             if name.casefold() not in steps:
                 p = f"/flow/{i}/step"
-                yield make("PK303", f"{p}: {name!r} is not a known Marketo flow step", file=a.path, pointer=p)
+                mean = _suggestion(name, cat["flowSteps"], cutoff=0.6)
+                yield make("PK303", f"{p}: {name!r} is not a known Marketo flow step{mean}",
+                           file=a.path, pointer=p)
             if name in crm_steps and req.get("crm") != crm_steps[name]:
                 p = f"/flow/{i}/step"
                 yield make("PK306", f"{p}: {name!r} needs requires.crm = {crm_steps[name]!r}", file=a.path, pointer=p)

@@ -95,6 +95,11 @@ def make_plan(
     options = {"as": as_name, "prune": prune, "allowDowngrade": allow_downgrade}
     if allow_shared_replace:  # only when given: plans saved before the option existed stay the same
         options["allowSharedReplace"] = True
+    # program tags the import supplies (Marketo's `import --tag TYPE=VALUE`, held by the target that applies them):
+    # recorded, so the plan and the history say which tags came from the command line, not the bundle
+    supplied = getattr(workspace, "extra_tags", None)
+    if supplied:
+        options["tags"] = dict(sorted(supplied.items()))
     if not isinstance(manifest, dict) or not isinstance(bundle.program.get("name"), str):
         problems.insert(0, make("PK516", "the manifest could not be read", file=bundle.manifest_path))
         return Plan({"name": None, "version": None, "digest": None, "manifest": {}}, ws_info,

@@ -24,7 +24,9 @@ from ..workspaces.base import AssetInfo, Workspace
 G = "import"
 register_code("PK501", "missing-field", Severity.ERROR, "A person field the bundle requires is not in the workspace.",
               hint="Create the field in the instance (same API name and type); the embedded workspace learns an "
-                   "instance's fields from `programkit workspace load INVENTORY.json`. Then plan again.",
+                   "instance's fields from `programkit workspace load INVENTORY.json`, whose {\"fields\": [...]} "
+                   "entries are shaped as requires.fields is (apiName, displayName, type): copy the missing ones "
+                   "there to rehearse. Then plan again.",
               example="/requires/fields/0: field 'leadGrade' (string) is missing in workspace 'default'", group=G)
 register_code("PK502", "field-type-mismatch", Severity.ERROR,
               "A required person field exists in the workspace with another type (Marketo's import fails on this).",

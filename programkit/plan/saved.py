@@ -93,6 +93,9 @@ class SavedPlan:
         if not isinstance(options.get("as"), (str, type(None))) or \
                 not all(isinstance(options.get(k, False), bool) for k in ("prune", "allowDowngrade")):
             raise _not_a_plan(path, "/options must give as (a name or null), prune and allowDowngrade (true/false)")
+        tags = options.get("tags", {})
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise _not_a_plan(path, "/options/tags must map tag types to values (text), as --tag TYPE=VALUE gives them")
         if not isinstance(data["bundle"].get("name"), (str, type(None))):
             raise _not_a_plan(path, "/bundle/name is not a bundle name")
         try:
@@ -120,6 +123,11 @@ class SavedPlan:
         return {"flags": levels["flag"], "file_rules": levels["rules-file"], "as_name": as_name,
                 "prune": options.get("prune", False), "allow_downgrade": options.get("allowDowngrade", False),
                 "allow_shared_replace": options.get("allowSharedReplace", False) is True}
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The program tags the import supplied (``--tag TYPE=VALUE`` on a Marketo target), as recorded."""
+        return dict(self.data["options"].get("tags") or {})
 
     def differences(self, current: Plan) -> list[Finding]:
         """Every way this file differs from ``current`` (the plan made now with :meth:`replan_options`), one

@@ -52,6 +52,11 @@ class MarketoWorkspace(MarketoInventory):
         except BaseException as exc:
             writer.abort()
             journal.set_status("failed", error=exc.message if isinstance(exc, ProgramkitError) else type(exc).__name__)
+            if isinstance(exc, ProgramkitError) and not journal.data["steps"] and not journal.data["checklist"]:
+                # nothing was written, so the journal goes (below) and there is nothing to resume or roll back
+                raise ProgramkitError(f"import stopped before it wrote anything: {exc.message}", exc.findings,
+                                      hint="nothing was written; once the cause is fixed, run the same import "
+                                           "again") from None
             if isinstance(exc, ProgramkitError):
                 steps = len(journal.data["steps"])
                 raise ProgramkitError(
