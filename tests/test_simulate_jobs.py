@@ -92,6 +92,103 @@ def test_any_number_of_jobs_gives_the_same_bytes(tmp_path, run):
     assert many.failed == one.failed
 
 
+# lines that one process reads in a way of its own: each must be read, checked and reported the
+# same when it falls at the start or end of a worker's byte range
+HOSTILE_LINES = [
+    "", "   ", "\t", "{not json", "[1]", "null", '"text"', '{"at": 5, "person": "p1", "type": "score"}',
+    '{"at": "2026-03-02T09:00:00Z", "person": "", "type": "score"}',
+    '{"at": "2026-03-02T09:00:00Z", "person": "p1", "type": "score", "data": [1]}',
+    '{"at": "2026-13-01T00:00:00Z", "person": "p1", "type": "score"}',
+    '{"at": "2026-03-02T09:00:00Z", "person": "p1", "type": "score", "data": {"change": "+5", "n": 123456789012345678901234}}',
+    '{"at": "2026-03-02T09:00:00Z", "person": "p2", "type": "change", "data": {"Lead Score": NaN}}',
+    '{"at": "2026-03-02T09:00:00Z", "person": 7, "type": "created", "data": {}}',
+    '{"at": "2026-03-02T09:00:00+01:00", "person": "p1", "type": "score", "data": {"change": "+1"}}',
+    '{"at": "2026-03-02T09:00:00", "person": "p2", "type": "score", "data": {"change": "=40"}}',
+    '{"at": "2026-03-02T09:00:00Z", "person": "p3", "type": "created", "data": {"x": ' + "[" * 950 + "]" * 950 + "}}",
+]
+
+
+@st.composite
+def hostile_runs(draw):
+    t = START
+    lines = []
+    for _ in range(draw(st.integers(0, 40))):
+        t += draw(st.sampled_from([0, 1, 3600, 86400, 20 * 86400]))
+        kind = draw(st.integers(0, 6))
+        if kind == 0:
+            lines.append(draw(st.sampled_from(HOSTILE_LINES)))
+            continue
+        back = 30 * 86400 if kind == 1 else 0  # out of order, maybe against a line of an earlier range
+        at = datetime.fromtimestamp(t - back, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        etype = draw(st.sampled_from(["created", "score", "score", "change", "sales-accepted", "mql"]))
+        d = {"change": draw(st.sampled_from(["+5", "+30", "+100"]))} if etype == "score" else draw(data)
+        lines.append(json.dumps({"at": at, "person": draw(st.sampled_from(["p1", "p2", "p3", "p4", "p5"])),
+                                 "type": etype, "data": d}))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    text = newline.join(lines) + draw(st.sampled_from(["", newline, newline + newline]))
+    if draw(st.booleans()):
+        text = "\ufeff" + text
+    until = None
+    if draw(st.booleans()):
+        until = datetime.fromtimestamp(START + draw(st.integers(0, 200 * 86400)), timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+    return text, until, draw(st.integers(2, 5))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(run=hostile_runs())
+def test_bad_lines_at_any_range_boundary_are_reported_once_as_by_one_process(tmp_path, run):
+    """Each worker reads and checks a byte range of the file once: malformed, out-of-order and
+    blank lines, a BOM, CRLF, lines the json module reads (long integers, NaN, deep nesting), a
+    last line without a newline and --until's stop give the same findings, counts and bytes."""
+    text, until, jobs = run
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(text.encode("utf-8"))
+    op = SAMPLES / "op-lead-management"
+    one = simulate(op, events=events, until=until, jobs=1)
+    many = simulate(op, events=events, until=until, jobs=jobs)
+    assert render_json(many) == render_json(one)
+    assert [(f.code, f.line, f.message) for f in many.findings] == [(f.code, f.line, f.message) for f in one.findings]
+    assert many.events == one.events
+
+
+@pytest.mark.parametrize("events_text", [None, "", "\n\n  \n",
+                                         '{"at": "2026-03-02T09:00:00Z", "person": "a", "type": "score", '
+                                         '"data": {"change": "+50"}}'])
+def test_more_workers_than_lines_and_files_without_events(tmp_path, events_text):
+    """No events file, an empty one, blank lines only, one line without a newline: most workers'
+    ranges are empty; the people still enter the lifecycle when and as one process has them."""
+    people = tmp_path / "people.csv"
+    people.write_text("id,Email Address,Person Score\na,a@x.example,10\nb,b@x.example,90\nc,,5\n", encoding="utf-8")
+    events = None
+    if events_text is not None:
+        events = tmp_path / "events.jsonl"
+        events.write_text(events_text, encoding="utf-8")
+    op = SAMPLES / "op-lead-management"
+    for until in (None, "2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z"):
+        one = render_json(simulate(op, people=people, events=events, until=until, jobs=1))
+        for jobs in (2, 3, 8):
+            assert render_json(simulate(op, people=people, events=events, until=until, jobs=jobs)) == one, (until, jobs)
+
+
+def test_the_workers_byte_ranges_cover_the_file_once_at_line_starts(tmp_path):
+    """Every line falls in exactly one worker's byte range, so it is parsed and checked by one worker."""
+    from programkit.simulate import event_ranges
+
+    lines = [json.dumps({"at": f"2026-03-02T09:{i // 60:02d}:{i % 60:02d}Z", "person": f"p{i % 7}", "type": "score",
+                         "data": {"change": "+1"}}) for i in range(500)]
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for jobs in (2, 3, 7):
+        bounds = event_ranges.byte_ranges(events, jobs)
+        assert bounds[0][0] == 0 and bounds[-1][1] == events.stat().st_size
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        raw = events.read_bytes()
+        assert all(start == 0 or raw[start - 1:start] == b"\n" for start, _ in bounds)
+        assert sum(raw[a:b].count(b"\n") for a, b in bounds) == 500
+
+
 def test_a_timer_firing_in_a_worker_without_later_events_of_its_own(tmp_path):
     """ref-1's referral expires (14 days) while only other people's events follow; the alert it
     sends comes out between the events before and after its due time, as in one process."""

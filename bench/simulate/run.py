@@ -116,8 +116,11 @@ def child(directory: Path, jobs: int, trace: bool) -> None:
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = tracemalloc.get_traced_memory()[1] if trace else None
+    from programkit.simulate import partitioned
+    steps = partitioned.last_timings if jobs > 1 else []
     print(json.dumps({
         "core": core_in_use(), "wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime, "peak": peak,
+        "self_cpu": cpu, "children_cpu": children.ru_utime + children.ru_stime, "steps": steps,
         # ru_maxrss: KiB on Linux; the busiest of this process and its workers
         "rss": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss) * 1024,
         "people": len(result.people), "states": result.states, "alerts": len(result.alerts),
@@ -188,6 +191,27 @@ def main() -> None:
         speedups = [a["wall"] / b["wall"] for a, b in zip(runs[one], runs[two])]
         print(f"--jobs 2 speed-up over 1 process ({one.split(',')[0]}), wall, round by round: "
               + ", ".join(f"{s:.2f}x" for s in speedups) + f"; median {med(speedups):.2f}x")
+        # What the load does not move: each process's CPU time. On free cores --jobs 2 takes what the
+        # parent does alone (loading the bundle, forking, merging: its CPU less its share's steps)
+        # plus, step by step (the workers wait for each other between steps), the slowest worker's.
+        print("--jobs 2 per-process CPU (medians): T(1 process) / (parent alone + slowest worker per step)")
+        free = []
+        for x, y in zip(runs[one], runs[two]):
+            steps = y["steps"]
+            names = ("people", "read", "run", "result")
+            own = sum(steps[0].get(k, 0.0) for k in names)
+            slowest = {k: max(w.get(k, 0.0) for w in steps) for k in names}
+            critical = y["self_cpu"] - own + sum(slowest.values())
+            free.append((x["cpu"], y["self_cpu"], y["children_cpu"], critical, steps, slowest))
+        for label, index in (("1 process, CPU", 0), ("--jobs 2 parent CPU", 1), ("--jobs 2 worker CPU", 2),
+                             ("--jobs 2 critical path", 3)):
+            print(f"  {label:32} {med([f[index] for f in free]):6.2f}s")
+        last_steps = free[-1][4]
+        for i, w in enumerate(last_steps):
+            print(f"  process {i} steps (last round): " + ", ".join(f"{k} {v:.2f}s" for k, v in w.items()))
+        ratios = [f[0] / f[3] for f in free]
+        print("--jobs 2 speed-up on free cores (CPU, from the per-process times): "
+              + ", ".join(f"{r:.2f}x" for r in ratios) + f"; median {med(ratios):.2f}x")
         print("peak memory per person:")
         for name, x in traced.items():
             print(f"  {name:32} {x['peak'] / x['people']:>6,.0f} B/person (tracemalloc, {x['peak'] / 1e6:.0f} MB)")

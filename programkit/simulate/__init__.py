@@ -21,7 +21,9 @@ events file's lines; :mod:`.rules` compiles the bundle into the rules the engine
 :mod:`.engine` holds the people, the clock and the event loop; :mod:`.records` spills per-event
 records to disk; :mod:`.result` builds the :class:`SimulationResult`; :mod:`.report` writes it
 out as text or JSON; :mod:`.driver` is the entry point, :func:`simulate`; :mod:`.partitioned` splits a run across
-processes (``--jobs``); :mod:`.core` chooses the compiled core (Cython) or the pure-Python one.
+processes (``--jobs``), each reading and checking its byte range of the events file once and routing the events to
+the process of their person (:mod:`.event_ranges`); :mod:`.core` chooses the compiled core (Cython) or the
+pure-Python one.
 """
 
 from __future__ import annotations

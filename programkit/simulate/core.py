@@ -1,7 +1,8 @@
 """Which simulate core runs: the compiled one or the pure-Python modules it is compiled from.
 
 ``pip install`` compiles the hot path (:data:`COMPILED_MODULES`: per-person state, campaign
-dispatch, lifecycle transitions, result building) with Cython where a C compiler is found
+dispatch, lifecycle transitions, result building, and --jobs workers reading their byte range of
+the events file) with Cython where a C compiler is found
 (setup.py); the extension modules sit beside the ``.py`` files and Python imports them first.
 Both give the same bytes (the pinned-output tests run against each in CI). The pure-Python
 modules run instead when ``PROGRAMKIT_PURE_PYTHON=1`` is set, when no compiled module was
@@ -17,7 +18,8 @@ import os
 import sys
 
 #: compiled modules, in the order they import each other (the pure ones are loaded in this order)
-COMPILED_MODULES = ("conditions", "person", "lifecycle_engine", "campaign_engine", "result", "engine")
+COMPILED_MODULES = ("conditions", "person", "lifecycle_engine", "campaign_engine", "result", "engine",
+                    "event_ranges")
 #: set to 1 to run the pure-Python core although a compiled one is installed
 PURE_ENV = "PROGRAMKIT_PURE_PYTHON"
 _HERE = os.path.dirname(os.path.abspath(__file__))

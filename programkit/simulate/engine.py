@@ -4,9 +4,8 @@ each event (with the campaign and lifecycle engines as mixins)."""
 from __future__ import annotations
 
 import os
-import zlib
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
@@ -14,34 +13,22 @@ from ..errors import BadInput
 from ..findings import make
 from .campaign_engine import MAX_ACTIVITIES, CampaignEngine
 from .conditions import _PLUS, SCORE_KEY
-from .inputs import _DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow
+from .inputs import (_DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow,
+                     out_of_order_message)
 from .lifecycle_engine import LifecycleEngine, Rejected
 from .person import Person
-from .records import FindingSink, _Spill, iso
+from .records import FindingSink, _Spill
 from .result import SimulationResult, build_result
 from .rules import ACTIVITY_EVENTS, Model
-
-
-class _NoFindings:
-    """Where a worker that does not report the events file's bad lines sends them (share 0 does)."""
-
-    def append(self, f: Any) -> None:
-        pass
-
-
-def share_of(pid: str, jobs: int) -> int:
-    """Which of ``jobs`` workers runs a person: stable across processes and runs (not ``hash``)."""
-    return zlib.crc32(pid.encode("utf-8", "surrogatepass")) % jobs
 
 
 class Simulator(LifecycleEngine, CampaignEngine):
     """Holds people and pending timers; feed it events in time order with :meth:`event`.
 
-    With ``share=(i, n)`` it is worker ``i`` of ``n`` (see :mod:`.partitioned`): it reads every
-    line (so every worker knows the clock, the order checks and ``--until``'s stop) but runs only
-    the people :func:`share_of` gives it, and keeps each alert, email and rejection with the key of
-    the activity that made it (``_act``) so the workers' records merge into the one-process order.
-    Only worker 0 reports the events file's bad lines and the bundle's findings."""
+    With ``share=(i, n)`` it is worker ``i`` of ``n`` (see :mod:`.partitioned`): it runs the events
+    routed to it (:meth:`run_routed`: the people :func:`~.event_ranges.share_of` gives it) and keeps
+    each alert, email and rejection with the key of the activity that made it (``_act``) so the
+    workers' records merge into the one-process order. Only worker 0 reports the bundle's findings."""
 
     def __init__(self, model: Model, events_file: str = "events", share: tuple[int, int] | None = None) -> None:
         self.m = model
@@ -64,6 +51,10 @@ class Simulator(LifecycleEngine, CampaignEngine):
         self._queue: list[tuple] = []
         self._line = 0
         self._now = 0.0
+        # the "+N" score shortcut (_score_shortcut): score campaigns, lowest "at least", "once" names
+        self._score_tests: list[tuple] = []
+        self._score_floor: float | None = None
+        self._score_once: tuple[str, ...] | None = None
 
     # people from the CSV enter the lifecycle when the simulation clock starts
     def add_person(self, pid: str, fields: dict[str, Any]) -> None:
@@ -104,12 +95,7 @@ class Simulator(LifecycleEngine, CampaignEngine):
         except OSError as e:
             raise BadInput(f"cannot read events file {display}: {e.strerror}",
                            hint="Pass --events EVENTS.jsonl: one JSON object per line, in time order.") from None
-        share = self.share
-        # a worker: whose line is it (people → worker, cached), and only worker 0 reports bad lines
-        owner: dict[str, int] | None = {} if share is not None else None
-        mine, jobs = share if share is not None else (0, 1)
-        findings: Any = self.findings if mine == 0 else _NoFindings()
-        names = self.m.names
+        findings = self.findings
         loads = orjson.loads
         JSONError = orjson.JSONDecodeError
         long_digits = _LONG_DIGITS.search
@@ -117,18 +103,13 @@ class Simulator(LifecycleEngine, CampaignEngine):
         fromiso = datetime.fromisoformat
         people_get = self.people.get
         heap = self.heap
-        queue = self._queue
         event = self.event
+        queue = self._queue
         plus = _PLUS
-        # the short path only when the lifecycle does not watch the score field itself
-        short = self.lc is None or SCORE_KEY not in self.lc.on_field
-        # (campaign, New Score test when it is the trigger's only constraint, else the full match)
-        tests = [(camp, getattr(match, "new_only", None), match) for camp, match in self.m.on_score.get(SCORE_KEY, ())]
-        # when every score trigger is "New Score at least T", a new score below the lowest T fires none
-        floors = [getattr(t, "at_least", None) for _, t, _ in tests]
-        floor = min(floors) if floors and None not in floors else None
-        # when every score campaign runs once per person, a person they all ran for is done with them
-        once_names = tuple(camp.name for camp, _, _ in tests) if tests and all(c.once for c, _, _ in tests) else None
+        # the short path (what _plus_score does, inlined: a call per event costs ~2% of the
+        # instructions here) only when the lifecycle does not watch the score field itself
+        short = self._score_shortcut()
+        tests, floor, once_names = self._score_tests, self._score_floor, self._score_once
         started = self.started is not None
         read = simulated = 0
         last = None  # the last event run
@@ -195,8 +176,7 @@ class Simulator(LifecycleEngine, CampaignEngine):
                                 if at[14:] in _MIN_SEC and _HOUR_PREFIX.fullmatch(at[:14]):
                                     prefix, prefix_ts = at[:14], now - _MIN_SEC[at[14:]]
                             if prev is not None and now < prev:
-                                findings.append(make("PK752", f"{at} is before the previous event ({iso(prev)})",
-                                                     file=display, line=line))
+                                findings.append(make("PK752", out_of_order_message(at, prev), file=display, line=line))
                                 continue
                             prev, prev_text = now, at
                             if until is not None and now > until:  # in time order, so nothing later matters
@@ -205,17 +185,6 @@ class Simulator(LifecycleEngine, CampaignEngine):
                                 return last
                         read += 1
                         last = now
-                        if owner is not None:
-                            s = owner.get(pid)
-                            if s is None:
-                                s = owner[pid] = share_of(pid, jobs)
-                            if s != mine:  # another worker's person: only the clock's start matters here
-                                if not started:
-                                    if self.started is None:
-                                        self._start(now)
-                                    started = True
-                                continue
-                            names.origin = line  # a field name first spelled here: where (for the merge)
                         if etype == "score" and short and started and not (heap and heap[0][0] <= now):
                             change = data["change"] if "change" in data else None
                             if type(change) is str and change in plus and "score" not in data:
@@ -259,8 +228,6 @@ class Simulator(LifecycleEngine, CampaignEngine):
                                         queue.extend(hit)
                                         self._line = line  # as event() does: PK755 names the line
                                         self._now = now
-                                        if owner is not None:
-                                            self._act = (now, 2, line)
                                         self._drain(p)
                                         continue
                         source = ev["source"] if "source" in ev else None
@@ -271,6 +238,142 @@ class Simulator(LifecycleEngine, CampaignEngine):
             self.counts["read"] += read
             self.counts["simulated"] += simulated
             self.counts["invalid"] = self.findings.count("PK751", "PK752")
+
+    def run_routed(self, ranges: Iterable[tuple[float | None, int, Iterable[tuple]]], display: str) -> float | None:
+        """Run the events routed to this worker (``simulate --jobs``, see :mod:`.event_ranges`): checked
+        already, range by range in file order, each range's with the latest time of the ranges
+        before it, which puts its events before that time out of order (PK752, as :meth:`feed`
+        words it), and the lines before it (its events' lines are counted within it). Returns
+        the last event's time."""
+        loads = orjson.loads
+        names = self.m.names
+        people_get = self.people.get
+        heap = self.heap
+        event = self.event
+        plus = _PLUS
+        short = self._score_shortcut()
+        plus_score = self._plus_score
+        findings = self.findings
+        started = self.started is not None
+        read = simulated = 0
+        last = None
+        try:
+            for latest_before, line_offset, chunks in ranges:
+                for lines, times, before, raws, slow, pids, changes in chunks:
+                    slow_lines = frozenset(slow)
+                    for i in range(len(lines)):
+                        line = lines[i] + line_offset
+                        now = times[i]
+                        if latest_before is not None and now < latest_before:
+                            ev = loads(raws[i]) if i not in slow_lines else _loads_slow(raws[i], True, findings, display,
+                                                                                        line)
+                            prev = before[i]
+                            findings.append(make("PK752", out_of_order_message(
+                                ev["at"], latest_before if prev is None else max(prev, latest_before)),
+                                file=display, line=line))
+                            continue
+                        change = changes[i]
+                        if change is not None:  # a plain score change: the person and the change, no parse
+                            pid = pids[i]
+                            read += 1
+                            last = now
+                            names.origin = line
+                            if short and started and change in plus and not (heap and heap[0][0] <= now) and \
+                                    plus_score(people_get(pid), change, now, line):
+                                simulated += 1
+                                continue
+                            event(line, now, pid, "score", {"change": change}, None)
+                            started = True
+                            continue
+                        ev = loads(raws[i]) if i not in slow_lines else _loads_slow(raws[i], True, findings, display, line)
+                        pid, etype = ev["person"], ev["type"]
+                        if type(pid) is not str:
+                            pid = str(pid)
+                        data = ev["data"] if "data" in ev else None
+                        if data is None:
+                            data = {}
+                        read += 1
+                        last = now
+                        names.origin = line  # a field name first spelled here: where (for the merge)
+                        if etype == "score" and short and started and not (heap and heap[0][0] <= now):
+                            change = data["change"] if "change" in data else None
+                            if type(change) is str and change in plus and "score" not in data and \
+                                    plus_score(people_get(pid), change, now, line):
+                                simulated += 1
+                                continue
+                        source = ev["source"] if "source" in ev else None
+                        event(line, now, pid, etype, data, source if type(source) is str else None)
+                        started = True
+            return last
+        finally:
+            self.counts["read"] += read
+            self.counts["simulated"] += simulated
+
+    def _score_shortcut(self) -> bool:
+        """Prepare :meth:`_plus_score`; whether it may run (not when the lifecycle watches the score field)."""
+        # (campaign, New Score test when it is the trigger's only constraint, else the full match)
+        tests = [(camp, getattr(match, "new_only", None), match) for camp, match in self.m.on_score.get(SCORE_KEY, ())]
+        # when every score trigger is "New Score at least T", a new score below the lowest T fires none
+        floors = [getattr(t, "at_least", None) for _, t, _ in tests]
+        self._score_tests = tests
+        self._score_floor = min(floors) if floors and None not in floors else None
+        # when every score campaign runs once per person, a person they all ran for is done with them
+        self._score_once = (tuple(camp.name for camp, _, _ in tests) if tests and all(c.once for c, _, _ in tests)
+                            else None)
+        return self.lc is None or SCORE_KEY not in self.lc.on_field
+
+    def _plus_score(self, p: Person | None, change: str, now: float, line: int) -> bool:
+        """A plain "+N" change (``change``) of an integer person score, most of any events file, run
+        with what :meth:`event` and :meth:`_score` do for it and none of the checks it cannot need;
+        False (nothing done) when it is not that case. The caller checked that the clock has
+        started, that no timer is due and that :meth:`_score_shortcut` allows it."""
+        if p is None:
+            return False
+        fields = p.fields
+        old = fields.get(SCORE_KEY)
+        if old is None:  # no score yet: counts from 0, the change a float as in _score
+            new_v = _PLUS[change]
+            delta = float(new_v)
+        elif type(old) is int:
+            delta = _PLUS[change]
+            new_v = old + delta
+        else:
+            return False
+        fields[SCORE_KEY] = new_v
+        tests = self._score_tests
+        ran = p.ran
+        once_names = self._score_once
+        if once_names is not None and ran is not None and len(tests) < MAX_ACTIVITIES:
+            for name in once_names:
+                if name not in ran:
+                    break
+            else:
+                return True
+        floor = self._score_floor
+        if floor is not None and float(new_v) < floor:
+            return True
+        hit = None
+        for camp, test, match in tests:
+            if test(new_v) if test is not None else match(old, new_v, delta):
+                if hit is None:
+                    hit = [camp]
+                else:
+                    hit.append(camp)
+        if hit is None:
+            return True
+        if ran is not None and len(hit) < MAX_ACTIVITIES:
+            for camp in hit:
+                if not camp.once or camp.name not in ran:
+                    break
+            else:
+                return True  # only "once" campaigns that already ran: nothing would happen
+        self._queue.extend(hit)
+        self._line = line  # as event() does: PK755 names the line
+        self._now = now
+        if self.keyed:
+            self._act = (now, 2, line)
+        self._drain(p)
+        return True
 
     def _activity(self, p: Person | None, pid: str, etype: str, data: dict[str, Any], now: float) -> Person:
         """A form fill (``data``: ``form`` and the ``fields`` it submits) or a page visit (``page``): a fill by someone

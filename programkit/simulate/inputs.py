@@ -17,7 +17,7 @@ from ..errors import BadInput
 from ..findings import Finding, did_you_mean, make
 from ..model import Bundle
 from .conditions import FieldNames, _num
-from .records import FindingSink
+from .records import FindingSink, iso
 from .rules import Lifecycle
 
 
@@ -190,6 +190,11 @@ def _blocks(fh: Any) -> Iterator[tuple[bytes, bool]]:
 def _count_lines(lines: Iterable[bytes]) -> int:
     """How many of ``lines`` are not blank (the events after --until, counted without parsing)."""
     return sum(1 for raw in lines if raw.strip())
+
+
+def out_of_order_message(at: str, prev: float) -> str:
+    """PK752's message: ``at`` as written, ``prev`` the latest time of the good lines before it."""
+    return f"{at} is before the previous event ({iso(prev)})"
 
 
 _SKIP = object()  # what _loads_slow returns for a line that is skipped
