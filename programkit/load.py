@@ -26,7 +26,7 @@ from .findings import Finding, Severity, make, register_code
 from .jsontypes import JsonInputError, strict_loads
 from .kinds import HTML_KINDS, JSON_KINDS
 from .model import Asset, Bundle
-from .registry_source import open_reference, refuse_unsigned_path
+from . import registry_source
 
 G = "bundle"
 register_code("PK101", "json-syntax", Severity.ERROR, "A JSON file does not parse.",
@@ -186,9 +186,9 @@ def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
                        hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
                             "validates the bundle a file belongs to.")
     if p.startswith("oci://"):  # a registry reference: fetched, digest (and signature, if required) checked
-        source, manifest_path = open_reference(p, limits)
+        source, manifest_path = registry_source.open_reference(p, limits)
     else:
-        refuse_unsigned_path(p)
+        registry_source.refuse_unsigned_path(p)
         source, manifest_path = open_source(path, limits)
     return load_from_source(source, manifest_path, keep_bytes=keep_bytes)
 
