@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from .errors import BadInput
-from .findings import CODES, Code, did_you_mean
+from .findings import CODES, RETIRED_CODES, Code, did_you_mean
+
 
 def load_all_codes() -> dict[str, Code]:
     """Import every programkit module, so :data:`CODES` holds every code any of them registers."""
@@ -87,6 +88,9 @@ def findings_markdown() -> str:
                 f"- Hint: {c.hint}",
                 f"- Example: `{c.example}`" if "`" not in c.example else f"- Example: ``{c.example}``",
             ]
+    if RETIRED_CODES:
+        out += ["", "## Retired codes", "", "No longer reported, and never reused for anything else.", ""]
+        out += [f"- {code}: {why}." for code, why in sorted(RETIRED_CODES.items())]
     return "\n".join(out) + "\n"
 
 
@@ -101,6 +105,9 @@ def find_code(text: str) -> Code:
         key = "PK" + wanted[-3:]
         if key in codes:
             return codes[key]
+        if key in RETIRED_CODES:
+            raise BadInput(f"{key} is retired: {RETIRED_CODES[key]}",
+                           hint=f"`programkit explain` the code that replaced it; {key} is never reused.")
     by_name = {c.name: c for c in codes.values()}
     if wanted.casefold() in by_name:
         return by_name[wanted.casefold()]

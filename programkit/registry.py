@@ -41,7 +41,7 @@ from .oci import (MANIFEST_TYPE, Descriptor, RegistryError, canonical_json, pars
 from .oci_artifact import (ARTIFACT_TYPE, BUNDLE_MEDIA_TYPE, EMPTY, EMPTY_DESCRIPTOR, EMPTY_TYPE, Artifact,
                            RegistryOptions, TagList, current_options, list_tags, resolve, tag_version, using,
                            version_tag)
-from .output import write_output
+from .output import refused_write, write_output
 from .registry_source import RegistrySource, _download, open_reference, refuse_unsigned_path
 
 PUSH_HINT = "`programkit push` takes a bundle directory (the folder holding bundle.json) or a bundle archive (.zip)."
@@ -216,7 +216,10 @@ def pull(ref_text: str, out: str | os.PathLike[str], options: RegistryOptions | 
             signed_by = require_signature(client, artifact, options.trusted_keys)
         with tempfile.TemporaryDirectory(prefix="programkit-pull-") as tmp_name:
             tmp = Path(tmp_name) / "bundle.zip"
-            _download(client, artifact, tmp, limits)
+            try:
+                _download(client, artifact, tmp, limits)
+            except OSError as e:  # the temporary folder is full (or read-only): nothing reached -o yet
+                raise refused_write(out_path, e) from None
             if as_archive:
                 src = ZipSource(tmp, limits, str(artifact.ref))  # a hostile archive is refused, not saved
                 try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from .bundle import MANIFEST, ArchiveLimits, ZipSource
 from .oci import RegistryClient, RegistryInputError, is_reference, parse_reference, registry_error
 from .oci_artifact import Artifact, RegistryOptions, current_options, resolve
+from .output import refused_write
 
 
 def _download(client: RegistryClient, artifact: Artifact, dest: Path, limits: ArchiveLimits) -> None:
@@ -66,11 +67,14 @@ def open_reference(ref_text: str, limits: ArchiveLimits | None = None) -> tuple[
     with options.client(ref) as client:
         artifact = resolve(client, ref)
         _check_signature(client, artifact, options)
-        fd, name = tempfile.mkstemp(prefix=f"{artifact.layer.digest[7:19]}-", suffix=".zip", dir=_session_dir())
-        os.close(fd)
-        dest = Path(name)
-        dest.unlink()  # _download creates it exclusively, and removes it again on any failure
-        _download(client, artifact, dest, limits)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"{artifact.layer.digest[7:19]}-", suffix=".zip", dir=_session_dir())
+            os.close(fd)
+            dest = Path(name)
+            dest.unlink()  # _download creates it exclusively, and removes it again on any failure
+            _download(client, artifact, dest, limits)
+        except OSError as e:  # the temporary folder the archive is read from is full or read-only
+            raise refused_write(e.filename or tempfile.gettempdir(), e, option="") from None
     source = RegistrySource(dest, limits, str(artifact.ref))
     if not source.is_file(MANIFEST):
         source.close()

@@ -29,9 +29,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ...errors import BadInput, no_such_path
+from ...errors import BadInput, ProgramkitError, no_such_path
 from . import journal
-from .first_import import NEW_REVISION, NewFileWorkspace, open_new_file, sweep_stale_imports
+from .first_import import NEW_REVISION, NewFileWorkspace, _create_file, open_new_file, sweep_stale_imports
 from .schema import (BUSY_TIMEOUT_ENV, CRMS, DEFAULT_BUSY_TIMEOUT, DEFAULT_WORKSPACE, MIGRATIONS, NAME_KINDS,
                      SCHEMA_VERSION, WorkspaceBusy, _init_hint, busy_timeout_from_env, connect, connect_readonly,
                      is_write_failure, migrate, not_a_workspace, not_writable)
@@ -53,9 +53,18 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     """
     busy_timeout = busy_timeout_from_env(busy_timeout)
     sweep_stale_imports(db_path)
+    path = os.fspath(db_path)
+    if path != ":memory:" and not os.path.lexists(path):
+        _create_file(path, name, crm, busy_timeout)
+        db = connect(path, busy_timeout)
+        row = _workspace_row(db, name)
+        if row is None:  # pragma: no cover - the file was just made with it
+            db.close()
+            raise ProgramkitError(f"{path}: workspace {name!r} is missing from the file just created")
+        return SqliteWorkspace(db, path, row[0], name.strip(), busy_timeout)
     db = connect(db_path, busy_timeout)
     try:
-        ws_id = _create_workspace(db, os.fspath(db_path), name, crm, busy_timeout)
+        ws_id = _create_workspace(db, path, name, crm, busy_timeout)
     except BaseException:
         db.close()
         raise

@@ -1,5 +1,6 @@
-"""The first import into a file that does not exist yet: the file appears only when the import commits.
+"""A workspace file that appears only once it is whole: the first import's, and the one ``workspace init`` makes.
 
+:func:`_create_file` builds a new file's workspace in a hidden temporary file beside it and links it to its name.
 :func:`open_new_file` gives a :class:`NewFileWorkspace` (seeded in memory); its first transaction writes a hidden,
 locked ``.NAME.*.importing`` file beside the target and links it to its name only once committed. What a killed
 import leaves behind is removed by :func:`sweep_stale_imports`, which every open of the target runs.
@@ -21,7 +22,8 @@ except ImportError:  # pragma: no cover - Windows: stale temporary files are lef
 
 from ...errors import BadInput, ProgramkitError
 from ...findings import make
-from .schema import DEFAULT_WORKSPACE, _check_path, busy_timeout_from_env, connect
+from ...output import usual_mode
+from .schema import DEFAULT_WORKSPACE, _check_path, busy_timeout_from_env, connect, is_write_failure, not_writable
 from .storage import SqliteWorkspace, SqliteWriter, _create_workspace
 
 #: a database file's side files, then the file itself: removed in this order, so that a kill part-way
@@ -128,19 +130,37 @@ class NewFileWorkspace(SqliteWorkspace):
             with super().transaction() as w:
                 yield w
             return
-        lock, tmp = _locked_temp_file(Path(self.path))
+        try:
+            lock, tmp = _locked_temp_file(Path(self.path))
+        except OSError as e:  # a read-only folder, a full disk
+            raise not_writable(self.path, e) from None
         memory = self.db
         try:
-            disk = sqlite3.connect(tmp)
             try:
-                memory.backup(disk)  # the very inventory the plan was made against
-            finally:
-                disk.close()
-            self.db = connect(tmp, self.busy_timeout)
+                disk = sqlite3.connect(tmp)
+                try:
+                    memory.backup(disk)  # the very inventory the plan was made against
+                finally:
+                    disk.close()
+                self.db = connect(tmp, self.busy_timeout)
+            # a full disk or a file size limit while copying: said of the file asked for, not of the temporary one
+            except sqlite3.OperationalError as e:
+                if not is_write_failure(e):
+                    raise
+                raise not_writable(self.path, e) from None
+            except BadInput as e:
+                if not (e.findings and e.findings[0].code == "PK415"):
+                    raise
+                raise not_writable(self.path, e.__context__ or e) from None
             with super().transaction() as w:
                 yield w
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
-            self.db.close()
+            try:
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+                self.db.close()
+            except sqlite3.OperationalError as e:
+                if not is_write_failure(e):
+                    raise
+                raise not_writable(self.path, e) from None
             _publish(tmp, self.path)
             self.created = True
         finally:
@@ -160,6 +180,7 @@ NEW_REVISION = "new"
 
 def _publish(tmp: str, path: str) -> None:
     """Give the finished file ``tmp`` the name ``path``, unless something has that name by now."""
+    os.chmod(tmp, usual_mode())  # mkstemp made it 0600; the file gets the mode a plain open would give
     try:
         os.link(tmp, path)  # atomic and never overwrites
         return
@@ -171,6 +192,41 @@ def _publish(tmp: str, path: str) -> None:
             return
     raise ProgramkitError(f"{path} was created by another process during this import; nothing was written", [make(
         "PK520", f"{path} did not exist when the plan was made and does now")])
+
+
+def _create_file(path: str, name: str, crm: str | None, busy_timeout: float) -> None:
+    """A new workspace file at ``path``, made whole in a hidden temporary file beside it and then linked to its
+    name (never over a file that appeared meanwhile): a full disk or a kill leaves no file, never an empty or
+    half-made one (PK415 for a file system that refuses)."""
+    _check_path(path)
+    try:
+        lock, tmp = _locked_temp_file(Path(path))
+    except OSError as e:  # a read-only folder, a full disk
+        raise not_writable(path, e) from None
+    try:
+        try:
+            db = connect(tmp, busy_timeout)
+        except BadInput as e:
+            if e.findings and e.findings[0].code == "PK415":  # said of the file asked for, not the temporary one
+                raise not_writable(path, e.__context__ or e) from None
+            raise
+        try:
+            _create_workspace(db, path, name, crm, busy_timeout)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+        except sqlite3.OperationalError as e:
+            if is_write_failure(e):
+                raise not_writable(path, e) from None
+            raise
+        finally:
+            db.close()
+        try:
+            _publish(tmp, path)
+        except ProgramkitError:
+            raise BadInput(f"{path} was created by another process meanwhile; nothing was written",
+                           hint="Run the command again: it adds the workspace to that file.") from None
+    finally:
+        _remove_with_side_files(tmp)
+        os.close(lock)
 
 
 def open_new_file(db_path: str | os.PathLike[str], workspace: str = DEFAULT_WORKSPACE, crm: str | None = None,

@@ -10,6 +10,7 @@ written plus ``name_key`` (:func:`_key`, its ``str.casefold()``).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shlex
@@ -20,6 +21,7 @@ from typing import Any, Callable
 
 from ...errors import BadInput, ProgramkitError, no_such_path, require_folder_of
 from ...findings import Severity, make, register_code
+from ...output import errno_words
 from ..base import DEFAULT_TARGET
 from . import journal
 
@@ -62,6 +64,8 @@ def not_a_workspace(path: str, why: str) -> BadInput:
 
 def not_writable(path: str, err: BaseException) -> BadInput:
     """The error (exit 2, PK415) for a workspace file a write failed on (read-only, full disk, I/O error)."""
+    if isinstance(err, OSError):
+        err = errno_words(err)  # type: ignore[assignment]
     message = f"{path} cannot be written ({err}); nothing was changed"
     return BadInput(message, [make("PK415", message, file=path)],
                     hint="Make the file and its folder writable, or free disk space, and run the command again.")
@@ -269,7 +273,8 @@ def _foreign_reason(db: sqlite3.Connection, display: str, *, empty_ok: bool, mig
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
     finally:
-        db.execute("COMMIT")
+        if db.in_transaction:  # a read that failed (disk I/O error) has ended it: its error is the one to see
+            db.execute("COMMIT")
     if version < 0:
         return f"schema version {version} (damaged header?)"
     if version > SCHEMA_VERSION:
@@ -307,7 +312,11 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     # A WAL file opened read-only gets -wal and -shm files beside it, which a read-only connection cannot
     # remove. With no -wal file there, no writer has the file open and everything is in the main file: read it
     # as immutable (no side files). Otherwise a writer is at work and the side files exist already.
-    quiet = not os.path.exists(display + "-wal")
+    # An empty -wal file (left by a writer that could not start: a full disk) holds nothing either.
+    try:
+        quiet = os.path.getsize(display + "-wal") == 0
+    except OSError:
+        quiet = True
     uri = f"file:{quote(os.path.abspath(display))}?mode=ro" + ("&immutable=1" if quiet else "")
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_from_env(None))
@@ -353,6 +362,14 @@ def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
     busy_timeout = busy_timeout_from_env(busy_timeout)
     _check_path(display)
     db = None
+    if display != ":memory:" and os.path.exists(display):
+        # a file this process may not write: said before SQLite opens it (read-only, it would leave empty -wal
+        # and -shm files beside it in a writable folder)
+        try:
+            os.close(os.open(display, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)))
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise not_writable(display, e) from None
     try:
         db = sqlite3.connect(display, timeout=busy_timeout, isolation_level=None)
         if display != ":memory:" and os.path.exists(display):

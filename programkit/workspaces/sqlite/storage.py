@@ -22,7 +22,8 @@ from ...rules import copy_pattern, copy_stem
 from ..base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance,
                     Workspace, WorkspaceWriter)
 from . import journal
-from .schema import _CHUNK, CRMS, DEFAULT_BUSY_TIMEOUT, NAME_KINDS, _begin, _dump, _key, _now
+from .schema import (_CHUNK, CRMS, DEFAULT_BUSY_TIMEOUT, NAME_KINDS, _begin, _dump, _key, _now, is_write_failure,
+                     not_writable)
 
 # --- seeding ---------------------------------------------------------------------
 
@@ -71,10 +72,13 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
                          (name, _key(name), _check_crm(crm), _now()))
         ws_id = int(cur.lastrowid)
         _seed(db, ws_id)
-    except BaseException:
-        db.execute("ROLLBACK")
+        db.execute("COMMIT")
+    except BaseException as e:
+        if db.in_transaction:  # not after a write failure: SQLite has rolled back already
+            db.execute("ROLLBACK")
+        if is_write_failure(e):
+            raise not_writable(path, e) from None
         raise
-    db.execute("COMMIT")
     return ws_id
 
 
@@ -306,17 +310,25 @@ class SqliteWorkspace(Workspace):
             if writer.dirty:
                 self.db.execute("UPDATE workspaces SET revision = revision + 1 WHERE id = ?", (self.id,))
                 journal.keep(self.db, self.id, writer.journal_as, writer.journal_import)
-        except BaseException:
+        except BaseException as e:
             writer.closed = True
             self._writer = None
-            self.db.execute("ROLLBACK")
+            # SQLite rolls back by itself when a write fails with a full disk or an I/O error: a second
+            # ROLLBACK would fail and hide that error behind "no transaction is active"
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if is_write_failure(e):
+                raise not_writable(self.path, e) from None
             raise
         writer.closed = True
         self._writer = None
         try:
             self.db.execute("COMMIT")
-        except sqlite3.OperationalError as e:  # pragma: no cover - e.g. disk full
-            self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError as e:  # e.g. disk full while the WAL grows
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if is_write_failure(e):
+                raise not_writable(self.path, e) from None
             raise ProgramkitError(f"could not commit to {self.path}: {e}") from e
 
     _IMPORT_COLS = "id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome"
