@@ -189,4 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # the reader (``| head``) stopped reading: nothing more to say
+        sys.stderr.close()
+        raise SystemExit(0)
