@@ -38,15 +38,12 @@ from .canonical import bundle_digest, sha256_bytes
 from .errors import BadInput, ProgramkitError
 from .findings import Severity, make, register_code
 from . import kinds
-from .model import PROGRAM_KINDS, Bundle
+from .kinds import PROGRAM_KINDS
+from .model import Bundle
 from .plan import WRITES, Action, Plan, SavedPlan, history_mapping, plan_path
 from .workspaces.base import DESIGN_KINDS, ImportRecord, Workspace, WorkspaceWriter
 
 G = "import"
-register_code("PK520", "workspace-changed", Severity.ERROR,
-              "The workspace changed since the plan was made, so the plan no longer describes it.",
-              hint="Make a new plan (`programkit plan`) and review it, or import without --plan.",
-              example="workspace 'default' is at revision 42, the plan was made at revision 40", group=G)
 register_code("PK521", "bundle-changed", Severity.ERROR, "The bundle is not the one the plan was made for.",
               hint="Plan again with this bundle, or import the bundle the plan names.",
               example="the plan is for op-lead-management 1.0.0 (digest 3f1a…); this bundle has digest 9c2e…",

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bundle import (CHUNK, MANIFEST, ArchiveLimits, UnsafeArchive, ZipSource, carry_hidden, check_replaceable,
-                     not_a_bundle_dir, return_hidden, unsafe_path_reason)
+from .bundle import (CHUNK, MANIFEST, MAX_TEXT_BYTES, ArchiveLimits, UnsafeArchive, ZipSource, carry_hidden,
+                     check_replaceable, not_a_bundle_dir, return_hidden, unsafe_path_reason)
 from .canonical import refresh_digests, sha256_file
 from .errors import BadInput, ProgramkitError, require_folder_of, require_path
 
@@ -37,8 +37,8 @@ PACK_HINT = "`programkit pack` takes a bundle directory (the folder holding bund
 #: what `unpack` takes
 UNPACK_HINT = "Give a bundle archive (.zip), as `programkit pack` or `programkit export -o NAME.zip` writes."
 from .findings import Finding, Severity, make, sort_key
-from .load import MAX_TEXT_BYTES
-from .output import check_output, refused_write, write_output
+from .output import check_output, refused_write, usual_mode, write_output
+from .validate import validate_path
 
 #: fixed entry timestamp: the earliest a zip can hold
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -106,8 +106,6 @@ def pack(src_dir: Path, out_zip: Path, *, check: bool = True, update_digests: bo
     :func:`~programkit.output.write_output`: an existing ``out_zip`` with other bytes is replaced only with
     ``force``, and never one that is not a regular file.
     """
-    from .validate import validate_path
-
     src_dir = Path(src_dir)
     out_zip = Path(out_zip)
     require_path(src_dir, PACK_HINT)
@@ -161,19 +159,6 @@ def _write_zip(raw: Any, root: Path, names: list[str], digests: dict[str, str]) 
                 raise ProgramkitError(f"{root}: {name} changed while it was being packed; nothing was written",
                                       [make("PK106", f"{name} has sha256 {h.hexdigest()}, bundle.json says "
                                                      f"{digests[name][:12]}…", file=name)])
-
-
-def usual_mode(directory: bool = False) -> int:
-    """The mode a plain ``open``/``mkdir`` would give under the process umask: temporary files and folders
-    (0600/0700) that are renamed into place as the user's output get it first."""
-    return (0o777 if directory else 0o666) & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask (only readable by setting it), so written files get the usual modes."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @dataclass

@@ -83,6 +83,10 @@ register_code("PK412", "archive-truncated", Severity.ERROR,
                       "(File is not a zip file)", group=G)
 
 
+#: the largest text (JSON or HTML) asset a bundle may hold; lint parses templates up to the same size
+MAX_TEXT_BYTES = 16 << 20
+
+
 @dataclass(frozen=True)
 class ArchiveLimits:
     """Limits for reading an archive. Generous for real bundles, fatal for bombs."""

@@ -7,6 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .bundle import DirSource, unsafe_path_reason
+from .jsontypes import strict_loads
+from .output import write_output
+
 
 def dumps(value: Any) -> str:
     """Canonical JSON text: sorted keys, two-space indent, UTF-8 characters kept, trailing newline.
@@ -36,10 +40,6 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
     Returns the paths whose digest changed. Files that are missing are left
     for ``validate`` to report.
     """
-    from .bundle import DirSource, unsafe_path_reason
-    from .jsontypes import strict_loads
-    from .output import write_output
-
     manifest_path = bundle_dir / "bundle.json"
     try:
         current = manifest_path.read_bytes()

@@ -1,7 +1,9 @@
 """Generated documentation: the finding-code reference (docs/findings.md).
 
 The table is built from the registered codes, so it cannot drift from the
-code: a test compares the committed file with this output. Regenerate with
+code: a test compares the committed file with this output. :func:`load_all_codes`
+imports every module first, so every code is registered; it lives here, at the
+top of the house, because it imports everything. Regenerate with
 
     python -m programkit.docs > docs/findings.md
     # or: programkit rules --format markdown > docs/findings.md
@@ -12,7 +14,21 @@ from __future__ import annotations
 import re
 
 from .errors import BadInput
-from .findings import RETIRED_CODES, Code, did_you_mean, load_all_codes
+from .findings import CODES, RETIRED_CODES, Code, did_you_mean
+
+
+def load_all_codes() -> dict[str, Code]:
+    """Import every programkit module, so :data:`CODES` holds every code any of them registers."""
+    import importlib
+    import pkgutil
+
+    import programkit
+
+    for info in pkgutil.walk_packages(programkit.__path__, "programkit."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    return CODES
+
 
 GROUP_TITLES = {
     "bundle": "Bundle files: syntax, schemas, paths, digests",

@@ -77,13 +77,13 @@ from . import canonical, kinds
 from .bundle import check_replaceable, unsafe_path_reason
 from .errors import BadInput, ProgramkitError
 from .findings import Finding, Severity, make, register_code
-from .jsonpos import tokens as pointer_tokens
-from .model import ALL_KINDS, HTML_KINDS, JSON_KINDS
-from .remove import find_program
+from .jsonpos import iter_strings, tokens as pointer_tokens
+from .kinds import ALL_KINDS, HTML_KINDS, JSON_KINDS
 from .slugs import slug
 from .catalog import standard_field_names
-from .validate import TOKEN_RE, iter_strings
-from .workspaces.base import DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, renamed_design
+from .validate import TOKEN_RE
+from .workspaces.base import (DESIGN_KINDS, AssetInfo, ImportRecord, ProgramInfo, Workspace, find_program,
+                              renamed_design)
 
 G = "workspace"
 register_code("PK910", "export-missing-template", Severity.ERROR,
@@ -760,7 +760,8 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
 
             archive_sha = pack_dir(tmp, target, force=force)
         else:
-            from .archive import move_into_place, usual_mode
+            from .archive import move_into_place
+            from .output import usual_mode
 
             try:
                 os.chmod(tmp, usual_mode(directory=True))  # mkdtemp made it 0700

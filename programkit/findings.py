@@ -167,19 +167,6 @@ class FindingList:
         self.items.extend(more)
 
 
-def load_all_codes() -> dict[str, Code]:
-    """Import every programkit module, so :data:`CODES` holds every code any of them registers."""
-    import importlib
-    import pkgutil
-
-    import programkit
-
-    for info in pkgutil.walk_packages(programkit.__path__, "programkit."):
-        if not info.name.endswith("__main__"):
-            importlib.import_module(info.name)
-    return CODES
-
-
 def closest_choice(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
     """The choice closest to ``word`` ignoring case, spelled as the choice is, or None."""
     import difflib

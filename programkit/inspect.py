@@ -23,7 +23,8 @@ from .bundle import ArchiveLimits, ZipSource
 from .canonical import bundle_digest, sha256_file
 from .findings import Finding, count
 from .load import load_bundle
-from .model import PROGRAM_KINDS, Bundle, folder_tree
+from .kinds import PROGRAM_KINDS
+from .model import Bundle, folder_tree
 
 #: folder label for Design Studio assets (templates, images, snippets), which live outside the program's tree
 DESIGN_STUDIO = "Design Studio"

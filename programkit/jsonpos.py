@@ -15,7 +15,7 @@ import bisect
 import json
 import re
 from json.decoder import scanstring
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 _decoder = json.JSONDecoder()
 _WS = " \t\n\r"
@@ -116,3 +116,20 @@ def locate_all(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]
 def locate(text: str, pointer: str) -> tuple[int, int] | None:
     """Line and column where the value at ``pointer`` starts, or None if it is not in the document."""
     return locate_all(text, [pointer]).get(pointer)
+
+
+def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every string inside a JSON value, with its pointer, in document order.
+
+    Iterative, so a hostile document nested a thousand levels deep cannot
+    exhaust the interpreter's stack.
+    """
+    stack: list[tuple[str, Any]] = [(pointer, value)]
+    while stack:
+        p, v = stack.pop()
+        if isinstance(v, str):
+            yield p, v
+        elif isinstance(v, dict):
+            stack.extend(reversed([(f"{p}/{escape(k)}", x) for k, x in v.items()]))
+        elif isinstance(v, list):
+            stack.extend(reversed([(f"{p}/{i}", x) for i, x in enumerate(v)]))

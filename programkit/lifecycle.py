@@ -17,7 +17,6 @@ from .jsontypes import as_list
 from .findings import Finding, Severity, make, register_code
 from .jsonpos import escape
 from .model import Asset, Bundle
-from .validate import check
 
 #: Event types the simulator handles itself; a transition cannot be named after them.
 RESERVED_EVENTS = ("created", "change", "score")
@@ -100,8 +99,8 @@ register_code("PK710", "several-lifecycles", Severity.ERROR, "A bundle has more 
               example="/assets/5: a second leadLifecycle 'Lead stages'; the first is /assets/4", group=G)
 
 
-@check
 def lifecycles(bundle: Bundle) -> Iterator[Finding]:
+    """The lifecycle checks of a bundle (a validate check): one lifecycle at most, each one well formed."""
     assets = bundle.assets_of("leadLifecycle")
     for extra in assets[1:]:
         yield make("PK710", f"{extra.pointer}: a second leadLifecycle {extra.name!r}; the first is {assets[0].pointer}",

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 import semver
 
 from . import schema
-from .bundle import (ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open_source, sha256_stream,
+from .bundle import (MAX_TEXT_BYTES, ArchiveLimits, BundleSource, DirSource, UnsafeArchive, open_source, sha256_stream,
                      unsafe_path_reason)
 from .errors import BadInput
 from .findings import Finding, Severity, make, register_code
 from .jsontypes import JsonInputError, strict_loads
-from .model import HTML_KINDS, JSON_KINDS, Asset, Bundle
+from .kinds import HTML_KINDS, JSON_KINDS
+from .model import Asset, Bundle
+from . import registry_source
 
 G = "bundle"
 register_code("PK101", "json-syntax", Severity.ERROR, "A JSON file does not parse.",
@@ -98,7 +100,6 @@ register_code("PK121", "crlf-line-endings", Severity.WARNING,
                    "`programkit pack DIR --update-digests`.",
               example="emails/alert.json: has Windows (CRLF) line endings", group=G)
 
-MAX_TEXT_BYTES = 16 << 20
 #: what reading a damaged zip entry raises besides OSError (checked before OSError: BadZipFile is not one)
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)  # RuntimeError: encrypted, unsupported method
 
@@ -185,13 +186,9 @@ def load_bundle(path: str | os.PathLike[str], limits: ArchiveLimits | None = Non
                        hint="Pass the bundle's directory or its bundle.json; `programkit validate --find-bundle FILE` "
                             "validates the bundle a file belongs to.")
     if p.startswith("oci://"):  # a registry reference: fetched, digest (and signature, if required) checked
-        from .registry import open_reference
-
-        source, manifest_path = open_reference(p, limits)
+        source, manifest_path = registry_source.open_reference(p, limits)
     else:
-        from .registry import refuse_unsigned_path
-
-        refuse_unsigned_path(p)
+        registry_source.refuse_unsigned_path(p)
         source, manifest_path = open_source(path, limits)
     return load_from_source(source, manifest_path, keep_bytes=keep_bytes)
 

@@ -1,21 +1,16 @@
-"""The loaded bundle as plain data."""
+"""The loaded bundle as plain data.
+
+Below the kind units: they read bundles (their checks take a :class:`Bundle`), so nothing here imports them. The
+sets of kind names derived from the units (``JSON_KINDS``, ``HTML_KINDS``, ``PROGRAM_KINDS``, ``ALL_KINDS``) are
+the registry's: :mod:`programkit.kinds`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import kinds
 from .bundle import BundleSource
-
-# Derived from the kind units (programkit/kinds/): never list kinds by hand.
-#: Asset kinds whose file is a JSON document with its own schema.
-JSON_KINDS = kinds.names(format="json")
-#: Asset kinds whose file is HTML text.
-HTML_KINDS = kinds.names(format="html")
-#: Kinds that live in the program's folder tree (the rest are Design Studio assets).
-PROGRAM_KINDS = kinds.names(scope="program")
-ALL_KINDS = kinds.names()
 
 
 def folder_tree(program: dict[str, Any]) -> list[tuple[str, str]]:

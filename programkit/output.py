@@ -150,8 +150,6 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
     Raises BadInput (exit 2, PK418) when the file system refuses (full disk, read-only, I/O error): nothing is
     left behind.
     """
-    from .archive import usual_mode
-
     target = Path(os.fspath(path))
     exists = check_output(target, option, force)
     tmp: str | None = None
@@ -188,3 +186,16 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)
     return target
+
+
+def usual_mode(directory: bool = False) -> int:
+    """The mode a plain ``open``/``mkdir`` would give under the process umask: temporary files and folders
+    (0600/0700) that are renamed into place as the user's output get it first."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask (only readable by setting it), so written files get the usual modes."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,4 +1,4 @@
-"""Bundles as OCI artifacts: push, pull, tags, and reading a bundle straight from ``oci://…``.
+"""Bundles as OCI artifacts: push and pull (and, for callers, every registry name of the library).
 
 A bundle is stored as an OCI image manifest (image spec 1.1 artifact form):
 
@@ -14,143 +14,37 @@ A bundle is stored as an OCI image manifest (image spec 1.1 artifact form):
 The manifest is canonical JSON, so pushing the same bundle twice gives the
 same digest. A tag already pointing at other content is refused unless
 ``force``. Everything read back is checked against its digest before use.
+
+The parts below push and pull live apart, so that loading a bundle (which reads ``oci://``) does not import
+packing and validating (which push needs): the artifact's types, options, tags and :func:`resolve` are
+:mod:`programkit.oci_artifact`; reading a bundle from a reference is :mod:`programkit.registry_source`. This
+module imports both and offers their names as before.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import re
 import shutil
 import tempfile
 import zipfile
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import semver
-
+from .archive import pack, unpack_archive
 from .bundle import MANIFEST, ArchiveLimits, ZipSource
-from .canonical import bundle_digest
+from .canonical import bundle_digest, sha256_file
 from .errors import BadInput, require_folder_of, require_path
-from .oci import (MANIFEST_TYPE, Credentials, Descriptor, Manifest, Reference, RegistryClient, RegistryError,
-                  RegistryInputError, registry_error, printable, canonical_json, is_reference, parse_reference, sha256_digest)
+from .oci import (MANIFEST_TYPE, Descriptor, RegistryError, canonical_json, parse_reference, printable,
+                  registry_error, sha256_digest)
+from .oci_artifact import (ARTIFACT_TYPE, BUNDLE_MEDIA_TYPE, EMPTY, EMPTY_DESCRIPTOR, EMPTY_TYPE, Artifact,
+                           RegistryOptions, TagList, current_options, list_tags, resolve, tag_version, using,
+                           version_tag)
 from .output import refused_write, write_output
-
-ARTIFACT_TYPE = "application/vnd.programkit.bundle.v1"
-BUNDLE_MEDIA_TYPE = "application/vnd.programkit.bundle.v1+zip"
-EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
-EMPTY = b"{}"
-EMPTY_DESCRIPTOR = Descriptor(EMPTY_TYPE, sha256_digest(EMPTY), len(EMPTY))
-#: tags the referrers tag schema uses (``sha256-<hex>``): not versions, never listed by ``tags``
-_FALLBACK_TAG = re.compile(r"^sha256-[a-f0-9]{64}(\..*)?$")
+from .registry_source import RegistrySource, _download, open_reference, refuse_unsigned_path
 
 PUSH_HINT = "`programkit push` takes a bundle directory (the folder holding bundle.json) or a bundle archive (.zip)."
-
-
-# --- options -------------------------------------------------------------------------------------------
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-@dataclass
-class RegistryOptions:
-    """How to reach registries and what to demand of what they send."""
-
-    plain_http: bool = False
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    require_signature: bool = False
-    trusted_keys: tuple[str, ...] = ()
-    #: an httpx transport to use instead of the network (tests of protocol shapes the local registry lacks)
-    transport: Any = field(default=None, repr=False)
-
-    @classmethod
-    def from_env(cls) -> "RegistryOptions":
-        """PROGRAMKIT_REGISTRY_PLAIN_HTTP, PROGRAMKIT_REQUIRE_SIGNATURE, PROGRAMKIT_TRUSTED_KEYS (paths joined
-        with the OS path separator); credentials are looked up per registry (see :mod:`programkit.oci_auth`)."""
-        keys = tuple(k for k in os.environ.get("PROGRAMKIT_TRUSTED_KEYS", "").split(os.pathsep) if k)
-        return cls(plain_http=_env_flag("PROGRAMKIT_REGISTRY_PLAIN_HTTP"),
-                   require_signature=_env_flag("PROGRAMKIT_REQUIRE_SIGNATURE"), trusted_keys=keys)
-
-    def credentials(self, registry: str) -> Credentials | None:
-        from .oci_auth import resolve_credentials
-
-        return resolve_credentials(registry, self.username, self.password)
-
-    def client(self, ref: Reference) -> RegistryClient:
-        return RegistryClient(ref, plain_http=self.plain_http, credentials=self.credentials(ref.registry),
-                              transport=self.transport)
-
-
-_OPTIONS: ContextVar[RegistryOptions | None] = ContextVar("programkit_registry_options", default=None)
-
-
-def current_options() -> RegistryOptions:
-    """The options set by :func:`using` (a command's flags), else the environment's."""
-    return _OPTIONS.get() or RegistryOptions.from_env()
-
-
-@contextmanager
-def using(options: RegistryOptions) -> Iterator[RegistryOptions]:
-    """Read bundles from registries with ``options`` inside the block (what ``oci://`` in every command uses)."""
-    token = _OPTIONS.set(options)
-    try:
-        yield options
-    finally:
-        _OPTIONS.reset(token)
-
-
-# --- tags ----------------------------------------------------------------------------------------------
-
-
-def version_tag(version: str) -> str:
-    """The tag for a bundle version: semver's '+' is not allowed in tags, so it becomes '_' (as Helm does)."""
-    return version.replace("+", "_")
-
-
-def tag_version(tag: str) -> semver.Version | None:
-    try:
-        return semver.Version.parse(tag.replace("_", "+"))
-    except ValueError:
-        return None
-
-
-@dataclass
-class TagList:
-    repository: str
-    versions: list[str]  # tags that are versions, newest first
-    others: list[str]  # other tags, by name
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"repository": self.repository, "versions": self.versions, "otherTags": self.others}
-
-
-def list_tags(ref_text: str, options: RegistryOptions | None = None) -> TagList:
-    """The tags of a repository: versions newest first (semver order), then any other tags."""
-    options = options or current_options()
-    ref = parse_reference(ref_text)
-    with options.client(ref) as client:
-        tags = client.list_tags()
-    return _sorted_tags(ref, tags)
-
-
-def _sorted_tags(ref: Reference, tags: list[str]) -> TagList:
-    versions = sorted(((v, t) for t in tags if (v := tag_version(t)) is not None), reverse=True)
-    others = sorted(t for t in tags if tag_version(t) is None and not _FALLBACK_TAG.match(t))
-    return TagList(ref.repo, [t for _, t in versions], others)
-
-
-def _newest_tag(client: RegistryClient, ref: Reference) -> str:
-    tags = _sorted_tags(ref, client.list_tags())
-    if not tags.versions:
-        raise registry_error("PK923", f"{ref}: no version tags in the repository; name one (oci://…:TAG)")
-    return tags.versions[0]
 
 
 # --- push ----------------------------------------------------------------------------------------------
@@ -217,8 +111,6 @@ def build_manifest(layer: Descriptor, manifest: dict[str, Any]) -> bytes:
 def _packed(bundle: str | os.PathLike[str], tmp: Path) -> Path:
     """The bundle as the reproducible archive `pack` writes: a directory is packed (validated first), an archive
     is unpacked (checked) and packed again, so the same bundle gives the same bytes whatever zip it came in."""
-    from .archive import pack, unpack_archive
-
     p = Path(bundle)
     require_path(p, PUSH_HINT)
     if p.is_dir() or p.name == MANIFEST:
@@ -251,8 +143,6 @@ def push(bundle: str | os.PathLike[str], ref_text: str, options: RegistryOptions
             manifest = json.loads(zf.read(MANIFEST).decode("utf-8-sig"))
         tag = ref.tag or version_tag(str(manifest.get("version")))
         ref = ref.with_tag(tag)
-        from .canonical import sha256_file
-
         size = archive.stat().st_size
         archive_digest = "sha256:" + sha256_file(archive)
         name = f"{manifest.get('name')}-{manifest.get('version')}.zip"
@@ -275,73 +165,6 @@ def push(bundle: str | os.PathLike[str], ref_text: str, options: RegistryOptions
                 raise registry_error("PK924", f"{ref}: the registry stored the manifest as {printable(stored)}, not {digest}",
                              usage=False)
         return PushResult(str(ref), digest, tag, archive_digest[7:], size, False, existing)
-
-
-# --- resolve and fetch ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Artifact:
-    """A bundle manifest found at a reference: the reference pinned to its digest, and the archive layer."""
-
-    ref: Reference  # as asked, with the digest filled in
-    manifest: Manifest
-    layer: Descriptor
-
-    @property
-    def digest(self) -> str:
-        return self.manifest.digest
-
-    @property
-    def descriptor(self) -> Descriptor:
-        return Descriptor(self.manifest.media_type or MANIFEST_TYPE, self.manifest.digest, len(self.manifest.data),
-                          ARTIFACT_TYPE)
-
-    @property
-    def annotations(self) -> dict[str, str]:
-        a = self.manifest.doc.get("annotations")
-        return {k: v for k, v in a.items() if isinstance(v, str)} if isinstance(a, dict) else {}
-
-
-def resolve(client: RegistryClient, ref: Reference) -> Artifact:
-    """Fetch and check the manifest at ``ref`` (newest version tag if it names none): a programkit bundle, or
-    PK925."""
-    if ref.tag is None and ref.digest is None:
-        ref = ref.with_tag(_newest_tag(client, ref))
-    m = client.get_manifest(ref.target)
-    assert m is not None
-    shown = str(ref)
-    if "manifests" in m.doc:
-        raise registry_error("PK925", f"{shown}: an image index (a list of manifests), not a programkit bundle", usage=False)
-    config = c if isinstance(c := m.doc.get("config"), dict) else {}
-    kind = m.doc.get("artifactType") or config.get("mediaType") or m.media_type
-    if kind != ARTIFACT_TYPE:
-        raise registry_error("PK925", f"{shown}: artifact type {printable(str(kind))} is not a programkit bundle",
-                     usage=False)
-    layers = ls if isinstance(ls := m.doc.get("layers"), list) else []
-    found = [Descriptor.from_dict(d, shown) for d in layers]
-    bundles = [d for d in found if d.media_type == BUNDLE_MEDIA_TYPE]
-    if len(bundles) != 1 or len(found) != 1:
-        raise registry_error("PK925", f"{shown}: has {len(found)} layer(s); a programkit bundle has one, of media type "
-                              f"{BUNDLE_MEDIA_TYPE}", usage=False)
-    return Artifact(ref.with_digest(m.digest), m, bundles[0])
-
-
-def _download(client: RegistryClient, artifact: Artifact, dest: Path, limits: ArchiveLimits) -> None:
-    """The archive into ``dest`` (a new file), digest checked; removed again on any failure."""
-    try:
-        with open(dest, "xb") as out:
-            client.download_blob(artifact.layer, out, limits.max_total_size)
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
-
-
-def _check_signature(client: RegistryClient, artifact: Artifact, options: RegistryOptions) -> None:
-    if options.require_signature:
-        from .signing import require_signature
-
-        require_signature(client, artifact, options.trusted_keys)
 
 
 # --- pull ----------------------------------------------------------------------------------------------
@@ -388,7 +211,7 @@ def pull(ref_text: str, out: str | os.PathLike[str], options: RegistryOptions | 
     with options.client(ref) as client:
         artifact = resolve(client, ref)
         if options.require_signature:
-            from .signing import require_signature
+            from .signing import require_signature  # cryptography is loaded only when a signature is required
 
             signed_by = require_signature(client, artifact, options.trusted_keys)
         with tempfile.TemporaryDirectory(prefix="programkit-pull-") as tmp_name:
@@ -407,8 +230,6 @@ def pull(ref_text: str, out: str | os.PathLike[str], options: RegistryOptions | 
                     src.close()
                 _place_file(tmp, out_path)
             else:
-                from .archive import unpack_archive
-
                 files = len(unpack_archive(tmp, out_path, limits, force=force).files)
     return PullResult(str(artifact.ref), artifact.digest, str(out_path), "archive" if as_archive else "directory",
                       files, signed_by)
@@ -421,61 +242,6 @@ def _place_file(tmp: Path, out: Path) -> None:
         write_output(out.absolute(), lambda dst: shutil.copyfileobj(src, dst), option="-o", force=True)
 
 
-# --- reading a bundle straight from a reference (every command's `oci://`) ------------------------------
-
-
-class RegistrySource(ZipSource):
-    """A bundle archive fetched from a registry; ``origin`` is what the import history records."""
-
-    origin: dict[str, str]
-
-
-_SESSION_DIR: Path | None = None
-
-
-def _session_dir() -> Path:
-    """A private temp folder for archives read from registries in this process, removed at exit."""
-    global _SESSION_DIR
-    if _SESSION_DIR is None or not _SESSION_DIR.is_dir():
-        _SESSION_DIR = Path(tempfile.mkdtemp(prefix="programkit-oci-"))
-        atexit.register(shutil.rmtree, _SESSION_DIR, True)
-    return _SESSION_DIR
-
-
-def open_reference(ref_text: str, limits: ArchiveLimits | None = None) -> tuple[RegistrySource, str]:
-    """Fetch the bundle at ``ref_text`` (digest and, if required, signature checked) and open it like a local
-    archive. What :func:`programkit.load.load_bundle` calls for ``oci://`` paths."""
-    options = current_options()
-    limits = limits or ArchiveLimits.from_env()
-    ref = parse_reference(ref_text)
-    with options.client(ref) as client:
-        artifact = resolve(client, ref)
-        _check_signature(client, artifact, options)
-        try:
-            fd, name = tempfile.mkstemp(prefix=f"{artifact.layer.digest[7:19]}-", suffix=".zip", dir=_session_dir())
-            os.close(fd)
-            dest = Path(name)
-            dest.unlink()  # _download creates it exclusively, and removes it again on any failure
-            _download(client, artifact, dest, limits)
-        except OSError as e:  # the temporary folder the archive is read from is full or read-only
-            raise refused_write(e.filename or tempfile.gettempdir(), e, option="") from None
-    source = RegistrySource(dest, limits, str(artifact.ref))
-    if not source.is_file(MANIFEST):
-        source.close()
-        raise registry_error("PK925", f"{artifact.ref}: the archive has no {MANIFEST} at its root", usage=False)
-    source.origin = {"reference": str(ref if (ref.tag or ref.digest) else artifact.ref.with_digest(None)),
-                     "digest": artifact.digest}
-    return source, MANIFEST
-
-
-def refuse_unsigned_path(path: str) -> None:
-    """With a signature required, a local path is refused: only a registry artifact carries one."""
-    if not is_reference(path) and current_options().require_signature:
-        raise RegistryInputError(f"{path}: a signature is required, and only a bundle read from a registry "
-                                 "(oci://…) carries one; nothing was read",
-                                 hint="Import from the reference the bundle was pushed to, or drop "
-                                      "--require-signature (and PROGRAMKIT_REQUIRE_SIGNATURE).")
-
-
-__all__ = ["ARTIFACT_TYPE", "BUNDLE_MEDIA_TYPE", "RegistryOptions", "RegistryError", "push", "pull", "list_tags",
-           "open_reference", "using", "current_options"]
+__all__ = ["ARTIFACT_TYPE", "BUNDLE_MEDIA_TYPE", "EMPTY", "EMPTY_DESCRIPTOR", "EMPTY_TYPE", "Artifact", "RegistryError",
+           "RegistryOptions", "RegistrySource", "TagList", "current_options", "list_tags", "open_reference", "pull",
+           "push", "refuse_unsigned_path", "resolve", "tag_version", "using", "version_tag"]

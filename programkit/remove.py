@@ -13,15 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BadInput, ProgramkitError
-from .findings import Severity, make, register_code
+from .errors import ProgramkitError
 from .usage import usage
-from .workspaces.base import AssetInfo, ProgramInfo, Workspace
-
-register_code("PK579", "no-such-program", Severity.ERROR, "The workspace has no program of this name (exit 2).",
-              hint="`programkit workspace show --kind program` lists the programs (names are case-insensitive).",
-              example="workspace 'Default' has no program 'OP-Lead Managment' (did you mean 'OP-Lead Management'?)",
-              group="import")
+from .workspaces.base import AssetInfo, ProgramInfo, Workspace, find_program
 
 
 @dataclass
@@ -36,30 +30,6 @@ class RemovePlan:
             return {"id": a.id, "kind": a.kind, "name": a.name, "folder": a.folder}
         return {"program": self.program.name, "delete": [one(a) for a in self.local + self.design],
                 "kept": [{**one(a), "why": why} for a, why in self.kept]}
-
-
-def find_program(ws: Workspace, name: str) -> ProgramInfo:
-    """The program called ``name`` (case-insensitive), else PK579 (exit 2) with what was likely meant: the
-    nearest program name, or the program imported from a bundle of that name (``op-lead-management``)."""
-    program = ws.program(name)
-    if program is None:
-        from .findings import did_you_mean
-
-        programs = ws.programs()
-        from_bundle = [p.name for p in programs if p.provenance is not None
-                       and p.provenance.bundle.casefold() == name.strip().casefold()]
-        if from_bundle:
-            guess = (f"{name!r} is the bundle program {from_bundle[0]!r} was imported from" if len(from_bundle) == 1
-                     else f"programs imported from bundle {name!r}: " + ", ".join(map(repr, from_bundle)))
-        else:
-            guess = did_you_mean(name, [p.name for p in programs])
-        message = f"workspace {ws.name!r} has no program {name!r}" + (f" ({guess})" if guess else "")
-        names = sorted(p.name for p in programs)
-        # nothing close: a few programs are named right here, more are for `workspace show --kind program`
-        listed = (f"Programs: {', '.join(map(repr, names))}." if names else "The workspace has no programs yet.") \
-            if not guess and len(names) <= 10 else None
-        raise BadInput(message, [make("PK579", message, hint=listed)])
-    return program
 
 
 def _imported_by(ws: Any, program: ProgramInfo) -> set[int]:

@@ -1,7 +1,7 @@
 """Undo one import into the embedded workspace: ``programkit rollback N`` returns the workspace to its state before
 import N, in one transaction, or refuses and says why.
 
-The change journal (:mod:`programkit.workspaces.sqlite_journal`) holds every row import N inserted, updated or
+The change journal (:mod:`programkit.workspaces.sqlite.journal`) holds every row import N inserted, updated or
 deleted, with the old row. Rolling back replays it backwards: rows N created are deleted, rows it changed or
 deleted are put back byte for byte (program object, provenance, folders, asset content and meta, tag values).
 The history row stays, its outcome becomes ``rolled-back``.
@@ -233,7 +233,7 @@ def _in_use(ws: Any, assets: set[int], assets_restored: set[int], programs_resto
 def rollback_import(ws: Any, import_id: int) -> RollbackPlan:
     """Roll back import ``import_id``: plan it, refuse (ProgramkitError, exit 1, nothing written) if it has
     problems, else undo it in one transaction and mark the history row ``rolled-back``."""
-    from .workspaces import sqlite_journal
+    from .workspaces.sqlite import journal as sqlite_journal
 
     plan = plan_rollback(ws, import_id)
     if not plan.ok:

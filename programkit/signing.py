@@ -21,7 +21,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -32,10 +32,8 @@ from . import registry_findings  # noqa: F401  (registers the PK92x/PK93x codes)
 from .findings import make
 from .oci import (INDEX_TYPE, MANIFEST_TYPE, Descriptor, RegistryClient, RegistryError, RegistryInputError, printable,
                   canonical_json, parse_reference, sha256_digest)
+from .oci_artifact import EMPTY, EMPTY_DESCRIPTOR, Artifact, RegistryOptions, current_options, resolve
 from .output import write_output
-
-if TYPE_CHECKING:
-    from .registry import Artifact, RegistryOptions
 
 SIGNATURE_ARTIFACT_TYPE = "application/vnd.programkit.signature.v1"
 SIGNATURE_MEDIA_TYPE = "application/vnd.programkit.signature.v1+json"
@@ -158,8 +156,6 @@ def fallback_tag(digest: str) -> str:
 
 def sign(ref_text: str, key_path: str | os.PathLike[str], options: RegistryOptions | None = None) -> SignResult:
     """Sign the bundle at ``ref_text`` with the private key at ``key_path`` and store the signature beside it."""
-    from .registry import EMPTY, EMPTY_DESCRIPTOR, current_options, resolve
-
     key = load_private_key(key_path)
     options = options or current_options()
     ref = parse_reference(ref_text)
@@ -307,8 +303,6 @@ def _check_one(client: RegistryClient, desc: Descriptor, subject: Descriptor,
 def verify(ref_text: str, trusted_keys: Iterable[str | os.PathLike[str]],
            options: RegistryOptions | None = None) -> VerifyResult:
     """Every signature of the bundle at ``ref_text``, checked against the trusted public keys."""
-    from .registry import current_options, resolve
-
     trusted = load_trusted(trusted_keys)
     options = options or current_options()
     ref = parse_reference(ref_text)

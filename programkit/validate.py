@@ -2,8 +2,10 @@
 
 Each check is a small function registered with :func:`check`; it reads the
 loaded :class:`~programkit.model.Bundle` and yields findings with codes it
-registered. Later stages (template lint, lifecycle checks) add checks the
-same way, so ``validate`` runs them all and reports everything at once.
+registered. The lead-lifecycle checks (:mod:`programkit.lifecycle`) and
+template lint (:mod:`programkit.lint`) are listed here too, after this
+module's own, so ``validate`` runs them all and reports everything at once;
+neither of them imports this module.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .jsontypes import as_list
+from . import lifecycle, lint
 from .bundle import ArchiveLimits, UnsafeArchive
 from .findings import Finding, Severity, count, did_you_mean, make, register_code, sort_key
-from .jsonpos import escape, locate_all, tokens as pointer_tokens
+from .jsonpos import iter_strings, locate_all, tokens as pointer_tokens
 from .load import LoadResult, load_bundle
-from .model import HTML_KINDS, PROGRAM_KINDS, Asset, Bundle, folder_tree
+from .kinds import HTML_KINDS, PROGRAM_KINDS
+from .model import Asset, Bundle, folder_tree
 from . import kinds
 from .catalog import known_field_names
 
@@ -165,23 +169,6 @@ def _with_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]
 #: The name keeps any trailing spaces (strip it): a lazy name followed by \s* would backtrack
 #: quadratically on a long unclosed "{{my.   …" in a hostile file.
 TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([^{}:]*)(?::default=[^{}]*)?\}\}")
-
-
-def iter_strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Every string inside a JSON value, with its pointer, in document order.
-
-    Iterative, so a hostile document nested a thousand levels deep cannot
-    exhaust the interpreter's stack.
-    """
-    stack: list[tuple[str, Any]] = [(pointer, value)]
-    while stack:
-        p, v = stack.pop()
-        if isinstance(v, str):
-            yield p, v
-        elif isinstance(v, dict):
-            stack.extend(reversed([(f"{p}/{escape(k)}", x) for k, x in v.items()]))
-        elif isinstance(v, list):
-            stack.extend(reversed([(f"{p}/{i}", x) for i, x in enumerate(v)]))
 
 
 def asset_strings(asset: Asset) -> Iterator[tuple[str | None, int | None, str]]:
@@ -479,7 +466,21 @@ def needs_completion(bundle: Bundle) -> Iterator[Finding]:
             yield make("PK113", message, file="bundle.json", pointer=here)
 
 
-# Template lint and the lead-lifecycle checks register their own checks; importing them
-# here makes every validate run them, whoever calls validate.
-from . import lifecycle as _lifecycle  # noqa: E402,F401
-from . import lint as _lint  # noqa: E402,F401
+# --- the lead lifecycle and template lint -------------------------------------------------
+
+check(lifecycle.lifecycles)
+
+
+def lint_kind(kind: str, entry: dict[str, Any]) -> str | None:
+    """The lint rule set of a bundle asset (its kind unit says), None if lint has nothing to say about it."""
+    unit = kinds.get(kind)
+    return unit.lint(entry) if unit is not None and unit.lint is not None else None
+
+
+@check
+def template_lint(bundle: Bundle) -> Iterator[Finding]:
+    """Lint every email template, landing page template and snippet of the bundle."""
+    for a in bundle.assets:
+        kind = lint_kind(a.kind, a.entry)
+        if kind is not None and isinstance(a.content, str):
+            yield from lint.lint_text(a.content, kind, file=a.path)

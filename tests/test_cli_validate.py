@@ -167,7 +167,7 @@ def test_use_colour_honours_tty_and_no_color(monkeypatch):
 
 
 def test_rules_lists_every_code(invoke):
-    from programkit.findings import load_all_codes
+    from programkit.docs import load_all_codes
 
     codes = load_all_codes()
     text = invoke("rules").output.splitlines()
@@ -183,7 +183,7 @@ def test_findings_doc_is_up_to_date(invoke):
     committed = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
     generated = invoke("rules", "--format", "markdown").output
     assert committed == generated, "docs/findings.md is stale: run  python -m programkit.docs > docs/findings.md"
-    from programkit.findings import load_all_codes
+    from programkit.docs import load_all_codes
 
     for code in load_all_codes():
         assert f"\n### {code}\n" in committed

@@ -351,7 +351,7 @@ def test_schema_command_describes_the_new_kinds(invoke):
 
 
 def test_every_pages_and_forms_code_has_a_broken_case():
-    from programkit.findings import load_all_codes
+    from programkit.docs import load_all_codes
 
     registered = {c.code for c in load_all_codes().values() if c.group == "pages and forms"}
     assert registered == {BROKEN[case][2] for case in BROKEN} - {"PK210", "PK218", "PK610", "PK618", "PK103"} | \

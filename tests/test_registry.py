@@ -180,18 +180,18 @@ def test_validate_inspect_plan_and_simulate_read_a_reference(registry, invoke, t
 
 
 def test_inspect_html_of_a_reference_fetches_it_once(registry, invoke, tmp_path, monkeypatch):
-    import programkit.registry
+    import programkit.registry_source
 
     ref = registry.ref("acme/olm") + ":1.0.0"
     digest = digest_of(invoke, SAMPLE, ref)
     fetched: list[str] = []
-    real = programkit.registry.open_reference
+    real = programkit.registry_source.open_reference
 
     def counting(reference, *args, **kwargs):
         fetched.append(reference)
         return real(reference, *args, **kwargs)
 
-    monkeypatch.setattr(programkit.registry, "open_reference", counting)
+    monkeypatch.setattr(programkit.registry_source, "open_reference", counting)  # what load calls for oci://
     report = tmp_path / "inspect.html"
     inspected = invoke("inspect", ref, "--plain-http", "--html", str(report))
     assert inspected.exit_code == 0, inspected.output

@@ -20,7 +20,8 @@ from conftest import SAMPLE
 from programkit import load as load_module
 from programkit.canonical import refresh_digests
 from programkit.errors import BadInput
-from programkit.findings import CODES, Severity, load_all_codes
+from programkit.docs import load_all_codes
+from programkit.findings import CODES, Severity
 from programkit.jsonpos import locate, locate_all
 from programkit.report import render_github, render_json, render_junit, render_text
 from programkit.validate import validate_path

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from programkit.apply import apply_plan  # noqa: E402
 from programkit.canonical import refresh_digests  # noqa: E402
-from programkit.cli.importing import render_plan as render_text_plan  # noqa: E402
+from programkit.cli.plan_text import render_plan as render_text_plan  # noqa: E402
 from programkit.html import render_inspection, render_plan  # noqa: E402
 from programkit.inspect import inspect_path, render_text as inspect_text  # noqa: E402
 from programkit.plan import plan_path  # noqa: E402

@@ -1,4 +1,4 @@
-"""``programkit plan``, ``programkit import`` and ``programkit history``."""
+"""``programkit plan`` and ``programkit import``."""
 
 from __future__ import annotations
 
@@ -11,24 +11,18 @@ import click
 
 from ..apply import apply_plan, replay
 from ..html import write_plan_report
-from ..import_options import apply_marketo_options
 from ..errors import BUNDLE_HINT, BadInput, ProgramkitError, require_path
 from ..output import check_output, write_output
 from ..terminal import unescaped
-from ..plan import ACTIONS, UNBLOCK, WRITES, Plan, SavedPlan, plan_path
+from ..plan import WRITES, Plan, SavedPlan, plan_path
 from ..rules import FLAGS, OPTIONS, REUSE_IDENTICAL
-from ..report import file_path
 from ..workspaces.base import ImportRecord
 from ..workspaces import DEFAULT_TARGET, open_target
-from .common import (EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, html_options, report_written, styler, target_option,
+from .common import (EXIT_FINDINGS, EXIT_OK, NamedChoice, fail, html_options, report_written, target_option,
                      use_colour, workspace_option)
+from .marketo import marketo_options, resume_cmd
+from .plan_text import record_dict, render_plan
 from .registry import registry_options
-
-#: terraform-like markers and colours per action
-MARKS: dict[str, tuple[str, str | None]] = {
-    "create": ("+", "green"), "update": ("~", "yellow"), "reuse": ("=", "cyan"), "rename": ("->", "magenta"),
-    "replace": ("!", "red"), "delete": ("-", "red"), "skip": ("x", None), "noop": (".", None),
-}
 
 
 def rule_options(fn: Callable) -> Callable:
@@ -75,90 +69,6 @@ def plan_options(fn: Callable) -> Callable:
 
 def _flags(kw: dict[str, Any]) -> dict[str, Any]:
     return {rule: kw.pop(rule) for rule in list(FLAGS)}
-
-
-def marketo_options(ws: Any, tags: tuple[str, ...] = (), approve: bool = False, activate: bool = False) -> None:
-    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage (PK231),
-    and a --tag that is not TYPE=VALUE is PK230."""
-    apply_marketo_options(ws, tags, approve, activate)
-
-
-# --- rendering ---------------------------------------------------------------------------
-
-
-def render_plan(plan: Plan, colour: bool, bundle_path: str | None = None) -> str:
-    """The plan as text; ``bundle_path`` (the BUNDLE argument) puts the bundle's folder before each
-    problem's file (``samples/x/bundle.json:77:7``), so it can be opened from where the command ran."""
-    style = styler(colour)
-    b, w = plan.bundle, plan.workspace
-    program = plan.program.get("as") or plan.program.get("name")
-    if b.get("name") is None:
-        lines = [f"Plan: nothing can be planned: the bundle's manifest could not be read (workspace {w.get('name')!r})"]
-    else:
-        supplied = plan.options.get("tags") or {}  # Marketo's --tag: said with the program it tags
-        lines = [f"Plan: import {b.get('name')} {b.get('version')} into workspace {w.get('name')!r} "
-                 f"as program {program!r}" +
-                 (" with tags " + ", ".join(f"{k}={v}" for k, v in supplied.items()) + " (--tag)" if supplied else "")]
-    lines.append("")
-    width = max((len(a.kind) for a in plan.actions), default=7)
-    for a in plan.actions:
-        mark, fg = MARKS[a.action]
-        name = a.name + (f" -> {a.as_name}" if a.as_name else "")
-        why = a.reason + (f" [{a.decided_by}]" if a.decided_by != "default" else "")
-        if a.blocked_by:  # what the import would do once unblocked, never what runs now
-            mark, fg, why = f"({mark})", None, f"{why}; blocked by {a.blocked_by}"
-        text = f"  {mark:>3} {a.action:<7} {a.kind:<{width}}  {name}" if a.blocked_by or any(
-            x.blocked_by for x in plan.actions) else f"  {mark:>2} {a.action:<7} {a.kind:<{width}}  {name}"
-        lines.append(style(text, fg=fg, dim=fg is None) + (style(f"  ({why})", dim=True) if why else ""))
-    if plan.actions:
-        lines.append("")
-    counts = plan.summary
-    if plan.nothing_to_do and plan.ok:
-        lines.append(f"No changes: {b.get('name')} {b.get('version')} is already imported (nothing to do).")
-    else:
-        done = ", ".join(f"{counts[k]} {k}" for k in ACTIONS if counts[k])
-        blocked_n = sum(1 for a in plan.actions if a.blocked_by)
-        lines.append(f"Plan: {done or 'no actions'}" + (f"; {blocked_n} blocked." if blocked_n else "."))
-    blocked = [a for a in plan.actions if a.blocked_by]
-    errors = [p for p in plan.problems if p.severity.value == "error"]
-    if errors:
-        header = f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the import:"
-        lines += ["", style(header, fg="red", bold=True)] + _problem_lines(errors, style, bundle_path)
-    for code in sorted({a.blocked_by for a in blocked}):
-        n = sum(a.blocked_by == code for a in blocked)
-        lines += ["", style(f"Blocked: {n} write{'s' if n != 1 else ''} marked ( ) above wait on {code} and "
-                            "nothing is written. To unblock them, " + UNBLOCK[code] + ".", fg="yellow")]
-    # what a target could not check (e.g. webhooks through Marketo's API) is said, never passed silently
-    warnings = [p for p in plan.problems if p.severity.value == "warning"]
-    if warnings:
-        header = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}:"
-        lines += ["", style(header, fg="yellow", bold=True)] + _problem_lines(warnings, style, bundle_path)
-    return "\n".join(lines) + "\n"
-
-
-def _problem_lines(problems: list[Any], style: Callable[..., str], bundle_path: str | None = None) -> list[str]:
-    """One line per problem; a hint once, under the first problem it applies to (eleven missing fields are
-    eleven lines and one hint, not a wall of the same hint), as `simulate` and `validate` show them."""
-    lines = []
-    shown: set[tuple[str, str]] = set()
-    for p in problems:
-        file = file_path(bundle_path, p.file) if bundle_path and p.file else p.file
-        loc = f"{file}:{p.location}" if p.location else (file or "")
-        lines.append(f"  {loc + ': ' if loc else ''}{p.code} [{p.rule}] {p.message}")
-        if p.hint and (p.code, p.hint) not in shown:
-            shown.add((p.code, p.hint))
-            lines.append(style(f"      hint: {p.hint}", dim=True))
-    return lines
-
-
-def _record_dict(r: ImportRecord) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for a in (r.plan or {}).get("actions", []):
-        counts[a["action"]] = counts.get(a["action"], 0) + 1
-    return {"id": r.id, "workspace": r.workspace, "bundle": r.bundle, "version": r.version, "digest": r.digest,
-            "program": r.program, "outcome": r.outcome, "startedAt": r.started_at, "finishedAt": r.finished_at,
-            "summary": counts, "rules": r.rules, "mapping": r.mapping,
-            "source": ((r.plan or {}).get("bundle") or {}).get("source")}
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -259,8 +169,6 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     flags = _flags(kw)
     colour = use_colour()
     if resume:
-        from .marketo import resume_cmd
-
         if plan_file or dry_run or rules_file or as_name is not None or prune or allow_downgrade or \
                 any(v is not None for v in flags.values()):
             fail(BadInput("--resume applies the plan the stopped import journalled; plan options do not apply"))
@@ -309,7 +217,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
     except ProgramkitError as err:
         fail(err)
     if fmt == "json":
-        done = _record_dict(record)
+        done = record_dict(record)
         manual = getattr(ws, "manual_completion", None)  # a Marketo import: what it left for the UI
         if callable(manual) and manual(record):
             done["manualCompletion"] = manual(record)
@@ -356,72 +264,4 @@ def _apply(plan: Plan, bundle: Any, ws: Any, quiet: bool = False) -> ImportRecor
     return apply_plan(plan, bundle, ws)
 
 
-@click.group("history", invoke_without_command=True)
-@target_option()
-@workspace_option()
-@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json"), case_sensitive=False), default="text",
-              show_default=True, help="Output format.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the most recent N imports.")
-@click.pass_context
-def history_cmd(ctx: click.Context, target: str, workspace: str, fmt: str, limit: int | None) -> None:
-    """List the imports into a workspace, newest first: bundle, version, program, outcome, changes.
-
-    `programkit history show N` shows import #N in full.
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    try:
-        ws = open_target(target, workspace, create=False, readonly=True)
-        try:
-            records = ws.history(limit)
-            # a Marketo target: what each import left for the UI, and the local file the history is kept in
-            manual = getattr(ws, "manual_completion", None)
-            left = {r.id: manual(r) for r in records} if callable(manual) else {}
-            kept = getattr(ws, "history_file", None)
-        finally:
-            ws.close()
-    except ProgramkitError as err:
-        fail(err)
-    rows = [_record_dict(r) for r in records]
-    for row in rows:
-        if left.get(row["id"]):
-            row["manualCompletion"] = left[row["id"]]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    if not rows and kept is not None:  # a Marketo target: its history is on this machine, or nowhere
-        from ..workspaces.marketo.journal import no_local_history
-
-        click.echo("\n".join(no_local_history(ws)))
-        return
-    if not rows:
-        click.echo("No imports yet.")
-    width = max([8] + [len(r["outcome"]) for r in rows])  # "needs-manual-completion" is wider than "applied"
-    for r in rows:
-        changes = ", ".join(f"{r['summary'][k]} {k}" for k in ACTIONS if r["summary"].get(k)) or "no actions"
-        click.echo(f"#{r['id']:<4} {r['startedAt']}  {r['outcome']:<{width}} {r['bundle']} {r['version']}  "
-                   f"-> {r['program']!r}  ({changes})")
-        if r["source"]:  # imported from a registry: the reference as given, and the digest it resolved to
-            click.echo(f"      from {r['source'].get('reference')} ({r['source'].get('digest')})")
-        todo = r.get("manualCompletion")
-        if todo:
-            checked = todo.get("verification")  # what `programkit verify` last found
-            checked_items = {(i["kind"], i["name"]): i for i in (checked or {}).get("items", [])}
-            click.echo(f"      checked against Marketo at {checked['at']} (`programkit verify`):" if checked else
-                       "      left for the Marketo UI (recorded; `programkit verify` checks what the API can read):")
-            for item in todo["items"]:
-                where = f"id {item['marketoId']}" if item.get("marketoId") is not None else "not written"
-                line = (f"        {item['kind']} {item['name']!r} ({where}): {len(item['steps'])} "
-                        f"step{'s' * (len(item['steps']) != 1)}")
-                seen = checked_items.get((item["kind"], item["name"]))
-                if seen:
-                    line += (f": {seen['done']} done, {seen['notDone']} not done or different, {seen['manual']} "
-                             "the API cannot read (check them in the UI)")
-                click.echo(line)
-            if todo["checklist"]:
-                click.echo(f"      checklist: {todo['checklist']}")
-    if kept is not None:
-        click.echo(f"History kept on this machine in {kept} (Marketo has no place for it).")
-
-
-COMMANDS = [plan_cmd, import_cmd, history_cmd]
+COMMANDS = [plan_cmd, import_cmd]

@@ -1,17 +1,27 @@
-"""``programkit rollback`` (undo a Marketo import from its journal) and ``import --resume`` (finish it)."""
+"""``programkit rollback`` (undo a Marketo import from its journal), ``import --resume`` (finish it), and the
+Marketo-only options of ``plan`` and ``import`` (--tag, --approve, --activate)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
 
-import json
-
 from ..errors import BadInput, ProgramkitError
+from ..import_options import apply_marketo_options
 from ..workspaces import open_target, target_kind
 from ..workspaces.marketo import verify as marketo_verify  # also registers PK823-PK825
 from ..workspaces.marketo import MarketoWorkspace, list_journals, resume_import
 from ..workspaces.marketo.journal import rollback
 from .common import EXIT_FINDINGS, fail, format_option, target_option, workspace_option
+from .rehearsal import embedded_rollback
+
+
+def marketo_options(ws: Any, tags: tuple[str, ...] = (), approve: bool = False, activate: bool = False) -> None:
+    """Hand --tag, --approve and --activate to a Marketo target; on any other target they are bad usage (PK231),
+    and a --tag that is not TYPE=VALUE is PK230."""
+    apply_marketo_options(ws, tags, approve, activate)
 
 
 def _marketo(target: str, workspace: str, hint: str) -> MarketoWorkspace:
@@ -60,8 +70,6 @@ def rollback_cmd(import_id: int | None, target: str, workspace: str, journal_id:
     hand (exit 1).
     """
     if target_kind(target) == "sqlite":
-        from .rehearsal import embedded_rollback
-
         if list_ or force or journal_id != "last":
             fail(BadInput("--journal, --list and --force are for a Marketo target",
                           hint="On a workspace file, `programkit history` lists the imports and `programkit "
@@ -119,7 +127,6 @@ def resume_cmd(bundle: str, target: str, workspace: str, fmt: str, *, approve: b
     import sys
 
     from ..load import load_bundle
-    from .importing import marketo_options
 
     if target_kind(target) != "marketo":
         fail(BadInput("--resume applies to imports into a Marketo instance",

@@ -139,7 +139,7 @@ def rules_cmd(codes: tuple[str, ...], fmt: str) -> None:
 
     Exit status: 0 shown, 2 an unknown CODE.
     """
-    from ..findings import load_all_codes
+    from ..docs import load_all_codes
 
     if codes:
         explain_codes(codes, fmt)

@@ -8,7 +8,7 @@ import sys
 from typing import Any, Callable
 
 from .. import canonical
-from ..remove import plan_remove, remove_program  # also registers PK579
+from ..remove import plan_remove, remove_program
 from ..usage import LISTED_KINDS, Listed, listing, used_by
 from ..errors import BadInput, ProgramkitError, require_path
 from ..inventory import INVENTORY_HINT, describe, load_inventory, render_text

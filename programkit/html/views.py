@@ -14,9 +14,11 @@ from typing import Any, Iterable, Sequence
 
 from markupsafe import Markup
 
-from ..findings import Finding, load_all_codes
+from ..docs import load_all_codes
+from ..findings import Finding
 from ..kinds import rules_of_kinds
-from ..model import HTML_KINDS, JSON_KINDS, PROGRAM_KINDS, Bundle, folder_tree
+from ..kinds import HTML_KINDS, JSON_KINDS, PROGRAM_KINDS
+from ..model import Bundle, folder_tree
 from ..workspaces.base import DESIGN_KINDS
 from . import charts
 from .preview import offline, render_email

@@ -60,4 +60,14 @@ for _module in (smart_campaign, email, email_template, landing_page_template, im
                 landing_page, form, static_list, smart_list):
     register(_module.KIND)
 
-__all__ = ["Check", "Kind", "Needs", "Ref", "all_kinds", "get", "names", "rank", "register", "rules_of_kinds"]
+# Derived from the kind units: never list kinds by hand.
+#: Asset kinds whose file is a JSON document with its own schema.
+JSON_KINDS = names(format="json")
+#: Asset kinds whose file is HTML text.
+HTML_KINDS = names(format="html")
+#: Kinds that live in the program's folder tree (the rest are Design Studio assets).
+PROGRAM_KINDS = names(scope="program")
+ALL_KINDS = names()
+
+__all__ = ["ALL_KINDS", "HTML_KINDS", "JSON_KINDS", "PROGRAM_KINDS", "Check", "Kind", "Needs", "Ref", "all_kinds", "get",
+           "names", "rank", "register", "rules_of_kinds"]

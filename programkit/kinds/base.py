@@ -2,8 +2,9 @@
 
 A kind module (``programkit/kinds/<kind>.py``) builds one :class:`Kind` and
 registers it; the pipeline stages read these declarations instead of naming
-kinds. Nothing here imports a stage (model, validate, plan, export, a target),
-so every stage can import the kinds without a cycle.
+kinds. Nothing here imports a stage (load, validate, plan, export, a target),
+so every stage can import the kinds without a cycle; the loaded bundle
+(:mod:`programkit.model`, plain data below the kinds) is named for types only.
 """
 
 from __future__ import annotations

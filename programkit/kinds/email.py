@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ..jsontypes import as_dict, as_list
 from ..findings import Finding, Severity, make, register_code
 from ..jsonpos import escape
+from .. import lint
 from .base import Kind, Needs, Ref
 
 if TYPE_CHECKING:
@@ -72,9 +73,7 @@ def context_references(doc: Any, lookup: Callable[[str, str], str | None]) -> It
 
 def template_ids(html: str) -> tuple[set[str], set[str], set[str]]:
     """Editable element ids, variable ids and module ids of an Email 2.0 template (parsed as lint parses it)."""
-    from ..lint import template_ids as ids  # lint registers a validate check: imported when used
-
-    return ids(html)
+    return lint.template_ids(html)
 
 
 def sections(bundle: "Bundle") -> Iterator[Finding]:

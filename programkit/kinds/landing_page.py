@@ -15,8 +15,9 @@ import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..findings import Finding, Severity, make, register_code
-from ..jsonpos import escape
+from ..jsonpos import escape, iter_strings
 from ..jsontypes import as_dict, as_list
+from ..lint import page_content_findings, page_template_slots
 from .base import Kind, Needs, Ref
 from .smart_campaign import SMART_LIST_REFS
 
@@ -104,8 +105,6 @@ def references(doc: Any) -> Iterator[Ref]:
 
 
 def page_checks(bundle: "Bundle") -> Iterator[Finding]:
-    from ..lint import page_content_findings, page_template_slots  # lint registers a validate check
-
     templates = {a.name.casefold(): a for a in bundle.assets_of("landingPageTemplate")}
     snippets = {a.name.casefold() for a in bundle.assets_of("snippet")}
     snippets |= {s.casefold() for s in as_list(as_dict(bundle.requires).get("snippets")) if isinstance(s, str)}
@@ -159,8 +158,6 @@ def on_destination(bundle: "Bundle", kind: str, name: str, content: bytes) -> It
     and variable they fill must be one of its editable elements (else Marketo drops that content)."""
     if kind != "landingPageTemplate":
         return
-    from ..lint import page_template_slots
-
     slots, variables = page_template_slots(content.decode("utf-8", "replace"))
     if not slots and not variables:
         return  # a free-form template: content is placed freely
@@ -193,8 +190,6 @@ def email_links(bundle: "Bundle") -> Iterator[Finding]:
     if not urls:
         return
     listing = ", ".join(f"/{u}.html" for u in sorted(u for u in pages if isinstance(u, str)))
-    from ..validate import iter_strings  # validate imports the kinds: imported when used
-
     for a in bundle.assets_of("email"):
         for pointer, text in iter_strings(a.content) if isinstance(a.content, dict) else ():
             for url in page_links(text) if "href" in text else ():

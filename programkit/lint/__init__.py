@@ -1,8 +1,8 @@
 """Template lint: Marketo Email 2.0 and guided landing page templates, parsed with lxml.
 
 :func:`lint_text` lints one template's text; :func:`lint_file` reads a file
-first (``programkit lint``). Inside ``validate`` the :func:`bundle_templates`
-check lints every HTML asset of a bundle. ``{{my.X}}`` tokens are checked by
+first (``programkit lint``). Inside ``validate`` its ``template_lint`` check
+lints every HTML asset of a bundle (each kind unit says which rule set applies). ``{{my.X}}`` tokens are checked by
 validate's PK209 for every asset, so lint does not report them again; a
 standalone file has no program to check them against.
 """
@@ -13,13 +13,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .. import kinds
 from ..errors import BadInput, no_such_path
 from ..findings import Finding, Severity, count, make, register_code, sort_key
-from ..model import Bundle
-from ..validate import check
 from .parse import MAX_ATTRIBUTES, MAX_HTML_BYTES, TooLarge, capped_attributes, parse_html
 from .rules import EMAIL, FREEFORM, GUIDED, KINDS, LP_ONLY, RULES, SNIPPET, collect
 
@@ -203,17 +200,3 @@ def lint_file(path: str | os.PathLike[str], kind: str | None = None) -> LintResu
     kind = kind or guess_kind(text)
     return LintResult(display, kind, lint_text(text, kind, file=display))
 
-
-def asset_kind(kind: str, entry: dict[str, Any]) -> str | None:
-    """The lint kind of a bundle asset (its kind unit says), None if lint has nothing to say about it."""
-    unit = kinds.get(kind)
-    return unit.lint(entry) if unit is not None and unit.lint is not None else None
-
-
-@check
-def bundle_templates(bundle: Bundle) -> Iterator[Finding]:
-    """Lint every email template, landing page template and snippet of the bundle."""
-    for a in bundle.assets:
-        kind = asset_kind(a.kind, a.entry)
-        if kind is not None and isinstance(a.content, str):
-            yield from lint_text(a.content, kind, file=a.path)

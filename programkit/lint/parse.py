@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from ..load import MAX_TEXT_BYTES
+from ..bundle import MAX_TEXT_BYTES
 
 #: Largest template lint parses (the bundle loader's limit for HTML assets).
 MAX_HTML_BYTES = MAX_TEXT_BYTES

@@ -16,25 +16,10 @@ from .conditions import _PLUS, SCORE_KEY
 from .inputs import (_DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow,
                      out_of_order_message)
 from .lifecycle_engine import LifecycleEngine, Rejected
+from .person import Person
 from .records import FindingSink, _Spill
 from .result import SimulationResult, build_result
 from .rules import ACTIVITY_EVENTS, Model
-
-
-class Person:
-    __slots__ = ("id", "fields", "state", "applies", "epoch", "flags", "history", "ran", "status")
-
-    def __init__(self, pid: str, fields: dict[str, Any]) -> None:
-        self.id = pid
-        self.fields = fields
-        self.state: str | None = None
-        self.applies = False
-        self.epoch = 0
-        self.flags: dict[str, float] | None = None
-        self.history: list[dict[str, Any]] = []
-        self.ran: dict[str, float] | None = None
-        self.status: str | None = None
-
 
 
 class Simulator(LifecycleEngine, CampaignEngine):

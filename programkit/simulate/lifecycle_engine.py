@@ -5,13 +5,11 @@ firing as the clock advances. A mixin of :class:`~programkit.simulate.engine.Sim
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .conditions import _text
+from .person import Person
 from .rules import Transition
-
-if TYPE_CHECKING:
-    from .engine import Person
 
 
 class Unshown(dict):

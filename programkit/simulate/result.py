@@ -5,14 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..findings import Finding, Severity
 from .lifecycle_engine import Unshown
-from .records import _stamped, _Stamper, iso
+from .person import Person
+from .records import FindingSink, _Spill, _stamped, _Stamper, iso
+from .rules import Lifecycle, Model
 
-if TYPE_CHECKING:
-    from .engine import Simulator
+
+class Simulator(Protocol):
+    """What the result is built from: a finished :class:`~programkit.simulate.engine.Simulator` (which imports this
+    module, so it is described here, not imported)."""
+
+    m: Model
+    lc: Lifecycle | None
+    keyed: bool
+    people: dict[str, Person]
+    runs: dict[str, int]
+    counts: dict[str, int]
+    alerts: _Spill
+    emails: _Spill
+    rejected: _Spill
+    findings: FindingSink
 
 NO_STATE = "(no state)"
 NOT_APPLICABLE = "(not applicable)"

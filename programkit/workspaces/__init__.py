@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from .base import (DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo, Provenance,
-                   Workspace, WorkspaceWriter)
-
-#: --target when neither the option nor PROGRAMKIT_TARGET is given
-DEFAULT_TARGET = "programkit.db"
+from .base import (DEFAULT_TARGET, DESIGN_KINDS, LOCAL_KINDS, AssetInfo, FieldInfo, ImportRecord, ProgramInfo,
+                   Provenance, Workspace, WorkspaceWriter)
+from .sqlite import DEFAULT_WORKSPACE, open_new_file, open_workspace
 
 __all__ = ["DEFAULT_TARGET", "DESIGN_KINDS", "LOCAL_KINDS", "AssetInfo", "FieldInfo", "ImportRecord", "ProgramInfo",
            "Provenance", "Workspace", "WorkspaceWriter", "open_target", "target_kind"]
@@ -47,8 +45,6 @@ def open_target(target: str | os.PathLike[str] | None = None, workspace: str | N
     With ``readonly`` (what commands that only read use) a workspace file is opened read-only: never written,
     and a file that is not a programkit workspace is refused (PK414) and left byte-identical.
     """
-    from .sqlite import DEFAULT_WORKSPACE, open_new_file, open_workspace
-
     target = os.fspath(target) if target is not None else DEFAULT_TARGET
     if target_kind(target) == "marketo":
         from .marketo import MarketoWorkspace

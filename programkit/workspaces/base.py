@@ -18,6 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .. import kinds
+from ..errors import BadInput
+from ..findings import Severity, did_you_mean, make, register_code
+
+#: a workspace that is not the one a plan was made for (apply's check, the embedded target's first import)
+register_code("PK520", "workspace-changed", Severity.ERROR,
+              "The workspace changed since the plan was made, so the plan no longer describes it.",
+              hint="Make a new plan (`programkit plan`) and review it, or import without --plan.",
+              example="workspace 'default' is at revision 42, the plan was made at revision 40", group="import")
+
+#: --target when neither the option nor PROGRAMKIT_TARGET is given
+DEFAULT_TARGET = "programkit.db"
 
 #: Design Studio kinds: shared by all programs of a workspace, looked up by name (from the kind units).
 DESIGN_KINDS = kinds.names(scope="design")
@@ -220,3 +231,31 @@ class Workspace(ABC):
 
     def close(self) -> None:  # pragma: no cover - default no-op
         pass
+
+
+register_code("PK579", "no-such-program", Severity.ERROR, "The workspace has no program of this name (exit 2).",
+              hint="`programkit workspace show --kind program` lists the programs (names are case-insensitive).",
+              example="workspace 'Default' has no program 'OP-Lead Managment' (did you mean 'OP-Lead Management'?)",
+              group="import")
+
+
+def find_program(ws: Workspace, name: str) -> ProgramInfo:
+    """The program called ``name`` (case-insensitive), else PK579 (exit 2) with what was likely meant: the
+    nearest program name, or the program imported from a bundle of that name (``op-lead-management``)."""
+    program = ws.program(name)
+    if program is None:
+        programs = ws.programs()
+        from_bundle = [p.name for p in programs if p.provenance is not None
+                       and p.provenance.bundle.casefold() == name.strip().casefold()]
+        if from_bundle:
+            guess = (f"{name!r} is the bundle program {from_bundle[0]!r} was imported from" if len(from_bundle) == 1
+                     else f"programs imported from bundle {name!r}: " + ", ".join(map(repr, from_bundle)))
+        else:
+            guess = did_you_mean(name, [p.name for p in programs])
+        message = f"workspace {ws.name!r} has no program {name!r}" + (f" ({guess})" if guess else "")
+        names = sorted(p.name for p in programs)
+        # nothing close: a few programs are named right here, more are for `workspace show --kind program`
+        listed = (f"Programs: {', '.join(map(repr, names))}." if names else "The workspace has no programs yet.") \
+            if not guess and len(names) <= 10 else None
+        raise BadInput(message, [make("PK579", message, hint=listed)])
+    return program
