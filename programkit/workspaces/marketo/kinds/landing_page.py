@@ -477,12 +477,21 @@ def _written(inventory: "MarketoInventory", mid: int) -> dict[str, Any] | None:
     """What this machine's imports wrote to page ``mid`` (from their journals): its sections, variables,
     segments and whether a meta description — so export gives back what the bundle said, also where it equals
     the template's own content. None: no journal knows the page (another machine's, or the UI's)."""
-    from ..journal import list_journals
+    def steps() -> Any:
+        # the journals' JSON Lines read here, not through journal.py (which imports this registry)
+        for path in sorted((inventory.state_dir / "journals").glob("*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    step = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(step, dict):
+                    yield step
 
     def load() -> dict[int, dict[str, Any]]:
         out: dict[int, dict[str, Any]] = {}
-        for journal in list_journals(inventory.state_dir):
-            for s in journal.data["steps"]:
+        if True:
+            for s in steps():
                 if s.get("kind") != "landingPage" or s.get("id") is None or s.get("rolledBack"):
                     continue
                 w = out.setdefault(int(s["id"]), {"sections": set(), "variables": set(), "segments": {},
