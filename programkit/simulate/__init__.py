@@ -33,7 +33,8 @@ from .core import describe as core_in_use  # first: it decides whether the compi
 from .campaign_engine import MAX_ACTIVITIES
 from .conditions import SCORE_KEY, FieldNames, apply_score_change, value_test
 from .driver import lc_hint, simulate
-from .engine import Person, Simulator
+from .engine import Simulator
+from .person import Person
 from .inputs import EVENTS_HINT, NUMERIC_TYPES, PEOPLE_HINT, check_settings, parse_time, read_people
 from .lifecycle_engine import Rejected
 from .records import FindingSink, Records, iso

@@ -11,7 +11,7 @@ from .conditions import _PLUS, _num, _text, apply_score_change
 from .rules import Campaign
 
 if TYPE_CHECKING:
-    from .engine import Person
+    from .person import Person
 
 MAX_ACTIVITIES = 1000
 

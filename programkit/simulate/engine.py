@@ -16,25 +16,10 @@ from .conditions import _PLUS, SCORE_KEY
 from .inputs import (_DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow,
                      out_of_order_message)
 from .lifecycle_engine import LifecycleEngine, Rejected
+from .person import Person
 from .records import FindingSink, _Spill
 from .result import SimulationResult, build_result
 from .rules import ACTIVITY_EVENTS, Model
-
-
-class Person:
-    __slots__ = ("id", "fields", "state", "applies", "epoch", "flags", "history", "ran", "status")
-
-    def __init__(self, pid: str, fields: dict[str, Any]) -> None:
-        self.id = pid
-        self.fields = fields
-        self.state: str | None = None
-        self.applies = False
-        self.epoch = 0
-        self.flags: dict[str, float] | None = None
-        self.history: list[dict[str, Any]] = []
-        self.ran: dict[str, float] | None = None
-        self.status: str | None = None
-
 
 
 class Simulator(LifecycleEngine, CampaignEngine):
@@ -203,7 +188,7 @@ class Simulator(LifecycleEngine, CampaignEngine):
                         if etype == "score" and short and started and not (heap and heap[0][0] <= now):
                             change = data["change"] if "change" in data else None
                             if type(change) is str and change in plus and "score" not in data:
-                                p = people_get(pid)
+                                p: Person | None = people_get(pid)  # typed: compiled, its members are struct fields
                                 if p is not None:
                                     fields = p.fields
                                     old = fields.get(SCORE_KEY)
@@ -427,7 +412,7 @@ class Simulator(LifecycleEngine, CampaignEngine):
         self._now = now
         if self.keyed:
             self._act = (now, 2, line)
-        p = self.people.get(pid)
+        p: Person | None = self.people.get(pid)
         try:
             if etype == "created":
                 if p is not None:

@@ -11,7 +11,7 @@ from .conditions import _text
 from .rules import Transition
 
 if TYPE_CHECKING:
-    from .engine import Person
+    from .person import Person
 
 
 class Unshown(dict):
@@ -129,7 +129,7 @@ class LifecycleEngine:
         heap = self.heap
         while heap and heap[0][0] <= now:
             due, seq, pid, kind, name, epoch = heapq.heappop(heap)
-            p = self.people[pid]
+            p: Person = self.people[pid]
             self._now = due
             self._line = 0  # a campaign loop set off by a timer is not any line's (PK755 without a line)
             if self.keyed:
