@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SAMPLES
 from programkit.errors import BadInput
 from programkit.simulate import simulate
+from programkit.simulate.digits import long_digit_run
 
 PC = SAMPLES / "partner-center-referrals"
 HS = SAMPLES / "hubspot-lead-settings"
@@ -344,6 +348,14 @@ def test_deep_nesting_and_long_integers_parse_as_the_json_module_does(tmp_path):
     assert [(f.code, f.line) for f in result.findings] == [("PK751", 1)]
     assert "recursion" in result.findings[0].message
     assert person(result, "r2")["fields"]["Big"] == 2 ** 70  # exact, not a float
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 25).map(lambda n: b"7" * n), st.sampled_from([b"a", b'"', b" ", b"/", b":"])),
+                max_size=40).map(b"".join))
+def test_the_long_digit_scan_finds_exactly_the_runs_of_19_digits(block):
+    # the compiled core probes every 19th byte instead of scanning all: it must find what a scan finds
+    assert long_digit_run(block) is (re.search(rb"[0-9]{19}", block) is not None)
 
 
 def test_long_lines_and_a_last_line_without_newline(tmp_path):

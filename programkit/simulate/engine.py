@@ -13,7 +13,8 @@ from ..errors import BadInput
 from ..findings import make
 from .campaign_engine import MAX_ACTIVITIES, CampaignEngine
 from .conditions import _PLUS, SCORE_KEY
-from .inputs import (_DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow,
+from .digits import long_digit_run
+from .inputs import (_HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow,
                      out_of_order_message)
 from .lifecycle_engine import LifecycleEngine, Rejected
 from .person import Person
@@ -121,7 +122,7 @@ class Simulator(LifecycleEngine, CampaignEngine):
             with fh:
                 blocks = _blocks(fh)
                 for block, newline in blocks:
-                    careful = b"0000000000000000000" in block.translate(_DIGITS_AS_ZERO)
+                    careful = long_digit_run(block)
                     lines = iter(block.split(b"\n"))  # an iterator: what is left of it after --until is counted
                     for raw in lines:
                         line += 1

@@ -32,7 +32,8 @@ import orjson
 
 from ..errors import BadInput
 from ..findings import make
-from .inputs import _DIGITS_AS_ZERO, _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow
+from .digits import long_digit_run
+from .inputs import _HOUR_PREFIX, _LONG_DIGITS, _MIN_SEC, _SKIP, _blocks, _count_lines, _loads_slow
 from .records import FindingSink, _Spill, iso
 
 _CHUNK = 4096  # routed events per pickled chunk
@@ -189,7 +190,7 @@ def read_range(path: str | os.PathLike[str], display: str, start: int, end: int,
         with open(path, "rb") as fh:
             blocks = _blocks(_Range(fh, start, end))
             for block, newline in blocks:
-                careful = b"0000000000000000000" in block.translate(_DIGITS_AS_ZERO)
+                careful = long_digit_run(block)
                 lines = iter(block.split(b"\n"))
                 for raw in lines:
                     line += 1
