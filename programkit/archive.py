@@ -38,7 +38,7 @@ PACK_HINT = "`programkit pack` takes a bundle directory (the folder holding bund
 UNPACK_HINT = "Give a bundle archive (.zip), as `programkit pack` or `programkit export -o NAME.zip` writes."
 from .findings import Finding, Severity, make, sort_key
 from .load import MAX_TEXT_BYTES
-from .output import check_output, write_output
+from .output import check_output, refused_write, write_output
 
 #: fixed entry timestamp: the earliest a zip can hold
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -217,7 +217,7 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".unpack", dir=out_dir.parent))
         except OSError as e:
-            raise BadInput(f"{out_dir.parent}: cannot create the output ({e.strerror or e})") from None
+            raise refused_write(out_dir, e) from None
         try:
             names = [MANIFEST] + sorted(expected)
             mismatches = [f for name in names if (f := _extract(source, name, tmp, expected.get(name)))]
@@ -230,9 +230,8 @@ def unpack_archive(zip_path: Path, out_dir: Path, limits: ArchiveLimits | None =
             move_into_place(tmp, out_dir)
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(e, OSError):
-                raise BadInput(f"{e.filename or out_dir}: cannot unpack ({e.strerror or e}), "
-                               "nothing was written") from None
+            if isinstance(e, OSError):  # the file system refused a file or the rename (full disk, read-only…)
+                raise refused_write(out_dir, e) from None
             raise
     finally:
         source.close()

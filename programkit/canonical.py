@@ -42,7 +42,8 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
 
     manifest_path = bundle_dir / "bundle.json"
     try:
-        manifest = strict_loads(manifest_path.read_bytes().decode("utf-8-sig"))
+        current = manifest_path.read_bytes()
+        manifest = strict_loads(current.decode("utf-8-sig"))
     except (OSError, ValueError):
         return []  # unreadable or not JSON: validate (which runs next) says what is wrong, nothing is rewritten
     if not isinstance(manifest, dict) or not isinstance(manifest.get("assets"), list):
@@ -59,7 +60,9 @@ def refresh_digests(bundle_dir: Path) -> list[str]:
         if entry.get("sha256") != digest:
             changed.append(path)
             entry["sha256"] = digest
-    write_output(manifest_path, dumps(manifest).encode("utf-8"), option="bundle.json", force=True)
+    data = dumps(manifest).encode("utf-8")
+    if data != current:  # already right, byte for byte: nothing to write (a read-only bundle packs with the flag)
+        write_output(manifest_path, data, option="", force=True)
     return changed
 
 

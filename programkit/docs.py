@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .errors import BadInput
-from .findings import Code, did_you_mean, load_all_codes
+from .findings import RETIRED_CODES, Code, did_you_mean, load_all_codes
 
 GROUP_TITLES = {
     "bundle": "Bundle files: syntax, schemas, paths, digests",
@@ -72,6 +72,9 @@ def findings_markdown() -> str:
                 f"- Hint: {c.hint}",
                 f"- Example: `{c.example}`" if "`" not in c.example else f"- Example: ``{c.example}``",
             ]
+    if RETIRED_CODES:
+        out += ["", "## Retired codes", "", "No longer reported, and never reused for anything else.", ""]
+        out += [f"- {code}: {why}." for code, why in sorted(RETIRED_CODES.items())]
     return "\n".join(out) + "\n"
 
 
@@ -86,6 +89,9 @@ def find_code(text: str) -> Code:
         key = "PK" + wanted[-3:]
         if key in codes:
             return codes[key]
+        if key in RETIRED_CODES:
+            raise BadInput(f"{key} is retired: {RETIRED_CODES[key]}",
+                           hint=f"`programkit explain` the code that replaced it; {key} is never reused.")
     by_name = {c.name: c for c in codes.values()}
     if wanted.casefold() in by_name:
         return by_name[wanted.casefold()]

@@ -727,10 +727,18 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
         check_output(target, "-o", force)  # a directory, FIFO, device or link is refused before any work
     if not is_zip:
         _check_out_dir(target, force)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    from .output import refused_write
+
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as e:
+        raise refused_write(target, e) from None
     archive_sha = None
     try:
-        _write_dir(exported, tmp)
+        try:
+            _write_dir(exported, tmp)
+        except OSError as e:  # full disk, file size limit, read-only folder: the staging copy is removed below
+            raise refused_write(target, e) from None
         result = validate_path(tmp)
         errors = [f for f in result.findings if f.severity is Severity.ERROR]
         if errors:
@@ -742,8 +750,11 @@ def write_bundle(exported: ExportedBundle, out: str | os.PathLike[str], *, force
         else:
             from .archive import move_into_place, usual_mode
 
-            os.chmod(tmp, usual_mode(directory=True))  # mkdtemp made it 0700
-            move_into_place(tmp, target)
+            try:
+                os.chmod(tmp, usual_mode(directory=True))  # mkdtemp made it 0700
+                move_into_place(tmp, target)
+            except OSError as e:
+                raise refused_write(target, e) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

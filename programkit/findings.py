@@ -38,6 +38,12 @@ class Code:
 #: Every finding code programkit can emit, by code.
 CODES: dict[str, Code] = {}
 
+#: Codes no longer emitted, never to be reused: code → what reports that case now (``explain`` says it).
+RETIRED_CODES: dict[str, str] = {
+    "PK961": "report-unwritable was folded into PK417 (the path is a directory, FIFO, device or link) and PK418 "
+             "(the file system refused the write), as for every file programkit writes",
+}
+
 
 def register_code(
     code: str,
@@ -50,6 +56,8 @@ def register_code(
     group: str,
 ) -> Code:
     """Register a finding code. Codes are stable: never reuse or renumber one."""
+    if code in RETIRED_CODES:
+        raise ValueError(f"finding code {code} is retired and never reused: {RETIRED_CODES[code]}")
     if code in CODES and CODES[code].name != name:
         raise ValueError(f"finding code {code} registered twice ({CODES[code].name}, {name})")
     entry = Code(code, name, severity, summary, hint, example, group)

@@ -9,10 +9,19 @@ so ``-o /dev/sda`` or ``-o link-to-elsewhere`` cannot replace anything else.
 An existing regular file is replaced only with ``force`` (else PK416), unless
 it already holds exactly the bytes to be written (reproducible archives: packing
 twice is not an overwrite).
+
+A file system that refuses (full disk, file size limit, no permission, read-only,
+I/O error) is PK418 through :func:`refused_write`, which the writers of folders
+use too (``export -o DIR``, ``unpack``, ``pull -o DIR``, ``new``: each stages the
+folder beside its target and renames it into place). Apart on purpose: the
+embedded workspace (SQLite's own journal; PK415), the Marketo journal
+(``workspaces/marketo/common.write_json``), crash reports and simulate's scratch
+files in the temporary folder.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -35,6 +44,54 @@ register_code("PK417", "output-not-a-file", Severity.ERROR,
               hint="Give the path of a regular file (or a new one).",
               example="error: -o /dev/null is a character device, not a regular file; nothing was written",
               group="input")
+register_code("PK418", "output-refused", Severity.ERROR,
+              "The file system refused to write an output file or folder: no permission, a full disk or quota, a "
+              "file larger than allowed, a read-only file system, or an I/O error. Nothing was written and no "
+              "temporary file is left behind (exit 2).",
+              hint="Free disk space, or write to a folder you can write to, and run the command again.",
+              example="error: -o olm.zip: cannot write: no space left on device (ENOSPC); nothing was written",
+              group="input")
+
+#: what to do about each way a file system refuses a write (the hint of PK418)
+_REFUSAL_HINTS = {
+    errno.ENOSPC: "The disk is full: free space, or write somewhere else, and run the command again.",
+    errno.EDQUOT: "Your disk quota is used up: free space, or write somewhere else, and run the command again.",
+    errno.EFBIG: "The file is larger than this system lets the process write (file size limit, `ulimit -f`): "
+                 "raise the limit or write somewhere else.",
+    errno.EACCES: "You may not write there: choose a folder you can write to, or change its permissions.",
+    errno.EPERM: "The file system does not allow this write (an immutable or append-only file or folder?): "
+                 "choose another path.",
+    errno.EROFS: "That file system is mounted read-only: write somewhere else.",
+    errno.EIO: "The disk reported an I/O error: check it (dmesg), or write somewhere else.",
+}
+
+
+#: the errors of a file system that refuses a write, as against a bug or a file that vanished
+REFUSED_WRITES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS,
+                            errno.EIO})
+
+
+def errno_words(err: OSError) -> str:
+    """An OSError in words, with its errno's name: 'no space left on device (ENOSPC)'."""
+    name = errno.errorcode.get(err.errno or 0, "")
+    words = (err.strerror or os.strerror(err.errno)) if err.errno else (str(err) or type(err).__name__)
+    if words[1:2].islower():  # "No space left on device" reads as "no space…" mid-sentence; "I/O…" stays
+        words = words[0].lower() + words[1:]
+    return f"{words} ({name})" if name else words
+
+
+def refused_write(path: PathLike, err: OSError, option: str = "-o", hint: str = "") -> BadInput:
+    """The error (exit 2, PK418) for an output the file system refused: the path, the errno in words, a hint.
+
+    Every writer of files calls this for an OSError, so a full disk, a read-only folder or an I/O error is
+    one finding code with one wording, never a traceback (exit 3)."""
+    display = os.fspath(path)
+    said = errno_words(err)
+    prefix = f"{option} {display}" if option else display
+    message = f"{prefix}: cannot write: {said}; nothing was written"
+    hint = " ".join(h for h in (_REFUSAL_HINTS.get(err.errno or 0, "Check the folder is writable and the disk has "
+                                                               "room."), hint) if h)
+    return BadInput(message, [make("PK418", message, file=display, hint=hint)], hint=hint)
 
 
 def check_output(path: PathLike, option: str, force: bool = False) -> bool:
@@ -50,7 +107,8 @@ def check_output(path: PathLike, option: str, force: bool = False) -> bool:
     except FileNotFoundError:
         return False
     if not stat.S_ISREG(st.st_mode):
-        message = f"{option} {display} is {file_type(st.st_mode)}, not a regular file; nothing was written"
+        label = f"{option} {display}" if option else display
+        message = f"{label} is {file_type(st.st_mode)}, not a regular file; nothing was written"
         raise BadInput(message, [make("PK417", message, file=display)],
                        hint=f"{option} names the file to write; programkit never writes through a directory, "
                             "FIFO, device or link, even with --force.")
@@ -89,7 +147,8 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
     """Write ``path`` atomically: ``write(fh)`` (or the bytes) into a temporary file beside it, fsync, rename.
 
     See the module docstring for what is refused. ``mode`` defaults to what a plain ``open`` would give.
-    Raises BadInput (exit 2) when the file system refuses (full disk, read-only): nothing is left behind.
+    Raises BadInput (exit 2, PK418) when the file system refuses (full disk, read-only, I/O error): nothing is
+    left behind.
     """
     from .archive import usual_mode
 
@@ -122,8 +181,9 @@ def write_output(path: PathLike, write: Callable[[BinaryIO], None] | bytes, *, o
         raise BadInput(message, [make("PK416", message, file=os.fspath(target))],
                        hint="Give another output path, or add --force to replace the file.") from None
     except OSError as e:
-        raise BadInput(f"{option} {target}: cannot write ({e.strerror or e}); nothing was written",
-                       hint="Check the folder is writable and the disk has room.") from None
+        if e.filename is not None and os.path.dirname(os.path.abspath(e.filename)) != str(target.absolute().parent):
+            raise  # ``write`` failed to read one of its own inputs (elsewhere): the caller says what that was
+        raise refused_write(target, e, option) from None
     finally:
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)

@@ -38,7 +38,7 @@ from .canonical import bundle_digest
 from .errors import BadInput, require_folder_of, require_path
 from .oci import (MANIFEST_TYPE, Credentials, Descriptor, Manifest, Reference, RegistryClient, RegistryError,
                   RegistryInputError, registry_error, printable, canonical_json, is_reference, parse_reference, sha256_digest)
-from .output import write_output
+from .output import refused_write, write_output
 
 ARTIFACT_TYPE = "application/vnd.programkit.bundle.v1"
 BUNDLE_MEDIA_TYPE = "application/vnd.programkit.bundle.v1+zip"
@@ -393,7 +393,10 @@ def pull(ref_text: str, out: str | os.PathLike[str], options: RegistryOptions | 
             signed_by = require_signature(client, artifact, options.trusted_keys)
         with tempfile.TemporaryDirectory(prefix="programkit-pull-") as tmp_name:
             tmp = Path(tmp_name) / "bundle.zip"
-            _download(client, artifact, tmp, limits)
+            try:
+                _download(client, artifact, tmp, limits)
+            except OSError as e:  # the temporary folder is full (or read-only): nothing reached -o yet
+                raise refused_write(out_path, e) from None
             if as_archive:
                 src = ZipSource(tmp, limits, str(artifact.ref))  # a hostile archive is refused, not saved
                 try:
@@ -448,11 +451,14 @@ def open_reference(ref_text: str, limits: ArchiveLimits | None = None) -> tuple[
     with options.client(ref) as client:
         artifact = resolve(client, ref)
         _check_signature(client, artifact, options)
-        fd, name = tempfile.mkstemp(prefix=f"{artifact.layer.digest[7:19]}-", suffix=".zip", dir=_session_dir())
-        os.close(fd)
-        dest = Path(name)
-        dest.unlink()  # _download creates it exclusively, and removes it again on any failure
-        _download(client, artifact, dest, limits)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"{artifact.layer.digest[7:19]}-", suffix=".zip", dir=_session_dir())
+            os.close(fd)
+            dest = Path(name)
+            dest.unlink()  # _download creates it exclusively, and removes it again on any failure
+            _download(client, artifact, dest, limits)
+        except OSError as e:  # the temporary folder the archive is read from is full or read-only
+            raise refused_write(e.filename or tempfile.gettempdir(), e, option="") from None
     source = RegistrySource(dest, limits, str(artifact.ref))
     if not source.is_file(MANIFEST):
         source.close()

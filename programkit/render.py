@@ -504,6 +504,25 @@ def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
         target.write_bytes(data)
 
 
+def _replace_files(root: Path, files: Mapping[str, bytes]) -> None:
+    """``--force``: each file replaced atomically (never half a file), bundle.json last, so a full disk part-way
+    leaves the old manifest, and the error says how far it got (validate then names the files that differ)."""
+    from .output import write_output
+
+    order = sorted(files, key=lambda rel: rel == "bundle.json")
+    for done, rel in enumerate(order):
+        target = root / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_output(target, files[rel], option="", force=True)
+        except (OSError, BadInput) as e:
+            if done == 0:
+                raise
+            message = (f"{root}: {getattr(e, 'message', e)}; {done} of {len(order)} files were replaced before "
+                       "it, bundle.json not yet: run the command again when it can write")
+            raise BadInput(message, list(getattr(e, "findings", [])), hint=getattr(e, "hint", "")) from None
+
+
 def _replace_plan(dest: Path, rendered: Mapping[str, bytes]) -> list[str]:
     """For ``--force``: the earlier bundle's files the new render no longer has (to remove).
 
@@ -558,6 +577,7 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
     does not list are never removed: they make ``force`` refuse, listed.
     Hidden files and folders (``.git``) are not a bundle's and are left alone.
     """
+    from .output import refused_write
     from .validate import validate_path  # validate imports the lint checks; keep render importable alone
 
     dest_path = Path(dest)
@@ -569,9 +589,17 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
     files = render_files(template, values)
     stale: list[str] = []
     replaced = False
-    with tempfile.TemporaryDirectory(prefix="programkit-new-") as tmp:
+    try:  # staged beside DEST (one file system): the finished bundle is renamed into place
+        dest_path.absolute().parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{dest_path.name}.", suffix=".new", dir=dest_path.absolute().parent)
+    except OSError as e:
+        raise refused_write(dest_path, e, option="") from None
+    try:
         staging = Path(tmp) / "bundle"
-        _write_tree(staging, files)
+        try:
+            _write_tree(staging, files)
+        except OSError as e:  # a full disk or a read-only folder: only the staging copy was written, removed below
+            raise refused_write(dest_path, e, option="") from None
         canonical.refresh_digests(staging)
         rendered = {rel: (staging / rel).read_bytes() for rel in files}
         result = validate_path(staging)
@@ -584,11 +612,15 @@ def render_bundle(template: Template, dest: str | os.PathLike[str], values: Mapp
         if dest_path.exists():  # --force: replace the bundle there, file by file; hidden entries stay
             stale = _replace_plan(dest_path, rendered)
             replaced = True
-            _write_tree(dest_path, rendered)
+            _replace_files(dest_path, rendered)
             _remove_files(dest_path, stale)
         else:
-            dest_path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(os.fspath(staging), os.fspath(dest_path))
+            try:
+                os.rename(staging, dest_path)
+            except OSError as e:
+                raise refused_write(dest_path, e, option="") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return RenderResult(template.name, os.fspath(dest_path), dict(values), sorted(rendered), result.findings,
                         removed=stale, replaced=replaced)
 

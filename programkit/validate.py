@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -215,7 +216,8 @@ def folder_paths(program: dict[str, Any]) -> tuple[set[str], list[tuple[str, str
 
 G = "references"
 register_code("PK201", "duplicate-name", Severity.ERROR,
-              "Two assets of the same kind share a name in the same folder.",
+              "Two assets of the same kind share a name in the same folder (names that differ only in case, or "
+              "in Unicode normalisation: 'é' as one code point or as 'e' and an accent, are one name).",
               hint="Marketo needs names unique per kind and folder; rename one of them.",
               example="/assets/5/name: smartCampaign '01 - Sync New People to CRM' already defined at /assets/0",
               group=G)
@@ -224,16 +226,26 @@ register_code("PK202", "duplicate-path", Severity.ERROR, "Two asset entries poin
               group=G)
 
 
+def same_name(name: str) -> str:
+    """What two names that read the same have in common: case folded, and Unicode-normalised (NFC), so 'é' as
+    one code point and as 'e' with a combining accent are one name, as they are one name to a reader."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
 @check
 def duplicate_names(bundle: Bundle) -> Iterator[Finding]:
     seen: dict[tuple[str, str, str], Asset] = {}
     paths: dict[str, Asset] = {}
     for a in bundle.assets:
-        key = (a.kind, (a.folder or "").casefold(), a.name.casefold())
+        key = (a.kind, same_name(a.folder or ""), same_name(a.name))
         if key in seen:
             p = a.pointer + "/name"
-            yield make("PK201", f"{p}: {a.kind} {a.name!r} already defined at {seen[key].pointer}"
-                                f"{' in folder ' + repr(a.folder) if a.folder else ''}",
+            other = seen[key]
+            spelt = ("" if other.name.casefold() == a.name.casefold() and (other.folder or "").casefold() ==
+                     (a.folder or "").casefold() else " (the same name in other Unicode code points: "
+                                                      f"{other.name!r} there)")
+            yield make("PK201", f"{p}: {a.kind} {a.name!r} already defined at {other.pointer}"
+                                f"{' in folder ' + repr(a.folder) if a.folder else ''}{spelt}",
                        file=bundle.manifest_path, pointer=p)
         else:
             seen[key] = a

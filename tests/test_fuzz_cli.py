@@ -27,13 +27,14 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, SAMPLE
@@ -137,6 +138,93 @@ def build_bundle(recipe: dict[str, Any], dest: Path) -> Path:
     return dest
 
 
+# --- the event program's kinds: landingPage, form, staticList, smartList -----------------------------
+
+EVENT = ROOT / "samples" / "event-program"
+EVENT_MANIFEST = json.loads((EVENT / "bundle.json").read_text(encoding="utf-8"))
+NEW_KINDS = ("landingPage", "form", "staticList", "smartList")
+#: the documents of the new kinds, and bundle.json (their entries: kind, name, folder, templateType…)
+EVENT_KIND_FILES = sorted(a["path"] for a in EVENT_MANIFEST["assets"] if a["kind"] in NEW_KINDS) + ["bundle.json"]
+EVENT_NEW_KIND_ENTRIES = [i for i, a in enumerate(EVENT_MANIFEST["assets"]) if a["kind"] in NEW_KINDS]
+
+#: values past the usual sizes: a 200,000-character string, a run of lone surrogates, a 300-deep list (JSON
+#: past the recursion limit is the byte damage "deep"; deeper here, the test's own json.dumps would recurse)
+huge_value = st.sampled_from(["x" * 200_000, "\udc80\ud800" * 500, "é" * 60_000, _deep(300),
+                              {"k" * 10_000: ["v" * 10_000] * 10}])
+#: ways two names can be one name to Marketo (case-insensitive) or to a file system / a person (NFC)
+NAME_TWINS = {"upper": str.upper, "lower": str.lower, "casefold": lambda n: n.casefold(),
+              "swapcase": str.swapcase, "nfd": lambda n: unicodedata.normalize("NFD", n),
+              "nfc": lambda n: unicodedata.normalize("NFC", n), "padded": lambda n: f" {n} ",
+              "sharp-s": lambda n: n.replace("ss", "ß") + "ß"}
+
+
+@st.composite
+def hostile_event_bundle(draw: st.DrawFn) -> dict[str, Any]:
+    """A recipe for a damaged copy of the event program, aimed at the new kinds' documents and entries."""
+    edits = draw(st.lists(st.tuples(st.sampled_from(EVENT_KIND_FILES), st.lists(st.integers(0, 50), max_size=6),
+                                    st.one_of(json_value, huge_value)), max_size=1))
+    # rename entry j after entry i, through a case/normalisation twin (a base with an accent, sometimes)
+    twins = draw(st.lists(st.tuples(st.sampled_from(EVENT_NEW_KIND_ENTRIES),
+                                    st.integers(0, len(EVENT_MANIFEST["assets"]) - 1),
+                                    st.sampled_from(sorted(NAME_TWINS)),
+                                    st.sampled_from(["", "Café Straße ", "Ångström "])), max_size=2))
+    names = draw(st.lists(st.tuples(st.sampled_from(EVENT_NEW_KIND_ENTRIES), st.one_of(nasty_text, huge_value)),
+                          max_size=1))
+    damage = draw(st.lists(st.tuples(st.sampled_from(EVENT_KIND_FILES), byte_damage, st.integers(0, 10 ** 6)),
+                           max_size=1))
+    # strings for strings only: documents that stay schema-valid get through to import and export
+    texts = draw(st.lists(st.tuples(st.sampled_from(EVENT_KIND_FILES), st.lists(st.integers(0, 50), max_size=6),
+                                    st.one_of(nasty_text, huge_value.filter(lambda v: isinstance(v, str)))),
+                          max_size=3))
+    # digests mostly refreshed: else most examples stop at the digest check, before the kinds' own checks
+    return {"edits": edits, "texts": texts, "twins": twins, "names": names, "damage": damage,
+            "refresh": draw(st.sampled_from([True, True, True, False])), "imported_first": draw(st.booleans())}
+
+
+def build_event_bundle(recipe: dict[str, Any], dest: Path) -> Path:
+    shutil.copytree(EVENT, dest)
+    manifest = json.loads((dest / "bundle.json").read_text(encoding="utf-8"))
+    assets = manifest["assets"]
+    for i, j, twin, accent in recipe["twins"]:
+        base = accent + assets[i]["name"]
+        assets[i]["name"] = unicodedata.normalize("NFC", base)
+        assets[j]["name"] = NAME_TWINS[twin](base)
+    for i, name in recipe["names"]:
+        assets[i]["name"] = name
+    if recipe["imported_first"]:  # an upgrade of what the workspace holds, not the same version changed (PK512)
+        manifest["version"] = "1.1.0"
+    (dest / "bundle.json").write_text(json.dumps(manifest), encoding="utf-8", errors="surrogatepass")
+    for file, path, value in recipe["edits"]:
+        target = dest / file
+        doc = json.loads(target.read_text(encoding="utf-8", errors="surrogatepass"))
+        target.write_text(json.dumps(_set_at(doc, path, value)), encoding="utf-8", errors="surrogatepass")
+    for file, path, text in recipe["texts"]:
+        target = dest / file
+        doc = json.loads(target.read_text(encoding="utf-8", errors="surrogatepass"))
+        target.write_text(json.dumps(_set_text_at(doc, path, text)), encoding="utf-8", errors="surrogatepass")
+    if recipe["refresh"]:
+        try:
+            refresh_digests(dest)
+        except Exception:  # noqa: BLE001 - a manifest the edits broke: left as it is, for the commands to report
+            pass
+    for file, how, at in recipe["damage"]:
+        target = dest / file
+        target.write_bytes(_damage(target.read_bytes(), how, at))
+    return dest
+
+
+def _set_text_at(doc: Any, path: list[int], text: str) -> Any:
+    """Like :func:`_set_at`, but only a string is replaced (by ``text``): the document keeps its shape."""
+    if isinstance(doc, str):
+        return text
+    if not path or not isinstance(doc, (dict, list)) or not doc:
+        return doc
+    keys = list(doc) if isinstance(doc, dict) else list(range(len(doc)))
+    key = keys[path[0] % len(keys)]
+    doc[key] = _set_text_at(doc[key], path[1:], text)
+    return doc
+
+
 # --- running commands -------------------------------------------------------------------------------
 
 
@@ -200,6 +288,37 @@ def test_fuzz_bundle_commands(recipe: dict[str, Any]) -> None:
             run(["export", name, "-t", str(db), "-o", str(folder / "out")], [db])
             run(["history", "-t", str(db)], [db], read_only=True)
             run(["workspace", "show", "-t", str(db)], [db], read_only=True)
+
+
+@FUZZ
+@given(recipe=hostile_event_bundle())
+def test_fuzz_the_new_kinds(recipe: dict[str, Any]) -> None:
+    """landingPage, form, staticList and smartList documents and entries, hostile, through validate, plan,
+    import into the embedded workspace (fresh, or holding the event program already) and export."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        bundle = build_event_bundle(recipe, folder / "b")
+        db = folder / "ws.db"
+        init_workspace(db).close()
+        if recipe["imported_first"]:  # the same names exist already: the conflict rules and upgrades decide
+            assert CliRunner().invoke(cli, ["import", str(EVENT), "-t", str(db), "--yes"]).exit_code == 0
+        for args in (["validate", str(bundle)], ["validate", str(bundle), "--format", "json"],
+                     ["plan", str(bundle), "-t", str(db)], ["plan", str(bundle), "-t", str(db), "--format", "json"],
+                     ["import", str(bundle), "-t", str(db), "--dry-run"]):
+            run(args, [bundle, db], read_only=True)
+        status = run(["import", str(bundle), "-t", str(db), "--yes"], [bundle, db])
+        # how far the examples get (`pytest --hypothesis-show-statistics`)
+        event(f"import exit {status}" + (" (an upgrade)" if recipe["imported_first"] else ""))
+        new_file = folder / "new.db"
+        run(["import", str(bundle), "-t", str(new_file), "--yes"], [bundle, new_file])
+        if status == 0:
+            name = json.loads((bundle / "bundle.json").read_text(encoding="utf-8-sig"))["program"]["name"]
+            exported = run(["export", name, "-t", str(db), "-o", str(folder / "out")], [db])
+            run(["export", name, "-t", str(db), "-o", str(folder / "out.zip")], [db])
+            if exported == 0:  # what export wrote validates and imports again
+                assert run(["validate", str(folder / "out")], [folder / "out"], read_only=True) in (0, 1)
+                run(["import", str(folder / "out"), "-t", str(db), "--yes"], [folder / "out", db])
+            run(["history", "-t", str(db)], [db], read_only=True)
 
 
 @FUZZ

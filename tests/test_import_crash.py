@@ -80,3 +80,66 @@ def test_kill_at_random_points_leaves_before_or_after(sample_copy, tmp_path):
     # the trials really hit both sides of the commit
     print("crash trials:", seen)
     assert seen["before"] >= 10 and seen["after"] >= 1, seen
+
+
+EVENT = Path(__file__).resolve().parent.parent / "samples" / "event-program"
+EVENT_STEPS = 12  # the event program's write steps (program, folders, tokens, design batch, assets…, history)
+
+
+def test_the_event_program_killed_at_every_step_leaves_before_or_after(tmp_path):
+    """landingPage, form, staticList and smartList with the rest: SIGKILL after each write step in turn (and
+    at random moments) into an existing workspace; the workspace is wholly before or wholly after."""
+    pristine, db = tmp_path / "pristine.db", tmp_path / "pk.db"
+    init_workspace(pristine).close()
+    before = dump(pristine, normalise_times=True)
+    _reset(pristine, db)
+    done = subprocess.run(_cmd(EVENT, db), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    after = dump(db, normalise_times=True)
+    assert {"landingPage", "form", "staticList", "smartList"} <= {v for r in after["assets"] for v in r}
+    rng = random.Random(int(os.environ.get("PROGRAMKIT_CRASH_SEED", "5")))
+    trials = [("step", k) for k in range(1, EVENT_STEPS + 3)] + [("delay", rng.uniform(0.0, 0.5)) for _ in range(6)]
+    seen = {"before": 0, "after": 0}
+    for how, where in trials:
+        _reset(pristine, db)
+        if how == "step":
+            proc = subprocess.run(_cmd(EVENT, db), capture_output=True, timeout=60, env={**os.environ,
+                                                                                         KILL_AT_ENV: str(where)})
+            assert proc.returncode == (-signal.SIGKILL if where <= EVENT_STEPS else 0), (where, proc.returncode)
+        else:
+            proc = subprocess.Popen(_cmd(EVENT, db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env={**os.environ, DELAY_ENV: "0.01"})
+            time.sleep(where)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+        state = dump(db, normalise_times=True)
+        assert state in (before, after), f"{how}={where}: workspace is neither before nor after the import"
+        seen["before" if state == before else "after"] += 1
+    assert seen["before"] >= EVENT_STEPS - 1 and seen["after"] >= 2, seen
+
+
+def test_a_first_import_of_the_event_program_killed_at_every_step_leaves_no_file_or_the_whole_one(tmp_path):
+    """Into a file that does not exist yet: killed at each step, the path holds nothing or the finished
+    workspace, never a partial one; the next command sweeps the dead import's hidden temporary file."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    db = folder / "pk.db"
+    done = subprocess.run(_cmd(EVENT, db), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    after = dump(db, normalise_times=True)  # the history names the target: made at the same path
+    outcomes = []
+    for k in range(1, EVENT_STEPS + 3):
+        for p in folder.iterdir():
+            p.unlink()
+        proc = subprocess.run(_cmd(EVENT, db), capture_output=True, timeout=60, env={**os.environ, KILL_AT_ENV: str(k)})
+        assert proc.returncode in (-signal.SIGKILL, 0), (k, proc.returncode)
+        if db.exists():
+            assert dump(db, normalise_times=True) == after, f"step {k}: a partial workspace file"
+            outcomes.append("after")
+        else:
+            outcomes.append("none")
+        listed = subprocess.run([sys.executable, "-m", "programkit", "workspace", "list", "-t", str(db)],
+                                capture_output=True, text=True, timeout=60)
+        assert listed.returncode == (0 if db.exists() else 2), listed.stderr
+        assert sorted(p.name for p in folder.iterdir() if not p.name.startswith("pk.db")) == [], k
+    assert outcomes.count("none") >= EVENT_STEPS - 1 and "after" in outcomes, outcomes

@@ -6,6 +6,7 @@ each class to the test here that proves it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import pytest
 from conftest import SAMPLE
 from dbdump import dump
 from import_helpers import manifest, write_manifest
+from unprivileged import require_permissions_enforced, run_unprivileged
 from programkit.canonical import refresh_digests
 from programkit.workspaces.sqlite import init_workspace
 
@@ -215,6 +217,39 @@ def test_packing_twice_to_the_same_file_is_not_an_overwrite(sample_copy, invoke,
     assert invoke("pack", str(sample_copy), "-o", str(out)).exit_code == 0  # same bytes: nothing replaced
 
 
+REFUSALS = [(errno.ENOSPC, "no space left on device (ENOSPC)", "disk is full"),
+            (errno.EACCES, "permission denied (EACCES)", "may not write there"),
+            (errno.EROFS, "read-only file system (EROFS)", "mounted read-only"),
+            (errno.EIO, "input/output error (EIO)", "I/O error"),
+            (errno.EFBIG, "file too large (EFBIG)", "ulimit -f"),
+            (errno.EDQUOT, "disk quota exceeded (EDQUOT)", "quota")]
+
+
+@pytest.mark.parametrize("number,words,advice", REFUSALS, ids=[errno.errorcode[r[0]] for r in REFUSALS])
+def test_a_refused_write_is_pk418_naming_the_path_and_the_errno_in_words(number, words, advice):
+    from programkit.output import refused_write
+
+    err = refused_write("out/olm.zip", OSError(number, os.strerror(number)), "-o")
+    assert err.exit_code == 2
+    assert err.message == f"-o out/olm.zip: cannot write: {words}; nothing was written"
+    [finding] = err.findings
+    assert (finding.code, finding.file, finding.message) == ("PK418", "out/olm.zip", err.message)
+    assert advice in finding.hint and finding.hint == err.hint
+
+
+def test_an_html_report_at_a_directory_is_pk417_like_every_output(sample_copy, invoke, tmp_path):
+    from programkit.errors import BadInput
+    from programkit.html import write_report
+
+    (tmp_path / "report.html").mkdir()
+    with pytest.raises(BadInput) as refused:
+        write_report(tmp_path / "report.html", "<p>report</p>", force=True)
+    assert [f.code for f in refused.value.findings] == ["PK417"] and "is a directory" in refused.value.message
+    r = invoke("inspect", str(sample_copy), "--html", str(tmp_path / "report.html"), "--force")
+    assert r.exit_code == 2 and "is a directory" in r.output, r.output  # click's own check comes first
+    assert (tmp_path / "report.html").is_dir() and not list((tmp_path / "report.html").iterdir())
+
+
 def test_update_digests_never_reads_a_path_outside_the_bundle(sample_copy, invoke, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("not yours")
@@ -307,15 +342,94 @@ def test_read_only_commands_read_an_older_workspace_without_upgrading_it(sample_
     assert files_of(tmp_path) == folder_before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
-def test_a_read_only_workspace_is_a_finding_for_import(sample_copy, invoke, db):
-    os.chmod(db, 0o444)
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_workspace_is_a_finding_for_import(read_only, sample_copy, db, tmp_path):
+    """In a real process that permission bits apply to, root included (tests/unprivileged.py): CI runs as root."""
+    require_permissions_enforced(tmp_path)
+    locked = db if read_only == "file" else db.parent
+    mode = locked.stat().st_mode
+    locked.chmod(0o444 if read_only == "file" else 0o555)
+    before = files_of(tmp_path)
     try:
-        r = invoke("import", str(sample_copy), "-t", str(db), "--yes")
-        assert r.exit_code == 2 and "PK415" in r.output, r.output
-        assert invoke("plan", str(sample_copy), "-t", str(db)).exit_code == 0
+        r = run_unprivileged(["import", str(sample_copy), "-t", str(db), "--yes"], tmp_path)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith(f"error: {db} cannot be written (") and "PK415" in r.stderr, r.stderr
+        assert files_of(tmp_path) == before  # the workspace byte-identical, no side file, no crash report
+        plan = run_unprivileged(["plan", str(sample_copy), "-t", str(db)], tmp_path)  # reading still works
+        assert plan.returncode == 0, plan.stderr
+        assert files_of(tmp_path) == before
     finally:
-        os.chmod(db, 0o644)
+        locked.chmod(mode)
+    assert ran_ok(["import", str(sample_copy), "-t", str(db), "--yes"], tmp_path)  # writable again: it imports
+
+
+def ran_ok(args: list[str], cwd: Path) -> bool:
+    """The console script (tests/unprivileged.py) exited 0; else its stderr is printed, for the failing assert."""
+    done = run_unprivileged(args, cwd)
+    if done.returncode != 0:
+        print(done.stderr)
+    return done.returncode == 0
+
+
+def test_outputs_into_a_read_only_folder_are_pk418_permission_denied(sample_copy, db, tmp_path):
+    require_permissions_enforced(tmp_path)
+    assert ran_ok(["import", str(SAMPLE), "-t", str(db), "--yes"], tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "kept.zip").write_bytes(b"precious")
+    locked.chmod(0o555)
+    writers = {"pack": (["pack", str(sample_copy), "-o", "locked/b.zip"], "locked/b.zip"),
+               "pack --force over a file": (["pack", str(sample_copy), "-o", "locked/kept.zip", "--force"],
+                                            "locked/kept.zip"),
+               "export dir": (["export", PROGRAM, "-t", str(db), "-o", "locked/out"], "locked/out"),
+               "export zip": (["export", PROGRAM, "-t", str(db), "-o", "locked/out.zip"], "locked/out.zip"),
+               "plan --out": (["plan", str(sample_copy), "-t", str(db), "--out", "locked/plan.json"],
+                              "locked/plan.json"),
+               "plan --html": (["plan", str(sample_copy), "-t", str(db), "--html", "locked/plan.html"],
+                               "locked/plan.html"),
+               "new": (["new", "op-lead-management", "locked/fresh"], "locked/fresh"),
+               "workspace init": (["workspace", "init", "-t", "locked/new.db"], "locked/new.db")}
+    before = files_of(tmp_path)
+    try:
+        for what, (args, path) in writers.items():
+            r = run_unprivileged(args, tmp_path)
+            code = "PK415" if what == "workspace init" else "PK418"
+            assert r.returncode == 2 and "Traceback" not in r.stderr, (what, r.stderr)
+            assert path in r.stderr.splitlines()[0] and "ermission denied" in r.stderr.splitlines()[0], (what, r.stderr)
+            assert code in r.stderr, (what, r.stderr)
+            assert files_of(tmp_path) == before, what
+    finally:
+        locked.chmod(0o755)
+    assert (locked / "kept.zip").read_bytes() == b"precious"
+
+
+def test_new_force_refused_part_way_says_how_far_and_leaves_no_half_file(tmp_path):
+    """`new --force` replaces a bundle file by file, each atomically, bundle.json last: a folder it may not write
+    into part-way stops it with PK418 and the count, every file old or new, never half of one."""
+    require_permissions_enforced(tmp_path)
+    assert ran_ok(["new", "op-lead-management", "olm"], tmp_path)
+    dest = tmp_path / "olm"
+    old = {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert ran_ok(["new", "op-lead-management", "fresh", "--set", "prefix=ACME"], tmp_path)
+    new = {str(p.relative_to(tmp_path / "fresh")): p.read_bytes() for p in (tmp_path / "fresh").rglob("*")
+           if p.is_file()}
+    assert sorted(old) == sorted(new) and old != new
+    (dest / "lifecycle").chmod(0o555)
+    try:
+        r = run_unprivileged(["new", "op-lead-management", "olm", "--force", "--set", "prefix=ACME"], tmp_path)
+    finally:
+        (dest / "lifecycle").chmod(0o755)
+    assert r.returncode == 2 and "PK418" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    first = r.stderr.splitlines()[0]
+    assert "permission denied (EACCES)" in first and "4 of 6 files were replaced before it, bundle.json not yet" \
+        in first, first
+    now = {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert sorted(now) == sorted(old)  # no temporary file left
+    assert now["bundle.json"] == old["bundle.json"] and now["lifecycle/lead-lifecycle.json"] == \
+        old["lifecycle/lead-lifecycle.json"]
+    assert all(now[f] in (old[f], new[f]) for f in now)
+    assert ran_ok(["new", "op-lead-management", "olm", "--force", "--set", "prefix=ACME"], tmp_path)  # again
+    assert {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()} == new
 
 
 # --- exit status 3: internal errors -----------------------------------------------------------------
@@ -573,3 +687,34 @@ def test_a_hostile_custom_template_is_stopped_not_a_crash(kind, invoke, tmp_path
     r = invoke("new", str(template), str(tmp_path / "out"))
     assert r.exit_code == 2 and said in r.output, r.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_retired_code_is_explained_and_never_registered_again(invoke):
+    from programkit.findings import Severity, register_code
+
+    r = invoke("explain", "PK961")
+    assert r.exit_code == 2 and "PK961 is retired" in r.output and "PK418" in r.output, r.output
+    with pytest.raises(ValueError, match="retired"):
+        register_code("PK961", "something-else", Severity.ERROR, "x", hint="x", example="x", group="input")
+
+
+def test_update_digests_on_a_read_only_bundle_writes_only_what_changed(sample_copy, tmp_path):
+    """A bundle whose digests are right packs with --update-digests from a read-only folder (nothing to
+    write); one whose digests are wrong is PK418 there, the bundle as it was."""
+    require_permissions_enforced(tmp_path)
+    assert ran_ok(["pack", str(sample_copy), "-o", "canonical.zip", "--update-digests"], tmp_path)  # canonical now
+    folders = [sample_copy, *(p for p in sample_copy.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        assert ran_ok(["pack", str(sample_copy), "-o", "a.zip", "--update-digests"], tmp_path)
+        (sample_copy / "emails").chmod(0o755)
+        (sample_copy / "emails/01-email-alert-mql.json").write_text('{"subject": "changed"}\n')
+        (sample_copy / "emails").chmod(0o555)
+        before = files_of(sample_copy)
+        r = run_unprivileged(["pack", str(sample_copy), "-o", "b.zip", "--update-digests"], tmp_path)
+        assert r.returncode == 2 and "PK418" in r.stderr and "permission denied (EACCES)" in r.stderr, r.stderr
+        assert files_of(sample_copy) == before and not (tmp_path / "b.zip").exists()
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)

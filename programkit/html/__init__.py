@@ -36,10 +36,8 @@ register_code("PK960", "report-exists", Severity.ERROR,
               "The file an --html (or -o) report would be written to already exists (exit 2).",
               hint="Pass --force to replace it, or choose another file name.",
               example="plan.html: already exists; nothing was written", group=G)
-register_code("PK961", "report-unwritable", Severity.ERROR,
-              "An HTML report cannot be written where asked: a directory, no permission, a full disk (exit 2).",
-              hint="Choose a file in a folder you can write to.",
-              example="out/: cannot write the report (Is a directory); nothing was written", group=G)
+# PK961 (report-unwritable) is retired (findings.RETIRED_CODES): a report path that is a directory is PK417 and
+# a file system that refuses the write is PK418, as for every other file a command writes (programkit.output).
 
 TEMPLATE_DIR = "templates"
 
@@ -117,12 +115,10 @@ def check_writable(path: str | os.PathLike[str], force: bool, option: str = "--h
     """Refuse, before any work, a report path that exists (without ``force``) or whose folder does not."""
     display = os.fspath(path)
     require_folder_of(display, option)
-    if os.path.isdir(display):
-        message = f"{display}: is a directory; {option} names the report file to write"
-        raise BadInput(message, [make("PK961", message)])
     from ..output import check_output
 
-    check_output(display, option, force=True)  # a FIFO, device or link is never written through, even with --force
+    # a directory, FIFO, device or link is never written through, even with --force (PK417)
+    check_output(display, option, force=True)
     if os.path.lexists(display) and not force:
         message = f"{display}: already exists; nothing was written"
         raise BadInput(message, [make("PK960", message)], hint="Pass --force to replace it, or choose another name.")
@@ -131,16 +127,11 @@ def check_writable(path: str | os.PathLike[str], force: bool, option: str = "--h
 def write_report(path: str | os.PathLike[str], text: str, force: bool = False, option: str = "--html") -> None:
     """Write ``text`` to ``path`` with the project's atomic writer (:func:`programkit.output.write_output`:
     temporary file, fsync, rename), so a reader never sees half a report; an existing file is replaced only
-    with ``force`` (PK960, even when it holds the same report), and a failing file system is PK961."""
+    with ``force`` (PK960, even when it holds the same report), and a file system that refuses is PK418."""
     from ..output import write_output
 
     check_writable(path, force, option)
-    try:
-        write_output(path, text.encode("utf-8"), option=option, force=force)
-    except BadInput as e:
-        if e.findings:  # refused (appeared meanwhile, not a regular file): already a finding
-            raise
-        raise BadInput(e.message, [make("PK961", e.message)], hint=e.hint) from None
+    write_output(path, text.encode("utf-8"), option=option, force=force)
 
 
 def write_plan_report(path: str | os.PathLike[str], plan: Any, bundle: Any = None, workspace: Any = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..findings import Finding, Severity, make, register_code
+from ..jsontypes import as_list
 from .base import Kind, Ref
 from .smart_campaign import SMART_LIST_REFS
 
@@ -49,7 +50,7 @@ def references(doc: Any) -> Iterator[Ref]:
 
 
 def fields(doc: Any) -> Iterator[tuple[str, str]]:
-    for i, f in enumerate(doc.get("fields") or [] if isinstance(doc, dict) else []):
+    for i, f in enumerate(as_list(doc.get("fields")) if isinstance(doc, dict) else []):
         if isinstance(f, dict) and isinstance(f.get("field"), str):
             yield f"/fields/{i}/field", f["field"]
 
@@ -60,7 +61,7 @@ def form_checks(bundle: "Bundle") -> Iterator[Finding]:
         if not isinstance(doc, dict):
             continue
         seen: dict[str, int] = {}
-        for i, f in enumerate(doc.get("fields") or []):
+        for i, f in enumerate(as_list(doc.get("fields"))):
             if not isinstance(f, dict) or not isinstance(f.get("field"), str):
                 continue
             key = f["field"].strip().casefold()
@@ -73,15 +74,15 @@ def form_checks(bundle: "Bundle") -> Iterator[Finding]:
             if f.get("type") in PICK_LIST and not f.get("values"):
                 yield make("PK222", f"/fields/{i}/type: {f['field']!r} is a {f['type']} without values",
                            file=a.path, pointer=f"/fields/{i}/type")
-        for i, f in enumerate(doc.get("fields") or []):
+        for i, f in enumerate(as_list(doc.get("fields"))):
             vis = f.get("visibility") if isinstance(f, dict) else None
-            for j, rule in enumerate(vis.get("rules") or [] if isinstance(vis, dict) else []):
+            for j, rule in enumerate(as_list(vis.get("rules")) if isinstance(vis, dict) else []):
                 if isinstance(rule, dict) and isinstance(rule.get("field"), str) and \
                         rule["field"].strip().casefold() not in seen:
                     p = f"/fields/{i}/visibility/rules/{j}/field"
                     yield make("PK223", f"{p}: {rule['field']!r} is not a field of this form", file=a.path, pointer=p)
         prof = doc.get("progressiveProfiling")
-        for j, name in enumerate(prof.get("fields") or [] if isinstance(prof, dict) else []):
+        for j, name in enumerate(as_list(prof.get("fields")) if isinstance(prof, dict) else []):
             if isinstance(name, str) and name.strip().casefold() not in seen:
                 p = f"/progressiveProfiling/fields/{j}"
                 yield make("PK223", f"{p}: {name!r} is not a field of this form", file=a.path, pointer=p)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..findings import Finding, Severity, make, register_code
 from ..jsonpos import escape
+from ..jsontypes import as_dict, as_list
 from .base import Kind, Needs, Ref
 from .smart_campaign import SMART_LIST_REFS
 
@@ -107,8 +108,8 @@ def page_checks(bundle: "Bundle") -> Iterator[Finding]:
 
     templates = {a.name.casefold(): a for a in bundle.assets_of("landingPageTemplate")}
     snippets = {a.name.casefold() for a in bundle.assets_of("snippet")}
-    snippets |= {s.casefold() for s in bundle.requires.get("snippets") or [] if isinstance(s, str)}
-    segs = {s.casefold() for s in bundle.requires.get("segmentations") or [] if isinstance(s, str)}
+    snippets |= {s.casefold() for s in as_list(as_dict(bundle.requires).get("snippets")) if isinstance(s, str)}
+    segs = {s.casefold() for s in as_list(as_dict(bundle.requires).get("segmentations")) if isinstance(s, str)}
     scanned: dict[str, tuple[dict[str, str], set[str]]] = {}
     urls: dict[str, str] = {}
     for a in bundle.assets_of("landingPage"):
@@ -141,7 +142,7 @@ def page_checks(bundle: "Bundle") -> Iterator[Finding]:
             if section.get("type") in ("richText", "html"):
                 yield from page_content_findings(section["value"], file=a.path, pointer=f"{p}/value",
                                                  declared=variables)
-        for ident in doc.get("variables") or {} if guided else ():
+        for ident in as_dict(doc.get("variables")) if guided else ():
             if ident not in variables:
                 p = f"/variables/{escape(ident)}"
                 yield make("PK218", f"{p}: the template {tpl.name!r} has no variable {ident!r}", file=a.path, pointer=p)
@@ -173,7 +174,7 @@ def on_destination(bundle: "Bundle", kind: str, name: str, content: bytes) -> It
                 yield a, f"/sections/{escape(ident)}", f"the workspace's template {name!r} has no editable element {ident!r}"
             elif section.get("type") == "form" and slots[ident] != "mktoForm":
                 yield a, f"/sections/{escape(ident)}", f"the workspace's template {name!r} has no form element {ident!r}"
-        for ident in doc.get("variables") or {}:
+        for ident in as_dict(doc.get("variables")):
             if ident not in variables:
                 yield a, f"/variables/{escape(ident)}", f"the workspace's template {name!r} has no variable {ident!r}"
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
 
 from .. import lifecycle as lc
 from ..errors import BadInput, ProgramkitError, require_path
 from ..findings import Severity
 from ..load import load_bundle
+from ..output import REFUSED_WRITES, refused_write
 from ..validate import validate_loaded
 from .engine import Simulator
 from .inputs import EVENTS_HINT, PEOPLE_HINT, check_settings, parse_time, read_people
@@ -74,6 +76,12 @@ def simulate(bundle_path: str | os.PathLike[str], people: str | os.PathLike[str]
             last = sim.feed(events, until_ts)
         sim.finish(until_ts, last)
         return sim.result(until_ts)
+    except OSError as e:
+        # what a large run collects (alerts, emails, rejected lines, the workers' shares) goes to temporary files
+        if e.errno not in REFUSED_WRITES:
+            raise
+        raise refused_write(tempfile.gettempdir(), e, option="",
+                            hint="simulate keeps what it collects in temporary files there (TMPDIR).") from None
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -20,6 +20,7 @@ so non-ASCII names compare the same way Python does.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -84,6 +85,10 @@ def not_a_workspace(path: str, why: str) -> BadInput:
 
 def not_writable(path: str, err: BaseException) -> BadInput:
     """The error (exit 2, PK415) for a workspace file a write failed on (read-only, full disk, I/O error)."""
+    if isinstance(err, OSError):
+        from ..output import errno_words
+
+        err = errno_words(err)  # type: ignore[assignment]
     message = f"{path} cannot be written ({err}); nothing was changed"
     return BadInput(message, [make("PK415", message, file=path)],
                     hint="Make the file and its folder writable, or free disk space, and run the command again.")
@@ -291,7 +296,8 @@ def _foreign_reason(db: sqlite3.Connection, display: str, *, empty_ok: bool, mig
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
     finally:
-        db.execute("COMMIT")
+        if db.in_transaction:  # a read that failed (disk I/O error) has ended it: its error is the one to see
+            db.execute("COMMIT")
     if version < 0:
         return f"schema version {version} (damaged header?)"
     if version > SCHEMA_VERSION:
@@ -322,7 +328,11 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     # A WAL file opened read-only gets -wal and -shm files beside it, which a read-only connection cannot
     # remove. With no -wal file there, no writer has the file open and everything is in the main file: read it
     # as immutable (no side files). Otherwise a writer is at work and the side files exist already.
-    quiet = not os.path.exists(display + "-wal")
+    # An empty -wal file (left by a writer that could not start: a full disk) holds nothing either.
+    try:
+        quiet = os.path.getsize(display + "-wal") == 0
+    except OSError:
+        quiet = True
     uri = f"file:{quote(os.path.abspath(display))}?mode=ro" + ("&immutable=1" if quiet else "")
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_from_env(None))
@@ -368,6 +378,14 @@ def connect(path: str | os.PathLike[str], busy_timeout: float | None = None,
     busy_timeout = busy_timeout_from_env(busy_timeout)
     _check_path(display)
     db = None
+    if display != ":memory:" and os.path.exists(display):
+        # a file this process may not write: said before SQLite opens it (read-only, it would leave empty -wal
+        # and -shm files beside it in a writable folder)
+        try:
+            os.close(os.open(display, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)))
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise not_writable(display, e) from None
     try:
         db = sqlite3.connect(display, timeout=busy_timeout, isolation_level=None)
         if display != ":memory:" and os.path.exists(display):
@@ -447,11 +465,49 @@ def _create_workspace(db: sqlite3.Connection, path: str, name: str, crm: str | N
                          (name, _key(name), _check_crm(crm), _now()))
         ws_id = int(cur.lastrowid)
         _seed(db, ws_id)
-    except BaseException:
-        db.execute("ROLLBACK")
+        db.execute("COMMIT")
+    except BaseException as e:
+        if db.in_transaction:  # not after a write failure: SQLite has rolled back already
+            db.execute("ROLLBACK")
+        if is_write_failure(e):
+            raise not_writable(path, e) from None
         raise
-    db.execute("COMMIT")
     return ws_id
+
+
+def _create_file(path: str, name: str, crm: str | None, busy_timeout: float) -> None:
+    """A new workspace file at ``path``, made whole in a hidden temporary file beside it and then linked to its
+    name (never over a file that appeared meanwhile): a full disk or a kill leaves no file, never an empty or
+    half-made one (PK415 for a file system that refuses)."""
+    _check_path(path)
+    try:
+        lock, tmp = _locked_temp_file(Path(path))
+    except OSError as e:  # a read-only folder, a full disk
+        raise not_writable(path, e) from None
+    try:
+        try:
+            db = connect(tmp, busy_timeout)
+        except BadInput as e:
+            if e.findings and e.findings[0].code == "PK415":  # said of the file asked for, not the temporary one
+                raise not_writable(path, e.__context__ or e) from None
+            raise
+        try:
+            _create_workspace(db, path, name, crm, busy_timeout)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+        except sqlite3.OperationalError as e:
+            if is_write_failure(e):
+                raise not_writable(path, e) from None
+            raise
+        finally:
+            db.close()
+        try:
+            _publish(tmp, path)
+        except ProgramkitError:
+            raise BadInput(f"{path} was created by another process meanwhile; nothing was written",
+                           hint="Run the command again: it adds the workspace to that file.") from None
+    finally:
+        _remove_with_side_files(tmp)
+        os.close(lock)
 
 
 def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPACE, crm: str | None = None,
@@ -463,9 +519,18 @@ def init_workspace(db_path: str | os.PathLike[str], name: str = DEFAULT_WORKSPAC
     """
     busy_timeout = busy_timeout_from_env(busy_timeout)
     sweep_stale_imports(db_path)
+    path = os.fspath(db_path)
+    if path != ":memory:" and not os.path.lexists(path):
+        _create_file(path, name, crm, busy_timeout)
+        db = connect(path, busy_timeout)
+        row = _workspace_row(db, name)
+        if row is None:  # pragma: no cover - the file was just made with it
+            db.close()
+            raise ProgramkitError(f"{path}: workspace {name!r} is missing from the file just created")
+        return SqliteWorkspace(db, path, row[0], name.strip(), busy_timeout)
     db = connect(db_path, busy_timeout)
     try:
-        ws_id = _create_workspace(db, os.fspath(db_path), name, crm, busy_timeout)
+        ws_id = _create_workspace(db, path, name, crm, busy_timeout)
     except BaseException:
         db.close()
         raise
@@ -778,17 +843,25 @@ class SqliteWorkspace(Workspace):
             if writer.dirty:
                 self.db.execute("UPDATE workspaces SET revision = revision + 1 WHERE id = ?", (self.id,))
                 sqlite_journal.keep(self.db, self.id, writer.journal_as, writer.journal_import)
-        except BaseException:
+        except BaseException as e:
             writer.closed = True
             self._writer = None
-            self.db.execute("ROLLBACK")
+            # SQLite rolls back by itself when a write fails with a full disk or an I/O error: a second
+            # ROLLBACK would fail and hide that error behind "no transaction is active"
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if is_write_failure(e):
+                raise not_writable(self.path, e) from None
             raise
         writer.closed = True
         self._writer = None
         try:
             self.db.execute("COMMIT")
-        except sqlite3.OperationalError as e:  # pragma: no cover - e.g. disk full
-            self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError as e:  # e.g. disk full while the WAL grows
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if is_write_failure(e):
+                raise not_writable(self.path, e) from None
             raise ProgramkitError(f"could not commit to {self.path}: {e}") from e
 
     _IMPORT_COLS = "id, bundle, version, digest, program, rules, plan, mapping, started_at, finished_at, outcome"
@@ -915,19 +988,37 @@ class NewFileWorkspace(SqliteWorkspace):
             with super().transaction() as w:
                 yield w
             return
-        lock, tmp = _locked_temp_file(Path(self.path))
+        try:
+            lock, tmp = _locked_temp_file(Path(self.path))
+        except OSError as e:  # a read-only folder, a full disk
+            raise not_writable(self.path, e) from None
         memory = self.db
         try:
-            disk = sqlite3.connect(tmp)
             try:
-                memory.backup(disk)  # the very inventory the plan was made against
-            finally:
-                disk.close()
-            self.db = connect(tmp, self.busy_timeout)
+                disk = sqlite3.connect(tmp)
+                try:
+                    memory.backup(disk)  # the very inventory the plan was made against
+                finally:
+                    disk.close()
+                self.db = connect(tmp, self.busy_timeout)
+            # a full disk or a file size limit while copying: said of the file asked for, not of the temporary one
+            except sqlite3.OperationalError as e:
+                if not is_write_failure(e):
+                    raise
+                raise not_writable(self.path, e) from None
+            except BadInput as e:
+                if not (e.findings and e.findings[0].code == "PK415"):
+                    raise
+                raise not_writable(self.path, e.__context__ or e) from None
             with super().transaction() as w:
                 yield w
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
-            self.db.close()
+            try:
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it is linked
+                self.db.close()
+            except sqlite3.OperationalError as e:
+                if not is_write_failure(e):
+                    raise
+                raise not_writable(self.path, e) from None
             _publish(tmp, self.path)
             self.created = True
         finally:
@@ -948,7 +1039,9 @@ NEW_REVISION = "new"
 def _publish(tmp: str, path: str) -> None:
     """Give the finished file ``tmp`` the name ``path``, unless something has that name by now."""
     from ..apply import make  # apply registers PK520 (workspace-changed)
+    from ..archive import usual_mode
 
+    os.chmod(tmp, usual_mode())  # mkstemp made it 0600; the file gets the mode a plain open would give
     try:
         os.link(tmp, path)  # atomic and never overwrites
         return

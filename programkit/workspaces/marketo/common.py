@@ -153,13 +153,23 @@ def default_state_dir(url: str, workspace: str) -> Path:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Atomic write: a crash leaves the old file or the new one, never half of one."""
+    """Atomic write: a crash leaves the old file or the new one, never half of one.
+
+    Apart from output.write_output on purpose: this replaces programkit's own state file at every step (no
+    --force, no PK416/PK417), and a refused write (OSError) is for the caller to weigh mid-import. A refused
+    write still leaves the old file and no temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def sha256_hex(data: bytes) -> str:
