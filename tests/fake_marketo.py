@@ -57,6 +57,15 @@ the stand-in has to guess, the comment says "guess"):
 - ``textValue`` (the text version of an email section), ``fullContent.json`` refusing Email 2.0;
 - URLs over 8 KB answered HTTP 414; form bodies without ``charset=utf-8`` read as ISO-8859-1;
   token delete needing ``type``;
+- forms and static lists (``fake_marketo_forms.py``): a form is created with First Name, Last Name and Email
+  and holds only the person fields ``form/fields.json`` offers (not CRM-managed ones; ``fake.unformable_fields``
+  takes more away), once each; fields are added one call each (``values`` comma-separated on add, a JSON
+  array on update), laid out by ``reArrange.json`` with every field, at most 3 columns and 10 rows; visibility
+  rules with Adobe's operators on fields of the form; custom CSS only on update; submit button and thank-you
+  rules (``lp`` naming an existing landing page, or ``url``; one default) through their own endpoints;
+  drafts until ``approveDraft``; field types read back as the guide shows them (``text``, ``select``). Static
+  lists answer folders as ``{"id", "type"}``, have unique names, no description until one is set, and
+  refuse deletion while a campaign's smart list names them;
 - error codes 607 (daily quota), 608, 611, 612, 713 (``POST /_fake/faults``), malformed answers
   (``{"malformed": "html"|"list"|"null"|"string"|"cut"}``) and redirects (``{"redirect": URL}``).
 
@@ -107,6 +116,9 @@ TOKEN_TYPES = {"date", "number", "rich text", "score", "sfdc campaign", "text"}
 NO_ASSETS = "No assets found for the given search criteria."
 #: the segmentations an instance starts with (segments in Marketo's order; "Default" is added to each)
 SEGMENTATIONS = {"Industry": ["Manufacturing", "Healthcare", "Retail"]}
+#: endpoints whose answers name a folder as {"id", "type"}, as Adobe's guide shows them (static lists), rather
+#: than the {"type", "value", "folderName"} of the other assets
+ID_FOLDER_ANSWERS: set[str] = set()
 
 
 class ApiError(Exception):
@@ -1245,9 +1257,19 @@ def _sc_delete(fk, pp, q, files):
 
 
 # -- HTTP plumbing ---------------------------------------------------------------------------------------
-_PATTERNS = [(m, p, re.compile("^" + re.sub(r"\\\{(\w+)\\\}", lambda mo: rf"(?P<{mo.group(1)}>" + (
-    r"\d+)" if mo.group(1) == "id" else r"[^/]+)"), re.escape(p)) + "$"))  # Marketo's ids are numbers
-             for m, p in ROUTES]
+def _pattern(p: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", lambda mo: rf"(?P<{mo.group(1)}>" + (
+        r"\d+)" if mo.group(1) == "id" else r"[^/]+)"), re.escape(p)) + "$")  # Marketo's ids are numbers
+
+
+def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
+    """The routes' path patterns, built when first needed: area modules (imported at the end) add routes."""
+    if len(_PATTERNS) != len(ROUTES):
+        _PATTERNS[:] = [(m, p, _pattern(p)) for m, p in ROUTES]
+    return _PATTERNS
+
+
+_PATTERNS: list[tuple[str, str, re.Pattern[str]]] = []
 
 
 def _parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -1339,7 +1361,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if url.path == "/identity/oauth/token" and method == "GET":
             return self._send(*fk.identity(query))
-        match = next(((m, p, mo) for m, p, rx in _PATTERNS if m == method and (mo := rx.match(url.path))), None)
+        match = next(((m, p, mo) for m, p, rx in _patterns() if m == method and (mo := rx.match(url.path))), None)
         if match is None:
             return self._send(404, {"error": f"no such endpoint: {method} {url.path}"})
         _, spath, mo = match
@@ -1392,7 +1414,8 @@ class _Handler(BaseHTTPRequestHandler):
             envelope = {"requestId": request_id, "success": True, "errors": [], "warnings": []}
             with fk.lock:
                 for item in result.get("result") or []:
-                    if isinstance(item, dict) and isinstance(item.get("folder"), dict) and "id" in item["folder"]:
+                    if isinstance(item, dict) and isinstance(item.get("folder"), dict) and "id" in item["folder"] \
+                            and spath not in ID_FOLDER_ANSWERS:
                         item["folder"] = fk.public_ref(item["folder"])
             envelope.update(result)
             with fk.lock:
@@ -1536,6 +1559,10 @@ def main(argv: list[str] | None = None) -> int:
         fake.stop()
     return 0
 
+
+# area modules add their routes with @route (run as a script, this module is __main__: they import it by name)
+sys.modules.setdefault("fake_marketo", sys.modules[__name__])
+import fake_marketo_forms  # noqa: E402,F401  forms and static lists (issue #15)
 
 if __name__ == "__main__":
     sys.exit(main())

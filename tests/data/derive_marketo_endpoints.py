@@ -81,6 +81,28 @@ GUIDE_ONLY = {
 }
 
 
+# forms and static lists (issue #15; EL assets/forms, assets/static-lists). Kept apart from USED's literal so
+# the kinds' additions do not touch the same lines.
+USED["asset"] += [
+    ("GET", "/rest/asset/v1/forms.json"), ("POST", "/rest/asset/v1/forms.json"),
+    ("GET", "/rest/asset/v1/form/{id}.json"), ("POST", "/rest/asset/v1/form/{id}.json"),
+    ("GET", "/rest/asset/v1/form/byName.json"),
+    ("GET", "/rest/asset/v1/form/fields.json"),
+    ("GET", "/rest/asset/v1/form/{id}/fields.json"), ("POST", "/rest/asset/v1/form/{id}/fields.json"),
+    ("POST", "/rest/asset/v1/form/{id}/field/{fieldId}.json"),
+    ("POST", "/rest/asset/v1/form/{id}/field/{fieldId}/delete.json"),
+    ("POST", "/rest/asset/v1/form/{formId}/field/{fieldId}/visibility.json"),
+    ("POST", "/rest/asset/v1/form/{id}/reArrange.json"),
+    ("POST", "/rest/asset/v1/form/{id}/submitButton.json"),
+    ("GET", "/rest/asset/v1/form/{id}/thankYouPage.json"), ("POST", "/rest/asset/v1/form/{id}/thankYouPage.json"),
+    ("POST", "/rest/asset/v1/form/{id}/approveDraft.json"),
+    ("POST", "/rest/asset/v1/form/{id}/delete.json"),
+    ("GET", "/rest/asset/v1/staticLists.json"), ("POST", "/rest/asset/v1/staticLists.json"),
+    ("GET", "/rest/asset/v1/staticList/{id}.json"), ("POST", "/rest/asset/v1/staticList/{id}.json"),
+    ("GET", "/rest/asset/v1/staticList/byName.json"),
+    ("POST", "/rest/asset/v1/staticList/{id}/delete.json"),
+]
+
 def main(static: Path) -> None:
     out = []
     for api, used in USED.items():

@@ -42,6 +42,8 @@ class MarketoWriter(WorkspaceWriter):
         self._campaign_docs: dict[int, dict[str, Any]] = {}  # and by Marketo id (for --activate)
         self._campaign_items: dict[int, tuple[str, str, int | None]] = {}  # id -> name, folder, manifest index
         self._by_name: dict[str, list[dict[str, Any]]] | None = None  # see _campaigns_by_name
+        #: assets of the kind modules this import wrote: (kind, id, name, doc, meta), for their after_writes
+        self._kind_items: list[tuple[str, int, str, Any, dict[str, Any]]] = []
         #: warnings the writes left (e.g. a campaign Marketo would not activate), shown with the checklist
         self.ws.apply_warnings = []
 
@@ -307,6 +309,9 @@ class MarketoWriter(WorkspaceWriter):
             self._campaign_docs[mid] = json.loads(content)
             self._campaign_items[mid] = (name, self._folder_path(self._folder_ref(program_id, folder)),
                                          meta.get("index"))
+        if handler is not None:
+            with self._plock:
+                self._kind_items.append((kind, mid, name, json.loads(content), meta))
         self._follow_up(kind, name, mid, content, folder, program_id, meta.get("index"), meta)
         return asset_id(kind, mid)
 
@@ -496,6 +501,9 @@ class MarketoWriter(WorkspaceWriter):
         handler = marketo_kinds.get(kind)
         if handler is not None:
             handler.replace(self, mid, json.loads(content), meta or {})
+            with self._plock:
+                self._kind_items.append((kind, mid, ((meta or {}).get("entry") or {}).get("name") or name,
+                                         json.loads(content), meta or {}))
         elif kind in ("emailTemplate", "image", "landingPageTemplate", "snippet"):
             self._upload_content(kind, mid, name, content, (meta or {}).get("entry") or meta or {})
         item = None
@@ -590,6 +598,8 @@ class MarketoWriter(WorkspaceWriter):
 
     def record_import(self, record: ImportRecord) -> int:
         self.drain()  # the checklist is complete only when every follow-up has run
+        for kind, mid, name, doc, meta in list(self._kind_items):  # what needed later kinds (kinds/base.py)
+            marketo_kinds.get(kind).after_writes(self, mid, name, doc, meta)
         self._approve_and_activate()
         if self.journal.data["checklist"] and record.outcome == "applied":
             record.outcome = "needs-manual-completion"

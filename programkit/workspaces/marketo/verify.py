@@ -376,8 +376,14 @@ def render_text(results: list[ItemResult], outcomes: dict[int, str], calls: int)
     if manual:
         why = [c.why for r in results for c in r.checks if c.status == MANUAL]
         parts = ", ".join(f"{why.count(w)} {label}" for w, label in WHAT_MANUAL.items() if why.count(w))
-        other = sum(1 for w in why if w not in WHAT_MANUAL)
-        parts += f", {other} other" if other else ""
+        # the rest by the kind of asset they belong to, e.g. a form's hidden-field autofill: "(1 form)"
+        others: dict[str, int] = {}
+        for r in results:
+            for c in r.checks:
+                if c.status == MANUAL and c.why not in WHAT_MANUAL:
+                    what = marketo_kinds.label(r.kind) or "other"
+                    others[what] = others.get(what, 0) + 1
+        parts = ", ".join([parts] * bool(parts) + [f"{n} {what}" for what, n in sorted(others.items())])
         note = make("PK824", f"{manual} step(s) cannot be checked through the API ({parts}): they stay manual "
                              "and are never recorded as done")
         lines.append(f"{note.code} [{note.rule}] {note.message}.")

@@ -55,8 +55,10 @@ def label(kind: str) -> str | None:
 
 # the kind modules, one line each
 from . import email  # noqa: E402
+from . import form  # noqa: E402  (issue #15)
+from . import static_list  # noqa: E402  (issue #15)
 
-for _module in (email,):
+for _module in (email, form, static_list):
     register(_module.HANDLER)
 
 __all__ = ["BASE_APPROVABLE", "CANNOT_READ", "MarketoKind", "StepCheck", "all_handlers", "approval_order", "get",

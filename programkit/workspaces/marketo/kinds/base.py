@@ -68,6 +68,11 @@ class MarketoKind:
         """Follow-up calls after the create (content, fields, settings), each journalled under its own key.
         Runs on a worker thread, after every asset of a lower ``programkit.kinds`` rank was created."""
 
+    def after_writes(self, writer: "MarketoWriter", mid: int, name: str, doc: Any, meta: dict[str, Any]) -> None:
+        """Follow-up calls that need assets of a later ``programkit.kinds`` rank (a form's thank-you landing
+        page, created after the form): run once every create and content call of the import is done, before
+        ``--approve`` approves anything; each journalled under its own key."""
+
     def replace(self, writer: "MarketoWriter", mid: int, doc: Any, meta: dict[str, Any]) -> None:
         """Make an existing asset's content the bundle's (the plan's ``replace``)."""
         raise NotImplementedError(f"{type(self).__name__}.replace")
