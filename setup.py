@@ -14,8 +14,7 @@ import os
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CORE = ("conditions", "person", "lifecycle_engine", "campaign_engine", "result", "engine",
-        "event_ranges")  # = core.COMPILED_MODULES
+CORE = ("person", "conditions", "digits", "lifecycle_engine", "campaign_engine", "result", "engine", "event_ranges")  # = core.COMPILED_MODULES
 
 
 class OptionalBuildExt(build_ext):

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SAMPLES
 from programkit.errors import BadInput
 from programkit.simulate import simulate
+from programkit.simulate.digits import long_digit_run, seconds_in_hour
+from programkit.simulate.inputs import _MIN_SEC
 
 PC = SAMPLES / "partner-center-referrals"
 HS = SAMPLES / "hubspot-lead-settings"
@@ -344,6 +349,24 @@ def test_deep_nesting_and_long_integers_parse_as_the_json_module_does(tmp_path):
     assert [(f.code, f.line) for f in result.findings] == [("PK751", 1)]
     assert "recursion" in result.findings[0].message
     assert person(result, "r2")["fields"]["Big"] == 2 ** 70  # exact, not a float
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 25).map(lambda n: b"7" * n), st.sampled_from([b"a", b'"', b" ", b"/", b":"])),
+                max_size=40).map(b"".join))
+def test_the_long_digit_scan_finds_exactly_the_runs_of_19_digits(block):
+    # the compiled core probes every 19th byte instead of scanning all: it must find what a scan finds
+    assert long_digit_run(block) is (re.search(rb"[0-9]{19}", block) is not None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["2026-01-05T08:", "2026-01-05T09:", "X026-01-05T08:"]),
+       st.text(alphabet="0123456789:Z+", max_size=8), st.sampled_from(["2026-01-05T08:", None]))
+def test_the_time_fast_path_takes_exactly_minutes_and_seconds_in_the_same_hour(hour, rest, prefix):
+    # compiled, the characters are read in place: the same times as the slices and the table
+    at = hour + rest
+    expected = _MIN_SEC.get(at[14:], -1) if at[:14] == prefix else -1
+    assert seconds_in_hour(at, prefix) == expected
 
 
 def test_long_lines_and_a_last_line_without_newline(tmp_path):

@@ -4,12 +4,15 @@ A mixin of :class:`~programkit.simulate.engine.Simulator`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..findings import make
 from .conditions import _PLUS, _num, _text, apply_score_change
 from .person import Person
 from .rules import Campaign
+
+if TYPE_CHECKING:
+    from .person import Person
 
 MAX_ACTIVITIES = 1000
 

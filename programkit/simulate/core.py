@@ -18,8 +18,7 @@ import os
 import sys
 
 #: compiled modules, in the order they import each other (the pure ones are loaded in this order)
-COMPILED_MODULES = ("conditions", "person", "lifecycle_engine", "campaign_engine", "result", "engine",
-                    "event_ranges")
+COMPILED_MODULES = ("person", "conditions", "digits", "lifecycle_engine", "campaign_engine", "result", "engine", "event_ranges")
 #: set to 1 to run the pure-Python core although a compiled one is installed
 PURE_ENV = "PROGRAMKIT_PURE_PYTHON"
 _HERE = os.path.dirname(os.path.abspath(__file__))

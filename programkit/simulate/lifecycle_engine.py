@@ -5,11 +5,14 @@ firing as the clock advances. A mixin of :class:`~programkit.simulate.engine.Sim
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .conditions import _text
 from .person import Person
 from .rules import Transition
+
+if TYPE_CHECKING:
+    from .person import Person
 
 
 class Unshown(dict):
@@ -127,7 +130,7 @@ class LifecycleEngine:
         heap = self.heap
         while heap and heap[0][0] <= now:
             due, seq, pid, kind, name, epoch = heapq.heappop(heap)
-            p = self.people[pid]
+            p: Person = self.people[pid]
             self._now = due
             self._line = 0  # a campaign loop set off by a timer is not any line's (PK755 without a line)
             if self.keyed:

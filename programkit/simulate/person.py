@@ -1,7 +1,7 @@
-"""One person of a simulation: their fields and where they stand (lifecycle state, flags, history, campaign runs).
+"""A person of a simulation: their fields, lifecycle state, flags, history and campaign runs.
 
-Its own module, below the engine and both of its mixins, which all handle people.
-"""
+Compiled, it is a ``cdef class`` (``person.pxd``): the engine modules that declare a variable
+as a :class:`Person` read and write its fields as C struct members, not by name."""
 
 from __future__ import annotations
 

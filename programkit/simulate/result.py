@@ -81,6 +81,7 @@ def people_part(sim: Simulator) -> tuple[list[dict[str, Any]], dict[str, int], l
     # people mostly share their fields' names: sorted once per set of names, with display names
     layouts: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
+    p: Person
     for pid, p in sorted(sim.people.items()):
         label = p.state if p.state is not None and p.applies else NOT_APPLICABLE if p.state else NO_STATE
         states[label] = states.get(label, 0) + 1
