@@ -586,17 +586,29 @@ def _ordered(assets: list[AssetInfo]) -> list[AssetInfo]:
     return sorted(assets, key=_sort_key)
 
 
-def _unexported(ws: Workspace, record: ImportRecord | None) -> list[dict[str, str]]:
+def _unexported(ws: Workspace, record: ImportRecord | None,
+                present: set[tuple[str, str]] = frozenset()) -> list[dict[str, str]]:  # type: ignore[assignment]
     """Needs-completion items for what the program was imported with but the target has no object for
-    (a lead lifecycle in Marketo), so an export cannot read it back."""
+    (a lead lifecycle in Marketo), or could not create and still holds none of (``present``: kind and folded name
+    of what it holds; a Marketo smart list with nothing to clone), so an export cannot read it back."""
     kinds = getattr(ws, "unexported_kinds", ())
+    unwritten = getattr(ws, "unwritten", None)
     out = []
-    for m in record.mapping if record is not None and kinds else ():
-        if isinstance(m, dict) and m.get("kind") in kinds and m.get("action") in _MAPPED_ACTIONS:
+    for m in record.mapping if record is not None and (kinds or unwritten) else ():
+        if not isinstance(m, dict) or m.get("action") not in _MAPPED_ACTIONS:
+            continue
+        source = (f"{record.bundle} {record.version}"
+                  f"{' (' + m['path'] + ')' if isinstance(m.get('path'), str) else ''}")
+        if m.get("kind") in kinds:
             out.append({"what": f"{m['kind']} {m.get('bundleName') or m.get('workspaceName')!r}",
-                        "why": f"import #{record.id} brought it in from {record.bundle} {record.version}"
-                               f"{' (' + m['path'] + ')' if isinstance(m.get('path'), str) else ''}, but the target "
+                        "why": f"import #{record.id} brought it in from {source}, but the target "
                                f"has no object for it, so it cannot be read back: copy it from that bundle"})
+        elif unwritten is not None and unwritten(m) and \
+                (m.get("kind"), str(m.get("bundleName") or "").casefold()) not in present:
+            out.append({"what": f"{m['kind']} {m.get('bundleName') or m.get('workspaceName')!r}",
+                        "why": f"import #{record.id} brought it in from {source}, but the target's API could not "
+                               "create it and it holds none of that name (its checklist says how to build it): "
+                               "copy it from that bundle"})
     return out
 
 
@@ -634,7 +646,7 @@ def export_program(ws: Workspace, program: str, *, name: str | None = None,
     entries = []
     # what a target could not give back (e.g. Marketo campaign flows) is listed, never dropped: needsCompletion
     gaps = getattr(ws, "needs_completion", None)
-    needs: list[dict[str, str]] = _unexported(ws, record)
+    needs: list[dict[str, str]] = _unexported(ws, record, {(a.kind, a.name.casefold()) for a in local})
     for (asset, extras), path in zip(items, _assign_paths(items)):
         content = collector.exported(asset)
         entry = {**extras, "kind": asset.kind, "name": asset.name, "path": path,

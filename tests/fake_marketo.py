@@ -69,6 +69,17 @@ the stand-in has to guess, the comment says "guess"):
 - error codes 607 (daily quota), 608, 611, 612, 713 (``POST /_fake/faults``), malformed answers
   (``{"malformed": "html"|"list"|"null"|"string"|"cut"}``) and redirects (``{"redirect": URL}``).
 
+Landing pages and reusable smart lists (issue #15, ``tests/fake_marketo_pages.py``): a page is created on a
+template (name, template, folder required; ``urlPageName`` derived from program and page name when unset, and
+one page per URL), as a draft; a guided page gets its sections and variables from its template and they are
+updated, never added, a free-form page starts empty and its sections are added; a section must be in the content
+list to be updated; dynamic sections inherit the base content in every segment; ``metaTagsDescription`` is
+written but never read back (the Swagger's LandingPageResponse lacks it); approval waits for the template and the
+forms and snippets placed on the page; an approved page is not deleted (unapprove first). Smart lists are only
+queried (``includeRules=true``), cloned (into a program or smart-list folder, a unique name) and deleted (not
+while a campaign uses one): the API cannot create one nor write its rules; ``POST /_fake/edit`` with
+``{"smartList": name, "rules": {…}, "folder": {…}}`` stands for an admin who builds one in the UI.
+
 Run alone: ``python tests/fake_marketo.py --port 8799`` prints one line once it
 listens. Any client id/secret given with ``--client-id/--client-secret`` (or
 in ``MARKETO_CLIENT_ID``/``MARKETO_CLIENT_SECRET``) is accepted; with none, any
@@ -687,8 +698,8 @@ def _program_delete(fk, pp, q, files):
     prefix = p["_path"] + "/"
     for fid in [f for f, rec in fk.folders.items() if rec["path"].startswith(prefix)]:
         del fk.folders[fid]
-    for kind in ("email", "smartCampaign"):
-        for aid in [a for a, rec in fk.assets[kind].items() if rec["_path"].startswith(prefix)]:
+    for kind in fk.assets:  # Swagger deleteProgramUsingPOST: the program goes with its local assets
+        for aid in [a for a, rec in fk.assets[kind].items() if rec.get("_path", "").startswith(prefix)]:
             del fk.assets[kind][aid]
     fk.tokens_by_folder.pop(("Program", pid), None)
     return {"result": [{"id": pid}]}
@@ -1270,6 +1281,8 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
 
 
 _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = []
+#: what an admin does in the UI for an area module's assets: ``POST /_fake/edit`` with that key
+EDITS: dict[str, Callable[[FakeMarketo, dict[str, Any]], None]] = {}
 
 
 def _parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -1451,7 +1464,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_fake/edit" and method == "POST":  # edits an admin makes in the Marketo UI
             data = json.loads(body or b"{}")
             try:
-                if "campaign" in data:
+                area = next((k for k in EDITS if k in data), None)
+                if area is not None:
+                    with fk.lock:
+                        EDITS[area](fk, data)
+                elif "campaign" in data:
                     fk.complete_campaign(data["campaign"], data.get("rules"), **data.get("fields", {}))
                 elif "approve" in data:  # an admin approves a draft: {"approve": "emailTemplate", "name": "…"}
                     with fk.lock:
@@ -1461,7 +1478,7 @@ class _Handler(BaseHTTPRequestHandler):
                     fk.set_email(data["email"], text=data.get("text"), dynamic=data.get("dynamic"),
                                  **data.get("fields", {}))
             except (KeyError, StopIteration):
-                return self._send(404, {"error": "no such campaign or email"})
+                return self._send(404, {"error": "no such campaign, email or asset"})
             return self._send(200, {"ok": True})
         if path == "/_fake/faults" and method == "POST":
             try:  # every fault checked before any is added: a bad list adds none
@@ -1562,6 +1579,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # area modules add their routes with @route (run as a script, this module is __main__: they import it by name)
 sys.modules.setdefault("fake_marketo", sys.modules[__name__])
+import fake_marketo_pages  # noqa: E402,F401  landing pages and reusable smart lists (issue #15)
 import fake_marketo_forms  # noqa: E402,F401  forms and static lists (issue #15)
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def test_inventory_reads_the_instance_with_browse_calls(fake, ws):
     assert ws.count() == {"fields": 13, "customFields": 2, "channels": 3, "tagTypes": 2, "programs": 0,
                           "imports": 0, "segmentations": 1, "snippets": 0, "customObjects": 0, "emailTemplate": 0,
                           "landingPageTemplate": 0, "image": 0, "snippet": 0, "email": 0, "smartCampaign": 0,
-                          "form": 0, "staticList": 0}
+                          "landingPage": 0, "smartList": 0, "form": 0, "staticList": 0}
     before = fake.stats["accepted"]
     ws.count(), ws.channels(), ws.fields()  # cached: no more calls
     assert fake.stats["accepted"] == before

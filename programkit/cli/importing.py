@@ -228,7 +228,7 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         click.echo(f"Recorded as import #{record.id} in the history; nothing else was written.")
     else:
         click.echo(f"Imported {record.bundle} {record.version} into workspace {record.workspace!r} as program "
-                   f"{program!r} (import #{record.id}, {_changes(plan, ws)}).")
+                   f"{program!r} (import #{record.id}, {_changes(plan, ws, record)}).")
     manual = getattr(ws, "manual_steps_report", None)  # a Marketo import leaves steps its API cannot do
     if callable(manual) and manual():
         click.echo("\n" + manual(), nl=False)
@@ -236,9 +236,13 @@ def import_cmd(bundle: str, target: str, workspace: str, rules_file: str | None,
         click.echo(ws.pending_manual_report(program), nl=False)  # left by an earlier import: said once, as that
 
 
-def _changes(plan: Plan, ws: Any) -> str:
-    """"N change(s)", counting only what the target holds; what it cannot hold is said apart."""
-    manual = [a for a in plan.actions if a.action in WRITES and a.kind in ws.manual_kinds]
+def _changes(plan: Plan, ws: Any, record: ImportRecord | None = None) -> str:
+    """"N change(s)", counting only what the target holds; what it cannot hold (or could not create: a Marketo
+    smart list with nothing to clone) is said apart."""
+    unwritten = getattr(ws, "unwritten", None)
+    left = {(m.get("kind"), m.get("bundleName")) for m in (record.mapping if record else [])
+            if unwritten is not None and unwritten(m)}
+    manual = [a for a in plan.actions if a.action in WRITES and (a.kind in ws.manual_kinds or (a.kind, a.name) in left)]
     n = plan.writes - len(manual)
     text = f"{n} change{'s' if n != 1 else ''}"
     if manual:

@@ -276,9 +276,13 @@ class _Planner:
         self.imported_sha = {(a.get("kind"), _fold(a.get("name"))): a["sha256"]
                              for a in (record.plan or {}).get("actions") or []
                              if isinstance(a, dict) and a.get("kind") in DESIGN_KINDS and isinstance(a.get("sha256"), str)}
-        # kinds the target cannot hold (a lifecycle on Marketo) exist only in that record: keep their digests
+        # kinds the target cannot hold (a lifecycle on Marketo), and assets it could not create (a smart list
+        # Marketo's API had nothing to clone from), exist only in that record: keep their digests
+        unwritten = getattr(self.ws, "unwritten", None)
+        left = {(m.get("kind"), _fold(m.get("bundleName"))) for m in record.mapping if unwritten and unwritten(m)}
         self.recorded = {(a.get("kind"), _fold(a.get("name"))): a.get("sha256")
-                         for a in (record.plan or {}).get("actions") or [] if a.get("kind") in self.ws.manual_kinds}
+                         for a in (record.plan or {}).get("actions") or []
+                         if a.get("kind") in self.ws.manual_kinds or (a.get("kind"), _fold(a.get("name"))) in left}
         return {(m["kind"], _fold(m.get("bundleName"))): m for m in record.mapping}
 
     @property

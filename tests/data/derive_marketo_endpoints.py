@@ -68,6 +68,23 @@ USED = {
         ("POST", "/rest/asset/v1/email/{id}/content/rearrange.json"),
         ("GET", "/rest/asset/v1/email/{id}.json"), ("GET", "/rest/asset/v1/emailTemplate/{id}.json"),
         ("GET", "/rest/asset/v1/snippet/{id}.json"), ("GET", "/rest/asset/v1/landingPageTemplate/{id}.json"),
+        # landing pages (issue #15; EL assets/landing-pages)
+        ("GET", "/rest/asset/v1/landingPages.json"), ("POST", "/rest/asset/v1/landingPages.json"),
+        ("GET", "/rest/asset/v1/landingPage/{id}.json"), ("POST", "/rest/asset/v1/landingPage/{id}.json"),
+        ("GET", "/rest/asset/v1/landingPage/{id}/content.json"), ("POST", "/rest/asset/v1/landingPage/{id}/content.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/content/{contentId}.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/content/{contentId}/delete.json"),
+        ("GET", "/rest/asset/v1/landingPage/{id}/variables.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/variable/{variableId}.json"),
+        ("GET", "/rest/asset/v1/landingPage/{id}/dynamicContent/{contentId}.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/dynamicContent/{contentId}.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/approveDraft.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/unapprove.json"),
+        ("POST", "/rest/asset/v1/landingPage/{id}/delete.json"),
+        # reusable smart lists (issue #15; EL assets/smart-lists: query, clone and delete -- no create)
+        ("GET", "/rest/asset/v1/smartLists.json"), ("GET", "/rest/asset/v1/smartList/{id}.json"),
+        ("GET", "/rest/asset/v1/smartList/byName.json"),
+        ("POST", "/rest/asset/v1/smartList/{id}/clone.json"), ("POST", "/rest/asset/v1/smartList/{id}/delete.json"),
     ],
 }
 

@@ -275,6 +275,8 @@ class MarketoWriter(WorkspaceWriter):
         done = self.journal.done(key)
         # The create is journalled as soon as Marketo answers, before any follow-up call, so a
         # resumed import never creates the same asset twice; follow-ups are steps of their own.
+        if done and done.get("written") is False:  # a kind module's asset the API could not create (resumed)
+            return asset_id(kind, 0)
         if done:
             mid = int(done["id"])
         elif kind in DESIGN:
@@ -288,6 +290,14 @@ class MarketoWriter(WorkspaceWriter):
             where = self._folder_ref(program_id, folder)
             res = self._create(name, lambda: handler.create(self, name, doc, where, meta),
                                lambda: self.client.browse(handler.browse, folder=where))
+            if res is None:  # the API cannot create this one: on the checklist whole, nothing written
+                path = self._folder_path(where)
+                self.journal.add({"key": key, "op": "manual", "kind": kind, "id": None, "name": name,
+                                  "written": False, "sha256": sha256},
+                                 self._checklist(kind, name, None, path, handler.unwritten_steps(name, doc, path),
+                                                 meta.get("index"), expect=handler.expect(doc) or None,
+                                                 unwritten=handler.unwritten_reason))
+                return asset_id(kind, 0)
             mid = self._step(key, kind, res, sha256=sha256)
         else:
             campaign = json.loads(content)
@@ -482,12 +492,15 @@ class MarketoWriter(WorkspaceWriter):
 
     @staticmethod
     def _checklist(kind: str, name: str, mid: int | None, where: str, steps: list[str],
-                   index: int | None = None, expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                   index: int | None = None, expect: dict[str, Any] | None = None,
+                   unwritten: str | None = None) -> dict[str, Any] | None:
         """One asset's checklist item (None without steps); ``index``: its manifest position, for the order;
-        ``expect``: what the bundle asks for, kept so ``programkit verify`` can compare it with Marketo later."""
+        ``expect``: what the bundle asks for, kept so ``programkit verify`` can compare it with Marketo later;
+        ``unwritten``: why nothing was written for it (its heading), when the API could not create it."""
         if not steps:
             return None
-        item = {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps}
+        item = {"kind": kind, "name": name, "marketoId": mid, "folder": where, "steps": steps,
+                **({"notWritten": unwritten} if unwritten else {})}
         item.update({"index": index} if index is not None else {}, **({"expect": expect} if expect else {}))
         return item
 
@@ -536,7 +549,11 @@ class MarketoWriter(WorkspaceWriter):
     def delete_asset(self, asset_id: int) -> None:
         self._check()
         kind, mid = split_id(asset_id)
-        delete_remote(self.client, marketo_kinds.segment_of(kind), mid)
+        handler = marketo_kinds.get(kind)
+        if handler is not None:
+            handler.delete(self, mid)
+        else:
+            delete_remote(self.client, marketo_kinds.segment_of(kind), mid)
         self.journal.add({"key": f"delete:{kind}:{mid}", "op": "delete", "kind": kind, "id": mid})
 
     def add_tag_value(self, tag_type: str, value: str) -> None:

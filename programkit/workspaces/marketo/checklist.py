@@ -121,7 +121,8 @@ def render_checklist(items: list[dict[str, Any]]) -> str:
         return ""
     lines = ["# Manual steps (the Marketo API cannot do these)", ""]
     for item in items:
-        where = f"id {item['marketoId']}" if item["marketoId"] is not None else "not written: no API for it"
+        where = f"id {item['marketoId']}" if item["marketoId"] is not None else \
+            item.get("notWritten") or "not written: no API for it"
         where += f", in {item['folder']}" if item["folder"] else ""
         lines.append(f"## {item['kind']} \"{item['name']}\" ({where})")
         lines += [f"- [ ] {s}" for s in item["steps"]]

@@ -439,6 +439,13 @@ class MarketoInventory(Workspace):
     unreadable = frozenset({"webhooks"})
     #: kinds with no API object: never written, only put on the checklist (not counted as changes)
     manual_kinds = MANUAL
+    @staticmethod
+    def unwritten(mapping: dict[str, Any]) -> bool:
+        """Whether an import mapped this bundle asset to nothing: a kind module's asset the API could not
+        create (``MarketoKind.create`` returned None; its mapping id is ``asset_id(kind, 0)``)."""
+        kind, wid = mapping.get("kind"), mapping.get("workspaceId")
+        return marketo_kinds.get(str(kind)) is not None and isinstance(wid, int) and wid == asset_id(str(kind), 0)
+
     #: Marketo's tokens have no description: an upgrade does not rewrite every token for it
     token_fields = ("name", "type", "value")
 
@@ -449,6 +456,7 @@ class MarketoInventory(Workspace):
         the checklist already) is not reported again as a step this import leaves.
         """
         out: list[Finding] = []
+        self.preflight_bundle = bundle  # kind modules' preflight may look at the assets a page uses
         writes = None if actions is None else {(a.kind, a.name) for a in actions
                                                if a.action in ("create", "rename", "update", "replace")}
         program = bundle.program or {}

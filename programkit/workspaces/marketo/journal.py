@@ -280,7 +280,8 @@ def cannot_undo(ws: MarketoWorkspace, journal: Journal) -> list[tuple[dict[str, 
         elif op == "update" and mid not in programs and "previous" not in s:
             why = (f"{label}: description and tags updated; what they were is not in the journal (journalled "
                    "before programkit kept it)")
-        elif op == "replace" and kind != "smartCampaign" and kind not in MANUAL:  # those were not written
+        elif op == "replace" and kind != "smartCampaign" and kind not in MANUAL and \
+                getattr(marketo_kinds.get(kind), "replace_writes", True):  # the others were not written
             what = ("its content was rewritten (sections, variables, dynamic content)" if kind == "email"
                     else "its content was replaced")
             why = (f"{label}: {what}; the journal does not keep what it was"
@@ -300,7 +301,11 @@ def _undo(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int]) -> str
     """Undo one step through the API: "deleted", "restored", or None (nothing to do). Raises MarketoError."""
     kind, mid, op = step["kind"], int(step["id"]) if step.get("id") is not None else None, step["op"]
     if op == "create":
-        delete_remote(ws.client, marketo_kinds.segment_of(kind), mid)
+        handler = marketo_kinds.get(kind)
+        if handler is not None:  # a kind Marketo will not delete in some state does what that takes first
+            handler.delete(ws, mid)
+        else:
+            delete_remote(ws.client, marketo_kinds.segment_of(kind), mid)
         return "deleted"
     if op == "token" and mid not in programs and "previous" in step and not step.get("unchanged"):
         prev = step["previous"]
@@ -322,6 +327,26 @@ def _undo(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int]) -> str
                                                   "tags": prev["tags"] or None})
         return "restored"
     return None
+
+
+def _undo_step(ws: MarketoWorkspace, step: dict[str, Any], programs: set[int], journal: Journal,
+               result: RollbackResult, left: list[Finding], deferred: list[dict[str, Any]] | None) -> None:
+    """Undo one step and count it; a failure is a PK812 in ``left``, or (a 709 on a delete, with ``deferred``)
+    put off to the second pass."""
+    try:
+        done = _undo(ws, step, programs)
+    except MarketoError as e:
+        if e.marketo_code in ("610", "702") and step["op"] == "create":  # already gone
+            done = "deleted"
+        elif e.marketo_code == "709" and step["op"] == "create" and deferred is not None:
+            deferred.append(step)
+            return
+        else:
+            left.append(make("PK812", f"{step['kind']} {step.get('name')!r} (id {step['id']}): {e.message}"))
+            return
+    result.deleted += done == "deleted"
+    result.restored += done == "restored"
+    journal.mark_rolled_back(step)  # undone, or nothing to undo (follow-ups of what was deleted, manual)
 
 
 def rollback(ws: MarketoWorkspace, journal_id: str = "last", *, force: bool = False) -> RollbackResult:
@@ -347,20 +372,17 @@ def rollback(ws: MarketoWorkspace, journal_id: str = "last", *, force: bool = Fa
     kept = {(s["kind"], s["id"]) for s, _ in blocked if s["op"] == "replace"}  # its content steps stay too
     skip = {id(s) for s, _ in blocked} | {id(s) for s in journal.data["steps"]
                                           if s["op"] == "content" and (s["kind"], s["id"]) in kept}
-    for step in reversed(journal.data["steps"]):
+    # A delete Marketo refuses because something else still uses what it deletes (709: a form's thank-you names
+    # the landing page, created before it) is tried once more after the rest, when the user may be gone.
+    deferred: list[dict[str, Any]] = []
+    for step in [*reversed(journal.data["steps"]), None]:
+        if step is None:  # the second pass, over the deferred deletes (in the same order)
+            for again in deferred:
+                _undo_step(ws, again, programs, journal, result, left, None)
+            break
         if step.get("rolledBack") or id(step) in skip:
             continue
-        try:
-            done = _undo(ws, step, programs)
-        except MarketoError as e:
-            if e.marketo_code in ("610", "702") and step["op"] == "create":  # already gone
-                done = "deleted"
-            else:
-                left.append(make("PK812", f"{step['kind']} {step.get('name')!r} (id {step['id']}): {e.message}"))
-                continue
-        result.deleted += done == "deleted"
-        result.restored += done == "restored"
-        journal.mark_rolled_back(step)  # undone, or nothing to undo (follow-ups of what was deleted, manual)
+        _undo_step(ws, step, programs, journal, result, left, deferred)
     result.left = left
     journal.set_status(result.outcome)
     if row is not None:

@@ -255,6 +255,15 @@ def _item_checks(ws: MarketoWorkspace, item: dict[str, Any], pid: int | None) ->
     if handler is not None and steps:
         if "expect" not in item:
             return [Check(UNCHECKED, s, why=NO_INTENT) for s in steps]
+        if mid is None and pid is not None:  # the import could not create it: the admin may have, by that name
+            prog = next((p for p in ws.program_records() if p["id"] == pid), None)
+            base = ws.program_path(prog) if prog else ""
+            mid = next((i for (k, i), rec in ws.asset_records.items() if k == kind
+                        and str(rec.get("name", "")).casefold() == item["name"].casefold()
+                        and ((ws.folder_path(rec.get("folder")) or "") + "/").startswith(base + "/")), None)
+            if mid is None:
+                return [Check(MISSING, s, None, f"no {kind} named {item['name']!r} in the program in Marketo")
+                        for s in steps]
         if pid is None or (kind, mid) not in ws.asset_records:  # every readable step is then not done
             gone = (f"no {kind} with id {mid} in the program in Marketo (deleted, or moved out of it?)" if pid else
                     "the program is not in Marketo (deleted or renamed?)")
@@ -355,7 +364,9 @@ def render_text(results: list[ItemResult], outcomes: dict[int, str], calls: int)
     """The report `programkit verify` prints: per asset, each step with what Marketo holds."""
     lines = []
     for r in results:
-        where = f"id {r.marketoId}" if r.marketoId is not None else "not written: no API for it"
+        handler = marketo_kinds.get(r.kind)
+        where = f"id {r.marketoId}" if r.marketoId is not None else \
+            handler.unwritten_reason if handler else "not written: no API for it"
         lines.append(f"{r.kind} {r.name!r} ({where}; import #{r.importId})")
         why = None
         for c in r.checks:

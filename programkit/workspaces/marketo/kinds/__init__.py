@@ -57,8 +57,9 @@ def label(kind: str) -> str | None:
 from . import email  # noqa: E402
 from . import form  # noqa: E402  (issue #15)
 from . import static_list  # noqa: E402  (issue #15)
+from . import landing_page, smart_list  # noqa: E402  (issue #15: landing pages, reusable smart lists)
 
-for _module in (email, form, static_list):
+for _module in (email, form, static_list, smart_list, landing_page):
     register(_module.HANDLER)
 
 __all__ = ["BASE_APPROVABLE", "CANNOT_READ", "MarketoKind", "StepCheck", "all_handlers", "approval_order", "get",

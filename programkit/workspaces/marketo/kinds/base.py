@@ -53,16 +53,37 @@ class MarketoKind:
     #: that embeds it; Design Studio kinds come before every program kind)
     approve_rank: int = 50
 
+    #: whether :meth:`replace` writes to Marketo (False: it only puts the change on the checklist, so rollback has
+    #: nothing to put back and says nothing about it)
+    replace_writes: bool = True
+    #: the checklist heading of one the API could not create (``create`` returned None), e.g. "not written:
+    #: the API cannot create one"
+    unwritten_reason: str = "not written: no API for it"
+
     # -- apply ----------------------------------------------------------------------------------------
     def prepare(self, writer: "MarketoWriter", docs: list[Any]) -> None:
         """Before a batch of new ones is created side by side: read once what their creates share (the
         templates they name, segmentations), so the workers do not each read it."""
 
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
-               meta: dict[str, Any]) -> dict[str, Any]:
+               meta: dict[str, Any]) -> dict[str, Any] | None:
         """The one create call; returns Marketo's record (``id``, ``name``, ``updatedAt``…). ``folder`` is the
-        ``{"id", "type"}`` reference of the program or its folder. The writer journals it."""
+        ``{"id", "type"}`` reference of the program or its folder. The writer journals it.
+
+        None: the API cannot create this one (e.g. Adobe's Smart Lists API only clones, and there is nothing to
+        clone). The writer then journals it as not written and puts it on the checklist whole
+        (:meth:`unwritten_steps`, under :attr:`unwritten_reason`); its mapping id is ``asset_id(kind, 0)``, and
+        the next plan lets that record stand for it while Marketo holds none of that name (like a lifecycle)."""
         raise NotImplementedError(f"{type(self).__name__}.create")
+
+    def unwritten_steps(self, name: str, doc: Any, folder_path: str) -> list[str]:
+        """The checklist of one :meth:`create` could not create: how to build it by hand, step by step."""
+        return []
+
+    def delete(self, writer_or_ws: Any, mid: int) -> None:
+        """Delete one (rollback, ``--prune``): ``{segment}/{id}/delete.json``. A kind Marketo will not delete in
+        some state (an approved landing page) does what that takes first. ``writer_or_ws.client`` is the client."""
+        writer_or_ws.client.post(f"/rest/asset/v1/{self.segment}/{mid}/delete.json", {})
 
     def write_content(self, writer: "MarketoWriter", mid: int, name: str, doc: Any, meta: dict[str, Any]) -> None:
         """Follow-up calls after the create (content, fields, settings), each journalled under its own key.

@@ -281,8 +281,8 @@ def email_document(ws: "MarketoInventory", rec: dict[str, Any]) -> tuple[bytes, 
         doc["description"] = rec["description"]
     if isinstance(rec.get("preHeader"), str) and rec["preHeader"]:
         doc["preheader"] = rec["preHeader"]
-    if rec.get("operational") is True:
-        doc["operational"] = True
+    if isinstance(rec.get("operational"), bool):  # Marketo always says: false is a choice too (Email Blast vs alert)
+        doc["operational"] = rec["operational"]
     if rec.get("textOnly") is True:
         doc["textOnly"] = True
     snippets = {int(s["id"]): s["name"] for s in ws.design_records("snippet")} if any(
