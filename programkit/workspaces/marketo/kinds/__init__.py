@@ -27,7 +27,8 @@ def register(handler: MarketoKind) -> MarketoKind:
 
 
 def get(kind: str) -> MarketoKind | None:
-    """The Marketo module of ``kind``, None when the target has none (emails, campaigns: apply.py)."""
+    """The Marketo module of ``kind``, None when the target has none (smart campaigns and Design Studio kinds
+    are written by apply.py)."""
     return _REGISTRY.get(kind)
 
 
@@ -54,10 +55,7 @@ def label(kind: str) -> str | None:
 
 
 # the kind modules, one line each
-from . import email  # noqa: E402
-from . import form  # noqa: E402  (issue #15)
-from . import static_list  # noqa: E402  (issue #15)
-from . import landing_page, smart_list  # noqa: E402  (issue #15: landing pages, reusable smart lists)
+from . import email, form, landing_page, smart_list, static_list  # noqa: E402
 
 for _module in (email, form, static_list, smart_list, landing_page):
     register(_module.HANDLER)
