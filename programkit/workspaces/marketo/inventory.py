@@ -145,6 +145,34 @@ class MarketoInventory(Workspace):
             s["name"] for s in self.client.browse(f"{A}/segmentation/{segmentation_id}/segments.json")
             if isinstance(s.get("name"), str)])
 
+    def load_segments(self, dynamic: Any) -> None:
+        """Read, once, the segments of every segmentation a document's ``dynamicContent`` names (emails and landing
+        pages), so the workers writing it side by side find them read."""
+        for spec in dynamic.values() if isinstance(dynamic, dict) else ():
+            if isinstance(spec, dict) and isinstance(spec.get("segmentation"), str):
+                sid = self.segmentation_id(spec["segmentation"])
+                if sid is not None:
+                    self.segment_names(sid)
+
+    def missing_segments(self, dynamic: Any, file: str) -> list[Finding]:
+        """PK816 for every segment a document's ``dynamicContent`` names that its Marketo segmentation lacks (all
+        at once; one segments call per segmentation). A segmentation missing altogether is the plan's PK503."""
+        out: list[Finding] = []
+        for section, spec in sorted(dynamic.items()) if isinstance(dynamic, dict) else ():
+            if not isinstance(spec, dict) or not isinstance(spec.get("segmentation"), str):
+                continue
+            sid = self.segmentation_id(spec["segmentation"])
+            if sid is None:
+                continue
+            have = self.segment_names(sid)
+            known = {n.casefold() for n in have}
+            for seg in spec.get("segments") or {}:
+                if seg.casefold() not in known:
+                    out.append(make("PK816", f"segment {seg!r} is not in Marketo's segmentation "
+                                             f"{spec['segmentation']!r} (it has {', '.join(have) or 'none'})",
+                                    file=file, pointer=f"/dynamicContent/{section}/segments/{seg}"))
+        return out
+
     def dynamic_content_note(self, email: dict[str, Any]) -> str:
         """The plan's note on an email with dynamic content (what importing it writes)."""
         dyn = email.get("dynamicContent") or {}

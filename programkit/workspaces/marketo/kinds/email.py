@@ -37,7 +37,8 @@ class EmailKind(MarketoKind):
 
     def prepare(self, writer: "MarketoWriter", docs: list[Any]) -> None:
         writer.ws.design_records("emailTemplate")
-        _load_segments(writer, docs)
+        for content in docs:
+            writer.ws.load_segments(json.loads(content).get("dynamicContent"))
 
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
                meta: dict[str, Any]) -> dict[str, Any]:
@@ -181,15 +182,6 @@ def _write_dynamic_content(w: "MarketoWriter", mid: int, email: dict[str, Any]) 
                               "segment": segment})
 
 
-def _load_segments(w: "MarketoWriter", contents: Iterable[bytes]) -> None:
-    """Read the segmentations and segments the emails' dynamic content uses, once, before workers need them."""
-    for content in contents:
-        for spec in (json.loads(content).get("dynamicContent") or {}).values():
-            sid = w.ws.segmentation_id(spec["segmentation"])
-            if sid is not None:
-                w.ws.segment_names(sid)
-
-
 def text_section(email: dict[str, Any]) -> str | None:
     """The static section that carries an email's text version through the API (the first by id), or None."""
     dynamic = email.get("dynamicContent") or {}
@@ -198,26 +190,13 @@ def text_section(email: dict[str, Any]) -> str | None:
 
 # -- preflight ----------------------------------------------------------------------------------------
 def _dynamic_preflight(inv: "MarketoInventory", asset: Any) -> list[Finding]:
-    """Every segment the email's dynamic content names that its Marketo segmentation lacks (all at once; one
-    segments call per segmentation used), and static sections the dynamic content overrides. A segmentation
-    missing altogether is the plan's PK503 (or validate's PK309), not repeated here."""
-    out: list[Finding] = []
+    """Every segment the email's dynamic content names that its Marketo segmentation lacks (PK816), and static
+    sections the dynamic content overrides (PK817)."""
     email = asset.content if isinstance(asset.content, dict) else {}
     dyn = email.get("dynamicContent")
+    out = inv.missing_segments(dyn, asset.path)
     for html_id, spec in sorted(dyn.items() if isinstance(dyn, dict) else ()):
-        if not isinstance(spec, dict) or not isinstance(spec.get("segmentation"), str):
-            continue
-        sid = inv.segmentation_id(spec["segmentation"])
-        if sid is None:
-            continue
-        have = inv.segment_names(sid)
-        known = {n.casefold() for n in have}
-        for seg in spec.get("segments") or {}:
-            if seg.casefold() not in known:
-                out.append(make("PK816", f"segment {seg!r} is not in Marketo's segmentation "
-                                         f"{spec['segmentation']!r} (it has {', '.join(have) or 'none'})",
-                                file=asset.path, pointer=f"/dynamicContent/{html_id}/segments/{seg}"))
-        if html_id in (email.get("sections") or {}) and "default" in {
+        if isinstance(spec, dict) and html_id in (email.get("sections") or {}) and "default" in {
                 n.casefold() for n in spec.get("segments") or {}}:
             out.append(make("PK817", f"section {html_id!r} is not written as static HTML: it is dynamic "
                                      "and its Default segment is written instead",

@@ -28,7 +28,9 @@ from urllib.parse import quote
 from ....canonical import dump_bytes
 from ....findings import Finding, Severity, make, register_code
 from ...base import renamed_design
+from ..client import MarketoError
 from ..common import A, dynamic_segments, sha256_hex
+from ..export import Gaps, read_failed as _fail
 from .base import MarketoKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,8 +100,6 @@ class LandingPageKind(MarketoKind):
 
     # -- apply ----------------------------------------------------------------------------------------
     def _template(self, ws: Any, doc: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-        from ..client import MarketoError
-
         name = renamed_design(meta, "landingPageTemplate").get(doc["template"].casefold(), doc["template"])
         hit = next((t for t in ws.design_records("landingPageTemplate")
                     if str(t.get("name", "")).casefold() == name.casefold()), None)
@@ -117,10 +117,7 @@ class LandingPageKind(MarketoKind):
             if kind in kinds:
                 writer.ws.design_records(kind)
         for d in docs:
-            for spec in ((d.get("dynamicContent") or {}) if isinstance(d, dict) else {}).values():
-                sid = writer.ws.segmentation_id(spec["segmentation"])
-                if sid is not None:
-                    writer.ws.segment_names(sid)
+            writer.ws.load_segments(d.get("dynamicContent") if isinstance(d, dict) else None)
 
     def create(self, writer: "MarketoWriter", name: str, doc: Any, folder: dict[str, Any],
                meta: dict[str, Any]) -> dict[str, Any] | None:
@@ -210,8 +207,6 @@ class LandingPageKind(MarketoKind):
 
     def _value(self, writer: "MarketoWriter", section: dict[str, Any], meta: dict[str, Any]) -> str:
         """A section's value as Marketo takes it (LP, Section Types): HTML, or the id of the form, snippet, image."""
-        from ..client import MarketoError
-
         kind, value = section["type"], section["value"]
         if kind in ("richText", "html"):
             return value
@@ -233,8 +228,6 @@ class LandingPageKind(MarketoKind):
     def _dynamic(self, writer: "MarketoWriter", mid: int, doc: dict[str, Any]) -> None:
         """LP, Dynamic Content: make each section dynamic, read the page's content once for the sections'
         dynamic content ids, then write each segment. Each call is a journal step (the id kept with it)."""
-        from ..client import MarketoError
-
         content_ids: dict[str, str] = {}
         made: list[tuple[str, str]] = []
         for ident, spec in sorted(doc["dynamicContent"].items()):
@@ -313,22 +306,10 @@ class LandingPageKind(MarketoKind):
                     yield make("PK851", f"/sections/{ident}: an html section on guided template {tpl.name!r}: "
                                         "Marketo's guided text elements hold rich text", file=asset.path,
                                pointer=f"/sections/{ident}")
-        for ident, spec in sorted((doc.get("dynamicContent") or {}).items()):
-            sid = inventory.segmentation_id(spec.get("segmentation", "")) if isinstance(spec, dict) else None
-            if sid is None:
-                continue  # a segmentation missing altogether is the plan's PK503
-            have = inventory.segment_names(sid)
-            for seg in spec.get("segments") or {}:
-                if seg.casefold() not in {n.casefold() for n in have}:
-                    yield make("PK816", f"segment {seg!r} is not in Marketo's segmentation {spec['segmentation']!r} "
-                                        f"(it has {', '.join(have) or 'none'})", file=asset.path,
-                               pointer=f"/dynamicContent/{ident}/segments/{seg}")
+        yield from inventory.missing_segments(doc.get("dynamicContent"), asset.path)
 
     # -- export --------------------------------------------------------------------------------------
     def document(self, inventory: "MarketoInventory", record: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
-        from ..client import MarketoError
-        from ..export import Gaps, read_failed as _fail
-
         mid, gaps = int(record["id"]), Gaps()
         template = next((t for t in inventory.design_records("landingPageTemplate")
                          if int(t["id"]) == int(record.get("template") or 0)), None)
@@ -414,9 +395,6 @@ class LandingPageKind(MarketoKind):
 
     def _name_of(self, inventory: "MarketoInventory", record: dict[str, Any], ctype: str, value: str) -> str:
         """A section's value in the bundle: HTML as it is, a form, snippet or image by name (an image URL as it is)."""
-        from ..client import MarketoError
-        from ..export import read_failed as _fail
-
         if ctype in ("RichText", "HTML") or (ctype == "Image" and not value.isdigit()):
             return value
         if ctype == "Form":
@@ -431,9 +409,6 @@ class LandingPageKind(MarketoKind):
 
     def _read_dynamic(self, inventory: "MarketoInventory", record: dict[str, Any], ident: str, cid: str,
                       gaps: Any, written: dict[str, Any] | None) -> dict[str, Any] | None:
-        from ..client import MarketoError
-        from ..export import read_failed as _fail
-
         try:
             found = inventory.client.get(f"{A}/landingPage/{int(record['id'])}/dynamicContent/{quote(cid, safe='')}.json")
         except MarketoError as err:

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ....canonical import dump_bytes
 from ....findings import Finding, make
 from ..checklist import campaign_checks, filter_key, filter_text, logic_text, same_smart_list
+from ..client import MarketoError
 from ..common import A, sha256_hex
+from ..export import Gaps, read_failed as _fail, smart_list
 from .base import CANNOT_READ, MarketoKind, StepCheck
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,8 +67,6 @@ class SmartListKind(MarketoKind):
     def clone_source(self, ws: Any, name: str, doc: dict[str, Any], base: str) -> int | None:
         """A smart list of the same name outside the program at ``base`` with the bundle's rules (one read with
         includeRules=true per same-named candidate, once per workspace object), or None."""
-        from ..export import Gaps, smart_list  # export imports the registry: imported when used
-
         want = doc.get("smartList") or {}
         if not want.get("filters") and not want.get("triggers"):
             return None
@@ -126,9 +126,6 @@ class SmartListKind(MarketoKind):
 
     # -- export / verify ------------------------------------------------------------------------------
     def document(self, inventory: "MarketoInventory", record: dict[str, Any]) -> tuple[bytes, list[dict[str, str]]]:
-        from ..client import MarketoError
-        from ..export import Gaps, read_failed as _fail, smart_list
-
         gaps = Gaps()
         try:
             found = inventory.client.get(f"{A}/smartList/{int(record['id'])}.json", includeRules=True)
